@@ -1,0 +1,92 @@
+# warden — build, run, test.  `make run` and `make test` install what is missing first.
+.DEFAULT_GOAL := all
+.PHONY: all deps run test unit integration asan asan-integration fuzz fuzz-build bench clean lint banned format
+
+BUILD   ?= build
+CC      ?= cc
+PKGS    := libuv libssl libcrypto sqlite3 jansson yaml-0.1
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lpthread -lm
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation -Wformat=2 -Wvla
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c17 $(WARN) -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fno-strict-aliasing \
+              -Isrc $(PKG_CFLAGS) $(CFLAGS)
+
+SRCS     := $(shell find src -name '*.c' | sort)
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+OBJS     := $(SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+
+all: $(BUILD)/warden
+
+$(BUILD)/warden: $(OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) $(PKG_LIBS) -lcmocka
+
+-include $(OBJS:.o=.d)
+
+deps:
+	@scripts/deps.sh
+
+run: deps all
+	@scripts/run.sh
+
+unit: $(UNIT_BINS)
+	@scripts/run-unit.sh $(UNIT_BINS)
+
+integration: all
+	@WARDEN=$(abspath $(BUILD)/warden) tests/integration/run.sh
+
+# The same binary with AddressSanitizer + UndefinedBehaviorSanitizer.
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  build/asan/warden
+
+asan-integration: asan
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  WARDEN=$(abspath build/asan/warden) WARDEN_SANITIZED=1 tests/integration/run.sh
+
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+fuzz-build: $(FUZZ_TARGETS)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p build/fuzz
+	clang -std=c17 -g -O1 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	  -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+
+fuzz: fuzz-build
+	@scripts/run-fuzz.sh $(FUZZ_TARGETS)
+
+banned:
+	@! grep -rnE '\b(sprintf|vsprintf|strcpy|strcat|gets)\s*\(' src tests/unit tests/fuzz \
+	  || { echo "banned call found (use snprintf / bounded copies)"; exit 1; }
+
+test: deps all banned
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory asan-integration
+	@echo "make test: all suites passed"
+
+bench: deps all
+	@bench/pg.sh
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	  --suppress=missingIncludeSystem -Isrc src
+
+format:
+	clang-format -i $(SRCS) $(wildcard src/*/*.h src/*/*/*.h)
+
+clean:
+	rm -rf build

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `make run`: a throwaway PostgreSQL cluster in ./var/pg on 127.0.0.1:54329 and
+# warden in front of it with examples/quickstart.yaml (listening on 127.0.0.1:6432).
+# Ctrl-C stops warden; the cluster is stopped on the next `make run` start or
+# with: scripts/pgcluster.sh stop var/pg
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_PORT=54329
+GW_PORT=6432
+CLUSTER=var/pg
+
+[[ -x build/warden ]] || { echo "run: build/warden is missing; run make first" >&2; exit 1; }
+
+port_in_use() {
+  /usr/bin/python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(0)
+sys.exit(1)
+PY
+}
+
+mkdir -p var
+# A cluster left running by an earlier `make run` is stopped first.
+scripts/pgcluster.sh stop "$CLUSTER"
+if port_in_use "$PG_PORT"; then
+  echo "run: port $PG_PORT on 127.0.0.1 is already in use; the quickstart cluster needs it" >&2
+  echo "run: stop whatever listens there (ss -ltnp 'sport = :$PG_PORT') and run make run again" >&2
+  exit 1
+fi
+if port_in_use "$GW_PORT"; then
+  echo "run: port $GW_PORT on 127.0.0.1 is already in use; warden's quickstart listener needs it" >&2
+  echo "run: stop whatever listens there (ss -ltnp 'sport = :$GW_PORT') and run make run again" >&2
+  exit 1
+fi
+
+scripts/pgcluster.sh start "$CLUSTER" "$PG_PORT"
+APPDB_PASSWORD=$(cat "$CLUSTER/password")
+export APPDB_PASSWORD
+
+cat <<MSG
+
+warden quickstart
+  target:   PostgreSQL on 127.0.0.1:$PG_PORT (database app, user app_scram; warden keeps the password)
+  gateway:  127.0.0.1:$GW_PORT, audit trail in var/audit.db
+
+Connect with:
+  psql "host=127.0.0.1 port=$GW_PORT dbname=appdb user=alice password=wdn_quickstart_demo sslmode=require"
+
+Export the audit trail:
+  build/warden audit export -c examples/quickstart.yaml --format jsonl
+
+Ctrl-C stops warden; stop the cluster with: scripts/pgcluster.sh stop $CLUSTER
+
+MSG
+exec build/warden serve -c examples/quickstart.yaml

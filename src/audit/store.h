@@ -1,0 +1,86 @@
+/*
+ * audit store — where audit entries live (SQLite today; PostgreSQL later).
+ *
+ * One table, `entries`, one row per audit_entry, one column per field, keyed
+ * by the entry id. The log is append-only: the store can insert and read,
+ * nothing else, and the schema refuses UPDATE and DELETE with triggers.
+ *
+ * A writer store is used by exactly one thread at a time (audit_start opens
+ * it, then only the audit writer thread touches it) and by one process at a
+ * time (an exclusive lock on "<path>.lock"), because ids come from
+ * MAX(id)+1 at start. Readers (the CLI) may run alongside the writer.
+ *
+ * Writes: audit_store_begin(), audit_store_insert() for each entry,
+ * audit_store_commit(); on any failure audit_store_rollback(). A commit in
+ * AUDIT_STORE_WRITE_STRICT mode is fsync-durable when it returns.
+ *
+ * Fallible functions return 0 on success and -1 on failure, with the cause in
+ * audit_store_errmsg(); the read functions return 1 (found), 0 (none), -1.
+ */
+#ifndef WARDEN_AUDIT_STORE_H
+#define WARDEN_AUDIT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit/entry.h"
+
+typedef struct audit_store audit_store;
+typedef struct audit_store_iter audit_store_iter;
+
+typedef enum {
+	AUDIT_STORE_READ = 0,     /* read-only (the CLI); waits up to 5 s on a busy writer */
+	AUDIT_STORE_WRITE_STRICT, /* the writer; every commit fsync'd (synchronous=FULL) */
+	AUDIT_STORE_WRITE_BATCH,  /* the writer; synchronous=NORMAL (WAL synced at checkpoints) */
+} audit_store_mode;
+
+/*
+ * Opens (a writer also creates: the parent directory with mode 0700, the
+ * file with mode 0600, the schema) the store at path. Returns NULL with a
+ * message in err on failure.
+ */
+audit_store *audit_store_open(const char *path, audit_store_mode mode, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+void audit_store_close(audit_store *s);
+
+/* The cause of the last failure, for logs. */
+const char *audit_store_errmsg(const audit_store *s);
+
+/* The highest id stored, 0 when empty. */
+int audit_store_max_id(audit_store *s, int64_t *out) __attribute__((warn_unused_result));
+
+int audit_store_begin(audit_store *s) __attribute__((warn_unused_result));
+/* e->id must be set and unused; the entry is not retained after return. */
+int audit_store_insert(audit_store *s, const audit_entry *e) __attribute__((warn_unused_result));
+int audit_store_commit(audit_store *s) __attribute__((warn_unused_result));
+/* Ends the open transaction, if any, discarding it. Safe to call when none is open. */
+void audit_store_rollback(audit_store *s);
+
+/* Read side. */
+typedef struct audit_store_filter {
+	const char *user;        /* NULL = any */
+	const char *connection;  /* NULL = any */
+	int64_t since_us;        /* time_us >= since_us; INT64_MIN = no bound */
+	unsigned kinds;          /* bit (1u << kind) set = wanted; 0 = every kind */
+	int64_t limit;           /* at most this many; 0 = no limit */
+	int newest_first;        /* id descending instead of ascending */
+} audit_store_filter;
+
+/* Fills f with "everything, oldest first". */
+void audit_store_filter_init(audit_store_filter *f);
+
+int audit_store_iter_open(audit_store *s, const audit_store_filter *f, audit_store_iter **out)
+	__attribute__((warn_unused_result));
+/* 1 with a new entry in *out (the caller frees it), 0 at the end, -1 on error. */
+int audit_store_iter_next(audit_store_iter *it, audit_entry **out)
+	__attribute__((warn_unused_result));
+void audit_store_iter_close(audit_store_iter *it);
+
+/* The entry with this id. */
+int audit_store_get(audit_store *s, int64_t id, audit_entry **out)
+	__attribute__((warn_unused_result));
+/* The result entry of request request_id (the first, if ever more than one). */
+int audit_store_get_result(audit_store *s, int64_t request_id, audit_entry **out)
+	__attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,53 @@
+/* buf — see buf.h. Chunks are only ever touched by the worker that owns both ends. */
+#include "core/buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+void buf_reserve(buf *b, size_t extra)
+{
+	if (b->len + extra <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < b->len + extra)
+		cap *= 2;
+	b->data = util_xrealloc(b->data, cap);
+	b->cap = cap;
+}
+
+void buf_append(buf *b, const void *p, size_t n)
+{
+	buf_reserve(b, n);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+void buf_free(buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+chunk *chunk_new(size_t cap)
+{
+	chunk *c = util_xmalloc(sizeof(*c) + cap);
+	c->refs = 1;
+	c->cap = cap;
+	c->start = c->end = 0;
+	return c;
+}
+
+chunk *chunk_ref(chunk *c)
+{
+	c->refs++;
+	return c;
+}
+
+void chunk_unref(chunk *c)
+{
+	if (c && --c->refs == 0)
+		free(c);
+}

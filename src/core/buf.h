@@ -1,0 +1,35 @@
+/*
+ * buf — a growable byte buffer, and the refcounted chunk the byte mover
+ * passes between connections.
+ *
+ * A chunk is a heap block holding bytes read from one peer. Whoever forwards
+ * it takes a reference for the write and drops it when the write completes,
+ * so bytes go from the read buffer to the other socket without a copy.
+ */
+#ifndef WARDEN_BUF_H
+#define WARDEN_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct buf {
+	char *data;
+	size_t len, cap;
+} buf;
+
+void buf_reserve(buf *b, size_t extra);
+void buf_append(buf *b, const void *p, size_t n);
+void buf_free(buf *b);
+
+typedef struct chunk {
+	int refs;
+	size_t cap;
+	size_t start, end;      /* unconsumed bytes are data[start, end) */
+	char data[];
+} chunk;
+
+chunk *chunk_new(size_t cap);
+chunk *chunk_ref(chunk *c);
+void chunk_unref(chunk *c);
+
+#endif

@@ -1,0 +1,1002 @@
+/*
+ * config.c — owns warden's configuration: reading the YAML file, walking the
+ * libyaml document against the schema (unknown keys, wrong types, ranges),
+ * filling in defaults, resolving password_env, cross-checks (duplicate names,
+ * TLS files mode) and freeing everything again.
+ *
+ * The walk is driven by the schema, never by the document's shape, so its
+ * depth is fixed and alias cycles (`&a [*a]`) cannot make it recurse. Every
+ * problem found is offered to fail(); it keeps the one on the lowest line, so
+ * the message names the first error in the file whatever order we check in.
+ */
+#include "core/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#define CONFIG_MAX_FILE_BYTES ((size_t)16 << 20)
+#define CONFIG_PATH_LEN 256     /* dotted key paths in messages */
+#define CONFIG_MAX_MSG_LIMIT ((size_t)INT32_MAX) /* PostgreSQL length field */
+#define CONFIG_MIN_MSG_LIMIT ((size_t)8)
+
+typedef struct cfg_ctx {
+	yaml_document_t *doc;
+	const char *name;           /* file name used in messages */
+	char *err;
+	size_t errlen;
+	int failed;
+	size_t err_line;
+	unsigned flags;             /* CONFIG_NO_SECRETS, ... */
+} cfg_ctx;
+
+/* ---- messages ---------------------------------------------------------- */
+
+static size_t node_line(const yaml_node_t *n)
+{
+	return n ? n->start_mark.line + 1 : 1;
+}
+
+/*
+ * Records the error if it ranks first in the file so far; returns -1. line is
+ * shown, rank orders errors: it is the line, except that a missing key ranks
+ * at the end of its mapping, so a misspelt key inside wins over "is required".
+ */
+__attribute__((format(printf, 5, 0)))
+static int vfail(cfg_ctx *c, size_t line, size_t rank, const char *path,
+		 const char *fmt, va_list ap)
+{
+	if (c->failed && rank >= c->err_line)
+		return -1;
+	c->failed = 1;
+	c->err_line = rank;
+	if (!c->err || c->errlen == 0)
+		return -1;
+	char msg[512];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (path && *path)
+		snprintf(c->err, c->errlen, "%s:%zu: %s: %s", c->name, line, path, msg);
+	else
+		snprintf(c->err, c->errlen, "%s:%zu: %s", c->name, line, msg);
+	return -1;
+}
+
+__attribute__((format(printf, 4, 5)))
+static int fail(cfg_ctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(c, node_line(n), node_line(n), path, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A key missing from map: shown at the mapping's first line. */
+__attribute__((format(printf, 4, 5)))
+static int fail_missing(cfg_ctx *c, const yaml_node_t *map, const char *path, const char *fmt, ...)
+{
+	size_t line = node_line(map), rank = map->end_mark.line + 1;
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(c, line, rank > line ? rank : line, path, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Copies user text for a message: printable ASCII only, bounded. */
+static void sanitize(char *dst, size_t dstlen, const unsigned char *src, size_t len)
+{
+	size_t max = dstlen - 1, j = 0;
+	int cut = 0;
+	if (len > 64) {
+		len = 64;
+		cut = 1;
+	}
+	for (size_t i = 0; i < len && j < max; i++)
+		dst[j++] = (src[i] >= 0x20 && src[i] < 0x7f) ? (char)src[i] : '?';
+	if (cut) {
+		for (int k = 0; k < 3 && j < max; k++)
+			dst[j++] = '.';
+	}
+	dst[j] = '\0';
+}
+
+/* Dotted key paths; a path too long for the buffer is cut (messages only). */
+static void join_key(char *dst, size_t dstlen, const char *parent, const char *key)
+{
+	int w;
+	if (parent && *parent)
+		w = snprintf(dst, dstlen, "%s.%s", parent, key);
+	else
+		w = snprintf(dst, dstlen, "%s", key);
+	if (w < 0)
+		dst[0] = '\0';
+}
+
+static void join_index(char *dst, size_t dstlen, const char *parent, size_t i)
+{
+	if (snprintf(dst, dstlen, "%s[%zu]", parent, i) < 0)
+		dst[0] = '\0';
+}
+
+/* ---- node access -------------------------------------------------------- */
+
+static yaml_node_t *node_at(cfg_ctx *c, int idx)
+{
+	return yaml_document_get_node(c->doc, idx);
+}
+
+static int scalar_is(const yaml_node_t *n, const char *s)
+{
+	size_t l = strlen(s);
+	return n->data.scalar.length == l && memcmp(n->data.scalar.value, s, l) == 0;
+}
+
+static int is_null(const yaml_node_t *n)
+{
+	if (!n || n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return 0;
+	return scalar_is(n, "") || scalar_is(n, "~") || scalar_is(n, "null") ||
+	       scalar_is(n, "Null") || scalar_is(n, "NULL");
+}
+
+/*
+ * The value for key in map, or NULL when absent or null. *keynode gets the
+ * key's node when the key is present (even with a null value).
+ */
+static yaml_node_t *map_get(cfg_ctx *c, yaml_node_t *map, const char *key, yaml_node_t **keynode)
+{
+	if (keynode)
+		*keynode = NULL;
+	if (!map || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node_at(c, p->key);
+		if (!k || k->type != YAML_SCALAR_NODE || !scalar_is(k, key))
+			continue;
+		if (keynode)
+			*keynode = k;
+		yaml_node_t *v = node_at(c, p->value);
+		return is_null(v) ? NULL : v;
+	}
+	return NULL;
+}
+
+/* Checks that every key of map is a known, non-repeated string. */
+static int check_keys(cfg_ctx *c, yaml_node_t *map, const char *path,
+		      const char *const *keys, size_t nkeys)
+{
+	char allowed[256] = "";
+	size_t off = 0;
+	for (size_t i = 0; i < nkeys && off < sizeof allowed; i++) {
+		int w = snprintf(allowed + off, sizeof allowed - off, "%s%s", i ? ", " : "", keys[i]);
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	uint32_t seen = 0;
+	int rc = 0;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node_at(c, p->key);
+		if (!k || k->type != YAML_SCALAR_NODE) {
+			rc = fail(c, k ? k : map, path, "keys must be plain strings");
+			continue;
+		}
+		size_t i = 0;
+		while (i < nkeys && !scalar_is(k, keys[i]))
+			i++;
+		char kp[CONFIG_PATH_LEN];
+		if (i == nkeys) {
+			char shown[80];
+			sanitize(shown, sizeof shown, k->data.scalar.value, k->data.scalar.length);
+			join_key(kp, sizeof kp, path, shown);
+			rc = fail(c, k, kp, "unknown key (expected one of: %s)", allowed);
+			continue;
+		}
+		join_key(kp, sizeof kp, path, keys[i]);
+		if (seen & (UINT32_C(1) << i))
+			rc = fail(c, k, kp, "duplicate key");
+		seen |= UINT32_C(1) << i;
+	}
+	return rc;
+}
+
+static char *dup_scalar(const yaml_node_t *n)
+{
+	return strndup((const char *)n->data.scalar.value, n->data.scalar.length);
+}
+
+/* ---- typed getters: 0 = absent or stored, -1 = error recorded ---------- */
+
+static yaml_node_t *get_map(cfg_ctx *c, yaml_node_t *parent, const char *path, const char *key,
+			    char *kp, size_t kplen)
+{
+	join_key(kp, kplen, path, key);
+	yaml_node_t *v = map_get(c, parent, key, NULL);
+	if (v && v->type != YAML_MAPPING_NODE) {
+		fail(c, v, kp, "must be a mapping");
+		return NULL;
+	}
+	return v;
+}
+
+static yaml_node_t *get_seq(cfg_ctx *c, yaml_node_t *parent, const char *path, const char *key,
+			    char *kp, size_t kplen)
+{
+	join_key(kp, kplen, path, key);
+	yaml_node_t *v = map_get(c, parent, key, NULL);
+	if (v && v->type != YAML_SEQUENCE_NODE) {
+		fail(c, v, kp, "must be a list");
+		return NULL;
+	}
+	return v;
+}
+
+/* A non-empty string scalar without NUL bytes. */
+static int check_string(cfg_ctx *c, const yaml_node_t *v, const char *kp)
+{
+	if (v->type != YAML_SCALAR_NODE)
+		return fail(c, v, kp, "must be a string");
+	if (v->data.scalar.length == 0)
+		return fail(c, v, kp, "must not be empty");
+	if (memchr(v->data.scalar.value, '\0', v->data.scalar.length))
+		return fail(c, v, kp, "must not contain NUL characters");
+	return 0;
+}
+
+static int get_str(cfg_ctx *c, yaml_node_t *map, const char *path, const char *key,
+		   int required, char **out, yaml_node_t **vnode)
+{
+	char kp[CONFIG_PATH_LEN];
+	join_key(kp, sizeof kp, path, key);
+	yaml_node_t *kn;
+	yaml_node_t *v = map_get(c, map, key, &kn);
+	if (vnode)
+		*vnode = v;
+	if (!v) {
+		if (!required)
+			return 0;
+		return kn ? fail(c, kn, kp, "must not be empty") : fail_missing(c, map, kp, "is required");
+	}
+	if (check_string(c, v, kp) < 0)
+		return -1;
+	char *s = dup_scalar(v);
+	if (!s)
+		return fail(c, v, kp, "out of memory");
+	free(*out);
+	*out = s;
+	return 0;
+}
+
+static int get_int(cfg_ctx *c, yaml_node_t *map, const char *path, const char *key,
+		   int lo, int hi, int *out)
+{
+	char kp[CONFIG_PATH_LEN];
+	join_key(kp, sizeof kp, path, key);
+	yaml_node_t *v = map_get(c, map, key, NULL);
+	if (!v)
+		return 0;
+	if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+	    v->data.scalar.length == 0 || v->data.scalar.length > 20)
+		return fail(c, v, kp, "must be an integer %d..%d", lo, hi);
+	const char *s = (const char *)v->data.scalar.value;
+	const char *p = s;
+	if (*p == '-' || *p == '+')
+		p++;
+	if (*p < '0' || *p > '9')
+		return fail(c, v, kp, "must be an integer %d..%d", lo, hi);
+	errno = 0;
+	char *end;
+	long long n = strtoll(s, &end, 10);
+	if (errno || end != s + v->data.scalar.length || n < lo || n > hi)
+		return fail(c, v, kp, "must be an integer %d..%d", lo, hi);
+	*out = (int)n;
+	return 0;
+}
+
+static int get_bool(cfg_ctx *c, yaml_node_t *map, const char *path, const char *key, int *out)
+{
+	char kp[CONFIG_PATH_LEN];
+	join_key(kp, sizeof kp, path, key);
+	yaml_node_t *v = map_get(c, map, key, NULL);
+	if (!v)
+		return 0;
+	if (v->type == YAML_SCALAR_NODE && v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+		if (scalar_is(v, "true") || scalar_is(v, "True") || scalar_is(v, "TRUE")) {
+			*out = 1;
+			return 0;
+		}
+		if (scalar_is(v, "false") || scalar_is(v, "False") || scalar_is(v, "FALSE")) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return fail(c, v, kp, "must be true or false");
+}
+
+/* names[i] is the spelling of value i; *out gets the index. */
+static int get_enum(cfg_ctx *c, yaml_node_t *map, const char *path, const char *key,
+		    const char *const *names, size_t n, int *out)
+{
+	char kp[CONFIG_PATH_LEN];
+	join_key(kp, sizeof kp, path, key);
+	yaml_node_t *v = map_get(c, map, key, NULL);
+	if (!v)
+		return 0;
+	if (v->type == YAML_SCALAR_NODE) {
+		for (size_t i = 0; i < n; i++) {
+			if (scalar_is(v, names[i])) {
+				*out = (int)i;
+				return 0;
+			}
+		}
+	}
+	char list[128] = "";
+	size_t off = 0;
+	for (size_t i = 0; i < n && off < sizeof list; i++) {
+		int w = snprintf(list + off, sizeof list - off, "%s%s", i ? " | " : "", names[i]);
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	return fail(c, v, kp, "must be one of: %s", list);
+}
+
+/* "1048576", "64KiB", "10 k", "1G": bytes, 1024-based suffixes. */
+static int parse_size(const char *s, size_t len, size_t *out)
+{
+	size_t i = 0;
+	uint64_t n = 0;
+	if (i >= len || s[i] < '0' || s[i] > '9')
+		return -1;
+	while (i < len && s[i] >= '0' && s[i] <= '9') {
+		if (n > (UINT64_MAX - 9) / 10)
+			return -1;
+		n = n * 10 + (uint64_t)(s[i] - '0');
+		i++;
+	}
+	while (i < len && s[i] == ' ')
+		i++;
+	static const struct { const char *sfx; unsigned shift; } units[] = {
+		{ "", 0 }, { "B", 0 },
+		{ "KiB", 10 }, { "k", 10 }, { "K", 10 },
+		{ "MiB", 20 }, { "M", 20 },
+		{ "GiB", 30 }, { "G", 30 },
+	};
+	const char *rest = s + i;
+	size_t rlen = len - i;
+	for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+		if (strlen(units[u].sfx) != rlen || memcmp(rest, units[u].sfx, rlen) != 0)
+			continue;
+		if (n > (UINT64_MAX >> units[u].shift))
+			return -1;
+		n <<= units[u].shift;
+		if (n > SIZE_MAX)
+			return -1;
+		*out = (size_t)n;
+		return 0;
+	}
+	return -1;
+}
+
+static int get_size(cfg_ctx *c, yaml_node_t *map, const char *path, const char *key, size_t *out)
+{
+	char kp[CONFIG_PATH_LEN];
+	join_key(kp, sizeof kp, path, key);
+	yaml_node_t *v = map_get(c, map, key, NULL);
+	if (!v)
+		return 0;
+	size_t n;
+	if (v->type != YAML_SCALAR_NODE ||
+	    parse_size((const char *)v->data.scalar.value, v->data.scalar.length, &n) < 0 ||
+	    n < CONFIG_MIN_MSG_LIMIT || n > CONFIG_MAX_MSG_LIMIT)
+		return fail(c, v, kp, "must be a size of %zu..%zu bytes, as an integer or with a "
+			    "suffix B, KiB, MiB, GiB (e.g. 10KiB, 1GiB)",
+			    CONFIG_MIN_MSG_LIMIT, CONFIG_MAX_MSG_LIMIT);
+	*out = n;
+	return 0;
+}
+
+/* ---- sections ----------------------------------------------------------- */
+
+/* "host:port" or "[v6addr]:port". */
+static int parse_listen(cfg_ctx *c, yaml_node_t *v, const char *kp, warden_config *out)
+{
+	if (check_string(c, v, kp) < 0)
+		return -1;
+	const char *s = (const char *)v->data.scalar.value;
+	size_t len = v->data.scalar.length;
+	const char *host, *hend, *port;
+	if (s[0] == '[') {
+		host = s + 1;
+		hend = memchr(s, ']', len);
+		if (!hend || hend[1] != ':')
+			goto bad;
+		port = hend + 2;
+	} else {
+		hend = memrchr(s, ':', len);
+		if (!hend)
+			goto bad;
+		if (memchr(s, ':', (size_t)(hend - s)))
+			return fail(c, v, kp, "IPv6 addresses must be bracketed: [addr]:port");
+		if (memchr(s, '[', (size_t)(hend - s)) || memchr(s, ']', (size_t)(hend - s)))
+			goto bad;
+		host = s;
+		port = hend + 1;
+	}
+	if (hend == host)
+		goto bad;
+	size_t plen = (size_t)(s + len - port);
+	if (plen == 0 || plen > 5)
+		goto bad;
+	int pn = 0;
+	for (size_t i = 0; i < plen; i++) {
+		if (port[i] < '0' || port[i] > '9')
+			goto bad;
+		pn = pn * 10 + (port[i] - '0');
+	}
+	if (pn < 1 || pn > 65535)
+		goto bad;
+	char *h = strndup(host, (size_t)(hend - host));
+	if (!h)
+		return fail(c, v, kp, "out of memory");
+	free(out->listen_pg_host);
+	out->listen_pg_host = h;
+	out->listen_pg_port = pn;
+	return 0;
+bad:
+	return fail(c, v, kp, "must be host:port with a port 1..65535 "
+		    "(e.g. 127.0.0.1:6432 or [::1]:6432)");
+}
+
+static void parse_listen_section(cfg_ctx *c, yaml_node_t *root, warden_config *out)
+{
+	static const char *const keys[] = { "postgres" };
+	char path[CONFIG_PATH_LEN];
+	yaml_node_t *m = get_map(c, root, "", "listen", path, sizeof path);
+	if (!m)
+		return;
+	check_keys(c, m, path, keys, 1);
+	yaml_node_t *v = map_get(c, m, "postgres", NULL);
+	if (v) {
+		char kp[CONFIG_PATH_LEN];
+		join_key(kp, sizeof kp, path, "postgres");
+		parse_listen(c, v, kp, out);
+	}
+}
+
+static char *path_in(const char *dir, const char *file)
+{
+	size_t dl = strlen(dir), fl = strlen(file);
+	int slash = dl > 0 && dir[dl - 1] == '/';
+	char *p = malloc(dl + fl + 2);
+	if (!p)
+		return NULL;
+	memcpy(p, dir, dl);
+	size_t off = dl;
+	if (!slash)
+		p[off++] = '/';
+	memcpy(p + off, file, fl + 1);
+	return p;
+}
+
+static void parse_audit(cfg_ctx *c, yaml_node_t *root, warden_config *out)
+{
+	static const char *const keys[] = { "durability", "batch_window_ms", "path" };
+	static const char *const durability[] = { "strict", "batch" };
+	char path[CONFIG_PATH_LEN];
+	yaml_node_t *m = get_map(c, root, "", "audit", path, sizeof path);
+	if (m) {
+		check_keys(c, m, path, keys, 3);
+		int d = (int)out->durability;
+		if (get_enum(c, m, path, "durability", durability, 2, &d) == 0)
+			out->durability = d == 1 ? DURABILITY_BATCH : DURABILITY_STRICT;
+		get_int(c, m, path, "batch_window_ms", 1, 10000, &out->batch_window_ms);
+		get_str(c, m, path, "path", 0, &out->audit_path, NULL);
+	}
+	if (!out->audit_path && out->data_dir) {
+		out->audit_path = path_in(out->data_dir, "audit.db");
+		if (!out->audit_path)
+			fail(c, m ? m : root, "audit.path", "out of memory");
+	}
+}
+
+static void parse_tls(cfg_ctx *c, yaml_node_t *root, warden_config *out)
+{
+	static const char *const keys[] = { "mode", "cert", "key", "require" };
+	/* indexed by config_tls_mode */
+	static const char *const modes[] = { "off", "auto", "files" };
+	char path[CONFIG_PATH_LEN];
+	yaml_node_t *m = get_map(c, root, "", "tls", path, sizeof path);
+	if (m) {
+		check_keys(c, m, path, keys, 4);
+		int mode = (int)out->tls_mode;
+		if (get_enum(c, m, path, "mode", modes, 3, &mode) == 0)
+			out->tls_mode = mode == 0 ? TLS_MODE_OFF : mode == 1 ? TLS_MODE_AUTO : TLS_MODE_FILES;
+		get_str(c, m, path, "cert", 0, &out->tls_cert, NULL);
+		get_str(c, m, path, "key", 0, &out->tls_key, NULL);
+		get_bool(c, m, path, "require", &out->tls_require);
+		if (out->tls_mode == TLS_MODE_FILES) {
+			if (!out->tls_cert)
+				fail_missing(c, m, "tls.cert", "is required when tls.mode is files");
+			if (!out->tls_key)
+				fail_missing(c, m, "tls.key", "is required when tls.mode is files");
+		}
+		if (out->tls_mode == TLS_MODE_OFF && out->tls_require)
+			fail(c, map_get(c, m, "require", NULL), "tls.require",
+			     "cannot be true when tls.mode is off");
+	}
+	/* auto mode: the self-signed pair lives in data_dir unless placed elsewhere */
+	if (out->tls_mode == TLS_MODE_AUTO && out->data_dir) {
+		if (!out->tls_cert && !(out->tls_cert = path_in(out->data_dir, "tls.crt")))
+			fail(c, m ? m : root, "tls.cert", "out of memory");
+		if (!out->tls_key && !(out->tls_key = path_in(out->data_dir, "tls.key")))
+			fail(c, m ? m : root, "tls.key", "out of memory");
+	}
+}
+
+static void parse_limits(cfg_ctx *c, yaml_node_t *root, warden_config *out)
+{
+	static const char *const keys[] = {
+		"max_message_size", "max_startup_size", "connect_timeout_ms", "auth_timeout_ms"
+	};
+	char path[CONFIG_PATH_LEN];
+	yaml_node_t *m = get_map(c, root, "", "limits", path, sizeof path);
+	if (!m)
+		return;
+	check_keys(c, m, path, keys, 4);
+	get_size(c, m, path, "max_message_size", &out->max_message_bytes);
+	get_size(c, m, path, "max_startup_size", &out->max_startup_bytes);
+	get_int(c, m, path, "connect_timeout_ms", 1, 86400000, &out->connect_timeout_ms);
+	get_int(c, m, path, "auth_timeout_ms", 1, 86400000, &out->auth_timeout_ms);
+}
+
+static int hexval(unsigned char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+static void parse_groups(cfg_ctx *c, yaml_node_t *item, const char *ipath, config_api_key *k)
+{
+	char path[CONFIG_PATH_LEN];
+	yaml_node_t *seq = get_seq(c, item, ipath, "groups", path, sizeof path);
+	if (!seq)
+		return;
+	size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+	if (n == 0)
+		return;
+	k->groups = calloc(n, sizeof *k->groups);
+	if (!k->groups) {
+		fail(c, seq, path, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *g = node_at(c, seq->data.sequence.items.start[i]);
+		char gp[CONFIG_PATH_LEN];
+		join_index(gp, sizeof gp, path, i);
+		if (!g || check_string(c, g, gp) < 0)
+			continue;
+		if (!(k->groups[k->n_groups] = dup_scalar(g))) {
+			fail(c, g, gp, "out of memory");
+			continue;
+		}
+		k->n_groups++;
+	}
+}
+
+static void parse_api_key(cfg_ctx *c, yaml_node_t *item, const char *ipath,
+			  warden_config *out, config_api_key *k)
+{
+	static const char *const keys[] = { "name", "key_sha256", "groups" };
+	check_keys(c, item, ipath, keys, 3);
+	yaml_node_t *nv;
+	if (get_str(c, item, ipath, "name", 1, &k->name, &nv) == 0 && k->name) {
+		for (config_api_key *o = out->api_keys; o < k; o++) {
+			if (o->name && strcmp(o->name, k->name) == 0) {
+				char kp[CONFIG_PATH_LEN];
+				join_key(kp, sizeof kp, ipath, "name");
+				fail(c, nv, kp, "duplicate api key name (also identity.api_keys[%zu])",
+				     (size_t)(o - out->api_keys));
+				break;
+			}
+		}
+	}
+	char *hex = NULL;
+	yaml_node_t *hv;
+	if (get_str(c, item, ipath, "key_sha256", 1, &hex, &hv) == 0 && hex) {
+		char kp[CONFIG_PATH_LEN];
+		join_key(kp, sizeof kp, ipath, "key_sha256");
+		int ok = strlen(hex) == 64;
+		for (size_t i = 0; ok && i < 32; i++) {
+			int hi = hexval((unsigned char)hex[2 * i]), lo = hexval((unsigned char)hex[2 * i + 1]);
+			if (hi < 0 || lo < 0)
+				ok = 0;
+			else
+				k->key_sha256[i] = (unsigned char)(hi << 4 | lo);
+		}
+		if (!ok)
+			fail(c, hv, kp, "must be 64 hex characters (the SHA-256 of the key)");
+	}
+	free(hex);
+	parse_groups(c, item, ipath, k);
+}
+
+static void parse_identity(cfg_ctx *c, yaml_node_t *root, warden_config *out)
+{
+	static const char *const keys[] = { "api_keys" };
+	char path[CONFIG_PATH_LEN];
+	yaml_node_t *m = get_map(c, root, "", "identity", path, sizeof path);
+	if (!m)
+		return;
+	check_keys(c, m, path, keys, 1);
+	char spath[CONFIG_PATH_LEN];
+	yaml_node_t *seq = get_seq(c, m, path, "api_keys", spath, sizeof spath);
+	if (!seq)
+		return;
+	size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+	if (n == 0)
+		return;
+	out->api_keys = calloc(n, sizeof *out->api_keys);
+	if (!out->api_keys) {
+		fail(c, seq, spath, "out of memory");
+		return;
+	}
+	out->n_api_keys = n;
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *item = node_at(c, seq->data.sequence.items.start[i]);
+		char ipath[CONFIG_PATH_LEN];
+		join_index(ipath, sizeof ipath, spath, i);
+		if (!item || item->type != YAML_MAPPING_NODE) {
+			fail(c, item ? item : seq, ipath, "must be a mapping (name, key_sha256, groups)");
+			continue;
+		}
+		parse_api_key(c, item, ipath, out, &out->api_keys[i]);
+	}
+}
+
+static void parse_connection(cfg_ctx *c, yaml_node_t *item, const char *ipath,
+			     warden_config *out, config_connection *conn)
+{
+	static const char *const keys[] = {
+		"name", "type", "host", "port", "database", "user",
+		"password_env", "sslmode", "sslrootcert"
+	};
+	static const char *const types[] = { "postgres" };
+	/* indexed by config_sslmode */
+	static const char *const sslmodes[] = { "disable", "prefer", "require", "verify-full" };
+	char kp[CONFIG_PATH_LEN];
+
+	check_keys(c, item, ipath, keys, sizeof keys / sizeof keys[0]);
+	yaml_node_t *nv;
+	if (get_str(c, item, ipath, "name", 1, &conn->name, &nv) == 0 && conn->name) {
+		for (config_connection *o = out->connections; o < conn; o++) {
+			if (o->name && strcmp(o->name, conn->name) == 0) {
+				join_key(kp, sizeof kp, ipath, "name");
+				fail(c, nv, kp, "duplicate connection name (also connections[%zu])",
+				     (size_t)(o - out->connections));
+				break;
+			}
+		}
+	}
+	int t = 0;
+	get_enum(c, item, ipath, "type", types, 1, &t);
+	conn->type = strdup(types[0]);
+	if (!conn->type)
+		fail(c, item, ipath, "out of memory");
+	get_str(c, item, ipath, "host", 1, &conn->host, NULL);
+	conn->port = 5432;
+	get_int(c, item, ipath, "port", 1, 65535, &conn->port);
+	get_str(c, item, ipath, "database", 0, &conn->database, NULL);
+	if (!conn->database && conn->name && !(conn->database = strdup(conn->name)))
+		fail(c, item, ipath, "out of memory");
+	get_str(c, item, ipath, "user", 1, &conn->user, NULL);
+	yaml_node_t *pv;
+	if (get_str(c, item, ipath, "password_env", 0, &conn->password_env, &pv) == 0 &&
+	    conn->password_env) {
+		join_key(kp, sizeof kp, ipath, "password_env");
+		char shown[80];
+		sanitize(shown, sizeof shown, (const unsigned char *)conn->password_env,
+			 strlen(conn->password_env));
+		const char *val = strchr(conn->password_env, '=') ? NULL : getenv(conn->password_env);
+		if (c->flags & CONFIG_NO_SECRETS)
+			; /* the CLI reads the audit store only: it needs no target password */
+		else if (!val)
+			fail(c, pv, kp, "environment variable %s is not set", shown);
+		else if (!(conn->password = strdup(val)))
+			fail(c, pv, kp, "out of memory");
+	}
+	int sm = (int)SSLMODE_PREFER;
+	if (get_enum(c, item, ipath, "sslmode", sslmodes, 4, &sm) < 0)
+		sm = (int)SSLMODE_PREFER;
+	conn->sslmode = sm == 0 ? SSLMODE_DISABLE : sm == 1 ? SSLMODE_PREFER
+		      : sm == 2 ? SSLMODE_REQUIRE : SSLMODE_VERIFY_FULL;
+	get_str(c, item, ipath, "sslrootcert", 0, &conn->sslrootcert, NULL);
+}
+
+static void parse_connections(cfg_ctx *c, yaml_node_t *root, warden_config *out)
+{
+	char path[CONFIG_PATH_LEN];
+	yaml_node_t *seq = get_seq(c, root, "", "connections", path, sizeof path);
+	if (!seq)
+		return;
+	size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+	if (n == 0)
+		return;
+	out->connections = calloc(n, sizeof *out->connections);
+	if (!out->connections) {
+		fail(c, seq, path, "out of memory");
+		return;
+	}
+	out->n_connections = n;
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *item = node_at(c, seq->data.sequence.items.start[i]);
+		char ipath[CONFIG_PATH_LEN];
+		join_index(ipath, sizeof ipath, path, i);
+		if (!item || item->type != YAML_MAPPING_NODE) {
+			fail(c, item ? item : seq, ipath, "must be a mapping (name, host, user, ...)");
+			continue;
+		}
+		parse_connection(c, item, ipath, out, &out->connections[i]);
+	}
+}
+
+static void parse_root(cfg_ctx *c, yaml_node_t *root, warden_config *out)
+{
+	static const char *const keys[] = {
+		"data_dir", "listen", "workers", "log_level", "audit",
+		"tls", "limits", "identity", "connections"
+	};
+	static const char *const levels[] = { "error", "warn", "info", "debug" };
+
+	if (root->type != YAML_MAPPING_NODE) {
+		fail(c, root, "", "the top level must be a mapping of settings");
+		return;
+	}
+	check_keys(c, root, "", keys, sizeof keys / sizeof keys[0]);
+
+	get_str(c, root, "", "data_dir", 0, &out->data_dir, NULL);
+	if (!out->data_dir && !(out->data_dir = strdup("./var")))
+		fail(c, root, "data_dir", "out of memory");
+	parse_listen_section(c, root, out);
+	get_int(c, root, "", "workers", 1, 256, &out->workers);
+	get_enum(c, root, "", "log_level", levels, 4, &out->log_level);
+	parse_audit(c, root, out);
+	parse_tls(c, root, out);
+	parse_limits(c, root, out);
+	parse_identity(c, root, out);
+	parse_connections(c, root, out);
+}
+
+static void set_defaults(warden_config *out)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	out->workers = cpus < 1 ? 1 : cpus > 256 ? 256 : (int)cpus;
+	out->log_level = 2;
+	out->durability = DURABILITY_STRICT;
+	out->batch_window_ms = 5;
+	out->tls_mode = TLS_MODE_AUTO;
+	out->tls_require = 0;
+	out->max_message_bytes = (size_t)1 << 30;
+	out->max_startup_bytes = (size_t)10 << 10;
+	out->connect_timeout_ms = 10000;
+	out->auth_timeout_ms = 60000;
+}
+
+/* ---- libyaml errors ----------------------------------------------------- */
+
+static void yaml_fail(cfg_ctx *c, const yaml_parser_t *p, const char *buf, size_t len)
+{
+	size_t line;
+	if (p->error == YAML_READER_ERROR) {
+		/* reader errors carry a byte offset, not a mark */
+		line = 1;
+		size_t end = p->problem_offset < len ? p->problem_offset : len;
+		for (size_t i = 0; i < end; i++)
+			line += buf[i] == '\n';
+	} else {
+		line = p->problem_mark.line + 1;
+	}
+	const char *problem = p->problem ? p->problem : "unknown error";
+	if (p->error == YAML_MEMORY_ERROR)
+		problem = "out of memory";
+	c->failed = 1;
+	c->err_line = line;
+	if (!c->err || c->errlen == 0)
+		return;
+	if (p->context)
+		snprintf(c->err, c->errlen, "%s:%zu: YAML syntax error: %s (%s, line %zu)",
+			 c->name, line, problem, p->context, (size_t)p->context_mark.line + 1);
+	else
+		snprintf(c->err, c->errlen, "%s:%zu: YAML syntax error: %s", c->name, line, problem);
+}
+
+/* ---- public API --------------------------------------------------------- */
+
+int config_load_string(const char *yaml, size_t len, const char *name,
+		       warden_config *out, char *err, size_t errlen)
+{
+	return config_load_string_ex(yaml, len, name, out, err, errlen, 0);
+}
+
+int config_load_string_ex(const char *yaml, size_t len, const char *name,
+			  warden_config *out, char *err, size_t errlen, unsigned flags)
+{
+	memset(out, 0, sizeof *out);
+	if (err && errlen)
+		err[0] = '\0';
+	if (!name)
+		name = "<config>";
+	cfg_ctx c = { .name = name, .err = err, .errlen = errlen, .flags = flags };
+	const char *buf = yaml ? yaml : "";
+	size_t blen = yaml ? len : 0;
+
+	yaml_parser_t parser;
+	yaml_document_t doc, extra;
+	if (!yaml_parser_initialize(&parser)) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, blen);
+	if (!yaml_parser_load(&parser, &doc)) {
+		yaml_fail(&c, &parser, buf, blen);
+		yaml_parser_delete(&parser);
+		return -1;
+	}
+	c.doc = &doc;
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		fail(&c, NULL, "", "the configuration is empty");
+	} else {
+		/* a second document is an error (and its syntax must be valid) */
+		if (!yaml_parser_load(&parser, &extra)) {
+			yaml_fail(&c, &parser, buf, blen);
+		} else {
+			yaml_node_t *r2 = yaml_document_get_root_node(&extra);
+			if (r2) {
+				size_t l2 = node_line(r2);
+				if (c.err && c.errlen)
+					snprintf(c.err, c.errlen, "%s:%zu: only one YAML document is allowed",
+						 name, l2);
+				c.failed = 1;
+			}
+			yaml_document_delete(&extra);
+		}
+		if (!c.failed) {
+			if (!(out->path = strdup(name)))
+				fail(&c, root, "", "out of memory");
+			set_defaults(out);
+			parse_root(&c, root, out);
+		}
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (c.failed) {
+		config_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+int config_load(const char *path, warden_config *out, char *err, size_t errlen)
+{
+	return config_load_ex(path, out, err, errlen, 0);
+}
+
+int config_load_ex(const char *path, warden_config *out, char *err, size_t errlen, unsigned flags)
+{
+	memset(out, 0, sizeof *out);
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	int rc = -1;
+	if (!buf) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	for (;;) {
+		if (len == cap) {
+			if (cap >= CONFIG_MAX_FILE_BYTES) {
+				if (err && errlen)
+					snprintf(err, errlen, "%s: file is larger than %zu bytes",
+						 path, CONFIG_MAX_FILE_BYTES);
+				goto out;
+			}
+			char *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				if (err && errlen)
+					snprintf(err, errlen, "%s: out of memory", path);
+				goto out;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		size_t got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got == 0) {
+			if (ferror(f)) {
+				if (err && errlen)
+					snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+				goto out;
+			}
+			break;
+		}
+	}
+	rc = config_load_string_ex(buf, len, path, out, err, errlen, flags);
+out:
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+static void free_str(char **s)
+{
+	free(*s);
+	*s = NULL;
+}
+
+void config_free(warden_config *cfg)
+{
+	if (!cfg)
+		return;
+	free_str(&cfg->path);
+	free_str(&cfg->data_dir);
+	free_str(&cfg->listen_pg_host);
+	free_str(&cfg->audit_path);
+	free_str(&cfg->tls_cert);
+	free_str(&cfg->tls_key);
+	for (size_t i = 0; i < cfg->n_api_keys; i++) {
+		config_api_key *k = &cfg->api_keys[i];
+		free(k->name);
+		for (size_t g = 0; g < k->n_groups; g++)
+			free(k->groups[g]);
+		free(k->groups);
+		explicit_bzero(k->key_sha256, sizeof k->key_sha256);
+	}
+	free(cfg->api_keys);
+	for (size_t i = 0; i < cfg->n_connections; i++) {
+		config_connection *cn = &cfg->connections[i];
+		free(cn->name);
+		free(cn->type);
+		free(cn->host);
+		free(cn->database);
+		free(cn->user);
+		free(cn->password_env);
+		if (cn->password) {
+			explicit_bzero(cn->password, strlen(cn->password));
+			free(cn->password);
+		}
+		free(cn->sslrootcert);
+	}
+	free(cfg->connections);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+const config_connection *config_find_connection(const warden_config *cfg, const char *name)
+{
+	if (!cfg || !name)
+		return NULL;
+	for (size_t i = 0; i < cfg->n_connections; i++) {
+		if (cfg->connections[i].name && strcmp(cfg->connections[i].name, name) == 0)
+			return &cfg->connections[i];
+	}
+	return NULL;
+}

@@ -1,0 +1,100 @@
+/*
+ * config — warden's YAML configuration, loaded once at start.
+ *
+ * config_load() parses the file with libyaml into a warden_config, fills in
+ * every default, resolves `password_env` from the environment, and validates
+ * cross-references. On failure it writes one message naming the file, the line
+ * and the key of the first error ("quickstart.yaml:12: connections[0].port: ...")
+ * and returns -1; the struct is then empty and safe to config_free().
+ *
+ * The struct is read-only after load and shared by every thread.
+ */
+#ifndef WARDEN_CONFIG_H
+#define WARDEN_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { DURABILITY_STRICT = 0, DURABILITY_BATCH } config_durability;
+typedef enum { TLS_MODE_OFF = 0, TLS_MODE_AUTO, TLS_MODE_FILES } config_tls_mode;
+typedef enum {
+	SSLMODE_DISABLE = 0,
+	SSLMODE_PREFER,
+	SSLMODE_REQUIRE,
+	SSLMODE_VERIFY_FULL
+} config_sslmode;
+
+typedef struct config_api_key {
+	char *name;                 /* identity the key stands for */
+	unsigned char key_sha256[32];
+	char **groups;
+	size_t n_groups;
+} config_api_key;
+
+typedef struct config_connection {
+	char *name;                 /* clients select it as dbname */
+	char *type;                 /* "postgres" */
+	char *host;
+	int port;
+	char *database;
+	char *user;
+	char *password_env;         /* may be NULL (trust / peer targets) */
+	char *password;             /* resolved from password_env at load; never logged */
+	config_sslmode sslmode;
+	char *sslrootcert;          /* CA file for verify-full; NULL = system store */
+} config_connection;
+
+typedef struct warden_config {
+	char *path;                 /* the file it came from */
+	char *data_dir;             /* absolute or relative to cwd; created if missing */
+
+	char *listen_pg_host;       /* NULL when no postgres listener */
+	int listen_pg_port;
+
+	int workers;                /* default: number of online CPUs */
+
+	config_durability durability;
+	int batch_window_ms;        /* default 5 */
+	char *audit_path;           /* default <data_dir>/audit.db */
+
+	config_tls_mode tls_mode;   /* default auto */
+	char *tls_cert;             /* files mode: paths; auto mode: <data_dir>/tls.{crt,key} */
+	char *tls_key;
+	int tls_require;            /* refuse clients that do not ask for TLS (default 0) */
+
+	config_api_key *api_keys;
+	size_t n_api_keys;
+
+	config_connection *connections;
+	size_t n_connections;
+
+	size_t max_message_bytes;   /* limits.max_message_size, default 1 GiB */
+	size_t max_startup_bytes;   /* limits.max_startup_size, default 10 KiB */
+	int connect_timeout_ms;     /* limits.connect_timeout_ms, default 10000 */
+	int auth_timeout_ms;        /* limits.auth_timeout_ms, default 60000 */
+
+	int log_level;              /* 0 error, 1 warn, 2 info (default), 3 debug */
+} warden_config;
+
+/* Returns 0 on success, -1 with a message in err. */
+int config_load(const char *path, warden_config *out, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* Same, from a buffer (used by tests and the fuzzer); name appears in messages. */
+int config_load_string(const char *yaml, size_t len, const char *name,
+		       warden_config *out, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* Flags for the _ex variants. */
+#define CONFIG_NO_SECRETS 1u   /* do not resolve password_env (CLI commands that need no target) */
+
+int config_load_ex(const char *path, warden_config *out, char *err, size_t errlen, unsigned flags)
+	__attribute__((warn_unused_result));
+int config_load_string_ex(const char *yaml, size_t len, const char *name, warden_config *out,
+			  char *err, size_t errlen, unsigned flags) __attribute__((warn_unused_result));
+
+void config_free(warden_config *cfg);
+
+const config_connection *config_find_connection(const warden_config *cfg, const char *name);
+
+#endif

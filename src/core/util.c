@@ -1,0 +1,126 @@
+/* util — see util.h. Allocation failures abort: warden cannot keep a promise it has no memory for. */
+#include "core/util.h"
+
+#include <jansson.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int64_t util_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void util_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int util_unhex(const char *in, size_t n, unsigned char *out)
+{
+	if (n % 2)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+void util_random(void *out, size_t n)
+{
+	if (RAND_bytes(out, (int)n) != 1)
+		abort();
+}
+
+void *util_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+void *util_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		abort();
+	return q;
+}
+
+char *util_strndup(const char *s, size_t n)
+{
+	char *p = util_xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+/* Invalid UTF-8 (a client may use another client_encoding) becomes U+FFFD, byte by byte. */
+static char *utf8_sanitize(const char *s, size_t n)
+{
+	char *out = util_xmalloc(n * 3 + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		json_t *probe = NULL;
+		size_t len = 1;
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0xf0)
+			len = 4;
+		else if (c >= 0xe0)
+			len = 3;
+		else if (c >= 0xc0)
+			len = 2;
+		if (c >= 0x80 && i + len <= n)
+			probe = json_stringn(s + i, len);
+		if (c < 0x80 || probe) {
+			memcpy(out + o, s + i, len);
+			o += len;
+			i += len;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i += 1;
+		}
+		json_decref(probe);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+char *util_json_string(const char *s, size_t n)
+{
+	json_t *j = json_stringn(s, n);
+	if (!j) {
+		char *clean = utf8_sanitize(s, n);
+		j = json_string(clean);
+		free(clean);
+	}
+	char *out = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	json_decref(j);
+	if (!out)
+		abort();
+	return out;
+}

@@ -1,0 +1,22 @@
+/* util — small helpers shared by every module: time, hex, random ids. */
+#ifndef WARDEN_UTIL_H
+#define WARDEN_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int64_t util_now_us(void);
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void util_hex(const unsigned char *in, size_t n, char *out);
+/* 0 on success; out must hold n/2 bytes; rejects odd length and non-hex. */
+int util_unhex(const char *in, size_t n, unsigned char *out) __attribute__((warn_unused_result));
+/* Cryptographically random bytes (OpenSSL); aborts if the RNG fails. */
+void util_random(void *out, size_t n);
+/* malloc'd copy of [s, s+n) with a NUL appended; aborts on OOM. */
+char *util_strndup(const char *s, size_t n);
+void *util_xmalloc(size_t n);
+void *util_xrealloc(void *p, size_t n);
+/* JSON string literal of s (quotes included), malloc'd. */
+char *util_json_string(const char *s, size_t n);
+
+#endif

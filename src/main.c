@@ -1,0 +1,38 @@
+/*
+ * warden — an access gateway between AI coding agents and production
+ * resources. main dispatches subcommands to cli/.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static int usage(FILE *f)
+{
+	fprintf(f, "usage: warden <command> [options]\n\n"
+		   "commands:\n"
+		   "  serve -c FILE [--check]        run the gateway (or only validate the configuration)\n"
+		   "  audit list -c FILE [filters]   requests with their results\n"
+		   "  audit show -c FILE ID          one entry in full\n"
+		   "  audit export -c FILE --format jsonl\n"
+		   "  version\n");
+	return f == stdout ? 0 : 2;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(stderr);
+	if (strcmp(argv[1], "serve") == 0)
+		return cli_serve_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "audit") == 0)
+		return cli_audit_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("warden 0.1.0\n");
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return usage(stdout);
+	fprintf(stderr, "warden: unknown command \"%s\"\n", argv[1]);
+	return usage(stderr);
+}

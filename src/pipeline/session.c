@@ -1,0 +1,79 @@
+/* session — see session.h. */
+#include "pipeline/session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+static char *dup_or_null(const char *s)
+{
+	return s ? util_strndup(s, strlen(s)) : NULL;
+}
+
+void session_init(session *s, const char *protocol)
+{
+	memset(s, 0, sizeof(*s));
+	unsigned char raw[16];
+	util_random(raw, sizeof(raw));
+	util_hex(raw, sizeof(raw), s->id);
+	s->protocol = protocol;
+	s->started_us = util_now_us();
+}
+
+void session_release(session *s)
+{
+	free(s->user);
+	free(s->groups_json);
+	free(s->agent);
+	free(s->client_addr);
+	free(s->connection);
+	free(s->startup_user);
+	memset(s, 0, sizeof(*s));
+}
+
+audit_entry *session_entry(session *s, audit_kind kind)
+{
+	audit_entry *e = audit_entry_new(kind);
+	e->session = util_strndup(s->id, strlen(s->id));
+	e->seq = s->next_seq++;
+	e->user = dup_or_null(s->user);
+	e->groups = dup_or_null(s->groups_json);
+	e->agent = dup_or_null(s->agent);
+	e->client_addr = dup_or_null(s->client_addr);
+	e->connection = dup_or_null(s->connection);
+	e->protocol = dup_or_null(s->protocol);
+	e->startup_user = dup_or_null(s->startup_user);
+	return e;
+}
+
+audit_entry *session_request_entry(session *s, const request_desc *r, const char *decision,
+				   const char *rule)
+{
+	audit_entry *e = session_entry(s, AUDIT_REQUEST);
+	if (r->statement)
+		e->statement = util_strndup(r->statement, r->statement_len);
+	e->params = dup_or_null(r->params_json);
+	e->decision = dup_or_null(decision);
+	e->rule = dup_or_null(rule);
+	return e;
+}
+
+audit_entry *session_result_entry(session *s, int64_t request_id, const request_result *res)
+{
+	audit_entry *e = session_entry(s, AUDIT_RESULT);
+	e->request_id = request_id;
+	e->command_tag = dup_or_null(res->command_tag);
+	e->rows = res->rows;
+	e->error_code = dup_or_null(res->error_code);
+	e->error_message = dup_or_null(res->error_message);
+	e->duration_us = res->duration_us;
+	return e;
+}
+
+audit_entry *session_end_entry(session *s, const char *reason)
+{
+	audit_entry *e = session_entry(s, AUDIT_SESSION_END);
+	e->reason = dup_or_null(reason);
+	return e;
+}

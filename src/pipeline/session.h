@@ -1,0 +1,58 @@
+/*
+ * session — the protocol-neutral session and request model every adapter
+ * fills in, and the audit entries built from it. A protocol adapter embeds a
+ * `session`, sets who/what/where once (identify), describes each request in a
+ * `request_desc` (classify), and calls the stages in order:
+ *
+ *   policy_decide() -> session_request_entry() -> audit_submit() -> forward
+ *   -> session_result_entry() -> audit_submit()
+ *
+ * Nothing here knows a wire format.
+ */
+#ifndef WARDEN_SESSION_H
+#define WARDEN_SESSION_H
+
+#include <stdint.h>
+
+#include "audit/entry.h"
+
+typedef struct session {
+	char id[33];            /* 128 random bits, hex */
+	int64_t next_seq;
+	int64_t started_us;
+	const char *protocol;   /* static: "postgres" */
+	char *user;             /* identity name; NULL until identified */
+	char *groups_json;      /* JSON array text */
+	char *agent;
+	char *client_addr;
+	char *connection;
+	char *startup_user;
+	int recorded;           /* session_start was submitted */
+} session;
+
+/* What a request asks for, in protocol-neutral terms. */
+typedef struct request_desc {
+	const char *statement;  /* SQL text; may be NULL */
+	size_t statement_len;
+	const char *params_json;/* JSON array text or NULL */
+} request_desc;
+
+/* Result of a forwarded request, accumulated by the adapter. */
+typedef struct request_result {
+	const char *command_tag;
+	int64_t rows;
+	const char *error_code, *error_message;
+	int64_t duration_us;
+} request_result;
+
+void session_init(session *s, const char *protocol);
+void session_release(session *s);
+
+/* Each returns a new entry with the session's common fields and the next seq. */
+audit_entry *session_entry(session *s, audit_kind kind);
+audit_entry *session_request_entry(session *s, const request_desc *r, const char *decision,
+				   const char *rule);
+audit_entry *session_result_entry(session *s, int64_t request_id, const request_result *res);
+audit_entry *session_end_entry(session *s, const char *reason);
+
+#endif

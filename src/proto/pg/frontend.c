@@ -1,0 +1,872 @@
+/*
+ * pg frontend — the client side of the PostgreSQL adapter: startup, TLS,
+ * authentication by API key (identify), and the request scanner that turns
+ * client messages into requests, has each decided (policy) and recorded
+ * (audit) before the bytes that carry it are forwarded.
+ *
+ * Client bytes accumulate in one chunk (ps->cin). Whole messages are scanned
+ * from its start; the scanned range is forwarded from that same chunk, so
+ * forwarding copies nothing. While a range waits for its audit commit, the
+ * client is not read: the range, and what follows it, keep their order.
+ */
+#include "proto/pg/frontend.h"
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "identity/apikey.h"
+#include "policy/policy.h"
+#include "proto/pg/cancel.h"
+#include "proto/pg/codec.h"
+#include "proto/pg/pg_session.h"
+
+#define HIGH_WATER (1u << 20)
+#define LOW_WATER (256u << 10)
+
+static void process_client(pg_session *ps);
+
+static const warden_config *cfg_of(pg_session *ps)
+{
+	return ps->w->cfg;
+}
+
+void pgs_set_state(pg_session *ps, pgs_state st)
+{
+	log_debug("session %s: state %d -> %d", ps->s.id, ps->state, st);
+	ps->state = st;
+}
+
+/* ---- teardown ---- */
+
+static void free_named(pg_named *n)
+{
+	while (n) {
+		pg_named *next = n->next;
+		free(n->name);
+		free(n->text);
+		free(n->params);
+		free(n);
+		n = next;
+	}
+}
+
+static void free_requests(pg_request *r)
+{
+	while (r) {
+		pg_request *next = r->next;
+		buf_free(&r->tags);
+		free(r->error_code);
+		free(r->error_message);
+		free(r);
+		r = next;
+	}
+}
+
+void pg_session_maybe_free(pg_session *ps)
+{
+	if (ps->handles > 0 || ps->refs > 0)
+		return;
+	worker *w = ps->w;
+	if (ps->prev)
+		ps->prev->next = ps->next;
+	else
+		w->sessions = ps->next;
+	if (ps->next)
+		ps->next->prev = ps->prev;
+	chunk_unref(ps->cin);
+	buf_free(&ps->startup);
+	buf_free(&ps->hold);
+	buf_free(&ps->t_body);
+	buf_free(&ps->deferred);
+	free_named(ps->stmts);
+	free_named(ps->portals);
+	free_requests(ps->pending);
+	free_requests(ps->inflight);
+	scram_client_free(&ps->scram);
+	session_release(&ps->s);
+	free(ps);
+	w->n_sessions--;
+	worker_session_gone(w);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	pg_session *ps = h->data;
+	ps->handles--;
+	pg_session_maybe_free(ps);
+}
+
+static void record(pg_session *ps, audit_entry *e)
+{
+	audit_kind kind = e->kind;
+	audit_entry *one[1] = {e};
+	if (audit_submit(one, 1, NULL, NULL, NULL) != 0)
+		log_error("session %s: %s entry could not be queued", ps->s.id, audit_kind_name(kind));
+}
+
+void pgs_close(pg_session *ps, const char *reason)
+{
+	if (ps->state == PGS_CLOSING)
+		return;
+	pgs_set_state(ps, PGS_CLOSING);
+	ps->close_reason = reason;
+	uv_timer_stop(&ps->timer);
+	if (ps->inflight)
+		pg_backend_finish_all(ps, "08006", "the session ended before the target replied");
+	if (ps->s.recorded)
+		record(ps, session_end_entry(&ps->s, reason));
+	if (ps->cancel_registered)
+		pg_cancel_unregister(ps->own_pid, ps->own_key);
+	ps->cancel_registered = 0;
+	conn_close(&ps->client);
+	if (ps->target_inited) {
+		if (ps->tstate == TGT_READY)
+			conn_write_copy(&ps->target, "X\0\0\0\4", 5);
+		conn_close(&ps->target);
+	} else if (ps->tstate == TGT_RESOLVING) {
+		uv_cancel((uv_req_t *)&ps->gai);
+	}
+	uv_close((uv_handle_t *)&ps->timer, on_timer_closed);
+	if (reason)
+		log_info("session %s: closed (%s)", ps->s.id, reason);
+}
+
+void pgs_fatal(pg_session *ps, const char *sqlstate, const char *message, const char *reason)
+{
+	if (ps->state == PGS_CLOSING)
+		return;
+	buf b = {0};
+	pg_put_error(&b, "FATAL", sqlstate, message, NULL, NULL);
+	conn_write_copy(&ps->client, b.data, b.len);
+	buf_free(&b);
+	log_info("session %s: %s: %s", ps->s.id, sqlstate, message);
+	pgs_close(ps, reason);
+}
+
+static void record_auth_failure(pg_session *ps, const char *reason)
+{
+	audit_entry *e = session_entry(&ps->s, AUDIT_AUTH_FAILURE);
+	e->reason = util_strndup(reason, strlen(reason));
+	record(ps, e);
+}
+
+/* ---- reading control ---- */
+
+static void update_client_reading(pg_session *ps)
+{
+	int want = (ps->state == PGS_STARTUP || ps->state == PGS_AUTH || ps->state == PGS_READY) &&
+		   !ps->audit_wait &&
+		   (!ps->target_inited || conn_write_queued(&ps->target) < HIGH_WATER);
+	if (want)
+		conn_read_start(&ps->client);
+	else
+		conn_read_stop(&ps->client);
+}
+
+void pg_frontend_resume_client(pg_session *ps)
+{
+	update_client_reading(ps);
+	if (ps->client.reading)
+		process_client(ps);
+}
+
+/* ---- client events ---- */
+
+static void cin_append(pg_session *ps, chunk *ch)
+{
+	size_t n = ch->end - ch->start;
+	chunk *c = ps->cin;
+	if (!c) {
+		ps->cin = ch;
+		return;
+	}
+	if (c->cap - c->end >= n) {
+		memcpy(c->data + c->end, ch->data + ch->start, n);
+		c->end += n;
+		chunk_unref(ch);
+		return;
+	}
+	size_t have = c->end - c->start;
+	size_t cap = have + n;
+	if (cap < c->cap + c->cap / 2)
+		cap = c->cap + c->cap / 2;
+	chunk *nc = chunk_new(cap);
+	memcpy(nc->data, c->data + c->start, have);
+	memcpy(nc->data + have, ch->data + ch->start, n);
+	nc->end = have + n;
+	chunk_unref(c);
+	chunk_unref(ch);
+	ps->cin = nc;
+}
+
+static void consume(pg_session *ps, size_t n)
+{
+	ps->cin->start += n;
+	if (ps->cin->start == ps->cin->end) {
+		chunk_unref(ps->cin);
+		ps->cin = NULL;
+	}
+}
+
+static void client_on_read(conn *c, chunk *ch)
+{
+	pg_session *ps = c->owner;
+	if (ps->state == PGS_CLOSING) {
+		chunk_unref(ch);
+		return;
+	}
+	cin_append(ps, ch);
+	process_client(ps);
+}
+
+static void client_on_event(conn *c, enum conn_event ev, int status)
+{
+	pg_session *ps = c->owner;
+	switch (ev) {
+	case CONN_CLOSED:
+		ps->handles--;
+		pg_session_maybe_free(ps);
+		return;
+	case CONN_WRITTEN:
+		if (ps->target_paused && conn_write_queued(&ps->client) < LOW_WATER) {
+			ps->target_paused = 0;
+			conn_read_start(&ps->target);
+		}
+		return;
+	case CONN_EOF:
+		pgs_close(ps, "client_disconnect");
+		return;
+	case CONN_ERROR:
+		if (status == CONN_ERR_TLS)
+			log_info("session %s: client %s", ps->s.id, c->err);
+		pgs_close(ps, "client_error");
+		return;
+	default:
+		return;
+	}
+}
+
+static void on_auth_timeout(uv_timer_t *t)
+{
+	pg_session *ps = t->data;
+	if (ps->state == PGS_STARTUP || ps->state == PGS_AUTH) {
+		record_auth_failure(ps, "authentication timed out");
+		pgs_fatal(ps, "08006", "authentication timed out (limits.auth_timeout_ms)", "auth_timeout");
+	} else if (ps->state == PGS_CONNECTING) {
+		pgs_fatal(ps, "08006", "timed out connecting to the target (limits.connect_timeout_ms)",
+			  "target_unavailable");
+	}
+}
+
+void pg_frontend_accept(worker *w, uv_stream_t *server)
+{
+	pg_session *ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return;
+	ps->w = w;
+	ps->tx_status = 'I';
+	session_init(&ps->s, "postgres");
+	if (conn_init(&ps->client, &w->loop, ps, client_on_read, client_on_event) != 0) {
+		free(ps);
+		return;
+	}
+	ps->handles = 1;
+	uv_timer_init(&w->loop, &ps->timer);
+	ps->timer.data = ps;
+	ps->handles++;
+	ps->next = w->sessions;
+	if (ps->next)
+		ps->next->prev = ps;
+	w->sessions = ps;
+	w->n_sessions++;
+	if (uv_accept(server, (uv_stream_t *)&ps->client.tcp) != 0) {
+		pgs_close(ps, NULL);
+		return;
+	}
+	uv_tcp_nodelay(&ps->client.tcp, 1);
+	char addr[80];
+	if (conn_peer_name(&ps->client, addr, sizeof(addr)) == 0)
+		ps->s.client_addr = util_strndup(addr, strlen(addr));
+	uv_timer_start(&ps->timer, on_auth_timeout, (uint64_t)w->cfg->auth_timeout_ms, 0);
+	conn_read_start(&ps->client);
+}
+
+void pg_frontend_shutdown(worker *w)
+{
+	pg_session *ps = w->sessions;
+	while (ps) {
+		pg_session *next = ps->next;
+		if (ps->state == PGS_READY || ps->state == PGS_CONNECTING)
+			pgs_fatal(ps, "57P01", "warden is shutting down", "gateway_shutdown");
+		else
+			pgs_close(ps, "gateway_shutdown");
+		ps = next;
+	}
+}
+
+/* ---- startup and authentication ---- */
+
+static void send_auth_request(pg_session *ps)
+{
+	buf b = {0};
+	size_t at = pg_msg_begin(&b, 'R');
+	pg_put_i32(&b, 3); /* AuthenticationCleartextPassword: the password is the API key */
+	pg_msg_end(&b, at);
+	conn_write_copy(&ps->client, b.data, b.len);
+	buf_free(&b);
+}
+
+static void process_startup(pg_session *ps)
+{
+	const warden_config *cfg = cfg_of(ps);
+	while (ps->state == PGS_STARTUP && ps->cin) {
+		chunk *c = ps->cin;
+		size_t avail = c->end - c->start;
+		if (avail < 4)
+			return;
+		uint32_t len = pg_be32(c->data + c->start);
+		if (len < 8 || len > cfg->max_startup_bytes) {
+			char msg[160];
+			snprintf(msg, sizeof(msg),
+				 "invalid startup packet length %u (limit %zu bytes, limits.max_startup_size)",
+				 len, cfg->max_startup_bytes);
+			record_auth_failure(ps, "malformed startup packet");
+			pgs_fatal(ps, "08P01", msg, "protocol_error");
+			return;
+		}
+		if (avail < len)
+			return;
+		ps->startup.len = 0;
+		buf_append(&ps->startup, c->data + c->start, len);
+		consume(ps, len);
+		pg_startup st;
+		char err[200];
+		if (pg_parse_startup(ps->startup.data, ps->startup.len, &st, err, sizeof(err)) != 0) {
+			record_auth_failure(ps, "malformed startup packet");
+			pgs_fatal(ps, "08P01", err, "protocol_error");
+			return;
+		}
+		switch (st.code) {
+		case PG_SSL_REQUEST:
+			if (ps->cin) {
+				pgs_fatal(ps, "08P01", "received unencrypted data after SSL request",
+					  "protocol_error");
+				return;
+			}
+			if (ps->client_tls) {
+				pgs_fatal(ps, "08P01", "SSL request on an already encrypted connection",
+					  "protocol_error");
+				return;
+			}
+			if (ps->w->server_tls) {
+				conn_write_copy(&ps->client, "S", 1);
+				if (conn_tls_server(&ps->client, ps->w->server_tls) != 0) {
+					pgs_close(ps, "client_error");
+					return;
+				}
+				ps->client_tls = 1;
+			} else {
+				conn_write_copy(&ps->client, "N", 1);
+			}
+			continue;
+		case PG_GSSENC_REQUEST:
+			conn_write_copy(&ps->client, "N", 1);
+			continue;
+		case PG_CANCEL_REQUEST:
+			pg_cancel_forward(ps->w, st.cancel_pid, st.cancel_key);
+			pgs_close(ps, NULL);
+			return;
+		default:
+			break;
+		}
+		ps->s.startup_user = util_strndup(st.user, strlen(st.user));
+		ps->s.connection = util_strndup(st.database, strlen(st.database));
+		if (st.application_name)
+			ps->s.agent = util_strndup(st.application_name, strlen(st.application_name));
+		if (cfg->tls_require && !ps->client_tls) {
+			record_auth_failure(ps, "TLS required");
+			pgs_fatal(ps, "28000", "warden requires TLS: connect with sslmode=require",
+				  "auth_failure");
+			return;
+		}
+		pgs_set_state(ps, PGS_AUTH);
+		send_auth_request(ps);
+	}
+}
+
+static char *groups_json(const config_api_key *k)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < k->n_groups; i++)
+		json_array_append_new(a, json_string(k->groups[i]));
+	char *s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
+static void process_password(pg_session *ps)
+{
+	const warden_config *cfg = cfg_of(ps);
+	chunk *c = ps->cin;
+	char type;
+	size_t total;
+	int rc = pg_frame(c->data + c->start, c->end - c->start, cfg->max_startup_bytes, &type, &total);
+	if (rc < 0 || (rc > 0 && type != 'p')) {
+		record_auth_failure(ps, "malformed password message");
+		pgs_fatal(ps, "08P01", "expected a password message (the API key)", "protocol_error");
+		return;
+	}
+	if (rc == 0 || c->end - c->start < total)
+		return;
+	char *body = c->data + c->start + 5;
+	size_t blen = total - 5;
+	char *nul = memchr(body, '\0', blen);
+	if (!nul) {
+		record_auth_failure(ps, "malformed password message");
+		pgs_fatal(ps, "08P01", "invalid password message", "protocol_error");
+		return;
+	}
+	const config_api_key *k = apikey_identify(cfg, body, (size_t)(nul - body));
+	OPENSSL_cleanse(body, blen);
+	consume(ps, total);
+	if (!k) {
+		char msg[256];
+		snprintf(msg, sizeof(msg),
+			 "password authentication failed for user \"%s\": the password must be a valid warden API key",
+			 ps->s.startup_user);
+		record_auth_failure(ps, "invalid API key");
+		pgs_fatal(ps, "28P01", msg, "auth_failure");
+		return;
+	}
+	ps->s.user = util_strndup(k->name, strlen(k->name));
+	ps->s.groups_json = groups_json(k);
+	const config_connection *cc = config_find_connection(cfg, ps->s.connection);
+	if (!cc) {
+		char msg[256];
+		snprintf(msg, sizeof(msg),
+			 "warden has no connection named \"%s\": set dbname to a connection name from the gateway configuration",
+			 ps->s.connection);
+		record_auth_failure(ps, "unknown connection");
+		pgs_fatal(ps, "3D000", msg, "unknown_connection");
+		return;
+	}
+	ps->cc = cc;
+	ps->cc_index = (int)(cc - cfg->connections);
+	audit_entry *start = session_entry(&ps->s, AUDIT_SESSION_START);
+	ps->s.recorded = 1;
+	record(ps, start);
+	pgs_set_state(ps, PGS_CONNECTING);
+	uv_timer_stop(&ps->timer);
+	uv_timer_start(&ps->timer, on_auth_timeout, (uint64_t)cfg->connect_timeout_ms, 0);
+	update_client_reading(ps);
+	pg_backend_connect(ps);
+}
+
+void pg_frontend_target_ready(pg_session *ps)
+{
+	const config_connection *cc = ps->cc;
+	pg_cancel_target t = {.pid = ps->target_pid, .key = ps->target_key};
+	memcpy(&t.addr, &ps->target_addr, sizeof(t.addr));
+	pg_cancel_register(&t, &ps->own_pid, &ps->own_key);
+	ps->cancel_registered = 1;
+	buf b = {0};
+	size_t at = pg_msg_begin(&b, 'R');
+	pg_put_i32(&b, 0);
+	pg_msg_end(&b, at);
+	buf_append(&b, ps->hold.data, ps->hold.len);
+	at = pg_msg_begin(&b, 'K');
+	pg_put_i32(&b, (int32_t)ps->own_pid);
+	pg_put_i32(&b, (int32_t)ps->own_key);
+	pg_msg_end(&b, at);
+	pg_put_ready(&b, ps->tx_status);
+	conn_write_copy(&ps->client, b.data, b.len);
+	buf_free(&b);
+	buf_free(&ps->hold);
+	uv_timer_stop(&ps->timer);
+	pgs_set_state(ps, PGS_READY);
+	log_info("session %s: %s via %s -> %s (%s)", ps->s.id, ps->s.user,
+		 ps->s.agent ? ps->s.agent : "-", cc->name, ps->s.client_addr);
+	pg_frontend_resume_client(ps);
+}
+
+/* ---- the request scanner ---- */
+
+static pg_named *named_find(pg_named *list, const char *name)
+{
+	for (; list; list = list->next)
+		if (strcmp(list->name, name) == 0)
+			return list;
+	return NULL;
+}
+
+static void named_remove(pg_named **list, const char *name)
+{
+	for (pg_named **p = list; *p; p = &(*p)->next) {
+		if (strcmp((*p)->name, name) == 0) {
+			pg_named *n = *p;
+			*p = n->next;
+			n->next = NULL;
+			free_named(n);
+			return;
+		}
+	}
+}
+
+static void named_set(pg_named **list, const char *name, char *text, char *params)
+{
+	pg_named *n = named_find(*list, name);
+	if (!n) {
+		n = calloc(1, sizeof(*n));
+		if (!n)
+			abort();
+		n->name = util_strndup(name, strlen(name));
+		n->next = *list;
+		*list = n;
+	}
+	free(n->text);
+	free(n->params);
+	n->text = text;
+	n->params = params;
+}
+
+typedef struct scan_batch {
+	audit_entry **entries;
+	size_t n, cap;
+} scan_batch;
+
+static void add_request(pg_session *ps, scan_batch *b, int extended, uint64_t unit,
+			const char *text, size_t text_len, const char *params)
+{
+	request_desc d = {.statement = text, .statement_len = text_len, .params_json = params};
+	policy_decision dec = policy_decide(&ps->s, &d);
+	audit_entry *e = session_request_entry(&ps->s, &d, policy_action_name(dec.action), dec.rule);
+	pg_request *r = calloc(1, sizeof(*r));
+	if (!r)
+		abort();
+	r->extended = extended;
+	r->unit = unit;
+	r->rows = -1;
+	pg_request **tail = &ps->pending;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = r;
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 8;
+		b->entries = util_xrealloc(b->entries, b->cap * sizeof(*b->entries));
+	}
+	b->entries[b->n++] = e;
+}
+
+static void forward_range(pg_session *ps)
+{
+	chunk *c = ps->cin;
+	if (ps->scanned) {
+		conn_write(&ps->target, c, c->start, ps->scanned);
+		consume(ps, ps->scanned);
+		ps->scanned = 0;
+	}
+	int64_t now = util_now_us();
+	while (ps->pending) {
+		pg_request *r = ps->pending;
+		ps->pending = r->next;
+		r->next = NULL;
+		r->start_us = now;
+		if (ps->inflight_tail)
+			ps->inflight_tail->next = r;
+		else
+			ps->inflight = r;
+		ps->inflight_tail = r;
+	}
+	ps->units_forwarded = ps->units_scanned;
+}
+
+static void emit_to_client(pg_session *ps, buf *b)
+{
+	if (b->len == 0)
+		return;
+	if (ps->units_forwarded > ps->z_count)
+		buf_append(&ps->deferred, b->data, b->len); /* after the replies still owed */
+	else
+		conn_write_copy(&ps->client, b->data, b->len);
+}
+
+/*
+ * Answers every message of the scanned range as the server would had each
+ * unit failed at its first message, without forwarding any of it.
+ */
+static void refuse_range(pg_session *ps, const char *sqlstate, const char *message)
+{
+	chunk *c = ps->cin;
+	buf out = {0};
+	size_t pos = 0;
+	int unit_failed = 0;
+	while (pos < ps->scanned) {
+		const char *m = c->data + c->start + pos;
+		size_t total = (size_t)pg_be32(m + 1) + 1;
+		switch (m[0]) {
+		case 'Q':
+		case 'F':
+			pg_put_error(&out, "ERROR", sqlstate, message, NULL, NULL);
+			pg_put_ready(&out, ps->tx_status);
+			break;
+		case 'S':
+			pg_put_ready(&out, ps->tx_status);
+			unit_failed = 0;
+			break;
+		case 'P':
+		case 'B':
+		case 'E':
+		case 'D':
+		case 'C':
+			if (!unit_failed)
+				pg_put_error(&out, "ERROR", sqlstate, message, NULL, NULL);
+			unit_failed = 1;
+			break;
+		default:
+			break;
+		}
+		pos += total;
+	}
+	ps->skip_until_sync = unit_failed;
+	consume(ps, ps->scanned);
+	ps->scanned = 0;
+	ps->units_scanned = ps->units_forwarded;
+	free_requests(ps->pending);
+	ps->pending = NULL;
+	emit_to_client(ps, &out);
+	buf_free(&out);
+}
+
+static void on_recorded(void *arg, int status)
+{
+	pg_session *ps = arg;
+	ps->refs--;
+	ps->audit_wait = 0;
+	if (ps->state == PGS_CLOSING) {
+		free_requests(ps->pending);
+		ps->pending = NULL;
+		pg_session_maybe_free(ps);
+		return;
+	}
+	if (status == 0)
+		forward_range(ps);
+	else
+		refuse_range(ps, "58030",
+			     "the audit trail is unavailable: warden does not forward statements it cannot record");
+	pg_frontend_resume_client(ps);
+}
+
+static void submit_batch(pg_session *ps, scan_batch *b)
+{
+	int strict = cfg_of(ps)->durability == DURABILITY_STRICT;
+	int64_t *ids = util_xmalloc(b->n * sizeof(*ids));
+	int rc;
+	if (strict) {
+		ps->refs++;
+		ps->audit_wait = 1;
+		update_client_reading(ps);
+		rc = audit_submit_ids(b->entries, b->n, ids, &ps->w->mb, on_recorded, ps);
+		if (rc != 0) {
+			ps->refs--;
+			ps->audit_wait = 0;
+		}
+	} else if (!audit_healthy()) {
+		/* batch mode forwards before the commit, so it must not forward into a failing store */
+		for (size_t i = 0; i < b->n; i++)
+			audit_entry_free(b->entries[i]);
+		rc = -1;
+	} else {
+		rc = audit_submit_ids(b->entries, b->n, ids, NULL, NULL, NULL);
+	}
+	free(b->entries);
+	if (rc != 0) {
+		free(ids);
+		refuse_range(ps, "58030",
+			     "the audit trail is unavailable: warden does not forward statements it cannot record");
+		update_client_reading(ps);
+		return;
+	}
+	size_t i = 0;
+	for (pg_request *r = ps->pending; r; r = r->next)
+		r->id = ids[i++];
+	free(ids);
+	if (!strict)
+		forward_range(ps);
+}
+
+static int protocol_violation(pg_session *ps, const char *what)
+{
+	char msg[200];
+	snprintf(msg, sizeof(msg), "invalid frontend message: %s", what);
+	pgs_fatal(ps, "08P01", msg, "protocol_error");
+	return -1;
+}
+
+/* Scans one whole message at m; returns 0, 1 to stop scanning after it, or -1 (closed). */
+static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t total)
+{
+	const char *body = m + 5;
+	size_t blen = total - 5;
+	pg_reader r;
+	pg_reader_init(&r, body, blen);
+	switch (m[0]) {
+	case 'Q': {
+		size_t len;
+		const char *sql = pg_get_str(&r, &len);
+		if (!sql)
+			return protocol_violation(ps, "Query is not NUL-terminated");
+		add_request(ps, b, 0, ps->units_scanned++, sql, len, NULL);
+		return 0;
+	}
+	case 'P': {
+		const char *name = pg_get_str(&r, NULL);
+		size_t len;
+		const char *sql = pg_get_str(&r, &len);
+		if (!name || !sql)
+			return protocol_violation(ps, "malformed Parse");
+		named_set(&ps->stmts, name, util_strndup(sql, len), NULL);
+		return 0;
+	}
+	case 'B': {
+		const char *portal, *stmt;
+		char *params;
+		if (pg_parse_bind(body, blen, &portal, &stmt, &params) != 0)
+			return protocol_violation(ps, "malformed Bind");
+		pg_named *s = named_find(ps->stmts, stmt);
+		char *text = s && s->text ? util_strndup(s->text, strlen(s->text)) : NULL;
+		named_set(&ps->portals, portal, text, params);
+		return 0;
+	}
+	case 'E': {
+		const char *portal = pg_get_str(&r, NULL);
+		pg_get_i32(&r);
+		if (!portal || r.bad)
+			return protocol_violation(ps, "malformed Execute");
+		pg_named *p = named_find(ps->portals, portal);
+		const char *text = p && p->text ? p->text : NULL;
+		add_request(ps, b, 1, ps->units_scanned, text, text ? strlen(text) : 0,
+			    p ? p->params : NULL);
+		return 0;
+	}
+	case 'F': {
+		uint32_t oid = (uint32_t)pg_get_i32(&r);
+		if (r.bad)
+			return protocol_violation(ps, "malformed FunctionCall");
+		char text[64];
+		int n = snprintf(text, sizeof(text), "-- FunctionCall oid %u", oid);
+		add_request(ps, b, 0, ps->units_scanned++, text, (size_t)n, NULL);
+		return 0;
+	}
+	case 'C': {
+		uint8_t what = pg_get_u8(&r);
+		const char *name = pg_get_str(&r, NULL);
+		if (!name || (what != 'S' && what != 'P'))
+			return protocol_violation(ps, "malformed Close");
+		named_remove(what == 'S' ? &ps->stmts : &ps->portals, name);
+		return 0;
+	}
+	case 'S':
+		ps->units_scanned++;
+		return 0;
+	case 'X':
+		return 1;
+	case 'D':
+	case 'H':
+	case 'd':
+	case 'c':
+	case 'f':
+		return 0;
+	default: {
+		char what[64];
+		snprintf(what, sizeof(what), "unexpected message type 0x%02x", (unsigned char)m[0]);
+		return protocol_violation(ps, what);
+	}
+	}
+}
+
+static void process_ready(pg_session *ps)
+{
+	const warden_config *cfg = cfg_of(ps);
+	scan_batch b = {0};
+	int terminate = 0;
+	while (ps->cin && !ps->audit_wait && ps->state == PGS_READY) {
+		chunk *c = ps->cin;
+		size_t avail = c->end - c->start - ps->scanned;
+		const char *m = c->data + c->start + ps->scanned;
+		char type;
+		size_t total;
+		int rc = pg_frame(m, avail, cfg->max_message_bytes, &type, &total);
+		if (rc < 0) {
+			char msg[200];
+			snprintf(msg, sizeof(msg),
+				 "invalid message length %u or over the limit of %zu bytes (limits.max_message_size)",
+				 avail >= 5 ? pg_be32(m + 1) : 0, cfg->max_message_bytes);
+			free(b.entries);
+			pgs_fatal(ps, "08P01", msg, "protocol_error");
+			return;
+		}
+		if (rc == 0 || avail < total)
+			break;
+		if (ps->skip_until_sync && ps->scanned == 0) {
+			/* the rest of a refused extended unit: dropped, Sync answered */
+			consume(ps, total);
+			if (type == 'S') {
+				ps->skip_until_sync = 0;
+				buf out = {0};
+				pg_put_ready(&out, ps->tx_status);
+				emit_to_client(ps, &out);
+				buf_free(&out);
+			}
+			continue;
+		}
+		int sr = scan_message(ps, &b, m, total);
+		if (sr < 0) {
+			for (size_t i = 0; i < b.n; i++)
+				audit_entry_free(b.entries[i]);
+			free(b.entries);
+			return;
+		}
+		if (sr == 1) {
+			terminate = 1; /* Terminate: not forwarded; warden ends the target session itself */
+			break;
+		}
+		ps->scanned += total;
+	}
+	if (b.n > 0)
+		submit_batch(ps, &b);
+	else if (ps->scanned > 0)
+		forward_range(ps);
+	if (terminate && ps->state == PGS_READY) {
+		if (ps->audit_wait)
+			return; /* the Terminate is read again after the commit */
+		pgs_close(ps, "client_terminate");
+	}
+}
+
+static void process_client(pg_session *ps)
+{
+	switch (ps->state) {
+	case PGS_STARTUP:
+		process_startup(ps);
+		if (ps->state != PGS_AUTH || !ps->cin)
+			return;
+		/* fall through */
+	case PGS_AUTH:
+		if (ps->cin)
+			process_password(ps);
+		return;
+	case PGS_READY:
+		process_ready(ps);
+		if (ps->target_inited && conn_write_queued(&ps->target) >= HIGH_WATER)
+			update_client_reading(ps);
+		return;
+	default:
+		return;
+	}
+}

@@ -1,0 +1,15 @@
+/*
+ * pg frontend — the PostgreSQL adapter's entry points for a worker.
+ */
+#ifndef WARDEN_PG_FRONTEND_H
+#define WARDEN_PG_FRONTEND_H
+
+#include <uv.h>
+
+struct worker;
+
+void pg_frontend_accept(struct worker *w, uv_stream_t *server);
+/* Closes every session of the worker with reason gateway_shutdown. */
+void pg_frontend_shutdown(struct worker *w);
+
+#endif

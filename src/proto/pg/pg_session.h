@@ -1,0 +1,140 @@
+/*
+ * pg session — the PostgreSQL adapter's per-connection state, shared by
+ * frontend.c (the client side, requests) and backend.c (the target side,
+ * results). Private to proto/pg/.
+ *
+ * Life cycle (pgs_set_state is the only place the state changes):
+ *
+ *   STARTUP --SSLRequest--> STARTUP (over TLS)
+ *   STARTUP --StartupMessage--> AUTH --valid key--> CONNECTING --target ready--> READY
+ *   any --error / EOF / Terminate / shutdown--> CLOSING (pgs_close, one reason)
+ *
+ * Requests: every Query, Execute and FunctionCall is a request. Client bytes
+ * are scanned whole-message by whole-message; the scanned range is forwarded
+ * only once every request in it has been recorded (strict: committed). Each
+ * forwarded request joins the in-flight queue with the index of the Sync (or
+ * Query) unit it belongs to; the target's replies complete them in order.
+ */
+#ifndef WARDEN_PG_SESSION_H
+#define WARDEN_PG_SESSION_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/conn.h"
+#include "core/worker.h"
+#include "pipeline/session.h"
+#include "proto/pg/scram.h"
+
+typedef enum {
+	PGS_STARTUP = 0,
+	PGS_AUTH,
+	PGS_CONNECTING,
+	PGS_READY,
+	PGS_CLOSING,
+} pgs_state;
+
+typedef enum {
+	TGT_NONE = 0,
+	TGT_RESOLVING,
+	TGT_CONNECTING,
+	TGT_SSL_REQUESTED,
+	TGT_TLS_HANDSHAKE,
+	TGT_AUTH,
+	TGT_WAIT_READY,
+	TGT_READY,
+} target_state;
+
+typedef struct pg_request {
+	struct pg_request *next;
+	int64_t id;             /* audit id of the request entry */
+	int extended;           /* Execute (1) or Query/FunctionCall (0) */
+	uint64_t unit;          /* index of the Sync/Query unit it belongs to */
+	int64_t start_us;
+	buf tags;               /* command tags, "; "-joined */
+	int64_t rows;           /* sum of tag rows, -1 unknown */
+	int64_t data_rows;      /* DataRow messages seen */
+	char *error_code, *error_message;
+} pg_request;
+
+typedef struct pg_named {   /* a prepared statement or a portal */
+	struct pg_named *next;
+	char *name;
+	char *text;
+	char *params;           /* portals: JSON params */
+} pg_named;
+
+typedef struct pg_session {
+	session s;
+	worker *w;
+	struct pg_session *prev, *next;   /* worker's list */
+	pgs_state state;
+	int handles;            /* open libuv handles; freed when 0 and refs == 0 */
+	int refs;               /* pending audit completions */
+
+	conn client;
+	int client_tls;
+	chunk *cin;             /* unprocessed client bytes: cin->data[start, end) */
+	uv_timer_t timer;       /* auth timeout, then target connect timeout */
+
+	/* startup */
+	buf startup;            /* the client's startup packet, kept for its parameters */
+	const void *cc;         /* const config_connection * */
+	int cc_index;
+
+	/* target */
+	conn target;
+	int target_inited;
+	target_state tstate;
+	uv_getaddrinfo_t gai;
+	struct sockaddr_storage target_addr;
+	scram_client scram;
+	buf hold;               /* ParameterStatus/Notice from target startup, relayed at ready */
+	uint32_t target_pid, target_key;
+	uint32_t own_pid, own_key;
+	int cancel_registered;
+	char tx_status;
+
+	/* target -> client stream inspection */
+	char t_hdr[5];
+	size_t t_hdr_have;
+	size_t t_remaining;
+	char t_type;
+	int t_capture;
+	buf t_body;
+	int target_paused;
+
+	/* requests */
+	pg_request *pending;            /* scanned, waiting to be recorded */
+	pg_request *inflight, *inflight_tail;
+	uint64_t units_scanned;         /* Syncs/Queries/FunctionCalls scanned */
+	uint64_t units_forwarded;
+	uint64_t z_count;               /* ReadyForQuery received */
+	size_t scanned;                 /* bytes of cin already scanned, awaiting forward */
+	int audit_wait;
+	int skip_until_sync;            /* a refused extended unit: drop until Sync */
+	buf deferred;                   /* synthesized replies queued behind in-flight ones */
+	pg_named *stmts, *portals;
+
+	const char *close_reason;
+} pg_session;
+
+void pgs_set_state(pg_session *ps, pgs_state st);
+/* Sends an ErrorResponse (FATAL) to the client, then closes with reason. */
+void pgs_fatal(pg_session *ps, const char *sqlstate, const char *message, const char *reason);
+void pgs_close(pg_session *ps, const char *reason);
+/* Frees the session once no handle is open and no completion is pending. */
+void pg_session_maybe_free(pg_session *ps);
+
+/* backend.c */
+void pg_backend_connect(pg_session *ps);
+void pg_backend_on_read(conn *c, chunk *ch);
+void pg_backend_on_event(conn *c, enum conn_event ev, int status);
+void pg_backend_finish_all(pg_session *ps, const char *code, const char *message);
+void pg_cancel_forward(worker *w, uint32_t pid, uint32_t key);
+
+/* frontend.c */
+void pg_frontend_target_ready(pg_session *ps);
+void pg_frontend_resume_client(pg_session *ps);
+
+#endif

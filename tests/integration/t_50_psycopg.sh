@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# psycopg 3 (Debian python3-psycopg) through warden: text and binary parameters,
+# executemany (pipelined), transactions, server errors, cancel, server-side cursor.
+source "$(dirname "$0")/lib.sh"
+it_init
+
+wd_new "$(conn appdb)"
+wd_start
+
+out=$(WD_PORT=$WD_PORT KEY=$KEY_ALICE SCALE=$WAIT_SCALE timeout $((120 * WAIT_SCALE)) "$PY" - 2>&1 <<'PY'
+import os, sys, threading, time
+import psycopg
+from psycopg import errors, sql
+
+port, key, scale = int(os.environ["WD_PORT"]), os.environ["KEY"], int(os.environ["SCALE"])
+failures = 0
+def check(cond, what, detail=""):
+    global failures
+    if cond:
+        print("  ok   py:", what)
+    else:
+        failures += 1
+        print("  FAIL py:", what, detail)
+
+def connect(**kw):
+    return psycopg.connect(host="127.0.0.1", port=port, dbname="appdb", user="alice",
+                           password=key, application_name="psycopg-test",
+                           connect_timeout=10 * scale, **kw)
+
+for sslmode in ("require", "disable"):
+    with connect(sslmode=sslmode) as conn:
+        cur = conn.cursor()
+        cur.execute("select %s::text, %s::int, %s::numeric, %s::text is null",
+                    ("hello-text", 42, "3.25", None))
+        row = cur.fetchone()
+        check(row == ("hello-text", 42, __import__("decimal").Decimal("3.25"), True),
+              f"[{sslmode}] text params", repr(row))
+        # binary results and binary params (bytes are always sent binary)
+        cur.execute("select %s::bytea, %s::int8, %s::text", (b"\x00\x01\xfe\xff", 7, "bin-é"), binary=True)
+        row = cur.fetchone()
+        check(row == (b"\x00\x01\xfe\xff", 7, "bin-é"), f"[{sslmode}] binary params + results", repr(row))
+        cur.execute("select %b::bytea = decode('deadbeef', 'hex')", (bytes.fromhex("deadbeef"),))
+        check(cur.fetchone() == (True,), f"[{sslmode}] explicit binary placeholder %b")
+        conn.commit()
+
+conn = connect(sslmode="require")
+cur = conn.cursor()
+cur.execute("drop table if exists t50")
+cur.execute("create table t50 (id int primary key, name text, data bytea)")
+conn.commit()
+
+# executemany (psycopg 3.1 pipelines it: many Bind/Execute before one Sync)
+rows = [(i, f"row-{i}", bytes([i % 256]) * (i % 10)) for i in range(1, 201)]
+cur.executemany("insert into t50 (id, name, data) values (%s, %s, %s)", rows)
+conn.commit()
+cur.execute("select count(*), sum(length(data)) from t50")
+check(cur.fetchone() == (200, sum(len(r[2]) for r in rows)), "executemany inserted 200 rows")
+
+# explicit pipeline with several queries in flight
+with conn.pipeline():
+    c1 = conn.execute("select 'p1'")
+    c2 = conn.execute("select %s::int * 2", (21,))
+    c3 = conn.execute("select count(*) from t50 where id > %s", (100,))
+check((c1.fetchone(), c2.fetchone(), c3.fetchone()) == (("p1",), (42,), (100,)), "pipeline of three queries")
+conn.commit()
+
+# transaction rollback
+with conn.transaction():
+    cur.execute("insert into t50 (id, name) values (%s, %s)", (1000, "keep"))
+try:
+    with conn.transaction():
+        cur.execute("insert into t50 (id, name) values (%s, %s)", (1001, "discard"))
+        raise psycopg.Rollback()
+except Exception as e:
+    check(False, "Rollback raised", repr(e))
+cur.execute("select array_agg(id order by id) from t50 where id >= 1000")
+check(cur.fetchone() == ([1000],), "rolled-back insert is gone, committed one kept")
+conn.rollback()
+
+# server-side error -> UndefinedTable, connection usable afterwards
+try:
+    cur.execute("select * from no_such_table_t50")
+    check(False, "UndefinedTable raised")
+except errors.UndefinedTable as e:
+    check(e.sqlstate == "42P01", "UndefinedTable with SQLSTATE 42P01")
+conn.rollback()
+try:
+    cur.execute("insert into t50 (id, name) values (%s, %s)", (1, "dup"))
+    check(False, "UniqueViolation raised")
+except errors.UniqueViolation:
+    check(True, "UniqueViolation on duplicate key")
+conn.rollback()
+cur.execute("select 'after-errors'")
+check(cur.fetchone() == ("after-errors",), "connection usable after errors")
+conn.commit()
+
+# server-side (named) cursor
+with conn.cursor(name="t50_cursor") as scur:
+    scur.itersize = 50
+    scur.execute("select id from t50 where id <= %s order by id", (200,))
+    ids = [r[0] for r in scur]
+check(ids == list(range(1, 201)), "server-side cursor fetched 200 rows in batches", str(len(ids)))
+conn.commit()
+
+# cancel from another thread while pg_sleep(30) runs
+conn.autocommit = True
+timer = threading.Timer(1.0, conn.cancel)
+t0 = time.time()
+timer.start()
+try:
+    cur.execute("select pg_sleep(30)")
+    check(False, "QueryCanceled raised")
+except errors.QueryCanceled as e:
+    el = time.time() - t0
+    check(el < 8 * scale, "cancel: QueryCanceled after %.1fs" % el)
+except Exception as e:
+    check(False, "cancel raised QueryCanceled", repr(e))
+timer.cancel()
+cur.execute("select 'after-cancel'")
+check(cur.fetchone() == ("after-cancel",), "connection usable after cancel")
+conn.close()
+
+# many short connections in a row
+t0 = time.time()
+for i in range(20):
+    with connect(sslmode="prefer") as c:
+        c.execute("select %s::int", (i,)).fetchone()
+check(True, "20 sequential connections (%.2fs)" % (time.time() - t0))
+
+print("PY-FAILURES", failures)
+sys.exit(1 if failures else 0)
+PY
+); rc=$?
+echo "$out"
+assert_rc "$rc" 0 "psycopg script"
+assert_contains "$out" "PY-FAILURES 0" "psycopg script ran to the end with no failures"
+
+wd_alive
+wd_stop
+audit_export || it_finish
+audit_expect_request "select \$1::text, \$2::int" alice psycopg-test appdb 2
+audit_expect '.kind == "request" and .agent == "psycopg-test" and ((.params // []) | any(. == "hello-text"))' "text parameter recorded"
+audit_expect '.kind == "request" and .agent == "psycopg-test" and ((.params // []) | any(. == {"hex": "0001feff"}))' "bytes parameter recorded as hex 0001feff"
+audit_expect '.kind == "request" and .agent == "psycopg-test" and ((.params // []) | any(. == {"hex": "deadbeef"}))' "bytes parameter recorded as hex deadbeef"
+audit_expect_request "insert into t50 (id, name, data) values" alice psycopg-test appdb 200
+audit_expect_request "select pg_sleep(30)" alice psycopg-test appdb
+audit_expect '.kind == "result" and .error_code == "57014"' "the cancelled statement's result records 57014"
+audit_expect '.kind == "result" and .error_code == "42P01"' "the failed statement's result records 42P01"
+audit_expect_no_foreign_users "alice"
+it_finish
