@@ -13,6 +13,8 @@
  *  - strict: a waiter's done(arg, 0) is posted only after the COMMIT that
  *    holds its entries returned (fsync'd, synchronous=FULL). One transaction
  *    per wake-up of the writer takes everything queued: group commit.
+ *    Entries nobody waits for are committed with the next waited-for batch
+ *    or batch_window_ms after they arrived, whichever is first.
  *  - batch: done(arg, 0) is posted by audit_submit itself; the writer commits
  *    at most batch_window_ms after the first entry of a batch was queued.
  *  - fail closed: when a commit fails, every batch still waiting gets
@@ -63,6 +65,7 @@ static struct {
 	int running;           /* audit_submit accepts batches */
 	int stopping;          /* audit_stop: commit what is queued, then exit */
 	batch_list queue;
+	size_t queue_waiters;  /* queued batches someone waits for (strict) */
 	uint64_t first_ns;     /* monotonic time the oldest queued batch arrived */
 	int64_t next_id;
 
@@ -233,7 +236,13 @@ static void wait_for_work(void)
 			pthread_cond_wait(&A.wake, &A.lock);
 			continue;
 		}
-		if (A.durability == DURABILITY_BATCH) {
+		/*
+		 * batch: everything waits for the window. strict: entries nobody
+		 * waits for (results, session ends) ride along with the next
+		 * request's commit, or go at the end of the window: one fsync per
+		 * round trip instead of two.
+		 */
+		if (A.durability == DURABILITY_BATCH || A.queue_waiters == 0) {
 			uint64_t deadline = A.first_ns + A.window_ns;
 			if (now_ns() < deadline) {
 				wait_until(deadline);
@@ -253,6 +262,7 @@ static void *writer_main(void *unused)
 			break;
 		batch_list taken = A.queue;
 		A.queue = (batch_list){0};
+		A.queue_waiters = 0;
 		int stopping = A.stopping;
 		pthread_mutex_unlock(&A.lock);
 
@@ -425,11 +435,14 @@ int audit_submit_ids(audit_entry **entries, size_t n, int64_t *ids, mailbox *mb,
 		b->entries[i] = entries[i];
 	}
 	b->mb = batch_mode ? NULL : mb; /* batch mode: acknowledged below, nobody waits */
-	if (!A.queue.head) {
+	int wake = !A.queue.head || b->mb;
+	if (!A.queue.head)
 		A.first_ns = now_ns();
-		pthread_cond_signal(&A.wake);
-	}
+	if (b->mb)
+		A.queue_waiters++;
 	list_append(&A.queue, b);
+	if (wake)
+		pthread_cond_signal(&A.wake);
 	pthread_mutex_unlock(&A.lock);
 
 	if (mb && batch_mode)

@@ -178,14 +178,68 @@ static size_t utf8_len(const char *s)
 	return n;
 }
 
-/* Prints s in exactly `width` columns (code points): truncated with "…", or padded. */
-static void print_cell(const char *s, size_t width, int pad)
+/* Length of the valid UTF-8 sequence at s, 0 if invalid (s is NUL-terminated). */
+static size_t utf8_seq(const unsigned char *s)
 {
+	unsigned char c = s[0];
+	size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+		   : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/*
+ * What reaches the terminal. Agents choose application_name, statements and
+ * more, so nothing they send may act on the operator's terminal: control
+ * characters (C0, DEL, C1) and bytes that are not UTF-8 are shown as \xNN or
+ * \uNNNN. Newlines are kept when keep_newlines, tabs become spaces. malloc'd.
+ */
+static char *term_safe(const char *s, int keep_newlines)
+{
+	size_t n = strlen(s), o = 0;
+	char *out = util_xmalloc(n * 6 + 1);
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_seq(u + i);
+		if (len == 1 && u[i] == '\n' && keep_newlines) {
+			out[o++] = '\n';
+		} else if (len == 1 && u[i] == '\t') {
+			out[o++] = ' ';
+		} else if (len == 0 || (len == 1 && (u[i] < 0x20 || u[i] == 0x7f))) {
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", u[i]);
+			len = 1;
+		} else if (len == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0) {
+			o += (size_t)snprintf(out + o, 7, "\\u%04x", u[i + 1]);
+		} else {
+			memcpy(out + o, s + i, len);
+			o += len;
+		}
+		i += len;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static size_t cell_len(const char *s)
+{
+	char *safe = term_safe(s, 0);
+	size_t n = utf8_len(safe);
+	free(safe);
+	return n;
+}
+
+/* Prints s in exactly `width` columns (code points): truncated with "…", or padded. */
+static void print_cell(const char *raw, size_t width, int pad)
+{
+	char *s = term_safe(raw, 0);
 	size_t len = utf8_len(s);
 	if (len <= width) {
 		fputs(s, stdout);
 		if (pad)
 			printf("%*s", (int)(width - len), "");
+		free(s);
 		return;
 	}
 	size_t cols = 0;
@@ -196,6 +250,7 @@ static void print_cell(const char *s, size_t width, int pad)
 	}
 	fwrite(s, 1, (size_t)(p - s), stdout);
 	fputs("\xe2\x80\xa6", stdout);
+	free(s);
 }
 
 /* The statement's first non-blank line, control characters as spaces; malloc'd. */
@@ -278,14 +333,14 @@ static void print_list_text(const list_row *rows, size_t n)
 		if ((size_t)len > w_id)
 			w_id = (size_t)len;
 		size_t l;
-		if ((l = utf8_len(user_of(e))) > w_user)
+		if ((l = cell_len(user_of(e))) > w_user)
 			w_user = l;
-		if ((l = utf8_len(or_dash(e->agent))) > w_agent)
+		if ((l = cell_len(or_dash(e->agent))) > w_agent)
 			w_agent = l;
-		if ((l = utf8_len(or_dash(e->connection))) > w_conn)
+		if ((l = cell_len(or_dash(e->connection))) > w_conn)
 			w_conn = l;
 		outcome_of(&rows[i], buf, sizeof(buf));
-		if ((l = utf8_len(buf)) > w_out)
+		if ((l = cell_len(buf)) > w_out)
 			w_out = l;
 	}
 	if (w_user > 24)
@@ -336,8 +391,8 @@ static void print_list_text(const list_row *rows, size_t n)
 		} else {
 			line = first_line(e->statement, &more);
 		}
-		if (more && utf8_len(line) < STATEMENT_WIDTH) {
-			fputs(line, stdout);
+		if (more && cell_len(line) < STATEMENT_WIDTH) {
+			print_cell(line, STATEMENT_WIDTH, 0);
 			fputs(" \xe2\x80\xa6", stdout);
 		} else {
 			print_cell(line, STATEMENT_WIDTH, 0);
@@ -559,11 +614,13 @@ static void print_fields(const audit_entry *e, const char *indent)
 		printf("%s%s:%*s", indent, key, (int)(KEY_WIDTH - strlen(key)), "");
 		if (json_is_string(v)) {
 			/* multi-line text (statements, messages): continuation lines line up */
-			for (const char *p = json_string_value(v); *p; p++) {
+			char *safe = term_safe(json_string_value(v), 1);
+			for (const char *p = safe; *p; p++) {
 				fputc(*p, stdout);
 				if (*p == '\n')
 					printf("%s%*s", indent, KEY_WIDTH + 1, "");
 			}
+			free(safe);
 		} else if (json_is_null(v)) {
 			fputs("-", stdout);
 		} else if (json_is_integer(v)) {
@@ -572,7 +629,9 @@ static void print_fields(const audit_entry *e, const char *indent)
 				printf(" (%.3f ms)", (double)json_integer_value(v) / 1000.0);
 		} else {
 			char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-			fputs(text ? text : "?", stdout);
+			char *safe = term_safe(text ? text : "?", 0);
+			fputs(safe, stdout);
+			free(safe);
 			free(text);
 		}
 		fputc('\n', stdout);

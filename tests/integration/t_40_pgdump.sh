@@ -24,7 +24,7 @@ create table t40.kinds (
   u uuid, m t40.mood, ip inet
 );
 insert into t40.kinds (i2, i8, n, f, b, t, vc, by, j, arr, ts, d, iv, u, m, ip)
-select g % 32000, g * 1000003, g / 7.0, g * 0.5, g % 2 = 0,
+select g % 32000, g::bigint * 1000003, g / 7.0, g * 0.5, g % 2 = 0,
        case when g % 11 = 0 then null else repeat(chr(65 + g % 26), g % 50) || E'\t\\ é\n日本' end,
        'v' || g, decode(md5(g::text), 'hex'), jsonb_build_object('g', g, 's', 'x' || g),
        array[g, g + 1], '2024-01-01 00:00:00+00'::timestamptz + g * interval '1 minute',
