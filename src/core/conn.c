@@ -190,8 +190,12 @@ void conn_read_start(conn *c)
 		return;
 	c->reading = 1;
 	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
-	/* TLS may already hold decrypted bytes that arrived with the last record */
-	if (c->ssl && c->tls_ready && SSL_pending(c->ssl) > 0)
+}
+
+void conn_drain(conn *c)
+{
+	if (c->reading && !c->closing && c->ssl && c->tls_ready &&
+	    (SSL_pending(c->ssl) > 0 || BIO_ctrl_pending(c->rbio) > 0))
 		tls_read_all(c);
 }
 

@@ -52,6 +52,13 @@ int conn_init(conn *c, uv_loop_t *loop, void *owner, conn_read_fn on_read, conn_
 int conn_connect(conn *c, const struct sockaddr *addr) __attribute__((warn_unused_result));
 void conn_read_start(conn *c);
 void conn_read_stop(conn *c);
+/*
+ * With TLS, records that arrived while reading was stopped wait inside
+ * OpenSSL and no socket event will announce them: after conn_read_start, the
+ * owner calls conn_drain from a context where on_read may run (not from
+ * inside its own on_read).
+ */
+void conn_drain(conn *c);
 
 /* Begin TLS on an established socket. Client side verifies per `verify`. */
 int conn_tls_server(conn *c, SSL_CTX *ctx) __attribute__((warn_unused_result));

@@ -325,14 +325,14 @@ audit_count() {
 # (case-insensitive) with that user, agent (and connection).
 audit_expect_request() {
   local needle=$1 user=$2 agent=$3 connection=${4:-} min=${5:-1} n
-  n=$(audit_count '.kind == "request" and ((.statement // "") | ascii_downcase | contains($n | ascii_downcase))
+  n=$(audit_count '.kind == "request" and ((.statement // "") | gsub("\\s+"; " ") | ascii_downcase | contains($n | ascii_downcase))
         and .user == $u and .agent == $a and ($c == "" or .connection == $c)' \
       --arg n "$needle" --arg u "$user" --arg a "$agent" --arg c "$connection")
   if ((n >= min)); then
     ok "audit: $n request(s) with [$(show "$needle" 60)] user=$user agent=$agent${connection:+ connection=$connection}"
   else
     local near
-    near=$(audit_q '[.[] | select(.kind == "request" and ((.statement // "") | ascii_downcase | contains($n | ascii_downcase)))][0:3]
+    near=$(audit_q '[.[] | select(.kind == "request" and ((.statement // "") | gsub("\\s+"; " ") | ascii_downcase | contains($n | ascii_downcase)))][0:3]
                     | map({user, agent, connection, statement: ((.statement // "")[0:80])}) | tostring' --arg n "$needle")
     fail "audit: expected >= $min request(s) with [$(show "$needle" 60)] user=$user agent=$agent${connection:+ connection=$connection}, found $n; same statement with any user/agent: $(show "$near" 400)"
   fi

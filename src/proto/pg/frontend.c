@@ -174,6 +174,7 @@ void pg_frontend_resume_client(pg_session *ps)
 	update_client_reading(ps);
 	if (ps->client.reading)
 		process_client(ps);
+	conn_drain(&ps->client);
 }
 
 /* ---- client events ---- */
@@ -237,6 +238,7 @@ static void client_on_event(conn *c, enum conn_event ev, int status)
 		if (ps->target_paused && conn_write_queued(&ps->client) < LOW_WATER) {
 			ps->target_paused = 0;
 			conn_read_start(&ps->target);
+			conn_drain(&ps->target);
 		}
 		return;
 	case CONN_EOF:
