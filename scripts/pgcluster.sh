@@ -57,6 +57,9 @@ start)
   fi
   chown postgres: "$DIR"
   chmod 0755 "$DIR"
+  if ! runuser -u postgres -- test -w "$DIR" -a -x "$DIR"; then
+    die "the postgres user cannot write $DIR (a parent folder is not searchable by it?); use a folder under /tmp"
+  fi
 
   fresh=0
   if [[ ! -f "$DIR/data/PG_VERSION" ]]; then

@@ -26,6 +26,11 @@ for mode in simple extended prepared; do
   assert_contains "$out" "number of failed transactions: 0" "pgbench -M $mode: no failed transactions"
 done
 
+# A new connection (startup, TLS, auth, target login) for every transaction.
+out=$(pgbench -n -S -C -t 25 -c 2 -M extended 2>&1); rc=$?
+assert_rc "$rc" 0 "pgbench -S -C (reconnect per transaction) ($(show "$(tail -n 3 <<<"$out")" 300))"
+assert_contains "$out" "number of transactions actually processed: 50/50" "pgbench -C processed 50 transactions"
+
 # A short write (TPC-B like) run, extended protocol, exercises transactions.
 out=$(pgbench -n -t 20 -c 2 -M extended 2>&1); rc=$?
 assert_rc "$rc" 0 "pgbench TPC-B -M extended ($(show "$(tail -n 3 <<<"$out")" 300))"
