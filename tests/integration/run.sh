@@ -66,7 +66,7 @@ export IT_PG_PORT
 IT_PG_PORT=$("$REPO/scripts/free-port.sh")
 export IT_PG_PASSWORD="tgtpw_$(openssl rand -hex 12)"
 export IT_PG_CERT="$IT_PG_DIR/server.crt"
-if ! TARGET_PASSWORD=$IT_PG_PASSWORD "$REPO/scripts/pgcluster.sh" start "$IT_PG_DIR" "$IT_PG_PORT"; then
+if ! PG_MAX_CONNECTIONS=${PG_MAX_CONNECTIONS:-400} TARGET_PASSWORD=$IT_PG_PASSWORD "$REPO/scripts/pgcluster.sh" start "$IT_PG_DIR" "$IT_PG_PORT"; then
   echo "run.sh: could not start the PostgreSQL cluster"
   echo "0 passed, 1 failed"
   exit 1

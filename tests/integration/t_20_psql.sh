@@ -134,6 +134,26 @@ SQL
   assert_eq "$out" "claimed-mallory" "[$mode] startup user name other than the key's name"
 done
 
+# Startup parameters reach the target: application_name, and options (PGOPTIONS).
+out=$(psql -X -At -c "select current_setting('application_name')" 2>&1)
+assert_eq "$out" "psql-test" "application_name is passed on to the target"
+out=$(PGOPTIONS="-c statement_timeout=4321 -c search_path=t20_nowhere,public" psql -X -At -c "show statement_timeout" -c "show search_path" 2>&1)
+assert_eq "$out" $'4321ms\nt20_nowhere,public' "startup options (PGOPTIONS -c ...) are passed on to the target"
+out=$(PGCLIENTENCODING=LATIN1 psql -X -At -c "show client_encoding" 2>&1)
+assert_eq "$out" "LATIN1" "client_encoding from the startup packet is passed on"
+
+# Large messages both ways (well under limits.max_message_size).
+if [[ "$SANITIZED" == 1 ]]; then BIG=$((2 * 1024 * 1024)); else BIG=$((16 * 1024 * 1024)); fi
+wd_env require
+export PGAPPNAME=psql-test
+{ printf "select 'big-query', length('"; head -c "$BIG" /dev/zero | tr '\0' 'q'; printf "');\n"; } >"$T/big.sql"
+out=$(psql -X -At -f "$T/big.sql" 2>&1)
+assert_eq "$out" "big-query|$BIG" "a $BIG-byte query text"
+n=$(psql -X -At -c "select repeat('r', $BIG)" 2>&1 | tr -d '\n' | wc -c)
+assert_eq "$n" "$BIG" "a $BIG-byte result value"
+out=$(psql -X -At -c "select count(*), sum(length(x)) from (select repeat('z', 1000) x from generate_series(1, 20000)) s" 2>&1)
+assert_eq "$out" "20000|20000000" "a 20 MB result in 20000 rows"
+
 # A second identity (bob) is recorded as bob.
 wd_env require appdb "$KEY_BOB"
 PGUSER=bob PGAPPNAME=psql-test psql -X -At -c "select 'i-am-bob'" >/dev/null 2>&1

@@ -76,6 +76,20 @@ q="select count(*) || ':' || md5(coalesce(string_agg(x::text, ',' order by x::te
 a=$(psql -X -At -d appdb -c "$q" 2>&1); b=$(psql -X -At -d restoredb -c "$q" 2>&1)
 assert_eq "$b" "$a" "t40.kinds identical after pg_restore"
 
+# Parallel dump and restore (directory format, 2 jobs: synchronized snapshots
+# across several sessions through warden).
+pg_direct -d postgres -c "drop database if exists restore" -c "create database restore owner app_scram" \
+  || die "could not recreate database restore"
+pg_dump -d appdb -Fd -j 2 -n t40 -f "$T/app.dir" 2>"$T/pg_dump_j.err"; rc=$?
+assert_rc "$rc" 0 "pg_dump -Fd -j 2 through warden ($(show "$(cat "$T/pg_dump_j.err")" 300))"
+out=$(pg_restore --no-owner -j 2 -d restoredb "$T/app.dir" 2>&1); rc=$?
+assert_rc "$rc" 0 "pg_restore -j 2 through warden ($(show "$out" 300))"
+for tb in t40.kinds t40.child; do
+  q="select count(*) || ':' || md5(coalesce(string_agg(x::text, ',' order by x::text), '')) from $tb x"
+  a=$(psql -X -At -d appdb -c "$q" 2>&1); b=$(psql -X -At -d restoredb -c "$q" 2>&1)
+  assert_eq "$b" "$a" "$tb identical after a parallel dump and restore"
+done
+
 wd_alive
 wd_stop
 audit_export || it_finish

@@ -103,6 +103,52 @@ with conn.cursor(name="t50_cursor") as scur:
 check(ids == list(range(1, 201)), "server-side cursor fetched 200 rows in batches", str(len(ids)))
 conn.commit()
 
+# an error in the middle of a pipeline: later queries are skipped until Sync
+try:
+    with conn.pipeline():
+        conn.execute("select 'before'")
+        conn.execute("select * from no_such_table_pipeline")
+        conn.execute("select 'skipped'")
+    check(False, "pipeline error raised")
+except errors.UndefinedTable:
+    check(True, "pipeline: error in the middle raises UndefinedTable")
+except Exception as e:
+    check(False, "pipeline: error in the middle raises UndefinedTable", repr(e))
+conn.rollback()
+check(conn.execute("select 'after-pipeline-error'").fetchone() == ("after-pipeline-error",),
+      "connection usable after a pipeline error")
+conn.commit()
+
+# COPY through psycopg: text in, binary out, and back
+with cur.copy("copy t50 (id, name, data) from stdin") as cp:
+    for i in range(5000, 5500):
+        cp.write_row((i, f"copy-{i}", bytes([i % 256, 0, 255])))
+conn.commit()
+cur.execute("select count(*) from t50 where id >= 5000 and id < 5500")
+check(cur.fetchone() == (500,), "COPY FROM STDIN of 500 rows (psycopg copy)")
+got = []
+with cur.copy("copy (select id, name, data from t50 where id >= 5000 order by id) to stdout (format binary)") as cp:
+    cp.set_types(["int4", "text", "bytea"])
+    for row in cp.rows():
+        got.append(row)
+check(len(got) == 500 and got[0] == (5000, "copy-5000", bytes([5000 % 256, 0, 255])), "COPY TO STDOUT binary format", repr(got[:1]))
+conn.commit()
+
+# notices and parameter status changes reach the client
+notices = []
+conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+conn.execute("do $$ begin raise notice 't50-notice %', 42; end $$")
+check("t50-notice 42" in notices, "NoticeResponse from a DO block", repr(notices))
+conn.commit()
+conn.execute("set client_encoding to 'LATIN1'")
+row = conn.execute("select 'é' || %s::text, current_setting('client_encoding')", ("ü",)).fetchone()
+check(row == ("éü", "LATIN1") and conn.info.encoding in ("iso8859-1", "latin1", "latin-1"),
+      "client_encoding change seen by the client (ParameterStatus)", repr((row, conn.info.encoding)))
+conn.execute("set client_encoding to 'UTF8'")
+conn.commit()
+check(conn.info.parameter_status("application_name") == "psycopg-test",
+      "application_name ParameterStatus", repr(conn.info.parameter_status("application_name")))
+
 # cancel from another thread while pg_sleep(30) runs
 conn.autocommit = True
 timer = threading.Timer(1.0, conn.cancel)

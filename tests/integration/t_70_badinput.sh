@@ -210,6 +210,54 @@ assert_nonzero "$rc" "psql: wrong target credential fails ($(show "$out" 300))"
 assert_not_contains "$out" "$IT_WRONG_PW" "psql: configured target password not in the client error"
 assert_not_contains "$out" "$IT_PG_PASSWORD" "psql: real target password not in the client error"
 
+# ---- the target ends the session (pg_terminate_backend): the client gets an error
+"$PY" - "$WD_PORT" "$KEY_ALICE" "$T" >"$T/terminated.out" 2>&1 <<'PY' &
+import os, sys, time
+import psycopg
+port, key, t = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+conn = psycopg.connect(host="127.0.0.1", port=port, dbname="appdb", user="alice", password=key,
+                       application_name="t70-terminated", sslmode="require", autocommit=True)
+pid = conn.execute("select pg_backend_pid()").fetchone()[0]
+open(os.path.join(t, "terminated.pid"), "w").write(str(pid))
+while not os.path.exists(os.path.join(t, "terminated.go")):
+    time.sleep(0.05)
+try:
+    conn.execute("select 'after-terminate'")
+    print("NO-ERROR")
+except psycopg.Error as e:
+    print("ERROR", type(e).__name__, getattr(e, "sqlstate", None), str(e).splitlines()[0] if str(e) else "")
+PY
+TPID=$!; bg_track $TPID
+if wait_file "$T/terminated.pid" $((10 * WAIT_SCALE)); then
+  pg_direct -d postgres -At -c "select pg_terminate_backend($(cat "$T/terminated.pid"))" >/dev/null
+  sleep 0.5
+  touch "$T/terminated.go"
+  wait $TPID
+  out=$(cat "$T/terminated.out")
+  assert_match "$out" "^ERROR (AdminShutdown 57P01|OperationalError)" "target backend terminated: the client gets an error ($(show "$out" 200))"
+else
+  fail "session for the terminate test did not start: $(cat "$T/terminated.out")"
+fi
+
+# ---- the client vanishes while a statement runs: once the statement ends, its
+# target session ends too (warden does not keep orphaned target sessions)
+psql -X -At -c "select pg_sleep(4), 't70-vanish'" >/dev/null 2>&1 &
+VPID=$!; bg_track $VPID
+n=0
+for ((i = 0; i < 50 * WAIT_SCALE; i++)); do
+  n=$(pg_direct -d postgres -At -c "select count(*) from pg_stat_activity where query like '%t70-vanish%' and pid <> pg_backend_pid()")
+  [[ "$n" == 1 ]] && break
+  sleep 0.1
+done
+assert_eq "$n" "1" "the long statement runs on the target"
+kill -KILL $VPID; wait $VPID 2>/dev/null
+for ((i = 0; i < 100 * WAIT_SCALE; i++)); do
+  n=$(pg_direct -d postgres -At -c "select count(*) from pg_stat_activity where query like '%t70-vanish%' and pid <> pg_backend_pid()")
+  [[ "$n" == 0 ]] && break
+  sleep 0.1
+done
+assert_eq "$n" "0" "after the client vanished, its target session is gone when the statement ends (within $((10 * WAIT_SCALE))s)"
+
 # ---- everything still works
 out=$(psql -X -At -c "select 'still-serving'" 2>&1)
 assert_eq "$out" "still-serving" "a new session works after the bad input"
@@ -230,7 +278,7 @@ audit_expect_request "select 'still-serving'" alice t70-psql appdb
 audit_expect_request "select 'after-gssenc'" alice t70-gssenc appdb
 n=$(audit_count '.kind == "request" and .statement == "select '"'"'never'"'"'"')
 assert_eq "$n" "0" "nothing recorded as a request for the wrong-key session"
-assert_not_contains "$(cat "$AUDIT_FILE")" "wdn_wrong_key_123" "the wrong API key itself is not stored in the audit"
-assert_not_contains "$(cat "$AUDIT_FILE")" "$IT_WRONG_PW" "no target password in the audit"
+assert_not_contains "$(cat "$AUDIT_RAW")" "wdn_wrong_key_123" "the wrong API key itself is not stored in the audit"
+assert_not_contains "$(cat "$AUDIT_RAW")" "$IT_WRONG_PW" "no target password in the audit"
 audit_expect_no_foreign_users "alice"
 it_finish
