@@ -8,7 +8,8 @@ PKGS    := libuv libssl libcrypto sqlite3 jansson yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
-WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation -Wformat=2 -Wvla
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wvla \
+           $(shell $(CC) -Werror -Wno-format-truncation -E -x c /dev/null >/dev/null 2>&1 && echo -Wno-format-truncation)
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c17 $(WARN) -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fno-strict-aliasing \
               -Isrc $(PKG_CFLAGS) $(CFLAGS)
