@@ -37,6 +37,9 @@ audit_entry *session_entry(session *s, audit_kind kind)
 	audit_entry *e = audit_entry_new(kind);
 	e->session = util_strndup(s->id, strlen(s->id));
 	e->seq = s->next_seq++;
+	/* who and where are recorded once per session (see audit/store_sqlite.c) */
+	if (kind != AUDIT_SESSION_START && kind != AUDIT_AUTH_FAILURE)
+		return e;
 	e->user = dup_or_null(s->user);
 	e->groups = dup_or_null(s->groups_json);
 	e->agent = dup_or_null(s->agent);

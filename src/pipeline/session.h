@@ -48,7 +48,12 @@ typedef struct request_result {
 void session_init(session *s, const char *protocol);
 void session_release(session *s);
 
-/* Each returns a new entry with the session's common fields and the next seq. */
+/*
+ * Each returns a new entry with the session id and the next seq. Who and
+ * where (user, groups, agent, addresses, connection) go on session_start and
+ * auth_failure entries only: the store shows them on every entry of the
+ * session from there.
+ */
 audit_entry *session_entry(session *s, audit_kind kind);
 audit_entry *session_request_entry(session *s, const request_desc *r, const char *decision,
 				   const char *rule);
