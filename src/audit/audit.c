@@ -35,8 +35,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit/merkle.h"
+#include "audit/sth.h"
 #include "audit/store.h"
 #include "core/log.h"
+#include "core/util.h"
 
 #define AUDIT_RETRY_NS (500ull * 1000 * 1000)
 #define AUDIT_KEEP_MAX ((size_t)1000000)
@@ -76,6 +79,13 @@ static struct {
 
 	/* writer thread only */
 	audit_store *store;
+	merkle_frontier tree;  /* every committed leaf */
+	uint8_t (*txn_leaves)[32];  /* leaves of the transaction being written */
+	size_t txn_cap;
+	sth_key *key;
+	uint64_t head_size;    /* tree size of the last signed tree head */
+	uint64_t head_ns;      /* monotonic time it was signed */
+	uint64_t sth_interval_ns;
 	batch_list kept;       /* no-waiter batches of failed transactions, oldest first */
 	size_t dropped;        /* entries given up on beyond AUDIT_KEEP_MAX */
 	uint64_t retry_ns;     /* when unhealthy: next attempt */
@@ -133,9 +143,14 @@ static int write_transaction(const batch_list *l)
 {
 	if (audit_store_begin(A.store) != 0)
 		return -1;
+	if (l->entries > A.txn_cap) {
+		A.txn_cap = l->entries * 2;
+		A.txn_leaves = util_xrealloc(A.txn_leaves, A.txn_cap * 32);
+	}
+	size_t k = 0;
 	for (audit_batch *b = l->head; b; b = b->next)
 		for (size_t i = 0; i < b->n; i++)
-			if (audit_store_insert(A.store, b->entries[i]) != 0)
+			if (audit_store_insert(A.store, b->entries[i], A.txn_leaves[k++]) != 0)
 				return -1;
 	if (atomic_load(&test_fail))
 		return -1; /* the caller rolls back, as after a real COMMIT failure */
@@ -212,12 +227,50 @@ static int commit_round(batch_list *taken)
 	}
 	A.kept = (batch_list){0};
 	if (write_transaction(&all) == 0) {
+		for (size_t i = 0; i < all.entries; i++)
+			merkle_frontier_append(&A.tree, A.txn_leaves[i]);
 		on_committed(&all);
 		return 0;
 	}
 	audit_store_rollback(A.store);
 	on_failed(&all);
 	return -1;
+}
+
+/* Monotonic time the next tree head is due, 0 when the tree has not grown. */
+static uint64_t head_due(void)
+{
+	return A.tree.size > A.head_size ? A.head_ns + A.sth_interval_ns : 0;
+}
+
+/*
+ * Signs the root of everything committed and stores it as a tree head, in
+ * its own transaction. Writer thread only. A failure is logged and retried
+ * at the next due time: entries keep their durability either way.
+ */
+static void sign_head(void)
+{
+	if (A.tree.size == A.head_size || !A.key)
+		return;
+	sth h = {.tree_size = A.tree.size, .timestamp_ms = util_now_us() / 1000};
+	merkle_frontier_root(&A.tree, h.root_hash);
+	audit_store_head row = {.tree_size = h.tree_size, .timestamp_ms = h.timestamp_ms};
+	A.head_ns = now_ns();
+	if (sth_sign(A.key, &h) != 0) {
+		log_error("audit: cannot sign the tree head of size %llu", (unsigned long long)h.tree_size);
+		return;
+	}
+	memcpy(row.root_hash, h.root_hash, 32);
+	memcpy(row.signature, h.signature, 64);
+	sth_key_id(A.key, row.key_id);
+	if (audit_store_begin(A.store) != 0 || audit_store_insert_head(A.store, &row) != 0 ||
+	    audit_store_commit(A.store) != 0) {
+		log_error("audit: cannot store the tree head of size %llu: %s",
+			  (unsigned long long)h.tree_size, audit_store_errmsg(A.store));
+		audit_store_rollback(A.store);
+		return;
+	}
+	A.head_size = h.tree_size;
 }
 
 /* With A.lock held and not stopping: returns when there is something to do now. */
@@ -233,7 +286,14 @@ static void wait_for_work(void)
 			continue;
 		}
 		if (!A.queue.head) {
-			pthread_cond_wait(&A.wake, &A.lock);
+			uint64_t due = head_due();
+			if (!due) {
+				pthread_cond_wait(&A.wake, &A.lock);
+				continue;
+			}
+			if (now_ns() >= due)
+				return; /* a tree head is due */
+			wait_until(due);
 			continue;
 		}
 		/*
@@ -264,9 +324,13 @@ static void *writer_main(void *unused)
 		A.queue = (batch_list){0};
 		A.queue_waiters = 0;
 		int stopping = A.stopping;
+		int work = taken.head || A.kept.head || !atomic_load(&healthy);
 		pthread_mutex_unlock(&A.lock);
 
-		int rc = commit_round(&taken);
+		int rc = work ? commit_round(&taken) : 0;
+		uint64_t due = head_due();
+		if (due && now_ns() >= due)
+			sign_head();
 
 		pthread_mutex_lock(&A.lock);
 		if (rc != 0 && stopping) {
@@ -285,7 +349,68 @@ static void *writer_main(void *unused)
 		}
 	}
 	pthread_mutex_unlock(&A.lock);
+	sign_head(); /* at shutdown: the final tree head covers everything committed */
 	return NULL;
+}
+
+/*
+ * Rebuilds the Merkle frontier from the stored leaves and checks it against
+ * the latest stored tree head (a mismatch is logged loudly; `warden audit
+ * verify` says exactly where). Returns -1 only when the store cannot be read.
+ */
+static int load_tree(audit_store *store, const char *path)
+{
+	uint8_t (*leaves)[32];
+	uint64_t n;
+	if (audit_store_leaves(store, &leaves, &n) != 0) {
+		log_error("audit: %s: %s", path, audit_store_errmsg(store));
+		return -1;
+	}
+	audit_store_head *heads;
+	size_t n_heads;
+	if (audit_store_heads(store, &heads, &n_heads) != 0) {
+		free(leaves);
+		log_error("audit: %s: %s", path, audit_store_errmsg(store));
+		return -1;
+	}
+	merkle_frontier_init(&A.tree);
+	const audit_store_head *last = n_heads ? &heads[n_heads - 1] : NULL;
+	for (uint64_t i = 0; i < n; i++) {
+		merkle_frontier_append(&A.tree, leaves[i]);
+		if (last && A.tree.size == last->tree_size) {
+			uint8_t root[32];
+			merkle_frontier_root(&A.tree, root);
+			if (memcmp(root, last->root_hash, 32) != 0)
+				log_error("audit: %s does not match its latest signed tree head (size %llu): "
+					  "run `warden audit verify`",
+					  path, (unsigned long long)last->tree_size);
+		}
+	}
+	if (last && last->tree_size > n)
+		log_error("audit: %s has %llu entries, fewer than its latest signed tree head "
+			  "(%llu): the log was truncated; run `warden audit verify`",
+			  path, (unsigned long long)n, (unsigned long long)last->tree_size);
+	A.head_size = last && last->tree_size <= n ? last->tree_size : 0;
+	free(heads);
+	free(leaves);
+	return 0;
+}
+
+/* Sessions the last run left open (found before the writer starts) end now, with reason gateway_restart. */
+static void end_open_sessions(audit_store_open_session *open, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		audit_entry *e = audit_entry_new(AUDIT_SESSION_END);
+		e->session = util_strndup(open[i].session, strlen(open[i].session));
+		e->seq = open[i].last_seq + 1;
+		e->reason = util_strndup("gateway_restart", 15);
+		audit_entry *one[1] = {e};
+		if (audit_submit(one, 1, NULL, NULL, NULL) != 0)
+			log_error("audit: cannot record the end of session %s", open[i].session);
+	}
+	if (n)
+		log_warn("audit: %zu sessions left open by the last run ended (gateway_restart)", n);
+	free(open);
 }
 
 int audit_start(const warden_config *cfg)
@@ -329,6 +454,23 @@ int audit_start(const warden_config *cfg)
 		free(path);
 		return -1;
 	}
+	sth_key *key = NULL;
+	if (cfg->signing_key && !(key = sth_key_load_or_create(cfg->signing_key, err, sizeof(err)))) {
+		log_error("audit: signing key: %s", err);
+		audit_store_close(store);
+		free(path);
+		return -1;
+	}
+	audit_store_open_session *open_sessions = NULL;
+	size_t n_open = 0;
+	if (load_tree(store, path) != 0 ||
+	    audit_store_open_sessions(store, &open_sessions, &n_open) != 0) {
+		log_error("audit: %s: %s", path, audit_store_errmsg(store));
+		sth_key_free(key);
+		audit_store_close(store);
+		free(path);
+		return -1;
+	}
 
 	pthread_condattr_t ca;
 	int cond_ok = pthread_condattr_init(&ca) == 0;
@@ -339,6 +481,8 @@ int audit_start(const warden_config *cfg)
 	}
 	if (!cond_ok) {
 		log_error("audit: cannot create the queue condition variable");
+		sth_key_free(key);
+		free(open_sessions);
 		audit_store_close(store);
 		free(path);
 		return -1;
@@ -346,6 +490,9 @@ int audit_start(const warden_config *cfg)
 
 	pthread_mutex_lock(&A.lock);
 	A.store = store;
+	A.key = key;
+	A.head_ns = now_ns();
+	A.sth_interval_ns = (uint64_t)(cfg->sth_interval_ms > 0 ? cfg->sth_interval_ms : 10000) * 1000000ull;
 	A.path = path;
 	A.durability = cfg->durability;
 	A.window_ns = cfg->batch_window_ms > 0 ? (uint64_t)cfg->batch_window_ms * 1000000ull : 0;
@@ -368,10 +515,14 @@ int audit_start(const warden_config *cfg)
 	if (rc != 0) {
 		log_error("audit: cannot start the writer thread: %s", strerror(rc));
 		pthread_cond_destroy(&A.wake);
+		sth_key_free(key);
+		A.key = NULL;
+		free(open_sessions);
 		audit_store_close(store);
 		free(path);
 		return -1;
 	}
+	end_open_sessions(open_sessions, n_open);
 	return 0;
 }
 
@@ -391,6 +542,11 @@ void audit_stop(void)
 
 	audit_store_close(A.store);
 	A.store = NULL;
+	sth_key_free(A.key);
+	A.key = NULL;
+	free(A.txn_leaves);
+	A.txn_leaves = NULL;
+	A.txn_cap = 0;
 	free(A.path);
 	A.path = NULL;
 	pthread_cond_destroy(&A.wake);

@@ -50,8 +50,24 @@ const char *audit_store_errmsg(const audit_store *s);
 int audit_store_max_id(audit_store *s, int64_t *out) __attribute__((warn_unused_result));
 
 int audit_store_begin(audit_store *s) __attribute__((warn_unused_result));
-/* e->id must be set and unused; the entry is not retained after return. */
-int audit_store_insert(audit_store *s, const audit_entry *e) __attribute__((warn_unused_result));
+/*
+ * Stores e (e->id set and unused) as its canonical bytes; leaf receives the
+ * Merkle leaf hash of those bytes. The entry is not retained after return.
+ */
+int audit_store_insert(audit_store *s, const audit_entry *e, uint8_t leaf[32])
+	__attribute__((warn_unused_result));
+
+/* A signed tree head as stored (the signature covers sth.h's signed bytes). */
+typedef struct audit_store_head {
+	uint64_t tree_size;
+	int64_t timestamp_ms;
+	uint8_t root_hash[32];
+	uint8_t signature[64];
+	char key_id[65];
+} audit_store_head;
+
+int audit_store_insert_head(audit_store *s, const audit_store_head *h)
+	__attribute__((warn_unused_result));
 int audit_store_commit(audit_store *s) __attribute__((warn_unused_result));
 /* Ends the open transaction, if any, discarding it. Safe to call when none is open. */
 void audit_store_rollback(audit_store *s);
@@ -79,6 +95,43 @@ void audit_store_iter_close(audit_store_iter *it);
 /* The entry with this id. */
 int audit_store_get(audit_store *s, int64_t id, audit_entry **out)
 	__attribute__((warn_unused_result));
+/* --- for verification and proofs ------------------------------------- */
+
+/* One stored row as it is, for `warden audit verify`; pointers valid until the next call. */
+typedef struct audit_store_raw {
+	int64_t id, time_us, seq;
+	int64_t request_id;         /* 0 when NULL */
+	const char *kind, *session, *user, *connection;   /* NULL when NULL */
+	const void *leaf, *entry;
+	size_t leaf_len, entry_len;
+} audit_store_raw;
+
+/* Every row in id order. */
+int audit_store_raw_open(audit_store *s, audit_store_iter **out) __attribute__((warn_unused_result));
+int audit_store_raw_next(audit_store_iter *it, audit_store_raw *row)
+	__attribute__((warn_unused_result));
+/* Every tree head, by tree size; *out is malloc'd (NULL when none). */
+int audit_store_heads(audit_store *s, audit_store_head **out, size_t *n)
+	__attribute__((warn_unused_result));
+/* The stored leaf hashes in id order (the Merkle tree's leaves); *out malloc'd. */
+int audit_store_leaves(audit_store *s, uint8_t (**out)[32], uint64_t *n)
+	__attribute__((warn_unused_result));
+/* The leaf index of entry id (how many entries precede it); 1 found, 0 no such id. */
+int audit_store_index_of(audit_store *s, int64_t id, uint64_t *index)
+	__attribute__((warn_unused_result));
+
+/* The canonical bytes of entry id (malloc'd); 1 found, 0 none, -1 error. */
+int audit_store_get_canonical(audit_store *s, int64_t id, void **bytes, size_t *len)
+	__attribute__((warn_unused_result));
+
+/* Sessions with a session_start and no session_end, with their last seq. */
+typedef struct audit_store_open_session {
+	char session[65];
+	int64_t last_seq;
+} audit_store_open_session;
+int audit_store_open_sessions(audit_store *s, audit_store_open_session **out, size_t *n)
+	__attribute__((warn_unused_result));
+
 /* The result entry of request request_id (the first, if ever more than one). */
 int audit_store_get_result(audit_store *s, int64_t request_id, audit_entry **out)
 	__attribute__((warn_unused_result));

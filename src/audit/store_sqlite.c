@@ -2,22 +2,30 @@
  * audit store, SQLite implementation (see store.h).
  *
  * Owns: the database file, its schema, and every SQL statement that touches
- * it. The writer keeps one prepared INSERT (and BEGIN/COMMIT/ROLLBACK) for
- * its lifetime, so writing an entry costs one bind + step + reset; strings
- * are bound SQLITE_STATIC (the entry outlives the step), so nothing is
- * copied or allocated per entry.
+ * it. Each entry is stored as its canonical bytes (audit/canon.h) with its
+ * Merkle leaf hash, plus the few columns that queries filter on (time, kind,
+ * session, seq, request_id, and user and connection where the entry has them:
+ * on session_start and auth_failure entries).
+ * The writer keeps one prepared INSERT (and BEGIN/COMMIT/ROLLBACK) and one
+ * encoding buffer for its lifetime: writing an entry is an encode, a hash
+ * and one bind + step + reset.
  *
  * Invariants:
  *  - append-only: this file contains INSERT and SELECT on `entries` and
- *    nothing else; triggers make the database itself refuse UPDATE/DELETE.
+ *    `tree_heads` and nothing else; triggers make the database itself refuse
+ *    UPDATE and DELETE.
+ *  - the filter columns repeat what the canonical bytes say; `warden audit
+ *    verify` checks that they agree, and readers decode the bytes.
  *  - WAL journal; the writer runs synchronous=FULL in both modes (the WAL
  *    is fsync'd by every COMMIT).
  *  - one writer process per file, enforced by flock() on "<path>.lock",
  *    because the audit writer assigns ids from MAX(id)+1 at start.
- *  - result-only integers (request_id, rows, duration_us) are NULL on other
- *    kinds, and rows is NULL when unknown (-1 in memory).
  */
 #include "audit/store.h"
+
+#include "audit/canon.h"
+#include "audit/merkle.h"
+#include "core/buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,14 +39,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 struct audit_store {
 	sqlite3 *db;
 	audit_store_mode mode;
 	int lock_fd;
 	sqlite3_stmt *insert, *begin, *commit, *rollback; /* writer */
+	sqlite3_stmt *insert_head;                        /* writer */
 	sqlite3_stmt *get, *get_result;                   /* reader, prepared on first use */
+	buf enc;                                          /* writer: canonical bytes */
 	char err[512];
 };
 
@@ -47,71 +57,56 @@ struct audit_store_iter {
 	sqlite3_stmt *stmt;
 };
 
-/* Column order shared by INSERT and every SELECT (see row_to_entry). */
-#define COLUMNS                                                                                   \
-	"id, time_us, session, seq, kind, \"user\", groups, agent, client_addr, connection, "     \
-	"protocol, startup_user, statement, params, decision, \"rule\", request_id, command_tag, " \
-	"\"rows\", error_code, error_message, duration_us, reason"
+/*
+ * Reads return the entry's bytes and, for entries of a session, the bytes of
+ * the session's session_start entry: who and where are recorded once per
+ * session and shown on each of its entries.
+ */
+#define READ_SELECT                                                                        \
+	"SELECT e.entry, s.entry FROM entries e LEFT JOIN entries s"                       \
+	" ON s.kind = 'session_start' AND s.session = e.session"                          \
+	" AND e.kind NOT IN ('session_start', 'auth_failure')"
 
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS entries (\n"
-	"  id            INTEGER PRIMARY KEY,\n"
-	"  time_us       INTEGER NOT NULL,\n"
-	"  session       TEXT,\n"
-	"  seq           INTEGER NOT NULL,\n"
-	"  kind          TEXT NOT NULL,\n"
-	"  \"user\"        TEXT,\n"
-	"  groups        TEXT,\n"
-	"  agent         TEXT,\n"
-	"  client_addr   TEXT,\n"
-	"  connection    TEXT,\n"
-	"  protocol      TEXT,\n"
-	"  startup_user  TEXT,\n"
-	"  statement     TEXT,\n"
-	"  params        TEXT,\n"
-	"  decision      TEXT,\n"
-	"  \"rule\"        TEXT,\n"
-	"  request_id    INTEGER,\n"
-	"  command_tag   TEXT,\n"
-	"  \"rows\"        INTEGER,\n"
-	"  error_code    TEXT,\n"
-	"  error_message TEXT,\n"
-	"  duration_us   INTEGER,\n"
-	"  reason        TEXT\n"
+	"  id          INTEGER PRIMARY KEY,\n"
+	"  time_us     INTEGER NOT NULL,\n"
+	"  kind        TEXT NOT NULL,\n"
+	"  session     TEXT,\n"
+	"  seq         INTEGER NOT NULL,\n"
+	"  request_id  INTEGER,\n"
+	"  \"user\"      TEXT,\n"
+	"  connection  TEXT,\n"
+	"  leaf        BLOB NOT NULL,\n"
+	"  entry       BLOB NOT NULL\n"
 	");\n"
 	/*
-	 * One index only: every index is another page written and fsync'd by each
-	 * strict-mode commit (measured: five indexes cost a quarter of the 8-client
-	 * throughput). Filters by user, connection and time scan in id order.
+	 * Few indexes: every index is another page written and fsync'd by each
+	 * strict-mode commit (measured: five full indexes cost a quarter of the
+	 * 8-client throughput). Filters by user, connection and time scan in id
+	 * order; the partial indexes touch only results and session starts.
 	 */
 	"CREATE INDEX IF NOT EXISTS entries_request ON entries(request_id)"
 	" WHERE request_id IS NOT NULL;\n"
-	/*
-	 * Who and where (user, groups, agent, client_addr, connection, protocol,
-	 * startup_user) are stored once, on the session's session_start entry (and
-	 * on auth_failure entries, which have no session); the other entries of a
-	 * session name it by `session`. `audit_log` shows every entry with them
-	 * filled in. Storing them once keeps each strict-mode commit small.
-	 */
 	"CREATE INDEX IF NOT EXISTS entries_session_start ON entries(session)"
 	" WHERE kind = 'session_start';\n"
-	"CREATE VIEW IF NOT EXISTS audit_log AS SELECT e.id AS id, e.time_us AS time_us,"
-	" e.session AS session, e.seq AS seq, e.kind AS kind,"
-	" COALESCE(e.\"user\", s.\"user\") AS \"user\", COALESCE(e.groups, s.groups) AS groups,"
-	" COALESCE(e.agent, s.agent) AS agent, COALESCE(e.client_addr, s.client_addr) AS client_addr,"
-	" COALESCE(e.connection, s.connection) AS connection,"
-	" COALESCE(e.protocol, s.protocol) AS protocol,"
-	" COALESCE(e.startup_user, s.startup_user) AS startup_user,"
-	" e.statement AS statement, e.params AS params, e.decision AS decision, e.\"rule\" AS \"rule\","
-	" e.request_id AS request_id, e.command_tag AS command_tag, e.\"rows\" AS \"rows\","
-	" e.error_code AS error_code, e.error_message AS error_message,"
-	" e.duration_us AS duration_us, e.reason AS reason"
-	" FROM entries e LEFT JOIN entries s ON s.kind = 'session_start' AND s.session = e.session"
-	" AND e.kind NOT IN ('session_start', 'auth_failure');\n"
+	"CREATE INDEX IF NOT EXISTS entries_session_end ON entries(session)"
+	" WHERE kind = 'session_end';\n"
+	"CREATE TABLE IF NOT EXISTS tree_heads (\n"
+	"  tree_size     INTEGER PRIMARY KEY,\n"
+	"  timestamp_ms  INTEGER NOT NULL,\n"
+	"  root_hash     BLOB NOT NULL,\n"
+	"  signature     BLOB NOT NULL,\n"
+	"  key_id        TEXT NOT NULL\n"
+	");\n"
 	/* defence in depth: the log is append-only even for someone with the sqlite3 shell */
 	"CREATE TRIGGER IF NOT EXISTS entries_append_only_u BEFORE UPDATE ON entries"
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
 	"CREATE TRIGGER IF NOT EXISTS entries_append_only_d BEFORE DELETE ON entries"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
+	"CREATE TRIGGER IF NOT EXISTS tree_heads_append_only_u BEFORE UPDATE ON tree_heads"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
+	"CREATE TRIGGER IF NOT EXISTS tree_heads_append_only_d BEFORE DELETE ON tree_heads"
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n";
 
 static void set_err(audit_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -277,6 +272,12 @@ static int setup_writer(audit_store *s)
 	int64_t version;
 	if (pragma_int(s, "PRAGMA user_version", &version) != 0)
 		return -1;
+	if (version != 0 && version < SCHEMA_VERSION) {
+		snprintf(s->err, sizeof(s->err),
+			 "schema version %lld predates the Merkle log (version %d): move the file aside",
+			 (long long)version, SCHEMA_VERSION);
+		return -1;
+	}
 	if (version > SCHEMA_VERSION) {
 		snprintf(s->err, sizeof(s->err),
 			 "schema version %lld is newer than this warden understands (%d)",
@@ -296,9 +297,13 @@ static int setup_writer(audit_store *s)
 		return -1;
 	}
 
-	static const char insert_sql[] = "INSERT INTO entries (" COLUMNS ") VALUES "
-					 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-	if (prepare(s, insert_sql, &s->insert) != 0 || prepare(s, "BEGIN IMMEDIATE", &s->begin) != 0 ||
+	static const char insert_sql[] =
+		"INSERT INTO entries (id, time_us, kind, session, seq, request_id, \"user\", connection,"
+		" leaf, entry) VALUES (?,?,?,?,?,?,?,?,?,?)";
+	static const char head_sql[] = "INSERT INTO tree_heads (tree_size, timestamp_ms, root_hash,"
+				       " signature, key_id) VALUES (?,?,?,?,?)";
+	if (prepare(s, insert_sql, &s->insert) != 0 || prepare(s, head_sql, &s->insert_head) != 0 ||
+	    prepare(s, "BEGIN IMMEDIATE", &s->begin) != 0 ||
 	    prepare(s, "COMMIT", &s->commit) != 0 || prepare(s, "ROLLBACK", &s->rollback) != 0)
 		return -1;
 	return 0;
@@ -307,7 +312,7 @@ static int setup_writer(audit_store *s)
 static int check_reader(audit_store *s)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "SELECT " COLUMNS " FROM entries LIMIT 0", -1, &st, NULL) !=
+	if (sqlite3_prepare_v2(s->db, "SELECT id, leaf, entry FROM entries LIMIT 0", -1, &st, NULL) !=
 	    SQLITE_OK) {
 		set_err(s, "not an audit store");
 		return -1;
@@ -364,6 +369,8 @@ void audit_store_close(audit_store *s)
 	if (!s)
 		return;
 	sqlite3_finalize(s->insert);
+	sqlite3_finalize(s->insert_head);
+	buf_free(&s->enc);
 	sqlite3_finalize(s->begin);
 	sqlite3_finalize(s->commit);
 	sqlite3_finalize(s->rollback);
@@ -408,35 +415,24 @@ static int bind_text(sqlite3_stmt *st, int i, const char *v)
 	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
-int audit_store_insert(audit_store *s, const audit_entry *e)
+int audit_store_insert(audit_store *s, const audit_entry *e, uint8_t leaf[32])
 {
 	sqlite3_stmt *st = s->insert;
-	int result = e->kind == AUDIT_RESULT;
+	s->enc.len = 0;
+	audit_canon_encode(e, &s->enc);
+	merkle_leaf_hash(s->enc.data, s->enc.len, leaf);
 	int rc = SQLITE_OK;
 	rc |= sqlite3_bind_int64(st, 1, e->id);
 	rc |= sqlite3_bind_int64(st, 2, e->time_us);
-	rc |= bind_text(st, 3, e->session);
-	rc |= sqlite3_bind_int64(st, 4, e->seq);
-	rc |= sqlite3_bind_text(st, 5, audit_kind_name(e->kind), -1, SQLITE_STATIC);
-	rc |= bind_text(st, 6, e->user);
-	rc |= bind_text(st, 7, e->groups);
-	rc |= bind_text(st, 8, e->agent);
-	rc |= bind_text(st, 9, e->client_addr);
-	rc |= bind_text(st, 10, e->connection);
-	rc |= bind_text(st, 11, e->protocol);
-	rc |= bind_text(st, 12, e->startup_user);
-	rc |= bind_text(st, 13, e->statement);
-	rc |= bind_text(st, 14, e->params);
-	rc |= bind_text(st, 15, e->decision);
-	rc |= bind_text(st, 16, e->rule);
-	rc |= result ? sqlite3_bind_int64(st, 17, e->request_id) : sqlite3_bind_null(st, 17);
-	rc |= bind_text(st, 18, e->command_tag);
-	rc |= result && e->rows >= 0 ? sqlite3_bind_int64(st, 19, e->rows)
-				     : sqlite3_bind_null(st, 19);
-	rc |= bind_text(st, 20, e->error_code);
-	rc |= bind_text(st, 21, e->error_message);
-	rc |= result ? sqlite3_bind_int64(st, 22, e->duration_us) : sqlite3_bind_null(st, 22);
-	rc |= bind_text(st, 23, e->reason);
+	rc |= sqlite3_bind_text(st, 3, audit_kind_name(e->kind), -1, SQLITE_STATIC);
+	rc |= bind_text(st, 4, e->session);
+	rc |= sqlite3_bind_int64(st, 5, e->seq);
+	rc |= e->kind == AUDIT_RESULT ? sqlite3_bind_int64(st, 6, e->request_id)
+				       : sqlite3_bind_null(st, 6);
+	rc |= bind_text(st, 7, e->user);
+	rc |= bind_text(st, 8, e->connection);
+	rc |= sqlite3_bind_blob(st, 9, leaf, 32, SQLITE_STATIC);
+	rc |= sqlite3_bind_blob(st, 10, s->enc.data, (int)s->enc.len, SQLITE_STATIC);
 	if (rc != SQLITE_OK) {
 		set_err(s, "bind entry %lld", (long long)e->id);
 		sqlite3_reset(st);
@@ -445,64 +441,56 @@ int audit_store_insert(audit_store *s, const audit_entry *e)
 	return step_done(s, st, "insert");
 }
 
-/* --- read side --------------------------------------------------------- */
-
-static int dup_col(sqlite3_stmt *st, int i, char **out)
+int audit_store_insert_head(audit_store *s, const audit_store_head *h)
 {
-	*out = NULL;
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return 0;
-	const unsigned char *v = sqlite3_column_text(st, i);
-	int n = sqlite3_column_bytes(st, i);
-	if (!v)
-		return -1; /* out of memory */
-	char *p = malloc((size_t)n + 1);
-	if (!p)
-		return -1;
-	memcpy(p, v, (size_t)n);
-	p[n] = '\0';
-	*out = p;
-	return 0;
-}
-
-static int64_t int_col(sqlite3_stmt *st, int i, int64_t if_null)
-{
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? if_null : sqlite3_column_int64(st, i);
-}
-
-static int row_to_entry(audit_store *s, sqlite3_stmt *st, audit_entry **out)
-{
-	audit_kind kind;
-	if (audit_kind_parse((const char *)sqlite3_column_text(st, 4), &kind) != 0) {
-		snprintf(s->err, sizeof(s->err), "entry %lld: unknown kind '%s'",
-			 (long long)sqlite3_column_int64(st, 0),
-			 (const char *)sqlite3_column_text(st, 4));
+	sqlite3_stmt *st = s->insert_head;
+	int rc = SQLITE_OK;
+	rc |= sqlite3_bind_int64(st, 1, (int64_t)h->tree_size);
+	rc |= sqlite3_bind_int64(st, 2, h->timestamp_ms);
+	rc |= sqlite3_bind_blob(st, 3, h->root_hash, 32, SQLITE_STATIC);
+	rc |= sqlite3_bind_blob(st, 4, h->signature, 64, SQLITE_STATIC);
+	rc |= sqlite3_bind_text(st, 5, h->key_id, -1, SQLITE_STATIC);
+	if (rc != SQLITE_OK) {
+		set_err(s, "bind tree head");
+		sqlite3_reset(st);
 		return -1;
 	}
-	audit_entry *e = audit_entry_new(kind);
-	if (!e)
-		goto oom;
-	e->id = sqlite3_column_int64(st, 0);
-	e->time_us = sqlite3_column_int64(st, 1);
-	e->seq = sqlite3_column_int64(st, 3);
-	e->request_id = int_col(st, 16, 0);
-	e->rows = int_col(st, 18, -1);
-	e->duration_us = int_col(st, 21, 0);
-	if (dup_col(st, 2, &e->session) || dup_col(st, 5, &e->user) ||
-	    dup_col(st, 6, &e->groups) || dup_col(st, 7, &e->agent) ||
-	    dup_col(st, 8, &e->client_addr) || dup_col(st, 9, &e->connection) ||
-	    dup_col(st, 10, &e->protocol) || dup_col(st, 11, &e->startup_user) ||
-	    dup_col(st, 12, &e->statement) || dup_col(st, 13, &e->params) ||
-	    dup_col(st, 14, &e->decision) || dup_col(st, 15, &e->rule) ||
-	    dup_col(st, 17, &e->command_tag) || dup_col(st, 19, &e->error_code) ||
-	    dup_col(st, 20, &e->error_message) || dup_col(st, 22, &e->reason))
-		goto oom;
+	return step_done(s, st, "insert tree head");
+}
+
+/* --- read side --------------------------------------------------------- */
+
+static char *dup_or_null(const char *v)
+{
+	return v ? strdup(v) : NULL;
+}
+
+/* Column 0: the entry's bytes; column 1: its session_start's bytes, or NULL. */
+static int row_to_entry(audit_store *s, sqlite3_stmt *st, audit_entry **out)
+{
+	char why[160];
+	audit_entry *e, *start = NULL;
+	if (audit_canon_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &e,
+			       why, sizeof(why)) != 0) {
+		snprintf(s->err, sizeof(s->err), "undecodable entry: %s (run warden audit verify)", why);
+		return -1;
+	}
+	if (sqlite3_column_type(st, 1) != SQLITE_NULL &&
+	    audit_canon_decode(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+			       &start, why, sizeof(why)) == 0) {
+#define FILL(f) if (!e->f) e->f = dup_or_null(start->f)
+		FILL(user);
+		FILL(groups);
+		FILL(agent);
+		FILL(client_addr);
+		FILL(connection);
+		FILL(protocol);
+		FILL(startup_user);
+#undef FILL
+		audit_entry_free(start);
+	}
 	*out = e;
 	return 0;
-oom:
-	audit_entry_free(e);
-	snprintf(s->err, sizeof(s->err), "out of memory");
-	return -1;
 }
 
 void audit_store_filter_init(audit_store_filter *f)
@@ -522,16 +510,16 @@ int audit_store_iter_open(audit_store *s, const audit_store_filter *f, audit_sto
 			return -1;                                                   \
 		n += (size_t)m_;                                                     \
 	} while (0)
-	APPEND("SELECT " COLUMNS " FROM audit_log WHERE 1");
+	APPEND(READ_SELECT " WHERE 1");
 	if (f->user)
-		APPEND(" AND \"user\" = ?");
+		APPEND(" AND COALESCE(e.\"user\", s.\"user\") = ?");
 	if (f->connection)
-		APPEND(" AND connection = ?");
+		APPEND(" AND COALESCE(e.connection, s.connection) = ?");
 	if (f->since_us != INT64_MIN)
-		APPEND(" AND time_us >= ?");
+		APPEND(" AND e.time_us >= ?");
 	unsigned kinds = f->kinds & ((1u << (AUDIT_AUTH_FAILURE + 1)) - 1);
 	if (kinds) {
-		APPEND(" AND kind IN (");
+		APPEND(" AND e.kind IN (");
 		const char *sep = "";
 		for (unsigned k = 0; k <= AUDIT_AUTH_FAILURE; k++) {
 			if (kinds & (1u << k)) {
@@ -541,7 +529,7 @@ int audit_store_iter_open(audit_store *s, const audit_store_filter *f, audit_sto
 		}
 		APPEND(")");
 	}
-	APPEND(" ORDER BY id %s", f->newest_first ? "DESC" : "ASC");
+	APPEND(" ORDER BY e.id %s", f->newest_first ? "DESC" : "ASC");
 	if (f->limit > 0)
 		APPEND(" LIMIT ?");
 #undef APPEND
@@ -625,13 +613,240 @@ static int get_one(audit_store *s, sqlite3_stmt **cached, const char *sql, int64
 
 int audit_store_get(audit_store *s, int64_t id, audit_entry **out)
 {
-	return get_one(s, &s->get, "SELECT " COLUMNS " FROM audit_log WHERE id = ?", id, out);
+	return get_one(s, &s->get, READ_SELECT " WHERE e.id = ?", id, out);
 }
 
 int audit_store_get_result(audit_store *s, int64_t request_id, audit_entry **out)
 {
 	return get_one(s, &s->get_result,
-		       "SELECT " COLUMNS " FROM audit_log WHERE request_id = ? AND kind = 'result'"
-		       " ORDER BY id LIMIT 1",
+		       READ_SELECT " WHERE e.request_id = ? AND e.kind = 'result' ORDER BY e.id LIMIT 1",
 		       request_id, out);
+}
+
+/* --- verification and proofs ------------------------------------------ */
+
+int audit_store_raw_open(audit_store *s, audit_store_iter **out)
+{
+	audit_store_iter *it = calloc(1, sizeof(*it));
+	if (!it) {
+		snprintf(s->err, sizeof(s->err), "out of memory");
+		return -1;
+	}
+	it->store = s;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT id, time_us, request_id, kind, session, \"user\", connection,"
+			       " leaf, entry, seq FROM entries ORDER BY id",
+			       -1, &it->stmt, NULL) != SQLITE_OK) {
+		set_err(s, "query");
+		free(it);
+		return -1;
+	}
+	*out = it;
+	return 0;
+}
+
+int audit_store_raw_next(audit_store_iter *it, audit_store_raw *row)
+{
+	sqlite3_stmt *st = it->stmt;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW) {
+		set_err(it->store, "read");
+		return -1;
+	}
+	row->id = sqlite3_column_int64(st, 0);
+	row->time_us = sqlite3_column_int64(st, 1);
+	row->request_id = sqlite3_column_int64(st, 2);
+	row->kind = (const char *)sqlite3_column_text(st, 3);
+	row->session = (const char *)sqlite3_column_text(st, 4);
+	row->user = (const char *)sqlite3_column_text(st, 5);
+	row->connection = (const char *)sqlite3_column_text(st, 6);
+	row->leaf = sqlite3_column_blob(st, 7);
+	row->leaf_len = (size_t)sqlite3_column_bytes(st, 7);
+	row->entry = sqlite3_column_blob(st, 8);
+	row->entry_len = (size_t)sqlite3_column_bytes(st, 8);
+	row->seq = sqlite3_column_int64(st, 9);
+	return 1;
+}
+
+int audit_store_heads(audit_store *s, audit_store_head **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT tree_size, timestamp_ms, root_hash, signature, key_id"
+			       " FROM tree_heads ORDER BY tree_size",
+			       -1, &st, NULL) != SQLITE_OK) {
+		set_err(s, "query tree heads");
+		return -1;
+	}
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			audit_store_head *grown = realloc(*out, cap * sizeof(**out));
+			if (!grown) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			*out = grown;
+		}
+		audit_store_head *h = &(*out)[(*n)++];
+		memset(h, 0, sizeof(*h));
+		h->tree_size = (uint64_t)sqlite3_column_int64(st, 0);
+		h->timestamp_ms = sqlite3_column_int64(st, 1);
+		/* a wrong-sized hash or signature is kept zeroed: verification then fails on it */
+		if (sqlite3_column_bytes(st, 2) == 32)
+			memcpy(h->root_hash, sqlite3_column_blob(st, 2), 32);
+		if (sqlite3_column_bytes(st, 3) == 64)
+			memcpy(h->signature, sqlite3_column_blob(st, 3), 64);
+		const unsigned char *kid = sqlite3_column_text(st, 4);
+		snprintf(h->key_id, sizeof(h->key_id), "%s", kid ? (const char *)kid : "");
+	}
+	if (rc != SQLITE_DONE) {
+		set_err(s, "read tree heads");
+		sqlite3_finalize(st);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int audit_store_leaves(audit_store *s, uint8_t (**out)[32], uint64_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT leaf FROM entries ORDER BY id", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		set_err(s, "query leaves");
+		return -1;
+	}
+	uint64_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			uint8_t(*grown)[32] = realloc(*out, cap * 32);
+			if (!grown) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			*out = grown;
+		}
+		if (sqlite3_column_bytes(st, 0) == 32)
+			memcpy((*out)[*n], sqlite3_column_blob(st, 0), 32);
+		else
+			memset((*out)[*n], 0, 32);
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		set_err(s, "read leaves");
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int audit_store_index_of(audit_store *s, int64_t id, uint64_t *index)
+{
+	int64_t exists = 0, before = 0;
+	char sql[96];
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM entries WHERE id = %lld", (long long)id);
+	if (pragma_int(s, sql, &exists) != 0)
+		return -1;
+	if (!exists)
+		return 0;
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM entries WHERE id < %lld", (long long)id);
+	if (pragma_int(s, sql, &before) != 0)
+		return -1;
+	*index = (uint64_t)before;
+	return 1;
+}
+
+int audit_store_open_sessions(audit_store *s, audit_store_open_session **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st;
+	/* the partial indexes find the unfinished sessions; one scan finds their last seq */
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT session, MAX(seq) FROM entries WHERE session IN"
+			       " (SELECT b.session FROM entries b WHERE b.kind = 'session_start'"
+			       "  AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.kind = 'session_end'"
+			       "  AND x.session = b.session))"
+			       " GROUP BY session ORDER BY MIN(id)",
+			       -1, &st, NULL) != SQLITE_OK) {
+		set_err(s, "query open sessions");
+		return -1;
+	}
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			audit_store_open_session *grown = realloc(*out, cap * sizeof(**out));
+			if (!grown) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			*out = grown;
+		}
+		audit_store_open_session *o = &(*out)[(*n)++];
+		snprintf(o->session, sizeof(o->session), "%s", (const char *)sqlite3_column_text(st, 0));
+		o->last_seq = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		set_err(s, "read open sessions");
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int audit_store_get_canonical(audit_store *s, int64_t id, void **bytes, size_t *len)
+{
+	*bytes = NULL;
+	*len = 0;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT entry FROM entries WHERE id = ?", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		set_err(s, "query entry");
+		return -1;
+	}
+	int ret = 0;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
+		set_err(s, "bind");
+		ret = -1;
+	} else {
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			size_t n = (size_t)sqlite3_column_bytes(st, 0);
+			*bytes = malloc(n ? n : 1);
+			if (*bytes) {
+				memcpy(*bytes, sqlite3_column_blob(st, 0), n);
+				*len = n;
+				ret = 1;
+			} else {
+				ret = -1;
+			}
+		} else if (rc != SQLITE_DONE) {
+			set_err(s, "read entry");
+			ret = -1;
+		}
+	}
+	sqlite3_finalize(st);
+	return ret;
 }

@@ -34,13 +34,24 @@
 static const char usage_text[] =
 	"usage: warden audit list   -c FILE [--user U] [--connection C] [--since T] [--limit N] "
 	"[--json]\n"
-	"       warden audit show   -c FILE ID\n"
+	"       warden audit show   -c FILE ID [--json]\n"
 	"       warden audit export -c FILE --format jsonl [--since T]\n"
+	"       warden audit verify -c FILE [--sth SAVED.json]\n"
+	"       warden audit sth    -c FILE\n"
+	"       warden audit prove  -c FILE ID\n"
+	"       warden audit check-proof --pubkey KEY PROOF.json ENTRY.json\n"
+	"       warden audit pubkey -c FILE\n"
 	"\n"
 	"  list     requests (with their outcome) and authentication failures, oldest first;\n"
 	"           the most recent N (default " "100" ", 0 = all)\n"
 	"  show     every field of one entry, and its request or result\n"
 	"  export   every entry in id order, one JSON object per line\n"
+	"  verify   recompute every leaf, the Merkle tree and every signed tree head;\n"
+	"           with --sth, prove the log extends a tree head saved earlier\n"
+	"  sth      the latest signed tree head, as JSON (keep it: verify --sth uses it)\n"
+	"  prove    an inclusion proof for one entry (check it with check-proof and the\n"
+	"           ENTRY.json printed by show --json)\n"
+	"  pubkey   the tree-head signing key's public half (PEM)\n"
 	"\n"
 	"  T is a UTC time (2026-11-25, \"2026-11-25 20:22:27\", 2026-11-25T20:22:27Z, RFC 3339\n"
 	"  with an offset) or an age: 30s, 10m, 2h, 7d.\n";
@@ -644,6 +655,7 @@ static int cmd_show(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
+		{"json", no_argument, NULL, OPT_JSON},
 		{0},
 	};
 	audit_args a;
@@ -673,6 +685,11 @@ static int cmd_show(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, "warden audit: %s\n", audit_store_errmsg(s));
 		status = 1;
+	} else if (e && a.json) {
+		if (cli_audit_show_json(s, e) != 0) {
+			fprintf(stderr, "warden audit: %s\n", audit_store_errmsg(s));
+			status = 1;
+		}
 	} else if (e) {
 		print_fields(e, "");
 		if (e->kind == AUDIT_REQUEST || e->kind == AUDIT_RESULT) {
@@ -753,7 +770,8 @@ static int cmd_export(int argc, char **argv)
 int cli_audit_main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error(NULL, "which subcommand? list, show or export");
+		return usage_error(NULL, "which subcommand? list, show, export, verify, sth, prove, "
+					 "check-proof or pubkey");
 	const char *sub = argv[1];
 	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
 		fputs(usage_text, stdout);
@@ -766,5 +784,8 @@ int cli_audit_main(int argc, char **argv)
 		return cmd_show(argc - 1, argv + 1);
 	if (strcmp(sub, "export") == 0)
 		return cmd_export(argc - 1, argv + 1);
+	if (strcmp(sub, "verify") == 0 || strcmp(sub, "sth") == 0 || strcmp(sub, "prove") == 0 ||
+	    strcmp(sub, "check-proof") == 0 || strcmp(sub, "pubkey") == 0)
+		return cli_audit_verify_main(argc, argv);
 	return usage_error(NULL, "unknown subcommand '%s'", sub);
 }

@@ -12,4 +12,12 @@ int cli_serve_main(int argc, char **argv);
 /* `warden audit list|show|export ...`: reads the audit store (read-only). */
 int cli_audit_main(int argc, char **argv);
 
+/* `warden audit verify|sth|prove|check-proof|pubkey ...` (audit_verify.c). */
+int cli_audit_verify_main(int argc, char **argv);
+
+struct audit_store;
+struct audit_entry;
+/* The entry's export object plus its canonical bytes, for check-proof. */
+int cli_audit_show_json(struct audit_store *s, const struct audit_entry *e);
+
 #endif

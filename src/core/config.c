@@ -488,12 +488,17 @@ static char *path_in(const char *dir, const char *file)
 
 static void parse_audit(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 {
-	static const char *const keys[] = { "durability", "batch_window_ms", "path" };
+	static const char *const keys[] = { "durability", "batch_window_ms", "path",
+					    "sth_interval", "signing_key" };
 	static const char *const durability[] = { "strict", "batch" };
 	char path[CONFIG_PATH_LEN];
 	yaml_node_t *m = get_map(c, root, "", "audit", path, sizeof path);
 	if (m) {
-		check_keys(c, m, path, keys, 3);
+		check_keys(c, m, path, keys, 5);
+		int secs = out->sth_interval_ms / 1000;
+		if (get_int(c, m, path, "sth_interval", 1, 86400, &secs) == 0)
+			out->sth_interval_ms = secs * 1000;
+		get_str(c, m, path, "signing_key", 0, &out->signing_key, NULL);
 		int d = (int)out->durability;
 		if (get_enum(c, m, path, "durability", durability, 2, &d) == 0)
 			out->durability = d == 1 ? DURABILITY_BATCH : DURABILITY_STRICT;
@@ -504,6 +509,11 @@ static void parse_audit(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 		out->audit_path = path_in(out->data_dir, "audit.db");
 		if (!out->audit_path)
 			fail(c, m ? m : root, "audit.path", "out of memory");
+	}
+	if (!out->signing_key && out->data_dir) {
+		out->signing_key = path_in(out->data_dir, "audit.key");
+		if (!out->signing_key)
+			fail(c, m ? m : root, "audit.signing_key", "out of memory");
 	}
 }
 
@@ -786,6 +796,7 @@ static void set_defaults(warden_config *out)
 	out->log_level = 2;
 	out->durability = DURABILITY_STRICT;
 	out->batch_window_ms = 5;
+	out->sth_interval_ms = 10000;
 	out->tls_mode = TLS_MODE_AUTO;
 	out->tls_require = 0;
 	out->max_message_bytes = (size_t)1 << 30;
@@ -961,6 +972,7 @@ void config_free(warden_config *cfg)
 	free_str(&cfg->data_dir);
 	free_str(&cfg->listen_pg_host);
 	free_str(&cfg->audit_path);
+	free_str(&cfg->signing_key);
 	free_str(&cfg->tls_cert);
 	free_str(&cfg->tls_key);
 	for (size_t i = 0; i < cfg->n_api_keys; i++) {

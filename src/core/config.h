@@ -56,6 +56,8 @@ typedef struct warden_config {
 	config_durability durability;
 	int batch_window_ms;        /* default 5 */
 	char *audit_path;           /* default <data_dir>/audit.db */
+	int sth_interval_ms;        /* audit.sth_interval (seconds in the file), default 10 s */
+	char *signing_key;          /* Ed25519 key for tree heads, default <data_dir>/audit.key */
 
 	config_tls_mode tls_mode;   /* default auto */
 	char *tls_cert;             /* files mode: paths; auto mode: <data_dir>/tls.{crt,key} */

@@ -190,6 +190,7 @@ wd_new() {
     echo "log_level: ${WD_LOG_LEVEL:-info}"
     echo "audit:"
     echo "  durability: ${WD_DURABILITY:-strict}"
+    if [[ -n "${WD_AUDIT_EXTRA:-}" ]]; then printf '  %s\n' "$WD_AUDIT_EXTRA"; fi
     echo "tls:"
     echo "  mode: auto"
     echo "identity:"
