@@ -31,6 +31,9 @@ id=$(sqlite3 "$DB" "select id from entries where kind = 'request' order by id li
 out=$("$WARDEN" audit check-proof --pubkey "$T/pub.pem" "$T/proof.json" "$T/entry.json" 2>&1)
 assert_rc $? 0 "check-proof accepts the proof"
 assert_contains "$out" "OK: entry $id is leaf" "check-proof says which leaf"
+# an outside tool recomputes the leaf from the canonical bytes (RFC 6962: SHA-256 of 0x00 || bytes)
+leaf=$(jq -r .canonical "$T/entry.json" | base64 -d | (printf '\0'; cat) | sha256sum | cut -d' ' -f1)
+assert_eq "$leaf" "$(jq -r .leaf_hash "$T/proof.json")" "sha256sum of 0x00 || canonical bytes is the proof's leaf hash"
 # the public key is usable by plain OpenSSL
 assert_contains "$(openssl pkey -pubin -in "$T/pub.pem" -noout -text 2>&1)" "ED25519" "pubkey is an Ed25519 PEM key"
 # a proof for another entry does not prove this one
