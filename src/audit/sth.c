@@ -25,6 +25,8 @@
  */
 #include "audit/sth.h"
 
+#include "core/util.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -80,16 +82,6 @@ static const char *ossl_reason(void)
 	const char *r = e ? ERR_reason_error_string(e) : NULL;
 	ERR_clear_error();
 	return r ? r : "unknown OpenSSL error";
-}
-
-static void hex_encode(const uint8_t *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 0x0f];
-	}
-	out[2 * n] = '\0';
 }
 
 static int lower_hex_digit(char c)
@@ -212,7 +204,7 @@ static sth_key *key_wrap(EVP_PKEY *pkey, bool has_private, char *err, size_t err
 	}
 	k->pkey = pkey;
 	k->has_private = has_private;
-	hex_encode(digest, sizeof(digest), k->key_id);
+	util_hex(digest, sizeof(digest), k->key_id);
 	return k;
 }
 
@@ -579,7 +571,7 @@ char *sth_to_json(const sth *h, const sth_key *k)
 	if (!k || h->tree_size > (uint64_t)INT64_MAX)
 		return NULL;
 	char root[65], sig[STH_B64_LEN + 1];
-	hex_encode(h->root_hash, sizeof(h->root_hash), root);
+	util_hex(h->root_hash, sizeof(h->root_hash), root);
 	if (EVP_EncodeBlock((unsigned char *)sig, h->signature, sizeof(h->signature)) !=
 	    STH_B64_LEN)
 		return NULL;
@@ -764,7 +756,7 @@ int sth_from_json(const char *json, size_t len, sth *h, char key_id[65], char *e
 
 	*h = tmp;
 	if (key_id)
-		hex_encode(id, sizeof(id), key_id);
+		util_hex(id, sizeof(id), key_id);
 	rc = 0;
 out:
 	json_decref(root);
