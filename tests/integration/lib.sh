@@ -232,7 +232,7 @@ wd_start() {
   "$WARDEN" serve -c "$WD_CFG" >>"$WD_LOG" 2>&1 &
   WD_PID=$!
   WD_PIDS+=("$WD_PID")
-  WD_LOGS+=("$WD_LOG")
+  [[ " ${WD_LOGS[*]} " == *" $WD_LOG "* ]] || WD_LOGS+=("$WD_LOG")
   echo "$WD_PID" >>"$IT_RUN_DIR/pids"
   eval "WD_LOG_OF_$WD_PID=\$WD_LOG"
   wait_port "$WD_PORT" "$WD_PID" $((15 * WAIT_SCALE))
