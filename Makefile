@@ -1,6 +1,6 @@
 # warden — build, run, test.  `make run` and `make test` install what is missing first.
 .DEFAULT_GOAL := all
-.PHONY: all deps run test test-all unit integration asan asan-integration fuzz fuzz-build bench clean lint banned format
+.PHONY: all deps run test test-all bench-audit unit integration asan asan-integration fuzz fuzz-build bench clean lint banned format
 
 BUILD   ?= build
 CC      ?= cc
@@ -95,6 +95,10 @@ test-all: all banned
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/pg.sh
+
+bench-audit:
+	@$(MAKE) --no-print-directory all
+	@bench/audit.sh
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \

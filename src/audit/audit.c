@@ -297,12 +297,13 @@ static void wait_for_work(void)
 			continue;
 		}
 		/*
-		 * batch: everything waits for the window. strict: entries nobody
-		 * waits for (results, session ends) ride along with the next
-		 * request's commit, or go at the end of the window: one fsync per
-		 * round trip instead of two.
+		 * Entries nobody waits for wait for the window: in batch mode all
+		 * of them; in strict mode results and session ends, which ride
+		 * along with the next request's commit, or go at the end of the
+		 * window: one fsync per round trip instead of two. A waiter (a
+		 * strict request, or batch backpressure) is committed at once.
 		 */
-		if (A.durability == DURABILITY_BATCH || A.queue_waiters == 0) {
+		if (A.queue_waiters == 0) {
 			uint64_t deadline = A.first_ns + A.window_ns;
 			if (now_ns() < deadline) {
 				wait_until(deadline);
@@ -562,8 +563,16 @@ int audit_submit(audit_entry **entries, size_t n, mailbox *mb, mailbox_fn done, 
 	return audit_submit_ids(entries, n, NULL, mb, done, arg);
 }
 
-int audit_submit_ids(audit_entry **entries, size_t n, int64_t *ids, mailbox *mb,
-		     mailbox_fn done, void *arg)
+/*
+ * Batch mode forwards before the commit, so the queue must not run ahead of
+ * the writer: when the oldest queued entry has waited more than two windows,
+ * or the queue holds more than AUDIT_BATCH_BACKLOG entries, a request waits
+ * for its commit as in strict mode until the writer has caught up.
+ */
+#define AUDIT_BATCH_BACKLOG 65536
+
+static int submit(audit_entry **entries, size_t n, int64_t *ids, mailbox *mb, mailbox_fn done,
+		  void *arg, int may_proceed)
 {
 	audit_batch *b = malloc(sizeof(*b) + n * sizeof(b->entries[0]));
 	if (!b) {
@@ -590,10 +599,25 @@ int audit_submit_ids(audit_entry **entries, size_t n, int64_t *ids, mailbox *mb,
 		entries[i]->id = A.next_id++;
 		b->entries[i] = entries[i];
 	}
-	b->mb = batch_mode ? NULL : mb; /* batch mode: acknowledged below, nobody waits */
+	uint64_t now = now_ns();
+	int behind = A.queue.head && (now - A.first_ns > 2 * A.window_ns ||
+				      A.queue.entries >= AUDIT_BATCH_BACKLOG);
+	int post_now = 0, rc = 0;
+	if (!mb || !batch_mode) {
+		b->mb = mb;
+		rc = mb ? 1 : 0;
+	} else if (may_proceed && !behind) {
+		b->mb = NULL; /* nobody waits: the caller goes ahead, the writer commits within the window */
+	} else if (may_proceed) {
+		b->mb = mb;   /* backpressure */
+		rc = 1;
+	} else {
+		b->mb = NULL;
+		post_now = 1;
+	}
 	int wake = !A.queue.head || b->mb;
 	if (!A.queue.head)
-		A.first_ns = now_ns();
+		A.first_ns = now;
 	if (b->mb)
 		A.queue_waiters++;
 	list_append(&A.queue, b);
@@ -601,7 +625,19 @@ int audit_submit_ids(audit_entry **entries, size_t n, int64_t *ids, mailbox *mb,
 		pthread_cond_signal(&A.wake);
 	pthread_mutex_unlock(&A.lock);
 
-	if (mb && batch_mode)
+	if (post_now)
 		mailbox_post(mb, done, arg, 0);
-	return 0;
+	return rc;
+}
+
+int audit_submit_ids(audit_entry **entries, size_t n, int64_t *ids, mailbox *mb,
+		     mailbox_fn done, void *arg)
+{
+	return submit(entries, n, ids, mb, done, arg, 0) < 0 ? -1 : 0;
+}
+
+int audit_record(audit_entry **entries, size_t n, int64_t *ids, mailbox *mb, mailbox_fn done,
+		 void *arg)
+{
+	return submit(entries, n, ids, mb, done, arg, 1);
 }

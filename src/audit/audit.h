@@ -44,6 +44,16 @@ int audit_submit(audit_entry **entries, size_t n, mailbox *mb, mailbox_fn done, 
 int audit_submit_ids(audit_entry **entries, size_t n, int64_t *ids, mailbox *mb,
 		     mailbox_fn done, void *arg);
 
+/*
+ * The record stage as the pipeline calls it. Returns -1 when refused (fail
+ * closed: do not forward), 1 when the caller must wait for done(arg, status)
+ * before forwarding (strict mode; or batch mode while the writer is behind:
+ * backpressure keeps batch mode's loss bound at its window), and 0 when the
+ * caller may forward at once (batch mode; no done() will come).
+ */
+int audit_record(audit_entry **entries, size_t n, int64_t *ids, mailbox *mb, mailbox_fn done,
+		 void *arg) __attribute__((warn_unused_result));
+
 int audit_healthy(void);
 
 /*

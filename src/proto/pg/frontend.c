@@ -666,28 +666,16 @@ static void on_recorded(void *arg, int status)
 
 static void submit_batch(pg_session *ps, scan_batch *b)
 {
-	int strict = cfg_of(ps)->durability == DURABILITY_STRICT;
 	int64_t *ids = util_xmalloc(b->n * sizeof(*ids));
-	int rc;
-	if (strict) {
-		ps->refs++;
-		ps->audit_wait = 1;
-		update_client_reading(ps);
-		rc = audit_submit_ids(b->entries, b->n, ids, &ps->w->mb, on_recorded, ps);
-		if (rc != 0) {
-			ps->refs--;
-			ps->audit_wait = 0;
-		}
-	} else if (!audit_healthy()) {
-		/* batch mode forwards before the commit, so it must not forward into a failing store */
-		for (size_t i = 0; i < b->n; i++)
-			audit_entry_free(b->entries[i]);
-		rc = -1;
-	} else {
-		rc = audit_submit_ids(b->entries, b->n, ids, NULL, NULL, NULL);
-	}
+	ps->refs++;
+	ps->audit_wait = 1;
+	int rc = audit_record(b->entries, b->n, ids, &ps->w->mb, on_recorded, ps);
 	free(b->entries);
-	if (rc != 0) {
+	if (rc != 1) {
+		ps->refs--;
+		ps->audit_wait = 0;
+	}
+	if (rc < 0) {
 		free(ids);
 		refuse_range(ps, "58030",
 			     "the audit trail is unavailable: warden does not forward statements it cannot record");
@@ -698,8 +686,10 @@ static void submit_batch(pg_session *ps, scan_batch *b)
 	for (pg_request *r = ps->pending; r; r = r->next)
 		r->id = ids[i++];
 	free(ids);
-	if (!strict)
-		forward_range(ps);
+	if (rc == 0)
+		forward_range(ps); /* batch mode: recorded within the window */
+	else
+		update_client_reading(ps); /* wait for the commit: on_recorded forwards */
 }
 
 static int protocol_violation(pg_session *ps, const char *what)
