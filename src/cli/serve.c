@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/tls.h"
 #include "core/worker.h"
+#include "identity/oidc.h"
 
 static void on_signal(uv_signal_t *h, int signum)
 {
@@ -97,9 +98,16 @@ int cli_serve_main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
+	if (oidc_start(&cfg) != 0) {
+		fprintf(stderr, "warden: cannot start the OIDC key fetcher\n");
+		audit_stop();
+		config_free(&cfg);
+		return 1;
+	}
 	worker_shared shared = {.cfg = &cfg, .server_tls = server_tls, .target_tls = target_tls};
 	if (workers_start(&shared, cfg.workers, err, sizeof(err)) != 0) {
 		fprintf(stderr, "warden: %s\n", err);
+		oidc_stop();
 		audit_stop();
 		config_free(&cfg);
 		return 1;
@@ -118,6 +126,7 @@ int cli_serve_main(int argc, char **argv)
 	uv_run(loop, UV_RUN_DEFAULT);
 
 	workers_stop();
+	oidc_stop();
 	audit_stop();
 	uv_close((uv_handle_t *)&sigint, NULL);
 	uv_close((uv_handle_t *)&sigterm, NULL);

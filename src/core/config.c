@@ -643,14 +643,63 @@ static void parse_api_key(cfg_ctx *c, yaml_node_t *item, const char *ipath,
 	parse_groups(c, item, ipath, k);
 }
 
+static void parse_oidc(cfg_ctx *c, yaml_node_t *m, const char *ipath, warden_config *out)
+{
+	static const char *const keys[] = { "issuer", "audience", "username_claim", "groups_claim",
+					    "allowed_algs", "leeway_s", "jwks_refresh_s", "ca_file" };
+	static const char *const algs[] = { "RS256", "ES256", "EdDSA" };
+	char path[CONFIG_PATH_LEN];
+	yaml_node_t *o = get_map(c, m, ipath, "oidc", path, sizeof path);
+	if (!o)
+		return;
+	check_keys(c, o, path, keys, 8);
+	config_oidc *oc = &out->oidc;
+	out->oidc_enabled = 1;
+	get_str(c, o, path, "issuer", 1, &oc->issuer, NULL);
+	get_str(c, o, path, "audience", 1, &oc->audience, NULL);
+	get_str(c, o, path, "username_claim", 0, &oc->username_claim, NULL);
+	get_str(c, o, path, "groups_claim", 0, &oc->groups_claim, NULL);
+	get_str(c, o, path, "ca_file", 0, &oc->ca_file, NULL);
+	get_int(c, o, path, "leeway_s", 0, 3600, &oc->leeway_s);
+	get_int(c, o, path, "jwks_refresh_s", 10, 86400, &oc->jwks_refresh_s);
+	if (oc->issuer && strncmp(oc->issuer, "https://", 8) != 0 && strncmp(oc->issuer, "http://127.0.0.1", 16) != 0 &&
+	    strncmp(oc->issuer, "http://localhost", 16) != 0) {
+		char kp[CONFIG_PATH_LEN];
+		join_key(kp, sizeof kp, path, "issuer");
+		fail(c, o, kp, "must be an https:// URL (plain http only for 127.0.0.1 / localhost)");
+	}
+	char apath[CONFIG_PATH_LEN];
+	yaml_node_t *seq = get_seq(c, o, path, "allowed_algs", apath, sizeof apath);
+	if (!seq)
+		return;
+	oc->allowed_algs = 0;
+	size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *g = node_at(c, seq->data.sequence.items.start[i]);
+		char gp[CONFIG_PATH_LEN];
+		join_index(gp, sizeof gp, apath, i);
+		if (!g || check_string(c, g, gp) < 0)
+			continue;
+		int found = -1;
+		for (int k = 0; k < 3; k++)
+			if (strcmp((const char *)g->data.scalar.value, algs[k]) == 0)
+				found = k;
+		if (found < 0)
+			fail(c, g, gp, "must be RS256, ES256 or EdDSA (HMAC and none are never accepted)");
+		else
+			oc->allowed_algs |= 1u << found;
+	}
+}
+
 static void parse_identity(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 {
-	static const char *const keys[] = { "api_keys" };
+	static const char *const keys[] = { "api_keys", "oidc" };
 	char path[CONFIG_PATH_LEN];
 	yaml_node_t *m = get_map(c, root, "", "identity", path, sizeof path);
 	if (!m)
 		return;
-	check_keys(c, m, path, keys, 1);
+	check_keys(c, m, path, keys, 2);
+	parse_oidc(c, m, path, out);
 	char spath[CONFIG_PATH_LEN];
 	yaml_node_t *seq = get_seq(c, m, path, "api_keys", spath, sizeof spath);
 	if (!seq)
@@ -797,6 +846,9 @@ static void set_defaults(warden_config *out)
 	out->durability = DURABILITY_STRICT;
 	out->batch_window_ms = 5;
 	out->sth_interval_ms = 10000;
+	out->oidc.allowed_algs = CONFIG_ALG_RS256 | CONFIG_ALG_ES256 | CONFIG_ALG_EDDSA;
+	out->oidc.leeway_s = 30;
+	out->oidc.jwks_refresh_s = 300;
 	out->tls_mode = TLS_MODE_AUTO;
 	out->tls_require = 0;
 	out->max_message_bytes = (size_t)1 << 30;
@@ -973,6 +1025,11 @@ void config_free(warden_config *cfg)
 	free_str(&cfg->listen_pg_host);
 	free_str(&cfg->audit_path);
 	free_str(&cfg->signing_key);
+	free_str(&cfg->oidc.issuer);
+	free_str(&cfg->oidc.audience);
+	free_str(&cfg->oidc.username_claim);
+	free_str(&cfg->oidc.groups_claim);
+	free_str(&cfg->oidc.ca_file);
 	free_str(&cfg->tls_cert);
 	free_str(&cfg->tls_key);
 	for (size_t i = 0; i < cfg->n_api_keys; i++) {

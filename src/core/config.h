@@ -31,6 +31,22 @@ typedef struct config_api_key {
 	size_t n_groups;
 } config_api_key;
 
+/* identity.oidc: OpenID Connect tokens as the PostgreSQL password. */
+#define CONFIG_ALG_RS256 1u
+#define CONFIG_ALG_ES256 2u
+#define CONFIG_ALG_EDDSA 4u
+
+typedef struct config_oidc {
+	char *issuer;               /* required; discovery at <issuer>/.well-known/openid-configuration */
+	char *audience;             /* required: the token's aud must contain it */
+	char *username_claim;       /* NULL: preferred_username, then email, then sub */
+	char *groups_claim;         /* default "groups" */
+	unsigned allowed_algs;      /* CONFIG_ALG_* bits, default all three */
+	int leeway_s;               /* default 30 */
+	int jwks_refresh_s;         /* default 300 */
+	char *ca_file;              /* CA bundle for an https issuer (default: system store) */
+} config_oidc;
+
 typedef struct config_connection {
 	char *name;                 /* clients select it as dbname */
 	char *type;                 /* "postgres" */
@@ -66,6 +82,9 @@ typedef struct warden_config {
 
 	config_api_key *api_keys;
 	size_t n_api_keys;
+
+	int oidc_enabled;
+	config_oidc oidc;
 
 	config_connection *connections;
 	size_t n_connections;

@@ -194,6 +194,7 @@ wd_new() {
     echo "tls:"
     echo "  mode: auto"
     echo "identity:"
+    if [[ -n "${WD_IDENTITY_EXTRA:-}" ]]; then printf '%s\n' "$WD_IDENTITY_EXTRA"; fi
     echo "  api_keys:"
     echo "    - name: alice"
     echo "      key_sha256: \"$(sha256_hex "$KEY_ALICE")\""

@@ -16,11 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit/audit.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "identity/apikey.h"
+#include "identity/oidc.h"
 #include "policy/policy.h"
 #include "proto/pg/cancel.h"
 #include "proto/pg/codec.h"
@@ -89,6 +91,10 @@ void pg_session_maybe_free(pg_session *ps)
 	free_requests(ps->pending);
 	free_requests(ps->inflight);
 	scram_client_free(&ps->scram);
+	if (ps->token) {
+		OPENSSL_cleanse(ps->token, strlen(ps->token));
+		free(ps->token);
+	}
 	session_release(&ps->s);
 	free(ps);
 	w->n_sessions--;
@@ -412,42 +418,12 @@ static char *groups_json(const config_api_key *k)
 	return s;
 }
 
-static void process_password(pg_session *ps)
+/* Identified: pick the connection, record the session, open the target. */
+static void identified(pg_session *ps, char *user, char *groups)
 {
 	const warden_config *cfg = cfg_of(ps);
-	chunk *c = ps->cin;
-	char type;
-	size_t total;
-	int rc = pg_frame(c->data + c->start, c->end - c->start, cfg->max_startup_bytes, &type, &total);
-	if (rc < 0 || (rc > 0 && type != 'p')) {
-		record_auth_failure(ps, "malformed password message");
-		pgs_fatal(ps, "08P01", "expected a password message (the API key)", "protocol_error");
-		return;
-	}
-	if (rc == 0 || c->end - c->start < total)
-		return;
-	char *body = c->data + c->start + 5;
-	size_t blen = total - 5;
-	char *nul = memchr(body, '\0', blen);
-	if (!nul) {
-		record_auth_failure(ps, "malformed password message");
-		pgs_fatal(ps, "08P01", "invalid password message", "protocol_error");
-		return;
-	}
-	const config_api_key *k = apikey_identify(cfg, body, (size_t)(nul - body));
-	OPENSSL_cleanse(body, blen);
-	consume(ps, total);
-	if (!k) {
-		char msg[256];
-		snprintf(msg, sizeof(msg),
-			 "password authentication failed for user \"%s\": the password must be a valid warden API key",
-			 ps->s.startup_user);
-		record_auth_failure(ps, "invalid API key");
-		pgs_fatal(ps, "28P01", msg, "auth_failure");
-		return;
-	}
-	ps->s.user = util_strndup(k->name, strlen(k->name));
-	ps->s.groups_json = groups_json(k);
+	ps->s.user = user;
+	ps->s.groups_json = groups;
 	const config_connection *cc = config_find_connection(cfg, ps->s.connection);
 	if (!cc) {
 		char msg[256];
@@ -468,6 +444,115 @@ static void process_password(pg_session *ps)
 	uv_timer_start(&ps->timer, on_auth_timeout, (uint64_t)cfg->connect_timeout_ms, 0);
 	update_client_reading(ps);
 	pg_backend_connect(ps);
+}
+
+static char *groups_json_list(char **groups, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(groups[i]));
+	char *s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
+static void token_rejected(pg_session *ps, const char *why)
+{
+	char reason[300], msg[400];
+	snprintf(reason, sizeof(reason), "token rejected: %s", why);
+	snprintf(msg, sizeof(msg), "password authentication failed for user \"%s\": the token was rejected: %s",
+		 ps->s.startup_user, why);
+	record_auth_failure(ps, reason);
+	pgs_fatal(ps, "28P01", msg, "auth_failure");
+}
+
+/* Verifies ps->token; may_refresh: an unknown key id may wait for one key refresh. */
+static void check_token(pg_session *ps, int may_refresh);
+
+static void on_keys_refreshed(void *arg, int status)
+{
+	pg_session *ps = arg;
+	(void)status;
+	ps->refs--;
+	if (ps->state == PGS_CLOSING) {
+		pg_session_maybe_free(ps);
+		return;
+	}
+	check_token(ps, 0);
+}
+
+static void check_token(pg_session *ps, int may_refresh)
+{
+	jwt_identity id;
+	char err[300];
+	memset(&id, 0, sizeof(id));
+	jwt_status st = oidc_verify(ps->token, strlen(ps->token), &id, err, sizeof(err));
+	if (st == JWT_UNKNOWN_KID && may_refresh) {
+		ps->refs++; /* the answer comes back through the mailbox */
+		oidc_refresh_then(&ps->w->mb, on_keys_refreshed, ps);
+		return;
+	}
+	OPENSSL_cleanse(ps->token, strlen(ps->token));
+	free(ps->token);
+	ps->token = NULL;
+	if (st != JWT_OK) {
+		jwt_identity_free(&id);
+		token_rejected(ps, err);
+		return;
+	}
+	ps->identity_expires = id.expires_at;
+	char *user = id.username;
+	id.username = NULL;
+	char *groups = groups_json_list(id.groups, id.n_groups);
+	jwt_identity_free(&id);
+	identified(ps, user, groups);
+}
+
+static void process_password(pg_session *ps)
+{
+	const warden_config *cfg = cfg_of(ps);
+	chunk *c = ps->cin;
+	char type;
+	size_t total;
+	if (ps->token)
+		return; /* a token check is under way */
+	int rc = pg_frame(c->data + c->start, c->end - c->start, cfg->max_startup_bytes, &type, &total);
+	if (rc < 0 || (rc > 0 && type != 'p')) {
+		record_auth_failure(ps, "malformed password message");
+		pgs_fatal(ps, "08P01", "expected a password message (an API key or a token)", "protocol_error");
+		return;
+	}
+	if (rc == 0 || c->end - c->start < total)
+		return;
+	char *body = c->data + c->start + 5;
+	size_t blen = total - 5;
+	char *nul = memchr(body, '\0', blen);
+	if (!nul) {
+		record_auth_failure(ps, "malformed password message");
+		pgs_fatal(ps, "08P01", "invalid password message", "protocol_error");
+		return;
+	}
+	size_t plen = (size_t)(nul - body);
+	if (oidc_enabled() && oidc_looks_like_jwt(body, plen)) {
+		ps->token = util_strndup(body, plen);
+		OPENSSL_cleanse(body, blen);
+		consume(ps, total);
+		check_token(ps, 1);
+		return;
+	}
+	const config_api_key *k = apikey_identify(cfg, body, plen);
+	OPENSSL_cleanse(body, blen);
+	consume(ps, total);
+	if (!k) {
+		char msg[256];
+		snprintf(msg, sizeof(msg),
+			 "password authentication failed for user \"%s\": the password must be a valid warden API key%s",
+			 ps->s.startup_user, oidc_enabled() ? " or an OIDC token" : "");
+		record_auth_failure(ps, "invalid API key");
+		pgs_fatal(ps, "28P01", msg, "auth_failure");
+		return;
+	}
+	identified(ps, util_strndup(k->name, strlen(k->name)), groups_json(k));
 }
 
 void pg_frontend_target_ready(pg_session *ps)
@@ -782,9 +867,26 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 	}
 }
 
+/* A session's identity ends with its token: the next request after exp is refused. */
+static int identity_expired(pg_session *ps)
+{
+	if (!ps->identity_expires || time(NULL) < ps->identity_expires)
+		return 0;
+	char when[40], msg[200];
+	time_t t = (time_t)ps->identity_expires;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(msg, sizeof(msg), "your sign-in expired at %s: run `warden login` again and reconnect", when);
+	pgs_fatal(ps, "28000", msg, "identity_expired");
+	return 1;
+}
+
 static void process_ready(pg_session *ps)
 {
 	const warden_config *cfg = cfg_of(ps);
+	if (ps->cin && identity_expired(ps))
+		return;
 	scan_batch b = {0};
 	int terminate = 0;
 	while (ps->cin && !ps->audit_wait && ps->state == PGS_READY) {

@@ -78,6 +78,8 @@ typedef struct pg_session {
 	uv_timer_t timer;       /* auth timeout, then target connect timeout */
 
 	/* startup */
+	char *token;            /* an OIDC token being verified (waiting for a key refresh) */
+	int64_t identity_expires;   /* unix seconds; 0 = the identity does not expire (API key) */
 	buf startup;            /* the client's startup packet, kept for its parameters */
 	const void *cc;         /* const config_connection * */
 	int cc_index;
