@@ -42,6 +42,7 @@ static struct {
 	pthread_cond_t wake;
 	pthread_t thread;
 	int running, stopping, refresh_wanted;
+	int fetching;               /* a fetch is under way: waiters join it */
 	time_t last_fetch;          /* wall clock of the last attempt */
 	waiter *waiters;
 } O = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -178,6 +179,7 @@ static void *fetcher_main(void *unused)
 		}
 		first = 0;
 		O.refresh_wanted = 0;
+		O.fetching = 1;
 		O.last_fetch = time(NULL);
 		pthread_mutex_unlock(&O.lock);
 
@@ -195,6 +197,7 @@ static void *fetcher_main(void *unused)
 		}
 
 		pthread_mutex_lock(&O.lock);
+		O.fetching = 0;
 		waiter *w = O.waiters;
 		O.waiters = NULL;
 		pthread_mutex_unlock(&O.lock);
@@ -247,8 +250,10 @@ void oidc_stop(void)
 void oidc_refresh_then(mailbox *mb, mailbox_fn done, void *arg)
 {
 	pthread_mutex_lock(&O.lock);
+	/* joining a fetch under way (the first one at start, say) is always allowed */
 	int allowed = O.running && !O.stopping &&
-		      (O.refresh_wanted || O.waiters || time(NULL) - O.last_fetch >= OIDC_MIN_REFRESH_S);
+		      (O.fetching || O.refresh_wanted || O.waiters ||
+		       time(NULL) - O.last_fetch >= OIDC_MIN_REFRESH_S);
 	if (allowed) {
 		waiter *w = util_xmalloc(sizeof(*w));
 		w->mb = mb;
