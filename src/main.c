@@ -15,6 +15,8 @@ static int usage(FILE *f)
 		   "  audit list -c FILE [filters]   requests with their results\n"
 		   "  audit show -c FILE ID          one entry in full\n"
 		   "  audit export -c FILE --format jsonl\n"
+		   "  audit verify|sth|prove|check-proof|pubkey ...   the tamper-evident log\n"
+		   "  apikey create -c FILE NAME [--groups a,b] | list -c FILE | revoke -c FILE NAME\n"
 		   "  version\n");
 	return f == stdout ? 0 : 2;
 }
@@ -27,6 +29,8 @@ int main(int argc, char **argv)
 		return cli_serve_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0)
 		return cli_audit_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "apikey") == 0)
+		return cli_apikey_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("warden 0.1.0\n");
 		return 0;

@@ -12,6 +12,9 @@ int cli_serve_main(int argc, char **argv);
 /* `warden audit list|show|export ...`: reads the audit store (read-only). */
 int cli_audit_main(int argc, char **argv);
 
+/* `warden apikey create|list|revoke ...`: API keys in the store. */
+int cli_apikey_main(int argc, char **argv);
+
 /* `warden audit verify|sth|prove|check-proof|pubkey ...` (audit_verify.c). */
 int cli_audit_verify_main(int argc, char **argv);
 

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/tls.h"
 #include "core/worker.h"
+#include "identity/keystore.h"
 #include "identity/oidc.h"
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -98,8 +99,9 @@ int cli_serve_main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
-	if (oidc_start(&cfg) != 0) {
-		fprintf(stderr, "warden: cannot start the OIDC key fetcher\n");
+	if (oidc_start(&cfg) != 0 || keystore_start(&cfg) != 0) {
+		fprintf(stderr, "warden: cannot start the identity threads (OIDC keys, stored API keys)\n");
+		oidc_stop();
 		audit_stop();
 		config_free(&cfg);
 		return 1;
@@ -107,6 +109,7 @@ int cli_serve_main(int argc, char **argv)
 	worker_shared shared = {.cfg = &cfg, .server_tls = server_tls, .target_tls = target_tls};
 	if (workers_start(&shared, cfg.workers, err, sizeof(err)) != 0) {
 		fprintf(stderr, "warden: %s\n", err);
+		keystore_stop();
 		oidc_stop();
 		audit_stop();
 		config_free(&cfg);
@@ -126,6 +129,7 @@ int cli_serve_main(int argc, char **argv)
 	uv_run(loop, UV_RUN_DEFAULT);
 
 	workers_stop();
+	keystore_stop();
 	oidc_stop();
 	audit_stop();
 	uv_close((uv_handle_t *)&sigint, NULL);

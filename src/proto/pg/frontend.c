@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "identity/apikey.h"
+#include "identity/keystore.h"
 #include "identity/oidc.h"
 #include "policy/policy.h"
 #include "proto/pg/cancel.h"
@@ -541,8 +542,15 @@ static void process_password(pg_session *ps)
 		return;
 	}
 	const config_api_key *k = apikey_identify(cfg, body, plen);
+	char *stored_name = NULL, *stored_groups = NULL;
+	if (!k && keystore_identify(body, plen, &stored_name, &stored_groups, ps->stored_key) == 0)
+		ps->stored_key_used = 1;
 	OPENSSL_cleanse(body, blen);
 	consume(ps, total);
+	if (ps->stored_key_used) {
+		identified(ps, stored_name, stored_groups);
+		return;
+	}
 	if (!k) {
 		char msg[256];
 		snprintf(msg, sizeof(msg),
@@ -887,6 +895,10 @@ static void process_ready(pg_session *ps)
 	const warden_config *cfg = cfg_of(ps);
 	if (ps->cin && identity_expired(ps))
 		return;
+	if (ps->cin && ps->stored_key_used && keystore_revoked(ps->stored_key)) {
+		pgs_fatal(ps, "28000", "the API key of this session was revoked", "apikey_revoked");
+		return;
+	}
 	scan_batch b = {0};
 	int terminate = 0;
 	while (ps->cin && !ps->audit_wait && ps->state == PGS_READY) {

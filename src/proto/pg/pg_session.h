@@ -80,6 +80,8 @@ typedef struct pg_session {
 	/* startup */
 	char *token;            /* an OIDC token being verified (waiting for a key refresh) */
 	int64_t identity_expires;   /* unix seconds; 0 = the identity does not expire (API key) */
+	uint8_t stored_key[32];     /* SHA-256 of a stored API key, checked for revocation */
+	int stored_key_used;
 	buf startup;            /* the client's startup packet, kept for its parameters */
 	const void *cc;         /* const config_connection * */
 	int cc_index;
