@@ -38,6 +38,7 @@ RESULTS="bench/results/$(date +%Y-%m-%d_%H%M%S).txt"
 WD_PID=""
 
 cleanup() {
+  [[ -n "${OP_PID:-}" ]] && kill "$OP_PID" 2>/dev/null
   [[ -n "$WD_PID" ]] && { kill -TERM "$WD_PID" 2>/dev/null; wait "$WD_PID" 2>/dev/null || true; }
   if [[ -f "$W/bouncer/pgbouncer.pid" ]]; then kill -TERM "$(cat "$W/bouncer/pgbouncer.pid")" 2>/dev/null || true; fi
   scripts/pgcluster.sh stop "$W/pg" || true
@@ -109,6 +110,7 @@ audit:
 tls:
   mode: $2
 identity:
+${OIDC_BLOCK:-}
   api_keys:
     - name: bench
       key_sha256: "$KEY_SHA"
@@ -240,5 +242,33 @@ say ""
 say "warden RSS per idle connection (full startup + auth, each with its own target session):"
 idle_test "plain client link" disable off
 idle_test "TLS client link" require auto
+
+# ---------------------------------------------------------------- connection set-up: API key vs OIDC token
+# pgbench -C opens a new connection for every transaction: the rate measures
+# authentication (warden's check of the key or the token, and its own login
+# to the target) end to end.
+NODE_DIR=tests/node
+if [[ -d "$NODE_DIR/node_modules/oidc-provider" ]]; then
+  OP_PORT=$(scripts/free-port.sh)
+  node "$NODE_DIR/oidc_provider.js" --port "$OP_PORT" >"$W/op.json" 2>"$W/op.log" &
+  OP_PID=$!
+  for _ in $(seq 1 100); do [[ -s "$W/op.json" ]] && break; sleep 0.1; done
+  ISSUER=$(jq -r .issuer "$W/op.json")
+  TOKEN=$(node "$NODE_DIR/oidc_token.js" --issuer "$ISSUER" --user bench --groups bench)
+  OIDC_BLOCK="  oidc:
+    issuer: $ISSUER
+    audience: urn:warden:gateway"
+  start_warden batch
+  conn_rate() { # password
+    PGPASSWORD=$1 pgbench -n -C -S -T "$SECS" -c 4 -j 2 "host=127.0.0.1 port=$WD_PORT dbname=app user=bench sslmode=disable" 2>&1 |
+      sed -nE 's/^tps = ([0-9.]+) .*/\1/p' | head -1
+  }
+  key_rate=$(conn_rate "$KEY")
+  tok_rate=$(conn_rate "$TOKEN")
+  stop_warden
+  kill "$OP_PID" 2>/dev/null; wait "$OP_PID" 2>/dev/null || true
+  say ""
+  say "connection set-up (pgbench -C -S -c 4, warden batch): API key ${key_rate:-0} conn/s, OIDC token (RS256) ${tok_rate:-0} conn/s: token/key $(ratio "${tok_rate:-0}" "${key_rate:-0}") (target >= 0.8)"
+fi
 say ""
 echo "results written to $RESULTS" >&2

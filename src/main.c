@@ -17,6 +17,9 @@ static int usage(FILE *f)
 		   "  audit export -c FILE --format jsonl\n"
 		   "  audit verify|sth|prove|check-proof|pubkey ...   the tamper-evident log\n"
 		   "  apikey create -c FILE NAME [--groups a,b] | list -c FILE | revoke -c FILE NAME\n"
+		   "  login --issuer URL --client-id ID [--resource URI]   OIDC sign-in (device flow)\n"
+		   "  whoami                         the identity of the stored sign-in\n"
+		   "  proxy CONNECTION --gateway HOST:PORT [--port 5433]   a local listener, no password\n"
 		   "  version\n");
 	return f == stdout ? 0 : 2;
 }
@@ -31,6 +34,12 @@ int main(int argc, char **argv)
 		return cli_audit_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "apikey") == 0)
 		return cli_apikey_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "login") == 0)
+		return cli_login_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "whoami") == 0)
+		return cli_whoami_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "proxy") == 0)
+		return cli_proxy_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("warden 0.1.0\n");
 		return 0;

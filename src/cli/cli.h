@@ -12,6 +12,13 @@ int cli_serve_main(int argc, char **argv);
 /* `warden audit list|show|export ...`: reads the audit store (read-only). */
 int cli_audit_main(int argc, char **argv);
 
+/* `warden login`, `warden whoami` (login_cli.c): the developer's OIDC sign-in. */
+int cli_login_main(int argc, char **argv);
+int cli_whoami_main(int argc, char **argv);
+
+/* `warden proxy CONNECTION --gateway HOST:PORT`: a loopback listener that needs no password. */
+int cli_proxy_main(int argc, char **argv);
+
 /* `warden apikey create|list|revoke ...`: API keys in the store. */
 int cli_apikey_main(int argc, char **argv);
 
