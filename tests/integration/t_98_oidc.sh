@@ -67,7 +67,16 @@ assert_eq "$out" "rotated-ok" "a token from the rotated key is accepted after a 
 out=$(PGPASSWORD=$OLD_TOK psql -X -At -c "select 1" 2>&1); rc=$?
 assert_nonzero "$rc" "a token signed by the removed key is refused"
 assert_contains "$out" "the token was rejected" "removed key: precise error"
+
+# an identity-provider outage: tokens whose key warden holds keep working
+kill "$OP_PID"; wait "$OP_PID" 2>/dev/null
+out=$(PGPASSWORD=$NEW_TOK psql -X -At -c "select 'idp-down-ok'" 2>&1)
+assert_eq "$out" "idp-down-ok" "with the provider down, a token whose key is cached still works"
 wd_stop
+node "$NODE_DIR/oidc_provider.js" --port "$OP_PORT" --state-dir "$T/op" >"$T/op2.json" 2>>"$T/op.log" &
+OP_PID=$!
+bg_track "$OP_PID"
+for _ in $(seq 1 100); do [[ -s "$T/op2.json" ]] && break; sleep 0.1; done
 
 # wrong audience: the same provider, warden configured for another audience
 WD_IDENTITY_EXTRA="  oidc:
