@@ -20,10 +20,10 @@
 #include <uv.h>
 
 #include "core/buf.h"
+#include "core/http.h"
 #include "core/log.h"
 #include "core/util.h"
 
-#define OIDC_MAX_DOCUMENT (1u << 20)
 
 typedef struct waiter {
 	struct waiter *next;
@@ -68,48 +68,15 @@ int oidc_looks_like_jwt(const char *s, size_t len)
 
 /* ---- fetching ---- */
 
-static size_t collect(char *data, size_t size, size_t n, void *userp)
-{
-	buf *b = userp;
-	if (b->len + size * n > OIDC_MAX_DOCUMENT)
-		return 0; /* makes curl fail: a document this large is not a key set */
-	buf_append(b, data, size * n);
-	return size * n;
-}
-
 static int http_get(const char *url, buf *out, char *err, size_t errlen)
 {
-	CURL *h = curl_easy_init();
-	if (!h) {
-		snprintf(err, errlen, "cannot create an HTTP client");
+	long status;
+	if (http_call(url, NULL, O.cfg->ca_file, &status, out, err, errlen) != 0)
 		return -1;
-	}
-	char curl_err[CURL_ERROR_SIZE] = "";
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (O.cfg->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, O.cfg->ca_file);
-	CURLcode rc = curl_easy_perform(h);
-	long status = 0;
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(h);
-	if (rc != CURLE_OK) {
-		snprintf(err, errlen, "GET %s: %s", url, curl_err[0] ? curl_err : curl_easy_strerror(rc));
-		return -1;
-	}
 	if (status != 200) {
 		snprintf(err, errlen, "GET %s: HTTP status %ld", url, status);
 		return -1;
 	}
-	buf_append(out, "", 1);
-	out->len--;
 	return 0;
 }
 

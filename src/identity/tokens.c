@@ -19,6 +19,8 @@
  */
 #include "identity/tokens.h"
 
+#include "core/http.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +37,6 @@
 
 #include "core/buf.h"
 
-#define TOKENS_MAX_RESPONSE (1u << 20)
 #define TOKENS_MIN_LEFT_S 30
 #define TOKENS_SCOPE "openid offline_access"
 #define TOKENS_DEVICE_GRANT "urn:ietf:params:oauth:grant-type:device_code"
@@ -139,14 +140,6 @@ static void unlock_dir(int fd)
 
 /* ---- HTTP ---- */
 
-static size_t collect(char *data, size_t size, size_t n, void *userp)
-{
-	buf *b = userp;
-	if (b->len + size * n > TOKENS_MAX_RESPONSE)
-		return 0; /* makes curl fail: no answer of ours is this large */
-	buf_append(b, data, size * n);
-	return size * n;
-}
 
 /*
  * Plain HTTP is accepted only to a loopback host (a provider on this
@@ -171,7 +164,7 @@ static int url_allowed(const char *url)
  * Returns 0 with the HTTP status in *status and the body (NUL-terminated) in
  * out, or -1 with err when no answer came.
  */
-static int http_call(const char *url, const char *form, long *status, buf *out, char *err, size_t errlen)
+static int call(const char *url, const char *form, long *status, buf *out, char *err, size_t errlen)
 {
 	*status = 0;
 	if (!url_allowed(url)) {
@@ -179,37 +172,7 @@ static int http_call(const char *url, const char *form, long *status, buf *out, 
 			 url);
 		return -1;
 	}
-	CURL *h = curl_easy_init();
-	if (!h) {
-		snprintf(err, errlen, "cannot create an HTTP client");
-		return -1;
-	}
-	char curl_err[CURL_ERROR_SIZE] = "";
-	struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 15000L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (form)
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
-	CURLcode rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-	curl_easy_cleanup(h);
-	curl_slist_free_all(hdrs);
-	if (rc != CURLE_OK) {
-		snprintf(err, errlen, "%s %s: %s", form ? "POST" : "GET", url,
-			 curl_err[0] ? curl_err : curl_easy_strerror(rc));
-		return -1;
-	}
-	buf_append(out, "", 1);
-	out->len--;
-	return 0;
+	return http_call(url, form, NULL, status, out, err, errlen);
 }
 
 /* Appends name=value (value URL-encoded) to a form body. */
@@ -239,7 +202,7 @@ static json_t *post_json(const char *url, const buf *form, long *status, char *e
 {
 	buf body = {0};
 	json_t *j = NULL;
-	if (http_call(url, form->data, status, &body, err, errlen) == 0) {
+	if (call(url, form->data, status, &body, err, errlen) == 0) {
 		json_error_t jerr;
 		j = json_loadb(body.data ? body.data : "", body.len, 0, &jerr);
 		if (!json_is_object(j)) {
@@ -294,7 +257,7 @@ static int discover(const char *issuer, endpoints *ep, char *err, size_t errlen)
 	long status = 0;
 	int rc = -1;
 	char why[768];
-	if (http_call(url, NULL, &status, &body, why, sizeof(why)) != 0) {
+	if (call(url, NULL, &status, &body, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "cannot reach the identity provider %s: %s", issuer, why);
 		goto out;
 	}

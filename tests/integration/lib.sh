@@ -373,3 +373,21 @@ wait_file() {
   for ((i = 0; i < $2 * 10; i++)); do [[ -e "$1" ]] && return 0; sleep 0.1; done
   return 1
 }
+
+# A real OpenID Connect provider (tests/node/oidc_provider.js) on a free port,
+# its keys kept in $T/op. Sets NODE_DIR, OP_PORT, OP_PID and ISSUER.
+# op_start again after killing it restarts it on the same port with the same keys.
+op_start() {
+  NODE_DIR="$IT_ROOT/../node"
+  [[ -d "$NODE_DIR/node_modules/oidc-provider" ]] || die "tests/node/node_modules/oidc-provider missing: run scripts/deps.sh"
+  OP_PORT=${OP_PORT:-$(free_port)}
+  rm -f "$T/op.json"
+  node "$NODE_DIR/oidc_provider.js" --port "$OP_PORT" --state-dir "$T/op" >"$T/op.json" 2>>"$T/op.log" &
+  OP_PID=$!
+  bg_track "$OP_PID"
+  local _
+  for _ in $(seq 1 100); do [[ -s "$T/op.json" ]] && break; sleep 0.1; done
+  ISSUER=$(jq -r .issuer "$T/op.json" 2>/dev/null)
+  [[ "$ISSUER" == "http://127.0.0.1:$OP_PORT" ]] || die "oidc provider did not start: $(cat "$T/op.log")"
+  log "oidc provider at $ISSUER"
+}

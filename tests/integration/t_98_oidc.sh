@@ -8,17 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 it_init
 
-NODE_DIR="$IT_ROOT/../node"
-[[ -d "$NODE_DIR/node_modules/oidc-provider" ]] || die "tests/node/node_modules/oidc-provider missing: run scripts/deps.sh"
-
-OP_PORT=$(free_port)
-node "$NODE_DIR/oidc_provider.js" --port "$OP_PORT" --state-dir "$T/op" >"$T/op.json" 2>"$T/op.log" &
-OP_PID=$!
-bg_track "$OP_PID"
-for _ in $(seq 1 100); do [[ -s "$T/op.json" ]] && break; sleep 0.1; done
-ISSUER=$(jq -r .issuer "$T/op.json" 2>/dev/null)
-[[ "$ISSUER" == "http://127.0.0.1:$OP_PORT" ]] || die "oidc provider did not start: $(cat "$T/op.log")"
-log "oidc provider at $ISSUER"
+op_start
 token() { node "$NODE_DIR/oidc_token.js" --issuer "$ISSUER" "$@"; }
 
 WD_IDENTITY_EXTRA="  oidc:
@@ -57,7 +47,7 @@ assert_contains "$out" "warden login" "the expiry message says to sign in again"
 # key rotation: a token signed by a new key (unknown kid) is accepted after warden refreshes the JWKS
 now=$(date +%s); (( now - started < 11 )) && sleep $(( 11 - (now - started) ))   # the on-demand refresh is rate-limited to one per 10 s
 OLD_TOK=$(token)
-old_kid=$(jq -r .signing_kid "$T/op.json")
+old_kid=$(jq -r .signing_kid "$T/op.json")   # op.json: the provider's ready line
 curl -s -X POST "$ISSUER/admin/keys/rotate?remove=previous" >"$T/rotate.json"
 new_kid=$(jq -r .kid "$T/rotate.json")
 [[ -n "$new_kid" && "$new_kid" != "$old_kid" ]] || die "rotation failed: $(cat "$T/rotate.json")"
@@ -73,10 +63,7 @@ kill "$OP_PID"; wait "$OP_PID" 2>/dev/null
 out=$(PGPASSWORD=$NEW_TOK psql -X -At -c "select 'idp-down-ok'" 2>&1)
 assert_eq "$out" "idp-down-ok" "with the provider down, a token whose key is cached still works"
 wd_stop
-node "$NODE_DIR/oidc_provider.js" --port "$OP_PORT" --state-dir "$T/op" >"$T/op2.json" 2>>"$T/op.log" &
-OP_PID=$!
-bg_track "$OP_PID"
-for _ in $(seq 1 100); do [[ -s "$T/op2.json" ]] && break; sleep 0.1; done
+op_start   # again: same port, same keys
 
 # wrong audience: the same provider, warden configured for another audience
 WD_IDENTITY_EXTRA="  oidc:

@@ -9,17 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 it_init
 
-NODE_DIR="$IT_ROOT/../node"
-[[ -d "$NODE_DIR/node_modules/oidc-provider" ]] || die "tests/node/node_modules/oidc-provider missing: run scripts/deps.sh"
-
-OP_PORT=$(free_port)
-node "$NODE_DIR/oidc_provider.js" --port "$OP_PORT" --state-dir "$T/op" >"$T/op.json" 2>"$T/op.log" &
-OP_PID=$!
-bg_track "$OP_PID"
-for _ in $(seq 1 100); do [[ -s "$T/op.json" ]] && break; sleep 0.1; done
-ISSUER=$(jq -r .issuer "$T/op.json" 2>/dev/null)
-[[ "$ISSUER" == "http://127.0.0.1:$OP_PORT" ]] || die "oidc provider did not start: $(cat "$T/op.log")"
-log "oidc provider at $ISSUER"
+op_start
 
 export WARDEN_CONFIG_HOME=$T/home/warden   # two levels that do not exist yet
 export WARDEN_LOGIN_POLL_MS=200
