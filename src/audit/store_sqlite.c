@@ -26,6 +26,7 @@
 #include "audit/canon.h"
 #include "audit/merkle.h"
 #include "core/buf.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -131,41 +132,17 @@ const char *audit_store_errmsg(const audit_store *s)
 /* mkdir -p of path's parent directory; new directories get mode 0700. */
 static int make_parent_dirs(const char *path, char *err, size_t errlen)
 {
-	size_t n = strlen(path);
-	char *dir = malloc(n + 1);
+	const char *slash = strrchr(path, '/');
+	if (!slash || slash == path)
+		return 0; /* relative to cwd, or directly under / */
+	char *dir = strndup(path, (size_t)(slash - path));
 	if (!dir) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	memcpy(dir, path, n + 1);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir) {
-		free(dir);
-		return 0; /* relative to cwd, or directly under / */
-	}
-	*slash = '\0';
-	for (char *p = dir + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			snprintf(err, errlen, "cannot create directory %s: %s", dir, strerror(errno));
-			free(dir);
-			return -1;
-		}
-		*p = saved;
-		if (saved == '\0')
-			break;
-	}
-	struct stat st;
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s is not a directory", dir);
-		free(dir);
-		return -1;
-	}
+	int rc = util_mkdir_p(dir, err, errlen);
 	free(dir);
-	return 0;
+	return rc;
 }
 
 static int take_writer_lock(audit_store *s, const char *path, char *err, size_t errlen)

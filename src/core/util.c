@@ -1,7 +1,11 @@
 /* util — see util.h. Allocation failures abort: warden cannot keep a promise it has no memory for. */
 #include "core/util.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,3 +128,34 @@ char *util_json_string(const char *s, size_t n)
 		abort();
 	return out;
 }
+
+/* mkdir -p with mode 0700 for the directories it creates. */
+int util_mkdir_p(const char *dir, char *err, size_t errlen)
+{
+	char p[PATH_MAX];
+	int n = snprintf(p, sizeof(p), "%s", dir);
+	if (n < 0 || (size_t)n >= sizeof(p)) {
+		snprintf(err, errlen, "the path %s is too long", dir);
+		return -1;
+	}
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char saved = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create the directory %s: %s", p, strerror(errno));
+			return -1;
+		}
+		*s = saved;
+		if (saved == '\0')
+			break;
+	}
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a directory", dir);
+		return -1;
+	}
+	return 0;
+}
+

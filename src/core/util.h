@@ -16,6 +16,8 @@ void util_random(void *out, size_t n);
 char *util_strndup(const char *s, size_t n);
 void *util_xmalloc(size_t n);
 void *util_xrealloc(void *p, size_t n);
+/* mkdir -p; the directories it creates get mode 0700. 0, or -1 with err. */
+int util_mkdir_p(const char *dir, char *err, size_t errlen) __attribute__((warn_unused_result));
 /* JSON string literal of s (quotes included), malloc'd. */
 char *util_json_string(const char *s, size_t n);
 

@@ -20,6 +20,7 @@
 #include "identity/tokens.h"
 
 #include "core/http.h"
+#include "core/util.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -76,36 +77,6 @@ static int path_in(char *out, size_t outlen, const char *dir, const char *name, 
 	int n = snprintf(out, outlen, "%s/%s", dir, name);
 	if (n < 0 || (size_t)n >= outlen) {
 		snprintf(err, errlen, "the path %s/%s is too long", dir, name);
-		return -1;
-	}
-	return 0;
-}
-
-/* mkdir -p with mode 0700 for the directories it creates. */
-static int make_dirs(const char *dir, char *err, size_t errlen)
-{
-	char p[PATH_MAX];
-	int n = snprintf(p, sizeof(p), "%s", dir);
-	if (n < 0 || (size_t)n >= sizeof(p)) {
-		snprintf(err, errlen, "the path %s is too long", dir);
-		return -1;
-	}
-	for (char *s = p + 1;; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char saved = *s;
-		*s = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			snprintf(err, errlen, "cannot create the directory %s: %s", p, strerror(errno));
-			return -1;
-		}
-		*s = saved;
-		if (saved == '\0')
-			break;
-	}
-	struct stat st;
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s is not a directory", dir);
 		return -1;
 	}
 	return 0;
@@ -581,7 +552,7 @@ int tokens_login(const char *issuer, const char *client_id, const char *resource
 	json_object_set_new(doc, "id_token", json_null());
 	if (take_token_answer(doc, ans, err, errlen) != 0)
 		goto out;
-	if (make_dirs(dir, err, errlen) != 0)
+	if (util_mkdir_p(dir, err, errlen) != 0)
 		goto out;
 	int lock = lock_dir(dir, err, errlen);
 	if (lock < 0)
