@@ -372,6 +372,13 @@ static json_t *load_tokens(const char *dir, char *err, size_t errlen)
 	char path[PATH_MAX];
 	if (path_in(path, sizeof(path), dir, "tokens.json", err, errlen) != 0)
 		return NULL;
+	struct stat st;
+	if (stat(path, &st) == 0 && (st.st_mode & 077)) {
+		snprintf(err, errlen, "%s is readable by others (mode %03o): its tokens may have leaked; "
+			 "run chmod 600 %s, or delete it and run warden login",
+			 path, (unsigned)(st.st_mode & 0777), path);
+		return NULL;
+	}
 	json_error_t jerr;
 	json_t *doc = json_load_file(path, 0, &jerr);
 	if (!doc) {

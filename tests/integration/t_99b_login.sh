@@ -63,6 +63,12 @@ WD_IDENTITY_EXTRA="  oidc:
 wd_start
 wd_env disable
 export PGAPPNAME=t99b-login
+# a token file others can read is refused, not used
+chmod 644 "$TF"
+"$WARDEN" login --print-token >/dev/null 2>"$T/perm.err"
+assert_nonzero $? "a tokens.json readable by others is refused"
+assert_contains "$(cat "$T/perm.err")" "readable by others" "and the message says why"
+chmod 600 "$TF"
 TOK=$("$WARDEN" login --print-token 2>"$T/print.err"); rc=$?
 assert_rc "$rc" 0 "login --print-token"
 ((rc == 0)) || log "stderr: $(show "$(cat "$T/print.err")")"
