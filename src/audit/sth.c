@@ -63,16 +63,6 @@ struct sth_key {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen,
-							   const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* The reason of the most recent OpenSSL error, and the queue cleared so the
  * next caller on this thread starts clean. */
@@ -180,7 +170,7 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 static sth_key *key_wrap(EVP_PKEY *pkey, bool has_private, char *err, size_t errlen)
 {
 	if (!EVP_PKEY_is_a(pkey, "ED25519")) {
-		set_err(err, errlen, "key is %s, not Ed25519", EVP_PKEY_get0_type_name(pkey)
+		util_errf(err, errlen, "key is %s, not Ed25519", EVP_PKEY_get0_type_name(pkey)
 									  ? EVP_PKEY_get0_type_name(pkey)
 									  : "of an unknown type");
 		EVP_PKEY_free(pkey);
@@ -192,13 +182,13 @@ static sth_key *key_wrap(EVP_PKEY *pkey, bool has_private, char *err, size_t err
 	if (EVP_PKEY_get_raw_public_key(pkey, raw, &rawlen) != 1 || rawlen != sizeof(raw) ||
 	    EVP_Digest(raw, sizeof(raw), digest, &dlen, EVP_sha256(), NULL) != 1 ||
 	    dlen != sizeof(digest)) {
-		set_err(err, errlen, "cannot read the Ed25519 public key: %s", ossl_reason());
+		util_errf(err, errlen, "cannot read the Ed25519 public key: %s", ossl_reason());
 		EVP_PKEY_free(pkey);
 		return NULL;
 	}
 	sth_key *k = calloc(1, sizeof(*k));
 	if (!k) {
-		set_err(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		EVP_PKEY_free(pkey);
 		return NULL;
 	}
@@ -221,7 +211,7 @@ __attribute__((warn_unused_result)) static int make_parent_dirs(const char *path
 	size_t n = (size_t)(slash - path);
 	char *dir = malloc(n + 1);
 	if (!dir) {
-		set_err(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		return -1;
 	}
 	memcpy(dir, path, n);
@@ -234,11 +224,11 @@ __attribute__((warn_unused_result)) static int make_parent_dirs(const char *path
 		dir[i] = '\0';
 		if (mkdir(dir, 0700) == 0) {
 			if (chmod(dir, 0700) != 0) {
-				set_err(err, errlen, "cannot chmod 0700 %s: %s", dir, strerror(errno));
+				util_errf(err, errlen, "cannot chmod 0700 %s: %s", dir, strerror(errno));
 				rc = -1;
 			}
 		} else if (errno != EEXIST) {
-			set_err(err, errlen, "cannot create directory %s: %s", dir, strerror(errno));
+			util_errf(err, errlen, "cannot create directory %s: %s", dir, strerror(errno));
 			rc = -1;
 		}
 		dir[i] = saved;
@@ -258,26 +248,26 @@ static sth_key *key_read_private(const char *path, bool *missing, char *err, siz
 			*missing = true;
 			return NULL;
 		}
-		set_err(err, errlen, "cannot open key file %s: %s", path, strerror(errno));
+		util_errf(err, errlen, "cannot open key file %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	/* fstat of the open file, not stat of the name: what is checked is what
 	 * is read. */
 	struct stat st;
 	if (fstat(fd, &st) != 0) {
-		set_err(err, errlen, "cannot stat key file %s: %s", path, strerror(errno));
+		util_errf(err, errlen, "cannot stat key file %s: %s", path, strerror(errno));
 		close(fd);
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "key file %s is not a regular file", path);
+		util_errf(err, errlen, "key file %s is not a regular file", path);
 		close(fd);
 		return NULL;
 	}
 	if (st.st_mode & 077) {
 		const char *how = (st.st_mode & 044) ? "readable" : (st.st_mode & 022) ? "writable"
 										       : "accessible";
-		set_err(err, errlen,
+		util_errf(err, errlen,
 			"key file %s is %s by group/others (mode %04o); a signing key must be "
 			"private to its owner: chmod 600 %s",
 			path, how, (unsigned)(st.st_mode & 07777), path);
@@ -290,7 +280,7 @@ static sth_key *key_read_private(const char *path, bool *missing, char *err, siz
 	int saved = errno;
 	close(fd);
 	if (rrc != 0) {
-		set_err(err, errlen, "cannot read key file %s: %s", path, strerror(saved));
+		util_errf(err, errlen, "cannot read key file %s: %s", path, strerror(saved));
 		return NULL;
 	}
 	EVP_PKEY *pkey = NULL;
@@ -302,7 +292,7 @@ static sth_key *key_read_private(const char *path, bool *missing, char *err, siz
 	OPENSSL_cleanse(text, len);
 	free(text);
 	if (!pkey) {
-		set_err(err, errlen,
+		util_errf(err, errlen,
 			"key file %s holds no usable PEM private key (%s); an encrypted key is not "
 			"supported",
 			path, ossl_reason());
@@ -311,7 +301,7 @@ static sth_key *key_read_private(const char *path, bool *missing, char *err, siz
 	char why[192];
 	sth_key *k = key_wrap(pkey, true, why, sizeof(why));
 	if (!k)
-		set_err(err, errlen, "key file %s: %s", path, why);
+		util_errf(err, errlen, "key file %s: %s", path, why);
 	return k;
 }
 
@@ -329,7 +319,7 @@ __attribute__((warn_unused_result)) static int key_create(const char *path, char
 	size_t plen = strlen(path);
 	char *tmp = malloc(plen + sizeof(".XXXXXX"));
 	if (!tmp) {
-		set_err(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		return -1;
 	}
 	memcpy(tmp, path, plen);
@@ -337,7 +327,7 @@ __attribute__((warn_unused_result)) static int key_create(const char *path, char
 
 	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	if (!pkey) {
-		set_err(err, errlen, "cannot generate an Ed25519 key: %s", ossl_reason());
+		util_errf(err, errlen, "cannot generate an Ed25519 key: %s", ossl_reason());
 		free(tmp);
 		return -1;
 	}
@@ -345,12 +335,12 @@ __attribute__((warn_unused_result)) static int key_create(const char *path, char
 	int rc = -1;
 	int fd = mkstemp(tmp);
 	if (fd < 0) {
-		set_err(err, errlen, "cannot create key file next to %s: %s", path, strerror(errno));
+		util_errf(err, errlen, "cannot create key file next to %s: %s", path, strerror(errno));
 		goto out;
 	}
 	FILE *f = NULL;
 	if (fchmod(fd, 0600) != 0 || !(f = fdopen(fd, "w"))) {
-		set_err(err, errlen, "cannot prepare key file %s: %s", tmp, strerror(errno));
+		util_errf(err, errlen, "cannot prepare key file %s: %s", tmp, strerror(errno));
 		close(fd);
 		goto out_unlink;
 	}
@@ -360,11 +350,11 @@ __attribute__((warn_unused_result)) static int key_create(const char *path, char
 	int saved = errno;
 	int closed = fclose(f) == 0;
 	if (!wrote) {
-		set_err(err, errlen, "cannot write key file %s: %s", tmp, ossl_reason());
+		util_errf(err, errlen, "cannot write key file %s: %s", tmp, ossl_reason());
 		goto out_unlink;
 	}
 	if (!flushed || !closed) {
-		set_err(err, errlen, "cannot write key file %s: %s", tmp,
+		util_errf(err, errlen, "cannot write key file %s: %s", tmp,
 			strerror(flushed ? errno : saved));
 		goto out_unlink;
 	}
@@ -372,7 +362,7 @@ __attribute__((warn_unused_result)) static int key_create(const char *path, char
 		if (errno == EEXIST) {
 			rc = 1;
 		} else {
-			set_err(err, errlen, "cannot create key file %s: %s", path, strerror(errno));
+			util_errf(err, errlen, "cannot create key file %s: %s", path, strerror(errno));
 		}
 		goto out_unlink;
 	}
@@ -400,7 +390,7 @@ out:
 sth_key *sth_key_load_or_create(const char *path, char *err, size_t errlen)
 {
 	if (!path || !*path) {
-		set_err(err, errlen, "no key file path");
+		util_errf(err, errlen, "no key file path");
 		return NULL;
 	}
 	/* Read; if missing, create (or lose the race to another creator) and
@@ -415,14 +405,14 @@ sth_key *sth_key_load_or_create(const char *path, char *err, size_t errlen)
 		if (key_create(path, err, errlen) < 0)
 			return NULL;
 	}
-	set_err(err, errlen, "key file %s disappeared while it was being created", path);
+	util_errf(err, errlen, "key file %s disappeared while it was being created", path);
 	return NULL;
 }
 
 sth_key *sth_key_load_public(const char *path_or_pem, char *err, size_t errlen)
 {
 	if (!path_or_pem) {
-		set_err(err, errlen, "no public key given");
+		util_errf(err, errlen, "no public key given");
 		return NULL;
 	}
 	const char *p = path_or_pem;
@@ -439,7 +429,7 @@ sth_key *sth_key_load_public(const char *path_or_pem, char *err, size_t errlen)
 		len = strlen(p);
 		text = malloc(len + 2);
 		if (!text) {
-			set_err(err, errlen, "out of memory");
+			util_errf(err, errlen, "out of memory");
 			return NULL;
 		}
 		memcpy(text, p, len);
@@ -449,7 +439,7 @@ sth_key *sth_key_load_public(const char *path_or_pem, char *err, size_t errlen)
 	} else {
 		int fd = open(path_or_pem, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0) {
-			set_err(err, errlen, "cannot open public key file %s: %s", path_or_pem,
+			util_errf(err, errlen, "cannot open public key file %s: %s", path_or_pem,
 				strerror(errno));
 			return NULL;
 		}
@@ -457,7 +447,7 @@ sth_key *sth_key_load_public(const char *path_or_pem, char *err, size_t errlen)
 		int saved = errno;
 		close(fd);
 		if (rrc != 0) {
-			set_err(err, errlen, "cannot read public key file %s: %s", path_or_pem,
+			util_errf(err, errlen, "cannot read public key file %s: %s", path_or_pem,
 				strerror(saved));
 			return NULL;
 		}
@@ -470,7 +460,7 @@ sth_key *sth_key_load_public(const char *path_or_pem, char *err, size_t errlen)
 	}
 	free(text);
 	if (!pkey) {
-		set_err(err, errlen, "%s%s holds no PEM public key (-----BEGIN PUBLIC KEY-----): %s",
+		util_errf(err, errlen, "%s%s holds no PEM public key (-----BEGIN PUBLIC KEY-----): %s",
 			is_text ? "the text" : "public key file ", is_text ? "" : path_or_pem,
 			ossl_reason());
 		return NULL;
@@ -610,7 +600,7 @@ __attribute__((warn_unused_result)) static int b64_decode_signature(const char *
 		pad++;
 	for (size_t i = 0; i < len - pad; i++) {
 		if (!is_b64_char(s[i])) {
-			set_err(err, errlen,
+			util_errf(err, errlen,
 				"\"signature\" is not base64 (character %zu is not in the "
 				"base64 alphabet)",
 				i);
@@ -618,30 +608,30 @@ __attribute__((warn_unused_result)) static int b64_decode_signature(const char *
 		}
 	}
 	if (len == 0 || len % 4 != 0) {
-		set_err(err, errlen, "\"signature\" is not padded base64 (length %zu)", len);
+		util_errf(err, errlen, "\"signature\" is not padded base64 (length %zu)", len);
 		return -1;
 	}
 	if (len > STH_B64_DECODE_MAX) {
-		set_err(err, errlen, "\"signature\" is too long (%zu base64 characters), expected %d",
+		util_errf(err, errlen, "\"signature\" is too long (%zu base64 characters), expected %d",
 			len, STH_B64_LEN);
 		return -1;
 	}
 	uint8_t buf[STH_B64_DECODE_MAX / 4 * 3];
 	int n = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)len);
 	if (n < 0 || (size_t)n < pad) {
-		set_err(err, errlen, "\"signature\" is not valid base64");
+		util_errf(err, errlen, "\"signature\" is not valid base64");
 		return -1;
 	}
 	size_t bytes = (size_t)n - pad;
 	if (bytes != STH_SIGNATURE_LEN) {
-		set_err(err, errlen, "\"signature\" is %zu bytes, expected %d", bytes,
+		util_errf(err, errlen, "\"signature\" is %zu bytes, expected %d", bytes,
 			STH_SIGNATURE_LEN);
 		return -1;
 	}
 	char again[STH_B64_LEN + 1];
 	if (EVP_EncodeBlock((unsigned char *)again, buf, STH_SIGNATURE_LEN) != STH_B64_LEN ||
 	    len != STH_B64_LEN || memcmp(again, s, STH_B64_LEN) != 0) {
-		set_err(err, errlen, "\"signature\" is not canonical base64");
+		util_errf(err, errlen, "\"signature\" is not canonical base64");
 		return -1;
 	}
 	memcpy(out, buf, STH_SIGNATURE_LEN);
@@ -654,15 +644,15 @@ __attribute__((warn_unused_result)) static int get_hex32(json_t *root, const cha
 {
 	json_t *v = json_object_get(root, key);
 	if (!v) {
-		set_err(err, errlen, "missing \"%s\"", key);
+		util_errf(err, errlen, "missing \"%s\"", key);
 		return -1;
 	}
 	if (!json_is_string(v)) {
-		set_err(err, errlen, "\"%s\" must be a string", key);
+		util_errf(err, errlen, "\"%s\" must be a string", key);
 		return -1;
 	}
 	if (hex_decode_lower(json_string_value(v), json_string_length(v), out, 32) != 0) {
-		set_err(err, errlen, "\"%s\" must be 64 lowercase hex characters", key);
+		util_errf(err, errlen, "\"%s\" must be 64 lowercase hex characters", key);
 		return -1;
 	}
 	return 0;
@@ -673,11 +663,11 @@ __attribute__((warn_unused_result)) static int get_int(json_t *root, const char 
 {
 	json_t *v = json_object_get(root, key);
 	if (!v) {
-		set_err(err, errlen, "missing \"%s\"", key);
+		util_errf(err, errlen, "missing \"%s\"", key);
 		return -1;
 	}
 	if (!json_is_integer(v)) {
-		set_err(err, errlen, "\"%s\" must be an integer", key);
+		util_errf(err, errlen, "\"%s\" must be an integer", key);
 		return -1;
 	}
 	*out = json_integer_value(v);
@@ -688,23 +678,23 @@ int sth_from_json(const char *json, size_t len, sth *h, char key_id[65], char *e
 		  size_t errlen)
 {
 	if (!json || len == 0) {
-		set_err(err, errlen, "empty STH");
+		util_errf(err, errlen, "empty STH");
 		return -1;
 	}
 	if (len > STH_JSON_MAX) {
-		set_err(err, errlen, "STH is %zu bytes, more than the %d allowed", len, STH_JSON_MAX);
+		util_errf(err, errlen, "STH is %zu bytes, more than the %d allowed", len, STH_JSON_MAX);
 		return -1;
 	}
 	json_error_t jerr;
 	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		set_err(err, errlen, "STH is not valid JSON: %s (line %d, column %d)", jerr.text,
+		util_errf(err, errlen, "STH is not valid JSON: %s (line %d, column %d)", jerr.text,
 			jerr.line, jerr.column);
 		return -1;
 	}
 	int rc = -1;
 	if (!json_is_object(root)) {
-		set_err(err, errlen, "STH is not a JSON object");
+		util_errf(err, errlen, "STH is not a JSON object");
 		goto out;
 	}
 	const char *key;
@@ -716,7 +706,7 @@ int sth_from_json(const char *json, size_t len, sth *h, char key_id[65], char *e
 		if (!known) {
 			char shown[40];
 			printable_key(key, shown, sizeof(shown));
-			set_err(err, errlen, "unexpected key \"%s\" in STH", shown);
+			util_errf(err, errlen, "unexpected key \"%s\" in STH", shown);
 			goto out;
 		}
 	}
@@ -727,7 +717,7 @@ int sth_from_json(const char *json, size_t len, sth *h, char key_id[65], char *e
 	if (get_int(root, "tree_size", &size, err, errlen) != 0)
 		goto out;
 	if (size < 0) {
-		set_err(err, errlen, "\"tree_size\" must not be negative");
+		util_errf(err, errlen, "\"tree_size\" must not be negative");
 		goto out;
 	}
 	if (get_int(root, "timestamp", &ts, err, errlen) != 0)
@@ -739,11 +729,11 @@ int sth_from_json(const char *json, size_t len, sth *h, char key_id[65], char *e
 
 	json_t *sig = json_object_get(root, "signature");
 	if (!sig) {
-		set_err(err, errlen, "missing \"signature\"");
+		util_errf(err, errlen, "missing \"signature\"");
 		goto out;
 	}
 	if (!json_is_string(sig)) {
-		set_err(err, errlen, "\"signature\" must be a string");
+		util_errf(err, errlen, "\"signature\" must be a string");
 		goto out;
 	}
 	if (b64_decode_signature(json_string_value(sig), json_string_length(sig), tmp.signature,

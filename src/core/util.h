@@ -16,6 +16,8 @@ void util_random(void *out, size_t n);
 char *util_strndup(const char *s, size_t n);
 void *util_xmalloc(size_t n);
 void *util_xrealloc(void *p, size_t n);
+/* snprintf into a caller's error buffer; err may be NULL or errlen 0. */
+void util_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* mkdir -p; the directories it creates get mode 0700. 0, or -1 with err. */
 int util_mkdir_p(const char *dir, char *err, size_t errlen) __attribute__((warn_unused_result));
 /* JSON string literal of s (quotes included), malloc'd. */

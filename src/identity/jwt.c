@@ -20,6 +20,7 @@
  * strings escaped and cut to 64 bytes and never includes the token itself.
  */
 #include "identity/jwt.h"
+#include "core/util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,16 +68,6 @@ typedef struct span {
 
 /* ---- error text ------------------------------------------------------- */
 
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt,
-							  ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * Writes "<escaped>" for an untrusted string: printable ASCII other than '"'
@@ -144,22 +135,22 @@ __attribute__((warn_unused_result)) static int b64url_decode(const char *in, siz
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)in[i];
 		if (c == '=') {
-			set_err(err, errlen, "%s has base64 padding ('='), which base64url here does not allow",
+			util_errf(err, errlen, "%s has base64 padding ('='), which base64url here does not allow",
 				what);
 			return -1;
 		}
 		if (!is_b64url(c)) {
-			set_err(err, errlen, "%s has a byte that is not base64url (0x%02x at offset %zu)", what, c,
+			util_errf(err, errlen, "%s has a byte that is not base64url (0x%02x at offset %zu)", what, c,
 				i);
 			return -1;
 		}
 	}
 	if (n % 4 == 1) {
-		set_err(err, errlen, "%s has an impossible base64url length (%zu)", what, n);
+		util_errf(err, errlen, "%s has an impossible base64url length (%zu)", what, n);
 		return -1;
 	}
 	if (n > JWT_MAX_JWKS_BYTES) {
-		set_err(err, errlen, "%s is too long (%zu bytes)", what, n);
+		util_errf(err, errlen, "%s is too long (%zu bytes)", what, n);
 		return -1;
 	}
 	size_t padded = (n + 3) / 4 * 4;
@@ -170,7 +161,7 @@ __attribute__((warn_unused_result)) static int b64url_decode(const char *in, siz
 	unsigned char *dec = malloc(decoded_max + 1);
 	int rc = -1;
 	if (!std || !again || !dec) {
-		set_err(err, errlen, "out of memory decoding %s", what);
+		util_errf(err, errlen, "out of memory decoding %s", what);
 		goto done;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -180,13 +171,13 @@ __attribute__((warn_unused_result)) static int b64url_decode(const char *in, siz
 	std[padded] = '\0';
 	int got = EVP_DecodeBlock(dec, std, (int)padded);
 	if (got < 0 || (size_t)got != decoded_max) {
-		set_err(err, errlen, "%s is not valid base64url", what);
+		util_errf(err, errlen, "%s is not valid base64url", what);
 		goto done;
 	}
 	size_t len = decoded_max - pad;
 	int back = EVP_EncodeBlock(again, dec, (int)len);
 	if (back < 0 || (size_t)back != padded || memcmp(again, std, padded) != 0) {
-		set_err(err, errlen, "%s is not canonical base64url (unused trailing bits are set)", what);
+		util_errf(err, errlen, "%s is not canonical base64url (unused trailing bits are set)", what);
 		goto done;
 	}
 	*out = dec;
@@ -209,7 +200,7 @@ __attribute__((warn_unused_result)) static int jwk_bytes(const json_t *jwk, cons
 {
 	const json_t *v = json_object_get(jwk, name);
 	if (!json_is_string(v)) {
-		set_err(why, whylen, "member \"%s\" is missing or not a string", name);
+		util_errf(why, whylen, "member \"%s\" is missing or not a string", name);
 		*out = NULL;
 		return -1;
 	}
@@ -255,28 +246,28 @@ static int load_rsa(const json_t *jwk, jwt_key *k, char *why, size_t whylen)
 	n = BN_bin2bn(nb, (int)nlen, NULL);
 	e = BN_bin2bn(eb, (int)elen, NULL);
 	if (!n || !e) {
-		set_err(why, whylen, "out of memory");
+		util_errf(why, whylen, "out of memory");
 		goto done;
 	}
 	k->bits = BN_num_bits(n);
 	if (k->bits < RSA_MIN_BITS || k->bits > RSA_MAX_BITS) {
-		set_err(why, whylen, "RSA modulus is %d bits (%d to %d accepted)", k->bits, RSA_MIN_BITS,
+		util_errf(why, whylen, "RSA modulus is %d bits (%d to %d accepted)", k->bits, RSA_MIN_BITS,
 			RSA_MAX_BITS);
 		goto done;
 	}
 	if (BN_num_bits(e) > RSA_MAX_EXPONENT_BITS) {
-		set_err(why, whylen, "RSA exponent is longer than %d bits", RSA_MAX_EXPONENT_BITS);
+		util_errf(why, whylen, "RSA exponent is longer than %d bits", RSA_MAX_EXPONENT_BITS);
 		goto done;
 	}
 	bld = OSSL_PARAM_BLD_new();
 	if (!bld || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e)) {
-		set_err(why, whylen, "out of memory");
+		util_errf(why, whylen, "out of memory");
 		goto done;
 	}
 	k->pkey = pkey_from_params("RSA", bld);
 	if (!k->pkey) {
-		set_err(why, whylen, "not a valid RSA public key");
+		util_errf(why, whylen, "not a valid RSA public key");
 		goto done;
 	}
 	k->type = KEY_RSA;
@@ -300,7 +291,7 @@ static int load_ec(const json_t *jwk, jwt_key *k, char *why, size_t whylen)
 	    jwk_bytes(jwk, "y", &y, &ylen, why, whylen) != 0)
 		goto done;
 	if (xlen != 32 || ylen != 32) {
-		set_err(why, whylen, "P-256 coordinates must be 32 bytes each (x %zu, y %zu)", xlen, ylen);
+		util_errf(why, whylen, "P-256 coordinates must be 32 bytes each (x %zu, y %zu)", xlen, ylen);
 		goto done;
 	}
 	unsigned char point[65];
@@ -310,12 +301,12 @@ static int load_ec(const json_t *jwk, jwt_key *k, char *why, size_t whylen)
 	bld = OSSL_PARAM_BLD_new();
 	if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0) ||
 	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point))) {
-		set_err(why, whylen, "out of memory");
+		util_errf(why, whylen, "out of memory");
 		goto done;
 	}
 	k->pkey = pkey_from_params("EC", bld);
 	if (!k->pkey) {
-		set_err(why, whylen, "not a point on P-256");
+		util_errf(why, whylen, "not a point on P-256");
 		goto done;
 	}
 	k->type = KEY_EC_P256;
@@ -337,17 +328,17 @@ static int load_ed25519(const json_t *jwk, jwt_key *k, char *why, size_t whylen)
 	if (jwk_bytes(jwk, "x", &x, &xlen, why, whylen) != 0)
 		goto done;
 	if (xlen != 32) {
-		set_err(why, whylen, "Ed25519 public key must be 32 bytes, not %zu", xlen);
+		util_errf(why, whylen, "Ed25519 public key must be 32 bytes, not %zu", xlen);
 		goto done;
 	}
 	bld = OSSL_PARAM_BLD_new();
 	if (!bld || !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, x, xlen)) {
-		set_err(why, whylen, "out of memory");
+		util_errf(why, whylen, "out of memory");
 		goto done;
 	}
 	k->pkey = pkey_from_params("ED25519", bld);
 	if (!k->pkey) {
-		set_err(why, whylen, "not a valid Ed25519 public key");
+		util_errf(why, whylen, "not a valid Ed25519 public key");
 		goto done;
 	}
 	k->type = KEY_ED25519;
@@ -370,29 +361,29 @@ static int load_key(const json_t *jwk, jwt_key *k, char *why, size_t whylen)
 {
 	memset(k, 0, sizeof(*k));
 	if (!json_is_object(jwk)) {
-		set_err(why, whylen, "not a JSON object");
+		util_errf(why, whylen, "not a JSON object");
 		return -1;
 	}
 	const json_t *kid = json_object_get(jwk, "kid");
 	if (kid) {
 		if (!json_is_string(kid)) {
-			set_err(why, whylen, "\"kid\" is not a string");
+			util_errf(why, whylen, "\"kid\" is not a string");
 			return -1;
 		}
 		if (json_string_length(kid) >= JWT_KID_MAX) {
-			set_err(why, whylen, "\"kid\" is longer than %d bytes", JWT_KID_MAX - 1);
+			util_errf(why, whylen, "\"kid\" is longer than %d bytes", JWT_KID_MAX - 1);
 			return -1;
 		}
 		memcpy(k->kid, json_string_value(kid), json_string_length(kid) + 1);
 		k->has_kid = 1;
 	}
 	if (json_object_get(jwk, "d")) {
-		set_err(why, whylen, "it carries private key material (\"d\"); publish public keys only");
+		util_errf(why, whylen, "it carries private key material (\"d\"); publish public keys only");
 		return -1;
 	}
 	const json_t *use = json_object_get(jwk, "use");
 	if (use && !string_member_is(jwk, "use", "sig")) {
-		set_err(why, whylen, "\"use\" is not \"sig\"");
+		util_errf(why, whylen, "\"use\" is not \"sig\"");
 		return -1;
 	}
 	const json_t *ops = json_object_get(jwk, "key_ops");
@@ -405,7 +396,7 @@ static int load_key(const json_t *jwk, jwt_key *k, char *why, size_t whylen)
 				if (json_is_string(op) && strcmp(json_string_value(op), "verify") == 0)
 					verify = 1;
 		if (!verify) {
-			set_err(why, whylen, "\"key_ops\" does not include \"verify\"");
+			util_errf(why, whylen, "\"key_ops\" does not include \"verify\"");
 			return -1;
 		}
 	}
@@ -413,14 +404,14 @@ static int load_key(const json_t *jwk, jwt_key *k, char *why, size_t whylen)
 	if (alg) {
 		if (!json_is_string(alg) || json_string_length(alg) >= ALG_NAME_MAX ||
 		    json_string_length(alg) == 0) {
-			set_err(why, whylen, "\"alg\" is not a short non-empty string");
+			util_errf(why, whylen, "\"alg\" is not a short non-empty string");
 			return -1;
 		}
 		memcpy(k->alg, json_string_value(alg), json_string_length(alg) + 1);
 	}
 	const json_t *kty = json_object_get(jwk, "kty");
 	if (!json_is_string(kty)) {
-		set_err(why, whylen, "\"kty\" is missing or not a string");
+		util_errf(why, whylen, "\"kty\" is missing or not a string");
 		return -1;
 	}
 	const char *t = json_string_value(kty);
@@ -428,58 +419,58 @@ static int load_key(const json_t *jwk, jwt_key *k, char *why, size_t whylen)
 		return load_rsa(jwk, k, why, whylen);
 	if (strcmp(t, "EC") == 0) {
 		if (!string_member_is(jwk, "crv", "P-256")) {
-			set_err(why, whylen, "EC curve is not P-256");
+			util_errf(why, whylen, "EC curve is not P-256");
 			return -1;
 		}
 		return load_ec(jwk, k, why, whylen);
 	}
 	if (strcmp(t, "OKP") == 0) {
 		if (!string_member_is(jwk, "crv", "Ed25519")) {
-			set_err(why, whylen, "OKP curve is not Ed25519");
+			util_errf(why, whylen, "OKP curve is not Ed25519");
 			return -1;
 		}
 		return load_ed25519(jwk, k, why, whylen);
 	}
 	char q[QUOTE_BUF];
 	quote_json_string(q, kty);
-	set_err(why, whylen, "kty %s is not supported (RSA, EC, OKP are)", q);
+	util_errf(why, whylen, "kty %s is not supported (RSA, EC, OKP are)", q);
 	return -1;
 }
 
 jwt_keyset *jwt_keyset_parse(const char *jwks_json, size_t len, char *err, size_t errlen)
 {
-	set_err(err, errlen, "%s", "");
+	util_errf(err, errlen, "%s", "");
 	if (!jwks_json) {
-		set_err(err, errlen, "no JWKS given");
+		util_errf(err, errlen, "no JWKS given");
 		return NULL;
 	}
 	if (len > JWT_MAX_JWKS_BYTES) {
-		set_err(err, errlen, "JWKS is %zu bytes, the limit is %d", len, JWT_MAX_JWKS_BYTES);
+		util_errf(err, errlen, "JWKS is %zu bytes, the limit is %d", len, JWT_MAX_JWKS_BYTES);
 		return NULL;
 	}
 	json_error_t jerr;
 	json_t *doc = json_loadb(jwks_json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc) {
-		set_err(err, errlen, "JWKS is not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line,
+		util_errf(err, errlen, "JWKS is not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line,
 			jerr.column);
 		return NULL;
 	}
 	jwt_keyset *ks = NULL;
 	const json_t *keys = json_object_get(doc, "keys");
 	if (!json_is_object(doc) || !json_is_array(keys)) {
-		set_err(err, errlen, "JWKS is not an object with a \"keys\" array");
+		util_errf(err, errlen, "JWKS is not an object with a \"keys\" array");
 		goto fail;
 	}
 	ks = calloc(1, sizeof(*ks));
 	if (!ks || !(ks->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL))) {
-		set_err(err, errlen, "out of memory (or no SHA256 in the OpenSSL provider)");
+		util_errf(err, errlen, "out of memory (or no SHA256 in the OpenSSL provider)");
 		goto fail;
 	}
 	size_t total = json_array_size(keys), skipped = 0;
 	for (size_t i = 0; i < total; i++) {
 		if (ks->n == JWT_MAX_KEYS) {
 			if (!skipped)
-				set_err(err, errlen, "kept the first %d usable keys, ignored the rest",
+				util_errf(err, errlen, "kept the first %d usable keys, ignored the rest",
 					JWT_MAX_KEYS);
 			skipped += total - i;
 			break;
@@ -493,7 +484,7 @@ jwt_keyset *jwt_keyset_parse(const char *jwks_json, size_t len, char *err, size_
 			char q[QUOTE_BUF] = "(no kid)";
 			if (ks->keys[ks->n].has_kid)
 				quote(q, ks->keys[ks->n].kid, strlen(ks->keys[ks->n].kid));
-			set_err(err, errlen, "skipped key %zu %s: %s", i, q, why);
+			util_errf(err, errlen, "skipped key %zu %s: %s", i, q, why);
 		}
 		memset(&ks->keys[ks->n], 0, sizeof(ks->keys[ks->n]));
 	}
@@ -541,7 +532,7 @@ static jwt_status part_object(span part, const char *what, json_t **obj, char *e
 	size_t rawlen = 0;
 	*obj = NULL;
 	if (part.n == 0) {
-		set_err(err, errlen, "token %s is empty", what);
+		util_errf(err, errlen, "token %s is empty", what);
 		return JWT_MALFORMED;
 	}
 	char label[32];
@@ -553,12 +544,12 @@ static jwt_status part_object(span part, const char *what, json_t **obj, char *e
 	json_t *v = json_loadb((const char *)raw, rawlen, JSON_REJECT_DUPLICATES, &jerr);
 	free(raw);
 	if (!v) {
-		set_err(err, errlen, "token %s is not valid JSON (error at byte %d)", what, jerr.position);
+		util_errf(err, errlen, "token %s is not valid JSON (error at byte %d)", what, jerr.position);
 		return JWT_MALFORMED;
 	}
 	if (!json_is_object(v)) {
 		json_decref(v);
-		set_err(err, errlen, "token %s is not a JSON object", what);
+		util_errf(err, errlen, "token %s is not a JSON object", what);
 		return JWT_MALFORMED;
 	}
 	*obj = v;
@@ -575,11 +566,11 @@ static jwt_status parse_header(const char *token, size_t len, span parts[3], jso
 {
 	*hdr = NULL;
 	if (!token || len == 0) {
-		set_err(err, errlen, "token is empty");
+		util_errf(err, errlen, "token is empty");
 		return JWT_MALFORMED;
 	}
 	if (len > JWT_MAX_TOKEN_BYTES) {
-		set_err(err, errlen, "token is %zu bytes, the limit is %d", len, JWT_MAX_TOKEN_BYTES);
+		util_errf(err, errlen, "token is %zu bytes, the limit is %d", len, JWT_MAX_TOKEN_BYTES);
 		return JWT_MALFORMED;
 	}
 	size_t n = 0, start = 0;
@@ -592,7 +583,7 @@ static jwt_status parse_header(const char *token, size_t len, span parts[3], jso
 		start = i + 1;
 	}
 	if (n != 3) {
-		set_err(err, errlen, "token has %zu parts, expected 3 (header.payload.signature)", n);
+		util_errf(err, errlen, "token has %zu parts, expected 3 (header.payload.signature)", n);
 		return JWT_MALFORMED;
 	}
 	json_t *h = NULL;
@@ -602,16 +593,16 @@ static jwt_status parse_header(const char *token, size_t len, span parts[3], jso
 	const json_t *alg = json_object_get(h, "alg");
 	const json_t *kid = json_object_get(h, "kid");
 	if (!json_is_string(alg)) {
-		set_err(err, errlen, "token header has no \"alg\" string");
+		util_errf(err, errlen, "token header has no \"alg\" string");
 		st = JWT_MALFORMED;
 	} else if (kid && !json_is_string(kid)) {
-		set_err(err, errlen, "token header \"kid\" is not a string");
+		util_errf(err, errlen, "token header \"kid\" is not a string");
 		st = JWT_MALFORMED;
 	} else if (kid && json_string_length(kid) >= JWT_KID_MAX) {
-		set_err(err, errlen, "token header \"kid\" is longer than %d bytes", JWT_KID_MAX - 1);
+		util_errf(err, errlen, "token header \"kid\" is longer than %d bytes", JWT_KID_MAX - 1);
 		st = JWT_MALFORMED;
 	} else if (json_object_get(h, "crit")) {
-		set_err(err, errlen, "token header has \"crit\" extensions, none are supported");
+		util_errf(err, errlen, "token header has \"crit\" extensions, none are supported");
 		st = JWT_MALFORMED;
 	}
 	if (st != JWT_OK) {
@@ -678,11 +669,11 @@ static jwt_status choose_alg(const json_t *alg, unsigned allowed, size_t *which,
 	char q[QUOTE_BUF];
 	quote_json_string(q, alg);
 	if (strcasecmp(name, "none") == 0) {
-		set_err(err, errlen, "signature algorithm %s is not accepted (unsigned token)", q);
+		util_errf(err, errlen, "signature algorithm %s is not accepted (unsigned token)", q);
 		return JWT_ALG_NONE;
 	}
 	if (strncasecmp(name, "HS", 2) == 0) {
-		set_err(err, errlen,
+		util_errf(err, errlen,
 			"signature algorithm %s (HMAC) is not accepted: only RS256, ES256 and EdDSA with "
 			"JWKS keys are",
 			q);
@@ -692,13 +683,13 @@ static jwt_status choose_alg(const json_t *alg, unsigned allowed, size_t *which,
 		if (strcmp(name, algs[i].name) != 0)
 			continue;
 		if (!(allowed & algs[i].bit)) {
-			set_err(err, errlen, "signature algorithm %s is not allowed by policy", q);
+			util_errf(err, errlen, "signature algorithm %s is not allowed by policy", q);
 			return JWT_ALG_NOT_ALLOWED;
 		}
 		*which = i;
 		return JWT_OK;
 	}
-	set_err(err, errlen, "signature algorithm %s is not supported (RS256, ES256, EdDSA are)", q);
+	util_errf(err, errlen, "signature algorithm %s is not supported (RS256, ES256, EdDSA are)", q);
 	return JWT_ALG_NOT_ALLOWED;
 }
 
@@ -716,12 +707,12 @@ static jwt_status choose_key(const jwt_keyset *ks, const json_t *kid, size_t alg
 	if (kid)
 		quote_json_string(q, kid);
 	if (n == 0) {
-		set_err(err, errlen, "the keyset has no usable keys (token kid %s)", q);
+		util_errf(err, errlen, "the keyset has no usable keys (token kid %s)", q);
 		return JWT_UNKNOWN_KID;
 	}
 	if (!kid) {
 		if (n > 1) {
-			set_err(err, errlen, "token header has no \"kid\" and the keyset has %zu keys", n);
+			util_errf(err, errlen, "token header has no \"kid\" and the keyset has %zu keys", n);
 			return JWT_MALFORMED;
 		}
 		first = &ks->keys[0];
@@ -742,15 +733,15 @@ static jwt_status choose_key(const jwt_keyset *ks, const json_t *kid, size_t alg
 				first = k;
 		}
 		if (!first) {
-			set_err(err, errlen, "no key with kid %s in the keyset (%zu keys)", q, n);
+			util_errf(err, errlen, "no key with kid %s in the keyset (%zu keys)", q, n);
 			return JWT_UNKNOWN_KID;
 		}
 	}
 	if (first->type != algs[alg].type)
-		set_err(err, errlen, "key %s is %s but the token's alg %s needs %s", q,
+		util_errf(err, errlen, "key %s is %s but the token's alg %s needs %s", q,
 			key_type_name(first->type), algs[alg].name, algs[alg].needs);
 	else
-		set_err(err, errlen, "key %s is for alg \"%s\" but the token uses %s", q, first->alg,
+		util_errf(err, errlen, "key %s is for alg \"%s\" but the token uses %s", q, first->alg,
 			algs[alg].name);
 	return JWT_KEY_ALG_MISMATCH;
 }
@@ -786,7 +777,7 @@ static jwt_status verify_signature(const jwt_keyset *ks, const jwt_key *key, siz
 		quote(q, key->kid, strlen(key->kid));
 	size_t want = key->type == KEY_RSA ? (size_t)EVP_PKEY_get_size(key->pkey) : 64;
 	if (siglen != want) {
-		set_err(err, errlen, "%s signature is %zu bytes, key %s needs %zu", algs[alg].name, siglen,
+		util_errf(err, errlen, "%s signature is %zu bytes, key %s needs %zu", algs[alg].name, siglen,
 			q, want);
 		return JWT_BAD_SIGNATURE;
 	}
@@ -794,7 +785,7 @@ static jwt_status verify_signature(const jwt_keyset *ks, const jwt_key *key, siz
 	size_t derlen = 0;
 	if (key->type == KEY_EC_P256) {
 		if (ecdsa_raw_to_der(sig, &der, &derlen) != 0) {
-			set_err(err, errlen, "out of memory converting the ES256 signature");
+			util_errf(err, errlen, "out of memory converting the ES256 signature");
 			return JWT_BAD_SIGNATURE;
 		}
 		sig = der;
@@ -809,7 +800,7 @@ static jwt_status verify_signature(const jwt_keyset *ks, const jwt_key *key, siz
 	OPENSSL_free(der);
 	if (!ok) {
 		ERR_clear_error();
-		set_err(err, errlen, "%s signature does not verify with key %s", algs[alg].name, q);
+		util_errf(err, errlen, "%s signature does not verify with key %s", algs[alg].name, q);
 		return JWT_BAD_SIGNATURE;
 	}
 	return JWT_OK;
@@ -856,20 +847,20 @@ static jwt_status check_issuer_audience(const json_t *claims, const jwt_policy *
 	char q[QUOTE_BUF];
 	const json_t *iss = json_object_get(claims, "iss");
 	if (!p->issuer) {
-		set_err(err, errlen, "no issuer is configured, every token is refused");
+		util_errf(err, errlen, "no issuer is configured, every token is refused");
 		return JWT_WRONG_ISSUER;
 	}
 	if (!json_is_string(iss)) {
-		set_err(err, errlen, "token has no \"iss\" string claim");
+		util_errf(err, errlen, "token has no \"iss\" string claim");
 		return JWT_WRONG_ISSUER;
 	}
 	if (strcmp(json_string_value(iss), p->issuer) != 0) {
 		quote_json_string(q, iss);
-		set_err(err, errlen, "token issuer %s is not the configured issuer \"%s\"", q, p->issuer);
+		util_errf(err, errlen, "token issuer %s is not the configured issuer \"%s\"", q, p->issuer);
 		return JWT_WRONG_ISSUER;
 	}
 	if (!p->audience) {
-		set_err(err, errlen, "no audience is configured, every token is refused");
+		util_errf(err, errlen, "no audience is configured, every token is refused");
 		return JWT_WRONG_AUDIENCE;
 	}
 	const json_t *aud = json_object_get(claims, "aud");
@@ -877,7 +868,7 @@ static jwt_status check_issuer_audience(const json_t *claims, const jwt_policy *
 		if (strcmp(json_string_value(aud), p->audience) == 0)
 			return JWT_OK;
 		quote_json_string(q, aud);
-		set_err(err, errlen, "token audience %s is not \"%s\"", q, p->audience);
+		util_errf(err, errlen, "token audience %s is not \"%s\"", q, p->audience);
 		return JWT_WRONG_AUDIENCE;
 	}
 	if (json_is_array(aud)) {
@@ -886,7 +877,7 @@ static jwt_status check_issuer_audience(const json_t *claims, const jwt_policy *
 		int found = 0;
 		json_array_foreach (aud, i, a) {
 			if (!json_is_string(a)) {
-				set_err(err, errlen, "token \"aud\" array has a non-string element");
+				util_errf(err, errlen, "token \"aud\" array has a non-string element");
 				return JWT_MALFORMED;
 			}
 			if (strcmp(json_string_value(a), p->audience) == 0)
@@ -894,11 +885,11 @@ static jwt_status check_issuer_audience(const json_t *claims, const jwt_policy *
 		}
 		if (found)
 			return JWT_OK;
-		set_err(err, errlen, "token audience list (%zu entries) does not include \"%s\"",
+		util_errf(err, errlen, "token audience list (%zu entries) does not include \"%s\"",
 			json_array_size(aud), p->audience);
 		return JWT_WRONG_AUDIENCE;
 	}
-	set_err(err, errlen, aud ? "token \"aud\" is neither a string nor an array" :
+	util_errf(err, errlen, aud ? "token \"aud\" is neither a string nor an array" :
 				   "token has no \"aud\" claim");
 	return aud ? JWT_MALFORMED : JWT_WRONG_AUDIENCE;
 }
@@ -916,40 +907,40 @@ static jwt_status check_times(const json_t *claims, const jwt_policy *p, int64_t
 	const json_t *v = json_object_get(claims, "exp");
 	int64_t exp, t;
 	if (!v) {
-		set_err(err, errlen, "token has no \"exp\" claim");
+		util_errf(err, errlen, "token has no \"exp\" claim");
 		return JWT_MALFORMED;
 	}
 	if (numeric_date(v, &exp) != 0) {
-		set_err(err, errlen, "token \"exp\" is not a number");
+		util_errf(err, errlen, "token \"exp\" is not a number");
 		return JWT_MALFORMED;
 	}
 	/* now < exp + leeway, without overflow */
 	if (sat_add(now, -leeway) >= exp) {
 		format_time(at, sizeof(at), exp);
-		set_err(err, errlen, "token expired at %s (now %s, leeway %lld s)", at, nowtxt,
+		util_errf(err, errlen, "token expired at %s (now %s, leeway %lld s)", at, nowtxt,
 			(long long)leeway);
 		return JWT_EXPIRED;
 	}
 	if ((v = json_object_get(claims, "nbf"))) {
 		if (numeric_date(v, &t) != 0) {
-			set_err(err, errlen, "token \"nbf\" is not a number");
+			util_errf(err, errlen, "token \"nbf\" is not a number");
 			return JWT_MALFORMED;
 		}
 		if (sat_add(now, leeway) < t) {
 			format_time(at, sizeof(at), t);
-			set_err(err, errlen, "token not valid before %s (now %s, leeway %lld s)", at, nowtxt,
+			util_errf(err, errlen, "token not valid before %s (now %s, leeway %lld s)", at, nowtxt,
 				(long long)leeway);
 			return JWT_NOT_YET_VALID;
 		}
 	}
 	if ((v = json_object_get(claims, "iat"))) {
 		if (numeric_date(v, &t) != 0) {
-			set_err(err, errlen, "token \"iat\" is not a number");
+			util_errf(err, errlen, "token \"iat\" is not a number");
 			return JWT_MALFORMED;
 		}
 		if (sat_add(now, leeway) < t) {
 			format_time(at, sizeof(at), t);
-			set_err(err, errlen, "token issued in the future at %s (now %s, leeway %lld s)", at,
+			util_errf(err, errlen, "token issued in the future at %s (now %s, leeway %lld s)", at,
 				nowtxt, (long long)leeway);
 			return JWT_NOT_YET_VALID;
 		}
@@ -969,7 +960,7 @@ static jwt_status find_username(const json_t *claims, const jwt_policy *p, const
 		if (!json_is_string(v) || json_string_length(v) == 0)
 			continue;
 		if (has_control(json_string_value(v), json_string_length(v))) {
-			set_err(err, errlen, "username claim \"%s\" contains control characters", names[i]);
+			util_errf(err, errlen, "username claim \"%s\" contains control characters", names[i]);
 			return JWT_NO_USERNAME;
 		}
 		*user = v;
@@ -977,10 +968,10 @@ static jwt_status find_username(const json_t *claims, const jwt_policy *p, const
 		return JWT_OK;
 	}
 	if (p->username_claim)
-		set_err(err, errlen, "token has no non-empty string claim \"%s\" (the username claim)",
+		util_errf(err, errlen, "token has no non-empty string claim \"%s\" (the username claim)",
 			p->username_claim);
 	else
-		set_err(err, errlen,
+		util_errf(err, errlen,
 			"token has no username: none of preferred_username, email, sub is a non-empty "
 			"string");
 	return JWT_NO_USERNAME;
@@ -995,17 +986,17 @@ static jwt_status copy_groups(const json_t *claims, const jwt_policy *p, jwt_ide
 		return JWT_OK;
 	size_t n = json_is_array(g) ? json_array_size(g) : 1;
 	if (!json_is_array(g) && !json_is_string(g)) {
-		set_err(err, errlen, "claim \"%s\" is neither a string nor an array of strings", name);
+		util_errf(err, errlen, "claim \"%s\" is neither a string nor an array of strings", name);
 		return JWT_MALFORMED;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const json_t *e = json_is_array(g) ? json_array_get(g, i) : g;
 		if (!json_is_string(e)) {
-			set_err(err, errlen, "claim \"%s\" has a non-string element (index %zu)", name, i);
+			util_errf(err, errlen, "claim \"%s\" has a non-string element (index %zu)", name, i);
 			return JWT_MALFORMED;
 		}
 		if (has_control(json_string_value(e), json_string_length(e))) {
-			set_err(err, errlen, "claim \"%s\" has a group name with control characters", name);
+			util_errf(err, errlen, "claim \"%s\" has a group name with control characters", name);
 			return JWT_MALFORMED;
 		}
 	}
@@ -1013,14 +1004,14 @@ static jwt_status copy_groups(const json_t *claims, const jwt_policy *p, jwt_ide
 		return JWT_OK;
 	id->groups = calloc(n, sizeof(char *));
 	if (!id->groups) {
-		set_err(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		return JWT_MALFORMED;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const json_t *e = json_is_array(g) ? json_array_get(g, i) : g;
 		id->groups[i] = strdup(json_string_value(e));
 		if (!id->groups[i]) {
-			set_err(err, errlen, "out of memory");
+			util_errf(err, errlen, "out of memory");
 			return JWT_MALFORMED;
 		}
 		id->n_groups = i + 1;
@@ -1049,7 +1040,7 @@ static jwt_status check_claims(const json_t *claims, const jwt_policy *p, jwt_id
 	if (json_is_string(sub))
 		id->subject = strdup(json_string_value(sub));
 	if (!id->username || (json_is_string(sub) && !id->subject)) {
-		set_err(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		return JWT_MALFORMED;
 	}
 	return JWT_OK;
@@ -1068,7 +1059,7 @@ jwt_status jwt_verify(const char *token, size_t len, const jwt_keyset *ks, const
 	const jwt_key *key = NULL;
 	if (out)
 		memset(out, 0, sizeof(*out));
-	set_err(err, errlen, "%s", "");
+	util_errf(err, errlen, "%s", "");
 	if (!p)
 		p = &refuse_all;
 
@@ -1083,12 +1074,12 @@ jwt_status jwt_verify(const char *token, size_t len, const jwt_keyset *ks, const
 	if (st != JWT_OK)
 		goto done;
 	if (parts[1].n == 0) {
-		set_err(err, errlen, "token payload is empty");
+		util_errf(err, errlen, "token payload is empty");
 		st = JWT_MALFORMED;
 		goto done;
 	}
 	if (parts[2].n == 0) {
-		set_err(err, errlen, "token has an empty signature");
+		util_errf(err, errlen, "token has an empty signature");
 		st = JWT_BAD_SIGNATURE;
 		goto done;
 	}

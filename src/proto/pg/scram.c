@@ -12,6 +12,7 @@
  * framing (AuthenticationSASL* messages are unpacked by the caller).
  */
 #include "proto/pg/scram.h"
+#include "core/util.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -32,18 +33,6 @@
 
 enum { ST_NEW = 0, ST_FIRST = 1, ST_FINAL = 2, ST_VERIFIED = 3, ST_FAILED = -1 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Printable ASCII except ',' — what RFC 5802 allows in a nonce. */
 static int nonce_char_ok(unsigned char ch)
@@ -141,7 +130,7 @@ static void server_error(char *err, size_t errlen, const char *val, size_t vlen)
 		shown[i] = (ch >= 0x20 && ch <= 0x7e) ? (char)ch : '?';
 	}
 	shown[n] = '\0';
-	set_err(err, errlen, "SCRAM server error: %s%s", shown, vlen > n ? "..." : "");
+	util_errf(err, errlen, "SCRAM server error: %s%s", shown, vlen > n ? "..." : "");
 }
 
 static char *dup_bytes(const char *s, size_t n)
@@ -343,16 +332,16 @@ int scram_client_final(scram_client *c, const char *server_first, size_t len, ch
 		       size_t outlen, char *err, size_t errlen)
 {
 	if (!c || c->state != ST_FIRST) {
-		set_err(err, errlen, "SCRAM: server-first-message out of sequence");
+		util_errf(err, errlen, "SCRAM: server-first-message out of sequence");
 		return -1;
 	}
 	c->state = ST_FAILED; /* until we succeed */
 	if (!server_first || !out) {
-		set_err(err, errlen, "SCRAM: missing buffer");
+		util_errf(err, errlen, "SCRAM: missing buffer");
 		return -1;
 	}
 	if (len == 0 || len > MAX_SERVER_MSG || memchr(server_first, '\0', len)) {
-		set_err(err, errlen, "SCRAM: malformed server-first-message");
+		util_errf(err, errlen, "SCRAM: malformed server-first-message");
 		return -1;
 	}
 
@@ -365,47 +354,47 @@ int scram_client_final(scram_client *c, const char *server_first, size_t len, ch
 		return -1;
 	}
 	if (r == 1 && name == 'm') {
-		set_err(err, errlen, "SCRAM: server requires an unsupported extension (m=)");
+		util_errf(err, errlen, "SCRAM: server requires an unsupported extension (m=)");
 		return -1;
 	}
 	if (r != 1 || name != 'r') {
-		set_err(err, errlen, "SCRAM: malformed server-first-message (expected r=)");
+		util_errf(err, errlen, "SCRAM: malformed server-first-message (expected r=)");
 		return -1;
 	}
 	const char *nonce = val;
 	size_t nonce_len = vlen, cn_len = strlen(c->client_nonce);
 	if (nonce_len <= cn_len || memcmp(nonce, c->client_nonce, cn_len) != 0) {
-		set_err(err, errlen, "SCRAM: server nonce does not extend the client nonce");
+		util_errf(err, errlen, "SCRAM: server nonce does not extend the client nonce");
 		return -1;
 	}
 	for (size_t i = 0; i < nonce_len; i++)
 		if (!nonce_char_ok((unsigned char)nonce[i])) {
-			set_err(err, errlen, "SCRAM: invalid character in server nonce");
+			util_errf(err, errlen, "SCRAM: invalid character in server nonce");
 			return -1;
 		}
 
 	r = next_attr(server_first, len, &pos, &name, &val, &vlen);
 	if (r != 1 || name != 's') {
-		set_err(err, errlen, "SCRAM: malformed server-first-message (expected s=)");
+		util_errf(err, errlen, "SCRAM: malformed server-first-message (expected s=)");
 		return -1;
 	}
 	size_t salt_cap = vlen / 4 * 3;
 	unsigned char *salt = malloc(salt_cap ? salt_cap : 1);
 	if (!salt) {
-		set_err(err, errlen, "SCRAM: out of memory");
+		util_errf(err, errlen, "SCRAM: out of memory");
 		return -1;
 	}
 	int salt_len = b64_decode(val, vlen, salt, salt_cap);
 	if (salt_len <= 0) {
 		free(salt);
-		set_err(err, errlen, "SCRAM: invalid salt (bad base64)");
+		util_errf(err, errlen, "SCRAM: invalid salt (bad base64)");
 		return -1;
 	}
 
 	r = next_attr(server_first, len, &pos, &name, &val, &vlen);
 	if (r != 1 || name != 'i') {
 		free(salt);
-		set_err(err, errlen, "SCRAM: malformed server-first-message (expected i=)");
+		util_errf(err, errlen, "SCRAM: malformed server-first-message (expected i=)");
 		return -1;
 	}
 	unsigned long max = c->max_iterations ? c->max_iterations : SCRAM_MAX_ITERATIONS;
@@ -414,9 +403,9 @@ int scram_client_final(scram_client *c, const char *server_first, size_t len, ch
 	if (iters == 0) {
 		free(salt);
 		if (too_big)
-			set_err(err, errlen, "SCRAM: iteration count exceeds the limit of %lu", max);
+			util_errf(err, errlen, "SCRAM: iteration count exceeds the limit of %lu", max);
 		else
-			set_err(err, errlen, "SCRAM: invalid iteration count");
+			util_errf(err, errlen, "SCRAM: invalid iteration count");
 		return -1;
 	}
 	/* Optional extensions follow; they must be well-formed, their content is ignored. */
@@ -424,7 +413,7 @@ int scram_client_final(scram_client *c, const char *server_first, size_t len, ch
 		;
 	if (r < 0) {
 		free(salt);
-		set_err(err, errlen, "SCRAM: malformed server-first-message");
+		util_errf(err, errlen, "SCRAM: malformed server-first-message");
 		return -1;
 	}
 
@@ -433,7 +422,7 @@ int scram_client_final(scram_client *c, const char *server_first, size_t len, ch
 	size_t total = cfwp_len + 3 + KEY_B64_LEN;
 	if (outlen < total + 1) {
 		free(salt);
-		set_err(err, errlen, "SCRAM: output buffer too small");
+		util_errf(err, errlen, "SCRAM: output buffer too small");
 		return -1;
 	}
 	free(c->server_first);
@@ -442,7 +431,7 @@ int scram_client_final(scram_client *c, const char *server_first, size_t len, ch
 	c->client_final_without_proof = malloc(cfwp_len + 1);
 	if (!c->server_first || !c->client_final_without_proof) {
 		free(salt);
-		set_err(err, errlen, "SCRAM: out of memory");
+		util_errf(err, errlen, "SCRAM: out of memory");
 		return -1;
 	}
 	memcpy(c->client_final_without_proof, "c=biws,r=", 9);
@@ -453,13 +442,13 @@ int scram_client_final(scram_client *c, const char *server_first, size_t len, ch
 				   (int)iters, EVP_sha256(), KEY_LEN, c->salted_password);
 	free(salt);
 	if (ok != 1) {
-		set_err(err, errlen, "SCRAM: PBKDF2 failed");
+		util_errf(err, errlen, "SCRAM: PBKDF2 failed");
 		return -1;
 	}
 	unsigned char proof[KEY_LEN];
 	if (compute_proof(c, proof) != 0) {
 		OPENSSL_cleanse(proof, sizeof proof);
-		set_err(err, errlen, "SCRAM: HMAC failed");
+		util_errf(err, errlen, "SCRAM: HMAC failed");
 		return -1;
 	}
 	memcpy(out, c->client_final_without_proof, cfwp_len);
@@ -478,13 +467,13 @@ int scram_client_verify(scram_client *c, const char *server_final, size_t len, c
 			size_t errlen)
 {
 	if (!c || c->state != ST_FINAL) {
-		set_err(err, errlen, "SCRAM: server-final-message out of sequence");
+		util_errf(err, errlen, "SCRAM: server-final-message out of sequence");
 		return -1;
 	}
 	c->state = ST_FAILED;
 	if (!server_final || len == 0 || len > MAX_SERVER_MSG ||
 	    memchr(server_final, '\0', len)) {
-		set_err(err, errlen, "SCRAM: malformed server-final-message");
+		util_errf(err, errlen, "SCRAM: malformed server-final-message");
 		return -1;
 	}
 	size_t pos = 0, vlen = 0;
@@ -496,23 +485,23 @@ int scram_client_verify(scram_client *c, const char *server_final, size_t len, c
 		return -1;
 	}
 	if (r != 1 || name != 'v') {
-		set_err(err, errlen, "SCRAM: malformed server-final-message (expected v=)");
+		util_errf(err, errlen, "SCRAM: malformed server-final-message (expected v=)");
 		return -1;
 	}
 	unsigned char sig[KEY_LEN + 1]; /* 44 base64 chars decode to 33 with padding */
 	int n = vlen == KEY_B64_LEN ? b64_decode(val, vlen, sig, sizeof sig) : -1;
 	if (n != KEY_LEN) {
-		set_err(err, errlen, "SCRAM: malformed server signature");
+		util_errf(err, errlen, "SCRAM: malformed server signature");
 		return -1;
 	}
 	while ((r = next_attr(server_final, len, &pos, &name, &val, &vlen)) == 1)
 		;
 	if (r < 0) {
-		set_err(err, errlen, "SCRAM: malformed server-final-message");
+		util_errf(err, errlen, "SCRAM: malformed server-final-message");
 		return -1;
 	}
 	if (CRYPTO_memcmp(sig, c->server_signature, KEY_LEN) != 0) {
-		set_err(err, errlen, "SCRAM: server signature mismatch (server did not prove "
+		util_errf(err, errlen, "SCRAM: server signature mismatch (server did not prove "
 				     "knowledge of the password)");
 		return -1;
 	}
