@@ -115,6 +115,7 @@ ${OIDC_BLOCK:-}
     - name: bench
       key_sha256: "$KEY_SHA"
       groups: [bench]
+${POLICY_BLOCK:-}
 connections:
   - name: app
     type: postgres
@@ -194,6 +195,37 @@ for mode in simple prepared; do
         m, ab, as, aw, (ab > 0 ? sprintf("%.2f", aw / ab) : "n/a") }')
   say "$line"
 done
+
+# ---------------------------------------------------------------- a 10-rule policy on
+# Every statement is classified (libpg_query, cached per normalized text) and
+# walks all ten rules before the last one allows it: the worst case for a read.
+POLICY_BLOCK='policy:
+  default: deny
+  rules:
+    - { name: dba, match: { groups: [dba] }, action: allow }
+    - { name: no-ddl, match: { kinds: [ddl], statements: [drop, truncate, alter] }, action: deny }
+    - { name: agents-ro, match: { agents: ["cursor*", "claude*"], kinds: [write, ddl, dcl, procedural, copy_in, copy_program] }, action: deny }
+    - { name: pii, match: { objects: ["public.customers", "billing.*"] }, action: review }
+    - { name: no-dangerous, match: { flags: [dangerous_function] }, action: deny }
+    - { name: no-unbounded, match: { flags: [no_where] }, action: deny }
+    - { name: ops-writes, match: { groups: [ops], kinds: [read, write] }, action: allow }
+    - { name: no-program, match: { kinds: [copy_program, procedural] }, action: deny }
+    - { name: audit-tables, match: { objects: ["audit.*"], kinds: [write] }, action: deny }
+    - { name: reads, match: { kinds: [read, transaction, set] }, action: allow }'
+echo "running 4 more pgbench runs with a 10-rule policy ..." >&2
+start_warden batch; run_all warden-policy "$WD_PORT" bench "$KEY"; stop_warden
+POLICY_BLOCK=""
+say ""
+say "10-rule policy on (warden batch; each statement classified, all ten rules walked):"
+for mode in simple prepared; do
+  for c in 1 8; do
+    t=${TPS[warden-policy,$c,$mode]:-0}
+    say "$(printf '  -c %d -M %-8s %10.1f tps  policy/no-policy %s' "$c" "$mode" "$t" "$(ratio "$t" "${TPS[warden-batch,$c,$mode]:-0}")")"
+  done
+  say "$(awk -v a="${LAT[warden-policy,1,$mode]:-0}" -v b="${LAT[warden-batch,1,$mode]:-0}" -v m="$mode" \
+    'BEGIN { printf "  1-client added latency (%s): %+.1f us (target within 10 us)", m, (a - b) * 1000 }')"
+done
+say "  (targets: 8-client tps >= 0.95x policy off)"
 
 # ---------------------------------------------------------------- RSS per idle connection
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }

@@ -16,6 +16,7 @@ static int usage(FILE *f)
 		   "  audit show -c FILE ID          one entry in full\n"
 		   "  audit export -c FILE --format jsonl\n"
 		   "  audit verify|sth|prove|check-proof|pubkey ...   the tamper-evident log\n"
+		   "  policy check -c FILE | explain -c FILE --user U ... \"SQL\" | test -c FILE --candidate NEW\n"
 		   "  apikey create -c FILE NAME [--groups a,b] | list -c FILE | revoke -c FILE NAME\n"
 		   "  login --issuer URL --client-id ID [--resource URI]   OIDC sign-in (device flow)\n"
 		   "  whoami                         the identity of the stored sign-in\n"
@@ -32,6 +33,8 @@ int main(int argc, char **argv)
 		return cli_serve_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0)
 		return cli_audit_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "policy") == 0)
+		return cli_policy_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "apikey") == 0)
 		return cli_apikey_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "login") == 0)

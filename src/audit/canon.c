@@ -18,7 +18,7 @@ enum {
 	T_ID = 1, T_TIME, T_SESSION, T_SEQ, T_KIND, T_USER, T_GROUPS, T_AGENT, T_CLIENT_ADDR,
 	T_CONNECTION, T_PROTOCOL, T_STARTUP_USER, T_STATEMENT, T_PARAMS, T_DECISION, T_RULE,
 	T_REQUEST_ID, T_COMMAND_TAG, T_ROWS, T_ERROR_CODE, T_ERROR_MESSAGE, T_DURATION, T_REASON,
-	T_LAST = T_REASON
+	T_CLASSIFICATION, T_LAST = T_CLASSIFICATION
 };
 
 static void put_u32(buf *b, uint32_t v)
@@ -79,6 +79,7 @@ void audit_canon_encode(const audit_entry *e, buf *out)
 	if (result)
 		put_int(out, T_DURATION, e->duration_us);
 	put_text(out, T_REASON, e->reason);
+	put_text(out, T_CLASSIFICATION, e->classification);
 }
 
 void audit_canon_set_id(char *bytes, int64_t id)
@@ -121,6 +122,7 @@ static char **text_slot(audit_entry *e, unsigned tag)
 	case T_ERROR_CODE: return &e->error_code;
 	case T_ERROR_MESSAGE: return &e->error_message;
 	case T_REASON: return &e->reason;
+	case T_CLASSIFICATION: return &e->classification;
 	default: return NULL;
 	}
 }

@@ -77,6 +77,7 @@ void audit_entry_free(audit_entry *e)
 	free(e->params);
 	free(e->decision);
 	free(e->rule);
+	free(e->classification);
 	free(e->command_tag);
 	free(e->error_code);
 	free(e->error_message);
@@ -206,6 +207,7 @@ json_t *audit_entry_to_json(const audit_entry *e)
 		bad |= put(o, "params", json_embedded(e->params));
 		bad |= put(o, "decision", json_text(e->decision));
 		bad |= put(o, "rule", json_text(e->rule));
+		bad |= put(o, "classification", json_embedded(e->classification));
 		break;
 	case AUDIT_RESULT:
 		bad |= put(o, "request_id", json_integer(e->request_id));

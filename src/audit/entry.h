@@ -43,6 +43,7 @@ typedef struct audit_entry {
 	char *params;           /* JSON array text; strings, null, or {"hex":"..."} for binary */
 	char *decision;         /* "allow" | "deny" | ... */
 	char *rule;             /* the rule that decided */
+	char *classification;   /* JSON text: what the statement does (kinds, objects, ...) */
 
 	/* result */
 	int64_t request_id;     /* id of the request this result belongs to */
@@ -65,7 +66,8 @@ void audit_entry_free(audit_entry *e);
 /*
  * The export object (one line of `warden audit export`): id, time, session,
  * seq, kind, user, groups, agent, client_addr, connection, protocol,
- * startup_user, then per kind — request: statement, params, decision, rule;
+ * startup_user, then per kind — request: statement, params, decision, rule,
+ * classification;
  * result: request_id, command_tag, rows, error_code, error_message,
  * duration_us; session_end / auth_failure: reason. Keys in that order; absent
  * strings (and rows = -1) are null; groups and params are embedded as JSON.

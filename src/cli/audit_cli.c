@@ -88,7 +88,7 @@ static int digits(const char **p, int n, int *out)
  * "30s" / "10m" / "2h" / "7d" (before now), "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]"
  * or RFC 3339 "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)". Without an offset: UTC.
  */
-static int parse_since(const char *s, int64_t now_us, int64_t *out)
+int cli_parse_since(const char *s, int64_t now_us, int64_t *out)
 {
 	size_t n = strlen(s);
 	if (n >= 2 && strchr("smhd", s[n - 1])) {
@@ -515,7 +515,7 @@ static int parse_args(const char *sub, int argc, char **argv, const struct optio
 static int since_arg(const char *sub, const char *since, int64_t *out)
 {
 	*out = INT64_MIN;
-	if (since && parse_since(since, util_now_us(), out) != 0)
+	if (since && cli_parse_since(since, util_now_us(), out) != 0)
 		return usage_error(sub, "--since: cannot read '%s' as a time or an age", since);
 	return 0;
 }

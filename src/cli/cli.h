@@ -25,6 +25,16 @@ int cli_apikey_main(int argc, char **argv);
 /* `warden audit verify|sth|prove|check-proof|pubkey ...` (audit_verify.c). */
 int cli_audit_verify_main(int argc, char **argv);
 
+/* `warden policy check|explain|test ...` (policy_cli.c). */
+int cli_policy_main(int argc, char **argv);
+
+#include <stdint.h>
+/*
+ * "30s" / "10m" / "2h" / "7d" (before now_us), "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]"
+ * or RFC 3339; without an offset: UTC. Returns 0 with unix microseconds, or -1.
+ */
+int cli_parse_since(const char *s, int64_t now_us, int64_t *out);
+
 struct audit_store;
 struct audit_entry;
 /* The entry's export object plus its canonical bytes, for check-proof. */

@@ -1,6 +1,8 @@
 /* buf — see buf.h. Chunks are only ever touched by the worker that owns both ends. */
 #include "core/buf.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +24,21 @@ void buf_append(buf *b, const void *p, size_t n)
 	buf_reserve(b, n);
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
+}
+
+void buf_printf(buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	buf_reserve(b, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
 }
 
 void buf_free(buf *b)

@@ -20,6 +20,8 @@ typedef struct buf {
 void buf_reserve(buf *b, size_t extra);
 void buf_append(buf *b, const void *p, size_t n);
 void buf_free(buf *b);
+/* Appends formatted text (no terminating NUL is counted in len). */
+void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 typedef struct chunk {
 	int refs;

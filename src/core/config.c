@@ -21,6 +21,8 @@
 
 #include <yaml.h>
 
+#include "policy/sqlclass.h"
+
 #define CONFIG_MAX_FILE_BYTES ((size_t)16 << 20)
 #define CONFIG_PATH_LEN 256     /* dotted key paths in messages */
 #define CONFIG_MAX_MSG_LIMIT ((size_t)INT32_MAX) /* PostgreSQL length field */
@@ -811,11 +813,231 @@ static void parse_connections(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 	}
 }
 
+/* ---- policy ------------------------------------------------------------- */
+
+/* A list of non-empty strings; a single string is taken as a list of one. */
+static int get_strlist(cfg_ctx *c, yaml_node_t *map, const char *path, const char *key,
+		       config_strlist *out)
+{
+	char kp[CONFIG_PATH_LEN];
+	join_key(kp, sizeof kp, path, key);
+	yaml_node_t *v = map_get(c, map, key, NULL);
+	if (!v)
+		return 0;
+	if (v->type == YAML_SCALAR_NODE) {
+		if (check_string(c, v, kp) < 0)
+			return -1;
+		out->v = calloc(1, sizeof *out->v);
+		if (!out->v || !(out->v[0] = dup_scalar(v)))
+			return fail(c, v, kp, "out of memory");
+		out->n = 1;
+		return 0;
+	}
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v, kp, "must be a list of strings");
+	size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	if (n == 0)
+		return fail(c, v, kp, "must not be an empty list (leave the key out to match anything)");
+	out->v = calloc(n, sizeof *out->v);
+	if (!out->v)
+		return fail(c, v, kp, "out of memory");
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *g = node_at(c, v->data.sequence.items.start[i]);
+		char gp[CONFIG_PATH_LEN];
+		join_index(gp, sizeof gp, kp, i);
+		if (!g || check_string(c, g, gp) < 0) {
+			rc = -1;
+			continue;
+		}
+		if (!(out->v[out->n] = dup_scalar(g)))
+			return fail(c, g, gp, "out of memory");
+		out->n++;
+	}
+	return rc;
+}
+
+/* kinds / flags: names to bits through sqlclass's spelling. */
+static void get_bits(cfg_ctx *c, yaml_node_t *map, const char *path, const char *key,
+		     uint32_t (*parse)(const char *), const char *(*name)(uint32_t), int count,
+		     uint32_t *out)
+{
+	config_strlist l = {0};
+	char kp[CONFIG_PATH_LEN];
+	join_key(kp, sizeof kp, path, key);
+	if (get_strlist(c, map, path, key, &l) == 0) {
+		for (size_t i = 0; i < l.n; i++) {
+			uint32_t bit = parse(l.v[i]);
+			if (bit) {
+				*out |= bit;
+				continue;
+			}
+			char list[400] = "";
+			size_t off = 0;
+			for (int b = 0; b < count && off < sizeof list; b++) {
+				int w = snprintf(list + off, sizeof list - off, "%s%s", b ? ", " : "", name(1u << b));
+				if (w < 0)
+					break;
+				off += (size_t)w;
+			}
+			char ip[CONFIG_PATH_LEN];
+			join_index(ip, sizeof ip, kp, i);
+			fail(c, map_get(c, map, key, NULL), ip, "unknown %s \"%s\" (expected one of: %s)",
+			     strcmp(key, "kinds") == 0 ? "kind" : "flag", l.v[i], list);
+		}
+	}
+	for (size_t i = 0; i < l.n; i++)
+		free(l.v[i]);
+	free(l.v);
+}
+
+static void parse_rule(cfg_ctx *c, yaml_node_t *item, const char *ipath, config_policy *p,
+		       config_rule *r)
+{
+	static const char *const keys[] = { "name", "match", "action", "message" };
+	static const char *const match_keys[] = { "users", "groups", "agents", "connections", "kinds",
+						  "statements", "objects", "functions", "flags" };
+	static const char *const actions[] = { "allow", "review", "deny" };
+	check_keys(c, item, ipath, keys, 4);
+	r->line = node_line(item);
+	yaml_node_t *nv;
+	if (get_str(c, item, ipath, "name", 1, &r->name, &nv) == 0 && r->name) {
+		for (config_rule *o = p->rules; o < r; o++) {
+			if (o->name && strcmp(o->name, r->name) == 0) {
+				char kp[CONFIG_PATH_LEN];
+				join_key(kp, sizeof kp, ipath, "name");
+				fail(c, nv, kp, "duplicate rule name (also policy.rules[%zu])", (size_t)(o - p->rules));
+				break;
+			}
+		}
+	}
+	char kp[CONFIG_PATH_LEN];
+	join_key(kp, sizeof kp, ipath, "action");
+	int action = -1;
+	if (!map_get(c, item, "action", NULL))
+		fail_missing(c, item, kp, "is required (allow, review or deny)");
+	else
+		get_enum(c, item, ipath, "action", actions, 3, &action);
+	r->action = action < 0 ? CONFIG_ACTION_DENY : (config_action)action;
+	get_str(c, item, ipath, "message", 0, &r->message, NULL);
+
+	char mpath[CONFIG_PATH_LEN];
+	join_key(mpath, sizeof mpath, ipath, "match");
+	yaml_node_t *mk;
+	yaml_node_t *m = map_get(c, item, "match", &mk);
+	if (!mk) {
+		fail_missing(c, item, mpath, "is required (use `match: {}` to match every statement)");
+		return;
+	}
+	if (m && m->type != YAML_MAPPING_NODE) {
+		fail(c, m, mpath, "must be a mapping");
+		return;
+	}
+	if (!m || m->data.mapping.pairs.top == m->data.mapping.pairs.start) {
+		r->catch_all = 1;
+		return;
+	}
+	check_keys(c, m, mpath, match_keys, sizeof match_keys / sizeof match_keys[0]);
+	get_strlist(c, m, mpath, "users", &r->users);
+	get_strlist(c, m, mpath, "groups", &r->groups);
+	get_strlist(c, m, mpath, "agents", &r->agents);
+	get_strlist(c, m, mpath, "connections", &r->connections);
+	get_strlist(c, m, mpath, "objects", &r->objects);
+	get_strlist(c, m, mpath, "functions", &r->functions);
+	get_bits(c, m, mpath, "kinds", sqlclass_kind_parse, sqlclass_kind_name, SQLK_COUNT, &r->kinds);
+	get_bits(c, m, mpath, "flags", sqlclass_flag_parse, sqlclass_flag_name, SQLF_COUNT, &r->flags);
+	if (get_strlist(c, m, mpath, "statements", &r->statements) == 0) {
+		char sp[CONFIG_PATH_LEN];
+		join_key(sp, sizeof sp, mpath, "statements");
+		for (size_t i = 0; i < r->statements.n; i++) {
+			if (!sqlclass_command_known(r->statements.v[i])) {
+				char ip[CONFIG_PATH_LEN];
+				join_index(ip, sizeof ip, sp, i);
+				fail(c, map_get(c, m, "statements", NULL), ip,
+				     "unknown statement \"%s\" (a lowercase command word: select, insert, update, "
+				     "delete, create, alter, drop, truncate, grant, ...)", r->statements.v[i]);
+			}
+		}
+	}
+}
+
+static const char *const default_dangerous_functions[] = {
+	"pg_read_file", "pg_read_binary_file", "pg_ls_*dir", "pg_stat_file", "lo_import", "lo_export",
+	"dblink*", "pg_terminate_backend", "pg_cancel_backend", "set_config", "pg_reload_conf",
+	"query_to_xml*", "pg_file_write", "pg_file_unlink", "pg_file_rename",
+};
+
+static void parse_policy(cfg_ctx *c, yaml_node_t *root, warden_config *out)
+{
+	static const char *const keys[] = { "default", "dangerous_functions", "rules" };
+	static const char *const defaults[] = { "allow", "review", "deny" };
+	config_policy *p = &out->policy;
+	char path[CONFIG_PATH_LEN];
+	yaml_node_t *m = get_map(c, root, "", "policy", path, sizeof path);
+	if (m) {
+		p->present = 1;
+		p->default_action = CONFIG_ACTION_DENY;
+		check_keys(c, m, path, keys, 3);
+		int d = (int)p->default_action;
+		get_enum(c, m, path, "default", defaults, 3, &d);
+		p->default_action = (config_action)d;
+		get_strlist(c, m, path, "dangerous_functions", &p->dangerous_functions);
+	}
+	if (!p->dangerous_functions.v && !map_get(c, m, "dangerous_functions", NULL)) {
+		size_t n = sizeof default_dangerous_functions / sizeof default_dangerous_functions[0];
+		p->dangerous_functions.v = calloc(n, sizeof(char *));
+		if (!p->dangerous_functions.v) {
+			fail(c, root, "policy.dangerous_functions", "out of memory");
+			return;
+		}
+		for (size_t i = 0; i < n; i++)
+			if ((p->dangerous_functions.v[i] = strdup(default_dangerous_functions[i])))
+				p->dangerous_functions.n++;
+	}
+	if (!m)
+		return;
+	char spath[CONFIG_PATH_LEN];
+	yaml_node_t *seq = get_seq(c, m, path, "rules", spath, sizeof spath);
+	if (!seq)
+		return;
+	size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+	if (n == 0)
+		return;
+	p->rules = calloc(n, sizeof *p->rules);
+	if (!p->rules) {
+		fail(c, seq, spath, "out of memory");
+		return;
+	}
+	p->n_rules = n;
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *item = node_at(c, seq->data.sequence.items.start[i]);
+		char ipath[CONFIG_PATH_LEN];
+		join_index(ipath, sizeof ipath, spath, i);
+		if (!item || item->type != YAML_MAPPING_NODE) {
+			fail(c, item ? item : seq, ipath, "must be a mapping with name, match and action");
+			continue;
+		}
+		parse_rule(c, item, ipath, p, &p->rules[i]);
+	}
+	/* a rule after a catch-all can never decide anything: a policy bug, refused */
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (!p->rules[i].catch_all)
+			continue;
+		yaml_node_t *item = node_at(c, seq->data.sequence.items.start[i + 1]);
+		char ipath[CONFIG_PATH_LEN];
+		join_index(ipath, sizeof ipath, spath, i + 1);
+		fail(c, item, ipath, "rule \"%s\" is unreachable: rule \"%s\" (line %zu) has an empty match "
+		     "and decides every statement before it", p->rules[i + 1].name ? p->rules[i + 1].name : "?",
+		     p->rules[i].name ? p->rules[i].name : "?", p->rules[i].line);
+		break;
+	}
+}
+
 static void parse_root(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 {
 	static const char *const keys[] = {
 		"data_dir", "listen", "workers", "log_level", "audit",
-		"tls", "limits", "identity", "connections"
+		"tls", "limits", "identity", "connections", "policy"
 	};
 	static const char *const levels[] = { "error", "warn", "info", "debug" };
 
@@ -836,6 +1058,7 @@ static void parse_root(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 	parse_limits(c, root, out);
 	parse_identity(c, root, out);
 	parse_connections(c, root, out);
+	parse_policy(c, root, out);
 }
 
 static void set_defaults(warden_config *out)
@@ -1016,6 +1239,34 @@ static void free_str(char **s)
 	*s = NULL;
 }
 
+static void free_strlist(config_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void config_policy_free(config_policy *p)
+{
+	for (size_t i = 0; i < p->n_rules; i++) {
+		config_rule *r = &p->rules[i];
+		free(r->name);
+		free(r->message);
+		free_strlist(&r->users);
+		free_strlist(&r->groups);
+		free_strlist(&r->agents);
+		free_strlist(&r->connections);
+		free_strlist(&r->statements);
+		free_strlist(&r->objects);
+		free_strlist(&r->functions);
+	}
+	free(p->rules);
+	free_strlist(&p->dangerous_functions);
+	memset(p, 0, sizeof *p);
+}
+
 void config_free(warden_config *cfg)
 {
 	if (!cfg)
@@ -1056,6 +1307,7 @@ void config_free(warden_config *cfg)
 		free(cn->sslrootcert);
 	}
 	free(cfg->connections);
+	config_policy_free(&cfg->policy);
 	memset(cfg, 0, sizeof *cfg);
 }
 

@@ -60,6 +60,37 @@ typedef struct config_connection {
 	char *sslrootcert;          /* CA file for verify-full; NULL = system store */
 } config_connection;
 
+/* policy: ordered rules, first match decides (see policy/policy.h). */
+typedef enum { CONFIG_ACTION_ALLOW = 0, CONFIG_ACTION_REVIEW, CONFIG_ACTION_DENY } config_action;
+
+typedef struct config_strlist {
+	char **v;
+	size_t n;
+} config_strlist;
+
+typedef struct config_rule {
+	char *name;
+	size_t line;                /* where it is in the file, for messages */
+	/* match: keys combine with AND, a list matches any item; globs (fnmatch) for names */
+	config_strlist users, groups, agents, connections;
+	uint32_t kinds;             /* SQLK_* bits; 0 = any */
+	config_strlist statements;  /* command words: "drop", "truncate", ... */
+	config_strlist objects;     /* "schema.table" globs */
+	config_strlist functions;   /* function name globs */
+	uint32_t flags;             /* SQLF_* bits; 0 = any */
+	int catch_all;              /* the match is empty: every statement */
+	config_action action;
+	char *message;              /* told to the client on deny/review */
+} config_rule;
+
+typedef struct config_policy {
+	int present;                /* a policy section exists */
+	config_action default_action; /* no rule matched: deny when the section exists, else allow */
+	config_strlist dangerous_functions;
+	config_rule *rules;
+	size_t n_rules;
+} config_policy;
+
 typedef struct warden_config {
 	char *path;                 /* the file it came from */
 	char *data_dir;             /* absolute or relative to cwd; created if missing */
@@ -89,6 +120,8 @@ typedef struct warden_config {
 	config_connection *connections;
 	size_t n_connections;
 
+	config_policy policy;
+
 	size_t max_message_bytes;   /* limits.max_message_size, default 1 GiB */
 	size_t max_startup_bytes;   /* limits.max_startup_size, default 10 KiB */
 	int connect_timeout_ms;     /* limits.connect_timeout_ms, default 10000 */
@@ -115,6 +148,7 @@ int config_load_string_ex(const char *yaml, size_t len, const char *name, warden
 			  char *err, size_t errlen, unsigned flags) __attribute__((warn_unused_result));
 
 void config_free(warden_config *cfg);
+void config_policy_free(config_policy *p);
 
 const config_connection *config_find_connection(const warden_config *cfg, const char *name);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "policy/policy.h"
 
 static char *dup_or_null(const char *s)
 {
@@ -19,6 +20,7 @@ void session_init(session *s, const char *protocol)
 	util_hex(raw, sizeof(raw), s->id);
 	s->protocol = protocol;
 	s->started_us = util_now_us();
+	s->policy = policy_session_new();
 }
 
 void session_release(session *s)
@@ -29,6 +31,8 @@ void session_release(session *s)
 	free(s->client_addr);
 	free(s->connection);
 	free(s->startup_user);
+	free(s->target_user);
+	policy_session_free(s->policy);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -51,7 +55,7 @@ audit_entry *session_entry(session *s, audit_kind kind)
 }
 
 audit_entry *session_request_entry(session *s, const request_desc *r, const char *decision,
-				   const char *rule)
+				   const char *rule, const char *classification)
 {
 	audit_entry *e = session_entry(s, AUDIT_REQUEST);
 	if (r->statement)
@@ -59,6 +63,7 @@ audit_entry *session_request_entry(session *s, const request_desc *r, const char
 	e->params = dup_or_null(r->params_json);
 	e->decision = dup_or_null(decision);
 	e->rule = dup_or_null(rule);
+	e->classification = dup_or_null(classification);
 	return e;
 }
 

@@ -27,6 +27,8 @@ typedef struct session {
 	char *client_addr;
 	char *connection;
 	char *startup_user;
+	char *target_user;      /* the role warden logs in to the target as ("$user" in search_path) */
+	struct policy_session *policy;  /* the decide stage's per-session state */
 	int recorded;           /* session_start was submitted */
 } session;
 
@@ -56,7 +58,7 @@ void session_release(session *s);
  */
 audit_entry *session_entry(session *s, audit_kind kind);
 audit_entry *session_request_entry(session *s, const request_desc *r, const char *decision,
-				   const char *rule);
+				   const char *rule, const char *classification);
 audit_entry *session_result_entry(session *s, int64_t request_id, const request_result *res);
 audit_entry *session_end_entry(session *s, const char *reason);
 

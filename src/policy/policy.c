@@ -1,15 +1,762 @@
 /* policy — see policy.h. */
 #include "policy/policy.h"
 
-policy_decision policy_decide(const session *s, const request_desc *r)
+#include <fnmatch.h>
+#include <jansson.h>
+#include <pg_query.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/util.h"
+#include "policy/sqlclass.h"
+
+/* ---- per-session state ---- */
+
+typedef struct prepared {
+	struct prepared *next;
+	char *name;
+	sql_class *cls;         /* a one-statement class: the PREPARE's inner statement */
+	char *summary;
+} prepared;
+
+struct policy_session {
+	int groups_parsed;
+	char **groups;
+	size_t n_groups;
+	prepared *prepared;
+	char **search_path;     /* NULL: the default "$user", public */
+	size_t n_search_path;
+	int search_path_set;
+};
+
+policy_session *policy_session_new(void)
 {
-	(void)s;
-	(void)r;
-	policy_decision d = {POLICY_ALLOW, "default-allow", NULL};
-	return d;
+	policy_session *st = calloc(1, sizeof(*st));
+	if (!st)
+		abort();
+	return st;
+}
+
+static void free_strs(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void prepared_free(prepared *p)
+{
+	free(p->name);
+	sqlclass_free(p->cls);
+	free(p->summary);
+	free(p);
+}
+
+void policy_session_free(policy_session *st)
+{
+	if (!st)
+		return;
+	free_strs(st->groups, st->n_groups);
+	while (st->prepared) {
+		prepared *p = st->prepared;
+		st->prepared = p->next;
+		prepared_free(p);
+	}
+	free_strs(st->search_path, st->n_search_path);
+	free(st);
+}
+
+static void parse_groups(policy_session *st, const session *s)
+{
+	if (st->groups_parsed)
+		return;
+	st->groups_parsed = 1;
+	if (!s || !s->groups_json)
+		return;
+	json_t *a = json_loads(s->groups_json, 0, NULL);
+	if (json_is_array(a) && json_array_size(a) > 0) {
+		st->groups = util_xmalloc(json_array_size(a) * sizeof(char *));
+		size_t i;
+		json_t *v;
+		json_array_foreach(a, i, v) {
+			if (json_is_string(v))
+				st->groups[st->n_groups++] = util_strndup(json_string_value(v),
+									  json_string_length(v));
+		}
+	}
+	json_decref(a);
+}
+
+/* ---- copies of classifications (for PREPARE) ---- */
+
+static char *dup_or_null(const char *s)
+{
+	return s ? util_strndup(s, strlen(s)) : NULL;
+}
+
+static char **dup_strs(char **v, size_t n)
+{
+	if (!n)
+		return NULL;
+	char **out = util_xmalloc(n * sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		out[i] = dup_or_null(v[i]);
+	return out;
+}
+
+static sql_class *class_of_stmt(const sql_stmt *in)
+{
+	sql_class *c = calloc(1, sizeof(*c));
+	sql_stmt *o = calloc(1, sizeof(*o));
+	if (!c || !o)
+		abort();
+	*o = *in;
+	o->prepare_name = o->execute_name = o->deallocate_name = NULL;
+	if (in->inner_command)
+		o->command = in->inner_command;   /* EXECUTE runs the prepared statement */
+	o->inner_command = NULL;
+	o->search_path = NULL;
+	o->n_search_path = 0;
+	o->sets_search_path = 0;
+	if (in->n_objects) {
+		o->objects = util_xmalloc(in->n_objects * sizeof(sql_object));
+		for (size_t i = 0; i < in->n_objects; i++) {
+			o->objects[i].schema = dup_or_null(in->objects[i].schema);
+			o->objects[i].name = dup_or_null(in->objects[i].name);
+			o->objects[i].written = in->objects[i].written;
+		}
+	}
+	o->functions = dup_strs(in->functions, in->n_functions);
+	c->stmts = o;
+	c->n = 1;
+	c->kinds = o->kinds;
+	c->flags = o->flags;
+	return c;
+}
+
+/* ---- the classification cache: per thread, keyed by normalized text ---- */
+
+#define CACHE_BUCKETS 4096
+#define CACHE_MAX 8192
+
+typedef struct cache_entry {
+	struct cache_entry *next;
+	uint64_t hash;
+	char *key;
+	sql_class *cls;
+	char *summary;
+} cache_entry;
+
+typedef struct class_cache {
+	const config_policy *policy;    /* the dangerous-function flags depend on it */
+	cache_entry *buckets[CACHE_BUCKETS];
+	size_t n;
+} class_cache;
+
+static __thread class_cache *tcache;
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static void cache_clear(class_cache *c)
+{
+	for (size_t i = 0; i < CACHE_BUCKETS; i++) {
+		while (c->buckets[i]) {
+			cache_entry *e = c->buckets[i];
+			c->buckets[i] = e->next;
+			free(e->key);
+			sqlclass_free(e->cls);
+			free(e->summary);
+			free(e);
+		}
+	}
+	c->n = 0;
+}
+
+/* ---- classification summary (the audit entry's `classification`) ---- */
+
+static json_t *name_list(uint32_t bits, const char *(*name)(uint32_t), int count)
+{
+	json_t *a = json_array();
+	for (int b = 0; b < count; b++)
+		if (bits & (1u << b))
+			json_array_append_new(a, json_string(name(1u << b)));
+	return a;
+}
+
+static char *object_text(const sql_object *o)
+{
+	buf b = {0};
+	if (o->schema) {
+		buf_append(&b, o->schema, strlen(o->schema));
+		buf_append(&b, ".", 1);
+	}
+	buf_append(&b, o->name, strlen(o->name));
+	buf_append(&b, "", 1);
+	return b.data;
+}
+
+static void add_unique(json_t *a, const char *s)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v) {
+		if (strcmp(json_string_value(v), s) == 0)
+			return;
+	}
+	json_array_append_new(a, json_string(s));
+}
+
+/*
+ * {"kinds":[..],"statements":[..],"read":[..],"written":[..],"functions":[..],
+ *  "flags":[..]} over all statements; empty members left out.
+ */
+static char *summarize(const sql_class *c)
+{
+	if (!c || c->n == 0)
+		return NULL;
+	json_t *o = json_object();
+	json_t *cmds = json_array(), *rd = json_array(), *wr = json_array(), *fn = json_array();
+	for (size_t i = 0; i < c->n; i++) {
+		const sql_stmt *st = &c->stmts[i];
+		add_unique(cmds, st->command ? st->command : "unknown");
+		for (size_t k = 0; k < st->n_objects; k++) {
+			char *t = object_text(&st->objects[k]);
+			add_unique(st->objects[k].written ? wr : rd, t);
+			free(t);
+		}
+		for (size_t k = 0; k < st->n_functions; k++)
+			add_unique(fn, st->functions[k]);
+	}
+	json_object_set_new(o, "kinds", name_list(c->kinds, sqlclass_kind_name, SQLK_COUNT));
+	json_object_set_new(o, "statements", cmds);
+	if (json_array_size(rd))
+		json_object_set(o, "read", rd);
+	if (json_array_size(wr))
+		json_object_set(o, "written", wr);
+	if (json_array_size(fn))
+		json_object_set(o, "functions", fn);
+	json_decref(rd);
+	json_decref(wr);
+	json_decref(fn);
+	if (c->flags)
+		json_object_set_new(o, "flags", name_list(c->flags, sqlclass_flag_name, SQLF_COUNT));
+	if (c->error)
+		json_object_set_new(o, "error", json_string(c->error));
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (!s)
+		abort();
+	return s;
+}
+
+/* ---- classification with the policy's flags ---- */
+
+static int bare_match(const char *pattern, const char *fn)
+{
+	const char *dot = strrchr(fn, '.');
+	if (strchr(pattern, '.'))
+		return fnmatch(pattern, fn, 0) == 0;
+	return fnmatch(pattern, dot ? dot + 1 : fn, 0) == 0;
+}
+
+static void flag_dangerous(const config_policy *p, sql_class *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		sql_stmt *st = &c->stmts[i];
+		for (size_t k = 0; k < st->n_functions; k++) {
+			for (size_t d = 0; d < p->dangerous_functions.n; d++) {
+				if (bare_match(p->dangerous_functions.v[d], st->functions[k])) {
+					st->flags |= SQLF_DANGEROUS_FUNCTION;
+					c->flags |= SQLF_DANGEROUS_FUNCTION;
+				}
+			}
+		}
+	}
+}
+
+static int cacheable(const sql_class *c)
+{
+	/* SET search_path values are constants: normalization hides them */
+	for (size_t i = 0; i < c->n; i++)
+		if (c->stmts[i].sets_search_path || c->stmts[i].sets_lexing)
+			return 0;
+	return c->error == NULL;
+}
+
+/*
+ * The classification of text, with its summary. *owned tells the caller to
+ * free both (not cached); otherwise they belong to the cache.
+ */
+static sql_class *classify(const config_policy *p, const char *text, size_t len, char **summary,
+			   int *owned)
+{
+	char *z = util_strndup(text, len);
+	PgQueryNormalizeResult nr = pg_query_normalize(z);
+	if (nr.error || !nr.normalized_query) {
+		pg_query_free_normalize_result(nr);
+		sql_class *c = sqlclass_classify(text, len);
+		free(z);
+		flag_dangerous(p, c);
+		*summary = summarize(c);
+		*owned = 1;
+		return c;
+	}
+	if (!tcache) {
+		tcache = calloc(1, sizeof(*tcache));
+		if (!tcache)
+			abort();
+	}
+	class_cache *cc = tcache;
+	if (cc->policy != p) {
+		cache_clear(cc);
+		cc->policy = p;
+	}
+	uint64_t h = fnv1a(nr.normalized_query);
+	cache_entry **slot = &cc->buckets[h % CACHE_BUCKETS];
+	for (cache_entry *e = *slot; e; e = e->next) {
+		if (e->hash == h && strcmp(e->key, nr.normalized_query) == 0) {
+			pg_query_free_normalize_result(nr);
+			free(z);
+			*summary = e->summary;
+			*owned = 0;
+			return e->cls;
+		}
+	}
+	sql_class *c = sqlclass_classify(text, len);
+	free(z);
+	flag_dangerous(p, c);
+	*summary = summarize(c);
+	if (!cacheable(c)) {
+		pg_query_free_normalize_result(nr);
+		*owned = 1;
+		return c;
+	}
+	if (cc->n >= CACHE_MAX) {
+		cache_clear(cc);
+		slot = &cc->buckets[h % CACHE_BUCKETS];
+	}
+	cache_entry *e = calloc(1, sizeof(*e));
+	if (!e)
+		abort();
+	e->hash = h;
+	e->key = util_strndup(nr.normalized_query, strlen(nr.normalized_query));
+	e->cls = c;
+	e->summary = *summary;
+	e->next = *slot;
+	*slot = e;
+	cc->n++;
+	pg_query_free_normalize_result(nr);
+	*owned = 0;
+	return c;
+}
+
+/* ---- matching ---- */
+
+typedef struct subject {
+	const char *user, *agent, *connection;
+	char **groups;
+	size_t n_groups;
+} subject;
+
+static int any_glob(const config_strlist *l, const char *s, int flags)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (fnmatch(l->v[i], s ? s : "", flags) == 0)
+			return 1;
+	return 0;
+}
+
+static int object_glob(const char *pattern, const char *schema, const char *name)
+{
+	if (!strchr(pattern, '.'))
+		return fnmatch(pattern, name, 0) == 0;
+	char full[512];
+	snprintf(full, sizeof(full), "%s.%s", schema, name);
+	return fnmatch(pattern, full, 0) == 0;
+}
+
+/* The schemas an unqualified name may resolve to. */
+static int object_match(const config_strlist *l, const policy_session *st, const session *s,
+			const sql_object *o)
+{
+	static char *const default_path[] = { "$user", "public" };
+	for (size_t i = 0; i < l->n; i++) {
+		const char *pat = l->v[i];
+		if (o->schema) {
+			if (object_glob(pat, o->schema, o->name))
+				return 1;
+			continue;
+		}
+		if (strncmp(o->name, "pg_", 3) == 0 && object_glob(pat, "pg_catalog", o->name))
+			return 1;
+		char *const *path = st->search_path_set ? st->search_path : default_path;
+		size_t n = st->search_path_set ? st->n_search_path : 2;
+		for (size_t k = 0; k < n; k++) {
+			const char *schema = path[k];
+			if (strcmp(schema, "$user") == 0) {
+				if (!s || !s->target_user)
+					continue;
+				schema = s->target_user;
+			}
+			if (object_glob(pat, schema, o->name))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+typedef enum { M_NO = 0, M_YES, M_DANGEROUS } match_result;
+
+static match_result rule_matches(const config_rule *r, const subject *who, const policy_session *st,
+				 const session *s, const sql_stmt *stmt)
+{
+	if (r->catch_all)
+		return M_YES;
+	if (r->users.n && !any_glob(&r->users, who->user, 0))
+		return M_NO;
+	if (r->groups.n) {
+		int hit = 0;
+		for (size_t g = 0; g < who->n_groups && !hit; g++)
+			hit = any_glob(&r->groups, who->groups[g], 0);
+		if (!hit)
+			return M_NO;
+	}
+	if (r->agents.n && !any_glob(&r->agents, who->agent, FNM_CASEFOLD))
+		return M_NO;
+	if (r->connections.n && !any_glob(&r->connections, who->connection, 0))
+		return M_NO;
+	/*
+	 * What the statement does: an allow rule must cover all of it (kinds
+	 * [read] does not allow EXPLAIN ANALYZE DELETE, which is read+write;
+	 * objects [public.orders] does not allow a join with customers); a deny
+	 * or review rule matches when any of it is listed.
+	 */
+	int all = r->action == CONFIG_ACTION_ALLOW;
+	if (r->kinds && (all ? (stmt->kinds & ~r->kinds) != 0 : !(r->kinds & stmt->kinds)))
+		return M_NO;
+	if (r->flags && !(r->flags & stmt->flags))
+		return M_NO;
+	if (r->statements.n) {
+		int hit = 0;
+		for (size_t i = 0; i < r->statements.n && !hit; i++)
+			hit = stmt->command && strcmp(r->statements.v[i], stmt->command) == 0;
+		if (!hit)
+			return M_NO;
+	}
+	if (r->objects.n) {
+		size_t hits = 0;
+		for (size_t k = 0; k < stmt->n_objects; k++)
+			hits += (size_t)object_match(&r->objects, st, s, &stmt->objects[k]);
+		if (all ? (stmt->n_objects == 0 || hits < stmt->n_objects) : hits == 0)
+			return M_NO;
+	}
+	if (r->functions.n) {
+		size_t hits = 0;
+		for (size_t k = 0; k < stmt->n_functions; k++) {
+			int hit = 0;
+			for (size_t i = 0; i < r->functions.n && !hit; i++)
+				hit = bare_match(r->functions.v[i], stmt->functions[k]);
+			hits += (size_t)hit;
+		}
+		if (all ? (stmt->n_functions == 0 || hits < stmt->n_functions) : hits == 0)
+			return M_NO;
+	}
+	if (r->action == CONFIG_ACTION_ALLOW && (stmt->flags & SQLF_DANGEROUS_FUNCTION) &&
+	    (r->kinds || r->statements.n) && !(r->flags & SQLF_DANGEROUS_FUNCTION) && !r->functions.n)
+		return M_DANGEROUS;
+	return M_YES;
+}
+
+static policy_action action_of(config_action a)
+{
+	return a == CONFIG_ACTION_ALLOW ? POLICY_ALLOW : a == CONFIG_ACTION_REVIEW ? POLICY_REVIEW : POLICY_DENY;
+}
+
+/* The deciding rule index for one statement, or -1 for the default. */
+static int decide_stmt(const config_policy *p, const subject *who, const policy_session *st,
+		       const session *s, const sql_stmt *stmt, FILE *trace)
+{
+	for (size_t i = 0; i < p->n_rules; i++) {
+		match_result m = rule_matches(&p->rules[i], who, st, s, stmt);
+		if (m == M_YES)
+			return (int)i;
+		if (m == M_DANGEROUS && trace)
+			fprintf(trace, "    skipped rule \"%s\": it allows by kind or statement, and this calls a "
+				"dangerous function (an allow needs `functions:` or `flags: [dangerous_function]`)\n",
+				p->rules[i].name);
+	}
+	return -1;
+}
+
+/* The statement a request runs: EXECUTE name runs what PREPARE name held. */
+static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt, sql_stmt *unknown_out)
+{
+	if (!stmt->execute_name)
+		return stmt;
+	for (const prepared *p = st->prepared; p; p = p->next)
+		if (strcmp(p->name, stmt->execute_name) == 0)
+			return &p->cls->stmts[0];
+	memset(unknown_out, 0, sizeof(*unknown_out));
+	unknown_out->kinds = SQLK_UNKNOWN;
+	unknown_out->flags = SQLF_PREPARED;
+	unknown_out->command = "execute";
+	return unknown_out;
+}
+
+/* ---- messages ---- */
+
+static void describe(buf *b, const sql_stmt *stmt)
+{
+	char tmp[160];
+	const char *sep = "";
+	for (int k = 0; k < SQLK_COUNT; k++) {
+		if (stmt->kinds & (1u << k)) {
+			buf_printf(b, "%s%s", sep, sqlclass_kind_name(1u << k));
+			sep = "+";
+		}
+	}
+	buf_printf(b, " (%s)", stmt->command ? stmt->command : "unknown");
+	size_t shown = 0;
+	for (int pass = 1; pass >= 0; pass--) {
+		for (size_t k = 0; k < stmt->n_objects && shown < 4; k++) {
+			const sql_object *o = &stmt->objects[k];
+			if (o->written != pass)
+				continue;
+			snprintf(tmp, sizeof(tmp), "%s%s%s", o->schema ? o->schema : "", o->schema ? "." : "", o->name);
+			buf_printf(b, "%s%s", shown ? ", " : " on ", tmp);
+			shown++;
+		}
+	}
+	if (stmt->n_objects > shown)
+		buf_printf(b, " and %zu more", stmt->n_objects - shown);
+	if (stmt->flags & SQLF_DANGEROUS_FUNCTION) {
+		buf_printf(b, ", calling");
+		sep = " ";
+		for (size_t k = 0; k < stmt->n_functions; k++) {
+			buf_printf(b, "%s%s()", sep, stmt->functions[k]);
+			sep = ", ";
+		}
+	}
+	if (stmt->flags & SQLF_NO_WHERE)
+		buf_printf(b, ", without WHERE");
+	if (stmt->flags & SQLF_WRITES_IN_CTE)
+		buf_printf(b, ", writing inside WITH");
+	if (stmt->flags & SQLF_EXPLAIN_ANALYZE)
+		buf_printf(b, ", EXPLAIN ANALYZE runs it");
+}
+
+static void fill_messages(const config_policy *p, policy_decision *d, int rule, const sql_stmt *stmt,
+			  const sql_class *c)
+{
+	buf b = {0};
+	if (rule >= 0)
+		buf_printf(&b, "warden policy rule \"%s\" %s this statement: ", p->rules[rule].name,
+			   d->action == POLICY_REVIEW ? "requires a human review for" : "denies");
+	else
+		buf_printf(&b, "warden policy: no rule allows this statement (policy.default is %s): ",
+			   d->action == POLICY_REVIEW ? "review" : "deny");
+	describe(&b, stmt);
+	if (stmt->kinds & SQLK_UNKNOWN && c->error)
+		buf_printf(&b, " - the SQL parser rejects it: %s", c->error);
+	buf_append(&b, "", 1);
+	d->message = b.data;
+	if (rule >= 0 && p->rules[rule].message)
+		d->detail = dup_or_null(p->rules[rule].message);
+	const char *instead;
+	if (d->action == POLICY_REVIEW)
+		instead = "Reviews are not offered by this gateway yet, so it is denied: ask a person with "
+			  "direct access to run it, or ask the policy owner for a rule that allows it.";
+	else if (stmt->kinds & (SQLK_WRITE | SQLK_DDL | SQLK_DCL | SQLK_COPY_IN | SQLK_COPY_PROGRAM |
+				 SQLK_PROCEDURAL | SQLK_CALL))
+		instead = "This is the gateway's access policy, not a database error: sending it again will be "
+			  "denied again. Continue with statements the policy allows (reads, if your rules allow "
+			  "them), or ask a person with the right access to make this change.";
+	else
+		instead = "This is the gateway's access policy, not a database error: sending it again will be "
+			  "denied again. Rewrite the query without what was detected, or ask the policy owner.";
+	d->hint = util_strndup(instead, strlen(instead));
+}
+
+/* ---- session state updates (on an allowed request) ---- */
+
+static void remember(policy_session *st, const sql_stmt *stmt)
+{
+	if (stmt->prepare_name) {
+		prepared **pp = &st->prepared;
+		while (*pp && strcmp((*pp)->name, stmt->prepare_name) != 0)
+			pp = &(*pp)->next;
+		if (*pp) {
+			prepared *old = *pp;
+			*pp = old->next;
+			prepared_free(old);
+		}
+		prepared *n = calloc(1, sizeof(*n));
+		if (!n)
+			abort();
+		n->name = dup_or_null(stmt->prepare_name);
+		n->cls = class_of_stmt(stmt);
+		n->cls->stmts[0].flags &= ~(uint32_t)SQLF_MULTI_STATEMENT;
+		n->cls->flags = n->cls->stmts[0].flags;
+		n->summary = summarize(n->cls);
+		n->next = st->prepared;
+		st->prepared = n;
+	}
+	if (stmt->deallocate_name) {
+		prepared **pp = &st->prepared;
+		while (*pp) {
+			if (!*stmt->deallocate_name || strcmp((*pp)->name, stmt->deallocate_name) == 0) {
+				prepared *old = *pp;
+				*pp = old->next;
+				prepared_free(old);
+			} else {
+				pp = &(*pp)->next;
+			}
+		}
+	}
+	if (stmt->sets_search_path) {
+		free_strs(st->search_path, st->n_search_path);
+		st->search_path = dup_strs(stmt->search_path, stmt->n_search_path);
+		st->n_search_path = stmt->n_search_path;
+		st->search_path_set = stmt->n_search_path > 0;
+	}
+}
+
+/* ---- decide ---- */
+
+static void subject_of(subject *who, policy_session *st, const session *s)
+{
+	parse_groups(st, s);
+	who->user = s ? s->user : NULL;
+	who->agent = s ? s->agent : NULL;
+	who->connection = s ? s->connection : NULL;
+	who->groups = st->groups;
+	who->n_groups = st->n_groups;
+}
+
+static policy_action run(const config_policy *p, policy_session *st, const session *s,
+			 const char *text, size_t len, policy_decision *d, FILE *trace)
+{
+	memset(d, 0, sizeof(*d));
+	d->stmt = -1;
+	d->rule = "default";
+	subject who;
+	subject_of(&who, st, s);
+	char *summary;
+	int owned;
+	sql_class *c = classify(p, text ? text : "", text ? len : 0, &summary, &owned);
+	int best_rule = -1, best_stmt = -1;
+	policy_action best = POLICY_ALLOW;
+	sql_stmt unknown_exec;
+	const sql_stmt *best_eff = NULL;
+	for (size_t i = 0; i < c->n; i++) {
+		const sql_stmt *eff = effective(st, &c->stmts[i], &unknown_exec);
+		if (trace) {
+			buf b = {0};
+			describe(&b, eff);
+			buf_append(&b, "", 1);
+			fprintf(trace, "statement %zu: %s\n", i + 1, b.data);
+			buf_free(&b);
+			if (eff != &c->stmts[i])
+				fprintf(trace, "    EXECUTE %s runs the statement prepared under that name\n",
+					c->stmts[i].execute_name);
+		}
+		int rule = decide_stmt(p, &who, st, s, eff, trace);
+		policy_action a = rule >= 0 ? action_of(p->rules[rule].action) : action_of(p->default_action);
+		if (trace)
+			fprintf(trace, "    -> %s by %s%s%s\n", policy_action_name(a), rule >= 0 ? "rule \"" : "",
+				rule >= 0 ? p->rules[rule].name : "policy.default", rule >= 0 ? "\"" : "");
+		if (best_stmt < 0 || a > best) {
+			best = a;
+			best_rule = rule;
+			best_stmt = (int)i;
+			best_eff = eff;
+		}
+		/* EXECUTE's summary is the prepared statement's */
+		if (eff != &c->stmts[i] && c->n == 1) {
+			for (const prepared *pp = st->prepared; pp; pp = pp->next)
+				if (&pp->cls->stmts[0] == eff)
+					d->classification = dup_or_null(pp->summary);
+		}
+	}
+	if (c->n == 0) {
+		/* nothing to run (empty text): the rule is the default only in name */
+		best = POLICY_ALLOW;
+	}
+	d->action = best;
+	d->stmt = best_stmt;
+	if (best_stmt >= 0)
+		d->rule = best_rule >= 0 ? p->rules[best_rule].name : "default";
+	else
+		d->rule = "empty";
+	if (!d->classification)
+		d->classification = dup_or_null(summary);
+	if (best != POLICY_ALLOW)
+		fill_messages(p, d, best_rule, best_eff, c);
+	else
+		for (size_t i = 0; i < c->n; i++)
+			remember(st, &c->stmts[i]);
+	if (owned) {
+		sqlclass_free(c);
+		free(summary);
+	}
+	return best;
+}
+
+void policy_decide(const config_policy *p, policy_session *st, const session *s,
+		   const request_desc *r, policy_decision *out)
+{
+	if (!p->present) {
+		/* no policy section: nothing to match, so nothing is parsed */
+		memset(out, 0, sizeof(*out));
+		out->action = POLICY_ALLOW;
+		out->rule = "no-policy";
+		out->stmt = -1;
+		return;
+	}
+	run(p, st, s, r->statement, r->statement ? r->statement_len : 0, out, NULL);
+}
+
+policy_action policy_explain(const config_policy *p, policy_session *st, const session *s,
+			     const char *sql, FILE *out)
+{
+	policy_decision d;
+	policy_action a = run(p, st, s, sql, strlen(sql), &d, out);
+	fprintf(out, "request: %s (rule %s)\n", policy_action_name(a), d.rule);
+	if (d.classification)
+		fprintf(out, "classification: %s\n", d.classification);
+	if (d.message)
+		fprintf(out, "client is told: ERROR 42501 %s\n", d.message);
+	if (d.detail)
+		fprintf(out, "  DETAIL: %s\n", d.detail);
+	if (d.hint)
+		fprintf(out, "  HINT: %s\n", d.hint);
+	policy_decision_release(&d);
+	return a;
+}
+
+void policy_decision_release(policy_decision *d)
+{
+	free(d->message);
+	free(d->detail);
+	free(d->hint);
+	free(d->classification);
+	memset(d, 0, sizeof(*d));
 }
 
 const char *policy_action_name(policy_action a)
 {
-	return a == POLICY_ALLOW ? "allow" : "deny";
+	switch (a) {
+	case POLICY_ALLOW: return "allow";
+	case POLICY_REVIEW: return "review";
+	default: return "deny";
+	}
 }

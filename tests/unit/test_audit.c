@@ -479,6 +479,7 @@ static void test_entry_json(void **state)
 	e->id = 42;
 	free(e->statement);
 	e->statement = strdup("SELECT 'caf\xe9'"); /* Latin-1 byte: not UTF-8 */
+	e->classification = strdup("{\"kinds\":[\"read\"],\"statements\":[\"select\"]}");
 	json_t *o = audit_entry_to_json(e);
 	assert_non_null(o);
 	char *text = json_dumps(o, JSON_COMPACT);
@@ -491,7 +492,7 @@ static void test_entry_json(void **state)
 		"\"protocol\":\"postgres\",\"startup_user\":\"postgres\","
 		"\"statement\":\"SELECT 'caf\xef\xbf\xbd'\","
 		"\"params\":[\"1\",null,{\"hex\":\"00ff\"}],\"decision\":\"allow\","
-		"\"rule\":\"devs-read\"}");
+		"\"rule\":\"devs-read\",\"classification\":{\"kinds\":[\"read\"],\"statements\":[\"select\"]}}");
 	free(text);
 	json_decref(o);
 	audit_entry_free(e);

@@ -33,6 +33,7 @@ static void test_layout(void **state)
 	e->time_us = 2;
 	e->seq = 3;
 	e->reason = util_strndup("x", 1);
+	e->classification = util_strndup("{}", 2);
 	buf b = {0};
 	audit_canon_encode(e, &b);
 	/* version, then (tag, u32 length, value) in ascending tag order */
@@ -43,6 +44,7 @@ static void test_layout(void **state)
 		4, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 3,                              /* seq */
 		5, 0, 0, 0, 11, 's', 'e', 's', 's', 'i', 'o', 'n', '_', 'e', 'n', 'd', /* kind */
 		23, 0, 0, 0, 1, 'x',                                                /* reason */
+		24, 0, 0, 0, 2, '{', '}',                                           /* classification */
 	};
 	assert_int_equal(b.len, sizeof(want));
 	assert_memory_equal(b.data, want, sizeof(want));

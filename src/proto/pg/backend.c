@@ -19,6 +19,7 @@
 #include "audit/audit.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "policy/sqlclass.h"
 #include "proto/pg/cancel.h"
 #include "proto/pg/codec.h"
 #include "proto/pg/pg_session.h"
@@ -169,6 +170,38 @@ static int handle_auth(pg_session *ps, const char *body, size_t len)
 }
 
 /* One whole start-up message from the target. Returns -1 when the session closed. */
+/*
+ * ParameterStatus: the server reports every change of standard_conforming_strings
+ * and client_encoding, however it happened (startup options, SET, set_config(),
+ * a function's SET clause). With a value other than the ones libpg_query lexes
+ * as is, what the policy classifies may not be what the server runs, so every
+ * request of the session is denied from then on (see frontend.c add_request).
+ */
+static void watch_parameter(pg_session *ps, const char *body, size_t len)
+{
+	const char *nul = memchr(body, '\0', len);
+	if (!nul || !memchr(nul + 1, '\0', len - (size_t)(nul + 1 - body)))
+		return;
+	const char *name = body, *value = nul + 1;
+	int unsafe;
+	if (strcmp(name, "standard_conforming_strings") == 0)
+		unsafe = !sqlclass_bool_on(value);
+	else if (strcmp(name, "client_encoding") == 0)
+		unsafe = !sqlclass_encoding_safe(value);
+	else
+		return;
+	const char *bit_name = name[0] == 's' ? "standard_conforming_strings" : "client_encoding";
+	unsigned bit = name[0] == 's' ? 1u : 2u;
+	if (unsafe) {
+		if (!(ps->lexing_unsafe & bit))
+			log_warn("session %s: the target reports %s = %s: warden denies every statement of this "
+				 "session from now on", ps->s.id, bit_name, value);
+		ps->lexing_unsafe |= bit;
+	} else {
+		ps->lexing_unsafe &= ~bit;
+	}
+}
+
 static int handle_startup_msg(pg_session *ps, char type, const char *body, size_t len)
 {
 	switch (type) {
@@ -190,6 +223,8 @@ static int handle_startup_msg(pg_session *ps, char type, const char *body, size_
 	}
 	case 'S':
 	case 'N': {
+		if (type == 'S')
+			watch_parameter(ps, body, len);
 		size_t at = pg_msg_begin(&ps->hold, type);
 		pg_put_bytes(&ps->hold, body, len);
 		pg_msg_end(&ps->hold, at);
@@ -233,6 +268,10 @@ static void finish_head(pg_session *ps, const char *code, const char *message)
 	ps->inflight = r->next;
 	if (!ps->inflight)
 		ps->inflight_tail = NULL;
+	if (r->denied && !r->error_code) {
+		code = "42501";
+		message = r->deny_message;
+	}
 	if (code && !r->error_code) {
 		r->error_code = util_strndup(code, strlen(code));
 		r->error_message = util_strndup(message, strlen(message));
@@ -253,10 +292,7 @@ static void finish_head(pg_session *ps, const char *code, const char *message)
 		log_error("session %s: result of request %lld could not be recorded", ps->s.id,
 			  (long long)r->id);
 	r->next = NULL;
-	buf_free(&r->tags);
-	free(r->error_code);
-	free(r->error_message);
-	free(r);
+	pg_request_free(r);
 }
 
 void pg_backend_finish_all(pg_session *ps, const char *code, const char *message)
@@ -309,7 +345,10 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 		if (pg_parse_error_fields(body, len, &f) != 0)
 			return;
 		if (r) {
-			if (!r->error_code) {
+			if (!r->error_code && r->denied) {
+				r->error_code = util_strndup("42501", 5);
+				r->error_message = util_strndup(r->deny_message, strlen(r->deny_message));
+			} else if (!r->error_code) {
 				r->error_code = util_strndup(f.code ? f.code : "XX000", strlen(f.code ? f.code : "XX000"));
 				r->error_message = util_strndup(f.message ? f.message : "", strlen(f.message ? f.message : ""));
 			}
@@ -318,6 +357,9 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 		}
 		return;
 	}
+	case 'S':
+		watch_parameter(ps, body, len);
+		return;
 	case 'Z':
 		ps->tx_status = len >= 1 ? body[0] : 'I';
 		ps->z_count++;
@@ -332,22 +374,73 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 
 static int wants_body(char type)
 {
-	return type == 'C' || type == 'E' || type == 'Z';
+	return type == 'C' || type == 'E' || type == 'Z' || type == 'S';
 }
 
-/* Walks the frames in [p, end); returns -1 on a malformed frame. */
-static int inspect_stream(pg_session *ps, const char *p, const char *end)
+/*
+ * The target's ErrorResponse for a request the policy denied is the reply to
+ * the substitute warden sent in its place: the client gets warden's own
+ * error instead, with the same position in the stream.
+ */
+static int frame_replaced(pg_session *ps, char type)
 {
+	if (type != 'E')
+		return 0;
+	pg_request *r = current_request(ps);
+	return r && r->denied;
+}
+
+static void write_replacement(pg_session *ps)
+{
+	pg_request *r = current_request(ps);
+	buf m = {0};
+	pg_put_error(&m, "ERROR", "42501", r->deny_message, r->deny_detail, r->deny_hint);
+	conn_write_copy(&ps->client, m.data, m.len);
+	buf_free(&m);
+}
+
+static void frame_done(pg_session *ps)
+{
+	ps->t_hdr_have = 0;
+	if (ps->t_drop) {
+		write_replacement(ps);
+		ps->t_drop = 0;
+	}
+	if (ps->t_capture) {
+		buf_append(&ps->t_body, "", 1); /* keeps truncated strings terminated */
+		inspect_message(ps, ps->t_type, ps->t_body.data, ps->t_body.len - 1);
+	} else {
+		inspect_message(ps, ps->t_type, NULL, 0);
+	}
+}
+
+/*
+ * Walks the frames of ch and relays them to the client: unchanged bytes are
+ * written from the chunk itself, a replaced frame is cut out and warden's
+ * message written in its place. A header split across reads is held back
+ * (ps->t_hdr) until it is whole, since only then is it known whether its
+ * frame is relayed. Returns -1 on a malformed frame.
+ */
+static int relay_frames(pg_session *ps, chunk *ch)
+{
+	size_t p = ch->start, end = ch->end;
+	size_t out = p;                 /* first byte of ch not yet written or skipped */
+	size_t hdr_from = p;            /* where the header in progress starts in ch */
+	size_t held = ps->t_remaining == 0 ? ps->t_hdr_have : 0; /* header bytes from earlier reads */
 	while (p < end) {
 		if (ps->t_remaining == 0 && ps->t_hdr_have < 5) {
+			if (ps->t_hdr_have == 0) {
+				hdr_from = p;
+				held = 0;
+			}
 			size_t take = 5 - ps->t_hdr_have;
-			if (take > (size_t)(end - p))
-				take = (size_t)(end - p);
-			memcpy(ps->t_hdr + ps->t_hdr_have, p, take);
+			if (take > end - p)
+				take = end - p;
+			memcpy(ps->t_hdr + ps->t_hdr_have, ch->data + p, take);
 			ps->t_hdr_have += take;
 			p += take;
 			if (ps->t_hdr_have < 5)
-				return 0;
+				break;
 			uint32_t len = pg_be32(ps->t_hdr + 1);
 			if (len < 4)
 				return -1;
@@ -355,42 +448,52 @@ static int inspect_stream(pg_session *ps, const char *p, const char *end)
 			ps->t_remaining = len - 4;
 			ps->t_capture = wants_body(ps->t_type);
 			ps->t_body.len = 0;
+			if (frame_replaced(ps, ps->t_type)) {
+				if (hdr_from > out)
+					conn_write(&ps->client, ch, out, hdr_from - out);
+				ps->t_drop = 1;
+			} else if (held) {
+				conn_write_copy(&ps->client, ps->t_hdr, held);
+			}
+			held = 0;
 			if (ps->t_remaining == 0) {
-				ps->t_hdr_have = 0;
-				inspect_message(ps, ps->t_type, "", 0);
+				if (ps->t_drop)
+					out = p;
+				frame_done(ps);
 			}
 			continue;
 		}
 		size_t take = ps->t_remaining;
-		if (take > (size_t)(end - p))
-			take = (size_t)(end - p);
+		if (take > end - p)
+			take = end - p;
 		if (ps->t_capture && ps->t_body.len < BODY_KEEP) {
 			size_t keep = BODY_KEEP - ps->t_body.len;
-			buf_append(&ps->t_body, p, take < keep ? take : keep);
+			buf_append(&ps->t_body, ch->data + p, take < keep ? take : keep);
 		}
 		p += take;
 		ps->t_remaining -= take;
-		if (ps->t_remaining == 0) {
-			ps->t_hdr_have = 0;
-			if (ps->t_capture) {
-				buf_append(&ps->t_body, "", 1); /* keeps truncated strings terminated */
-				inspect_message(ps, ps->t_type, ps->t_body.data, ps->t_body.len - 1);
-			} else {
-				inspect_message(ps, ps->t_type, NULL, 0);
-			}
-		}
+		if (ps->t_drop)
+			out = p;
+		if (ps->t_remaining == 0)
+			frame_done(ps);
 	}
+	size_t upto = end;
+	if (ps->t_drop)
+		upto = out;
+	else if (ps->t_remaining == 0 && ps->t_hdr_have > 0 && ps->t_hdr_have < 5)
+		upto = hdr_from; /* held back until the header is whole */
+	if (upto > out)
+		conn_write(&ps->client, ch, out, upto - out);
 	return 0;
 }
 
 static void relay(pg_session *ps, chunk *ch)
 {
-	if (inspect_stream(ps, ch->data + ch->start, ch->data + ch->end) != 0) {
+	if (relay_frames(ps, ch) != 0) {
 		chunk_unref(ch);
 		pgs_fatal(ps, "08P01", "the target sent a malformed message", "target_disconnect");
 		return;
 	}
-	conn_write(&ps->client, ch, ch->start, ch->end - ch->start);
 	chunk_unref(ch);
 	if (ps->deferred.len && ps->units_forwarded == ps->z_count) {
 		conn_write_copy(&ps->client, ps->deferred.data, ps->deferred.len);

@@ -241,6 +241,21 @@ void pg_put_ready(buf *b, char tx_status)
 	pg_msg_end(b, at);
 }
 
+void pg_put_query(buf *b, const char *sql)
+{
+	size_t at = pg_msg_begin(b, 'Q');
+	pg_put_str(b, sql);
+	pg_msg_end(b, at);
+}
+
+void pg_put_execute(buf *b, const char *portal)
+{
+	size_t at = pg_msg_begin(b, 'E');
+	pg_put_str(b, portal);
+	pg_put_i32(b, 0);
+	pg_msg_end(b, at);
+}
+
 /* ---- decoding ---- */
 
 int pg_parse_error_fields(const char *body, size_t len, pg_error_fields *out)

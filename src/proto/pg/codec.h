@@ -85,6 +85,8 @@ void pg_msg_end(buf *b, size_t at);         /* fills in the length at `at` */
 void pg_put_error(buf *b, const char *severity, const char *sqlstate, const char *message,
 		  const char *detail, const char *hint);
 void pg_put_ready(buf *b, char tx_status);
+void pg_put_query(buf *b, const char *sql);
+void pg_put_execute(buf *b, const char *portal);   /* all rows */
 
 /* ---- decoding messages warden looks into ---- */
 

@@ -59,14 +59,22 @@ static void free_named(pg_named *n)
 	}
 }
 
+void pg_request_free(pg_request *r)
+{
+	buf_free(&r->tags);
+	free(r->error_code);
+	free(r->error_message);
+	free(r->deny_message);
+	free(r->deny_detail);
+	free(r->deny_hint);
+	free(r);
+}
+
 static void free_requests(pg_request *r)
 {
 	while (r) {
 		pg_request *next = r->next;
-		buf_free(&r->tags);
-		free(r->error_code);
-		free(r->error_message);
-		free(r);
+		pg_request_free(r);
 		r = next;
 	}
 }
@@ -437,6 +445,8 @@ static void identified(pg_session *ps, char *user, char *groups)
 	}
 	ps->cc = cc;
 	ps->cc_index = (int)(cc - cfg->connections);
+	if (cc->user)
+		ps->s.target_user = util_strndup(cc->user, strlen(cc->user));
 	audit_entry *start = session_entry(&ps->s, AUDIT_SESSION_START);
 	ps->s.recorded = 1;
 	record(ps, start);
@@ -635,18 +645,49 @@ typedef struct scan_batch {
 	size_t n, cap;
 } scan_batch;
 
-static void add_request(pg_session *ps, scan_batch *b, int extended, uint64_t unit,
-			const char *text, size_t text_len, const char *params)
+/*
+ * Decides and records one request. Returns 1 when the policy denies it: the
+ * caller stops scanning there, and the message is replaced on the way to the
+ * target by one that fails there (see pg_session.h), so the target itself
+ * applies PostgreSQL's error semantics (aborted transaction, skip to Sync).
+ */
+static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t unit,
+		       const char *text, size_t text_len, const char *params)
 {
 	request_desc d = {.statement = text, .statement_len = text_len, .params_json = params};
-	policy_decision dec = policy_decide(&ps->s, &d);
-	audit_entry *e = session_request_entry(&ps->s, &d, policy_action_name(dec.action), dec.rule);
+	policy_decision dec;
+	policy_decide(&cfg_of(ps)->policy, ps->s.policy, &ps->s, &d, &dec);
+	if (ps->lexing_unsafe && cfg_of(ps)->policy.present && dec.action == POLICY_ALLOW) {
+		/* the server would not read this text as the parser did (see backend.c watch_parameter) */
+		const char *m = ps->lexing_unsafe & 1
+			? "warden cannot classify statements while standard_conforming_strings is off"
+			: "warden cannot classify statements in this client_encoding (a multibyte encoding "
+			  "whose bytes can hide quotes)";
+		const char *h = "Reconnect with standard_conforming_strings on and an ASCII-safe client_encoding "
+				"such as UTF8; every statement of this session is denied until then.";
+		dec.action = POLICY_DENY;
+		dec.rule = "unsafe-lexing";
+		dec.message = util_strndup(m, strlen(m));
+		dec.hint = util_strndup(h, strlen(h));
+	}
+	/* `review` is held for a reviewer once reviews exist; until then it is a denial */
+	int denied = dec.action != POLICY_ALLOW;
+	audit_entry *e = session_request_entry(&ps->s, &d, denied ? "deny" : "allow", dec.rule,
+					       dec.classification);
 	pg_request *r = calloc(1, sizeof(*r));
 	if (!r)
 		abort();
 	r->extended = extended;
 	r->unit = unit;
 	r->rows = -1;
+	if (denied) {
+		r->denied = 1;
+		r->deny_message = dec.message;
+		r->deny_detail = dec.detail;
+		r->deny_hint = dec.hint;
+		dec.message = dec.detail = dec.hint = NULL;
+	}
+	policy_decision_release(&dec);
 	pg_request **tail = &ps->pending;
 	while (*tail)
 		tail = &(*tail)->next;
@@ -656,15 +697,36 @@ static void add_request(pg_session *ps, scan_batch *b, int extended, uint64_t un
 		b->entries = util_xrealloc(b->entries, b->cap * sizeof(*b->entries));
 	}
 	b->entries[b->n++] = e;
+	return denied;
+}
+
+/* What replaces a denied message on the way to the target: it fails there, harmlessly. */
+static void write_substitute(pg_session *ps)
+{
+	buf m = {0};
+	if (ps->subst_type == 'E') {
+		/* Execute of a portal that cannot exist (clients may not bind this name) */
+		pg_put_execute(&m, PG_DENIED_PORTAL);
+	} else {
+		/* Query / FunctionCall: a syntax error, so nothing at all runs */
+		pg_put_query(&m, "warden: statement denied by policy");
+	}
+	conn_write_copy(&ps->target, m.data, m.len);
+	buf_free(&m);
 }
 
 static void forward_range(pg_session *ps)
 {
 	chunk *c = ps->cin;
 	if (ps->scanned) {
-		conn_write(&ps->target, c, c->start, ps->scanned);
+		size_t keep = ps->scanned - ps->subst_len;
+		if (keep)
+			conn_write(&ps->target, c, c->start, keep);
+		if (ps->subst_len)
+			write_substitute(ps);
 		consume(ps, ps->scanned);
 		ps->scanned = 0;
+		ps->subst_len = 0;
 	}
 	int64_t now = util_now_us();
 	while (ps->pending) {
@@ -731,6 +793,7 @@ static void refuse_range(pg_session *ps, const char *sqlstate, const char *messa
 	ps->skip_until_sync = unit_failed;
 	consume(ps, ps->scanned);
 	ps->scanned = 0;
+	ps->subst_len = 0;
 	ps->units_scanned = ps->units_forwarded;
 	free_requests(ps->pending);
 	ps->pending = NULL;
@@ -793,7 +856,11 @@ static int protocol_violation(pg_session *ps, const char *what)
 	return -1;
 }
 
-/* Scans one whole message at m; returns 0, 1 to stop scanning after it, or -1 (closed). */
+/*
+ * Scans one whole message at m; returns 0, 1 to stop scanning after it
+ * (Terminate), 2 when it is a denied request (scanning stops after it and it
+ * is substituted when forwarded), or -1 (closed).
+ */
 static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t total)
 {
 	const char *body = m + 5;
@@ -806,8 +873,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		const char *sql = pg_get_str(&r, &len);
 		if (!sql)
 			return protocol_violation(ps, "Query is not NUL-terminated");
-		add_request(ps, b, 0, ps->units_scanned++, sql, len, NULL);
-		return 0;
+		return add_request(ps, b, 0, ps->units_scanned++, sql, len, NULL) ? 2 : 0;
 	}
 	case 'P': {
 		const char *name = pg_get_str(&r, NULL);
@@ -823,6 +889,10 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		char *params;
 		if (pg_parse_bind(body, blen, &portal, &stmt, &params) != 0)
 			return protocol_violation(ps, "malformed Bind");
+		if (strcmp(portal, PG_DENIED_PORTAL) == 0) {
+			free(params);
+			return protocol_violation(ps, "the portal name \"" PG_DENIED_PORTAL "\" is reserved by warden");
+		}
 		pg_named *s = named_find(ps->stmts, stmt);
 		char *text = s && s->text ? util_strndup(s->text, strlen(s->text)) : NULL;
 		named_set(&ps->portals, portal, text, params);
@@ -835,9 +905,8 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			return protocol_violation(ps, "malformed Execute");
 		pg_named *p = named_find(ps->portals, portal);
 		const char *text = p && p->text ? p->text : NULL;
-		add_request(ps, b, 1, ps->units_scanned, text, text ? strlen(text) : 0,
-			    p ? p->params : NULL);
-		return 0;
+		return add_request(ps, b, 1, ps->units_scanned, text, text ? strlen(text) : 0,
+				   p ? p->params : NULL) ? 2 : 0;
 	}
 	case 'F': {
 		uint32_t oid = (uint32_t)pg_get_i32(&r);
@@ -845,8 +914,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			return protocol_violation(ps, "malformed FunctionCall");
 		char text[64];
 		int n = snprintf(text, sizeof(text), "-- FunctionCall oid %u", oid);
-		add_request(ps, b, 0, ps->units_scanned++, text, (size_t)n, NULL);
-		return 0;
+		return add_request(ps, b, 0, ps->units_scanned++, text, (size_t)n, NULL) ? 2 : 0;
 	}
 	case 'C': {
 		uint8_t what = pg_get_u8(&r);
@@ -943,6 +1011,11 @@ static void process_ready(pg_session *ps)
 			break;
 		}
 		ps->scanned += total;
+		if (sr == 2) {
+			ps->subst_len = total;
+			ps->subst_type = type == 'E' ? 'E' : 'Q';
+			break;
+		}
 	}
 	if (b.n > 0)
 		submit_batch(ps, &b);

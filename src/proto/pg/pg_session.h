@@ -55,7 +55,12 @@ typedef struct pg_request {
 	int64_t rows;           /* sum of tag rows, -1 unknown */
 	int64_t data_rows;      /* DataRow messages seen */
 	char *error_code, *error_message;
+	int denied;             /* the policy denied it: the target's error is replaced by this one */
+	char *deny_message, *deny_detail, *deny_hint;
 } pg_request;
+
+/* The portal a denied Execute is replaced with; a client's Bind may not use it. */
+#define PG_DENIED_PORTAL "warden: statement denied by policy"
 
 typedef struct pg_named {   /* a prepared statement or a portal */
 	struct pg_named *next;
@@ -98,6 +103,7 @@ typedef struct pg_session {
 	uint32_t own_pid, own_key;
 	int cancel_registered;
 	char tx_status;
+	unsigned lexing_unsafe;         /* 1: standard_conforming_strings off, 2: an unsafe client_encoding */
 
 	/* target -> client stream inspection */
 	char t_hdr[5];
@@ -105,6 +111,7 @@ typedef struct pg_session {
 	size_t t_remaining;
 	char t_type;
 	int t_capture;
+	int t_drop;             /* the frame in progress is replaced (see backend.c relay_frames) */
 	buf t_body;
 	int target_paused;
 
@@ -117,6 +124,8 @@ typedef struct pg_session {
 	size_t scanned;                 /* bytes of cin already scanned, awaiting forward */
 	int audit_wait;
 	int skip_until_sync;            /* a refused extended unit: drop until Sync */
+	size_t subst_len;               /* the last scanned message is denied: its length */
+	char subst_type;                /* 'Q' or 'E': what replaces it */
 	buf deferred;                   /* synthesized replies queued behind in-flight ones */
 	pg_named *stmts, *portals;
 
@@ -138,6 +147,7 @@ void pg_backend_finish_all(pg_session *ps, const char *code, const char *message
 void pg_cancel_forward(worker *w, uint32_t pid, uint32_t key);
 
 /* frontend.c */
+void pg_request_free(pg_request *r);
 void pg_frontend_target_ready(pg_session *ps);
 void pg_frontend_resume_client(pg_session *ps);
 

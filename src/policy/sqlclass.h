@@ -1,0 +1,115 @@
+/*
+ * sqlclass — what a SQL text really does, from PostgreSQL's own grammar
+ * (libpg_query), in protocol-neutral terms the policy matches on.
+ *
+ * For each statement of a text: its kinds (a bit set: an EXPLAIN ANALYZE of a
+ * DELETE is both read and write), its command word ("select", "drop", ...),
+ * the relations it names (schema as written, NULL when unqualified; read or
+ * written), the functions it calls, and flags. Text the parser rejects is one
+ * statement of kind `unknown` carrying the parser's message.
+ *
+ * Nothing here is cached or depends on a session: the same text always gives
+ * the same result. The cache and per-session state (SQL-level PREPARE names,
+ * search_path) live in policy.c.
+ */
+#ifndef WARDEN_SQLCLASS_H
+#define WARDEN_SQLCLASS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* kinds: bits */
+enum {
+	SQLK_READ = 1u << 0,          /* SELECT, SHOW, EXPLAIN (no ANALYZE), FETCH, TABLE, VALUES */
+	SQLK_WRITE = 1u << 1,         /* INSERT/UPDATE/DELETE/MERGE, SELECT INTO, CREATE TABLE AS,
+				       * REFRESH MATERIALIZED VIEW, SELECT ... FOR UPDATE/SHARE is read+lock */
+	SQLK_DDL = 1u << 2,           /* CREATE/ALTER/DROP/TRUNCATE/COMMENT/RENAME/... */
+	SQLK_DCL = 1u << 3,           /* GRANT/REVOKE, CREATE/ALTER/DROP ROLE, SET ROLE,
+				       * SET SESSION AUTHORIZATION, RESET ROLE, ALTER DEFAULT PRIVILEGES */
+	SQLK_COPY_IN = 1u << 4,       /* COPY ... FROM STDIN / file */
+	SQLK_COPY_OUT = 1u << 5,      /* COPY ... TO STDOUT / file */
+	SQLK_COPY_PROGRAM = 1u << 6,  /* COPY ... TO/FROM PROGRAM */
+	SQLK_CALL = 1u << 7,          /* CALL procedure */
+	SQLK_PROCEDURAL = 1u << 8,    /* DO blocks: opaque code */
+	SQLK_TRANSACTION = 1u << 9,   /* BEGIN/COMMIT/ROLLBACK/SAVEPOINT/... */
+	SQLK_SET = 1u << 10,          /* SET/RESET/SET LOCAL of ordinary parameters */
+	SQLK_LOCK = 1u << 11,         /* LOCK TABLE; SELECT ... FOR UPDATE/SHARE */
+	SQLK_MAINTENANCE = 1u << 12,  /* VACUUM, ANALYZE, CLUSTER, REINDEX, CHECKPOINT */
+	SQLK_UTILITY = 1u << 13,      /* LISTEN/NOTIFY/UNLISTEN, DISCARD, DEALLOCATE, LOAD, ... */
+	SQLK_UNKNOWN = 1u << 14,      /* rejected by the parser, or a node not classified;
+				       * also (fail closed): an EXECUTE inside another
+				       * statement, and SET/RESET of standard_conforming_strings
+				       * or client_encoding (they change how later text lexes) */
+};
+#define SQLK_COUNT 15
+
+/* flags: bits */
+enum {
+	SQLF_MULTI_STATEMENT = 1u << 0,   /* set on every statement of a text holding more than one */
+	SQLF_WRITES_IN_CTE = 1u << 1,     /* a data-modifying WITH inside any statement */
+	SQLF_NO_WHERE = 1u << 2,          /* UPDATE or DELETE without WHERE (WHERE CURRENT OF counts as WHERE) */
+	SQLF_EXPLAIN_ANALYZE = 1u << 3,   /* EXPLAIN ANALYZE: the inner statement runs */
+	SQLF_PREPARED = 1u << 4,          /* PREPARE name AS ... / EXECUTE name */
+	SQLF_DANGEROUS_FUNCTION = 1u << 5,/* set by the policy from policy.dangerous_functions */
+};
+#define SQLF_COUNT 6
+
+typedef struct sql_object {
+	char *schema;           /* as written, folded as PostgreSQL folds it; NULL when unqualified */
+	char *name;
+	int written;            /* 1: the statement writes it (or alters/drops it); 0: reads */
+} sql_object;
+
+typedef struct sql_stmt {
+	uint32_t kinds;
+	uint32_t flags;
+	const char *command;    /* static lowercase word: "select", "insert", "drop", "truncate", ... */
+	sql_object *objects;    /* each relation once (written wins over read) */
+	size_t n_objects;
+	char **functions;       /* called functions, "schema.name" or "name", lowercase as folded */
+	size_t n_functions;
+	char *prepare_name;     /* PREPARE name AS ...: the name; the kinds are the inner statement's */
+	const char *inner_command; /* PREPARE: the prepared statement's command word ("delete") */
+	char *execute_name;     /* EXECUTE name */
+	char *deallocate_name;  /* DEALLOCATE name; "" for DEALLOCATE ALL */
+	int sets_search_path;   /* SET/RESET [LOCAL] search_path */
+	char **search_path;     /* the schemas it sets (empty for RESET / DEFAULT) */
+	size_t n_search_path;
+	int tx_end;             /* COMMIT/END/ROLLBACK/ABORT/PREPARE TRANSACTION */
+	int sets_lexing;        /* SET/RESET of standard_conforming_strings or client_encoding:
+				 * classified by its value, so never cached by normalized text */
+	int location, length;   /* byte range in the text; length 0 = to the end */
+} sql_stmt;
+
+typedef struct sql_class {
+	sql_stmt *stmts;
+	size_t n;
+	uint32_t kinds;         /* union over statements */
+	uint32_t flags;         /* union over statements */
+	char *error;            /* the parser's message when the text does not parse */
+} sql_class;
+
+/*
+ * Classifies text[0, len). Always returns a result (NULL only when out of
+ * memory): text that does not parse gives one SQLK_UNKNOWN statement and
+ * `error`. An empty text (only whitespace/comments) gives n == 0.
+ */
+sql_class *sqlclass_classify(const char *text, size_t len);
+void sqlclass_free(sql_class *c);
+
+const char *sqlclass_kind_name(uint32_t kind_bit);   /* "read", "write", ...; NULL if not one bit */
+const char *sqlclass_flag_name(uint32_t flag_bit);   /* "multi_statement", ... */
+/* Returns the bit for a name, or 0. */
+uint32_t sqlclass_kind_parse(const char *name);
+uint32_t sqlclass_flag_parse(const char *name);
+/*
+ * Whether the server lexes text as libpg_query does under this client_encoding
+ * (ASCII-safe encodings; not SJIS, BIG5, GBK, UHC, GB18030, JOHAB, ...), or
+ * this standard_conforming_strings value is on.
+ */
+int sqlclass_encoding_safe(const char *encoding);
+int sqlclass_bool_on(const char *value);
+/* 1 when name is a command word sqlclass can give (the `statements` match key checks it). */
+int sqlclass_command_known(const char *name);
+
+#endif

@@ -1,0 +1,1 @@
+DROP TABLE a.b, c; TRUNCATE x; ALTER TABLE t OWNER TO x; LOCK t; VACUUM (FULL) t; SELECT * FROM U&"d\0061t\+000061" /* c */ -- e

@@ -1,0 +1,1 @@
+EXPLAIN (ANALYZE, BUFFERS) UPDATE t SET a = a + 1 FROM u WHERE t.id = u.id RETURNING t.*

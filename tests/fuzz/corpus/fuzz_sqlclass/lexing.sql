@@ -1,0 +1,1 @@
+SELECT 'a\'; DROP TABLE t; SELECT E'\'; --', $q$ ; $q$ FROM "delete"

@@ -1,0 +1,1 @@
+SET search_path = billing, "$user", public; SET ROLE admin; RESET ALL; BEGIN; SAVEPOINT s; ROLLBACK TO SAVEPOINT s; COMMIT

@@ -1,0 +1,307 @@
+/*
+ * test_policy — unit tests for src/policy/policy.c: rule matching (who, what,
+ * objects through search_path, functions), allow-covers-all vs deny-matches-
+ * any, dangerous functions, the strictest decision over a request's
+ * statements, SQL-level PREPARE/EXECUTE, the classification cache, and the
+ * policy section's validation in config.c.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/config.h"
+#include "core/util.h"
+#include "policy/policy.h"
+
+static const char policy_yaml[] =
+	"policy:\n"
+	"  default: deny\n"
+	"  rules:\n"
+	"    - name: dba-anything\n"
+	"      match: { groups: [dba] }\n"
+	"      action: allow\n"
+	"    - name: no-destructive-ddl\n"
+	"      match: { kinds: [ddl], statements: [drop, truncate, alter] }\n"
+	"      action: deny\n"
+	"      message: \"Destructive DDL is not allowed.\"\n"
+	"    - name: agents-read-only\n"
+	"      match: { agents: [\"claude*\"], kinds: [write, ddl, dcl] }\n"
+	"      action: deny\n"
+	"    - name: pii\n"
+	"      match: { objects: [\"public.customers\", \"billing.*\"] }\n"
+	"      action: review\n"
+	"    - name: orders-writes\n"
+	"      match: { users: [alice], kinds: [read, write], objects: [\"public.orders\", \"public.order_items\"] }\n"
+	"      action: allow\n"
+	"    - name: lo-ok-for-ops\n"
+	"      match: { groups: [ops], functions: [lo_export] }\n"
+	"      action: allow\n"
+	"    - name: reads\n"
+	"      match: { kinds: [read, transaction, set] }\n"
+	"      action: allow\n"
+	"connections:\n"
+	"  - name: appdb\n"
+	"    type: postgres\n"
+	"    host: localhost\n"
+	"    database: app\n"
+	"    user: app\n";
+
+typedef struct fixture {
+	warden_config cfg;
+	session s;
+} fixture;
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof(*f));
+	char err[512];
+	if (config_load_string(policy_yaml, sizeof(policy_yaml) - 1, "p.yaml", &f->cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	config_free(&f->cfg);
+	free(f);
+	return 0;
+}
+
+static void as(fixture *f, const char *user, const char *groups, const char *agent)
+{
+	session_release(&f->s);
+	session_init(&f->s, "postgres");
+	f->s.user = util_strndup(user, strlen(user));
+	f->s.groups_json = util_strndup(groups, strlen(groups));
+	f->s.agent = agent ? util_strndup(agent, strlen(agent)) : NULL;
+	f->s.connection = util_strndup("appdb", 5);
+	f->s.target_user = util_strndup("app", 3);
+}
+
+/* Decides sql; returns the action and copies the rule name into rule. */
+static policy_action decide(fixture *f, const char *sql, char *rule, size_t rlen, char **message)
+{
+	request_desc r = {.statement = sql, .statement_len = strlen(sql)};
+	policy_decision d;
+	policy_decide(&f->cfg.policy, f->s.policy, &f->s, &r, &d);
+	snprintf(rule, rlen, "%s", d.rule);
+	if (message)
+		*message = d.message ? util_strndup(d.message, strlen(d.message)) : NULL;
+	policy_action a = d.action;
+	policy_decision_release(&d);
+	return a;
+}
+
+#define EXPECT(f, sql, action, rulename)                                                    \
+	do {                                                                                \
+		char rule_[64];                                                             \
+		policy_action a_ = decide(f, sql, rule_, sizeof(rule_), NULL);              \
+		if (a_ != (action) || strcmp(rule_, rulename) != 0)                         \
+			fail_msg("%s: got %s by %s, want %s by %s", sql, policy_action_name(a_), \
+				 rule_, policy_action_name(action), rulename);              \
+	} while (0)
+
+static void test_who(void **state)
+{
+	fixture *f = *state;
+	as(f, "dora", "[\"dba\"]", "claude-code");
+	EXPECT(f, "DROP TABLE orders", POLICY_ALLOW, "dba-anything");
+	as(f, "alice", "[\"dev\"]", "Claude-Desktop");
+	EXPECT(f, "INSERT INTO orders VALUES (1)", POLICY_DENY, "agents-read-only");
+	as(f, "alice", "[\"dev\"]", "psql");
+	EXPECT(f, "INSERT INTO orders VALUES (1)", POLICY_ALLOW, "orders-writes");
+	as(f, "bob", "[\"dev\"]", "psql");
+	EXPECT(f, "INSERT INTO orders VALUES (1)", POLICY_DENY, "default");
+	session_release(&f->s);
+}
+
+static void test_what(void **state)
+{
+	fixture *f = *state;
+	as(f, "alice", "[\"dev\"]", "psql");
+	EXPECT(f, "select 1", POLICY_ALLOW, "reads");
+	EXPECT(f, "TRUNCATE orders", POLICY_DENY, "no-destructive-ddl");
+	EXPECT(f, "create table x (a int)", POLICY_DENY, "default");
+	/* allow covers all: EXPLAIN ANALYZE of a write is not a read */
+	EXPECT(f, "explain analyze delete from other", POLICY_DENY, "default");
+	EXPECT(f, "explain delete from other", POLICY_ALLOW, "reads");
+	/* objects: allow needs every object listed; review matches any */
+	EXPECT(f, "update orders set a = 1 where id = 2", POLICY_ALLOW, "orders-writes");
+	EXPECT(f, "insert into orders select * from order_items", POLICY_ALLOW, "orders-writes");
+	EXPECT(f, "insert into orders select * from secrets", POLICY_DENY, "default");
+	EXPECT(f, "select * from orders join customers using (id)", POLICY_REVIEW, "pii");
+	EXPECT(f, "select * from billing.invoices", POLICY_REVIEW, "pii");
+	EXPECT(f, "select * from \"billing\".\"x\"", POLICY_REVIEW, "pii");
+	/* strictest over the statements of a request */
+	EXPECT(f, "select 1; select * from customers; drop table t", POLICY_DENY, "no-destructive-ddl");
+	EXPECT(f, "select 1; select * from customers", POLICY_REVIEW, "pii");
+	/* parser rejects: unknown, no rule allows it */
+	EXPECT(f, "DR/**/OP TABLE orders", POLICY_DENY, "default");
+	/* empty request */
+	EXPECT(f, "  -- nothing\n", POLICY_ALLOW, "empty");
+	session_release(&f->s);
+}
+
+static void test_search_path(void **state)
+{
+	fixture *f = *state;
+	as(f, "alice", "[\"dev\"]", "psql");
+	EXPECT(f, "select * from invoices", POLICY_ALLOW, "reads");
+	EXPECT(f, "set search_path = billing, public", POLICY_ALLOW, "reads");
+	EXPECT(f, "select * from invoices", POLICY_REVIEW, "pii");
+	EXPECT(f, "reset search_path", POLICY_ALLOW, "reads");
+	EXPECT(f, "select * from invoices", POLICY_ALLOW, "reads");
+	session_release(&f->s);
+}
+
+static void test_dangerous(void **state)
+{
+	fixture *f = *state;
+	as(f, "alice", "[\"dev\"]", "psql");
+	char rule[64], *msg = NULL;
+	assert_int_equal(decide(f, "select pg_read_file('/etc/passwd')", rule, sizeof(rule), &msg), POLICY_DENY);
+	assert_string_equal(rule, "default");
+	assert_non_null(strstr(msg, "calling pg_read_file()"));
+	free(msg);
+	EXPECT(f, "select pg_catalog.pg_read_file('x')", POLICY_DENY, "default");
+	EXPECT(f, "select * from dblink('h', 'delete from t') as x(a int)", POLICY_DENY, "default");
+	EXPECT(f, "select lo_export(1, '/tmp/x')", POLICY_DENY, "default");
+	as(f, "olga", "[\"ops\"]", "psql");
+	EXPECT(f, "select lo_export(1, '/tmp/x')", POLICY_ALLOW, "lo-ok-for-ops");
+	EXPECT(f, "select lo_export(1, '/tmp/x'), pg_read_file('y')", POLICY_DENY, "default");
+	/* a catch-all allow (no kinds/statements) covers dangerous functions */
+	as(f, "dora", "[\"dba\"]", "psql");
+	EXPECT(f, "select pg_terminate_backend(1)", POLICY_ALLOW, "dba-anything");
+	session_release(&f->s);
+}
+
+static void test_prepare_execute(void **state)
+{
+	fixture *f = *state;
+	as(f, "alice", "[\"dev\"]", "psql");
+	EXPECT(f, "prepare r as select * from customers", POLICY_REVIEW, "pii");
+	EXPECT(f, "execute r", POLICY_DENY, "default");    /* r was not prepared: unknown */
+	EXPECT(f, "prepare w(int) as update orders set a = $1 where id = 1", POLICY_ALLOW, "orders-writes");
+	EXPECT(f, "execute w(5)", POLICY_ALLOW, "orders-writes");
+	EXPECT(f, "deallocate w", POLICY_DENY, "default");  /* utility: not in any allow rule */
+	EXPECT(f, "deallocate all", POLICY_DENY, "default");
+	as(f, "dora", "[\"dba\"]", "claude");
+	/* not preparable (a syntax error): unknown, which a rule matching only on who may allow */
+	EXPECT(f, "prepare d as drop table orders", POLICY_ALLOW, "dba-anything");
+	EXPECT(f, "prepare d as delete from orders", POLICY_ALLOW, "dba-anything");
+	EXPECT(f, "execute d", POLICY_ALLOW, "dba-anything");
+	EXPECT(f, "deallocate d", POLICY_ALLOW, "dba-anything");
+	EXPECT(f, "execute d", POLICY_ALLOW, "dba-anything");  /* dba: unknown is allowed too */
+	session_release(&f->s);
+}
+
+static void test_cache_same_answers(void **state)
+{
+	fixture *f = *state;
+	as(f, "alice", "[\"dev\"]", "psql");
+	/* the same normalized text, decided twice (second from the cache), and with other literals */
+	for (int i = 0; i < 3; i++) {
+		char sql[80];
+		snprintf(sql, sizeof(sql), "update orders set a = %d where id = %d", i, i * 7);
+		EXPECT(f, sql, POLICY_ALLOW, "orders-writes");
+		snprintf(sql, sizeof(sql), "select * from customers where id = %d", i);
+		EXPECT(f, sql, POLICY_REVIEW, "pii");
+	}
+	/* search_path values are constants: never answered from the cache */
+	EXPECT(f, "set search_path = billing", POLICY_ALLOW, "reads");
+	EXPECT(f, "select * from invoices", POLICY_REVIEW, "pii");
+	EXPECT(f, "set search_path = public", POLICY_ALLOW, "reads");
+	EXPECT(f, "select * from invoices", POLICY_ALLOW, "reads");
+	session_release(&f->s);
+}
+
+static void test_classification_summary(void **state)
+{
+	fixture *f = *state;
+	as(f, "alice", "[\"dev\"]", "psql");
+	request_desc r = {.statement = "with d as (delete from t where x = 1 returning *) select * from d join u using (id)"};
+	r.statement_len = strlen(r.statement);
+	policy_decision d;
+	policy_decide(&f->cfg.policy, f->s.policy, &f->s, &r, &d);
+	assert_int_equal(d.action, POLICY_DENY);
+	assert_string_equal(d.classification,
+			    "{\"kinds\":[\"read\",\"write\"],\"statements\":[\"select\"],\"read\":[\"u\"],"
+			    "\"written\":[\"t\"],\"flags\":[\"writes_in_cte\"]}");
+	policy_decision_release(&d);
+	session_release(&f->s);
+}
+
+static void expect_config_error(const char *yaml, const char *needle)
+{
+	warden_config cfg;
+	char err[512];
+	assert_int_equal(config_load_string(yaml, strlen(yaml), "bad.yaml", &cfg, err, sizeof(err)), -1);
+	if (!strstr(err, needle))
+		fail_msg("error '%s' does not contain '%s'", err, needle);
+}
+
+static void test_config_errors(void **state)
+{
+	(void)state;
+	expect_config_error("policy:\n  rules:\n    - name: a\n      match: { kinds: [reed] }\n      action: allow\n",
+			    "bad.yaml:4: policy.rules[0].match.kinds[0]: unknown kind \"reed\"");
+	expect_config_error("policy:\n  rules:\n    - name: a\n      match: { flags: [nowhere] }\n      action: deny\n",
+			    "unknown flag \"nowhere\"");
+	expect_config_error("policy:\n  rules:\n    - name: a\n      match: { statements: [DROP] }\n      action: deny\n",
+			    "unknown statement \"DROP\"");
+	expect_config_error("policy:\n  rules:\n    - name: a\n      match: {}\n      action: allow\n"
+			    "    - name: b\n      match: { kinds: [read] }\n      action: deny\n",
+			    "bad.yaml:6: policy.rules[1]: rule \"b\" is unreachable: rule \"a\" (line 3)");
+	expect_config_error("policy:\n  rules:\n    - name: a\n      match: { kinds: [read] }\n      action: permit\n",
+			    "policy.rules[0].action: must be one of: allow | review | deny");
+	expect_config_error("policy:\n  rules:\n    - name: a\n      action: allow\n",
+			    "policy.rules[0].match: is required");
+	expect_config_error("policy:\n  rules:\n    - name: a\n      match: { tables: [x] }\n      action: allow\n",
+			    "policy.rules[0].match.tables: unknown key");
+	expect_config_error("policy:\n  rules:\n    - name: a\n      match: { kinds: [read] }\n      action: allow\n"
+			    "    - name: a\n      match: { kinds: [write] }\n      action: deny\n",
+			    "duplicate rule name");
+	expect_config_error("policy:\n  defualt: deny\n", "policy.defualt: unknown key");
+	/* no policy section: allow, nothing classified */
+	warden_config cfg;
+	char err[256];
+	assert_int_equal(config_load_string("data_dir: /tmp\n", 15, "ok.yaml", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.policy.present, 0);
+	session s;
+	session_init(&s, "postgres");
+	request_desc r = {.statement = "drop table x", .statement_len = 12};
+	policy_decision d;
+	policy_decide(&cfg.policy, s.policy, &s, &r, &d);
+	assert_int_equal(d.action, POLICY_ALLOW);
+	assert_string_equal(d.rule, "no-policy");
+	assert_null(d.classification);
+	policy_decision_release(&d);
+	session_release(&s);
+	config_free(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_who),
+		cmocka_unit_test(test_what),
+		cmocka_unit_test(test_search_path),
+		cmocka_unit_test(test_dangerous),
+		cmocka_unit_test(test_prepare_execute),
+		cmocka_unit_test(test_cache_same_answers),
+		cmocka_unit_test(test_classification_summary),
+		cmocka_unit_test(test_config_errors),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

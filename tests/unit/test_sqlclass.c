@@ -1,0 +1,943 @@
+/*
+ * sqlclass — what each statement of a SQL text does, from libpg_query.
+ *
+ * The evidence is a corpus of statements, each with everything the policy
+ * matches on pinned exactly: the kinds and flags (whole bit sets, so a stray
+ * extra bit fails as surely as a missing one), the command word, the
+ * relations named (each with read/written) and the functions called. The
+ * corpus leans on the texts a gateway gets wrong when it looks at words
+ * instead of the grammar: keywords split by comments, statements hidden in
+ * strings, dollar quotes and comments, U& identifiers, quoted identifiers
+ * that spell keywords, writes hidden in CTEs, EXPLAIN ANALYZE, COPY (query),
+ * PREPARE, and CTE names that do or do not hide a real table.
+ *
+ * Then the parts the corpus does not show: several statements in one text
+ * (locations, the multi_statement flag, unions), session facts (search_path,
+ * prepared names, transaction end), parse errors, empty texts, text that is
+ * not NUL-terminated or holds a NUL, the name tables, and threads.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pg_query.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/sqlclass.h"
+
+#define K(x) SQLK_##x
+#define F(x) SQLF_##x
+
+static sql_class *classify(const char *sql)
+{
+	sql_class *c = sqlclass_classify(sql, strlen(sql));
+	assert_non_null(c);
+	return c;
+}
+
+/* ---- checking a statement against a compact expectation ------------------ */
+
+/*
+ * objects: space-separated "w:schema.name" / "r:name" (written / read); the
+ * statement must name exactly these. functions: space-separated names, exactly
+ * these. NULL: none.
+ */
+static int object_matches(const sql_object *o, const char *spec, size_t len)
+{
+	if (len < 3 || spec[1] != ':')
+		fail_msg("bad object spec %.*s", (int)len, spec);
+	int written = spec[0] == 'w';
+	const char *name = spec + 2;
+	size_t nlen = len - 2;
+	const char *dot = memchr(name, '.', nlen);
+	if (o->written != written)
+		return 0;
+	if (dot) {
+		size_t slen = (size_t)(dot - name);
+		if (!o->schema || strlen(o->schema) != slen || memcmp(o->schema, name, slen) != 0)
+			return 0;
+		name = dot + 1;
+		nlen -= slen + 1;
+	} else if (o->schema) {
+		return 0;
+	}
+	return strlen(o->name) == nlen && memcmp(o->name, name, nlen) == 0;
+}
+
+static size_t count_tokens(const char *s)
+{
+	size_t n = 0;
+	for (const char *p = s; p && *p;) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		n++;
+		while (*p && *p != ' ')
+			p++;
+	}
+	return n;
+}
+
+static void describe(const char *sql, const sql_stmt *st)
+{
+	print_message("  for: %s\n  got: command=%s kinds=0x%x flags=0x%x objects:", sql,
+		      st->command ? st->command : "(null)", st->kinds, st->flags);
+	for (size_t i = 0; i < st->n_objects; i++)
+		print_message(" %s:%s%s%s", st->objects[i].written ? "w" : "r",
+			      st->objects[i].schema ? st->objects[i].schema : "",
+			      st->objects[i].schema ? "." : "", st->objects[i].name);
+	print_message(" functions:");
+	for (size_t i = 0; i < st->n_functions; i++)
+		print_message(" %s", st->functions[i]);
+	print_message("\n");
+}
+
+static void check_objects(const char *sql, const sql_stmt *st, const char *spec)
+{
+	size_t want = count_tokens(spec);
+	if (st->n_objects != want) {
+		describe(sql, st);
+		fail_msg("%zu objects, want %zu (%s)", st->n_objects, want, spec ? spec : "none");
+	}
+	for (const char *p = spec; p && *p;) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		const char *e = strchr(p, ' ');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		int found = 0;
+		for (size_t i = 0; i < st->n_objects && !found; i++)
+			found = object_matches(&st->objects[i], p, len);
+		if (!found) {
+			describe(sql, st);
+			fail_msg("object %.*s missing", (int)len, p);
+		}
+		p += len;
+	}
+}
+
+static void check_functions(const char *sql, const sql_stmt *st, const char *spec)
+{
+	size_t want = count_tokens(spec);
+	if (st->n_functions != want) {
+		describe(sql, st);
+		fail_msg("%zu functions, want %zu (%s)", st->n_functions, want, spec ? spec : "none");
+	}
+	for (const char *p = spec; p && *p;) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		const char *e = strchr(p, ' ');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		int found = 0;
+		for (size_t i = 0; i < st->n_functions && !found; i++)
+			found = strlen(st->functions[i]) == len && memcmp(st->functions[i], p, len) == 0;
+		if (!found) {
+			describe(sql, st);
+			fail_msg("function %.*s missing", (int)len, p);
+		}
+		p += len;
+	}
+}
+
+static void check_stmt(const char *sql, const sql_stmt *st, uint32_t kinds, uint32_t flags,
+		       const char *command, const char *objects, const char *functions)
+{
+	if (st->kinds != kinds || st->flags != flags || !st->command || strcmp(st->command, command) != 0) {
+		describe(sql, st);
+		fail_msg("want command=%s kinds=0x%x flags=0x%x", command, kinds, flags);
+	}
+	check_objects(sql, st, objects);
+	check_functions(sql, st, functions);
+}
+
+/* Invariants of any result: unions, commands, names present. */
+static void check_invariants(const sql_class *c)
+{
+	uint32_t kinds = 0, flags = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		const sql_stmt *st = &c->stmts[i];
+		assert_non_null(st->command);
+		assert_true(sqlclass_command_known(st->command));
+		for (size_t k = 0; k < st->n_objects; k++)
+			assert_non_null(st->objects[k].name);
+		for (size_t k = 0; k < st->n_functions; k++)
+			assert_non_null(st->functions[k]);
+		assert_int_equal(!!(st->flags & SQLF_MULTI_STATEMENT), c->n > 1);
+		kinds |= st->kinds;
+		flags |= st->flags;
+	}
+	assert_int_equal(c->kinds, kinds);
+	assert_int_equal(c->flags, flags);
+}
+
+/* ---- the corpus ----------------------------------------------------------- */
+
+typedef struct tcase {
+	const char *sql;
+	size_t n;               /* statements in the text */
+	uint32_t kinds, flags;  /* of the first statement, exactly */
+	const char *command;
+	const char *objects;
+	const char *functions;
+} tcase;
+
+#define MS F(MULTI_STATEMENT)
+
+static const tcase corpus[] = {
+	/* words are the grammar's, not a scanner's */
+	{"DEL/**/ETE FROM t", 1, K(UNKNOWN), 0, "unknown", NULL, NULL},
+	{"DELETE/**/FROM t", 1, K(WRITE), F(NO_WHERE), "delete", "w:t", NULL},
+	{"dElEtE fRoM T WHERE Id = 1", 1, K(READ) | K(WRITE), 0, "delete", "w:t", NULL},
+	{"SeLeCt * FrOm \"MixedCase\"", 1, K(READ), 0, "select", "r:MixedCase", NULL},
+	{"SELECT * FROM U&\"d\\0061t\\+000061\"", 1, K(READ), 0, "select", "r:data", NULL},
+	{"SELECT * FROM \"delete\"", 1, K(READ), 0, "select", "r:delete", NULL},
+	{"SELECT * FROM \"drop;table\"", 1, K(READ), 0, "select", "r:drop;table", NULL},
+	{"DO $$ BEGIN DELETE FROM t; END $$", 1, K(PROCEDURAL), 0, "do", NULL, NULL},
+	{"DO $body$ BEGIN DROP TABLE t; END $body$ LANGUAGE plpgsql", 1, K(PROCEDURAL), 0, "do", NULL,
+	 NULL},
+	{"SELECT $$DROP TABLE x$$", 1, K(READ), 0, "select", NULL, NULL},
+	{"SELECT $q$ '; DELETE FROM t; -- $q$", 1, K(READ), 0, "select", NULL, NULL},
+	{"SELECT 'a;DROP TABLE t'", 1, K(READ), 0, "select", NULL, NULL},
+	{"SELECT 'it''s; DROP TABLE t'", 1, K(READ), 0, "select", NULL, NULL},
+	{"SELECT E'\\'; DROP TABLE t; --'", 1, K(READ), 0, "select", NULL, NULL},
+	/* standard_conforming_strings = on: the backslash is just a character */
+	{"SELECT 'a\\'; DROP TABLE t", 2, K(READ), MS, "select", NULL, NULL},
+	{"SELECT 1 -- ; DROP TABLE t", 1, K(READ), 0, "select", NULL, NULL},
+	{"SELECT 1 /* ; DROP TABLE t */", 1, K(READ), 0, "select", NULL, NULL},
+	{"/* a /* nested */ DROP TABLE t; */ SELECT 1", 1, K(READ), 0, "select", NULL, NULL},
+	{"SELECT 1; DROP TABLE t", 2, K(READ), MS, "select", NULL, NULL},
+	/* psql's \; is a plain ; on the wire; the backslash itself is no SQL */
+	{"SELECT 1\\; DROP TABLE t", 1, K(UNKNOWN), 0, "unknown", NULL, NULL},
+
+	/* reads */
+	{"SELECT * FROM a JOIN s.b ON true", 1, K(READ), 0, "select", "r:a r:s.b", NULL},
+	{"TABLE t", 1, K(READ), 0, "select", "r:t", NULL},
+	{"VALUES (1), (2)", 1, K(READ), 0, "select", NULL, NULL},
+	{"SELECT * FROM t FOR UPDATE", 1, K(READ) | K(LOCK), 0, "select", "r:t", NULL},
+	{"SELECT * FROM t FOR KEY SHARE SKIP LOCKED", 1, K(READ) | K(LOCK), 0, "select", "r:t", NULL},
+	{"SELECT * FROM (SELECT * FROM t FOR SHARE) s", 1, K(READ) | K(LOCK), 0, "select", "r:t", NULL},
+	{"SELECT * FROM a UNION SELECT * FROM b", 1, K(READ), 0, "select", "r:a r:b", NULL},
+	{"SELECT (SELECT max(x) FROM t2) FROM t1 WHERE EXISTS (SELECT 1 FROM t3)", 1, K(READ), 0,
+	 "select", "r:t1 r:t2 r:t3", "max"},
+	{"SELECT * FROM t, t AS u, public.t", 1, K(READ), 0, "select", "r:t r:public.t", NULL},
+	{"WITH c AS (SELECT * FROM t) SELECT * FROM c", 1, K(READ), 0, "select", "r:t", NULL},
+	/* without RECURSIVE a CTE does not see later siblings: that b is a table */
+	{"WITH a AS (SELECT * FROM b), b AS (SELECT 1) SELECT * FROM a, b", 1, K(READ), 0, "select",
+	 "r:b", NULL},
+	{"WITH RECURSIVE a AS (SELECT * FROM b), b AS (SELECT 1) SELECT * FROM a", 1, K(READ), 0,
+	 "select", NULL, NULL},
+	{"WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r) SELECT * FROM r", 1,
+	 K(READ), 0, "select", NULL, NULL},
+	/* a CTE name in a subquery does not hide the outer query's table */
+	{"SELECT * FROM secret, (WITH secret AS (SELECT 1) SELECT * FROM secret) s", 1, K(READ), 0,
+	 "select", "r:secret", NULL},
+	{"WITH t AS (SELECT 1) SELECT * FROM public.t, t", 1, K(READ), 0, "select", "r:public.t",
+	 NULL},
+	{"SHOW search_path", 1, K(READ), 0, "show", NULL, NULL},
+	{"SELECT pg_read_file('/etc/passwd')", 1, K(READ), 0, "select", NULL, "pg_read_file"},
+	{"SELECT pg_catalog.pg_read_file('x')", 1, K(READ), 0, "select", NULL,
+	 "pg_catalog.pg_read_file"},
+	{"SELECT lo_import('/etc/passwd')", 1, K(READ), 0, "select", NULL, "lo_import"},
+	{"SELECT * FROM dblink('', 'DELETE FROM t') AS x(a int)", 1, K(READ), 0, "select", NULL,
+	 "dblink"},
+	{"SELECT lower(upper(name)), lower(x) FROM t", 1, K(READ), 0, "select", "r:t", "lower upper"},
+	{"SELECT set_config('role', 'admin', false)", 1, K(READ), 0, "select", NULL, "set_config"},
+	{"SELECT \"PG_READ_FILE\"('x')", 1, K(READ), 0, "select", NULL, "PG_READ_FILE"},
+
+	/* writes */
+	{"INSERT INTO t VALUES (1)", 1, K(WRITE), 0, "insert", "w:t", NULL},
+	{"INSERT INTO s.t (a) VALUES (now())", 1, K(WRITE), 0, "insert", "w:s.t", "now"},
+	{"INSERT INTO a SELECT * FROM b", 1, K(READ) | K(WRITE), 0, "insert", "w:a r:b", NULL},
+	{"INSERT INTO t SELECT * FROM t", 1, K(READ) | K(WRITE), 0, "insert", "w:t", NULL},
+	{"INSERT INTO t (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET n = t.n + 1", 1,
+	 K(READ) | K(WRITE), 0, "insert", "w:t", NULL},
+	{"INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING", 1, K(WRITE), 0, "insert", "w:t", NULL},
+	{"INSERT INTO t VALUES (1) RETURNING id", 1, K(READ) | K(WRITE), 0, "insert", "w:t", NULL},
+	{"UPDATE v SET a = 1 WHERE id = 1 RETURNING *", 1, K(READ) | K(WRITE), 0, "update", "w:v",
+	 NULL},
+	{"UPDATE t SET a = 1", 1, K(WRITE), F(NO_WHERE), "update", "w:t", NULL},
+	{"UPDATE t SET a = a + 1", 1, K(READ) | K(WRITE), F(NO_WHERE), "update", "w:t", NULL},
+	{"UPDATE t SET a = u.b FROM u WHERE t.id = u.id", 1, K(READ) | K(WRITE), 0, "update",
+	 "w:t r:u", NULL},
+	{"DELETE FROM t", 1, K(WRITE), F(NO_WHERE), "delete", "w:t", NULL},
+	{"DELETE FROM t WHERE CURRENT OF c", 1, K(READ) | K(WRITE), 0, "delete", "w:t", NULL},
+	{"DELETE FROM t USING u WHERE t.id = u.id", 1, K(READ) | K(WRITE), 0, "delete", "w:t r:u",
+	 NULL},
+	{"MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET a = s.a "
+	 "WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.a)",
+	 1, K(READ) | K(WRITE), 0, "merge", "w:t r:s", NULL},
+	{"WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", 1, K(READ) | K(WRITE),
+	 F(WRITES_IN_CTE) | F(NO_WHERE), "select", "w:t", NULL},
+	{"SELECT * FROM (SELECT * FROM (WITH x AS (UPDATE u SET a = 1 WHERE b = 2 RETURNING *) "
+	 "SELECT * FROM x) q) r",
+	 1, K(READ) | K(WRITE), F(WRITES_IN_CTE), "select", "w:u", NULL},
+	{"SELECT (SELECT n FROM (WITH i AS (INSERT INTO log VALUES (1) RETURNING 1 AS n) "
+	 "SELECT n FROM i) q)",
+	 1, K(READ) | K(WRITE), F(WRITES_IN_CTE), "select", "w:log", NULL},
+	/* the target of a DELETE is never a CTE, whatever the WITH names */
+	{"WITH t AS (SELECT 1) DELETE FROM t WHERE true", 1, K(READ) | K(WRITE), 0, "delete", "w:t",
+	 NULL},
+	{"WITH ins AS (INSERT INTO log VALUES (1) RETURNING id) "
+	 "UPDATE t SET a = 1 WHERE id IN (SELECT id FROM ins)",
+	 1, K(READ) | K(WRITE), F(WRITES_IN_CTE), "update", "w:log w:t", NULL},
+	{"SELECT * INTO x FROM y", 1, K(READ) | K(WRITE) | K(DDL), 0, "select", "w:x r:y", NULL},
+	{"CREATE TABLE x AS SELECT * FROM y", 1, K(READ) | K(WRITE) | K(DDL), 0, "create", "w:x r:y",
+	 NULL},
+	{"CREATE MATERIALIZED VIEW m AS SELECT 1", 1, K(READ) | K(WRITE) | K(DDL), 0, "create", "w:m",
+	 NULL},
+	{"REFRESH MATERIALIZED VIEW m", 1, K(WRITE), 0, "refresh", "w:m", NULL},
+
+	/* EXPLAIN runs its statement only with ANALYZE */
+	{"EXPLAIN SELECT * FROM t", 1, K(READ), 0, "explain", "r:t", NULL},
+	{"EXPLAIN DELETE FROM t", 1, K(READ), 0, "explain", "r:t", NULL},
+	{"EXPLAIN ANALYZE DELETE FROM t", 1, K(READ) | K(WRITE), F(EXPLAIN_ANALYZE) | F(NO_WHERE),
+	 "explain", "w:t", NULL},
+	{"EXPLAIN ANALYSE VERBOSE DELETE FROM t", 1, K(READ) | K(WRITE),
+	 F(EXPLAIN_ANALYZE) | F(NO_WHERE), "explain", "w:t", NULL},
+	{"EXPLAIN (ANALYZE, BUFFERS) UPDATE t SET a = 1 WHERE id = 1", 1, K(READ) | K(WRITE),
+	 F(EXPLAIN_ANALYZE), "explain", "w:t", NULL},
+	{"EXPLAIN (ANALYZE false) DELETE FROM t", 1, K(READ), 0, "explain", "r:t", NULL},
+	{"EXPLAIN (ANALYZE off, VERBOSE) DELETE FROM t", 1, K(READ), 0, "explain", "r:t", NULL},
+	{"EXPLAIN (ANALYZE 0) DELETE FROM t", 1, K(READ), 0, "explain", "r:t", NULL},
+	{"EXPLAIN (ANALYZE 1) DELETE FROM t", 1, K(READ) | K(WRITE), F(EXPLAIN_ANALYZE) | F(NO_WHERE),
+	 "explain", "w:t", NULL},
+	{"EXPLAIN (ANALYZE yes) DELETE FROM t", 1, K(READ) | K(WRITE),
+	 F(EXPLAIN_ANALYZE) | F(NO_WHERE), "explain", "w:t", NULL},
+	{"EXPLAIN (ANALYZE false, ANALYZE true) DELETE FROM t", 1, K(READ) | K(WRITE),
+	 F(EXPLAIN_ANALYZE) | F(NO_WHERE), "explain", "w:t", NULL},
+	{"EXPLAIN WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", 1, K(READ), 0, "explain",
+	 "r:t", NULL},
+	{"EXPLAIN ANALYZE SELECT * INTO x FROM y", 1, K(READ) | K(WRITE) | K(DDL), F(EXPLAIN_ANALYZE),
+	 "explain", "w:x r:y", NULL},
+	{"EXPLAIN SELECT pg_sleep(1)", 1, K(READ), 0, "explain", NULL, "pg_sleep"},
+	/* an EXECUTE inside another statement runs what this module cannot see */
+	{"EXPLAIN ANALYZE EXECUTE p", 1, K(READ) | K(UNKNOWN), F(EXPLAIN_ANALYZE) | F(PREPARED),
+	 "explain", NULL, NULL},
+	{"CREATE TABLE x AS EXECUTE p", 1, K(WRITE) | K(DDL) | K(UNKNOWN), F(PREPARED), "create",
+	 "w:x", NULL},
+
+	/* COPY */
+	{"COPY (SELECT * FROM t) TO STDOUT", 1, K(READ) | K(COPY_OUT), 0, "copy", "r:t", NULL},
+	{"COPY t FROM STDIN", 1, K(WRITE) | K(COPY_IN), 0, "copy", "w:t", NULL},
+	{"COPY s.t TO STDOUT", 1, K(READ) | K(COPY_OUT), 0, "copy", "r:s.t", NULL},
+	{"COPY t TO PROGRAM 'gzip > /tmp/t.gz'", 1, K(READ) | K(COPY_OUT) | K(COPY_PROGRAM), 0,
+	 "copy", "r:t", NULL},
+	{"COPY t FROM PROGRAM 'curl http://x'", 1, K(WRITE) | K(COPY_IN) | K(COPY_PROGRAM), 0, "copy",
+	 "w:t", NULL},
+	{"COPY (DELETE FROM t RETURNING *) TO STDOUT", 1, K(READ) | K(WRITE) | K(COPY_OUT),
+	 F(NO_WHERE), "copy", "w:t", NULL},
+	{"COPY t (a, b) FROM '/tmp/x' WITH (FORMAT csv)", 1, K(WRITE) | K(COPY_IN), 0, "copy", "w:t",
+	 NULL},
+
+	/* DDL */
+	{"DROP TABLE a.b, c", 1, K(DDL), 0, "drop", "w:a.b w:c", NULL},
+	{"DROP TABLE db.s.t", 1, K(DDL), 0, "drop", "w:s.t", NULL},
+	{"DROP VIEW IF EXISTS v CASCADE", 1, K(DDL), 0, "drop", "w:v", NULL},
+	{"DROP INDEX CONCURRENTLY s.i", 1, K(DDL), 0, "drop", "w:s.i", NULL},
+	{"DROP FUNCTION f(int)", 1, K(DDL), 0, "drop", NULL, NULL},
+	{"DROP SCHEMA s CASCADE", 1, K(DDL), 0, "drop", NULL, NULL},
+	{"DROP TRIGGER tr ON s.t", 1, K(DDL), 0, "drop", "w:s.t", NULL},
+	{"DROP POLICY p ON t", 1, K(DDL) | K(DCL), 0, "drop", "w:t", NULL},
+	{"TRUNCATE a, s.b", 1, K(DDL) | K(WRITE), 0, "truncate", "w:a w:s.b", NULL},
+	{"ALTER TABLE t ADD COLUMN c int", 1, K(DDL), 0, "alter", "w:t", NULL},
+	{"ALTER TABLE t ADD COLUMN c timestamptz DEFAULT now()", 1, K(DDL), 0, "alter", "w:t", "now"},
+	{"ALTER TABLE t OWNER TO x", 1, K(DDL) | K(DCL), 0, "alter", "w:t", NULL},
+	{"ALTER TABLE t DISABLE ROW LEVEL SECURITY", 1, K(DDL) | K(DCL), 0, "alter", "w:t", NULL},
+	{"ALTER TABLE t RENAME TO u", 1, K(DDL), 0, "alter", "w:t", NULL},
+	{"ALTER TABLE p ATTACH PARTITION c FOR VALUES IN (1)", 1, K(DDL), 0, "alter", "w:p w:c", NULL},
+	{"ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES s.p (id)", 1, K(DDL), 0, "alter", "w:t w:s.p",
+	 NULL},
+	{"CREATE INDEX i ON t (lower(a))", 1, K(DDL), 0, "create", "w:t", "lower"},
+	{"CREATE TABLE c (a int REFERENCES p (id), LIKE q)", 1, K(DDL), 0, "create", "w:c w:p r:q",
+	 NULL},
+	{"CREATE VIEW v AS SELECT * FROM t", 1, K(DDL), 0, "create", "w:v r:t", NULL},
+	{"CREATE RULE r AS ON INSERT TO a DO ALSO DELETE FROM b", 1, K(DDL), 0, "create", "w:a w:b",
+	 NULL},
+	{"CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ DELETE FROM t RETURNING 1 $$", 1, K(DDL),
+	 0, "create", NULL, NULL},
+	{"CREATE FUNCTION f() RETURNS void LANGUAGE sql BEGIN ATOMIC DELETE FROM t; END", 1, K(DDL), 0,
+	 "create", "w:t", NULL},
+	{"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()", 1, K(DDL), 0,
+	 "create", "w:t", NULL},
+	{"CREATE POLICY p ON t USING (owner = current_user)", 1, K(DDL) | K(DCL), 0, "create", "w:t",
+	 NULL},
+	{"CREATE EXTENSION dblink", 1, K(DDL), 0, "create", NULL, NULL},
+	{"CREATE SEQUENCE s.q", 1, K(DDL), 0, "create", "w:s.q", NULL},
+	{"ALTER SEQUENCE q RESTART", 1, K(DDL), 0, "alter", "w:q", NULL},
+	{"CREATE SCHEMA s CREATE TABLE t (a int)", 1, K(DDL), 0, "create", "w:s.t", NULL},
+	{"CREATE SCHEMA s CREATE TABLE t (a int) GRANT SELECT ON t TO u", 1, K(DDL) | K(DCL), 0,
+	 "create", "w:s.t w:t", NULL},
+	{"COMMENT ON TABLE t IS 'x'", 1, K(DDL), 0, "comment", "w:t", NULL},
+	{"COMMENT ON COLUMN s.t.c IS 'x'", 1, K(DDL), 0, "comment", "w:s.t", NULL},
+	{"IMPORT FOREIGN SCHEMA r FROM SERVER s INTO l", 1, K(DDL), 0, "import", NULL, NULL},
+	{"CREATE TYPE mood AS ENUM ('a', 'b')", 1, K(DDL), 0, "create", NULL, NULL},
+
+	/* access control */
+	{"GRANT SELECT ON s.t TO u", 1, K(DCL), 0, "grant", "w:s.t", NULL},
+	{"REVOKE ALL ON t FROM u", 1, K(DCL), 0, "revoke", "w:t", NULL},
+	{"GRANT admin TO u", 1, K(DCL), 0, "grant", NULL, NULL},
+	{"REVOKE admin FROM u", 1, K(DCL), 0, "revoke", NULL, NULL},
+	{"CREATE ROLE x LOGIN SUPERUSER", 1, K(DCL), 0, "create", NULL, NULL},
+	{"ALTER ROLE x SUPERUSER", 1, K(DCL), 0, "alter", NULL, NULL},
+	{"DROP ROLE x", 1, K(DCL), 0, "drop", NULL, NULL},
+	{"ALTER ROLE x SET search_path = a", 1, K(DCL), 0, "alter", NULL, NULL},
+	{"ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO u", 1, K(DCL), 0, "alter", NULL, NULL},
+	{"REASSIGN OWNED BY a TO b", 1, K(DCL) | K(DDL), 0, "reassign", NULL, NULL},
+	{"DROP OWNED BY a", 1, K(DCL) | K(DDL), 0, "drop", NULL, NULL},
+	{"ALTER SYSTEM SET work_mem = '1GB'", 1, K(DCL) | K(DDL), 0, "alter system", NULL, NULL},
+	{"ALTER FUNCTION f() OWNER TO x", 1, K(DDL) | K(DCL), 0, "alter", NULL, NULL},
+
+	/* SET and RESET */
+	{"SET ROLE admin", 1, K(DCL), 0, "set", NULL, NULL},
+	{"SET LOCAL ROLE admin", 1, K(DCL), 0, "set", NULL, NULL},
+	{"SET \"Role\" = admin", 1, K(DCL), 0, "set", NULL, NULL},
+	{"SET SESSION AUTHORIZATION x", 1, K(DCL), 0, "set", NULL, NULL},
+	{"SET SESSION AUTHORIZATION DEFAULT", 1, K(DCL), 0, "set", NULL, NULL},
+	{"RESET ROLE", 1, K(DCL), 0, "reset", NULL, NULL},
+	{"RESET SESSION AUTHORIZATION", 1, K(DCL), 0, "reset", NULL, NULL},
+	{"RESET ALL", 1, K(DCL) | K(SET), 0, "reset", NULL, NULL},
+	{"SET search_path = billing, public", 1, K(SET), 0, "set", NULL, NULL},
+	{"SET LOCAL statement_timeout = 0", 1, K(SET), 0, "set", NULL, NULL},
+	{"RESET statement_timeout", 1, K(SET), 0, "reset", NULL, NULL},
+	{"SET TIME ZONE 'UTC'", 1, K(SET), 0, "set", NULL, NULL},
+	{"SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", 1, K(TRANSACTION), 0, "set", NULL, NULL},
+	{"SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", 1, K(TRANSACTION), 0, "set", NULL,
+	 NULL},
+	{"SET CONSTRAINTS ALL DEFERRED", 1, K(TRANSACTION), 0, "set", NULL, NULL},
+	/*
+	 * They change how the server lexes what follows: any value but the ones
+	 * libpg_query lexes as is unknown (the policy never caches these). With
+	 * standard_conforming_strings off the server reads the next text as
+	 * SELECT 'a'' , ' followed by a DELETE; libpg_query reads one SELECT.
+	 * RESET / DEFAULT go back to the startup value, which the PostgreSQL
+	 * adapter watches through ParameterStatus.
+	 */
+	{"SELECT 'a\\' , ' ; DELETE FROM t; --'", 1, K(READ), 0, "select", NULL, NULL},
+	{"SET standard_conforming_strings = off", 1, K(SET) | K(UNKNOWN), 0, "set", NULL, NULL},
+	{"SET standard_conforming_strings TO false", 1, K(SET) | K(UNKNOWN), 0, "set", NULL, NULL},
+	{"SET standard_conforming_strings = on", 1, K(SET), 0, "set", NULL, NULL},
+	{"SET standard_conforming_strings = 'true'", 1, K(SET), 0, "set", NULL, NULL},
+	{"SET NAMES 'SJIS'", 1, K(SET) | K(UNKNOWN), 0, "set", NULL, NULL},
+	{"SET client_encoding TO 'big5'", 1, K(SET) | K(UNKNOWN), 0, "set", NULL, NULL},
+	{"SET client_encoding = 'UTF-8'", 1, K(SET), 0, "set", NULL, NULL},
+	{"SET client_encoding = 'LATIN1'", 1, K(SET), 0, "set", NULL, NULL},
+	{"RESET client_encoding", 1, K(SET), 0, "reset", NULL, NULL},
+
+	/* transactions */
+	{"BEGIN", 1, K(TRANSACTION), 0, "begin", NULL, NULL},
+	{"START TRANSACTION READ ONLY", 1, K(TRANSACTION), 0, "begin", NULL, NULL},
+	{"COMMIT", 1, K(TRANSACTION), 0, "commit", NULL, NULL},
+	{"END", 1, K(TRANSACTION), 0, "commit", NULL, NULL},
+	{"ROLLBACK", 1, K(TRANSACTION), 0, "rollback", NULL, NULL},
+	{"ABORT", 1, K(TRANSACTION), 0, "rollback", NULL, NULL},
+	{"ROLLBACK TO SAVEPOINT s", 1, K(TRANSACTION), 0, "rollback to savepoint", NULL, NULL},
+	{"SAVEPOINT s", 1, K(TRANSACTION), 0, "savepoint", NULL, NULL},
+	{"RELEASE SAVEPOINT s", 1, K(TRANSACTION), 0, "release", NULL, NULL},
+	{"PREPARE TRANSACTION 'x'", 1, K(TRANSACTION), 0, "prepare transaction", NULL, NULL},
+	{"COMMIT PREPARED 'x'", 1, K(TRANSACTION), 0, "commit prepared", NULL, NULL},
+	{"ROLLBACK PREPARED 'x'", 1, K(TRANSACTION), 0, "rollback prepared", NULL, NULL},
+
+	/* prepared statements and cursors */
+	{"PREPARE p AS DELETE FROM t WHERE id = $1", 1, K(READ) | K(WRITE), F(PREPARED), "prepare",
+	 "w:t", NULL},
+	{"PREPARE q (int) AS SELECT * FROM t WHERE id = $1", 1, K(READ), F(PREPARED), "prepare",
+	 "r:t", NULL},
+	{"PREPARE d AS DELETE FROM t", 1, K(WRITE), F(PREPARED) | F(NO_WHERE), "prepare", "w:t", NULL},
+	{"EXECUTE p(1)", 1, 0, F(PREPARED), "execute", NULL, NULL},
+	{"EXECUTE p(pg_read_file('x'))", 1, 0, F(PREPARED), "execute", NULL, "pg_read_file"},
+	{"DEALLOCATE ALL", 1, K(UTILITY), 0, "deallocate", NULL, NULL},
+	{"DEALLOCATE p", 1, K(UTILITY), 0, "deallocate", NULL, NULL},
+	{"DECLARE c CURSOR FOR SELECT * FROM t", 1, K(READ), 0, "declare", "r:t", NULL},
+	{"DECLARE c CURSOR WITH HOLD FOR SELECT * FROM t FOR UPDATE", 1, K(READ) | K(LOCK), 0,
+	 "declare", "r:t", NULL},
+	{"FETCH 10 FROM c", 1, K(READ), 0, "fetch", NULL, NULL},
+	{"MOVE NEXT IN c", 1, K(READ), 0, "move", NULL, NULL},
+	{"CLOSE c", 1, K(UTILITY), 0, "close", NULL, NULL},
+	{"CLOSE ALL", 1, K(UTILITY), 0, "close", NULL, NULL},
+
+	/* code */
+	{"CALL p(1)", 1, K(CALL), 0, "call", NULL, "p"},
+	{"CALL s.p((SELECT x FROM t))", 1, K(CALL) | K(READ), 0, "call", "r:t", "s.p"},
+	{"LOAD 'x'", 1, K(UTILITY) | K(PROCEDURAL), 0, "load", NULL, NULL},
+
+	/* maintenance and utility */
+	{"VACUUM", 1, K(MAINTENANCE), 0, "vacuum", NULL, NULL},
+	{"VACUUM (FULL, ANALYZE) t", 1, K(MAINTENANCE), 0, "vacuum", "w:t", NULL},
+	{"ANALYZE s.t", 1, K(MAINTENANCE), 0, "analyze", "w:s.t", NULL},
+	{"CLUSTER t USING i", 1, K(MAINTENANCE), 0, "cluster", "w:t", NULL},
+	{"REINDEX TABLE t", 1, K(MAINTENANCE), 0, "reindex", "w:t", NULL},
+	{"CHECKPOINT", 1, K(MAINTENANCE), 0, "checkpoint", NULL, NULL},
+	{"LOCK TABLE t IN ACCESS EXCLUSIVE MODE", 1, K(LOCK), 0, "lock", "w:t", NULL},
+	{"LOCK a, s.b", 1, K(LOCK), 0, "lock", "w:a w:s.b", NULL},
+	{"LISTEN ch", 1, K(UTILITY), 0, "listen", NULL, NULL},
+	{"NOTIFY ch, 'x'", 1, K(UTILITY), 0, "notify", NULL, NULL},
+	{"UNLISTEN *", 1, K(UTILITY), 0, "unlisten", NULL, NULL},
+	{"DISCARD ALL", 1, K(UTILITY) | K(DCL) | K(SET), 0, "discard", NULL, NULL},
+	{"DISCARD PLANS", 1, K(UTILITY), 0, "discard", NULL, NULL},
+
+	/* not SQL */
+	{"SELEKT 1", 1, K(UNKNOWN), 0, "unknown", NULL, NULL},
+	{"SELECT 'abc", 1, K(UNKNOWN), 0, "unknown", NULL, NULL},
+	{"SELECT * FROM", 1, K(UNKNOWN), 0, "unknown", NULL, NULL},
+	{"DROP TABLE", 1, K(UNKNOWN), 0, "unknown", NULL, NULL},
+	{"SELECT 1; SELEKT 2", 1, K(UNKNOWN), 0, "unknown", NULL, NULL},
+};
+
+static void test_corpus(void **state)
+{
+	(void)state;
+	size_t n = sizeof(corpus) / sizeof(corpus[0]);
+	assert_true(n >= 90);
+	for (size_t i = 0; i < n; i++) {
+		const tcase *t = &corpus[i];
+		sql_class *c = classify(t->sql);
+		if (c->n != t->n)
+			fail_msg("%s: %zu statements, want %zu", t->sql, c->n, t->n);
+		check_stmt(t->sql, &c->stmts[0], t->kinds, t->flags, t->command, t->objects, t->functions);
+		check_invariants(c);
+		/* the parser's message, exactly when the parser refused the text */
+		int parse_error = strcmp(t->command, "unknown") == 0;
+		if (parse_error != (c->error != NULL))
+			fail_msg("%s: error %s", t->sql, c->error ? c->error : "(none)");
+		sqlclass_free(c);
+	}
+}
+
+/* ---- several statements --------------------------------------------------- */
+
+static void test_multi_statement(void **state)
+{
+	(void)state;
+	/* psql's `SELECT 1\; DROP TABLE t` reaches the server as exactly this */
+	const char *sql = "SELECT 1; DROP TABLE t";
+	sql_class *c = classify(sql);
+	assert_int_equal(c->n, 2);
+	check_stmt(sql, &c->stmts[0], K(READ), MS, "select", NULL, NULL);
+	check_stmt(sql, &c->stmts[1], K(DDL), MS, "drop", "w:t", NULL);
+	assert_int_equal(c->stmts[0].location, 0);
+	assert_int_equal(c->stmts[0].length, 8);
+	assert_int_equal(c->stmts[1].location, 9);
+	assert_int_equal(c->stmts[1].length, 0);   /* to the end */
+	assert_int_equal(c->kinds, K(READ) | K(DDL));
+	assert_int_equal(c->flags, MS);
+	assert_null(c->error);
+	check_invariants(c);
+	sqlclass_free(c);
+
+	sql = "BEGIN; UPDATE t SET a = 1 WHERE id = 1;; WITH d AS (DELETE FROM u) SELECT 1; COMMIT;";
+	c = classify(sql);
+	assert_int_equal(c->n, 4);
+	check_stmt(sql, &c->stmts[0], K(TRANSACTION), MS, "begin", NULL, NULL);
+	check_stmt(sql, &c->stmts[1], K(READ) | K(WRITE), MS, "update", "w:t", NULL);
+	check_stmt(sql, &c->stmts[2], K(READ) | K(WRITE), MS | F(WRITES_IN_CTE) | F(NO_WHERE), "select",
+		   "w:u", NULL);
+	check_stmt(sql, &c->stmts[3], K(TRANSACTION), MS, "commit", NULL, NULL);
+	assert_int_equal(c->stmts[0].tx_end, 0);
+	assert_int_equal(c->stmts[3].tx_end, 1);
+	/* each range is the statement's own text */
+	const char *want[] = {"BEGIN", " UPDATE t SET a = 1 WHERE id = 1",
+			      " WITH d AS (DELETE FROM u) SELECT 1", " COMMIT"};
+	for (size_t i = 0; i < 4; i++) {
+		const sql_stmt *st = &c->stmts[i];
+		size_t len = st->length ? (size_t)st->length : strlen(sql) - (size_t)st->location;
+		assert_int_equal(len, strlen(want[i]));
+		assert_memory_equal(sql + st->location, want[i], len);
+	}
+	assert_int_equal(c->kinds, K(TRANSACTION) | K(READ) | K(WRITE));
+	assert_int_equal(c->flags, MS | F(WRITES_IN_CTE) | F(NO_WHERE));
+	check_invariants(c);
+	sqlclass_free(c);
+
+	/* flags of one statement do not leak into another */
+	sql = "DELETE FROM t; SELECT 1";
+	c = classify(sql);
+	assert_int_equal(c->n, 2);
+	check_stmt(sql, &c->stmts[0], K(WRITE), MS | F(NO_WHERE), "delete", "w:t", NULL);
+	check_stmt(sql, &c->stmts[1], K(READ), MS, "select", NULL, NULL);
+	sqlclass_free(c);
+}
+
+/* ---- session facts -------------------------------------------------------- */
+
+static void test_search_path(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *sql;
+		int sets;
+		const char *path[4];    /* NULL-terminated */
+	} cases[] = {
+		{"SET search_path = billing, public", 1, {"billing", "public"}},
+		{"SET search_path TO 'x'", 1, {"x"}},
+		{"SET search_path = a, \"B\", public", 1, {"a", "B", "public"}},
+		{"SET search_path = \"$user\", public", 1, {"$user", "public"}},
+		/* one string is one schema, as PostgreSQL quotes it */
+		{"SET search_path = 'a, b'", 1, {"a, b"}},
+		{"SET LOCAL search_path = a, 1, 2.5", 1, {"a", "1", "2.5"}},
+		{"SET SCHEMA 'x'", 1, {"x"}},
+		{"SET \"SEARCH_PATH\" = y", 1, {"y"}},
+		{"RESET search_path", 1, {NULL}},
+		{"SET search_path TO DEFAULT", 1, {NULL}},
+		{"SET search_path FROM CURRENT", 1, {NULL}},
+		{"RESET ALL", 1, {NULL}},
+		{"DISCARD ALL", 1, {NULL}},
+		{"SET statement_timeout = 0", 0, {NULL}},
+		{"SHOW search_path", 0, {NULL}},
+		{"ALTER ROLE x SET search_path = a", 0, {NULL}},
+		{"ALTER SYSTEM SET search_path = a", 0, {NULL}},
+		{"SELECT set_config('search_path', 'a', false)", 0, {NULL}},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sql_class *c = classify(cases[i].sql);
+		assert_int_equal(c->n, 1);
+		const sql_stmt *st = &c->stmts[0];
+		if (st->sets_search_path != cases[i].sets)
+			fail_msg("%s: sets_search_path %d", cases[i].sql, st->sets_search_path);
+		size_t n = 0;
+		while (n < 4 && cases[i].path[n])
+			n++;
+		if (st->n_search_path != n)
+			fail_msg("%s: %zu schemas, want %zu", cases[i].sql, st->n_search_path, n);
+		for (size_t k = 0; k < n; k++)
+			assert_string_equal(st->search_path[k], cases[i].path[k]);
+		sqlclass_free(c);
+	}
+}
+
+static void test_prepared_names(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *sql;
+		const char *prepare, *execute, *deallocate;
+	} cases[] = {
+		{"PREPARE p AS DELETE FROM t WHERE id = $1", "p", NULL, NULL},
+		{"PREPARE \"MyPlan\" AS SELECT 1", "MyPlan", NULL, NULL},
+		{"EXECUTE p(1)", NULL, "p", NULL},
+		{"EXECUTE \"MyPlan\"", NULL, "MyPlan", NULL},
+		{"DEALLOCATE ALL", NULL, NULL, ""},
+		{"DEALLOCATE PREPARE ALL", NULL, NULL, ""},
+		{"DEALLOCATE p", NULL, NULL, "p"},
+		{"DISCARD ALL", NULL, NULL, ""},
+		{"DISCARD PLANS", NULL, NULL, NULL},
+		/* not SQL-level names: the prepared statement it runs is unknown here */
+		{"EXPLAIN ANALYZE EXECUTE p", NULL, NULL, NULL},
+		{"CREATE TABLE x AS EXECUTE p", NULL, NULL, NULL},
+		{"PREPARE TRANSACTION 'p'", NULL, NULL, NULL},
+		{"SELECT 1", NULL, NULL, NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sql_class *c = classify(cases[i].sql);
+		assert_int_equal(c->n, 1);
+		const sql_stmt *st = &c->stmts[0];
+		const char *got[3] = {st->prepare_name, st->execute_name, st->deallocate_name};
+		const char *want[3] = {cases[i].prepare, cases[i].execute, cases[i].deallocate};
+		for (int k = 0; k < 3; k++) {
+			if (!want[k] != !got[k] || (want[k] && strcmp(want[k], got[k]) != 0))
+				fail_msg("%s: name %d is %s", cases[i].sql, k, got[k] ? got[k] : "(null)");
+		}
+		sqlclass_free(c);
+	}
+}
+
+static void test_tx_end(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *sql;
+		int ends;
+	} cases[] = {
+		{"COMMIT", 1}, {"COMMIT AND CHAIN", 1}, {"END", 1}, {"END TRANSACTION", 1},
+		{"ROLLBACK", 1}, {"ABORT", 1}, {"PREPARE TRANSACTION 'x'", 1},
+		{"ROLLBACK TO SAVEPOINT s", 0}, {"ROLLBACK TO s", 0}, {"BEGIN", 0},
+		{"START TRANSACTION", 0}, {"SAVEPOINT s", 0}, {"RELEASE s", 0},
+		{"COMMIT PREPARED 'x'", 0}, {"ROLLBACK PREPARED 'x'", 0}, {"SELECT 1", 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sql_class *c = classify(cases[i].sql);
+		assert_int_equal(c->n, 1);
+		if (c->stmts[0].tx_end != cases[i].ends)
+			fail_msg("%s: tx_end %d", cases[i].sql, c->stmts[0].tx_end);
+		sqlclass_free(c);
+	}
+}
+
+/* ---- texts that are not one plain statement -------------------------------- */
+
+static void test_errors(void **state)
+{
+	(void)state;
+	sql_class *c = classify("SELEKT 1");
+	assert_int_equal(c->n, 1);
+	assert_int_equal(c->kinds, K(UNKNOWN));
+	assert_int_equal(c->flags, 0);
+	assert_string_equal(c->stmts[0].command, "unknown");
+	assert_string_equal(c->error, "syntax error at or near \"SELEKT\"");
+	assert_int_equal(c->stmts[0].n_objects, 0);
+	sqlclass_free(c);
+
+	c = classify("SELECT 'abc");
+	assert_string_equal(c->error, "unterminated quoted string at or near \"'abc\"");
+	sqlclass_free(c);
+
+	c = classify("SELECT $$abc");
+	assert_string_equal(c->error, "unterminated dollar-quoted string at or near \"$$abc\"");
+	sqlclass_free(c);
+
+	c = classify("SELECT /* abc");
+	assert_string_equal(c->error, "unterminated /* comment at or near \"/* abc\"");
+	sqlclass_free(c);
+
+	/* one bad statement makes the whole text unknown: nothing of it is trusted */
+	c = classify("SELECT 1; DELETE FROM t WHERE; SELECT 2");
+	assert_int_equal(c->n, 1);
+	assert_int_equal(c->kinds, K(UNKNOWN));
+	assert_non_null(c->error);
+	sqlclass_free(c);
+}
+
+static void test_empty(void **state)
+{
+	(void)state;
+	const char *texts[] = {"", "   \n\t ", "-- only a comment", "/* c */", ";", " ; ; ",
+			       "/* a */ -- b\n;"};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		sql_class *c = classify(texts[i]);
+		if (c->n != 0 || c->kinds || c->flags || c->error)
+			fail_msg("\"%s\": n=%zu kinds=0x%x", texts[i], c->n, c->kinds);
+		sqlclass_free(c);
+	}
+	sql_class *c = sqlclass_classify(NULL, 0);
+	assert_non_null(c);
+	assert_int_equal(c->n, 0);
+	sqlclass_free(c);
+	sqlclass_free(NULL);
+}
+
+static void test_not_nul_terminated(void **state)
+{
+	(void)state;
+	/* only [0, len) counts: the rest of the buffer is not looked at */
+	const char *sql = "SELECT 1; DROP TABLE t";
+	sql_class *c = sqlclass_classify(sql, 8);
+	assert_int_equal(c->n, 1);
+	check_stmt(sql, &c->stmts[0], K(READ), 0, "select", NULL, NULL);
+	sqlclass_free(c);
+
+	/* exactly len bytes, no terminator (valgrind/ASan see any over-read) */
+	const char text[] = "DELETE FROM t";
+	size_t len = sizeof(text) - 1;
+	char *exact = malloc(len);
+	assert_non_null(exact);
+	memcpy(exact, text, len);
+	c = sqlclass_classify(exact, len);
+	assert_int_equal(c->n, 1);
+	check_stmt(text, &c->stmts[0], K(WRITE), F(NO_WHERE), "delete", "w:t", NULL);
+	sqlclass_free(c);
+	free(exact);
+}
+
+static void test_nul_bytes(void **state)
+{
+	(void)state;
+	/* a terminator counted in len is tolerated */
+	const char with_nul[] = "SELECT 1";
+	sql_class *c = sqlclass_classify(with_nul, sizeof(with_nul));
+	assert_int_equal(c->n, 1);
+	assert_int_equal(c->kinds, K(READ));
+	sqlclass_free(c);
+
+	/* a NUL inside is not SQL: the server would stop there, a parser might not */
+	const char hidden[] = "SELECT 1\0; DROP TABLE t";
+	c = sqlclass_classify(hidden, sizeof(hidden) - 1);
+	assert_int_equal(c->n, 1);
+	assert_int_equal(c->kinds, K(UNKNOWN));
+	assert_string_equal(c->stmts[0].command, "unknown");
+	assert_non_null(c->error);
+	sqlclass_free(c);
+}
+
+/* n nested scalar subqueries around a read of t: SELECT (SELECT (... t ...)) */
+static char *nested(int n)
+{
+	const char *inner = "SELECT a FROM t";
+	size_t len = 8 * (size_t)n + strlen(inner) + (size_t)n + 1;
+	char *s = malloc(len), *p = s;
+	assert_non_null(s);
+	for (int i = 0; i < n; i++) {
+		memcpy(p, "SELECT (", 8);
+		p += 8;
+	}
+	memcpy(p, inner, strlen(inner));
+	p += strlen(inner);
+	memset(p, ')', (size_t)n);
+	p[n] = '\0';
+	return s;
+}
+
+static void test_depth(void **state)
+{
+	(void)state;
+	/* deep but ordinary: everything is seen */
+	char *sql = nested(100);
+	sql_class *c = classify(sql);
+	assert_int_equal(c->n, 1);
+	check_stmt("100 nested subqueries", &c->stmts[0], K(READ), 0, "select", "r:t", NULL);
+	sqlclass_free(c);
+	free(sql);
+
+	/* past the walk's depth: what lies below is not seen, so unknown */
+	sql = nested(200);
+	c = classify(sql);
+	assert_int_equal(c->n, 1);
+	assert_true(c->stmts[0].kinds & K(UNKNOWN));
+	assert_null(c->error);
+	sqlclass_free(c);
+	free(sql);
+
+	/* past jansson's depth, or the parser's own limit: unknown, with a message */
+	const int deeper[] = {400, 5000};
+	for (size_t i = 0; i < 2; i++) {
+		sql = nested(deeper[i]);
+		c = classify(sql);
+		assert_int_equal(c->n, 1);
+		assert_int_equal(c->kinds, K(UNKNOWN));
+		assert_non_null(c->error);
+		sqlclass_free(c);
+		free(sql);
+	}
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+static void test_names(void **state)
+{
+	(void)state;
+	static const char *const kinds[SQLK_COUNT] = {
+		"read", "write", "ddl", "dcl", "copy_in", "copy_out", "copy_program", "call",
+		"procedural", "transaction", "set", "lock", "maintenance", "utility", "unknown",
+	};
+	static const char *const flags[SQLF_COUNT] = {
+		"multi_statement", "writes_in_cte", "no_where", "explain_analyze", "prepared",
+		"dangerous_function",
+	};
+	for (int i = 0; i < SQLK_COUNT; i++) {
+		assert_string_equal(sqlclass_kind_name(1u << i), kinds[i]);
+		assert_int_equal(sqlclass_kind_parse(kinds[i]), 1u << i);
+	}
+	for (int i = 0; i < SQLF_COUNT; i++) {
+		assert_string_equal(sqlclass_flag_name(1u << i), flags[i]);
+		assert_int_equal(sqlclass_flag_parse(flags[i]), 1u << i);
+	}
+	assert_int_equal(SQLK_READ, 1u << 0);
+	assert_int_equal(SQLK_UNKNOWN, 1u << 14);
+	assert_int_equal(SQLF_DANGEROUS_FUNCTION, 1u << 5);
+
+	/* not one bit, or past the table */
+	assert_null(sqlclass_kind_name(0));
+	assert_null(sqlclass_kind_name(SQLK_READ | SQLK_WRITE));
+	assert_null(sqlclass_kind_name(1u << SQLK_COUNT));
+	assert_null(sqlclass_kind_name(1u << 31));
+	assert_null(sqlclass_flag_name(0));
+	assert_null(sqlclass_flag_name(SQLF_PREPARED | SQLF_NO_WHERE));
+	assert_null(sqlclass_flag_name(1u << SQLF_COUNT));
+
+	/* names are exact */
+	assert_int_equal(sqlclass_kind_parse(NULL), 0);
+	assert_int_equal(sqlclass_kind_parse(""), 0);
+	assert_int_equal(sqlclass_kind_parse("READ"), 0);
+	assert_int_equal(sqlclass_kind_parse("rea"), 0);
+	assert_int_equal(sqlclass_kind_parse("reads"), 0);
+	assert_int_equal(sqlclass_kind_parse("multi_statement"), 0);
+	assert_int_equal(sqlclass_flag_parse(NULL), 0);
+	assert_int_equal(sqlclass_flag_parse("read"), 0);
+	assert_int_equal(sqlclass_flag_parse("No_Where"), 0);
+}
+
+static void test_command_known(void **state)
+{
+	(void)state;
+	static const char *const known[] = {
+		"select", "insert", "update", "delete", "merge", "create", "alter", "drop",
+		"truncate", "comment", "security label", "import", "grant", "revoke", "reassign",
+		"alter system", "copy", "explain", "prepare", "execute", "deallocate", "declare",
+		"fetch", "move", "close", "show", "set", "reset", "begin", "commit", "rollback",
+		"savepoint", "release", "rollback to savepoint", "prepare transaction",
+		"commit prepared", "rollback prepared", "call", "do", "load", "lock", "vacuum",
+		"analyze", "cluster", "reindex", "checkpoint", "listen", "unlisten", "notify",
+		"discard", "refresh", "unknown",
+	};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!sqlclass_command_known(known[i]))
+			fail_msg("%s not known", known[i]);
+	static const char *const not_known[] = {
+		"", "SELECT", "Select", "selec", "selects", " select", "select ", "rename",
+		"start", "end", "abort", "values", "table", "with", "vacuum full", "DeleteStmt",
+	};
+	for (size_t i = 0; i < sizeof(not_known) / sizeof(not_known[0]); i++)
+		if (sqlclass_command_known(not_known[i]))
+			fail_msg("\"%s\" known", not_known[i]);
+	assert_int_equal(sqlclass_command_known(NULL), 0);
+}
+
+/* ---- threads --------------------------------------------------------------- */
+
+#define THREADS 4
+
+static void *thread_classify(void *arg)
+{
+	int *bad = arg;
+	for (int rep = 0; rep < 200; rep++) {
+		const tcase *t = &corpus[rep % (sizeof(corpus) / sizeof(corpus[0]))];
+		sql_class *c = sqlclass_classify(t->sql, strlen(t->sql));
+		if (!c || c->n != t->n || c->stmts[0].kinds != t->kinds || c->stmts[0].flags != t->flags)
+			*bad = 1;
+		sqlclass_free(c);
+	}
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	(void)state;
+	pthread_t t[THREADS];
+	int bad[THREADS] = {0};
+	for (int i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, thread_classify, &bad[i]), 0);
+	for (int i = 0; i < THREADS; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(bad[i], 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_corpus),
+		cmocka_unit_test(test_multi_statement),
+		cmocka_unit_test(test_search_path),
+		cmocka_unit_test(test_prepared_names),
+		cmocka_unit_test(test_tx_end),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_not_nul_terminated),
+		cmocka_unit_test(test_nul_bytes),
+		cmocka_unit_test(test_depth),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_command_known),
+		cmocka_unit_test(test_threads),
+	};
+	int failed = cmocka_run_group_tests_name("sqlclass", tests, NULL, NULL);
+	/* libpg_query keeps a per-thread memory context; free this thread's */
+	pg_query_exit();
+	return failed;
+}
