@@ -4,6 +4,7 @@
 #include <fnmatch.h>
 #include <jansson.h>
 #include <pg_query.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,7 +155,23 @@ typedef struct class_cache {
 	size_t n;
 } class_cache;
 
+static void cache_clear(class_cache *c);
 static __thread class_cache *tcache;
+static pthread_key_t cache_key;
+static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
+
+/* A worker thread's cache is freed when the thread ends. */
+static void cache_destroy(void *p)
+{
+	cache_clear(p);
+	free(p);
+}
+
+static void cache_key_create(void)
+{
+	if (pthread_key_create(&cache_key, cache_destroy) != 0)
+		abort();
+}
 
 static uint64_t fnv1a(const char *s)
 {
@@ -314,6 +331,8 @@ static sql_class *classify(const config_policy *p, const char *text, size_t len,
 		tcache = calloc(1, sizeof(*tcache));
 		if (!tcache)
 			abort();
+		pthread_once(&cache_key_once, cache_key_create);
+		pthread_setspecific(cache_key, tcache);
 	}
 	class_cache *cc = tcache;
 	if (cc->policy != p) {
