@@ -38,7 +38,7 @@ RESULTS="bench/results/$(date +%Y-%m-%d_%H%M%S).txt"
 WD_PID=""
 
 cleanup() {
-  [[ -n "${OP_PID:-}" ]] && kill "$OP_PID" 2>/dev/null
+  if [[ -n "${OP_PID:-}" ]]; then kill "$OP_PID" 2>/dev/null || true; fi
   [[ -n "$WD_PID" ]] && { kill -TERM "$WD_PID" 2>/dev/null; wait "$WD_PID" 2>/dev/null || true; }
   if [[ -f "$W/bouncer/pgbouncer.pid" ]]; then kill -TERM "$(cat "$W/bouncer/pgbouncer.pid")" 2>/dev/null || true; fi
   scripts/pgcluster.sh stop "$W/pg" || true
@@ -98,10 +98,11 @@ wait_port "$BN_PORT" 10 || { cat "$W/bouncer/pgbouncer.log" >&2; echo "bench: pg
 KEY=wdn_bench_key_$(openssl rand -hex 8)
 KEY_SHA=$(printf %s "$KEY" | sha256sum | cut -d' ' -f1)
 WD_PORT=$(scripts/free-port.sh)
-write_warden_cfg() { # durability tls_mode
-  mkdir -p "$W/wd-$1"
-  cat >"$W/wd-$1/warden.yaml" <<YAML
-data_dir: $W/wd-$1/data
+write_warden_cfg() { # durability tls_mode [name]
+  local name=${3:-$1}
+  mkdir -p "$W/wd-$name"
+  cat >"$W/wd-$name/warden.yaml" <<YAML
+data_dir: $W/wd-$name/data
 listen:
   postgres: 127.0.0.1:$WD_PORT
 log_level: warn
@@ -212,20 +213,50 @@ POLICY_BLOCK='policy:
     - { name: no-program, match: { kinds: [copy_program, procedural] }, action: deny }
     - { name: audit-tables, match: { objects: ["audit.*"], kinds: [write] }, action: deny }
     - { name: reads, match: { kinds: [read, transaction, set] }, action: allow }'
-echo "running 4 more pgbench runs with a 10-rule policy ..." >&2
-start_warden batch; run_all warden-policy "$WD_PORT" bench "$KEY"; stop_warden
-POLICY_BLOCK=""
-say ""
-say "10-rule policy on (warden batch; each statement classified, all ten rules walked):"
+# Two gateways side by side (batch, one without and one with the policy), and
+# runs alternated A B B A, so the ratio compares runs made under the same
+# machine conditions.
+PSECS=${BENCH_POLICY_SECONDS:-10}
+echo "running $((4 * 4)) pgbench runs of ${PSECS}s, policy off and on alternated ..." >&2
+POLICY_SAVED=$POLICY_BLOCK
+POLICY_BLOCK=""; write_warden_cfg batch off nopolicy
+"$WARDEN" serve -c "$W/wd-nopolicy/warden.yaml" >>"$W/wd-nopolicy/warden.log" 2>&1 &
+NP_PID=$!; NP_PORT=$WD_PORT
+wait_port "$NP_PORT" 15 || { echo "bench: warden (no policy) did not start" >&2; exit 1; }
+WD_PORT=$(scripts/free-port.sh)
+POLICY_BLOCK=$POLICY_SAVED; write_warden_cfg batch off policy
+"$WARDEN" serve -c "$W/wd-policy/warden.yaml" >>"$W/wd-policy/warden.log" 2>&1 &
+WD_PID=$!
+wait_port "$WD_PORT" 15 || { tail -5 "$W/wd-policy/warden.log" >&2; echo "bench: warden (policy) did not start" >&2; exit 1; }
+SECS_SAVED=$SECS; SECS=$PSECS
+declare -A PT PL
 for mode in simple prepared; do
   for c in 1 8; do
-    t=${TPS[warden-policy,$c,$mode]:-0}
-    say "$(printf '  -c %d -M %-8s %10.1f tps  policy/no-policy %s' "$c" "$mode" "$t" "$(ratio "$t" "${TPS[warden-batch,$c,$mode]:-0}")")"
+    j=$((c == 1 ? 1 : 2))
+    for target in nopolicy policy policy nopolicy; do
+      port=$([[ $target == policy ]] && echo "$WD_PORT" || echo "$NP_PORT")
+      run_pgbench "warden-$target" "$port" bench "$KEY" "$c" "$j" "$mode"
+      PT[$target,$c,$mode]=$(awk -v a="${PT[$target,$c,$mode]:-0}" -v b="${TPS[warden-$target,$c,$mode]:-0}" 'BEGIN { print a + b / 2 }')
+      PL[$target,$c,$mode]=$(awk -v a="${PL[$target,$c,$mode]:-0}" -v b="${LAT[warden-$target,$c,$mode]:-0}" 'BEGIN { print a + b / 2 }')
+    done
   done
-  say "$(awk -v a="${LAT[warden-policy,1,$mode]:-0}" -v b="${LAT[warden-batch,1,$mode]:-0}" -v m="$mode" \
-    'BEGIN { printf "  1-client added latency (%s): %+.1f us (target within 10 us)", m, (a - b) * 1000 }')"
 done
-say "  (targets: 8-client tps >= 0.95x policy off)"
+SECS=$SECS_SAVED
+stop_warden
+kill -TERM "$NP_PID" 2>/dev/null || true; wait "$NP_PID" 2>/dev/null || true
+POLICY_BLOCK=""
+say ""
+say "10-rule policy on vs off (warden batch, each statement classified and all ten rules walked;"
+say "two gateways side by side, runs alternated off/on/on/off, ${PSECS}s each, means):"
+for mode in simple prepared; do
+  for c in 1 8; do
+    on=${PT[policy,$c,$mode]} off=${PT[nopolicy,$c,$mode]}
+    say "$(printf '  -c %d -M %-8s off %10.1f tps  on %10.1f tps  on/off %s' "$c" "$mode" "$off" "$on" "$(ratio "$on" "$off")")"
+  done
+  say "$(awk -v a="${PL[policy,1,$mode]}" -v b="${PL[nopolicy,1,$mode]}" -v m="$mode" \
+    'BEGIN { printf "  1-client added latency (%s): %+.1f us", m, (a - b) * 1000 }')"
+done
+say "  (targets: 8-client on/off >= 0.95; 1-client added latency within 10 us)"
 
 # ---------------------------------------------------------------- RSS per idle connection
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }

@@ -313,10 +313,46 @@ static int cacheable(const sql_class *c)
  * The classification of text, with its summary. *owned tells the caller to
  * free both (not cached); otherwise they belong to the cache.
  */
+static cache_entry *cache_find(class_cache *cc, const char *key, uint64_t h)
+{
+	for (cache_entry *e = cc->buckets[h % CACHE_BUCKETS]; e; e = e->next)
+		if (e->hash == h && strcmp(e->key, key) == 0)
+			return e;
+	return NULL;
+}
+
+static class_cache *thread_cache(const config_policy *p)
+{
+	if (!tcache) {
+		tcache = calloc(1, sizeof(*tcache));
+		if (!tcache)
+			abort();
+		pthread_once(&cache_key_once, cache_key_create);
+		pthread_setspecific(cache_key, tcache);
+	}
+	if (tcache->policy != p) {
+		cache_clear(tcache);
+		tcache->policy = p;
+	}
+	return tcache;
+}
+
 static sql_class *classify(const config_policy *p, const char *text, size_t len, char **summary,
 			   int *owned)
 {
 	char *z = util_strndup(text, len);
+	/*
+	 * A text without constants (a prepared statement's "... = $1") is its own
+	 * normalized form: looked up as it is, it skips the normalization.
+	 */
+	class_cache *cc = thread_cache(p);
+	cache_entry *hit = cache_find(cc, z, fnv1a(z));
+	if (hit) {
+		free(z);
+		*summary = hit->summary;
+		*owned = 0;
+		return hit->cls;
+	}
 	PgQueryNormalizeResult nr = pg_query_normalize(z);
 	if (nr.error || !nr.normalized_query) {
 		pg_query_free_normalize_result(nr);
@@ -327,28 +363,14 @@ static sql_class *classify(const config_policy *p, const char *text, size_t len,
 		*owned = 1;
 		return c;
 	}
-	if (!tcache) {
-		tcache = calloc(1, sizeof(*tcache));
-		if (!tcache)
-			abort();
-		pthread_once(&cache_key_once, cache_key_create);
-		pthread_setspecific(cache_key, tcache);
-	}
-	class_cache *cc = tcache;
-	if (cc->policy != p) {
-		cache_clear(cc);
-		cc->policy = p;
-	}
 	uint64_t h = fnv1a(nr.normalized_query);
 	cache_entry **slot = &cc->buckets[h % CACHE_BUCKETS];
-	for (cache_entry *e = *slot; e; e = e->next) {
-		if (e->hash == h && strcmp(e->key, nr.normalized_query) == 0) {
-			pg_query_free_normalize_result(nr);
-			free(z);
-			*summary = e->summary;
-			*owned = 0;
-			return e->cls;
-		}
+	if ((hit = cache_find(cc, nr.normalized_query, h))) {
+		pg_query_free_normalize_result(nr);
+		free(z);
+		*summary = hit->summary;
+		*owned = 0;
+		return hit->cls;
 	}
 	sql_class *c = sqlclass_classify(text, len);
 	free(z);
@@ -517,18 +539,57 @@ static int decide_stmt(const config_policy *p, const subject *who, const policy_
 }
 
 /* The statement a request runs: EXECUTE name runs what PREPARE name held. */
-static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt, sql_stmt *unknown_out)
+/*
+ * The statement a request runs: EXECUTE name runs what PREPARE name held,
+ * together with what its own arguments do (EXECUTE p(pg_read_file('x'))).
+ * *merged is set when a new class had to be made; the caller frees it.
+ */
+static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt, sql_stmt *unknown_out,
+				 sql_class **merged)
 {
+	*merged = NULL;
 	if (!stmt->execute_name)
 		return stmt;
-	for (const prepared *p = st->prepared; p; p = p->next)
+	const sql_stmt *prep = NULL;
+	for (const prepared *p = st->prepared; p && !prep; p = p->next)
 		if (strcmp(p->name, stmt->execute_name) == 0)
-			return &p->cls->stmts[0];
-	memset(unknown_out, 0, sizeof(*unknown_out));
-	unknown_out->kinds = SQLK_UNKNOWN;
-	unknown_out->flags = SQLF_PREPARED;
-	unknown_out->command = "execute";
-	return unknown_out;
+			prep = &p->cls->stmts[0];
+	if (!prep) {
+		memset(unknown_out, 0, sizeof(*unknown_out));
+		unknown_out->kinds = SQLK_UNKNOWN | stmt->kinds;
+		unknown_out->flags = SQLF_PREPARED | stmt->flags;
+		unknown_out->command = "execute";
+		unknown_out->objects = stmt->objects;
+		unknown_out->n_objects = stmt->n_objects;
+		unknown_out->functions = stmt->functions;
+		unknown_out->n_functions = stmt->n_functions;
+		return unknown_out;
+	}
+	if (!stmt->kinds && !stmt->n_objects && !stmt->n_functions &&
+	    !(stmt->flags & ~(uint32_t)(SQLF_PREPARED | SQLF_MULTI_STATEMENT)))
+		return prep;
+	sql_class *m = class_of_stmt(prep);
+	sql_stmt *o = &m->stmts[0];
+	o->kinds |= stmt->kinds;
+	o->flags |= stmt->flags;
+	if (stmt->n_objects) {
+		o->objects = util_xrealloc(o->objects, (o->n_objects + stmt->n_objects) * sizeof(sql_object));
+		for (size_t i = 0; i < stmt->n_objects; i++) {
+			sql_object *d = &o->objects[o->n_objects++];
+			d->schema = dup_or_null(stmt->objects[i].schema);
+			d->name = dup_or_null(stmt->objects[i].name);
+			d->written = stmt->objects[i].written;
+		}
+	}
+	if (stmt->n_functions) {
+		o->functions = util_xrealloc(o->functions, (o->n_functions + stmt->n_functions) * sizeof(char *));
+		for (size_t i = 0; i < stmt->n_functions; i++)
+			o->functions[o->n_functions++] = dup_or_null(stmt->functions[i]);
+	}
+	m->kinds = o->kinds;
+	m->flags = o->flags;
+	*merged = m;
+	return o;
 }
 
 /* ---- messages ---- */
@@ -674,10 +735,13 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 	sql_class *c = classify(p, text ? text : "", text ? len : 0, &summary, &owned);
 	int best_rule = -1, best_stmt = -1;
 	policy_action best = POLICY_ALLOW;
-	sql_stmt unknown_exec;
+	sql_stmt *unknown_exec = c->n ? calloc(c->n, sizeof(sql_stmt)) : NULL;
+	sql_class **merged = c->n ? calloc(c->n, sizeof(sql_class *)) : NULL;
+	if (c->n && (!unknown_exec || !merged))
+		abort();
 	const sql_stmt *best_eff = NULL;
 	for (size_t i = 0; i < c->n; i++) {
-		const sql_stmt *eff = effective(st, &c->stmts[i], &unknown_exec);
+		const sql_stmt *eff = effective(st, &c->stmts[i], &unknown_exec[i], &merged[i]);
 		if (trace) {
 			buf b = {0};
 			describe(&b, eff);
@@ -699,9 +763,11 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 			best_stmt = (int)i;
 			best_eff = eff;
 		}
-		/* EXECUTE's summary is the prepared statement's */
+		/* EXECUTE's summary is the prepared statement's (with its arguments') */
 		if (eff != &c->stmts[i] && c->n == 1) {
-			for (const prepared *pp = st->prepared; pp; pp = pp->next)
+			if (merged[i])
+				d->classification = summarize(merged[i]);
+			for (const prepared *pp = st->prepared; pp && !d->classification; pp = pp->next)
 				if (&pp->cls->stmts[0] == eff)
 					d->classification = dup_or_null(pp->summary);
 		}
@@ -723,6 +789,10 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 	else
 		for (size_t i = 0; i < c->n; i++)
 			remember(st, &c->stmts[i]);
+	for (size_t i = 0; i < c->n; i++)
+		sqlclass_free(merged[i]);
+	free(merged);
+	free(unknown_exec);
 	if (owned) {
 		sqlclass_free(c);
 		free(summary);

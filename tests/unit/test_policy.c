@@ -194,6 +194,9 @@ static void test_prepare_execute(void **state)
 	EXPECT(f, "execute r", POLICY_DENY, "default");    /* r was not prepared: unknown */
 	EXPECT(f, "prepare w(int) as update orders set a = $1 where id = 1", POLICY_ALLOW, "orders-writes");
 	EXPECT(f, "execute w(5)", POLICY_ALLOW, "orders-writes");
+	/* what EXECUTE's own arguments do counts too */
+	EXPECT(f, "execute w(length(pg_read_file('/etc/passwd')))", POLICY_DENY, "default");
+	EXPECT(f, "execute w((select count(*) from customers))", POLICY_REVIEW, "pii");
 	EXPECT(f, "deallocate w", POLICY_DENY, "default");  /* utility: not in any allow rule */
 	EXPECT(f, "deallocate all", POLICY_DENY, "default");
 	as(f, "dora", "[\"dba\"]", "claude");
