@@ -206,7 +206,7 @@ POLICY_BLOCK='policy:
     - { name: dba, match: { groups: [dba] }, action: allow }
     - { name: no-ddl, match: { kinds: [ddl], statements: [drop, truncate, alter] }, action: deny }
     - { name: agents-ro, match: { agents: ["cursor*", "claude*"], kinds: [write, ddl, dcl, procedural, copy_in, copy_program] }, action: deny }
-    - { name: pii, match: { objects: ["public.customers", "billing.*"] }, action: review }
+    - { name: pii, match: { objects: ["public.customers", "billing.*"] }, action: review, reviewers: [dba] }
     - { name: no-dangerous, match: { flags: [dangerous_function] }, action: deny }
     - { name: no-unbounded, match: { flags: [no_where] }, action: deny }
     - { name: ops-writes, match: { groups: [ops], kinds: [read, write] }, action: allow }
@@ -257,6 +257,40 @@ for mode in simple prepared; do
     'BEGIN { printf "  1-client added latency (%s): %+.1f us", m, (a - b) * 1000 }')"
 done
 say "  (targets: 8-client on/off >= 0.95; 1-client added latency within 10 us)"
+
+# ---------------------------------------------------------------- 100 sessions held for review
+# Held requests wait in warden (no thread, no target work): 8 pgbench clients
+# should not notice 100 of them. Same gateway, same policy, before and during.
+PGPASSWORD=$PW psql -X -q "host=127.0.0.1 port=$PG_PORT dbname=app user=app_scram sslmode=disable" \
+  -c "create table if not exists held_t (id int)" >/dev/null
+POLICY_BLOCK='policy:
+  default: allow
+  rules:
+    - { name: held, match: { statements: [delete], objects: ["public.held_t"] }, action: review, reviewers: [ops], timeout: 1h }'
+echo "running 4 pgbench runs of ${PSECS}s without and with 100 held sessions ..." >&2
+start_warden batch
+SECS=$PSECS
+for mode in simple prepared; do run_pgbench warden-noheld "$WD_PORT" bench "$KEY" 8 2 "$mode"; done
+HELD_PIDS=()
+for i in $(seq 1 100); do
+  PGPASSWORD=$KEY psql -X -q "host=127.0.0.1 port=$WD_PORT dbname=app user=bench sslmode=disable" \
+    -c "delete from held_t" >/dev/null 2>&1 &
+  HELD_PIDS+=($!)
+done
+sleep 3
+held=$(grep -c "held for rule" "$W/wd-batch/warden.log" || true)
+for mode in simple prepared; do run_pgbench warden-held "$WD_PORT" bench "$KEY" 8 2 "$mode"; done
+kill "${HELD_PIDS[@]}" 2>/dev/null || true
+wait "${HELD_PIDS[@]}" 2>/dev/null || true
+SECS=$SECS_SAVED
+stop_warden
+POLICY_BLOCK=""
+say ""
+say "8 pgbench clients with 100 other sessions each holding a request for review ($held held; warden batch, ${PSECS}s):"
+for mode in simple prepared; do
+  a=${TPS[warden-noheld,8,$mode]:-0} b=${TPS[warden-held,8,$mode]:-0}
+  say "$(printf '  -M %-8s none held %10.1f tps  100 held %10.1f tps  held/none %s (target >= 0.90)' "$mode" "$a" "$b" "$(ratio "$b" "$a")")"
+done
 
 # ---------------------------------------------------------------- RSS per idle connection
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }

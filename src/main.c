@@ -17,6 +17,8 @@ static int usage(FILE *f)
 		   "  audit export -c FILE --format jsonl\n"
 		   "  audit verify|sth|prove|check-proof|pubkey ...   the tamper-evident log\n"
 		   "  policy check -c FILE | explain -c FILE --user U ... \"SQL\" | test -c FILE --candidate NEW\n"
+		   "  review list|show|approve|deny ... --gateway URL   decide held requests (admin API)\n"
+		   "  grant list|revoke ... --gateway URL               standing approvals\n"
 		   "  apikey create -c FILE NAME [--groups a,b] | list -c FILE | revoke -c FILE NAME\n"
 		   "  login --issuer URL --client-id ID [--resource URI]   OIDC sign-in (device flow)\n"
 		   "  whoami                         the identity of the stored sign-in\n"
@@ -33,6 +35,10 @@ int main(int argc, char **argv)
 		return cli_serve_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0)
 		return cli_audit_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "review") == 0)
+		return cli_review_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "grant") == 0)
+		return cli_grant_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "policy") == 0)
 		return cli_policy_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "apikey") == 0)

@@ -18,7 +18,7 @@ enum {
 	T_ID = 1, T_TIME, T_SESSION, T_SEQ, T_KIND, T_USER, T_GROUPS, T_AGENT, T_CLIENT_ADDR,
 	T_CONNECTION, T_PROTOCOL, T_STARTUP_USER, T_STATEMENT, T_PARAMS, T_DECISION, T_RULE,
 	T_REQUEST_ID, T_COMMAND_TAG, T_ROWS, T_ERROR_CODE, T_ERROR_MESSAGE, T_DURATION, T_REASON,
-	T_CLASSIFICATION, T_LAST = T_CLASSIFICATION
+	T_CLASSIFICATION, T_REVIEW, T_GRANT, T_LAST = T_GRANT
 };
 
 static void put_u32(buf *b, uint32_t v)
@@ -69,7 +69,7 @@ void audit_canon_encode(const audit_entry *e, buf *out)
 	put_text(out, T_DECISION, e->decision);
 	put_text(out, T_RULE, e->rule);
 	int result = e->kind == AUDIT_RESULT;
-	if (result)
+	if (result || (e->kind == AUDIT_REVIEW && e->request_id > 0))
 		put_int(out, T_REQUEST_ID, e->request_id);
 	put_text(out, T_COMMAND_TAG, e->command_tag);
 	if (e->rows >= 0)
@@ -80,6 +80,8 @@ void audit_canon_encode(const audit_entry *e, buf *out)
 		put_int(out, T_DURATION, e->duration_us);
 	put_text(out, T_REASON, e->reason);
 	put_text(out, T_CLASSIFICATION, e->classification);
+	put_text(out, T_REVIEW, e->review);
+	put_text(out, T_GRANT, e->grant);
 }
 
 void audit_canon_set_id(char *bytes, int64_t id)
@@ -123,6 +125,8 @@ static char **text_slot(audit_entry *e, unsigned tag)
 	case T_ERROR_MESSAGE: return &e->error_message;
 	case T_REASON: return &e->reason;
 	case T_CLASSIFICATION: return &e->classification;
+	case T_REVIEW: return &e->review;
+	case T_GRANT: return &e->grant;
 	default: return NULL;
 	}
 }
@@ -200,10 +204,14 @@ int audit_canon_decode(const void *bytes, size_t len, audit_entry **out, char *e
 	uint32_t required = 1u << T_ID | 1u << T_TIME | 1u << T_SEQ | 1u << T_KIND;
 	if ((seen & required) != required || !have_kind)
 		FAIL("required field missing (id, time_us, seq and kind are required)");
-	/* request_id and duration_us belong to results, and results have both */
+	/* request_id and duration_us belong to results, and results have both; a review may name its request */
 	uint32_t result_only = 1u << T_REQUEST_ID | 1u << T_DURATION;
-	if (e->kind == AUDIT_RESULT ? (seen & result_only) != result_only : (seen & result_only) != 0)
-		FAIL("request_id and duration_us must appear on results, and only there");
+	uint32_t allowed = e->kind == AUDIT_REVIEW ? 1u << T_REQUEST_ID : 0;
+	if (e->kind == AUDIT_RESULT ? (seen & result_only) != result_only
+				    : (seen & result_only & ~allowed) != 0)
+		FAIL("request_id and duration_us must appear on results (a review may name its request_id)");
+	if (e->kind == AUDIT_REVIEW && (seen & 1u << T_REQUEST_ID) && e->request_id <= 0)
+		FAIL("a review's request_id must be positive");
 	*out = e;
 	return 0;
 }

@@ -26,6 +26,7 @@ static const char *const kind_names[] = {
 	[AUDIT_RESULT] = "result",
 	[AUDIT_SESSION_END] = "session_end",
 	[AUDIT_AUTH_FAILURE] = "auth_failure",
+	[AUDIT_REVIEW] = "review",
 };
 
 #define KIND_COUNT (sizeof(kind_names) / sizeof(kind_names[0]))
@@ -82,6 +83,8 @@ void audit_entry_free(audit_entry *e)
 	free(e->error_code);
 	free(e->error_message);
 	free(e->reason);
+	free(e->review);
+	free(e->grant);
 	free(e);
 }
 
@@ -208,6 +211,8 @@ json_t *audit_entry_to_json(const audit_entry *e)
 		bad |= put(o, "decision", json_text(e->decision));
 		bad |= put(o, "rule", json_text(e->rule));
 		bad |= put(o, "classification", json_embedded(e->classification));
+		if (e->grant)
+			bad |= put(o, "grant", json_embedded(e->grant));
 		break;
 	case AUDIT_RESULT:
 		bad |= put(o, "request_id", json_integer(e->request_id));
@@ -220,6 +225,14 @@ json_t *audit_entry_to_json(const audit_entry *e)
 	case AUDIT_SESSION_END:
 	case AUDIT_AUTH_FAILURE:
 		bad |= put(o, "reason", json_text(e->reason));
+		break;
+	case AUDIT_REVIEW:
+		bad |= put(o, "review", json_text(e->review));
+		bad |= put(o, "event", json_text(e->decision));
+		bad |= put(o, "request_id", e->request_id > 0 ? json_integer(e->request_id) : json_null());
+		bad |= put(o, "rule", json_text(e->rule));
+		bad |= put(o, "comment", json_text(e->reason));
+		bad |= put(o, "grant", json_embedded(e->grant));
 		break;
 	case AUDIT_SESSION_START:
 		break;

@@ -21,7 +21,9 @@ typedef enum {
 	AUDIT_RESULT,
 	AUDIT_SESSION_END,
 	AUDIT_AUTH_FAILURE,
+	AUDIT_REVIEW,           /* one event of a review: requested, approval, approved, denied, ... */
 } audit_kind;
+#define AUDIT_KIND_LAST AUDIT_REVIEW
 
 typedef struct audit_entry {
 	int64_t id;             /* global, assigned by audit_submit() in commit order */
@@ -53,8 +55,14 @@ typedef struct audit_entry {
 	char *error_message;
 	int64_t duration_us;    /* from forward to completion */
 
-	/* session_end / auth_failure */
+	/* session_end / auth_failure; review: the reviewer's comment or the reason */
 	char *reason;
+
+	/* review: `decision` holds the event ("requested", "approval", "approved", "denied",
+	 * "expired", "withdrawn", "grant_used", "grant_revoked", "refused"), `user` who acted,
+	 * `request_id` the held request, `rule` the rule */
+	char *review;           /* the review's id */
+	char *grant;            /* JSON text: {"id", "kind", "expires"} of the grant given or used */
 } audit_entry;
 
 const char *audit_kind_name(audit_kind k);

@@ -494,11 +494,11 @@ int audit_store_iter_open(audit_store *s, const audit_store_filter *f, audit_sto
 		APPEND(" AND COALESCE(e.connection, s.connection) = ?");
 	if (f->since_us != INT64_MIN)
 		APPEND(" AND e.time_us >= ?");
-	unsigned kinds = f->kinds & ((1u << (AUDIT_AUTH_FAILURE + 1)) - 1);
+	unsigned kinds = f->kinds & ((1u << (AUDIT_KIND_LAST + 1)) - 1);
 	if (kinds) {
 		APPEND(" AND e.kind IN (");
 		const char *sep = "";
-		for (unsigned k = 0; k <= AUDIT_AUTH_FAILURE; k++) {
+		for (unsigned k = 0; k <= AUDIT_KIND_LAST; k++) {
 			if (kinds & (1u << k)) {
 				APPEND("%s?", sep);
 				sep = ",";
@@ -529,7 +529,7 @@ int audit_store_iter_open(audit_store *s, const audit_store_filter *f, audit_sto
 		rc |= sqlite3_bind_text(it->stmt, i++, f->connection, -1, SQLITE_TRANSIENT);
 	if (f->since_us != INT64_MIN)
 		rc |= sqlite3_bind_int64(it->stmt, i++, f->since_us);
-	for (unsigned k = 0; k <= AUDIT_AUTH_FAILURE; k++)
+	for (unsigned k = 0; k <= AUDIT_KIND_LAST; k++)
 		if (kinds & (1u << k))
 			rc |= sqlite3_bind_text(it->stmt, i++, audit_kind_name((audit_kind)k), -1,
 						SQLITE_STATIC);

@@ -25,6 +25,10 @@ int cli_apikey_main(int argc, char **argv);
 /* `warden audit verify|sth|prove|check-proof|pubkey ...` (audit_verify.c). */
 int cli_audit_verify_main(int argc, char **argv);
 
+/* `warden review list|show|approve|deny`, `warden grant list|revoke` (review_cli.c). */
+int cli_review_main(int argc, char **argv);
+int cli_grant_main(int argc, char **argv);
+
 /* `warden policy check|explain|test ...` (policy_cli.c). */
 int cli_policy_main(int argc, char **argv);
 

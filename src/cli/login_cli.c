@@ -7,20 +7,54 @@
  * it: the gateway is what verifies tokens, and says so when it refuses one.
  */
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/buf.h"
+#include "core/http.h"
 #include "identity/jwt.h"
 #include "identity/tokens.h"
+
+/* GET gateway+path (with a bearer when given); 0 with the JSON answer, or -1 with err. */
+static int gateway_get(const char *gateway, const char *path, const char *bearer, const char *cacert,
+		       int insecure, json_t **out, char *err, size_t errlen)
+{
+	char url[2048];
+	size_t gl = strlen(gateway);
+	while (gl && gateway[gl - 1] == '/')
+		gl--;
+	snprintf(url, sizeof(url), "%.*s%s", (int)gl, gateway, path);
+	http_req r = {.method = "GET", .url = url, .bearer = bearer, .ca_file = cacert, .insecure = insecure};
+	long status = 0;
+	buf b = {0};
+	if (http_request(&r, &status, &b, err, errlen) != 0) {
+		buf_free(&b);
+		return -1;
+	}
+	json_error_t jerr;
+	json_t *v = b.len ? json_loadb(b.data, b.len, 0, &jerr) : NULL;
+	buf_free(&b);
+	if (status != 200 || !json_is_object(v)) {
+		const char *m = json_string_value(json_object_get(v, "message"));
+		snprintf(err, errlen, "%s answered %ld: %s", url, status, m ? m : "(no JSON message)");
+		json_decref(v);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
 
 static int login_usage(FILE *f, const char *msg)
 {
 	if (msg)
 		fprintf(f, "warden login: %s\n", msg);
-	fprintf(f, "usage: warden login --issuer URL --client-id ID [--resource URI]\n"
+	fprintf(f, "usage: warden login --gateway URL [--cacert FILE | --insecure]\n"
+		   "  asks the gateway's admin API which identity provider and client to use, then\n"
+		   "       warden login --issuer URL --client-id ID [--resource URI]\n"
 		   "  signs in with the identity provider (OAuth 2.0 device flow: open the URL shown,\n"
 		   "  enter the code) and keeps the tokens in $WARDEN_CONFIG_HOME/tokens.json\n"
 		   "  (default ~/.config/warden/tokens.json, mode 0600). Then use `warden whoami`.\n"
@@ -85,10 +119,16 @@ static json_t *stored_claims(const char *cmd)
 
 int cli_login_main(int argc, char **argv)
 {
-	const char *issuer = NULL, *client_id = NULL, *resource = NULL;
-	int print_token = 0;
+	const char *issuer = NULL, *client_id = NULL, *resource = NULL, *gateway = NULL, *cacert = NULL;
+	int print_token = 0, insecure = 0;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--issuer") == 0 && i + 1 < argc)
+		if (strcmp(argv[i], "--gateway") == 0 && i + 1 < argc)
+			gateway = argv[++i];
+		else if (strcmp(argv[i], "--cacert") == 0 && i + 1 < argc)
+			cacert = argv[++i];
+		else if (strcmp(argv[i], "--insecure") == 0)
+			insecure = 1;
+		else if (strcmp(argv[i], "--issuer") == 0 && i + 1 < argc)
 			issuer = argv[++i];
 		else if (strcmp(argv[i], "--client-id") == 0 && i + 1 < argc)
 			client_id = argv[++i];
@@ -114,9 +154,28 @@ int cli_login_main(int argc, char **argv)
 		printf("%s\n", token);
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
+	json_t *disc = NULL;
+	if (gateway) {
+		if (issuer || client_id || resource)
+			return login_usage(stderr, "--gateway asks the gateway for --issuer/--client-id/--resource: give one or the other");
+		if (gateway_get(gateway, "/v1/login", NULL, cacert, insecure, &disc, err, sizeof(err)) != 0) {
+			fprintf(stderr, "warden login: %s\n", err);
+			return 1;
+		}
+		issuer = json_string_value(json_object_get(disc, "issuer"));
+		client_id = json_string_value(json_object_get(disc, "client_id"));
+		resource = json_string_value(json_object_get(disc, "resource"));
+		if (!issuer || !client_id) {
+			json_decref(disc);
+			fprintf(stderr, "warden login: the gateway's /v1/login answer names no issuer or client\n");
+			return 1;
+		}
+	}
 	if (!issuer || !client_id)
-		return login_usage(stderr, "--issuer URL and --client-id ID are required");
-	if (tokens_login(issuer, client_id, resource, err, sizeof(err)) != 0) {
+		return login_usage(stderr, "--gateway URL, or --issuer URL and --client-id ID, are required");
+	int lrc = tokens_login(issuer, client_id, resource, err, sizeof(err));
+	json_decref(disc);
+	if (lrc != 0) {
 		fprintf(stderr, "warden login: %s\n", err);
 		return 1;
 	}
@@ -132,14 +191,56 @@ int cli_login_main(int argc, char **argv)
 
 int cli_whoami_main(int argc, char **argv)
 {
+	const char *gateway = getenv("WARDEN_GATEWAY"), *cacert = NULL;
+	int insecure = 0;
 	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--gateway") == 0 && i + 1 < argc) {
+			gateway = argv[++i];
+			continue;
+		}
+		if (strcmp(argv[i], "--cacert") == 0 && i + 1 < argc) {
+			cacert = argv[++i];
+			continue;
+		}
+		if (strcmp(argv[i], "--insecure") == 0) {
+			insecure = 1;
+			continue;
+		}
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("usage: warden whoami\n"
-			       "  who the tokens of `warden login` say you are (read from the token, not verified)\n");
+			printf("usage: warden whoami [--gateway URL [--cacert FILE | --insecure]]\n"
+			       "  with a gateway (or $WARDEN_GATEWAY): the identity and groups the gateway sees for\n"
+			       "  your credential ($WARDEN_TOKEN, or the sign-in of `warden login`); without one:\n"
+			       "  what the stored token says (read from the token, not verified)\n");
 			return 0;
 		}
 		fprintf(stderr, "warden whoami: unexpected argument \"%s\"\nusage: warden whoami\n", argv[i]);
 		return 2;
+	}
+	if (gateway) {
+		static char cred[JWT_MAX_TOKEN_BYTES + 1];
+		char err[1024];
+		const char *env = getenv("WARDEN_TOKEN");
+		if (env && *env)
+			snprintf(cred, sizeof(cred), "%s", env);
+		else if (tokens_current(cred, sizeof(cred), err, sizeof(err)) != 0) {
+			fprintf(stderr, "warden whoami: %s\n", err);
+			return 1;
+		}
+		json_t *v = NULL;
+		int rc = gateway_get(gateway, "/v1/whoami", cred, cacert, insecure, &v, err, sizeof(err));
+		OPENSSL_cleanse(cred, sizeof(cred));
+		if (rc != 0) {
+			fprintf(stderr, "warden whoami: %s\n", err);
+			return 1;
+		}
+		char groups[1024];
+		groups_text(json_object_get(v, "groups"), groups, sizeof(groups));
+		printf("the gateway sees you as %s (groups: %s; by %s)\n",
+		       json_string_value(json_object_get(v, "user")) ? json_string_value(json_object_get(v, "user")) : "?",
+		       groups[0] ? groups : "none",
+		       json_string_value(json_object_get(v, "via")) ? json_string_value(json_object_get(v, "via")) : "?");
+		json_decref(v);
+		return 0;
 	}
 	json_t *claims = stored_claims("whoami");
 	if (!claims)

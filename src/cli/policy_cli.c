@@ -292,13 +292,20 @@ static int cmd_test(const char *config, const char *candidate, const char *since
 		request_desc d = {.statement = e->statement, .statement_len = e->statement ? strlen(e->statement) : 0};
 		policy_decision dec;
 		policy_decide(&cand.policy, r->s.policy, &r->s, &d, &dec);
-		/* warden answers `review` with a denial until reviews exist */
-		const char *now = dec.action == POLICY_ALLOW ? "allow" : "deny";
+		const char *now = policy_action_name(dec.action);
 		const char *was = e->decision ? e->decision : "allow";
 		total++;
 		if (strcmp(now, was) != 0) {
 			changed++;
-			if (strcmp(now, "deny") == 0)
+			static const char *const order[] = { "allow", "review", "deny" };
+			int a = 0, b = 0;
+			for (int k = 0; k < 3; k++) {
+				if (strcmp(was, order[k]) == 0)
+					a = k;
+				if (strcmp(now, order[k]) == 0)
+					b = k;
+			}
+			if (b > a)
 				to_deny++;
 			else
 				to_allow++;
@@ -323,10 +330,9 @@ static int cmd_test(const char *config, const char *candidate, const char *since
 				json_array_append_new(changes, o);
 			} else {
 				char *stmt = one_line(e->statement, 100);
-				printf("#%-6lld %.19s  %-12s %-14s %s -> %s%s  rule %s (was %s)\n    %s\n",
+				printf("#%-6lld %.19s  %-12s %-14s %s -> %s  rule %s (was %s)\n    %s\n",
 				       (long long)e->id, when, e->user ? e->user : "-", e->agent ? e->agent : "-",
-				       was, now, dec.action == POLICY_REVIEW ? " (review)" : "", dec.rule,
-				       e->rule ? e->rule : "-", stmt);
+				       was, now, dec.rule, e->rule ? e->rule : "-", stmt);
 				free(stmt);
 			}
 		}
@@ -342,15 +348,15 @@ static int cmd_test(const char *config, const char *candidate, const char *since
 		json_t *o = json_object();
 		json_object_set_new(o, "requests", json_integer(total));
 		json_object_set_new(o, "changed", json_integer(changed));
-		json_object_set_new(o, "allow_to_deny", json_integer(to_deny));
-		json_object_set_new(o, "deny_to_allow", json_integer(to_allow));
+		json_object_set_new(o, "stricter", json_integer(to_deny));
+		json_object_set_new(o, "looser", json_integer(to_allow));
 		json_object_set_new(o, "not_redecided", json_integer(skipped));
 		json_object_set_new(o, "changes", changes);
 		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(o);
 	} else {
-		printf("%lld request%s re-decided under %s: %lld would change (%lld allow -> deny, %lld deny -> allow)\n",
+		printf("%lld request%s re-decided under %s: %lld would change (%lld stricter, %lld looser)\n",
 		       (long long)total, total == 1 ? "" : "s", candidate, (long long)changed, (long long)to_deny,
 		       (long long)to_allow);
 		if (skipped)

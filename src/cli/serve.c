@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <uv.h>
 
+#include "admin/api.h"
 #include "audit/audit.h"
 #include "cli/cli.h"
 #include "core/config.h"
@@ -19,6 +20,8 @@
 #include "core/worker.h"
 #include "identity/keystore.h"
 #include "identity/oidc.h"
+#include "review/notify.h"
+#include "review/review.h"
 
 static void on_signal(uv_signal_t *h, int signum)
 {
@@ -106,9 +109,30 @@ int cli_serve_main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
+	review_start(&cfg);
+	if (notify_start(&cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "warden: notify: %s\n", err);
+		keystore_stop();
+		oidc_stop();
+		audit_stop();
+		config_free(&cfg);
+		return 1;
+	}
 	worker_shared shared = {.cfg = &cfg, .server_tls = server_tls, .target_tls = target_tls};
 	if (workers_start(&shared, cfg.workers, err, sizeof(err)) != 0) {
 		fprintf(stderr, "warden: %s\n", err);
+		notify_stop();
+		keystore_stop();
+		oidc_stop();
+		audit_stop();
+		config_free(&cfg);
+		return 1;
+	}
+	if (admin_api_start(&cfg, server_tls, err, sizeof(err)) != 0) {
+		fprintf(stderr, "warden: admin API: %s\n", err);
+		workers_stop();
+		notify_stop();
+		review_stop();
 		keystore_stop();
 		oidc_stop();
 		audit_stop();
@@ -119,6 +143,9 @@ int cli_serve_main(int argc, char **argv)
 		 cfg.listen_pg_host, cfg.listen_pg_port, cfg.workers, cfg.audit_path,
 		 cfg.durability == DURABILITY_STRICT ? "strict" : "batch",
 		 server_tls ? "on" : "off");
+	if (cfg.listen_admin_host)
+		log_info("admin API on %s://%s:%d", server_tls ? "https" : "http", cfg.listen_admin_host,
+			 cfg.listen_admin_port);
 
 	uv_loop_t *loop = uv_default_loop();
 	uv_signal_t sigint, sigterm;
@@ -128,7 +155,10 @@ int cli_serve_main(int argc, char **argv)
 	uv_signal_start(&sigterm, on_signal, SIGTERM);
 	uv_run(loop, UV_RUN_DEFAULT);
 
-	workers_stop();
+	admin_api_stop();       /* no decision arrives while sessions close */
+	workers_stop();         /* held requests are withdrawn with their sessions */
+	notify_stop();
+	review_stop();
 	keystore_stop();
 	oidc_stop();
 	audit_stop();

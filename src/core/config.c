@@ -408,7 +408,7 @@ static int get_size(cfg_ctx *c, yaml_node_t *map, const char *path, const char *
 /* ---- sections ----------------------------------------------------------- */
 
 /* "host:port" or "[v6addr]:port". */
-static int parse_listen(cfg_ctx *c, yaml_node_t *v, const char *kp, warden_config *out)
+static int parse_listen(cfg_ctx *c, yaml_node_t *v, const char *kp, char **out_host, int *out_port)
 {
 	if (check_string(c, v, kp) < 0)
 		return -1;
@@ -448,9 +448,9 @@ static int parse_listen(cfg_ctx *c, yaml_node_t *v, const char *kp, warden_confi
 	char *h = strndup(host, (size_t)(hend - host));
 	if (!h)
 		return fail(c, v, kp, "out of memory");
-	free(out->listen_pg_host);
-	out->listen_pg_host = h;
-	out->listen_pg_port = pn;
+	free(*out_host);
+	*out_host = h;
+	*out_port = pn;
 	return 0;
 bad:
 	return fail(c, v, kp, "must be host:port with a port 1..65535 "
@@ -459,17 +459,21 @@ bad:
 
 static void parse_listen_section(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 {
-	static const char *const keys[] = { "postgres" };
+	static const char *const keys[] = { "postgres", "admin" };
 	char path[CONFIG_PATH_LEN];
 	yaml_node_t *m = get_map(c, root, "", "listen", path, sizeof path);
 	if (!m)
 		return;
-	check_keys(c, m, path, keys, 1);
+	check_keys(c, m, path, keys, 2);
 	yaml_node_t *v = map_get(c, m, "postgres", NULL);
+	char kp[CONFIG_PATH_LEN];
 	if (v) {
-		char kp[CONFIG_PATH_LEN];
 		join_key(kp, sizeof kp, path, "postgres");
-		parse_listen(c, v, kp, out);
+		parse_listen(c, v, kp, &out->listen_pg_host, &out->listen_pg_port);
+	}
+	if ((v = map_get(c, m, "admin", NULL))) {
+		join_key(kp, sizeof kp, path, "admin");
+		parse_listen(c, v, kp, &out->listen_admin_host, &out->listen_admin_port);
 	}
 }
 
@@ -648,13 +652,14 @@ static void parse_api_key(cfg_ctx *c, yaml_node_t *item, const char *ipath,
 static void parse_oidc(cfg_ctx *c, yaml_node_t *m, const char *ipath, warden_config *out)
 {
 	static const char *const keys[] = { "issuer", "audience", "username_claim", "groups_claim",
-					    "allowed_algs", "leeway_s", "jwks_refresh_s", "ca_file" };
+					    "allowed_algs", "leeway_s", "jwks_refresh_s", "ca_file",
+					    "cli_client_id", "cli_resource" };
 	static const char *const algs[] = { "RS256", "ES256", "EdDSA" };
 	char path[CONFIG_PATH_LEN];
 	yaml_node_t *o = get_map(c, m, ipath, "oidc", path, sizeof path);
 	if (!o)
 		return;
-	check_keys(c, o, path, keys, 8);
+	check_keys(c, o, path, keys, sizeof keys / sizeof keys[0]);
 	config_oidc *oc = &out->oidc;
 	out->oidc_enabled = 1;
 	get_str(c, o, path, "issuer", 1, &oc->issuer, NULL);
@@ -662,6 +667,8 @@ static void parse_oidc(cfg_ctx *c, yaml_node_t *m, const char *ipath, warden_con
 	get_str(c, o, path, "username_claim", 0, &oc->username_claim, NULL);
 	get_str(c, o, path, "groups_claim", 0, &oc->groups_claim, NULL);
 	get_str(c, o, path, "ca_file", 0, &oc->ca_file, NULL);
+	get_str(c, o, path, "cli_client_id", 0, &oc->cli_client_id, NULL);
+	get_str(c, o, path, "cli_resource", 0, &oc->cli_resource, NULL);
 	get_int(c, o, path, "leeway_s", 0, 3600, &oc->leeway_s);
 	get_int(c, o, path, "jwks_refresh_s", 10, 86400, &oc->jwks_refresh_s);
 	if (oc->issuer && strncmp(oc->issuer, "https://", 8) != 0 && strncmp(oc->issuer, "http://127.0.0.1", 16) != 0 &&
@@ -815,6 +822,50 @@ static void parse_connections(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 
 /* ---- policy ------------------------------------------------------------- */
 
+/* "90", "90s", "10m", "2h", "1d" -> seconds in [lo, hi]. */
+int config_parse_duration(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	if (!s || !*s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || v < 0 || v > 100000000)
+		return -1;
+	long long mul = 1;
+	if (*end == 's')
+		end++;
+	else if (*end == 'm')
+		mul = 60, end++;
+	else if (*end == 'h')
+		mul = 3600, end++;
+	else if (*end == 'd')
+		mul = 86400, end++;
+	if (*end || v * mul < lo || v * mul > hi)
+		return -1;
+	*out = (long)(v * mul);
+	return 0;
+}
+
+static void get_duration(cfg_ctx *c, yaml_node_t *map, const char *path, const char *key, long lo,
+			 long hi, int *out)
+{
+	char kp[CONFIG_PATH_LEN];
+	join_key(kp, sizeof kp, path, key);
+	yaml_node_t *v = map_get(c, map, key, NULL);
+	if (!v)
+		return;
+	long secs;
+	char text[40] = "";
+	if (v->type == YAML_SCALAR_NODE && v->data.scalar.length < sizeof text)
+		memcpy(text, v->data.scalar.value, v->data.scalar.length);
+	if (v->type != YAML_SCALAR_NODE || config_parse_duration(text, lo, hi, &secs) != 0) {
+		fail(c, v, kp, "must be a duration like 90s, 10m or 2h, between %lds and %lds", lo, hi);
+		return;
+	}
+	*out = (int)secs;
+}
+
 /* A list of non-empty strings; a single string is taken as a list of one. */
 static int get_strlist(cfg_ctx *c, yaml_node_t *map, const char *path, const char *key,
 		       config_strlist *out)
@@ -894,11 +945,13 @@ static void get_bits(cfg_ctx *c, yaml_node_t *map, const char *path, const char 
 static void parse_rule(cfg_ctx *c, yaml_node_t *item, const char *ipath, config_policy *p,
 		       config_rule *r)
 {
-	static const char *const keys[] = { "name", "match", "action", "message" };
+	static const char *const keys[] = { "name", "match", "action", "message", "reviewers",
+					    "approvals", "timeout", "grant", "max_duration" };
+	static const char *const grants[] = { "once", "session", "duration" };
 	static const char *const match_keys[] = { "users", "groups", "agents", "connections", "kinds",
 						  "statements", "objects", "functions", "flags" };
 	static const char *const actions[] = { "allow", "review", "deny" };
-	check_keys(c, item, ipath, keys, 4);
+	check_keys(c, item, ipath, keys, sizeof keys / sizeof keys[0]);
 	r->line = node_line(item);
 	yaml_node_t *nv;
 	if (get_str(c, item, ipath, "name", 1, &r->name, &nv) == 0 && r->name) {
@@ -920,6 +973,32 @@ static void parse_rule(cfg_ctx *c, yaml_node_t *item, const char *ipath, config_
 		get_enum(c, item, ipath, "action", actions, 3, &action);
 	r->action = action < 0 ? CONFIG_ACTION_DENY : (config_action)action;
 	get_str(c, item, ipath, "message", 0, &r->message, NULL);
+	r->approvals = 1;
+	r->timeout_s = 600;
+	r->max_duration_s = 3600;
+	get_strlist(c, item, ipath, "reviewers", &r->reviewers);
+	get_int(c, item, ipath, "approvals", 1, 10, &r->approvals);
+	get_duration(c, item, ipath, "timeout", 1, 86400, &r->timeout_s);
+	get_duration(c, item, ipath, "max_duration", 60, 30 * 86400, &r->max_duration_s);
+	int g = 0;
+	get_enum(c, item, ipath, "grant", grants, 3, &g);
+	r->grant = (config_grant)g;
+	static const char *const review_keys[] = { "reviewers", "approvals", "timeout", "grant", "max_duration" };
+	if (r->action != CONFIG_ACTION_REVIEW) {
+		for (size_t k = 0; k < 5; k++) {
+			yaml_node_t *kn;
+			map_get(c, item, review_keys[k], &kn);
+			if (kn) {
+				char rp[CONFIG_PATH_LEN];
+				join_key(rp, sizeof rp, ipath, review_keys[k]);
+				fail(c, kn, rp, "applies only to rules with action: review");
+			}
+		}
+	} else if (!r->reviewers.n) {
+		char rp[CONFIG_PATH_LEN];
+		join_key(rp, sizeof rp, ipath, "reviewers");
+		fail_missing(c, item, rp, "is required for action: review (the groups whose members may decide)");
+	}
 
 	char mpath[CONFIG_PATH_LEN];
 	join_key(mpath, sizeof mpath, ipath, "match");
@@ -1033,11 +1112,69 @@ static void parse_policy(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 	}
 }
 
+static void parse_notify(cfg_ctx *c, yaml_node_t *root, warden_config *out)
+{
+	static const char *const keys[] = { "webhooks", "review_url" };
+	static const char *const wkeys[] = { "url", "format", "secret_env" };
+	static const char *const formats[] = { "json", "slack" };
+	char path[CONFIG_PATH_LEN];
+	yaml_node_t *m = get_map(c, root, "", "notify", path, sizeof path);
+	if (!m)
+		return;
+	check_keys(c, m, path, keys, 2);
+	get_str(c, m, path, "review_url", 0, &out->review_url, NULL);
+	char spath[CONFIG_PATH_LEN];
+	yaml_node_t *seq = get_seq(c, m, path, "webhooks", spath, sizeof spath);
+	if (!seq)
+		return;
+	size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+	if (n == 0)
+		return;
+	out->webhooks = calloc(n, sizeof *out->webhooks);
+	if (!out->webhooks) {
+		fail(c, seq, spath, "out of memory");
+		return;
+	}
+	out->n_webhooks = n;
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *item = node_at(c, seq->data.sequence.items.start[i]);
+		char ipath[CONFIG_PATH_LEN];
+		join_index(ipath, sizeof ipath, spath, i);
+		if (!item || item->type != YAML_MAPPING_NODE) {
+			fail(c, item ? item : seq, ipath, "must be a mapping with url, format and secret_env");
+			continue;
+		}
+		config_webhook *wh = &out->webhooks[i];
+		check_keys(c, item, ipath, wkeys, 3);
+		yaml_node_t *uv;
+		if (get_str(c, item, ipath, "url", 1, &wh->url, &uv) == 0 && wh->url &&
+		    strncmp(wh->url, "https://", 8) != 0 && strncmp(wh->url, "http://", 7) != 0) {
+			char kp[CONFIG_PATH_LEN];
+			join_key(kp, sizeof kp, ipath, "url");
+			fail(c, uv, kp, "must be an http:// or https:// URL");
+		}
+		int f = 0;
+		get_enum(c, item, ipath, "format", formats, 2, &f);
+		wh->format = (config_webhook_format)f;
+		yaml_node_t *sv;
+		if (get_str(c, item, ipath, "secret_env", 0, &wh->secret_env, &sv) == 0 && wh->secret_env &&
+		    !(c->flags & CONFIG_NO_SECRETS)) {
+			char kp[CONFIG_PATH_LEN];
+			join_key(kp, sizeof kp, ipath, "secret_env");
+			const char *val = getenv(wh->secret_env);
+			if (!val || !*val)
+				fail(c, sv, kp, "environment variable %s is not set", wh->secret_env);
+			else if (!(wh->secret = strdup(val)))
+				fail(c, sv, kp, "out of memory");
+		}
+	}
+}
+
 static void parse_root(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 {
 	static const char *const keys[] = {
 		"data_dir", "listen", "workers", "log_level", "audit",
-		"tls", "limits", "identity", "connections", "policy"
+		"tls", "limits", "identity", "connections", "policy", "notify"
 	};
 	static const char *const levels[] = { "error", "warn", "info", "debug" };
 
@@ -1059,6 +1196,7 @@ static void parse_root(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 	parse_identity(c, root, out);
 	parse_connections(c, root, out);
 	parse_policy(c, root, out);
+	parse_notify(c, root, out);
 }
 
 static void set_defaults(warden_config *out)
@@ -1261,6 +1399,7 @@ void config_policy_free(config_policy *p)
 		free_strlist(&r->statements);
 		free_strlist(&r->objects);
 		free_strlist(&r->functions);
+		free_strlist(&r->reviewers);
 	}
 	free(p->rules);
 	free_strlist(&p->dangerous_functions);
@@ -1274,6 +1413,18 @@ void config_free(warden_config *cfg)
 	free_str(&cfg->path);
 	free_str(&cfg->data_dir);
 	free_str(&cfg->listen_pg_host);
+	free_str(&cfg->listen_admin_host);
+	free_str(&cfg->review_url);
+	for (size_t i = 0; i < cfg->n_webhooks; i++) {
+		config_webhook *wh = &cfg->webhooks[i];
+		free(wh->url);
+		free(wh->secret_env);
+		if (wh->secret) {
+			explicit_bzero(wh->secret, strlen(wh->secret));
+			free(wh->secret);
+		}
+	}
+	free(cfg->webhooks);
 	free_str(&cfg->audit_path);
 	free_str(&cfg->signing_key);
 	free_str(&cfg->oidc.issuer);
@@ -1281,6 +1432,8 @@ void config_free(warden_config *cfg)
 	free_str(&cfg->oidc.username_claim);
 	free_str(&cfg->oidc.groups_claim);
 	free_str(&cfg->oidc.ca_file);
+	free_str(&cfg->oidc.cli_client_id);
+	free_str(&cfg->oidc.cli_resource);
 	free_str(&cfg->tls_cert);
 	free_str(&cfg->tls_key);
 	for (size_t i = 0; i < cfg->n_api_keys; i++) {

@@ -45,6 +45,8 @@ typedef struct config_oidc {
 	int leeway_s;               /* default 30 */
 	int jwks_refresh_s;         /* default 300 */
 	char *ca_file;              /* CA bundle for an https issuer (default: system store) */
+	char *cli_client_id;        /* device-flow client `warden login --gateway` signs in with */
+	char *cli_resource;         /* resource indicator it asks for (tokens whose aud is the gateway) */
 } config_oidc;
 
 typedef struct config_connection {
@@ -59,6 +61,19 @@ typedef struct config_connection {
 	config_sslmode sslmode;
 	char *sslrootcert;          /* CA file for verify-full; NULL = system store */
 } config_connection;
+
+/* A review's approval covers: this request only, the rest of the session, or a while. */
+typedef enum { CONFIG_GRANT_ONCE = 0, CONFIG_GRANT_SESSION, CONFIG_GRANT_DURATION } config_grant;
+
+/* notify.webhooks[]: where reviews are announced. */
+typedef enum { CONFIG_WEBHOOK_JSON = 0, CONFIG_WEBHOOK_SLACK } config_webhook_format;
+
+typedef struct config_webhook {
+	char *url;                  /* http(s) URL the event is POSTed to */
+	config_webhook_format format;
+	char *secret_env;           /* environment variable holding the HMAC-SHA256 key, or NULL */
+	char *secret;               /* resolved at load; never logged */
+} config_webhook;
 
 /* policy: ordered rules, first match decides (see policy/policy.h). */
 typedef enum { CONFIG_ACTION_ALLOW = 0, CONFIG_ACTION_REVIEW, CONFIG_ACTION_DENY } config_action;
@@ -81,6 +96,12 @@ typedef struct config_rule {
 	int catch_all;              /* the match is empty: every statement */
 	config_action action;
 	char *message;              /* told to the client on deny/review */
+	/* action review */
+	config_strlist reviewers;   /* groups whose members may decide; required for review */
+	int approvals;              /* distinct reviewers needed (default 1) */
+	int timeout_s;              /* the request waits this long (timeout, default 600) */
+	config_grant grant;         /* the widest grant a reviewer may give (default once) */
+	int max_duration_s;         /* cap of a duration grant (max_duration, default 3600) */
 } config_rule;
 
 typedef struct config_policy {
@@ -97,6 +118,12 @@ typedef struct warden_config {
 
 	char *listen_pg_host;       /* NULL when no postgres listener */
 	int listen_pg_port;
+	char *listen_admin_host;    /* listen.admin: the HTTP admin API; NULL when off */
+	int listen_admin_port;
+
+	config_webhook *webhooks;   /* notify.webhooks */
+	size_t n_webhooks;
+	char *review_url;           /* notify.review_url: link template, "{id}" replaced */
 
 	int workers;                /* default: number of online CPUs */
 
@@ -149,6 +176,8 @@ int config_load_string_ex(const char *yaml, size_t len, const char *name, warden
 
 void config_free(warden_config *cfg);
 void config_policy_free(config_policy *p);
+/* "90", "90s", "10m", "2h", "1d" -> seconds within [lo, hi]; 0 or -1. */
+int config_parse_duration(const char *s, long lo, long hi, long *out) __attribute__((warn_unused_result));
 
 const config_connection *config_find_connection(const warden_config *cfg, const char *name);
 

@@ -18,4 +18,17 @@
 int http_call(const char *url, const char *form, const char *ca_file, long *status, buf *out,
 	      char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/* Any method, a JSON body, a bearer credential: the CLI's calls to the admin API. */
+typedef struct http_req {
+	const char *method;     /* "GET", "POST", "DELETE" */
+	const char *url;
+	const char *json;       /* request body (Content-Type: application/json), or NULL */
+	const char *bearer;     /* Authorization: Bearer ..., or NULL (never logged) */
+	const char *ca_file;    /* CA bundle, NULL = system store */
+	int insecure;           /* do not verify the server's certificate (local testing) */
+} http_req;
+
+int http_request(const http_req *r, long *status, buf *out, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
 #endif

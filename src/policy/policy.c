@@ -418,8 +418,19 @@ static int any_glob(const config_strlist *l, const char *s, int flags)
 
 static int object_glob(const char *pattern, const char *schema, const char *name)
 {
-	if (!strchr(pattern, '.'))
+	const char *dot = strchr(pattern, '.');
+	if (!dot)
 		return fnmatch(pattern, name, 0) == 0;
+	if (!strchr(schema, '.') && !strchr(name, '.') && !strchr(dot + 1, '.')) {
+		/* "schema.table": each side on its own, no string built per check */
+		char sp[128];
+		size_t n = (size_t)(dot - pattern);
+		if (n < sizeof(sp)) {
+			memcpy(sp, pattern, n);
+			sp[n] = '\0';
+			return fnmatch(sp, schema, 0) == 0 && fnmatch(dot + 1, name, 0) == 0;
+		}
+	}
 	char full[512];
 	snprintf(full, sizeof(full), "%s.%s", schema, name);
 	return fnmatch(pattern, full, 0) == 0;
@@ -653,8 +664,7 @@ static void fill_messages(const config_policy *p, policy_decision *d, int rule, 
 		d->detail = dup_or_null(p->rules[rule].message);
 	const char *instead;
 	if (d->action == POLICY_REVIEW)
-		instead = "Reviews are not offered by this gateway yet, so it is denied: ask a person with "
-			  "direct access to run it, or ask the policy owner for a rule that allows it.";
+		instead = "It waits for a reviewer's decision; if none comes in time it is not run.";
 	else if (stmt->kinds & (SQLK_WRITE | SQLK_DDL | SQLK_DCL | SQLK_COPY_IN | SQLK_COPY_PROGRAM |
 				 SQLK_PROCEDURAL | SQLK_CALL))
 		instead = "This is the gateway's access policy, not a database error: sending it again will be "
@@ -735,10 +745,14 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 	sql_class *c = classify(p, text ? text : "", text ? len : 0, &summary, &owned);
 	int best_rule = -1, best_stmt = -1;
 	policy_action best = POLICY_ALLOW;
-	sql_stmt *unknown_exec = c->n ? calloc(c->n, sizeof(sql_stmt)) : NULL;
-	sql_class **merged = c->n ? calloc(c->n, sizeof(sql_class *)) : NULL;
-	if (c->n && (!unknown_exec || !merged))
+	/* per statement scratch: on the stack for the usual few statements */
+	sql_stmt unknown_small[4];
+	sql_class *merged_small[4];
+	sql_stmt *unknown_exec = c->n <= 4 ? unknown_small : calloc(c->n, sizeof(sql_stmt));
+	sql_class **merged = c->n <= 4 ? merged_small : calloc(c->n, sizeof(sql_class *));
+	if (!unknown_exec || !merged)
 		abort();
+	memset(merged, 0, (c->n <= 4 ? 4 : c->n) * sizeof(sql_class *));
 	const sql_stmt *best_eff = NULL;
 	for (size_t i = 0; i < c->n; i++) {
 		const sql_stmt *eff = effective(st, &c->stmts[i], &unknown_exec[i], &merged[i]);
@@ -791,8 +805,10 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 			remember(st, &c->stmts[i]);
 	for (size_t i = 0; i < c->n; i++)
 		sqlclass_free(merged[i]);
-	free(merged);
-	free(unknown_exec);
+	if (merged != merged_small)
+		free(merged);
+	if (unknown_exec != unknown_small)
+		free(unknown_exec);
 	if (owned) {
 		sqlclass_free(c);
 		free(summary);

@@ -172,7 +172,8 @@ conn() {
 
 # wd_new CONN_YAML...  — a new warden instance: its own dir, free port,
 # data_dir and config. Sets WD_DIR WD_PORT WD_CFG WD_LOG WD_DATA.
-# $WD_EXTRA (YAML lines) is appended at top level; WD_DURABILITY (strict).
+# $WD_EXTRA (YAML lines) is appended at top level; WD_DURABILITY (strict);
+# $WD_LISTEN_EXTRA (one line) goes under listen: (e.g. "admin: 127.0.0.1:PORT").
 WD_SEQ=0
 wd_new() {
   WD_SEQ=$((WD_SEQ + 1))
@@ -186,6 +187,7 @@ wd_new() {
     echo "data_dir: $WD_DATA"
     echo "listen:"
     echo "  postgres: 127.0.0.1:$WD_PORT"
+    if [[ -n "${WD_LISTEN_EXTRA:-}" ]]; then printf '  %s\n' "$WD_LISTEN_EXTRA"; fi
     echo "workers: 2"
     echo "log_level: ${WD_LOG_LEVEL:-info}"
     echo "audit:"

@@ -76,6 +76,41 @@ assert_eq "$TOK" "$(jq -r .access_token "$TF")" "--print-token prints the stored
 out=$(PGPASSWORD=$TOK psql -X -At -c "select 'login-ok'" 2>&1)
 assert_eq "$out" "login-ok" "psql with the token from warden login as the password"
 
+# ---- the gateway's admin API: `warden login --gateway`, `warden whoami --gateway`
+ADMIN_PORT=$(free_port)
+SAVED=("$WD_PORT" "$WD_PID" "$WD_CFG" "$WD_LOG" "$WD_DIR" "$WD_DATA")
+WD_LISTEN_EXTRA="admin: 127.0.0.1:$ADMIN_PORT" WD_IDENTITY_EXTRA="  oidc:
+    issuer: $ISSUER
+    audience: urn:warden:gateway
+    cli_client_id: warden-cli
+    cli_resource: urn:warden:gateway" wd_new "$(conn appdb)"
+wd_start
+GW=https://127.0.0.1:$ADMIN_PORT
+out=$("$WARDEN" whoami --gateway "$GW" --insecure 2>&1); rc=$?
+assert_rc "$rc" 0 "whoami --gateway"
+assert_eq "$out" "the gateway sees you as carol (groups: dev, oncall; by oidc)" "whoami --gateway: the identity and groups the gateway verified"
+out=$(WARDEN_TOKEN=$KEY_BOB "$WARDEN" whoami --gateway "$GW" --insecure 2>&1)
+assert_eq "$out" "the gateway sees you as bob (groups: ops, dev; by api_key)" "whoami --gateway with an API key in WARDEN_TOKEN"
+out=$(WARDEN_TOKEN=wdn_wrong "$WARDEN" whoami --gateway "$GW" --insecure 2>&1); rc=$?
+assert_nonzero "$rc" "whoami --gateway with a wrong key fails"
+assert_contains "$out" "answered 401: invalid API key or token" "whoami --gateway: the gateway's reason"
+mv "$TF" "$T/tokens.saved.json"
+"$WARDEN" login --gateway "$GW" --insecure >"$T/glogin.out" 2>"$T/glogin.err" &
+GLOGIN_PID=$!
+bg_track "$GLOGIN_PID"
+for _ in $(seq 1 $((100 * WAIT_SCALE))); do grep -q 'enter the code' "$T/glogin.err" && break; sleep 0.1; done
+line=$(grep 'enter the code' "$T/glogin.err")
+assert_match "$line" "^Open $ISSUER/device[^ ]* and enter the code [A-Z]{4}-[A-Z]{4}\$" "login --gateway: the issuer comes from the gateway"
+out=$(node "$NODE_DIR/oidc_device_flow.js" --issuer "$ISSUER" --user-code "${line##* }" 2>&1)
+for _ in $(seq 1 $((100 * WAIT_SCALE))); do kill -0 "$GLOGIN_PID" 2>/dev/null || break; sleep 0.1; done
+wait "$GLOGIN_PID"; rc=$?
+assert_rc "$rc" 0 "login --gateway completes the device flow"
+assert_eq "$(cat "$T/glogin.out")" "signed in as carol (groups: dev, oncall)" "login --gateway: signed in"
+assert_eq "$(jq -r '[.client_id, .resource] | join(" ")' "$TF")" "warden-cli urn:warden:gateway" "login --gateway: client and resource from the gateway"
+wd_stop
+mv "$T/tokens.saved.json" "$TF"
+WD_PORT=${SAVED[0]} WD_PID=${SAVED[1]} WD_CFG=${SAVED[2]} WD_LOG=${SAVED[3]} WD_DIR=${SAVED[4]} WD_DATA=${SAVED[5]}
+
 # ---- refresh: the access token has < 30 s left -> refreshed, the refresh token rotates
 cp -p "$TF" "$T/tokens.before.json"
 jq --argjson t $(($(date +%s) + 10)) '.expires_at = $t' "$T/tokens.before.json" >"$TF"

@@ -159,6 +159,14 @@ static audit_entry *make_entry(audit_kind kind, int n)
 	case AUDIT_SESSION_START:
 		e->agent = (free(e->agent), NULL); /* an absent string survives as absent */
 		break;
+	case AUDIT_REVIEW:
+		e->decision = sdup("approved");
+		e->rule = sdup("orders-delete");
+		e->request_id = 2000 + n;
+		e->reason = sdup("ticket OPS-1");
+		e->review = sdup("00112233445566778899aabbccddeeff");
+		e->grant = sdup("{\"id\":\"ab\",\"kind\":\"duration\",\"expires\":null}");
+		break;
 	}
 	return e;
 }
@@ -196,6 +204,9 @@ static void assert_entry_equal(const audit_entry *a, const audit_entry *b)
 	assert_str_eq(a->error_message, b->error_message);
 	assert_int_equal(a->duration_us, b->duration_us);
 	assert_str_eq(a->reason, b->reason);
+	assert_str_eq(a->classification, b->classification);
+	assert_str_eq(a->review, b->review);
+	assert_str_eq(a->grant, b->grant);
 }
 
 /* Every entry of the store, in id order. */
@@ -230,7 +241,7 @@ static void free_all(audit_entry **es, size_t n)
 /* ---- tests --------------------------------------------------------------- */
 
 static const audit_kind kinds[] = {AUDIT_SESSION_START, AUDIT_REQUEST, AUDIT_RESULT,
-				   AUDIT_REQUEST, AUDIT_RESULT, AUDIT_SESSION_END,
+				   AUDIT_REQUEST, AUDIT_RESULT, AUDIT_REVIEW, AUDIT_SESSION_END,
 				   AUDIT_AUTH_FAILURE};
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -241,7 +252,7 @@ static void test_strict_round_trip(void **state)
 	assert_true(audit_healthy());
 
 	/* three batches of different sizes, as three sessions might submit them */
-	size_t sizes[] = {2, 3, 2};
+	size_t sizes[] = {2, 3, 3};
 	completion cs[3] = {0};
 	int64_t ids[N_KINDS];
 	size_t k = 0;
@@ -323,7 +334,7 @@ static void test_strict_round_trip(void **state)
 	flt.newest_first = 1;
 	assert_int_equal(audit_store_iter_open(s, &flt, &it), 0);
 	assert_int_equal(audit_store_iter_next(it, &e), 1);
-	assert_int_equal(e->id, 7);
+	assert_int_equal(e->id, (int64_t)N_KINDS);
 	audit_entry_free(e);
 	assert_int_equal(audit_store_iter_next(it, &e), 0);
 	audit_store_iter_close(it);
@@ -335,7 +346,7 @@ static void test_strict_round_trip(void **state)
 	completion c = {0};
 	int64_t id = 0;
 	assert_int_equal(audit_submit_ids(&one, 1, &id, &f->mb, on_done, &c), 0);
-	assert_int_equal(id, 8);
+	assert_int_equal(id, (int64_t)N_KINDS + 1);
 	run_until_done(f, &c, 1);
 	assert_int_equal(c.status, 0);
 	audit_stop();
@@ -529,7 +540,7 @@ static void test_entry_json(void **state)
 	audit_entry_free(e);
 
 	audit_kind k;
-	for (int i = AUDIT_SESSION_START; i <= AUDIT_AUTH_FAILURE; i++) {
+	for (int i = AUDIT_SESSION_START; i <= AUDIT_KIND_LAST; i++) {
 		assert_int_equal(audit_kind_parse(audit_kind_name((audit_kind)i), &k), 0);
 		assert_int_equal(k, i);
 	}

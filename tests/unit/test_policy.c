@@ -36,6 +36,7 @@ static const char policy_yaml[] =
 	"    - name: pii\n"
 	"      match: { objects: [\"public.customers\", \"billing.*\"] }\n"
 	"      action: review\n"
+	"      reviewers: [dba]\n"
 	"    - name: orders-writes\n"
 	"      match: { users: [alice], kinds: [read, write], objects: [\"public.orders\", \"public.order_items\"] }\n"
 	"      action: allow\n"

@@ -269,7 +269,7 @@ static void finish_head(pg_session *ps, const char *code, const char *message)
 	if (!ps->inflight)
 		ps->inflight_tail = NULL;
 	if (r->denied && !r->error_code) {
-		code = "42501";
+		code = r->deny_code ? r->deny_code : "42501";
 		message = r->deny_message;
 	}
 	if (code && !r->error_code) {
@@ -346,7 +346,7 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 			return;
 		if (r) {
 			if (!r->error_code && r->denied) {
-				r->error_code = util_strndup("42501", 5);
+				r->error_code = util_strndup(r->deny_code ? r->deny_code : "42501", 5);
 				r->error_message = util_strndup(r->deny_message, strlen(r->deny_message));
 			} else if (!r->error_code) {
 				r->error_code = util_strndup(f.code ? f.code : "XX000", strlen(f.code ? f.code : "XX000"));
@@ -394,7 +394,8 @@ static void write_replacement(pg_session *ps)
 {
 	pg_request *r = current_request(ps);
 	buf m = {0};
-	pg_put_error(&m, "ERROR", "42501", r->deny_message, r->deny_detail, r->deny_hint);
+	pg_put_error(&m, "ERROR", r->deny_code ? r->deny_code : "42501", r->deny_message, r->deny_detail,
+		     r->deny_hint);
 	conn_write_copy(&ps->client, m.data, m.len);
 	buf_free(&m);
 }

@@ -2,6 +2,7 @@
 #include "proto/pg/cancel.h"
 
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -79,4 +80,14 @@ int pg_cancel_lookup(uint32_t pid, uint32_t key, pg_cancel_target *out)
 	}
 	uv_mutex_unlock(&lock);
 	return rc;
+}
+
+void pg_cancel_set_review(uint32_t pid, uint32_t key, const char *review_id)
+{
+	uv_once(&once, init_lock);
+	uv_mutex_lock(&lock);
+	cancel_entry *e = find(pid);
+	if (e && e->key == key)
+		snprintf(e->target.review_id, sizeof(e->target.review_id), "%s", review_id ? review_id : "");
+	uv_mutex_unlock(&lock);
 }

@@ -14,6 +14,7 @@
 typedef struct pg_cancel_target {
 	struct sockaddr_storage addr;
 	uint32_t pid, key;      /* the target's BackendKeyData */
+	char review_id[33];     /* the session holds a request for this review ("" none) */
 } pg_cancel_target;
 
 /* Picks an unused (pid, key) for the client and remembers the target. */
@@ -21,5 +22,7 @@ void pg_cancel_register(const pg_cancel_target *t, uint32_t *pid, uint32_t *key)
 void pg_cancel_unregister(uint32_t pid, uint32_t key);
 /* 0 and *out filled when the pair is known (key compared in constant time). */
 int pg_cancel_lookup(uint32_t pid, uint32_t key, pg_cancel_target *out);
+/* The session's held review (NULL: none), so a CancelRequest can withdraw it. */
+void pg_cancel_set_review(uint32_t pid, uint32_t key, const char *review_id);
 
 #endif

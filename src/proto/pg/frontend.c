@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,7 @@
 #include "identity/oidc.h"
 #include "policy/policy.h"
 #include "proto/pg/cancel.h"
+#include "review/review.h"
 #include "proto/pg/codec.h"
 #include "proto/pg/pg_session.h"
 
@@ -67,6 +69,8 @@ void pg_request_free(pg_request *r)
 	free(r->deny_message);
 	free(r->deny_detail);
 	free(r->deny_hint);
+	free(r->statement);
+	free(r->classification);
 	free(r);
 }
 
@@ -132,6 +136,17 @@ void pgs_close(pg_session *ps, const char *reason)
 	pgs_set_state(ps, PGS_CLOSING);
 	ps->close_reason = reason;
 	uv_timer_stop(&ps->timer);
+	if (ps->review_wait) {
+		/* the client is gone or the gateway stops: the review is withdrawn, nothing is forwarded */
+		if (review_withdraw(ps->review_id, reason ? reason : "session_closed"))
+			ps->refs--;     /* no outcome will come */
+		ps->review_wait = 0;
+	}
+	if (ps->held_req) {
+		pg_request_free(ps->held_req);
+		ps->held_req = NULL;
+	}
+	review_session_end(ps->s.id);
 	if (ps->inflight)
 		pg_backend_finish_all(ps, "08006", "the session ended before the target replied");
 	if (ps->s.recorded)
@@ -173,10 +188,17 @@ static void record_auth_failure(pg_session *ps, const char *reason)
 
 /* ---- reading control ---- */
 
+#define REVIEW_READ_LIMIT ((size_t)256 << 10)
+
 static void update_client_reading(pg_session *ps)
 {
+	/*
+	 * While a review is open the client is still read (so a client that goes
+	 * away withdraws it at once), up to REVIEW_READ_LIMIT bytes kept unscanned.
+	 */
+	size_t kept = ps->cin ? ps->cin->end - ps->cin->start : 0;
 	int want = (ps->state == PGS_STARTUP || ps->state == PGS_AUTH || ps->state == PGS_READY) &&
-		   !ps->audit_wait &&
+		   !ps->audit_wait && (!ps->review_wait || kept < REVIEW_READ_LIMIT) &&
 		   (!ps->target_inited || conn_write_queued(&ps->target) < HIGH_WATER);
 	if (want)
 		conn_read_start(&ps->client);
@@ -239,6 +261,8 @@ static void client_on_read(conn *c, chunk *ch)
 	}
 	cin_append(ps, ch);
 	process_client(ps);
+	if (ps->review_wait)
+		update_client_reading(ps);
 }
 
 static void client_on_event(conn *c, enum conn_event ev, int status)
@@ -395,10 +419,15 @@ static void process_startup(pg_session *ps)
 		case PG_GSSENC_REQUEST:
 			conn_write_copy(&ps->client, "N", 1);
 			continue;
-		case PG_CANCEL_REQUEST:
+		case PG_CANCEL_REQUEST: {
+			/* a held request is withdrawn; whatever runs on the target is cancelled too */
+			pg_cancel_target ct;
+			if (pg_cancel_lookup(st.cancel_pid, st.cancel_key, &ct) == 0 && ct.review_id[0])
+				review_cancel(ct.review_id);
 			pg_cancel_forward(ps->w, st.cancel_pid, st.cancel_key);
 			pgs_close(ps, NULL);
 			return;
+		}
 		default:
 			break;
 		}
@@ -646,10 +675,12 @@ typedef struct scan_batch {
 } scan_batch;
 
 /*
- * Decides and records one request. Returns 1 when the policy denies it: the
- * caller stops scanning there, and the message is replaced on the way to the
- * target by one that fails there (see pg_session.h), so the target itself
- * applies PostgreSQL's error semantics (aborted transaction, skip to Sync).
+ * Decides and records one request. Returns 0 (allowed), 2 when the policy
+ * denies it: the caller stops scanning there, and the message is replaced on
+ * the way to the target by one that fails there (see pg_session.h), so the
+ * target itself applies PostgreSQL's error semantics (aborted transaction,
+ * skip to Sync); or 3 when it is held for a review: scanning stops, and the
+ * message waits at the start of cin until the review ends.
  */
 static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t unit,
 		       const char *text, size_t text_len, const char *params)
@@ -670,16 +701,46 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 		dec.message = util_strndup(m, strlen(m));
 		dec.hint = util_strndup(h, strlen(h));
 	}
-	/* `review` is held for a reviewer once reviews exist; until then it is a denial */
-	int denied = dec.action != POLICY_ALLOW;
-	audit_entry *e = session_request_entry(&ps->s, &d, denied ? "deny" : "allow", dec.rule,
-					       dec.classification);
+	const config_rule *rule = NULL;
+	char grant[200] = "";
+	if (dec.action == POLICY_REVIEW) {
+		for (size_t i = 0; i < cfg_of(ps)->policy.n_rules && !rule; i++)
+			if (strcmp(cfg_of(ps)->policy.rules[i].name, dec.rule) == 0)
+				rule = &cfg_of(ps)->policy.rules[i];
+		/* an earlier approval may cover it: same user, connection and rule */
+		if (rule && review_grant_use(ps->s.user, ps->s.connection, rule->name, ps->s.id, 0, grant,
+					     sizeof(grant)))
+			dec.action = POLICY_ALLOW;
+		else if (!rule)
+			dec.action = POLICY_DENY; /* policy.default review: no reviewers to ask */
+	}
+	int held = dec.action == POLICY_REVIEW;
+	int denied = dec.action == POLICY_DENY;
+	audit_entry *e = session_request_entry(&ps->s, &d, held ? "review" : denied ? "deny" : "allow",
+					       dec.rule, dec.classification);
+	if (grant[0])
+		e->grant = util_strndup(grant, strlen(grant));
 	pg_request *r = calloc(1, sizeof(*r));
 	if (!r)
 		abort();
 	r->extended = extended;
 	r->unit = unit;
 	r->rows = -1;
+	if (held) {
+		/* not pending: it waits outside the in-flight order until its review ends */
+		r->rule = rule;
+		r->statement = text ? util_strndup(text, text_len) : NULL;
+		r->classification = dec.classification ? util_strndup(dec.classification, strlen(dec.classification))
+						       : NULL;
+		ps->held_req = r;
+		policy_decision_release(&dec);
+		if (b->n == b->cap) {
+			b->cap = b->cap ? b->cap * 2 : 8;
+			b->entries = util_xrealloc(b->entries, b->cap * sizeof(*b->entries));
+		}
+		b->entries[b->n++] = e;
+		return 3;
+	}
 	if (denied) {
 		r->denied = 1;
 		r->deny_message = dec.message;
@@ -697,7 +758,7 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 		b->entries = util_xrealloc(b->entries, b->cap * sizeof(*b->entries));
 	}
 	b->entries[b->n++] = e;
-	return denied;
+	return denied ? 2 : 0;
 }
 
 /* What replaces a denied message on the way to the target: it fails there, harmlessly. */
@@ -715,17 +776,19 @@ static void write_substitute(pg_session *ps)
 	buf_free(&m);
 }
 
+static void hold(pg_session *ps);
+
 static void forward_range(pg_session *ps)
 {
 	chunk *c = ps->cin;
-	if (ps->scanned) {
-		size_t keep = ps->scanned - ps->subst_len;
+	if (ps->scanned > ps->held_len) {
+		size_t keep = ps->scanned - ps->subst_len - ps->held_len;
 		if (keep)
 			conn_write(&ps->target, c, c->start, keep);
 		if (ps->subst_len)
 			write_substitute(ps);
-		consume(ps, ps->scanned);
-		ps->scanned = 0;
+		consume(ps, ps->scanned - ps->held_len);
+		ps->scanned = ps->held_len;   /* a held message stays, scanned, at the start of cin */
 		ps->subst_len = 0;
 	}
 	int64_t now = util_now_us();
@@ -741,6 +804,129 @@ static void forward_range(pg_session *ps)
 		ps->inflight_tail = r;
 	}
 	ps->units_forwarded = ps->units_scanned;
+	if (ps->held_req && ps->held_type != 'E')
+		ps->units_forwarded--;        /* the held Query/FunctionCall's unit is not forwarded yet */
+	if (ps->held_req && !ps->review_wait)
+		hold(ps);
+}
+
+/* ---- review: a held request ---- */
+
+static void append_pending(pg_session *ps, pg_request *r)
+{
+	pg_request **tail = &ps->pending;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = r;
+}
+
+static char *dupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *dupf(const char *fmt, ...)
+{
+	buf b = {0};
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	buf_reserve(&b, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(b.data, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return b.data;
+}
+
+/*
+ * The review ended: an approved request goes to the target as it is, any
+ * other outcome is answered the way a denial is (the target fails a stand-in,
+ * so a transaction aborts as on a server error).
+ */
+static void review_ended(pg_session *ps, review_status st, const char *reviewer, const char *comment,
+			 const char *reason)
+{
+	ps->review_wait = 0;
+	uv_timer_stop(&ps->timer);
+	if (ps->cancel_registered)
+		pg_cancel_set_review(ps->own_pid, ps->own_key, NULL);
+	pg_request *r = ps->held_req;
+	ps->held_req = NULL;
+	const config_rule *rule = r->rule;
+	log_info("session %s: review %s %s%s%s", ps->s.id, ps->review_id, review_status_name(st),
+		 reviewer ? " by " : "", reviewer ? reviewer : "");
+	if (st != REVIEW_APPROVED) {
+		r->denied = 1;
+		if (st == REVIEW_DENIED) {
+			r->deny_message = dupf("review %s denied by %s: %s", ps->review_id, reviewer ? reviewer : "a reviewer",
+					       comment && *comment ? comment : "no reason given");
+			r->deny_hint = dupf("A reviewer of rule \"%s\" decided: the statement did not run. Do not send it "
+					    "again unchanged.", rule->name);
+		} else if (st == REVIEW_EXPIRED) {
+			r->deny_message = dupf("review %s for rule \"%s\" expired after %ds without a decision: the "
+					       "statement did not run", ps->review_id, rule->name, rule->timeout_s);
+			r->deny_hint = dupf("Nobody decided in time. Ask a reviewer to look, then send it again.");
+		} else {
+			r->deny_code = "57014";
+			r->deny_message = dupf("canceling statement due to user request (review %s withdrawn: %s)",
+					       ps->review_id, reason ? reason : "withdrawn");
+		}
+		ps->subst_len = ps->held_len;
+		ps->subst_type = ps->held_type == 'E' ? 'E' : 'Q';
+	}
+	ps->held_len = 0;
+	append_pending(ps, r);
+	forward_range(ps);
+	pg_frontend_resume_client(ps);
+}
+
+static void on_review_timeout(uv_timer_t *t)
+{
+	pg_session *ps = t->data;
+	if (!ps->review_wait || ps->state != PGS_READY)
+		return;
+	if (review_expire(ps->review_id)) {
+		ps->refs--; /* no outcome will come */
+		review_ended(ps, REVIEW_EXPIRED, NULL, NULL, "timeout");
+	}
+}
+
+static void on_review_outcome(void *owner, review_outcome *o)
+{
+	pg_session *ps = owner;
+	ps->refs--;
+	if (ps->state != PGS_READY || !ps->review_wait || strcmp(o->review_id, ps->review_id) != 0) {
+		review_outcome_free(o);
+		pg_session_maybe_free(ps);
+		return;
+	}
+	review_ended(ps, o->status, o->reviewer, o->comment, o->reason);
+	review_outcome_free(o);
+}
+
+/* The held request is recorded: open its review and wait. */
+static void hold(pg_session *ps)
+{
+	pg_request *r = ps->held_req;
+	const config_rule *rule = r->rule;
+	review_ticket t = {
+		.rule = rule,
+		.session_id = ps->s.id,
+		.user = ps->s.user,
+		.groups_json = ps->s.groups_json,
+		.agent = ps->s.agent,
+		.connection = ps->s.connection,
+		.statement = r->statement,
+		.classification = r->classification,
+		.request_id = r->id,
+	};
+	ps->review_wait = 1;
+	ps->refs++; /* the outcome holds the session until it is delivered */
+	review_open(&t, &ps->w->mb, on_review_outcome, ps, ps->review_id);
+	if (ps->cancel_registered)
+		pg_cancel_set_review(ps->own_pid, ps->own_key, ps->review_id);
+	uv_timer_stop(&ps->timer);
+	uv_timer_start(&ps->timer, on_review_timeout, (uint64_t)rule->timeout_s * 1000, 0);
+	update_client_reading(ps);
 }
 
 static void emit_to_client(pg_session *ps, buf *b)
@@ -794,6 +980,11 @@ static void refuse_range(pg_session *ps, const char *sqlstate, const char *messa
 	consume(ps, ps->scanned);
 	ps->scanned = 0;
 	ps->subst_len = 0;
+	ps->held_len = 0;
+	if (ps->held_req) {
+		pg_request_free(ps->held_req);
+		ps->held_req = NULL;
+	}
 	ps->units_scanned = ps->units_forwarded;
 	free_requests(ps->pending);
 	ps->pending = NULL;
@@ -841,6 +1032,8 @@ static void submit_batch(pg_session *ps, scan_batch *b)
 	size_t i = 0;
 	for (pg_request *r = ps->pending; r; r = r->next)
 		r->id = ids[i++];
+	if (ps->held_req)
+		ps->held_req->id = ids[i++];   /* always the batch's last entry */
 	free(ids);
 	if (rc == 0)
 		forward_range(ps); /* batch mode: recorded within the window */
@@ -859,7 +1052,8 @@ static int protocol_violation(pg_session *ps, const char *what)
 /*
  * Scans one whole message at m; returns 0, 1 to stop scanning after it
  * (Terminate), 2 when it is a denied request (scanning stops after it and it
- * is substituted when forwarded), or -1 (closed).
+ * is substituted when forwarded), 3 when it is held for a review, or -1
+ * (closed).
  */
 static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t total)
 {
@@ -873,7 +1067,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		const char *sql = pg_get_str(&r, &len);
 		if (!sql)
 			return protocol_violation(ps, "Query is not NUL-terminated");
-		return add_request(ps, b, 0, ps->units_scanned++, sql, len, NULL) ? 2 : 0;
+		return add_request(ps, b, 0, ps->units_scanned++, sql, len, NULL);
 	}
 	case 'P': {
 		const char *name = pg_get_str(&r, NULL);
@@ -906,7 +1100,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		pg_named *p = named_find(ps->portals, portal);
 		const char *text = p && p->text ? p->text : NULL;
 		return add_request(ps, b, 1, ps->units_scanned, text, text ? strlen(text) : 0,
-				   p ? p->params : NULL) ? 2 : 0;
+				   p ? p->params : NULL);
 	}
 	case 'F': {
 		uint32_t oid = (uint32_t)pg_get_i32(&r);
@@ -914,7 +1108,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			return protocol_violation(ps, "malformed FunctionCall");
 		char text[64];
 		int n = snprintf(text, sizeof(text), "-- FunctionCall oid %u", oid);
-		return add_request(ps, b, 0, ps->units_scanned++, text, (size_t)n, NULL) ? 2 : 0;
+		return add_request(ps, b, 0, ps->units_scanned++, text, (size_t)n, NULL);
 	}
 	case 'C': {
 		uint8_t what = pg_get_u8(&r);
@@ -969,7 +1163,7 @@ static void process_ready(pg_session *ps)
 	}
 	scan_batch b = {0};
 	int terminate = 0;
-	while (ps->cin && !ps->audit_wait && ps->state == PGS_READY) {
+	while (ps->cin && !ps->audit_wait && !ps->review_wait && ps->state == PGS_READY) {
 		chunk *c = ps->cin;
 		size_t avail = c->end - c->start - ps->scanned;
 		const char *m = c->data + c->start + ps->scanned;
@@ -1014,6 +1208,11 @@ static void process_ready(pg_session *ps)
 		if (sr == 2) {
 			ps->subst_len = total;
 			ps->subst_type = type == 'E' ? 'E' : 'Q';
+			break;
+		}
+		if (sr == 3) {
+			ps->held_len = total;
+			ps->held_type = type;
 			break;
 		}
 	}

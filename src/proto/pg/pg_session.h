@@ -56,7 +56,10 @@ typedef struct pg_request {
 	int64_t data_rows;      /* DataRow messages seen */
 	char *error_code, *error_message;
 	int denied;             /* the policy denied it: the target's error is replaced by this one */
+	const char *deny_code;  /* SQLSTATE of that error (NULL: 42501) */
 	char *deny_message, *deny_detail, *deny_hint;
+	const void *rule;       /* held: the config_rule that asks for the review */
+	char *statement, *classification;   /* held: for the review */
 } pg_request;
 
 /* The portal a denied Execute is replaced with; a client's Bind may not use it. */
@@ -126,6 +129,12 @@ typedef struct pg_session {
 	int skip_until_sync;            /* a refused extended unit: drop until Sync */
 	size_t subst_len;               /* the last scanned message is denied: its length */
 	char subst_type;                /* 'Q' or 'E': what replaces it */
+	/* review: the last scanned message is held until people decide (review.h) */
+	pg_request *held_req;           /* its request, recorded with decision "review" */
+	size_t held_len;                /* its bytes, kept at the start of cin */
+	char held_type;                 /* 'Q', 'F' or 'E' */
+	int review_wait;                /* a review is open: client input waits */
+	char review_id[33];
 	buf deferred;                   /* synthesized replies queued behind in-flight ones */
 	pg_named *stmts, *portals;
 

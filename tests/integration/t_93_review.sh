@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# Just-in-time approval: a statement under a review rule is held (the client
+# waits, other sessions run) until reviewers decide through the admin API:
+# approve (the statement runs and its result reaches the client), deny (42501
+# with the reason), timeout, client cancel, client disconnect, four eyes,
+# non-reviewers, two approvers, duration grants used then revoked; psycopg in
+# the extended protocol and inside a transaction; a webhook receiver checks
+# the HMAC; the audit trail has every step.
+source "$(dirname "$0")/lib.sh"
+it_init
+
+NODE_DIR="$IT_ROOT/../node"
+ADMIN_PORT=$(free_port)
+HOOK_OUT="$T/hooks.jsonl"
+export IT_HOOK_SECRET=hook-secret-$RANDOM
+node "$NODE_DIR/webhook_receiver.js" --port 0 --out "$HOOK_OUT" --secret "$IT_HOOK_SECRET" >"$T/hook.json" 2>"$T/hook.log" &
+HOOK_PID=$!
+bg_track "$HOOK_PID"
+for _ in $(seq 1 100); do [[ -s "$T/hook.json" ]] && break; sleep 0.1; done
+HOOK_PORT=$(jq -r .port "$T/hook.json")
+[[ "$HOOK_PORT" =~ ^[0-9]+$ ]] || die "webhook receiver did not start: $(cat "$T/hook.log")"
+
+export WD_LISTEN_EXTRA="admin: 127.0.0.1:$ADMIN_PORT"
+WD_EXTRA="notify:
+  review_url: https://127.0.0.1:$ADMIN_PORT/v1/reviews/{id}
+  webhooks:
+    - url: http://127.0.0.1:$HOOK_PORT/hook
+      format: json
+      secret_env: IT_HOOK_SECRET
+    - url: http://127.0.0.1:$HOOK_PORT/slack
+      format: slack
+policy:
+  default: deny
+  rules:
+    - name: setup
+      match: { users: [bob], agents: [setup] }
+      action: allow
+    - name: orders-delete
+      match: { statements: [delete], objects: [\"public.t93_orders\"] }
+      action: review
+      reviewers: [ops]
+      timeout: 60s
+      grant: duration
+      max_duration: 1h
+    - name: quick-expiry
+      match: { statements: [delete], objects: [\"public.t93_scratch\"] }
+      action: review
+      reviewers: [ops]
+      timeout: 2s
+    - name: two-approvers
+      match: { statements: [truncate] }
+      action: review
+      reviewers: [ops]
+      approvals: 2
+    - name: everything-else
+      match: { kinds: [read, write, transaction, set] }
+      action: allow"
+export WD_EXTRA
+wd_new "$(conn appdb)"
+wd_start
+wd_env disable
+GW="https://127.0.0.1:$ADMIN_PORT"
+KEY_CAROL=$("$WARDEN" apikey create -c "$WD_CFG" carol --groups ops 2>/dev/null)
+KEY_ERIN=$("$WARDEN" apikey create -c "$WD_CFG" erin --groups dev 2>/dev/null)
+wd_review() { # as KEY, args...
+  local key=$1; shift
+  WARDEN_TOKEN=$key "$WARDEN" review "$@" --gateway "$GW" --insecure
+}
+wd_grant() { local key=$1; shift; WARDEN_TOKEN=$key "$WARDEN" grant "$@" --gateway "$GW" --insecure; }
+# Waits for a pending review visible to bob; prints its id.
+pending_id() {
+  local i id
+  for i in $(seq 1 $((100 * WAIT_SCALE))); do
+    id=$(wd_review "$KEY_BOB" list --json 2>/dev/null | jq -r '.[0].id // empty')
+    [[ -n "$id" ]] && { echo "$id"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+orders() { pg_direct -d app -At -c "select coalesce(string_agg(id::text, ',' order by id), '') from t93_orders"; }
+
+PGUSER=bob PGPASSWORD=$KEY_BOB PGAPPNAME=setup psql -X -q -v ON_ERROR_STOP=1 \
+  -c "drop table if exists t93_orders, t93_scratch" \
+  -c "create table t93_orders (id int primary key, item text)" \
+  -c "insert into t93_orders select g, 'item-' || g from generate_series(1, 9) g" \
+  -c "create table t93_scratch (id int)" -c "insert into t93_scratch values (1)"
+assert_rc $? 0 "setup through the gateway"
+
+# the admin API wants a credential
+out=$(curl -sk "$GW/v1/reviews" -w ' %{http_code}')
+assert_contains "$out" '"error":"unauthorized"' "admin API without a credential: 401 JSON"
+assert_contains "$out" " 401" "admin API without a credential: status 401"
+out=$(curl -sk -H "Authorization: Bearer wdn_nope" "$GW/v1/reviews" -w ' %{http_code}')
+assert_contains "$out" "invalid API key or token" "admin API with a bad key: precise message"
+out=$(WARDEN_TOKEN=$KEY_BOB "$WARDEN" review list --gateway "$GW" --insecure 2>&1)
+assert_contains "$out" "no pending reviews" "review list: nothing pending yet"
+
+# 1. approve: the held DELETE runs and its result reaches psql; other sessions run meanwhile
+(PGAPPNAME=claude-code psql -X -At -c "delete from t93_orders where id = 1 returning item" >"$T/a1.out" 2>&1) &
+P1=$!
+ID=$(pending_id) || die "no pending review appeared"
+ok "a DELETE on t93_orders is held for review $ID"
+sleep 0.3
+kill -0 "$P1" 2>/dev/null && ok "psql is still waiting" || fail "psql returned before the review was decided: $(cat "$T/a1.out")"
+out=$(PGUSER=bob PGPASSWORD=$KEY_BOB psql -X -At -c "select count(*) from t93_orders" 2>&1)
+assert_eq "$out" "9" "another session runs while the review is pending"
+out=$(wd_review "$KEY_BOB" show "$ID" 2>&1)
+assert_contains "$out" "delete from t93_orders where id = 1 returning item" "review show: the statement"
+assert_contains "$out" "by alice via claude-code on appdb" "review show: requester, agent, connection"
+assert_contains "$out" "rule        orders-delete" "review show: the rule"
+out=$(wd_review "$KEY_ALICE" approve "$ID" 2>&1); rc=$?
+assert_nonzero "$rc" "four eyes: alice cannot approve her own request"
+assert_contains "$out" "403: four eyes: alice cannot decide their own request" "four eyes: precise refusal"
+out=$(wd_review "$KEY_ERIN" approve "$ID" 2>&1); rc=$?
+assert_nonzero "$rc" "erin (dev) is not a reviewer"
+assert_contains "$out" "erin is not in a reviewer group of rule \"orders-delete\"" "non-reviewer: precise refusal"
+out=$(wd_review "$KEY_BOB" approve "$ID" --comment "ticket OPS-1" 2>&1)
+assert_contains "$out" "approved" "bob approves"
+wait "$P1"
+assert_eq "$(head -1 "$T/a1.out")" "item-1" "the approved DELETE ran and RETURNING reached psql"
+assert_eq "$(orders)" "2,3,4,5,6,7,8,9" "row 1 is gone"
+
+# 2. deny: 42501 with the reviewer's reason
+(psql -X -At -v VERBOSITY=verbose -c "delete from t93_orders where id = 2" >"$T/a2.out" 2>&1) &
+P2=$!
+ID=$(pending_id) || die "no pending review (deny)"
+out=$(wd_review "$KEY_BOB" deny "$ID" 2>&1)
+assert_contains "$out" "deny needs --reason" "deny without a reason is refused by the CLI"
+wd_review "$KEY_CAROL" deny "$ID" --reason "not during the freeze" >/dev/null
+wait "$P2"
+assert_contains "$(cat "$T/a2.out")" "ERROR:  42501: review $ID denied by carol: not during the freeze" "denied: 42501 with the reviewer and reason"
+assert_eq "$(orders)" "2,3,4,5,6,7,8,9" "denied: nothing deleted"
+out=$(wd_review "$KEY_BOB" approve "$ID" 2>&1)
+assert_contains "$out" "409: review $ID is denied, not pending" "a decided review cannot be decided again"
+
+# 3. timeout
+out=$(psql -X -At -c "delete from t93_scratch" 2>&1)
+assert_match "$out" 'review [0-9a-f]{32} for rule "quick-expiry" expired after 2s without a decision' "timeout: the request is refused when the review expires"
+assert_eq "$(pg_direct -d app -At -c "select count(*) from t93_scratch")" "1" "timeout: nothing deleted"
+
+# 4. client cancel (psql sends a CancelRequest on SIGINT)
+"$PY" - "$WD_PORT" "$KEY_ALICE" >"$T/a4.out" 2>&1 <<'PY' &
+import sys, threading, time, psycopg
+conn = psycopg.connect(host="127.0.0.1", port=int(sys.argv[1]), dbname="appdb", user="alice",
+                       password=sys.argv[2], sslmode="disable", autocommit=True)
+threading.Timer(1.5, conn.cancel).start()
+t = time.time()
+try:
+    conn.execute("delete from t93_orders where id = 3")
+    print("NOT-CANCELLED")
+except psycopg.errors.QueryCanceled as e:
+    print("CANCELLED", e.sqlstate, str(e).strip())
+conn.execute("select 1")
+print("SESSION-USABLE")
+PY
+P4=$!
+wait "$P4"
+out=$(cat "$T/a4.out")
+assert_contains "$out" "CANCELLED 57014 canceling statement due to user request (review" "cancel: 57014, the review is withdrawn"
+assert_contains "$out" "SESSION-USABLE" "cancel: the session goes on"
+assert_contains "$(wd_review "$KEY_BOB" list --status withdrawn 2>&1)" "withdrawn" "cancel: the review is listed as withdrawn"
+
+# 5. client disconnect
+(psql -X -At -c "delete from t93_orders where id = 4" >/dev/null 2>&1) &
+P5=$!
+ID=$(pending_id) || die "no pending review (disconnect)"
+kill -KILL "$P5"; wait "$P5" 2>/dev/null
+for _ in $(seq 1 50); do
+  st=$(wd_review "$KEY_BOB" show "$ID" --json 2>/dev/null | jq -r .status)
+  [[ "$st" == withdrawn ]] && break; sleep 0.1
+done
+assert_eq "$st" "withdrawn" "disconnect: the review is withdrawn"
+out=$(wd_review "$KEY_BOB" approve "$ID" 2>&1)
+assert_contains "$out" "is withdrawn, not pending" "disconnect: a withdrawn review cannot be approved"
+assert_eq "$(orders)" "2,3,4,5,6,7,8,9" "cancel/disconnect: nothing deleted"
+
+# 6. two approvers
+(psql -X -At -c "truncate t93_scratch" >"$T/a6.out" 2>&1) &
+P6=$!
+ID=$(pending_id) || die "no pending review (two approvers)"
+out=$(wd_review "$KEY_BOB" approve "$ID" 2>&1)
+assert_contains "$out" "approval 1 of 2 recorded" "two approvers: the first approval is recorded"
+out=$(wd_review "$KEY_BOB" approve "$ID" 2>&1)
+assert_contains "$out" "bob has already approved" "two approvers: the same reviewer cannot count twice"
+kill -0 "$P6" 2>/dev/null && ok "two approvers: still held after one" || fail "two approvers: released after one approval"
+wd_review "$KEY_CAROL" approve "$ID" >/dev/null
+wait "$P6"
+assert_eq "$(cat "$T/a6.out")" "TRUNCATE TABLE" "two approvers: runs after the second"
+
+# 7. duration grant: used by a later session, then revoked
+(psql -X -At -c "delete from t93_orders where id = 5" >"$T/a7.out" 2>&1) &
+P7=$!
+ID=$(pending_id) || die "no pending review (grant)"
+out=$(wd_review "$KEY_BOB" approve "$ID" --grant duration --duration 2h 2>&1)
+assert_contains "$out" "duration must be at most 3600s" "a grant longer than max_duration is refused"
+out=$(wd_review "$KEY_BOB" approve "$ID" --grant duration --duration 30m 2>&1)
+assert_contains "$out" "approved" "approved with a 30-minute grant"
+wait "$P7"
+assert_eq "$(cat "$T/a7.out")" "DELETE 1" "grant: the first DELETE ran"
+out=$(psql -X -At -c "delete from t93_orders where id = 6" 2>&1)
+assert_eq "$out" "DELETE 1" "grant: a new session of alice runs the next DELETE without a review"
+out=$(PGUSER=bob PGPASSWORD=$KEY_BOB psql -X -At -c "select 1" -c "delete from t93_orders where id = 7" 2>&1 &
+  sleep 1; wd_review "$KEY_CAROL" deny "$(pending_id)" --reason "bob has no grant" >/dev/null; wait)
+assert_contains "$out" "denied by carol" "grant: never widens to another user"
+out=$(wd_grant "$KEY_BOB" list 2>&1)
+assert_contains "$out" "duration  alice" "grant list shows alice's grant"
+GID=$(wd_grant "$KEY_BOB" list --json | jq -r '.[0].id')
+assert_eq "$(wd_grant "$KEY_BOB" list --json | jq -r '.[0].uses')" "1" "grant list counts its use"
+out=$(wd_grant "$KEY_BOB" revoke "$GID" 2>&1)
+assert_contains "$out" "revoked" "grant revoke"
+(psql -X -At -c "delete from t93_orders where id = 8" >"$T/a7b.out" 2>&1) &
+P7B=$!
+ID=$(pending_id) || fail "after the revocation the DELETE is held again"
+wd_review "$KEY_BOB" deny "$ID" --reason "grant revoked" >/dev/null
+wait "$P7B"
+assert_contains "$(cat "$T/a7b.out")" "denied by bob" "revoked grant: the next DELETE needed a review again"
+assert_eq "$(orders)" "2,3,4,7,8,9" "grant: exactly rows 5 and 6 deleted"
+
+# 8. psycopg: extended protocol, and a denial inside a transaction
+cat >"$T/t93.py" <<'PY'
+import os, sys, subprocess, threading, time, json, psycopg
+port, key, gw, bob = int(os.environ["WD_PORT"]), os.environ["KEY"], os.environ["GW"], os.environ["BOB"]
+failures = 0
+def check(c, what, d=""):
+    global failures
+    print(("  ok   py: " if c else "  FAIL py: ") + what + ("" if c else " " + d)); failures += 0 if c else 1
+def decide(action, *extra):
+    for _ in range(100):
+        out = subprocess.run([os.environ["WARDEN"], "review", "list", "--json", "--gateway", gw, "--insecure"],
+                             env={**os.environ, "WARDEN_TOKEN": bob}, capture_output=True, text=True).stdout
+        rows = json.loads(out or "[]")
+        if rows:
+            subprocess.run([os.environ["WARDEN"], "review", action, rows[0]["id"], *extra, "--gateway", gw, "--insecure"],
+                           env={**os.environ, "WARDEN_TOKEN": bob}, check=True, capture_output=True)
+            return
+        time.sleep(0.1)
+    raise SystemExit("no review appeared")
+conn = psycopg.connect(host="127.0.0.1", port=port, dbname="appdb", user="alice", password=key,
+                       sslmode="disable", application_name="psycopg-review", autocommit=True)
+threading.Thread(target=decide, args=("approve",)).start()
+cur = conn.execute("delete from t93_orders where id = %s returning item", (9,))
+check(cur.fetchall() == [("item-9",)], "extended: the approved DELETE returns its row")
+conn.autocommit = False
+conn.execute("insert into t93_orders values (%s, %s)", (100, "in-tx"))
+threading.Thread(target=decide, args=("deny", "--reason", "no")).start()
+try:
+    conn.execute("delete from t93_orders where id = %s", (2,))
+    check(False, "in a transaction: the DELETE is denied")
+except psycopg.errors.InsufficientPrivilege as e:
+    check("denied by bob: no" in str(e), "in a transaction: the denial reaches psycopg", str(e))
+try:
+    conn.execute("select 1")
+    check(False, "in a transaction: aborted after the denial")
+except psycopg.errors.InFailedSqlTransaction:
+    check(True, "in a transaction: aborted after the denial (25P02)")
+conn.commit()
+conn.autocommit = True
+n = conn.execute("select count(*) from t93_orders where id in (2, 100)").fetchone()[0]
+check(n == 1, "in a transaction: the insert was rolled back, row 2 kept", str(n))
+print("PY-FAILURES", failures)
+PY
+out=$(WD_PORT=$WD_PORT KEY=$KEY_ALICE GW=$GW BOB=$KEY_BOB WARDEN=$WARDEN timeout $((60 * WAIT_SCALE)) "$PY" "$T/t93.py" 2>&1)
+echo "$out"
+assert_contains "$out" "PY-FAILURES 0" "psycopg checks ran to the end without failures"
+
+# webhooks: signed JSON and a Slack message per event
+for _ in $(seq 1 50); do [[ $(jq -s '[.[] | select(.body.event == "review.approved")] | length' "$HOOK_OUT" 2>/dev/null) -ge 3 ]] && break; sleep 0.2; done
+assert_eq "$(jq -s '[.[] | select(.headers["x-warden-event"] == "review.requested" and .body.review.rule == "orders-delete")] | length > 0' "$HOOK_OUT")" "true" "webhook: review.requested delivered"
+assert_eq "$(jq -s '[.[] | select(.body.event != null and .signature_ok != true)] | length' "$HOOK_OUT")" "0" "webhook: every JSON delivery carries a valid HMAC-SHA256"
+assert_eq "$(jq -s '[.[] | select(.body.event == "review.requested" and .body.review.user == "alice" and .body.review.agent == "claude-code" and (.body.review.statement | test("delete from t93_orders where id = 1")))] | length' "$HOOK_OUT")" "1" "webhook: requester, agent and statement in the JSON body"
+assert_eq "$(jq -s '[.[] | select(.body.blocks != null and (.raw | test("Approve")))] | length > 0' "$HOOK_OUT")" "true" "webhook: the Slack format has the Approve button"
+
+wd_alive
+wd_stop
+audit_export || it_finish
+for ev in requested approval approved denied expired withdrawn refused grant_used grant_revoked; do
+  audit_expect ".kind == \"review\" and .event == \"$ev\"" "review event $ev recorded"
+done
+audit_expect '.kind == "review" and .event == "approved" and .user == "bob" and .comment == "ticket OPS-1" and .request_id != null' "the approval names bob, his comment and the held request"
+audit_expect '.kind == "review" and .event == "refused" and .user == "alice" and .comment == "self-approval"' "the self-approval attempt is recorded"
+audit_expect '.kind == "request" and .decision == "review" and .rule == "orders-delete"' "held requests are recorded with decision review"
+audit_expect '.kind == "request" and .decision == "allow" and .grant.kind == "duration"' "a request run under a grant names the grant"
+audit_expect '.kind == "auth_failure" and .protocol == "admin"' "a refused admin credential is recorded"
+it_finish
