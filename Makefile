@@ -67,13 +67,20 @@ asan-integration: asan
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  WARDEN=$(abspath build/asan/warden) WARDEN_SANITIZED=1 tests/integration/run.sh
 
+# The library is compiled once with coverage + sanitizers; each target links it.
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS  := -std=c17 -g -O1 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS)
+FUZZ_OBJS    := $(LIB_SRCS:%.c=build/fuzz/obj/%.o)
 fuzz-build: $(FUZZ_TARGETS)
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+$(FUZZ_OBJS): build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC    $@"
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -MMD -MP -c -o $@ $<
+$(FUZZ_TARGETS): build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 	@mkdir -p build/fuzz
 	@echo "  FUZZ  $@"
-	$(Q)clang -std=c17 -g -O1 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
-	  -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
+-include $(FUZZ_OBJS:.o=.d)
 
 fuzz: fuzz-build
 	@scripts/run-fuzz.sh $(FUZZ_TARGETS)

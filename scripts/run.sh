@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 PG_PORT=54329
 GW_PORT=6432
+ADMIN_PORT=6443
 CLUSTER=var/pg
 
 [[ -x build/warden ]] || { echo "run: build/warden is missing; run make first" >&2; exit 1; }
@@ -32,11 +33,13 @@ if port_in_use "$PG_PORT"; then
   echo "run: stop whatever listens there (ss -ltnp 'sport = :$PG_PORT') and run make run again" >&2
   exit 1
 fi
-if port_in_use "$GW_PORT"; then
-  echo "run: port $GW_PORT on 127.0.0.1 is already in use; warden's quickstart listener needs it" >&2
-  echo "run: stop whatever listens there (ss -ltnp 'sport = :$GW_PORT') and run make run again" >&2
-  exit 1
-fi
+for p in "$GW_PORT" "$ADMIN_PORT"; do
+  if port_in_use "$p"; then
+    echo "run: port $p on 127.0.0.1 is already in use; warden's quickstart listeners need it" >&2
+    echo "run: stop whatever listens there (ss -ltnp 'sport = :$p') and run make run again" >&2
+    exit 1
+  fi
+done
 
 scripts/pgcluster.sh start "$CLUSTER" "$PG_PORT"
 APPDB_PASSWORD=$(cat "$CLUSTER/password")
@@ -50,6 +53,11 @@ warden quickstart
 
 Connect with:
   psql "host=127.0.0.1 port=$GW_PORT dbname=appdb user=alice password=wdn_quickstart_demo sslmode=require"
+
+As a coding agent (application_name=claude-code) a DELETE waits for a review; decide it as bob:
+  export WARDEN_GATEWAY=https://127.0.0.1:$ADMIN_PORT WARDEN_TOKEN=wdn_quickstart_reviewer
+  build/warden review list --insecure
+  build/warden review approve ID --insecure
 
 Export the audit trail:
   build/warden audit export -c examples/quickstart.yaml --format jsonl

@@ -62,6 +62,12 @@ wd_env disable
 GW="https://127.0.0.1:$ADMIN_PORT"
 KEY_CAROL=$("$WARDEN" apikey create -c "$WD_CFG" carol --groups ops 2>/dev/null)
 KEY_ERIN=$("$WARDEN" apikey create -c "$WD_CFG" erin --groups dev 2>/dev/null)
+# stored keys reach the running gateway within a second
+for _ in $(seq 1 50); do
+  WARDEN_TOKEN=$KEY_ERIN "$WARDEN" whoami --gateway "$GW" --insecure >/dev/null 2>&1 &&
+    WARDEN_TOKEN=$KEY_CAROL "$WARDEN" whoami --gateway "$GW" --insecure >/dev/null 2>&1 && break
+  sleep 0.1
+done
 wd_review() { # as KEY, args...
   local key=$1; shift
   WARDEN_TOKEN=$key "$WARDEN" review "$@" --gateway "$GW" --insecure
