@@ -278,7 +278,8 @@ for i in $(seq 1 100); do
   HELD_PIDS+=($!)
 done
 sleep 3
-held=$(grep -c "held for rule" "$W/wd-batch/warden.log" || true)
+held=0
+for p in "${HELD_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && held=$((held + 1)); done   # still waiting
 for mode in simple prepared; do run_pgbench warden-held "$WD_PORT" bench "$KEY" 8 2 "$mode"; done
 kill "${HELD_PIDS[@]}" 2>/dev/null || true
 wait "${HELD_PIDS[@]}" 2>/dev/null || true

@@ -1060,6 +1060,12 @@ static void parse_policy(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 		int d = (int)p->default_action;
 		get_enum(c, m, path, "default", defaults, 3, &d);
 		p->default_action = (config_action)d;
+		if (p->default_action == CONFIG_ACTION_REVIEW) {
+			char kp[CONFIG_PATH_LEN];
+			join_key(kp, sizeof kp, path, "default");
+			fail(c, map_get(c, m, "default", NULL), kp,
+			     "review needs reviewers: write a rule with action: review (and reviewers), or use allow or deny");
+		}
 		get_strlist(c, m, path, "dangerous_functions", &p->dangerous_functions);
 	}
 	if (!p->dangerous_functions.v && !map_get(c, m, "dangerous_functions", NULL)) {

@@ -277,6 +277,19 @@ static void test_config_errors(void **state)
 			    "    - name: a\n      match: { kinds: [write] }\n      action: deny\n",
 			    "duplicate rule name");
 	expect_config_error("policy:\n  defualt: deny\n", "policy.defualt: unknown key");
+	expect_config_error("policy:\n  default: review\n", "policy.default: review needs reviewers");
+	expect_config_error("policy:\n  rules:\n    - name: a\n      match: { kinds: [ddl] }\n      action: review\n",
+			    "policy.rules[0].reviewers: is required for action: review");
+	expect_config_error("policy:\n  rules:\n    - name: a\n      match: { kinds: [ddl] }\n      action: deny\n"
+			    "      timeout: 5m\n", "policy.rules[0].timeout: applies only to rules with action: review");
+	expect_config_error("policy:\n  rules:\n    - name: a\n      match: { kinds: [ddl] }\n      action: review\n"
+			    "      reviewers: [dba]\n      timeout: soon\n", "policy.rules[0].timeout: must be a duration");
+	expect_config_error("policy:\n  rules:\n    - name: a\n      match: { kinds: [ddl] }\n      action: review\n"
+			    "      reviewers: [dba]\n      grant: forever\n", "policy.rules[0].grant: must be one of: once | session | duration");
+	expect_config_error("notify:\n  webhooks:\n    - url: ftp://x\n", "notify.webhooks[0].url: must be an http:// or https:// URL");
+	expect_config_error("notify:\n  webhooks:\n    - url: https://x\n      secret_env: WARDEN_TEST_UNSET_SECRET\n",
+			    "environment variable WARDEN_TEST_UNSET_SECRET is not set");
+	expect_config_error("listen:\n  admin: 8443\n", "listen.admin: must be host:port");
 	/* no policy section: allow, nothing classified */
 	warden_config cfg;
 	char err[256];
@@ -295,6 +308,65 @@ static void test_config_errors(void **state)
 	config_free(&cfg);
 }
 
+static void test_review_config(void **state)
+{
+	(void)state;
+	static const char yaml[] =
+		"listen:\n"
+		"  postgres: 127.0.0.1:6432\n"
+		"  admin: '[::1]:8443'\n"
+		"notify:\n"
+		"  review_url: https://gw/v1/reviews/{id}\n"
+		"  webhooks:\n"
+		"    - { url: https://hooks.example.com/a, format: slack }\n"
+		"policy:\n"
+		"  rules:\n"
+		"    - name: r\n"
+		"      match: { statements: [delete] }\n"
+		"      action: review\n"
+		"      reviewers: [dba, \"on*\"]\n"
+		"      approvals: 2\n"
+		"      timeout: 90s\n"
+		"      grant: session\n"
+		"      max_duration: 2h\n"
+		"    - name: s\n"
+		"      match: { statements: [update] }\n"
+		"      action: review\n"
+		"      reviewers: ops\n";
+	warden_config cfg;
+	char err[512];
+	if (config_load_string(yaml, sizeof(yaml) - 1, "r.yaml", &cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(cfg.listen_admin_host, "::1");
+	assert_int_equal(cfg.listen_admin_port, 8443);
+	assert_int_equal(cfg.n_webhooks, 1);
+	assert_int_equal(cfg.webhooks[0].format, CONFIG_WEBHOOK_SLACK);
+	assert_null(cfg.webhooks[0].secret);
+	assert_string_equal(cfg.review_url, "https://gw/v1/reviews/{id}");
+	const config_rule *r = &cfg.policy.rules[0];
+	assert_int_equal(r->reviewers.n, 2);
+	assert_string_equal(r->reviewers.v[1], "on*");
+	assert_int_equal(r->approvals, 2);
+	assert_int_equal(r->timeout_s, 90);
+	assert_int_equal(r->grant, CONFIG_GRANT_SESSION);
+	assert_int_equal(r->max_duration_s, 7200);
+	r = &cfg.policy.rules[1];   /* the defaults */
+	assert_int_equal(r->reviewers.n, 1);
+	assert_int_equal(r->approvals, 1);
+	assert_int_equal(r->timeout_s, 600);
+	assert_int_equal(r->grant, CONFIG_GRANT_ONCE);
+	assert_int_equal(r->max_duration_s, 3600);
+	config_free(&cfg);
+	long secs;
+	assert_int_equal(config_parse_duration("30m", 60, 86400, &secs), 0);
+	assert_int_equal(secs, 1800);
+	assert_int_equal(config_parse_duration("30", 1, 86400, &secs), 0);
+	assert_int_equal(secs, 30);
+	assert_int_equal(config_parse_duration("30s", 60, 86400, &secs), -1); /* below the bound */
+	assert_int_equal(config_parse_duration("2x", 1, 86400, &secs), -1);
+	assert_int_equal(config_parse_duration("-5m", 1, 86400, &secs), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_cache_same_answers),
 		cmocka_unit_test(test_classification_summary),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_review_config),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
