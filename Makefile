@@ -4,7 +4,7 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := libuv libssl libcrypto sqlite3 jansson yaml-0.1 libcurl
+PKGS    := libuv libssl libcrypto sqlite3 jansson yaml-0.1 libcurl libhs libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lhttp_parser -lpthread -lm
 

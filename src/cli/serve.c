@@ -143,9 +143,6 @@ int cli_serve_main(int argc, char **argv)
 		 cfg.listen_pg_host, cfg.listen_pg_port, cfg.workers, cfg.audit_path,
 		 cfg.durability == DURABILITY_STRICT ? "strict" : "batch",
 		 server_tls ? "on" : "off");
-	if (cfg.listen_admin_host)
-		log_info("admin API on %s://%s:%d", server_tls ? "https" : "http", cfg.listen_admin_host,
-			 cfg.listen_admin_port);
 
 	uv_loop_t *loop = uv_default_loop();
 	uv_signal_t sigint, sigterm;
