@@ -1,0 +1,966 @@
+/*
+ * mask — the masking engine behind mask.h: the built-in detector table
+ * (patterns + validators), profile compilation for Hyperscan and PCRE2, the
+ * scan, overlap resolution and the three output styles.
+ *
+ * How one detector is found (the part both engines share):
+ * the reference semantics are PCRE2's: a detector's matches are what a global
+ * left-to-right iteration of its PCRE2 pattern over the whole value finds
+ * (after a match, the next search starts at its end; a match that fails the
+ * validator still consumes its text). The PCRE2 engine does exactly that, per
+ * detector, with JIT.
+ *
+ * The Hyperscan engine runs one block-mode database holding a cheap "hint"
+ * pattern per detector, compiled without start-of-match tracking. A hint is
+ * chosen so that every real match [s, e) of the detector contains a hint
+ * match ending in (s, s + maxlen], maxlen bounding the length of a real
+ * match. For each hint end h (in increasing order) the engine runs the
+ * detector's PCRE2 pattern from max(pos, h - maxlen) over the subject cut at
+ * h + maxlen + LOOKAROUND and accepts the leftmost match only if it starts at
+ * or before h (past h, the cut could have created it; a later hint will find
+ * it). A search that finds nothing proves no match starts in [pos, h], so pos
+ * moves past h: every start position is tried at most once per detector. By
+ * induction this yields exactly the PCRE2 iteration's matches, while bytes
+ * that hint at nothing are only seen by Hyperscan. Should Hyperscan ever
+ * report a detector's ends out of order, that detector is rescanned with
+ * plain PCRE2, so the equivalence never rests on delivery order.
+ *
+ * Where the time goes: hints with a literal anchor (@, eyJ, AKIA, ==, ://,
+ * bearer, PRIVATE KEY) cost Hyperscan ~0.3 ns/byte; the digit-class hints
+ * (phone, card, SSN, IPv4, IBAN) have no literal to skip to and cost ~2
+ * ns/byte together. So they live in a second database (db_num), scanned only
+ * when numeric_gate(), a SIMD digit finder plus a tiny cluster check, says a
+ * valid value of theirs can be present. Ordinary text (dates, amounts,
+ * street numbers) rarely passes it.
+ *
+ * Custom patterns are compiled for Hyperscan in prefilter mode (a superset:
+ * it reports every end of a real match); their maxlen comes from
+ * hs_expression_info, and their lookaround reach is unknown, so the subject
+ * is never cut for them. A custom pattern Hyperscan cannot take at all is
+ * scanned by PCRE2 alone.
+ *
+ * Overlaps: a match's span is its value (for password_in_url and
+ * bearer_token, the secret group only). Detectors have tiers: structural
+ * secrets (private_key, password_in_url, bearer_token) beat validated
+ * numbers (credit_card, iban, us_ssn), which beat the rest (so a card number
+ * is never a phone number). Within a tier the earliest start wins, then the
+ * longest, then the lower detector index; anything overlapping a chosen span
+ * is dropped.
+ */
+#include "mask/mask.h"
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#include <hs/hs.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "core/util.h"
+
+/* Bytes a built-in pattern may look at past the end of its match (lookaheads
+ * are at most 2 bytes; generous on purpose). */
+#define LOOKAROUND 16
+#define UNBOUNDED SIZE_MAX
+#define REDACTED "****"
+
+/* ---- validators ----------------------------------------------------------- */
+
+/* A validator sees the value span [*vs, *ve) of a pattern match and may narrow
+ * it (drop a trailing group that the pattern took greedily). */
+typedef bool (*validator_fn)(const char *t, size_t *vs, size_t *ve);
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_upper(char c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+/* Luhn over the digits of [s, e); separators are skipped. */
+static bool luhn_ok(const char *s, size_t n)
+{
+	unsigned sum = 0, k = 0;
+	for (size_t i = n; i-- > 0;) {
+		if (!is_digit(s[i]))
+			continue;
+		unsigned d = (unsigned)(s[i] - '0');
+		if (k++ & 1) {
+			d *= 2;
+			if (d > 9)
+				d -= 9;
+		}
+		sum += d;
+	}
+	return sum % 10 == 0;
+}
+
+/*
+ * A card: 13-19 digits; if separated, one separator kind throughout, a first
+ * group of 4 and groups of 3-7 digits (4-4-4-4, 4-6-5, 4-6-4, 4-4-4-4-3).
+ * If the whole run fails, trailing groups are dropped one at a time (a
+ * separated number followed by an unrelated short group).
+ */
+static bool card_shape_ok(const char *s, size_t n)
+{
+	size_t digits = 0, group = 0, ngroups = 0;
+	char sep = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (is_digit(s[i])) {
+			digits++;
+			group++;
+			continue;
+		}
+		if (sep && s[i] != sep)
+			return false;
+		sep = s[i];
+		if ((ngroups == 0 && group != 4) || group < 3 || group > 7)
+			return false;
+		ngroups++;
+		group = 0;
+	}
+	if (sep && (group < 3 || group > 7))
+		return false;
+	return digits >= 13 && digits <= 19 && luhn_ok(s, n);
+}
+
+static bool v_card(const char *t, size_t *vs, size_t *ve)
+{
+	size_t e = *ve;
+	for (;;) {
+		if (card_shape_ok(t + *vs, e - *vs)) {
+			*ve = e;
+			return true;
+		}
+		size_t i = e;
+		while (i > *vs && is_digit(t[i - 1]))
+			i--;
+		if (i == *vs)
+			return false;
+		e = i - 1; /* drop the separator and the last group */
+	}
+}
+
+static const struct {
+	char cc[3];
+	unsigned char len;
+} iban_lengths[] = {
+	{"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20}, {"BE", 16},
+	{"BG", 22}, {"BH", 22}, {"BR", 29}, {"CH", 21}, {"CR", 22}, {"CY", 28}, {"CZ", 24},
+	{"DE", 22}, {"DK", 18}, {"DO", 28}, {"EE", 20}, {"ES", 24}, {"FI", 18}, {"FO", 18},
+	{"FR", 27}, {"GB", 22}, {"GE", 22}, {"GI", 23}, {"GL", 18}, {"GR", 27}, {"GT", 28},
+	{"HR", 21}, {"HU", 28}, {"IE", 22}, {"IL", 23}, {"IS", 26}, {"IT", 27}, {"JO", 30},
+	{"KW", 30}, {"KZ", 20}, {"LB", 28}, {"LI", 21}, {"LT", 20}, {"LU", 20}, {"LV", 21},
+	{"MC", 27}, {"MD", 24}, {"ME", 22}, {"MK", 19}, {"MR", 27}, {"MT", 31}, {"MU", 30},
+	{"NL", 18}, {"NO", 15}, {"PK", 24}, {"PL", 28}, {"PS", 29}, {"PT", 25}, {"QA", 29},
+	{"RO", 24}, {"RS", 22}, {"SA", 24}, {"SE", 24}, {"SI", 19}, {"SK", 24}, {"SM", 27},
+	{"TN", 24}, {"TR", 26}, {"UA", 29}, {"VG", 24}, {"XK", 20},
+};
+
+static bool iban_ok(const char *s, size_t n)
+{
+	char c[34];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == ' ')
+			continue;
+		if (k == sizeof(c))
+			return false;
+		c[k++] = s[i];
+	}
+	if (k < 15 || !is_upper(c[0]) || !is_upper(c[1]) || !is_digit(c[2]) || !is_digit(c[3]))
+		return false;
+	for (size_t i = 0; i < sizeof(iban_lengths) / sizeof(iban_lengths[0]); i++)
+		if (iban_lengths[i].cc[0] == c[0] && iban_lengths[i].cc[1] == c[1]) {
+			if (k != iban_lengths[i].len)
+				return false;
+			break;
+		}
+	/* mod 97 of the rearranged number (country + check digits moved to the
+	 * end, letters as 10..35), computed digit group by digit group. */
+	unsigned rem = 0;
+	for (size_t j = 0; j < k; j++) {
+		char ch = c[(j + 4) % k];
+		if (is_digit(ch))
+			rem = (rem * 10 + (unsigned)(ch - '0')) % 97;
+		else if (is_upper(ch))
+			rem = (rem * 100 + (unsigned)(ch - 'A' + 10)) % 97;
+		else
+			return false;
+	}
+	return rem == 1;
+}
+
+static bool v_iban(const char *t, size_t *vs, size_t *ve)
+{
+	size_t e = *ve;
+	for (;;) {
+		if (iban_ok(t + *vs, e - *vs)) {
+			*ve = e;
+			return true;
+		}
+		size_t i = e;
+		while (i > *vs && t[i - 1] != ' ')
+			i--;
+		if (i <= *vs + 4)
+			return false;
+		e = i - 1;
+	}
+}
+
+/* AAA-GG-SSSS: one separator kind; area not 000, 666, 9xx; group not 00;
+ * serial not 0000 (the SSA's never-issued ranges). */
+static bool v_ssn(const char *t, size_t *vs, size_t *ve)
+{
+	const char *s = t + *vs;
+	if (*ve - *vs != 11 || s[3] != s[6])
+		return false;
+	if (!memcmp(s, "000", 3) || !memcmp(s, "666", 3) || s[0] == '9')
+		return false;
+	if (!memcmp(s + 4, "00", 2) || !memcmp(s + 7, "0000", 4))
+		return false;
+	return true;
+}
+
+/* E.164 allows at most 15 digits; fewer than 9 is too likely something else. */
+static bool v_phone(const char *t, size_t *vs, size_t *ve)
+{
+	size_t digits = 0;
+	for (size_t i = *vs; i < *ve; i++)
+		digits += is_digit(t[i]);
+	return digits >= 9 && digits <= 15;
+}
+
+/* ---- the built-in table --------------------------------------------------- */
+
+/*
+ * pcre: the exact pattern (PCRE2, bytes, no UTF); lookarounds give word
+ * boundaries that \b cannot express. hint: the Hyperscan pattern; it must
+ * match somewhere inside every real match (see the header comment), and is
+ * kept short so that Hyperscan reports few ends. maxlen: an upper bound of a
+ * real match's length. group: the capture holding the value (0 = all).
+ */
+typedef struct builtin {
+	const char *pcre;
+	const char *hint;
+	size_t maxlen;
+	int tier, group;
+	validator_fn validate;
+} builtin;
+
+static const builtin builtins[MASK_DET_COUNT] = {
+	[MASK_DET_EMAIL] = {
+		"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
+		"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.){1,8}[A-Za-z]{2,24}"
+		"(?![A-Za-z0-9-]|\\.[A-Za-z0-9])",
+		"[A-Za-z0-9._%+-]@[A-Za-z0-9]", 608, 0, 0, NULL},
+	[MASK_DET_PHONE] = {
+		"(?<![\\w+]|\\d[ .-])"
+		"(?:\\+\\d{1,3}[ .-]?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{1,4}(?:[ .-]?\\d{1,4}){1,5}"
+		"|\\(\\d{2,4}\\)[ .-]?\\d{3,4}[ .-]?\\d{3,4}"
+		"|\\d{2,4}[ .-]\\d{3,4}[ .-]\\d{3,4})"
+		"(?![\\w]|[ .-]\\d)",
+		"\\+\\d|\\(\\d{2,4}\\)|\\d[ .-]\\d{3,4}[ .-]\\d{3}", 48, 0, 0, v_phone},
+	[MASK_DET_CREDIT_CARD] = {
+		"(?<![\\w.-]|\\d[ -])\\d(?:[ -]?\\d){12,18}(?![\\w]|[ .-]?\\d)",
+		"\\d(?:[ -]?\\d){12}", 40, 1, 0, v_card},
+	[MASK_DET_IBAN] = {
+		"(?<!\\w)[A-Z]{2}\\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)"
+		"(?!\\w)",
+		"[A-Z]{2}\\d{2}(?:[A-Z0-9]{11}| [A-Z0-9]{4} [A-Z0-9]{4})", 48, 1, 0, v_iban},
+	[MASK_DET_US_SSN] = {
+		"(?<![\\w-]|\\d )\\d{3}[- ]\\d{2}[- ]\\d{4}(?![\\w]|[- ]\\d)",
+		"\\d{3}[- ]\\d{2}[- ]\\d{4}", 16, 1, 0, v_ssn},
+	[MASK_DET_IPV4] = {
+		"(?<![\\w.])(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}"
+		"(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?![\\w]|\\.\\d)",
+		"\\d\\.\\d{1,3}\\.\\d{1,3}\\.\\d", 16, 0, 0, NULL},
+	[MASK_DET_JWT] = {
+		"(?<![\\w-])eyJ[A-Za-z0-9_-]{7,2048}\\.[A-Za-z0-9_-]{4,8192}\\.[A-Za-z0-9_-]{16,2048}"
+		"(?![\\w-]|\\.[\\w-])",
+		"eyJ[A-Za-z0-9_-]{7}[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]{4}[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]{16}",
+		12300, 0, 0, NULL},
+	[MASK_DET_AWS_ACCESS_KEY] = {
+		"\\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\\b",
+		"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}", 20, 0, 0, NULL},
+	[MASK_DET_AZURE_STORAGE_KEY] = {
+		"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])",
+		"[A-Za-z0-9+/]{20}==", 88, 0, 0, NULL},
+	[MASK_DET_PRIVATE_KEY] = {
+		"-----BEGIN (?:[A-Z0-9]{1,16} ){0,3}PRIVATE KEY-----[\\s\\S]{0,16384}?"
+		"-----END (?:[A-Z0-9]{1,16} ){0,3}PRIVATE KEY-----",
+		"PRIVATE KEY-----", 16600, 2, 0, NULL},
+	[MASK_DET_PASSWORD_IN_URL] = {
+		"(?<=[A-Za-z0-9])://[^\\x00-\\x20:/@]{0,128}:([^\\x00-\\x20/@]{1,256})@",
+		"://[^\\x00-\\x20:/@]*:[^\\x00-\\x20/@]+@", 400, 2, 1, NULL},
+	[MASK_DET_BEARER_TOKEN] = {
+		"\\b[Bb][Ee][Aa][Rr][Ee][Rr][ \\t]{1,8}([A-Za-z0-9._~+/-]{16,4096}={0,8})"
+		"(?![A-Za-z0-9._~+/=-])",
+		"[Bb][Ee][Aa][Rr][Ee][Rr][ \\t]{1,8}[A-Za-z0-9._~+/-]{16}", 4128, 2, 1, NULL},
+};
+
+#define X(id, name) name,
+static const char *const builtin_names[MASK_DET_COUNT] = {MASK_DETECTORS(X)};
+#undef X
+
+/* ---- profile -------------------------------------------------------------- */
+
+typedef struct det {
+	uint32_t slot;          /* counts[] index: built-in id, or MASK_DET_COUNT + custom index */
+	pcre2_code *re;
+	size_t maxlen;          /* UNBOUNDED: search from pos, never cut the subject */
+	bool cut;               /* the subject may be cut at hint + maxlen + LOOKAROUND */
+	bool in_hs;             /* has a hint in a Hyperscan database (id = index in dets) */
+	bool numeric;           /* its hint is in db_num, scanned only past numeric_gate() */
+	int tier, group;
+	validator_fn validate;
+} det;
+
+struct mask_profile {
+	det *dets;
+	size_t n_dets;
+	char **custom_names;
+	size_t n_custom;
+	mask_style style;
+	EVP_MAC_CTX *mac;       /* keyed HMAC-SHA256, duplicated per value */
+	mask_engine engine;
+	hs_database_t *db_lit;  /* hints with literal anchors: cheap, always scanned */
+	hs_database_t *db_num;  /* digit-class hints: costly, scanned past the gate */
+	uint32_t max_groups;
+};
+
+static pcre2_code *compile_pcre(const char *pattern, char *err, size_t errlen, const char *what)
+{
+	int ec;
+	PCRE2_SIZE off;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_NEVER_UTF, &ec, &off, NULL);
+	if (!re) {
+		PCRE2_UCHAR msg[160];
+		if (pcre2_get_error_message(ec, msg, sizeof(msg)) < 0)
+			msg[0] = '\0';
+		util_errf(err, errlen, "mask: %s: bad pattern at offset %zu: %s", what, (size_t)off,
+			  (const char *)msg);
+		return NULL;
+	}
+	/* No JIT (e.g. SELinux exec restrictions) only costs speed. MASK_NO_JIT
+	 * is for memcheck runs: valgrind cannot see that JIT code's reads of its
+	 * own frames are initialised and reports them. */
+#ifndef MASK_NO_JIT
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+#endif
+	return re;
+}
+
+static bool setup_mac(mask_profile *p, const mask_spec *spec, char *err, size_t errlen)
+{
+	if (!spec->hash_key || spec->hash_key_len == 0) {
+		util_errf(err, errlen, "mask: the hash style needs a hash_key");
+		return false;
+	}
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (!mac) {
+		util_errf(err, errlen, "mask: HMAC unavailable in OpenSSL");
+		return false;
+	}
+	p->mac = EVP_MAC_CTX_new(mac);
+	EVP_MAC_free(mac);
+	char digest[] = "SHA256";
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+		OSSL_PARAM_construct_end(),
+	};
+	if (!p->mac || !EVP_MAC_init(p->mac, spec->hash_key, spec->hash_key_len, params)) {
+		util_errf(err, errlen, "mask: cannot set up HMAC-SHA256");
+		return false;
+	}
+	return true;
+}
+
+/* Compiles the hints of the detectors with numeric == num into *db (NULL if none). */
+static bool build_db(mask_profile *p, const mask_spec *spec, bool num, hs_database_t **db, char *err,
+		     size_t errlen)
+{
+	const char **exprs = util_xmalloc(p->n_dets * sizeof(*exprs));
+	unsigned *flags = util_xmalloc(p->n_dets * sizeof(*flags));
+	unsigned *ids = util_xmalloc(p->n_dets * sizeof(*ids));
+	size_t n = 0;
+	bool ok = true;
+	for (size_t i = 0; i < p->n_dets; i++) {
+		det *d = &p->dets[i];
+		if (d->numeric != num)
+			continue;
+		if (d->slot < MASK_DET_COUNT) {
+			exprs[n] = builtins[d->slot].hint;
+			flags[n] = 0;
+		} else {
+			/* A custom pattern is its own hint, as a superset in prefilter
+			 * mode; the width it reports bounds the real match. */
+			const char *pat = spec->custom_patterns[d->slot - MASK_DET_COUNT];
+			unsigned f = HS_FLAG_PREFILTER | HS_FLAG_ALLOWEMPTY;
+			hs_expr_info_t *info = NULL;
+			hs_compile_error_t *ce = NULL;
+			if (hs_expression_info(pat, f, &info, &ce) != HS_SUCCESS) {
+				hs_free_compile_error(ce);
+				continue; /* PCRE2 alone for this one */
+			}
+			d->maxlen = info->max_width == UINT_MAX ? UNBOUNDED : info->max_width;
+			free(info);
+			exprs[n] = pat;
+			flags[n] = f;
+		}
+		ids[n++] = (unsigned)i;
+		d->in_hs = true;
+	}
+	if (n > 0) {
+		hs_compile_error_t *ce = NULL;
+		if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, db, &ce) !=
+		    HS_SUCCESS) {
+			const char *who = "?";
+			if (ce->expression >= 0 && (size_t)ce->expression < n)
+				who = mask_detector_name(p, p->dets[ids[ce->expression]].slot);
+			util_errf(err, errlen, "mask: detector %s: hyperscan: %s", who, ce->message);
+			hs_free_compile_error(ce);
+			ok = false;
+		}
+	}
+	free(exprs);
+	free(flags);
+	free(ids);
+	return ok;
+}
+
+static bool build_hs(mask_profile *p, const mask_spec *spec, char *err, size_t errlen)
+{
+	return build_db(p, spec, false, &p->db_lit, err, errlen) &&
+	       build_db(p, spec, true, &p->db_num, err, errlen);
+}
+
+mask_profile *mask_profile_new(const mask_spec *spec, char *err, size_t errlen)
+{
+	if (spec->n_custom > MASK_MAX_CUSTOM) {
+		util_errf(err, errlen, "mask: at most %d custom detectors", MASK_MAX_CUSTOM);
+		return NULL;
+	}
+	mask_profile *p = util_xmalloc(sizeof(*p));
+	memset(p, 0, sizeof(*p));
+	p->style = spec->style;
+	p->dets = util_xmalloc((MASK_DET_COUNT + spec->n_custom + 1) * sizeof(det));
+	p->n_custom = spec->n_custom;
+	p->custom_names = util_xmalloc((spec->n_custom + 1) * sizeof(char *));
+	for (size_t i = 0; i < spec->n_custom; i++)
+		p->custom_names[i] = util_strndup(spec->custom_names[i], strlen(spec->custom_names[i]));
+
+	bool enabled[MASK_DET_COUNT] = {false};
+	for (size_t i = 0; i < spec->n_detectors; i++) {
+		size_t k = 0;
+		while (k < MASK_DET_COUNT && strcmp(spec->detectors[i], builtin_names[k]) != 0)
+			k++;
+		if (k == MASK_DET_COUNT) {
+			util_errf(err, errlen, "mask: unknown detector '%s'", spec->detectors[i]);
+			goto fail;
+		}
+		enabled[k] = true;
+	}
+	for (uint32_t k = 0; k < MASK_DET_COUNT; k++) {
+		if (!enabled[k])
+			continue;
+		det *d = &p->dets[p->n_dets];
+		memset(d, 0, sizeof(*d));
+		d->slot = k;
+		d->maxlen = builtins[k].maxlen;
+		d->cut = true;
+		d->tier = builtins[k].tier;
+		d->group = builtins[k].group;
+		d->validate = builtins[k].validate;
+		d->numeric = k == MASK_DET_PHONE || k == MASK_DET_CREDIT_CARD || k == MASK_DET_IBAN ||
+			     k == MASK_DET_US_SSN || k == MASK_DET_IPV4;
+		d->re = compile_pcre(builtins[k].pcre, err, errlen, builtin_names[k]);
+		p->n_dets++;
+		if (!d->re)
+			goto fail;
+	}
+	for (size_t i = 0; i < spec->n_custom; i++) {
+		const char *name = spec->custom_names[i];
+		if (!name || !*name || !spec->custom_patterns[i]) {
+			util_errf(err, errlen, "mask: custom detector %zu needs a name and a pattern", i);
+			goto fail;
+		}
+		for (size_t k = 0; k < MASK_DET_COUNT + i; k++)
+			if (!strcmp(name, k < MASK_DET_COUNT ? builtin_names[k]
+							     : spec->custom_names[k - MASK_DET_COUNT])) {
+				util_errf(err, errlen, "mask: custom detector name '%s' is taken", name);
+				goto fail;
+			}
+		det *d = &p->dets[p->n_dets];
+		memset(d, 0, sizeof(*d));
+		d->slot = (uint32_t)(MASK_DET_COUNT + i);
+		d->maxlen = UNBOUNDED;
+		char what[96];
+		snprintf(what, sizeof(what), "custom detector '%s'", name);
+		d->re = compile_pcre(spec->custom_patterns[i], err, errlen, what);
+		p->n_dets++;
+		if (!d->re)
+			goto fail;
+	}
+	for (size_t i = 0; i < p->n_dets; i++) {
+		uint32_t cc = 0;
+		pcre2_pattern_info(p->dets[i].re, PCRE2_INFO_CAPTURECOUNT, &cc);
+		if (cc > p->max_groups)
+			p->max_groups = cc;
+	}
+	if (p->style == MASK_STYLE_HASH && !setup_mac(p, spec, err, errlen))
+		goto fail;
+
+	p->engine = spec->engine;
+	if (p->engine == MASK_ENGINE_AUTO)
+		p->engine = hs_valid_platform() == HS_SUCCESS ? MASK_ENGINE_HYPERSCAN : MASK_ENGINE_PCRE2;
+	if (p->engine == MASK_ENGINE_HYPERSCAN) {
+		if (hs_valid_platform() != HS_SUCCESS) {
+			util_errf(err, errlen, "mask: hyperscan does not support this CPU");
+			goto fail;
+		}
+		if (!build_hs(p, spec, err, errlen))
+			goto fail;
+	} else if (p->engine != MASK_ENGINE_PCRE2) {
+		util_errf(err, errlen, "mask: unknown engine %d", (int)p->engine);
+		goto fail;
+	}
+	return p;
+fail:
+	mask_profile_free(p);
+	return NULL;
+}
+
+void mask_profile_free(mask_profile *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_dets; i++)
+		pcre2_code_free(p->dets[i].re);
+	free(p->dets);
+	for (size_t i = 0; i < p->n_custom; i++)
+		free(p->custom_names[i]);
+	free(p->custom_names);
+	EVP_MAC_CTX_free(p->mac);
+	hs_free_database(p->db_lit);
+	hs_free_database(p->db_num);
+	free(p);
+}
+
+mask_engine mask_profile_engine(const mask_profile *p)
+{
+	return p->engine;
+}
+
+const char *mask_detector_name(const mask_profile *p, size_t i)
+{
+	if (i < MASK_DET_COUNT)
+		return builtin_names[i];
+	if (i - MASK_DET_COUNT < p->n_custom)
+		return p->custom_names[i - MASK_DET_COUNT];
+	return NULL;
+}
+
+size_t mask_detector_total(const mask_profile *p)
+{
+	return MASK_DET_COUNT + p->n_custom;
+}
+
+/* ---- scratch -------------------------------------------------------------- */
+
+typedef struct match {
+	size_t s, e;            /* value span */
+	uint32_t det;           /* index in p->dets */
+	int tier;
+} match;
+
+struct mask_scratch {
+	const mask_profile *p;
+	hs_scratch_t *hs;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jit;
+	size_t *pos;            /* per detector: no match starts before this */
+	size_t *last_hint;      /* per detector: last hint end seen */
+	bool *rescan;           /* per detector: hints came out of order */
+	match *m, *tmp;
+	size_t nm, cap;
+	const char *subj;       /* the value being scanned */
+	size_t len;
+};
+
+mask_scratch *mask_scratch_new(const mask_profile *p)
+{
+	mask_scratch *s = util_xmalloc(sizeof(*s));
+	memset(s, 0, sizeof(*s));
+	s->p = p;
+	/* One scratch serves both databases (hs_alloc_scratch grows it). */
+	if (p->db_lit && hs_alloc_scratch(p->db_lit, &s->hs) != HS_SUCCESS)
+		goto fail;
+	if (p->db_num && hs_alloc_scratch(p->db_num, &s->hs) != HS_SUCCESS)
+		goto fail;
+	s->md = pcre2_match_data_create(p->max_groups + 1, NULL);
+	s->mctx = pcre2_match_context_create(NULL);
+	/* The private_key pattern's long lazy repeat wants more than the
+	 * default 32 KiB JIT stack. */
+	s->jit = pcre2_jit_stack_create(32 * 1024, 4 * 1024 * 1024, NULL);
+	if (!s->md || !s->mctx || !s->jit)
+		goto fail;
+	pcre2_jit_stack_assign(s->mctx, NULL, s->jit);
+	size_t n = p->n_dets ? p->n_dets : 1;
+	s->pos = util_xmalloc(n * sizeof(*s->pos));
+	s->last_hint = util_xmalloc(n * sizeof(*s->last_hint));
+	s->rescan = util_xmalloc(n * sizeof(*s->rescan));
+	return s;
+fail:
+	mask_scratch_free(s);
+	return NULL;
+}
+
+void mask_scratch_free(mask_scratch *s)
+{
+	if (!s)
+		return;
+	hs_free_scratch(s->hs);
+	pcre2_match_data_free(s->md);
+	pcre2_match_context_free(s->mctx);
+	pcre2_jit_stack_free(s->jit);
+	free(s->pos);
+	free(s->last_hint);
+	free(s->rescan);
+	free(s->m);
+	free(s->tmp);
+	free(s);
+}
+
+/* ---- scanning ------------------------------------------------------------- */
+
+static void push_match(mask_scratch *s, size_t vs, size_t ve, uint32_t di)
+{
+	if (s->nm == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->m = util_xrealloc(s->m, s->cap * sizeof(*s->m));
+	}
+	s->m[s->nm++] = (match){vs, ve, di, s->p->dets[di].tier};
+}
+
+/* A pattern match [ms, me): take the value group, validate, keep. */
+static void record(mask_scratch *s, uint32_t di, const PCRE2_SIZE *ov)
+{
+	const det *d = &s->p->dets[di];
+	size_t vs = ov[2 * d->group], ve = ov[2 * d->group + 1];
+	if (vs == PCRE2_UNSET || ve <= vs)
+		return; /* empty values are never masked */
+	if (d->validate && !d->validate(s->subj, &vs, &ve))
+		return;
+	push_match(s, vs, ve, di);
+}
+
+/*
+ * Runs detector di for a hint ending at h (see the header comment): finds
+ * every match starting in [pos, h]. full: h = len and no window or cut (the
+ * plain PCRE2 scan).
+ */
+static void search(mask_scratch *s, uint32_t di, size_t h, bool full)
+{
+	const det *d = &s->p->dets[di];
+	size_t pos = s->pos[di];
+	if (h < pos)
+		return;
+	size_t w = pos, t = s->len;
+	if (!full && d->maxlen != UNBOUNDED) {
+		if (h > d->maxlen && h - d->maxlen > w)
+			w = h - d->maxlen;
+		if (d->cut && t - h > d->maxlen + LOOKAROUND)
+			t = h + d->maxlen + LOOKAROUND;
+	}
+	const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+	while (w <= t) {
+		int rc = pcre2_match(d->re, (PCRE2_SPTR)s->subj, t, w, 0, s->md, s->mctx);
+		if (rc <= 0)
+			break; /* no match, or a limit hit: both engines see the same */
+		if (ov[1] < ov[0])
+			break; /* \K can give end < start: not a span */
+		if (ov[0] > h && t < s->len)
+			break; /* past the hint on a cut subject: maybe an artefact of the cut */
+		record(s, di, ov);
+		pos = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		w = pos;
+	}
+	s->pos[di] = pos > h ? pos : h + 1;
+}
+
+static int on_hint(unsigned int id, unsigned long long from, unsigned long long to,
+		   unsigned int flags, void *ctx)
+{
+	(void)from;
+	(void)flags;
+	mask_scratch *s = ctx;
+	size_t h = (size_t)to;
+	if (h < s->last_hint[id]) {
+		s->rescan[id] = true;
+		return 0;
+	}
+	s->last_hint[id] = h;
+	if (!s->rescan[id])
+		search(s, id, h, false);
+	return 0;
+}
+
+/*
+ * The gate in front of db_num: false only if no value that phone, credit_card,
+ * us_ssn, ipv4 or iban would mask can be in p[0, n). Those need a "digit
+ * cluster" (digits joined by at most 2 characters of " .-()+") holding at
+ * least 9 digits (phone, card, SSN: the validators demand it) or at least 4
+ * digits and 3 dots (IPv4), or two capitals followed by two digits (IBAN).
+ * Ordinary text has digits (dates, amounts, street numbers) but rarely such
+ * clusters, and this loop costs a fraction of the class-led automata it
+ * saves. Soundness matters, not precision: the unit tests and the fuzzer
+ * compare against the PCRE2 engine, which has no gate.
+ */
+static bool gate_sep(unsigned char c)
+{
+	return c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '+';
+}
+
+/* Digit i continues the cluster whose last digit is at last (gap <= 2
+ * separators); *dots gets the dots in the gap. */
+static bool gate_joins(const unsigned char *p, size_t last, size_t i, unsigned *dots)
+{
+	*dots = 0;
+	if (i - last > 3)
+		return false;
+	for (size_t k = last + 1; k < i; k++) {
+		if (!gate_sep(p[k]))
+			return false;
+		*dots += p[k] == '.';
+	}
+	return true;
+}
+
+/* Bit k set: p[k] is a digit (k < n <= 16). */
+static unsigned digit_mask(const unsigned char *p, size_t n)
+{
+#if defined(__SSE2__)
+	if (n == 16) {
+		__m128i t = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)p),
+					 _mm_set1_epi8('0'));
+		return (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t));
+	}
+#endif
+	unsigned m = 0;
+	for (size_t k = 0; k < n; k++)
+		m |= (unsigned)is_digit((char)p[k]) << k;
+	return m;
+}
+
+/* Visits digits only (found 16 bytes at a time): text is mostly letters. */
+static bool numeric_gate(const unsigned char *p, size_t n)
+{
+	unsigned digits = 0, dots = 0, gapdots;
+	size_t last = 0;
+	for (size_t base = 0; base < n; base += 16) {
+		unsigned m = digit_mask(p + base, n - base < 16 ? n - base : 16);
+		while (m) {
+			size_t i = base + (size_t)__builtin_ctz(m);
+			m &= m - 1;
+			if (digits > 0 && gate_joins(p, last, i, &gapdots)) {
+				digits++;
+				dots += gapdots;
+			} else {
+				digits = 1;
+				dots = 0;
+			}
+			if (digits >= 9 || (digits >= 4 && dots >= 3))
+				return true;
+			if (i >= 2 && i + 1 < n && is_upper((char)p[i - 1]) && is_upper((char)p[i - 2]) &&
+			    is_digit((char)p[i + 1]))
+				return true;
+			last = i;
+		}
+	}
+	return false;
+}
+
+static void full_scan(mask_scratch *s, uint32_t di)
+{
+	s->pos[di] = 0;
+	search(s, di, s->len, true);
+}
+
+static void scan(const mask_profile *p, mask_scratch *s)
+{
+	for (size_t i = 0; i < p->n_dets; i++) {
+		s->pos[i] = 0;
+		s->last_hint[i] = 0;
+		s->rescan[i] = false;
+	}
+	/* hs_scan takes an unsigned length; longer values use the reference scan. */
+	if (p->engine != MASK_ENGINE_HYPERSCAN || s->len > UINT_MAX) {
+		for (uint32_t i = 0; i < p->n_dets; i++)
+			full_scan(s, i);
+		return;
+	}
+	if ((p->db_lit &&
+	     hs_scan(p->db_lit, s->subj, (unsigned)s->len, 0, s->hs, on_hint, s) != HS_SUCCESS) ||
+	    (p->db_num && numeric_gate((const unsigned char *)s->subj, s->len) &&
+	     hs_scan(p->db_num, s->subj, (unsigned)s->len, 0, s->hs, on_hint, s) != HS_SUCCESS)) {
+		/* Cannot happen with our callback; fall back to the reference. */
+		s->nm = 0;
+		for (uint32_t i = 0; i < p->n_dets; i++)
+			full_scan(s, i);
+		return;
+	}
+	for (uint32_t i = 0; i < p->n_dets; i++) {
+		if (p->dets[i].in_hs && !s->rescan[i])
+			continue;
+		if (s->rescan[i]) { /* drop what the unordered hints found */
+			size_t k = 0;
+			for (size_t j = 0; j < s->nm; j++)
+				if (s->m[j].det != i)
+					s->m[k++] = s->m[j];
+			s->nm = k;
+		}
+		full_scan(s, i);
+	}
+}
+
+/* ---- overlap resolution --------------------------------------------------- */
+
+static int match_cmp(const void *a, const void *b)
+{
+	const match *x = a, *y = b;
+	if (x->tier != y->tier)
+		return x->tier > y->tier ? -1 : 1;
+	if (x->s != y->s)
+		return x->s < y->s ? -1 : 1;
+	if (x->e != y->e)
+		return x->e > y->e ? -1 : 1;
+	return x->det < y->det ? -1 : x->det > y->det;
+}
+
+/* Leaves the chosen, disjoint spans in s->m[0, returned), sorted by start. */
+static size_t resolve(mask_scratch *s)
+{
+	if (s->nm <= 1)
+		return s->nm;
+	qsort(s->m, s->nm, sizeof(*s->m), match_cmp);
+	s->tmp = util_xrealloc(s->tmp, 2 * s->nm * sizeof(*s->tmp));
+	match *chosen = s->tmp, *merged = s->tmp + s->nm;
+	size_t nc = 0;
+	size_t i = 0;
+	while (i < s->nm) {
+		/* one tier: greedy by start against this tier and the higher ones */
+		int tier = s->m[i].tier;
+		size_t first_new = nc, j = 0;
+		size_t new_start = i;
+		size_t nn = 0;
+		for (; i < s->nm && s->m[i].tier == tier; i++) {
+			const match *c = &s->m[i];
+			if (nn > 0 && c->s < s->m[new_start + nn - 1].e)
+				continue;
+			while (j < first_new && chosen[j].e <= c->s)
+				j++;
+			if (j < first_new && chosen[j].s < c->e)
+				continue;
+			s->m[new_start + nn++] = *c; /* compact in place: new_start + nn <= i */
+		}
+		/* merge chosen[0, first_new) with the new ones */
+		size_t a = 0, b = 0, k = 0;
+		while (a < first_new || b < nn) {
+			if (b == nn || (a < first_new && chosen[a].s < s->m[new_start + b].s))
+				merged[k++] = chosen[a++];
+			else
+				merged[k++] = s->m[new_start + b++];
+		}
+		memcpy(chosen, merged, k * sizeof(*chosen));
+		nc = k;
+	}
+	memcpy(s->m, chosen, nc * sizeof(*chosen));
+	return nc;
+}
+
+/* ---- styles --------------------------------------------------------------- */
+
+static void emit(const mask_profile *p, const char *v, size_t n, buf *out)
+{
+	switch (p->style) {
+	case MASK_STYLE_PARTIAL: {
+		buf_append(out, REDACTED, 4);
+		if (n <= 4)
+			return;
+		/* The last 4 bytes, never starting inside a UTF-8 sequence. */
+		size_t k = n - 4;
+		while (k < n && ((unsigned char)v[k] & 0xC0) == 0x80)
+			k++;
+		buf_append(out, v + k, n - k);
+		return;
+	}
+	case MASK_STYLE_HASH: {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		size_t mdlen = 0;
+		char hex[2 * EVP_MAX_MD_SIZE + 1];
+		EVP_MAC_CTX *c = EVP_MAC_CTX_dup(p->mac);
+		if (!c || !EVP_MAC_update(c, (const unsigned char *)v, n) ||
+		    !EVP_MAC_final(c, md, &mdlen, sizeof(md)) || mdlen < 8) {
+			/* Never leak the value: fall back to redaction. */
+			EVP_MAC_CTX_free(c);
+			buf_append(out, REDACTED, 4);
+			return;
+		}
+		EVP_MAC_CTX_free(c);
+		util_hex(md, 8, hex);
+		buf_append(out, "h:", 2);
+		buf_append(out, hex, 16);
+		return;
+	}
+	case MASK_STYLE_REDACT:
+	default:
+		buf_append(out, REDACTED, 4);
+		return;
+	}
+}
+
+void mask_whole(const mask_profile *p, const char *in, size_t len, buf *out)
+{
+	emit(p, in, len, out);
+}
+
+size_t mask_text(const mask_profile *p, mask_scratch *s, const char *in, size_t len, buf *out,
+		 uint32_t *counts)
+{
+	if (len == 0 || p->n_dets == 0)
+		return 0;
+	s->subj = in;
+	s->len = len;
+	s->nm = 0;
+	scan(p, s);
+	size_t n = resolve(s);
+	if (n == 0)
+		return 0;
+	buf_reserve(out, len + 20 * n);
+	size_t prev = 0;
+	for (size_t i = 0; i < n; i++) {
+		const match *m = &s->m[i];
+		buf_append(out, in + prev, m->s - prev);
+		emit(p, in + m->s, m->e - m->s, out);
+		prev = m->e;
+		if (counts)
+			counts[p->dets[m->det].slot]++;
+	}
+	buf_append(out, in + prev, len - prev);
+	return n;
+}

@@ -1,0 +1,683 @@
+/*
+ * Unit tests for src/mask/mask.c. Every expectation goes through both engines
+ * (Hyperscan and PCRE2) and the two outputs and counts must be identical;
+ * then, per detector, real values are masked and near misses (bad Luhn, bad
+ * IBAN checksum, forbidden SSN areas, version strings, unbounded keys) are
+ * left alone. Styles, overlaps, counts, custom patterns and profile errors
+ * follow, and a generated corpus (fragments glued at random, plus a long
+ * text) is run through both engines for equality.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mask/mask.h"
+
+#define X(id, name) name,
+static const char *const all_names[] = {MASK_DETECTORS(X)};
+#undef X
+static const char *const custom_names[] = {"employee_id", "ticket"};
+static const char *const custom_patterns[] = {"EMP-[0-9]{6}", "(?<![A-Z])TCK[0-9]{4,}"};
+static const unsigned char key1[] = "test-key-1", key2[] = "test-key-2";
+
+#define N_ENGINES 2
+static const mask_engine engines[N_ENGINES] = {MASK_ENGINE_HYPERSCAN, MASK_ENGINE_PCRE2};
+
+static mask_profile *profile(mask_engine eng, mask_style st, const unsigned char *key)
+{
+	mask_spec spec = {
+		.detectors = all_names,
+		.n_detectors = MASK_DET_COUNT,
+		.custom_names = custom_names,
+		.custom_patterns = custom_patterns,
+		.n_custom = 2,
+		.style = st,
+		.hash_key = key,
+		.hash_key_len = key ? strlen((const char *)key) : 0,
+		.engine = eng,
+	};
+	char err[256] = "";
+	mask_profile *p = mask_profile_new(&spec, err, sizeof(err));
+	if (!p)
+		fail_msg("mask_profile_new: %s", err);
+	assert_int_equal(mask_profile_engine(p), eng);
+	return p;
+}
+
+/* All detectors, redact style, per engine; built once. */
+static mask_profile *redact[N_ENGINES];
+static mask_scratch *redact_s[N_ENGINES];
+
+static int setup(void **state)
+{
+	(void)state;
+	for (int i = 0; i < N_ENGINES; i++) {
+		redact[i] = profile(engines[i], MASK_STYLE_REDACT, NULL);
+		redact_s[i] = mask_scratch_new(redact[i]);
+		assert_non_null(redact_s[i]);
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	for (int i = 0; i < N_ENGINES; i++) {
+		mask_scratch_free(redact_s[i]);
+		mask_profile_free(redact[i]);
+	}
+	return 0;
+}
+
+/*
+ * Masks in with each profile (one per engine) and asserts the engines agree
+ * on the output, the return value and the counts. Returns the output
+ * (malloc'd, NUL-terminated; "" and *n = 0 when nothing was masked).
+ */
+static char *run_profiles(mask_profile *const *ps, mask_scratch *const *ss, const char *in,
+			  size_t len, size_t *n_out, uint32_t *counts_out)
+{
+	char *res = NULL;
+	size_t res_n = 0;
+	uint32_t res_counts[MASK_DET_COUNT + MASK_MAX_CUSTOM];
+	for (int e = 0; e < N_ENGINES; e++) {
+		buf out = {0};
+		buf_append(&out, "PFX", 3); /* mask_text appends */
+		uint32_t counts[MASK_DET_COUNT + MASK_MAX_CUSTOM] = {0};
+		size_t n = mask_text(ps[e], ss[e], in, len, &out, counts);
+		assert_true(out.len >= 3);
+		assert_memory_equal(out.data, "PFX", 3);
+		if (n == 0)
+			assert_int_equal(out.len, 3);
+		uint32_t total = 0;
+		for (size_t i = 0; i < mask_detector_total(ps[e]); i++)
+			total += counts[i];
+		assert_int_equal(total, n);
+		char *s = calloc(1, out.len - 3 + 1);
+		assert_non_null(s);
+		memcpy(s, out.data + 3, out.len - 3);
+		buf_free(&out);
+		if (e == 0) {
+			res = s;
+			res_n = n;
+			memcpy(res_counts, counts, sizeof(counts));
+			continue;
+		}
+		if (strcmp(res, s) != 0 || res_n != n || memcmp(res_counts, counts, sizeof(counts)))
+			fail_msg("engines differ on [%.*s]:\n hyperscan (%zu): [%s]\n pcre2     (%zu): [%s]",
+				 (int)len, in, res_n, res, n, s);
+		free(s);
+	}
+	if (n_out)
+		*n_out = res_n;
+	if (counts_out)
+		memcpy(counts_out, res_counts, sizeof(res_counts));
+	return res;
+}
+
+static char *run(const char *in, size_t *n, uint32_t *counts)
+{
+	return run_profiles(redact, redact_s, in, strlen(in), n, counts);
+}
+
+/* in must become want (want NULL: left alone). */
+static void expect(const char *in, const char *want)
+{
+	size_t n;
+	char *got = run(in, &n, NULL);
+	if (!want) {
+		if (n != 0)
+			fail_msg("[%s] should be left alone, got [%s]", in, got);
+	} else if (n == 0 || strcmp(got, want) != 0) {
+		fail_msg("[%s]:\n want [%s]\n got  [%s] (%zu masked)", in, want, got, n);
+	}
+	free(got);
+}
+
+/* in must have exactly one value, by detector det. */
+static void expect_det(const char *in, const char *want, int det)
+{
+	uint32_t counts[MASK_DET_COUNT + MASK_MAX_CUSTOM];
+	size_t n;
+	char *got = run(in, &n, counts);
+	if (n != 1 || counts[det] != 1 || strcmp(got, want) != 0)
+		fail_msg("[%s]: want [%s] by %s, got [%s] (%zu masked, %u by it)", in, want,
+			 all_names[det], got, n, counts[det]);
+	free(got);
+}
+
+/* ---- detectors ------------------------------------------------------------ */
+
+static void test_email(void **state)
+{
+	(void)state;
+	expect_det("contact john.doe+tag@example.co.uk today", "contact **** today", MASK_DET_EMAIL);
+	expect_det("a@b.io", "****", MASK_DET_EMAIL);
+	expect_det("(mail: Jane_O'Neil.x@mail-1.example.com.)", "(mail: Jane_O'****.)", MASK_DET_EMAIL);
+	expect("two: a.b@c.de, x@y.org", "two: ****, ****");
+	expect("user@localhost", NULL);
+	expect("not an email: @example.com or user@ or a@b", NULL);
+	expect("a@b.c", NULL);
+	expect("x@example.c0m", NULL);
+}
+
+static void test_phone(void **state)
+{
+	(void)state;
+	expect_det("call +1 415-555-0100 now", "call **** now", MASK_DET_PHONE);
+	expect_det("call (415) 555-0100.", "call ****.", MASK_DET_PHONE);
+	expect_det("office: +44 20 7946 0958", "office: ****", MASK_DET_PHONE);
+	expect_det("tel 415.555.0100", "tel ****", MASK_DET_PHONE);
+	expect_det("+33 1 23 45 67 89", "****", MASK_DET_PHONE);
+	expect_det("+4915123456789", "****", MASK_DET_PHONE);
+	expect("ext 555-0100", NULL);        /* 7 digits */
+	expect("order 4155550100", NULL);    /* a plain number */
+	expect("+1 555", NULL);
+	expect("v 2024-01-15", NULL);        /* a date */
+	expect("id 415-555-0100-77", NULL);  /* part of a longer dashed number */
+}
+
+static void test_credit_card(void **state)
+{
+	(void)state;
+	expect_det("card 4111 1111 1111 1111 exp 12/27", "card **** exp 12/27", MASK_DET_CREDIT_CARD);
+	expect_det("card 4111-1111-1111-1111", "card ****", MASK_DET_CREDIT_CARD);
+	expect_det("card=4111111111111111;", "card=****;", MASK_DET_CREDIT_CARD);
+	expect_det("amex 3782 822463 10005", "amex ****", MASK_DET_CREDIT_CARD);
+	expect_det("mc:5555555555554444", "mc:****", MASK_DET_CREDIT_CARD);
+	expect_det("visa: 4222222222222", "visa: ****", MASK_DET_CREDIT_CARD);
+	/* Luhn failures */
+	expect("card 4111 1111 1111 1112", NULL);
+	expect("card 4111-1111-1111-1112", NULL);
+	expect("card 4111111111111112", NULL);
+	/* shape: mixed separators, a run too long, digits glued to letters */
+	expect("4111 1111-1111 1111", NULL);
+	expect("41111111111111111111111", NULL);
+	expect("x4111111111111111", NULL);
+	expect("12345", NULL);
+}
+
+static void test_iban(void **state)
+{
+	(void)state;
+	expect_det("IBAN DE89 3704 0044 0532 0130 00 EUR", "IBAN **** EUR", MASK_DET_IBAN);
+	expect_det("to GB82 WEST 1234 5698 7654 32.", "to ****.", MASK_DET_IBAN);
+	expect_det("FR14 2004 1010 0505 0001 3M02 606", "****", MASK_DET_IBAN);
+	expect_det("iban=NL91ABNA0417164300", "iban=****", MASK_DET_IBAN);
+	expect_det("CH9300762011623852957", "****", MASK_DET_IBAN);
+	expect_det("BE68 5390 0754 7034 CODE", "**** CODE", MASK_DET_IBAN); /* trailing group dropped */
+	expect("DE89 3704 0044 0532 0130 01", NULL);  /* checksum */
+	expect("DE89370400440532013000123", NULL);    /* wrong length for DE */
+	expect("NL91ABNA041716430", NULL);
+	expect("XX00 hello world", NULL);
+}
+
+static void test_ssn(void **state)
+{
+	(void)state;
+	expect_det("ssn 123-45-6789 on file", "ssn **** on file", MASK_DET_US_SSN);
+	expect_det("ssn 078 05 1120", "ssn ****", MASK_DET_US_SSN);
+	expect("000-12-3456", NULL);
+	expect("666-12-3456", NULL);
+	expect("900-12-3456", NULL);
+	expect("999-12-3456", NULL);
+	expect("123-00-4567", NULL);
+	expect("123-45-0000", NULL);
+	expect("123-45 6789", NULL);   /* mixed separators */
+	expect("1123-45-6789", NULL);
+	expect("123-45-67890", NULL);
+}
+
+static void test_ipv4(void **state)
+{
+	(void)state;
+	expect_det("from 10.0.0.1 port", "from **** port", MASK_DET_IPV4);
+	expect_det("host=192.168.1.254.", "host=****.", MASK_DET_IPV4);
+	expect_det("255.255.255.255", "****", MASK_DET_IPV4);
+	expect("version 1.2.3.4.5", NULL);
+	expect("999.1.1.1", NULL);
+	expect("10.0.0.256", NULL);
+	expect("v1.2.3.4", NULL);
+	expect("1.2.3", NULL);
+}
+
+#define JWT "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+
+static void test_jwt(void **state)
+{
+	(void)state;
+	expect_det("2024-05-01T10:00:00Z INFO auth token=" JWT " user=bob",
+		   "2024-05-01T10:00:00Z INFO auth token=**** user=bob", MASK_DET_JWT);
+	expect_det("\"" JWT "\"", "\"****\"", MASK_DET_JWT);
+	expect("eyJhbGciOi.eyJzdWIi.short", NULL);
+	expect("abceyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3.SflKxwRJSMeKKF2QT4fwpM", NULL);
+	expect("header eyJhbGciOiJIUzI1NiJ9 only", NULL);
+}
+
+static void test_aws(void **state)
+{
+	(void)state;
+	expect_det("aws_access_key_id = AKIAIOSFODNN7EXAMPLE", "aws_access_key_id = ****",
+		   MASK_DET_AWS_ACCESS_KEY);
+	expect_det("ASIAY34FZKBOKMUTVV7A,", "****,", MASK_DET_AWS_ACCESS_KEY);
+	expect("AKIAIOSFODNN7EXAMPLEX", NULL);
+	expect("XAKIAIOSFODNN7EXAMPLE", NULL);
+	expect("AKIAIOSFODNN7EXAMPL", NULL);
+	expect("ABCDIOSFODNN7EXAMPLE", NULL);
+}
+
+#define AZKEY "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+static void test_azure(void **state)
+{
+	(void)state;
+	expect_det("DefaultEndpointsProtocol=https;AccountName=dev;AccountKey=" AZKEY ";",
+		   "DefaultEndpointsProtocol=https;AccountName=dev;AccountKey=****;",
+		   MASK_DET_AZURE_STORAGE_KEY);
+	expect("AccountKey=x" AZKEY, NULL);        /* 89 characters */
+	expect("AccountKey=" AZKEY "=", NULL);
+	expect("AccountKey=Eby8vdM02xNOcqFlqUw==", NULL);
+}
+
+static void test_private_key(void **state)
+{
+	(void)state;
+	expect_det("key: -----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\nKUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ==\n-----END RSA PRIVATE KEY-----\nnext",
+		   "key: ****\nnext", MASK_DET_PRIVATE_KEY);
+	expect_det("{\"k\":\"-----BEGIN PRIVATE KEY-----\\nMC4CAQAwBQYDK2VwBCIEIK\\n-----END PRIVATE KEY-----\\n\"}",
+		   "{\"k\":\"****\\n\"}", MASK_DET_PRIVATE_KEY);
+	expect_det("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----",
+		   "****", MASK_DET_PRIVATE_KEY);
+	expect("-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----", NULL);
+	expect("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIK (truncated)", NULL);
+}
+
+static void test_password_in_url(void **state)
+{
+	(void)state;
+	/* The e-mail-looking "s3cr3t@db.example.com" must not win over it. */
+	expect_det("dsn=postgres://admin:s3cr3t@db.example.com:5432/app?sslmode=require",
+		   "dsn=postgres://admin:****@db.example.com:5432/app?sslmode=require",
+		   MASK_DET_PASSWORD_IN_URL);
+	expect("redis://:hunter2@10.0.0.5", "redis://:****@****");
+	expect("https://example.com:8443/path@x", NULL);
+	expect("postgres://db.example.com:5432/app", NULL);
+	expect("://:x@y", NULL);
+}
+
+static void test_bearer(void **state)
+{
+	(void)state;
+	expect_det("Authorization: Bearer abcdefghijklmnop0123456789\r\n",
+		   "Authorization: Bearer ****\r\n", MASK_DET_BEARER_TOKEN);
+	expect_det("authorization: bearer   mF_9.B5f-4.1JqM+/x==", "authorization: bearer   ****",
+		   MASK_DET_BEARER_TOKEN);
+	/* A JWT bearer token counts as the bearer token (higher tier). */
+	expect_det("Authorization: BEARER " JWT, "Authorization: BEARER ****", MASK_DET_BEARER_TOKEN);
+	expect("Bearer short", NULL);
+	expect("Bearerabcdefghijklmnop0123456789", NULL);
+	expect("the bearer of this letter", NULL);
+}
+
+static void test_custom(void **state)
+{
+	(void)state;
+	uint32_t counts[MASK_DET_COUNT + MASK_MAX_CUSTOM];
+	size_t n;
+	char *got = run("emp EMP-123456 and EMP-654321, not EMP-12345; TCK00042 XTCK1234", &n, counts);
+	assert_string_equal(got, "emp **** and ****, not EMP-12345; **** XTCK1234");
+	assert_int_equal(n, 3);
+	assert_int_equal(counts[MASK_DET_COUNT + 0], 2);
+	assert_int_equal(counts[MASK_DET_COUNT + 1], 1);
+	free(got);
+	assert_int_equal(mask_detector_total(redact[0]), MASK_DET_COUNT + 2);
+	assert_string_equal(mask_detector_name(redact[0], MASK_DET_COUNT + 1), "ticket");
+	assert_string_equal(mask_detector_name(redact[0], MASK_DET_IBAN), "iban");
+	assert_null(mask_detector_name(redact[0], MASK_DET_COUNT + 2));
+}
+
+/* ---- profile errors ------------------------------------------------------- */
+
+static void test_errors(void **state)
+{
+	(void)state;
+	char err[256];
+	for (int e = 0; e < N_ENGINES; e++) {
+		const char *bad_names[] = {"emp"};
+		const char *bad_pats[] = {"EMP-[0-9"};
+		mask_spec spec = {.custom_names = bad_names, .custom_patterns = bad_pats,
+				  .n_custom = 1, .engine = engines[e]};
+		err[0] = '\0';
+		assert_null(mask_profile_new(&spec, err, sizeof(err)));
+		assert_non_null(strstr(err, "'emp'"));
+		assert_non_null(strstr(err, "offset 8"));
+
+		const char *names[] = {"email", "ssn"};
+		mask_spec spec2 = {.detectors = names, .n_detectors = 2, .engine = engines[e]};
+		assert_null(mask_profile_new(&spec2, err, sizeof(err)));
+		assert_non_null(strstr(err, "'ssn'"));
+
+		mask_spec spec3 = {.detectors = names, .n_detectors = 1, .style = MASK_STYLE_HASH,
+				   .engine = engines[e]};
+		assert_null(mask_profile_new(&spec3, err, sizeof(err)));
+		assert_non_null(strstr(err, "hash_key"));
+
+		const char *dup_names[] = {"email"};
+		const char *dup_pats[] = {"x"};
+		mask_spec spec4 = {.custom_names = dup_names, .custom_patterns = dup_pats,
+				   .n_custom = 1, .engine = engines[e]};
+		assert_null(mask_profile_new(&spec4, err, sizeof(err)));
+		assert_non_null(strstr(err, "'email'"));
+	}
+}
+
+/* ---- styles --------------------------------------------------------------- */
+
+static char *mask_with(mask_style st, const unsigned char *key, const char *in)
+{
+	mask_profile *ps[N_ENGINES];
+	mask_scratch *ss[N_ENGINES];
+	for (int e = 0; e < N_ENGINES; e++) {
+		ps[e] = profile(engines[e], st, key);
+		ss[e] = mask_scratch_new(ps[e]);
+	}
+	char *got = run_profiles(ps, ss, in, strlen(in), NULL, NULL);
+	for (int e = 0; e < N_ENGINES; e++) {
+		mask_scratch_free(ss[e]);
+		mask_profile_free(ps[e]);
+	}
+	return got;
+}
+
+static void test_style_partial(void **state)
+{
+	(void)state;
+	char *got = mask_with(MASK_STYLE_PARTIAL, NULL,
+			      "card 4111 1111 1111 1111, mail a@b.io, key AKIAIOSFODNN7EXAMPLE");
+	assert_string_equal(got, "card ****1111, mail ****b.io, key ****MPLE");
+	free(got);
+	got = mask_with(MASK_STYLE_PARTIAL, NULL, "postgres://u:abc@h");
+	assert_string_equal(got, "postgres://u:****@h"); /* value of 3 bytes: nothing kept */
+	free(got);
+}
+
+static int is_hash_token(const char *s)
+{
+	if (strncmp(s, "h:", 2) != 0)
+		return 0;
+	for (int i = 2; i < 18; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static void test_style_hash(void **state)
+{
+	(void)state;
+	char *got = mask_with(MASK_STYLE_HASH, key1, "a@b.io a@b.io c@d.io");
+	/* "h:" + 16 hex = 18 bytes each */
+	assert_int_equal(strlen(got), 18 * 3 + 2);
+	assert_true(is_hash_token(got) && is_hash_token(got + 19) && is_hash_token(got + 38));
+	assert_memory_equal(got, got + 19, 18);        /* equal values, equal tokens */
+	assert_memory_not_equal(got, got + 38, 18);    /* different values differ */
+	char *other = mask_with(MASK_STYLE_HASH, key2, "a@b.io");
+	assert_memory_not_equal(got, other, 18);       /* the key matters */
+	char *again = mask_with(MASK_STYLE_HASH, key1, "x a@b.io");
+	assert_memory_equal(got, again + 2, 18);       /* stable across profiles */
+	free(got);
+	free(other);
+	free(again);
+}
+
+static void test_mask_whole(void **state)
+{
+	(void)state;
+	buf out = {0};
+	mask_whole(redact[0], "secret value", 12, &out);
+	assert_int_equal(out.len, 4);
+	assert_memory_equal(out.data, "****", 4);
+	buf_free(&out);
+
+	mask_profile *p = profile(MASK_ENGINE_PCRE2, MASK_STYLE_PARTIAL, NULL);
+	mask_whole(p, "secret value", 12, &out);
+	assert_int_equal(out.len, 8);
+	assert_memory_equal(out.data, "****alue", 8);
+	out.len = 0;
+	mask_whole(p, "abcd", 4, &out);
+	assert_int_equal(out.len, 4);
+	assert_memory_equal(out.data, "****", 4);
+	out.len = 0;
+	mask_whole(p, "ab\xc3\xa9\xc3\xa9", 6, &out); /* never cut a UTF-8 sequence */
+	assert_int_equal(out.len, 8);
+	assert_memory_equal(out.data, "****\xc3\xa9\xc3\xa9", 8);
+	mask_profile_free(p);
+	buf_free(&out);
+
+	p = profile(MASK_ENGINE_HYPERSCAN, MASK_STYLE_HASH, key1);
+	mask_whole(p, "a@b.io", 6, &out);
+	char *viatext = mask_with(MASK_STYLE_HASH, key1, "a@b.io");
+	assert_int_equal(out.len, 18);
+	assert_memory_equal(out.data, viatext, 18);
+	free(viatext);
+	mask_profile_free(p);
+	buf_free(&out);
+}
+
+/* ---- overlaps, counts, edges ---------------------------------------------- */
+
+static void test_overlaps(void **state)
+{
+	(void)state;
+	/* "+4222222222222" is a phone and contains a valid card: the card wins. */
+	expect_det("call +4222222222222 now", "call +**** now", MASK_DET_CREDIT_CARD);
+
+	const char *names[] = {"emp", "num", "k1", "k2"};
+	const char *pats[] = {"EMP-[0-9]{6}", "[0-9]{6}-[A-Z]{2}", "ABC", "ABCDEF"};
+	mask_profile *ps[N_ENGINES];
+	mask_scratch *ss[N_ENGINES];
+	char err[256];
+	for (int e = 0; e < N_ENGINES; e++) {
+		mask_spec spec = {.custom_names = names, .custom_patterns = pats, .n_custom = 4,
+				  .engine = engines[e]};
+		ps[e] = mask_profile_new(&spec, err, sizeof(err));
+		assert_non_null(ps[e]);
+		ss[e] = mask_scratch_new(ps[e]);
+	}
+	uint32_t counts[MASK_DET_COUNT + MASK_MAX_CUSTOM];
+	size_t n;
+	/* earliest start wins over a later overlapping one */
+	char *got = run_profiles(ps, ss, "EMP-123456-AB", 13, &n, counts);
+	assert_string_equal(got, "****-AB");
+	assert_int_equal(counts[MASK_DET_COUNT + 0], 1);
+	assert_int_equal(counts[MASK_DET_COUNT + 1], 0);
+	free(got);
+	/* same start: the longest; the one inside it is dropped */
+	got = run_profiles(ps, ss, "xABCDEFy ABC", 12, &n, counts);
+	assert_string_equal(got, "x****y ****");
+	assert_int_equal(counts[MASK_DET_COUNT + 2], 1);
+	assert_int_equal(counts[MASK_DET_COUNT + 3], 1);
+	free(got);
+	for (int e = 0; e < N_ENGINES; e++) {
+		mask_scratch_free(ss[e]);
+		mask_profile_free(ps[e]);
+	}
+}
+
+static void test_counts(void **state)
+{
+	(void)state;
+	uint32_t counts[MASK_DET_COUNT + MASK_MAX_CUSTOM];
+	size_t n;
+	char *got = run("a@b.io, 123-45-6789, c@d.io, 10.1.2.3, 4111111111111111", &n, counts);
+	assert_string_equal(got, "****, ****, ****, ****, ****");
+	assert_int_equal(n, 5);
+	assert_int_equal(counts[MASK_DET_EMAIL], 2);
+	assert_int_equal(counts[MASK_DET_US_SSN], 1);
+	assert_int_equal(counts[MASK_DET_IPV4], 1);
+	assert_int_equal(counts[MASK_DET_CREDIT_CARD], 1);
+	assert_int_equal(counts[MASK_DET_PHONE], 0);
+	free(got);
+	/* counts may be NULL */
+	buf out = {0};
+	assert_int_equal(mask_text(redact[0], redact_s[0], "a@b.io", 6, &out, NULL), 1);
+	buf_free(&out);
+}
+
+static void test_empty_and_no_match(void **state)
+{
+	(void)state;
+	for (int e = 0; e < N_ENGINES; e++) {
+		buf out = {0};
+		buf_append(&out, "keep", 4);
+		uint32_t counts[MASK_DET_COUNT + MASK_MAX_CUSTOM] = {0};
+		assert_int_equal(mask_text(redact[e], redact_s[e], "", 0, &out, counts), 0);
+		assert_int_equal(mask_text(redact[e], redact_s[e], NULL, 0, &out, counts), 0);
+		const char *plain = "Jane Doe, 12 Rue de la Paix, 75002 Paris. Order 7781 shipped v1.2.3.";
+		assert_int_equal(mask_text(redact[e], redact_s[e], plain, strlen(plain), &out, counts), 0);
+		assert_int_equal(out.len, 4);
+		assert_memory_equal(out.data, "keep", 4);
+		for (size_t i = 0; i < MASK_DET_COUNT + 2; i++)
+			assert_int_equal(counts[i], 0);
+		buf_free(&out);
+	}
+	/* A profile with no detectors masks nothing. */
+	mask_spec spec = {.engine = MASK_ENGINE_AUTO};
+	char err[128];
+	mask_profile *p = mask_profile_new(&spec, err, sizeof(err));
+	assert_non_null(p);
+	mask_scratch *s = mask_scratch_new(p);
+	buf out = {0};
+	assert_int_equal(mask_text(p, s, "a@b.io", 6, &out, NULL), 0);
+	assert_int_equal(out.len, 0);
+	mask_scratch_free(s);
+	mask_profile_free(p);
+}
+
+static void test_embedded_nul(void **state)
+{
+	(void)state;
+	static const char in[] = "a\0b@c.io\0x 10.0.0.1";
+	size_t n;
+	char *got = run_profiles(redact, redact_s, in, sizeof(in) - 1, &n, NULL);
+	assert_int_equal(n, 2);
+	assert_memory_equal(got, "a\0****\0x ****", 13);
+	free(got);
+}
+
+/* The Hyperscan engine skips its digit database unless a cheap gate sees a
+ * digit cluster; values right at the gate's limits must still be found. */
+static void test_numeric_gate(void **state)
+{
+	(void)state;
+	expect_det("+44 (0) 20 7946 0958", "****", MASK_DET_PHONE);    /* 2-byte gaps */
+	expect_det("(415)555-0100", "****", MASK_DET_PHONE);
+	expect_det("x 1.2.3.4 y", "x **** y", MASK_DET_IPV4);          /* 4 digits, 3 dots */
+	expect_det("DE89370400440532013000", "****", MASK_DET_IBAN);   /* capitals, digits */
+	expect_det("GB82WEST12345698765432", "****", MASK_DET_IBAN);
+	expect_det("123 45 6789", "****", MASK_DET_US_SSN);            /* 9 digits */
+	expect_det("9.9.9.9", "****", MASK_DET_IPV4);
+	expect("12 345 678", NULL);                                    /* 8 digits */
+	expect("1.2.3", NULL);
+	expect("1. 2. 3. 4", NULL);
+}
+
+/* ---- the shared corpus through both engines ------------------------------ */
+
+static const char *const fragments[] = {
+	"a@b.io", "john.doe+tag@example.co.uk", "@", "x@", ".", "-", " ", "\n", "=", ":", "/",
+	"4111 1111 1111 1111", "4111-1111-1111-1112", "4111111111111111", "3782 822463 10005",
+	"4222222222222", "+", "+1 415-555-0100", "(415) 555-0100", "+44 20 7946 0958",
+	"DE89 3704 0044 0532 0130 00", "GB82 WEST 1234 5698 7654 32", "NL91ABNA0417164300",
+	"123-45-6789", "666-12-3456", "10.0.0.1", "1.2.3.4.5", "256.1.1.1", JWT, "eyJ",
+	"AKIAIOSFODNN7EXAMPLE", AZKEY, "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n",
+	"-----END RSA PRIVATE KEY-----", "postgres://", "admin:s3cr3t@", "db.example.com",
+	"Bearer ", "abcdefghijklmnop0123456789", "EMP-123456", "TCK0042", "0", "12", "123",
+	"1234", "Jane", "Rue de la Paix", "ABCD", "==", "\xc3\xa9",
+};
+
+static void test_corpus_engines_agree(void **state)
+{
+	(void)state;
+	const size_t nf = sizeof(fragments) / sizeof(fragments[0]);
+	uint64_t seed = 0x9e3779b97f4a7c15u;
+	char text[4096];
+	size_t masked = 0;
+	for (int iter = 0; iter < 3000; iter++) {
+		size_t len = 0;
+		int parts = 1 + iter % 12;
+		for (int k = 0; k < parts; k++) {
+			seed ^= seed << 13;
+			seed ^= seed >> 7;
+			seed ^= seed << 17;
+			const char *f = fragments[seed % nf];
+			size_t fl = strlen(f);
+			if (len + fl >= sizeof(text))
+				break;
+			memcpy(text + len, f, fl);
+			len += fl;
+			if (seed & 0x100)
+				text[len++] = ' ';
+		}
+		size_t n;
+		char *got = run_profiles(redact, redact_s, text, len, &n, NULL);
+		masked += n;
+		free(got);
+	}
+	assert_true(masked > 1000);
+}
+
+static void test_long_text(void **state)
+{
+	(void)state;
+	buf in = {0};
+	for (int i = 0; i < 2000; i++)
+		buf_printf(&in, "row %d: a%d@example.com paid with 4111 1111 1111 1111 from 10.0.%d.%d; "
+				"lorem ipsum dolor sit amet %d\n",
+			   i, i, i / 256, i % 256, i * 7919);
+	uint32_t counts[MASK_DET_COUNT + MASK_MAX_CUSTOM];
+	size_t n;
+	char *got = run_profiles(redact, redact_s, in.data, in.len, &n, counts);
+	assert_int_equal(counts[MASK_DET_EMAIL], 2000);
+	assert_int_equal(counts[MASK_DET_CREDIT_CARD], 2000);
+	assert_int_equal(counts[MASK_DET_IPV4], 2000);
+	assert_int_equal(n, 6000);
+	free(got);
+	buf_free(&in);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_email),
+		cmocka_unit_test(test_phone),
+		cmocka_unit_test(test_credit_card),
+		cmocka_unit_test(test_iban),
+		cmocka_unit_test(test_ssn),
+		cmocka_unit_test(test_ipv4),
+		cmocka_unit_test(test_jwt),
+		cmocka_unit_test(test_aws),
+		cmocka_unit_test(test_azure),
+		cmocka_unit_test(test_private_key),
+		cmocka_unit_test(test_password_in_url),
+		cmocka_unit_test(test_bearer),
+		cmocka_unit_test(test_custom),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_style_partial),
+		cmocka_unit_test(test_style_hash),
+		cmocka_unit_test(test_mask_whole),
+		cmocka_unit_test(test_overlaps),
+		cmocka_unit_test(test_counts),
+		cmocka_unit_test(test_empty_and_no_match),
+		cmocka_unit_test(test_embedded_nul),
+		cmocka_unit_test(test_numeric_gate),
+		cmocka_unit_test(test_corpus_engines_agree),
+		cmocka_unit_test(test_long_text),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
