@@ -36,6 +36,7 @@ typedef struct cfg_ctx {
 	int failed;
 	size_t err_line;
 	unsigned flags;             /* CONFIG_NO_SECRETS, ... */
+	const warden_config *cfg;   /* what is parsed so far (rules look up masking profiles) */
 } cfg_ctx;
 
 /* ---- messages ---------------------------------------------------------- */
@@ -495,12 +496,17 @@ static char *path_in(const char *dir, const char *file)
 static void parse_audit(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 {
 	static const char *const keys[] = { "durability", "batch_window_ms", "path",
-					    "sth_interval", "signing_key" };
+					    "sth_interval", "signing_key", "capture_results", "max_result_bytes" };
+	static const char *const captures[] = { "none", "summary", "masked" };
 	static const char *const durability[] = { "strict", "batch" };
 	char path[CONFIG_PATH_LEN];
 	yaml_node_t *m = get_map(c, root, "", "audit", path, sizeof path);
 	if (m) {
-		check_keys(c, m, path, keys, 5);
+		check_keys(c, m, path, keys, sizeof keys / sizeof keys[0]);
+		int cap = (int)out->capture_results;
+		if (get_enum(c, m, path, "capture_results", captures, 3, &cap) == 0)
+			out->capture_results = (config_capture)cap;
+		get_size(c, m, path, "max_result_bytes", &out->max_result_bytes);
 		int secs = out->sth_interval_ms / 1000;
 		if (get_int(c, m, path, "sth_interval", 1, 86400, &secs) == 0)
 			out->sth_interval_ms = secs * 1000;
@@ -946,7 +952,7 @@ static void parse_rule(cfg_ctx *c, yaml_node_t *item, const char *ipath, config_
 		       config_rule *r)
 {
 	static const char *const keys[] = { "name", "match", "action", "message", "reviewers",
-					    "approvals", "timeout", "grant", "max_duration" };
+					    "approvals", "timeout", "grant", "max_duration", "mask" };
 	static const char *const grants[] = { "once", "session", "duration" };
 	static const char *const match_keys[] = { "users", "groups", "agents", "connections", "kinds",
 						  "statements", "objects", "functions", "flags" };
@@ -973,6 +979,21 @@ static void parse_rule(cfg_ctx *c, yaml_node_t *item, const char *ipath, config_
 		get_enum(c, item, ipath, "action", actions, 3, &action);
 	r->action = action < 0 ? CONFIG_ACTION_DENY : (config_action)action;
 	get_str(c, item, ipath, "message", 0, &r->message, NULL);
+	r->mask_profile = -1;
+	yaml_node_t *mv;
+	char *mask_name = NULL;
+	if (get_str(c, item, ipath, "mask", 0, &mask_name, &mv) == 0 && mask_name) {
+		char mp[CONFIG_PATH_LEN];
+		join_key(mp, sizeof mp, ipath, "mask");
+		for (size_t i = 0; i < c->cfg->n_mask_profiles && r->mask_profile < 0; i++)
+			if (c->cfg->mask_profiles[i].name && strcmp(c->cfg->mask_profiles[i].name, mask_name) == 0)
+				r->mask_profile = (int)i;
+		if (r->mask_profile < 0)
+			fail(c, mv, mp, "no masking profile named \"%s\" (masking.profiles)", mask_name);
+		else if (r->action != CONFIG_ACTION_ALLOW && r->action != CONFIG_ACTION_REVIEW)
+			fail(c, mv, mp, "applies to rules that let results through (allow or review)");
+	}
+	free(mask_name);
 	r->approvals = 1;
 	r->timeout_s = 600;
 	r->max_duration_s = 3600;
@@ -1118,6 +1139,121 @@ static void parse_policy(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 	}
 }
 
+static const char *const mask_detector_names[] = {
+	"email", "phone", "credit_card", "iban", "us_ssn", "ipv4", "jwt", "aws_access_key",
+	"azure_storage_key", "private_key", "password_in_url", "bearer_token",
+};
+
+static void parse_mask_profile(cfg_ctx *c, yaml_node_t *item, const char *ipath, warden_config *out,
+			       config_mask_profile *p)
+{
+	static const char *const keys[] = { "name", "detectors", "custom", "columns", "json_keys", "style" };
+	static const char *const styles[] = { "redact", "partial", "hash" };
+	check_keys(c, item, ipath, keys, sizeof keys / sizeof keys[0]);
+	yaml_node_t *nv;
+	if (get_str(c, item, ipath, "name", 1, &p->name, &nv) == 0 && p->name) {
+		for (config_mask_profile *o = out->mask_profiles; o < p; o++) {
+			if (o->name && strcmp(o->name, p->name) == 0) {
+				char kp[CONFIG_PATH_LEN];
+				join_key(kp, sizeof kp, ipath, "name");
+				fail(c, nv, kp, "duplicate profile name");
+				break;
+			}
+		}
+	}
+	if (get_strlist(c, item, ipath, "detectors", &p->detectors) == 0) {
+		char dp[CONFIG_PATH_LEN];
+		join_key(dp, sizeof dp, ipath, "detectors");
+		for (size_t i = 0; i < p->detectors.n; i++) {
+			size_t k = 0, n = sizeof mask_detector_names / sizeof mask_detector_names[0];
+			while (k < n && strcmp(p->detectors.v[i], mask_detector_names[k]) != 0)
+				k++;
+			if (k == n) {
+				char ip[CONFIG_PATH_LEN];
+				join_index(ip, sizeof ip, dp, i);
+				fail(c, map_get(c, item, "detectors", NULL), ip,
+				     "unknown detector \"%s\" (email, phone, credit_card, iban, us_ssn, ipv4, jwt, "
+				     "aws_access_key, azure_storage_key, private_key, password_in_url, bearer_token)",
+				     p->detectors.v[i]);
+			}
+		}
+	}
+	get_strlist(c, item, ipath, "columns", &p->columns);
+	get_strlist(c, item, ipath, "json_keys", &p->json_keys);
+	int st = 0;
+	get_enum(c, item, ipath, "style", styles, 3, &st);
+	p->style = (config_mask_style)st;
+	char cpath[CONFIG_PATH_LEN];
+	yaml_node_t *seq = get_seq(c, item, ipath, "custom", cpath, sizeof cpath);
+	size_t n = seq ? (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start) : 0;
+	if (n) {
+		p->custom_names.v = calloc(n, sizeof(char *));
+		p->custom_patterns.v = calloc(n, sizeof(char *));
+		if (!p->custom_names.v || !p->custom_patterns.v) {
+			fail(c, seq, cpath, "out of memory");
+			return;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *ci = node_at(c, seq->data.sequence.items.start[i]);
+		char cip[CONFIG_PATH_LEN];
+		join_index(cip, sizeof cip, cpath, i);
+		if (!ci || ci->type != YAML_MAPPING_NODE) {
+			fail(c, ci ? ci : seq, cip, "must be a mapping with name and pattern");
+			continue;
+		}
+		static const char *const ckeys[] = { "name", "pattern" };
+		check_keys(c, ci, cip, ckeys, 2);
+		char *cn = NULL, *cpat = NULL;
+		get_str(c, ci, cip, "name", 1, &cn, NULL);
+		get_str(c, ci, cip, "pattern", 1, &cpat, NULL);
+		if (cn && cpat) {
+			p->custom_names.v[p->custom_names.n++] = cn;
+			p->custom_patterns.v[p->custom_patterns.n++] = cpat;
+		} else {
+			free(cn);
+			free(cpat);
+		}
+	}
+	if (!p->detectors.n && !p->custom_names.n && !p->columns.n && !p->json_keys.n)
+		fail(c, item, ipath, "masks nothing: give detectors, custom, columns or json_keys");
+}
+
+static void parse_masking(cfg_ctx *c, yaml_node_t *root, warden_config *out)
+{
+	static const char *const keys[] = { "engine", "profiles" };
+	static const char *const engines[] = { "auto", "hyperscan", "pcre2" };
+	char path[CONFIG_PATH_LEN];
+	yaml_node_t *m = get_map(c, root, "", "masking", path, sizeof path);
+	if (!m)
+		return;
+	check_keys(c, m, path, keys, 2);
+	int e = 0;
+	get_enum(c, m, path, "engine", engines, 3, &e);
+	out->mask_engine = (config_mask_engine)e;
+	char spath[CONFIG_PATH_LEN];
+	yaml_node_t *seq = get_seq(c, m, path, "profiles", spath, sizeof spath);
+	size_t n = seq ? (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start) : 0;
+	if (!n)
+		return;
+	out->mask_profiles = calloc(n, sizeof *out->mask_profiles);
+	if (!out->mask_profiles) {
+		fail(c, seq, spath, "out of memory");
+		return;
+	}
+	out->n_mask_profiles = n;
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *item = node_at(c, seq->data.sequence.items.start[i]);
+		char ipath[CONFIG_PATH_LEN];
+		join_index(ipath, sizeof ipath, spath, i);
+		if (!item || item->type != YAML_MAPPING_NODE) {
+			fail(c, item ? item : seq, ipath, "must be a mapping with name and detectors");
+			continue;
+		}
+		parse_mask_profile(c, item, ipath, out, &out->mask_profiles[i]);
+	}
+}
+
 static void parse_notify(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 {
 	static const char *const keys[] = { "webhooks", "review_url" };
@@ -1180,7 +1316,7 @@ static void parse_root(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 {
 	static const char *const keys[] = {
 		"data_dir", "listen", "workers", "log_level", "audit",
-		"tls", "limits", "identity", "connections", "policy", "notify"
+		"tls", "limits", "identity", "connections", "policy", "notify", "masking"
 	};
 	static const char *const levels[] = { "error", "warn", "info", "debug" };
 
@@ -1201,6 +1337,7 @@ static void parse_root(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 	parse_limits(c, root, out);
 	parse_identity(c, root, out);
 	parse_connections(c, root, out);
+	parse_masking(c, root, out);    /* before policy: rules name profiles */
 	parse_policy(c, root, out);
 	parse_notify(c, root, out);
 }
@@ -1221,6 +1358,8 @@ static void set_defaults(warden_config *out)
 	out->max_message_bytes = (size_t)1 << 30;
 	out->max_startup_bytes = (size_t)10 << 10;
 	out->connect_timeout_ms = 10000;
+	out->capture_results = CONFIG_CAPTURE_SUMMARY;
+	out->max_result_bytes = (size_t)64 << 10;
 	out->auth_timeout_ms = 60000;
 }
 
@@ -1268,7 +1407,7 @@ int config_load_string_ex(const char *yaml, size_t len, const char *name,
 		err[0] = '\0';
 	if (!name)
 		name = "<config>";
-	cfg_ctx c = { .name = name, .err = err, .errlen = errlen, .flags = flags };
+	cfg_ctx c = { .name = name, .err = err, .errlen = errlen, .flags = flags, .cfg = out };
 	const char *buf = yaml ? yaml : "";
 	size_t blen = yaml ? len : 0;
 
@@ -1431,6 +1570,16 @@ void config_free(warden_config *cfg)
 		}
 	}
 	free(cfg->webhooks);
+	for (size_t i = 0; i < cfg->n_mask_profiles; i++) {
+		config_mask_profile *mp = &cfg->mask_profiles[i];
+		free(mp->name);
+		free_strlist(&mp->detectors);
+		free_strlist(&mp->custom_names);
+		free_strlist(&mp->custom_patterns);
+		free_strlist(&mp->columns);
+		free_strlist(&mp->json_keys);
+	}
+	free(cfg->mask_profiles);
 	free_str(&cfg->audit_path);
 	free_str(&cfg->signing_key);
 	free_str(&cfg->oidc.issuer);

@@ -62,6 +62,26 @@ typedef struct config_connection {
 	char *sslrootcert;          /* CA file for verify-full; NULL = system store */
 } config_connection;
 
+typedef struct config_strlist {
+	char **v;
+	size_t n;
+} config_strlist;
+
+/* masking.profiles[]: what to mask in results (see mask/mask.h). */
+typedef enum { CONFIG_MASK_REDACT = 0, CONFIG_MASK_PARTIAL, CONFIG_MASK_HASH } config_mask_style;
+typedef enum { CONFIG_MASK_AUTO = 0, CONFIG_MASK_HYPERSCAN, CONFIG_MASK_PCRE2 } config_mask_engine;
+
+typedef struct config_mask_profile {
+	char *name;
+	config_strlist detectors;   /* built-in detector names */
+	config_strlist custom_names, custom_patterns;
+	config_strlist columns;     /* "schema.table.column" globs: the whole value is masked */
+	config_strlist json_keys;   /* key-name globs: values under them in JSON documents */
+	config_mask_style style;
+} config_mask_profile;
+
+typedef enum { CONFIG_CAPTURE_NONE = 0, CONFIG_CAPTURE_SUMMARY, CONFIG_CAPTURE_MASKED } config_capture;
+
 /* A review's approval covers: this request only, the rest of the session, or a while. */
 typedef enum { CONFIG_GRANT_ONCE = 0, CONFIG_GRANT_SESSION, CONFIG_GRANT_DURATION } config_grant;
 
@@ -77,11 +97,6 @@ typedef struct config_webhook {
 
 /* policy: ordered rules, first match decides (see policy/policy.h). */
 typedef enum { CONFIG_ACTION_ALLOW = 0, CONFIG_ACTION_REVIEW, CONFIG_ACTION_DENY } config_action;
-
-typedef struct config_strlist {
-	char **v;
-	size_t n;
-} config_strlist;
 
 typedef struct config_rule {
 	char *name;
@@ -102,6 +117,7 @@ typedef struct config_rule {
 	int timeout_s;              /* the request waits this long (timeout, default 600) */
 	config_grant grant;         /* the widest grant a reviewer may give (default once) */
 	int max_duration_s;         /* cap of a duration grant (max_duration, default 3600) */
+	int mask_profile;           /* action allow: masking.profiles index applied to results, -1 none */
 } config_rule;
 
 typedef struct config_policy {
@@ -148,6 +164,12 @@ typedef struct warden_config {
 	size_t n_connections;
 
 	config_policy policy;
+
+	config_mask_engine mask_engine;     /* masking.engine */
+	config_mask_profile *mask_profiles; /* masking.profiles */
+	size_t n_mask_profiles;
+	config_capture capture_results;     /* audit.capture_results (default summary) */
+	size_t max_result_bytes;            /* audit.max_result_bytes (default 64 KiB) */
 
 	size_t max_message_bytes;   /* limits.max_message_size, default 1 GiB */
 	size_t max_startup_bytes;   /* limits.max_startup_size, default 10 KiB */

@@ -30,6 +30,23 @@ assert_nonzero "$rc" "serve --check on an unknown connection key exits non-zero"
 assert_contains "$out" "bad2.yaml:$((line + 1)):" "message names the file and line (bad2.yaml:$((line + 1)):)"
 assert_contains "$out" "colour" "message names the nested key"
 
+# Masking profiles compile at --check: a custom pattern PCRE2 rejects is reported with its detector.
+BADM="$T/badmask.yaml"
+{ cat "$GOOD"; printf '%s\n' "masking:" "  profiles:" "    - name: pii" "      detectors: [email]" \
+  "      custom:" "        - { name: employee_id, pattern: \"EMP-[0-9\" }" "      style: hash"; } >"$BADM"
+out=$("$WARDEN" serve -c "$BADM" --check 2>&1); rc=$?
+assert_nonzero "$rc" "serve --check on a bad custom masking pattern exits non-zero"
+assert_contains "$out" "masking.profiles[0] (pii):" "bad masking pattern: the profile is named"
+assert_contains "$out" "employee_id" "bad masking pattern: the detector is named"
+sed -i 's/EMP-\[0-9\]*"/EMP-[0-9]{6}"/' "$BADM"
+sed -i 's/pattern: "EMP-\[0-9"/pattern: "EMP-[0-9]{6}"/' "$BADM"
+out=$("$WARDEN" serve -c "$BADM" --check 2>&1); rc=$?
+assert_rc "$rc" 0 "serve --check with a valid masking profile exits 0 ($(show "$out" 200))"
+printf '%s\n' "policy:" "  rules:" "    - { name: masked, match: {}, action: allow, mask: pii }" >>"$BADM"
+out=$("$WARDEN" serve -c "$BADM" --check 2>&1); rc=$?
+assert_nonzero "$rc" "a rule asking for masked results is refused while the mask stage is not on the wire"
+assert_contains "$out" "remove it rather than run unmasked" "masked results: the refusal says why"
+
 # A wrong type / value at a known line.
 BAD3="$T/bad3.yaml"
 sed "s/^    port: .*/    port: not-a-port/" "$GOOD" >"$BAD3"

@@ -367,6 +367,54 @@ static void test_review_config(void **state)
 	assert_int_equal(config_parse_duration("-5m", 1, 86400, &secs), -1);
 }
 
+static void test_mask_config(void **state)
+{
+	(void)state;
+	static const char yaml[] =
+		"audit:\n"
+		"  capture_results: masked\n"
+		"  max_result_bytes: 16KiB\n"
+		"masking:\n"
+		"  engine: pcre2\n"
+		"  profiles:\n"
+		"    - name: pii\n"
+		"      detectors: [email, credit_card, us_ssn]\n"
+		"      custom:\n"
+		"        - { name: employee_id, pattern: \"EMP-[0-9]{6}\" }\n"
+		"      columns: [\"public.customers.ssn\", \"*.password*\"]\n"
+		"      style: partial\n"
+		"policy:\n"
+		"  rules:\n"
+		"    - name: masked-reads\n"
+		"      match: { kinds: [read] }\n"
+		"      action: allow\n"
+		"      mask: pii\n";
+	warden_config cfg;
+	char err[512];
+	if (config_load_string(yaml, sizeof(yaml) - 1, "m.yaml", &cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(cfg.capture_results, CONFIG_CAPTURE_MASKED);
+	assert_int_equal(cfg.max_result_bytes, 16384);
+	assert_int_equal(cfg.mask_engine, CONFIG_MASK_PCRE2);
+	assert_int_equal(cfg.n_mask_profiles, 1);
+	assert_int_equal(cfg.mask_profiles[0].detectors.n, 3);
+	assert_string_equal(cfg.mask_profiles[0].custom_patterns.v[0], "EMP-[0-9]{6}");
+	assert_int_equal(cfg.mask_profiles[0].style, CONFIG_MASK_PARTIAL);
+	assert_int_equal(cfg.policy.rules[0].mask_profile, 0);
+	config_free(&cfg);
+	expect_config_error("masking:\n  profiles:\n    - name: p\n      detectors: [emial]\n",
+			    "masking.profiles[0].detectors[0]: unknown detector \"emial\"");
+	expect_config_error("masking:\n  profiles:\n    - name: p\n",
+			    "masking.profiles[0]: masks nothing");
+	expect_config_error("policy:\n  rules:\n    - name: a\n      match: {}\n      action: allow\n      mask: nope\n",
+			    "policy.rules[0].mask: no masking profile named \"nope\"");
+	expect_config_error("masking:\n  profiles:\n    - name: p\n      detectors: [email]\n"
+			    "policy:\n  rules:\n    - name: a\n      match: {}\n      action: deny\n      mask: p\n",
+			    "policy.rules[0].mask: applies to rules that let results through");
+	expect_config_error("audit:\n  capture_results: all\n",
+			    "audit.capture_results: must be one of: none | summary | masked");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_classification_summary),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_review_config),
+		cmocka_unit_test(test_mask_config),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
