@@ -265,8 +265,8 @@ static void handle(const httpd_request *req, int *status, json_t **body, char **
 				const char *dur = json_string_value(json_object_get(in, "duration"));
 				const char *comment = json_string_value(json_object_get(in, approve ? "comment" : "reason"));
 				long secs = 0;
-				if (dur && config_parse_duration(dur, 60, 30L * 86400, &secs) != 0) {
-					*body = error(status, 400, "bad_request", "duration must look like 30m or 2h (at least 1m)");
+				if (dur && config_parse_duration(dur, 1, 30L * 86400, &secs) != 0) {
+					*body = error(status, 400, "bad_request", "duration must look like 30m or 2h (at least 1s)");
 				} else if (!approve && (!comment || !*comment)) {
 					*body = error(status, 400, "bad_request", "a denial needs a reason");
 				} else {

@@ -214,13 +214,29 @@ GID=$(wd_grant "$KEY_BOB" list --json | jq -r '.[0].id')
 assert_eq "$(wd_grant "$KEY_BOB" list --json | jq -r '.[0].uses')" "1" "grant list counts its use"
 out=$(wd_grant "$KEY_BOB" revoke "$GID" 2>&1)
 assert_contains "$out" "revoked" "grant revoke"
+# a short duration grant expires by itself
+(psql -X -At -c "delete from t93_orders where id = 3" >"$T/a7e.out" 2>&1) &
+P7E=$!
+ID=$(pending_id) || die "no pending review (short grant)"
+wd_review "$KEY_BOB" approve "$ID" --grant duration --duration 3s >/dev/null
+wait "$P7E"
+assert_eq "$(cat "$T/a7e.out")" "DELETE 1" "short grant: the approved DELETE ran"
+out=$(psql -X -At -c "delete from t93_orders where id = 4" 2>&1)
+assert_eq "$out" "DELETE 1" "short grant: used while it lasts"
+sleep 3.5
+(psql -X -At -c "delete from t93_orders where id = 7" >"$T/a7f.out" 2>&1) &
+P7F=$!
+ID=$(pending_id) || fail "short grant: after it expired the DELETE is held again"
+wd_review "$KEY_BOB" deny "$ID" --reason "grant expired" >/dev/null
+wait "$P7F"
+assert_contains "$(cat "$T/a7f.out")" "denied by bob: grant expired" "short grant: expired, a review was needed again"
 (psql -X -At -c "delete from t93_orders where id = 8" >"$T/a7b.out" 2>&1) &
 P7B=$!
 ID=$(pending_id) || fail "after the revocation the DELETE is held again"
 wd_review "$KEY_BOB" deny "$ID" --reason "grant revoked" >/dev/null
 wait "$P7B"
 assert_contains "$(cat "$T/a7b.out")" "denied by bob" "revoked grant: the next DELETE needed a review again"
-assert_eq "$(orders)" "2,3,4,7,8,9" "grant: exactly rows 5 and 6 deleted"
+assert_eq "$(orders)" "2,7,8,9" "grants: exactly rows 3, 4, 5 and 6 deleted"
 
 # 8. psycopg: extended protocol, and a denial inside a transaction
 cat >"$T/t93.py" <<'PY'
