@@ -203,16 +203,6 @@ static int fail(httpd_parse *p, int status, const char *code, const char *msg)
 
 /* ---- percent-decoding --------------------------------------------------- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * Decodes s[0, n) into out (at least n bytes; the result is never longer).
@@ -224,8 +214,8 @@ static long pct_decode(const char *s, size_t n, int strict, int plus, char *out)
 	size_t j = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%') {
-			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-			int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+			int hi = i + 2 < n ? util_hexval(s[i + 1]) : -1;
+			int lo = i + 2 < n ? util_hexval(s[i + 2]) : -1;
 			if (hi >= 0 && lo >= 0) {
 				out[j++] = (char)(hi << 4 | lo);
 				i += 2;

@@ -14,39 +14,9 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "core/buf.h"
-#include "core/http.h"
+#include "cli/gateway.h"
 #include "identity/jwt.h"
 #include "identity/tokens.h"
-
-/* GET gateway+path (with a bearer when given); 0 with the JSON answer, or -1 with err. */
-static int gateway_get(const char *gateway, const char *path, const char *bearer, const char *cacert,
-		       int insecure, json_t **out, char *err, size_t errlen)
-{
-	char url[2048];
-	size_t gl = strlen(gateway);
-	while (gl && gateway[gl - 1] == '/')
-		gl--;
-	snprintf(url, sizeof(url), "%.*s%s", (int)gl, gateway, path);
-	http_req r = {.method = "GET", .url = url, .bearer = bearer, .ca_file = cacert, .insecure = insecure};
-	long status = 0;
-	buf b = {0};
-	if (http_request(&r, &status, &b, err, errlen) != 0) {
-		buf_free(&b);
-		return -1;
-	}
-	json_error_t jerr;
-	json_t *v = b.len ? json_loadb(b.data, b.len, 0, &jerr) : NULL;
-	buf_free(&b);
-	if (status != 200 || !json_is_object(v)) {
-		const char *m = json_string_value(json_object_get(v, "message"));
-		snprintf(err, errlen, "%s answered %ld: %s", url, status, m ? m : "(no JSON message)");
-		json_decref(v);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
 
 static int login_usage(FILE *f, const char *msg)
 {
@@ -158,7 +128,7 @@ int cli_login_main(int argc, char **argv)
 	if (gateway) {
 		if (issuer || client_id || resource)
 			return login_usage(stderr, "--gateway asks the gateway for --issuer/--client-id/--resource: give one or the other");
-		if (gateway_get(gateway, "/v1/login", NULL, cacert, insecure, &disc, err, sizeof(err)) != 0) {
+		if (cli_gateway_call(gateway, "GET", "/v1/login", NULL, NULL, cacert, insecure, &disc, err, sizeof(err)) != 0) {
 			fprintf(stderr, "warden login: %s\n", err);
 			return 1;
 		}
@@ -219,15 +189,13 @@ int cli_whoami_main(int argc, char **argv)
 	if (gateway) {
 		static char cred[JWT_MAX_TOKEN_BYTES + 1];
 		char err[1024];
-		const char *env = getenv("WARDEN_TOKEN");
-		if (env && *env)
-			snprintf(cred, sizeof(cred), "%s", env);
-		else if (tokens_current(cred, sizeof(cred), err, sizeof(err)) != 0) {
+		if (cli_credential(cred, sizeof(cred), err, sizeof(err)) != 0) {
 			fprintf(stderr, "warden whoami: %s\n", err);
 			return 1;
 		}
 		json_t *v = NULL;
-		int rc = gateway_get(gateway, "/v1/whoami", cred, cacert, insecure, &v, err, sizeof(err));
+		int rc = cli_gateway_call(gateway, "GET", "/v1/whoami", NULL, cred, cacert, insecure, &v, err,
+					  sizeof(err));
 		OPENSSL_cleanse(cred, sizeof(cred));
 		if (rc != 0) {
 			fprintf(stderr, "warden whoami: %s\n", err);

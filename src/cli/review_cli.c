@@ -16,11 +16,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/buf.h"
+#include "cli/gateway.h"
 #include "core/config.h"
-#include "core/http.h"
-#include "core/util.h"
-#include "identity/tokens.h"
 
 static const char review_usage[] =
 	"usage: warden review list    [--status pending|approved|denied|expired|withdrawn|all] [--json]\n"
@@ -105,47 +102,18 @@ static int parse(int argc, char **argv, opts *o)
 /* Calls the API; returns 0 with the parsed answer, or 1 after printing why. */
 static int call(const opts *o, const char *method, const char *path, json_t *body, json_t **out)
 {
-	char cred[8192];
-	const char *env = getenv("WARDEN_TOKEN");
-	char err[512];
-	if (env && *env) {
-		snprintf(cred, sizeof(cred), "%s", env);
-	} else if (tokens_current(cred, sizeof(cred), err, sizeof(err)) != 0) {
-		fprintf(stderr, "warden: no credential: set WARDEN_TOKEN or run `warden login` (%s)\n", err);
+	char cred[8192], err[1024];
+	if (cli_credential(cred, sizeof(cred), err, sizeof(err)) != 0) {
+		fprintf(stderr, "warden: %s\n", err);
 		return 1;
 	}
-	char url[2048];
-	size_t gl = strlen(o->gateway);
-	while (gl && o->gateway[gl - 1] == '/')
-		gl--;
-	snprintf(url, sizeof(url), "%.*s%s", (int)gl, o->gateway, path);
-	char *json = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	http_req r = {.method = method, .url = url, .json = json, .bearer = cred, .ca_file = o->cacert,
-		      .insecure = o->insecure};
-	long status = 0;
-	buf b = {0};
-	int rc = http_request(&r, &status, &b, err, sizeof(err));
+	int rc = cli_gateway_call(o->gateway, method, path, body, cred, o->cacert, o->insecure, out, err,
+				  sizeof(err));
 	OPENSSL_cleanse(cred, sizeof(cred));
-	free(json);
 	if (rc != 0) {
 		fprintf(stderr, "warden: %s\n", err);
-		buf_free(&b);
 		return 1;
 	}
-	json_error_t jerr;
-	json_t *v = b.len ? json_loadb(b.data, b.len, 0, &jerr) : NULL;
-	buf_free(&b);
-	if (status < 200 || status >= 300) {
-		const char *m = json_string_value(json_object_get(v, "message"));
-		fprintf(stderr, "warden: the gateway answered %ld: %s\n", status, m ? m : "(no message)");
-		json_decref(v);
-		return 1;
-	}
-	if (!v) {
-		fprintf(stderr, "warden: the gateway's answer is not JSON\n");
-		return 1;
-	}
-	*out = v;
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 
 #include <yaml.h>
 
+#include "core/util.h"
 #include "policy/sqlclass.h"
 
 #define CONFIG_MAX_FILE_BYTES ((size_t)16 << 20)
@@ -579,16 +580,6 @@ static void parse_limits(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 	get_int(c, m, path, "auth_timeout_ms", 1, 86400000, &out->auth_timeout_ms);
 }
 
-static int hexval(unsigned char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
 
 static void parse_groups(cfg_ctx *c, yaml_node_t *item, const char *ipath, config_api_key *k)
 {
@@ -618,9 +609,46 @@ static void parse_groups(cfg_ctx *c, yaml_node_t *item, const char *ipath, confi
 	}
 }
 
-static void parse_api_key(cfg_ctx *c, yaml_node_t *item, const char *ipath,
-			  warden_config *out, config_api_key *k)
+typedef void (*item_fn)(cfg_ctx *c, yaml_node_t *item, const char *ipath, void *elem, void *arg);
+
+/*
+ * A list of mappings at parent.key: *arr gets one zeroed element of
+ * elem_size per item (and *n their number) before fn(elem, arg) runs for each
+ * mapping, so fn may look at the items before its own; an item that is not a
+ * mapping is an error saying what it should hold (shape). Returns the
+ * sequence node, or NULL when the key is absent or the list empty.
+ */
+static yaml_node_t *parse_list(cfg_ctx *c, yaml_node_t *parent, const char *path, const char *key,
+			       void **arr, size_t *n, size_t elem_size, const char *shape, item_fn fn,
+			       void *arg)
 {
+	char spath[CONFIG_PATH_LEN];
+	yaml_node_t *seq = get_seq(c, parent, path, key, spath, sizeof spath);
+	size_t count = seq ? (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start) : 0;
+	if (!count)
+		return NULL;
+	if (!(*arr = calloc(count, elem_size))) {
+		fail(c, seq, spath, "out of memory");
+		return NULL;
+	}
+	*n = count;
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *item = node_at(c, seq->data.sequence.items.start[i]);
+		char ipath[CONFIG_PATH_LEN];
+		join_index(ipath, sizeof ipath, spath, i);
+		if (!item || item->type != YAML_MAPPING_NODE) {
+			fail(c, item ? item : seq, ipath, "must be a mapping %s", shape);
+			continue;
+		}
+		fn(c, item, ipath, (char *)*arr + i * elem_size, arg);
+	}
+	return seq;
+}
+
+static void parse_api_key(cfg_ctx *c, yaml_node_t *item, const char *ipath, void *elem, void *arg)
+{
+	warden_config *out = arg;
+	config_api_key *k = elem;
 	static const char *const keys[] = { "name", "key_sha256", "groups" };
 	check_keys(c, item, ipath, keys, 3);
 	yaml_node_t *nv;
@@ -642,7 +670,7 @@ static void parse_api_key(cfg_ctx *c, yaml_node_t *item, const char *ipath,
 		join_key(kp, sizeof kp, ipath, "key_sha256");
 		int ok = strlen(hex) == 64;
 		for (size_t i = 0; ok && i < 32; i++) {
-			int hi = hexval((unsigned char)hex[2 * i]), lo = hexval((unsigned char)hex[2 * i + 1]);
+			int hi = util_hexval(hex[2 * i]), lo = util_hexval(hex[2 * i + 1]);
 			if (hi < 0 || lo < 0)
 				ok = 0;
 			else
@@ -715,34 +743,14 @@ static void parse_identity(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 		return;
 	check_keys(c, m, path, keys, 2);
 	parse_oidc(c, m, path, out);
-	char spath[CONFIG_PATH_LEN];
-	yaml_node_t *seq = get_seq(c, m, path, "api_keys", spath, sizeof spath);
-	if (!seq)
-		return;
-	size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
-	if (n == 0)
-		return;
-	out->api_keys = calloc(n, sizeof *out->api_keys);
-	if (!out->api_keys) {
-		fail(c, seq, spath, "out of memory");
-		return;
-	}
-	out->n_api_keys = n;
-	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *item = node_at(c, seq->data.sequence.items.start[i]);
-		char ipath[CONFIG_PATH_LEN];
-		join_index(ipath, sizeof ipath, spath, i);
-		if (!item || item->type != YAML_MAPPING_NODE) {
-			fail(c, item ? item : seq, ipath, "must be a mapping (name, key_sha256, groups)");
-			continue;
-		}
-		parse_api_key(c, item, ipath, out, &out->api_keys[i]);
-	}
+	parse_list(c, m, path, "api_keys", (void **)&out->api_keys, &out->n_api_keys, sizeof *out->api_keys,
+		   "(name, key_sha256, groups)", parse_api_key, out);
 }
 
-static void parse_connection(cfg_ctx *c, yaml_node_t *item, const char *ipath,
-			     warden_config *out, config_connection *conn)
+static void parse_connection(cfg_ctx *c, yaml_node_t *item, const char *ipath, void *elem, void *arg)
 {
+	warden_config *out = arg;
+	config_connection *conn = elem;
 	static const char *const keys[] = {
 		"name", "type", "host", "port", "database", "user",
 		"password_env", "sslmode", "sslrootcert"
@@ -801,29 +809,8 @@ static void parse_connection(cfg_ctx *c, yaml_node_t *item, const char *ipath,
 
 static void parse_connections(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 {
-	char path[CONFIG_PATH_LEN];
-	yaml_node_t *seq = get_seq(c, root, "", "connections", path, sizeof path);
-	if (!seq)
-		return;
-	size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
-	if (n == 0)
-		return;
-	out->connections = calloc(n, sizeof *out->connections);
-	if (!out->connections) {
-		fail(c, seq, path, "out of memory");
-		return;
-	}
-	out->n_connections = n;
-	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *item = node_at(c, seq->data.sequence.items.start[i]);
-		char ipath[CONFIG_PATH_LEN];
-		join_index(ipath, sizeof ipath, path, i);
-		if (!item || item->type != YAML_MAPPING_NODE) {
-			fail(c, item ? item : seq, ipath, "must be a mapping (name, host, user, ...)");
-			continue;
-		}
-		parse_connection(c, item, ipath, out, &out->connections[i]);
-	}
+	parse_list(c, root, "", "connections", (void **)&out->connections, &out->n_connections,
+		   sizeof *out->connections, "(name, host, user, ...)", parse_connection, out);
 }
 
 /* ---- policy ------------------------------------------------------------- */
@@ -948,9 +935,10 @@ static void get_bits(cfg_ctx *c, yaml_node_t *map, const char *path, const char 
 	free(l.v);
 }
 
-static void parse_rule(cfg_ctx *c, yaml_node_t *item, const char *ipath, config_policy *p,
-		       config_rule *r)
+static void parse_rule(cfg_ctx *c, yaml_node_t *item, const char *ipath, void *elem, void *arg)
 {
+	config_policy *p = arg;
+	config_rule *r = elem;
 	static const char *const keys[] = { "name", "match", "action", "message", "reviewers",
 					    "approvals", "timeout", "grant", "max_duration", "mask" };
 	static const char *const grants[] = { "once", "session", "duration" };
@@ -1102,29 +1090,13 @@ static void parse_policy(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 	}
 	if (!m)
 		return;
-	char spath[CONFIG_PATH_LEN];
-	yaml_node_t *seq = get_seq(c, m, path, "rules", spath, sizeof spath);
+	yaml_node_t *seq = parse_list(c, m, path, "rules", (void **)&p->rules, &p->n_rules, sizeof *p->rules,
+				      "with name, match and action", parse_rule, p);
 	if (!seq)
 		return;
-	size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
-	if (n == 0)
-		return;
-	p->rules = calloc(n, sizeof *p->rules);
-	if (!p->rules) {
-		fail(c, seq, spath, "out of memory");
-		return;
-	}
-	p->n_rules = n;
-	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *item = node_at(c, seq->data.sequence.items.start[i]);
-		char ipath[CONFIG_PATH_LEN];
-		join_index(ipath, sizeof ipath, spath, i);
-		if (!item || item->type != YAML_MAPPING_NODE) {
-			fail(c, item ? item : seq, ipath, "must be a mapping with name, match and action");
-			continue;
-		}
-		parse_rule(c, item, ipath, p, &p->rules[i]);
-	}
+	size_t n = p->n_rules;
+	char spath[CONFIG_PATH_LEN];
+	join_key(spath, sizeof spath, path, "rules");
 	/* a rule after a catch-all can never decide anything: a policy bug, refused */
 	for (size_t i = 0; i + 1 < n; i++) {
 		if (!p->rules[i].catch_all)
@@ -1144,9 +1116,10 @@ static const char *const mask_detector_names[] = {
 	"azure_storage_key", "private_key", "password_in_url", "bearer_token",
 };
 
-static void parse_mask_profile(cfg_ctx *c, yaml_node_t *item, const char *ipath, warden_config *out,
-			       config_mask_profile *p)
+static void parse_mask_profile(cfg_ctx *c, yaml_node_t *item, const char *ipath, void *elem, void *arg)
 {
+	warden_config *out = arg;
+	config_mask_profile *p = elem;
 	static const char *const keys[] = { "name", "detectors", "custom", "columns", "json_keys", "style" };
 	static const char *const styles[] = { "redact", "partial", "hash" };
 	check_keys(c, item, ipath, keys, sizeof keys / sizeof keys[0]);
@@ -1231,85 +1204,51 @@ static void parse_masking(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 	int e = 0;
 	get_enum(c, m, path, "engine", engines, 3, &e);
 	out->mask_engine = (config_mask_engine)e;
-	char spath[CONFIG_PATH_LEN];
-	yaml_node_t *seq = get_seq(c, m, path, "profiles", spath, sizeof spath);
-	size_t n = seq ? (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start) : 0;
-	if (!n)
-		return;
-	out->mask_profiles = calloc(n, sizeof *out->mask_profiles);
-	if (!out->mask_profiles) {
-		fail(c, seq, spath, "out of memory");
-		return;
+	parse_list(c, m, path, "profiles", (void **)&out->mask_profiles, &out->n_mask_profiles,
+		   sizeof *out->mask_profiles, "with name and detectors", parse_mask_profile, out);
+}
+
+static void parse_webhook(cfg_ctx *c, yaml_node_t *item, const char *ipath, void *elem, void *arg)
+{
+	static const char *const wkeys[] = { "url", "format", "secret_env" };
+	static const char *const formats[] = { "json", "slack" };
+	(void)arg;
+	config_webhook *wh = elem;
+	check_keys(c, item, ipath, wkeys, 3);
+	yaml_node_t *uv;
+	if (get_str(c, item, ipath, "url", 1, &wh->url, &uv) == 0 && wh->url &&
+	    strncmp(wh->url, "https://", 8) != 0 && strncmp(wh->url, "http://", 7) != 0) {
+		char kp[CONFIG_PATH_LEN];
+		join_key(kp, sizeof kp, ipath, "url");
+		fail(c, uv, kp, "must be an http:// or https:// URL");
 	}
-	out->n_mask_profiles = n;
-	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *item = node_at(c, seq->data.sequence.items.start[i]);
-		char ipath[CONFIG_PATH_LEN];
-		join_index(ipath, sizeof ipath, spath, i);
-		if (!item || item->type != YAML_MAPPING_NODE) {
-			fail(c, item ? item : seq, ipath, "must be a mapping with name and detectors");
-			continue;
-		}
-		parse_mask_profile(c, item, ipath, out, &out->mask_profiles[i]);
+	int f = 0;
+	get_enum(c, item, ipath, "format", formats, 2, &f);
+	wh->format = (config_webhook_format)f;
+	yaml_node_t *sv;
+	if (get_str(c, item, ipath, "secret_env", 0, &wh->secret_env, &sv) == 0 && wh->secret_env &&
+	    !(c->flags & CONFIG_NO_SECRETS)) {
+		char kp[CONFIG_PATH_LEN];
+		join_key(kp, sizeof kp, ipath, "secret_env");
+		const char *val = getenv(wh->secret_env);
+		if (!val || !*val)
+			fail(c, sv, kp, "environment variable %s is not set", wh->secret_env);
+		else if (!(wh->secret = strdup(val)))
+			fail(c, sv, kp, "out of memory");
 	}
 }
 
 static void parse_notify(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 {
 	static const char *const keys[] = { "webhooks", "review_url" };
-	static const char *const wkeys[] = { "url", "format", "secret_env" };
-	static const char *const formats[] = { "json", "slack" };
 	char path[CONFIG_PATH_LEN];
 	yaml_node_t *m = get_map(c, root, "", "notify", path, sizeof path);
 	if (!m)
 		return;
 	check_keys(c, m, path, keys, 2);
 	get_str(c, m, path, "review_url", 0, &out->review_url, NULL);
-	char spath[CONFIG_PATH_LEN];
-	yaml_node_t *seq = get_seq(c, m, path, "webhooks", spath, sizeof spath);
-	if (!seq)
-		return;
-	size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
-	if (n == 0)
-		return;
-	out->webhooks = calloc(n, sizeof *out->webhooks);
-	if (!out->webhooks) {
-		fail(c, seq, spath, "out of memory");
-		return;
-	}
-	out->n_webhooks = n;
-	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *item = node_at(c, seq->data.sequence.items.start[i]);
-		char ipath[CONFIG_PATH_LEN];
-		join_index(ipath, sizeof ipath, spath, i);
-		if (!item || item->type != YAML_MAPPING_NODE) {
-			fail(c, item ? item : seq, ipath, "must be a mapping with url, format and secret_env");
-			continue;
-		}
-		config_webhook *wh = &out->webhooks[i];
-		check_keys(c, item, ipath, wkeys, 3);
-		yaml_node_t *uv;
-		if (get_str(c, item, ipath, "url", 1, &wh->url, &uv) == 0 && wh->url &&
-		    strncmp(wh->url, "https://", 8) != 0 && strncmp(wh->url, "http://", 7) != 0) {
-			char kp[CONFIG_PATH_LEN];
-			join_key(kp, sizeof kp, ipath, "url");
-			fail(c, uv, kp, "must be an http:// or https:// URL");
-		}
-		int f = 0;
-		get_enum(c, item, ipath, "format", formats, 2, &f);
-		wh->format = (config_webhook_format)f;
-		yaml_node_t *sv;
-		if (get_str(c, item, ipath, "secret_env", 0, &wh->secret_env, &sv) == 0 && wh->secret_env &&
-		    !(c->flags & CONFIG_NO_SECRETS)) {
-			char kp[CONFIG_PATH_LEN];
-			join_key(kp, sizeof kp, ipath, "secret_env");
-			const char *val = getenv(wh->secret_env);
-			if (!val || !*val)
-				fail(c, sv, kp, "environment variable %s is not set", wh->secret_env);
-			else if (!(wh->secret = strdup(val)))
-				fail(c, sv, kp, "out of memory");
-		}
-	}
+	parse_list(c, m, path, "webhooks", (void **)&out->webhooks, &out->n_webhooks, sizeof *out->webhooks,
+		   "with url, format and secret_env", parse_webhook, NULL);
 }
 
 static void parse_root(cfg_ctx *c, yaml_node_t *root, warden_config *out)

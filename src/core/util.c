@@ -29,7 +29,7 @@ void util_hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int hexval(char c)
+int util_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -45,7 +45,7 @@ int util_unhex(const char *in, size_t n, unsigned char *out)
 	if (n % 2)
 		return -1;
 	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+		int hi = util_hexval(in[2 * i]), lo = util_hexval(in[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (unsigned char)(hi << 4 | lo);

@@ -9,6 +9,8 @@ int64_t util_now_us(void);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void util_hex(const unsigned char *in, size_t n, char *out);
 /* 0 on success; out must hold n/2 bytes; rejects odd length and non-hex. */
+/* The value of one hex digit, or -1. */
+int util_hexval(char c);
 int util_unhex(const char *in, size_t n, unsigned char *out) __attribute__((warn_unused_result));
 /* Cryptographically random bytes (OpenSSL); aborts if the RNG fails. */
 void util_random(void *out, size_t n);
