@@ -4,7 +4,7 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := libuv libssl libcrypto sqlite3 jansson yaml-0.1 libcurl libhs libpcre2-8
+PKGS    := libuv libssl libcrypto sqlite3 jansson yaml-0.1 libcurl libhs libpcre2-8 libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lhttp_parser -lpthread -lm
 
@@ -54,14 +54,15 @@ run: deps
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
 
-integration: all
+# t_94a_catalog runs a unit binary against the cluster: build it next to warden.
+integration: all $(BUILD)/unit/test_catalog
 	@WARDEN=$(abspath $(BUILD)/warden) tests/integration/run.sh
 
 # The same binary with AddressSanitizer + UndefinedBehaviorSanitizer.
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  build/asan/warden
+	  build/asan/warden build/asan/unit/test_catalog
 
 asan-integration: asan
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

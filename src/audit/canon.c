@@ -18,7 +18,7 @@ enum {
 	T_ID = 1, T_TIME, T_SESSION, T_SEQ, T_KIND, T_USER, T_GROUPS, T_AGENT, T_CLIENT_ADDR,
 	T_CONNECTION, T_PROTOCOL, T_STARTUP_USER, T_STATEMENT, T_PARAMS, T_DECISION, T_RULE,
 	T_REQUEST_ID, T_COMMAND_TAG, T_ROWS, T_ERROR_CODE, T_ERROR_MESSAGE, T_DURATION, T_REASON,
-	T_CLASSIFICATION, T_REVIEW, T_GRANT, T_LAST = T_GRANT
+	T_CLASSIFICATION, T_REVIEW, T_GRANT, T_MASKED, T_RESULT, T_LAST = T_RESULT
 };
 
 static void put_u32(buf *b, uint32_t v)
@@ -82,6 +82,8 @@ void audit_canon_encode(const audit_entry *e, buf *out)
 	put_text(out, T_CLASSIFICATION, e->classification);
 	put_text(out, T_REVIEW, e->review);
 	put_text(out, T_GRANT, e->grant);
+	put_text(out, T_MASKED, e->masked);
+	put_text(out, T_RESULT, e->result);
 }
 
 void audit_canon_set_id(char *bytes, int64_t id)
@@ -127,6 +129,8 @@ static char **text_slot(audit_entry *e, unsigned tag)
 	case T_CLASSIFICATION: return &e->classification;
 	case T_REVIEW: return &e->review;
 	case T_GRANT: return &e->grant;
+	case T_MASKED: return &e->masked;
+	case T_RESULT: return &e->result;
 	default: return NULL;
 	}
 }

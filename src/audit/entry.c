@@ -85,6 +85,8 @@ void audit_entry_free(audit_entry *e)
 	free(e->reason);
 	free(e->review);
 	free(e->grant);
+	free(e->masked);
+	free(e->result);
 	free(e);
 }
 
@@ -221,6 +223,10 @@ json_t *audit_entry_to_json(const audit_entry *e)
 		bad |= put(o, "error_code", json_text(e->error_code));
 		bad |= put(o, "error_message", json_text(e->error_message));
 		bad |= put(o, "duration_us", json_integer(e->duration_us));
+		if (e->masked)
+			bad |= put(o, "masked", json_embedded(e->masked));
+		if (e->result)
+			bad |= put(o, "result", json_embedded(e->result));
 		break;
 	case AUDIT_SESSION_END:
 	case AUDIT_AUTH_FAILURE:

@@ -63,6 +63,10 @@ typedef struct audit_entry {
 	 * `request_id` the held request, `rule` the rule */
 	char *review;           /* the review's id */
 	char *grant;            /* JSON text: {"id", "kind", "expires"} of the grant given or used */
+
+	/* result: what the mask stage did and, with audit.capture_results masked, the rows */
+	char *masked;           /* JSON text: {"email": 3, "column": 1, ...} values masked per detector */
+	char *result;           /* JSON text: {"columns": [...], "rows": [[...]], "truncated": bool} */
 } audit_entry;
 
 const char *audit_kind_name(audit_kind k);
@@ -77,7 +81,7 @@ void audit_entry_free(audit_entry *e);
  * startup_user, then per kind — request: statement, params, decision, rule,
  * classification;
  * result: request_id, command_tag, rows, error_code, error_message,
- * duration_us; session_end / auth_failure: reason. Keys in that order; absent
+ * duration_us, then masked and result when present; session_end / auth_failure: reason. Keys in that order; absent
  * strings (and rows = -1) are null; groups and params are embedded as JSON.
  * Returns a new reference, or NULL when out of memory.
  */

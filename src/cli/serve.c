@@ -21,6 +21,7 @@
 #include "identity/keystore.h"
 #include "identity/oidc.h"
 #include "mask/profiles.h"
+#include "proto/pg/catalog.h"
 #include "review/notify.h"
 #include "review/review.h"
 
@@ -85,23 +86,16 @@ int cli_serve_main(int argc, char **argv)
 			return 1;
 		}
 	}
-	/*
-	 * The mask stage is not on the wire yet: a rule that asks for masked
-	 * results must not run unmasked, so such a configuration is refused.
-	 */
-	int wants_mask = cfg.capture_results == CONFIG_CAPTURE_MASKED;
-	for (size_t i = 0; i < cfg.policy.n_rules; i++)
-		wants_mask |= cfg.policy.rules[i].mask_profile >= 0;
-	{
-		if (wants_mask) {
-			fprintf(stderr, "warden: %s: %s: masking results on the wire is not available in this version "
-					"(the profiles compile, the DataRow rewriter is not wired): remove it rather than "
-					"run unmasked\n", path,
-				cfg.capture_results == CONFIG_CAPTURE_MASKED ? "audit.capture_results: masked"
-									     : "policy.rules[].mask");
-			config_free(&cfg);
-			return 1;
-		}
+	/* captured rows are stored masked, never in clear: that needs a profile to mask them with */
+	if (cfg.capture_results == CONFIG_CAPTURE_MASKED && cfg.n_mask_profiles == 0) {
+		fprintf(stderr, "warden: %s: audit.capture_results: masked needs a masking profile (masking.profiles) "
+				"to mask the captured rows with\n", path);
+		for (size_t i = 0; i < cfg.n_connections; i++)
+			SSL_CTX_free(target_tls[i]);
+		free(target_tls);
+		SSL_CTX_free(server_tls);
+		config_free(&cfg);
+		return 1;
 	}
 	/* masking profiles compile here, so --check reports a bad custom pattern too */
 	if (mask_profiles_load(&cfg, check, err, sizeof(err)) != 0) {
@@ -187,6 +181,7 @@ int cli_serve_main(int argc, char **argv)
 	notify_stop();
 	review_stop();
 	mask_profiles_free();
+	pg_catalog_shutdown();
 	keystore_stop();
 	oidc_stop();
 	audit_stop();

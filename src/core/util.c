@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 int64_t util_now_us(void)
@@ -169,4 +170,12 @@ void util_errf(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+}
+
+int util_memcasemem(const char *hay, size_t n, const char *needle, size_t m)
+{
+	for (size_t i = 0; m <= n && i <= n - m; i++)
+		if (strncasecmp(hay + i, needle, m) == 0)
+			return 1;
+	return 0;
 }

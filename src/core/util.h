@@ -8,6 +8,8 @@
 int64_t util_now_us(void);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void util_hex(const unsigned char *in, size_t n, char *out);
+/* 1 when needle[0, m) occurs in hay[0, n), ASCII case ignored. */
+int util_memcasemem(const char *hay, size_t n, const char *needle, size_t m);
 /* 0 on success; out must hold n/2 bytes; rejects odd length and non-hex. */
 /* The value of one hex digit, or -1. */
 int util_hexval(char c);

@@ -76,6 +76,8 @@ audit_entry *session_result_entry(session *s, int64_t request_id, const request_
 	e->error_code = dup_or_null(res->error_code);
 	e->error_message = dup_or_null(res->error_message);
 	e->duration_us = res->duration_us;
+	e->masked = dup_or_null(res->masked);
+	e->result = dup_or_null(res->result);
 	return e;
 }
 

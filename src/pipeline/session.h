@@ -45,6 +45,8 @@ typedef struct request_result {
 	int64_t rows;
 	const char *error_code, *error_message;
 	int64_t duration_us;
+	const char *masked;     /* JSON text: values masked per detector, or NULL */
+	const char *result;     /* JSON text: the captured (masked) rows, or NULL */
 } request_result;
 
 void session_init(session *s, const char *protocol);

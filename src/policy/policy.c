@@ -738,6 +738,7 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 	memset(d, 0, sizeof(*d));
 	d->stmt = -1;
 	d->rule = "default";
+	d->mask_profile = -1;
 	subject who;
 	subject_of(&who, st, s);
 	char *summary;
@@ -771,6 +772,12 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 		if (trace)
 			fprintf(trace, "    -> %s by %s%s%s\n", policy_action_name(a), rule >= 0 ? "rule \"" : "",
 				rule >= 0 ? p->rules[rule].name : "policy.default", rule >= 0 ? "\"" : "");
+		/* an allowed statement's rule may ask for its results masked */
+		if (a == POLICY_ALLOW && rule >= 0 && p->rules[rule].mask_profile >= 0 && d->mask_profile < 0) {
+			d->mask_profile = p->rules[rule].mask_profile;
+			if (trace)
+				fprintf(trace, "    results masked (rule \"%s\")\n", p->rules[rule].name);
+		}
 		if (best_stmt < 0 || a > best) {
 			best = a;
 			best_rule = rule;
@@ -825,6 +832,7 @@ void policy_decide(const config_policy *p, policy_session *st, const session *s,
 		out->action = POLICY_ALLOW;
 		out->rule = "no-policy";
 		out->stmt = -1;
+		out->mask_profile = -1;
 		return;
 	}
 	run(p, st, s, r->statement, r->statement ? r->statement_len : 0, out, NULL);

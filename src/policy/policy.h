@@ -42,6 +42,7 @@ typedef struct policy_decision {
 	char *detail;           /* the rule's own message, or NULL */
 	char *hint;             /* what the user can do instead */
 	char *classification;   /* compact JSON summary for the audit entry; NULL for no statement */
+	int mask_profile;       /* allowed: masking.profiles index its results are masked with, -1 none */
 } policy_decision;
 
 typedef struct policy_session policy_session;

@@ -1181,6 +1181,84 @@ sql_class *sqlclass_classify(const char *text, size_t len)
 	return c;
 }
 
+static const char *jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static char *jdup(json_t *o, const char *k)
+{
+	const char *s = jstr(o, k);
+	return s ? util_strndup(s, strlen(s)) : NULL;
+}
+
+int sqlclass_copy_out(const char *text, size_t len, sql_copy_out *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!text || (len && memchr(text, '\0', len)))
+		return -1;
+	char *z = util_strndup(text, len);
+	PgQueryParseResult r = pg_query_parse(z);
+	free(z);
+	json_t *root = r.error ? NULL : json_loads(r.parse_tree ? r.parse_tree : "", 0, NULL);
+	pg_query_free_parse_result(r);
+	json_t *stmts = json_object_get(root, "stmts");
+	json_t *cs = json_array_size(stmts) == 1
+		? json_object_get(json_object_get(json_array_get(stmts, 0), "stmt"), "CopyStmt") : NULL;
+	if (!cs || json_is_true(json_object_get(cs, "is_from")) || json_object_get(cs, "filename") ||
+	    json_is_true(json_object_get(cs, "is_program"))) {
+		json_decref(root);
+		return -1;
+	}
+	json_t *rel = json_object_get(cs, "relation");
+	if (rel) {
+		out->schema = jdup(rel, "schemaname");
+		out->table = jdup(rel, "relname");
+	}
+	json_t *cols = json_object_get(cs, "attlist");
+	if (json_array_size(cols)) {
+		out->columns = util_xmalloc(json_array_size(cols) * sizeof(char *));
+		size_t i;
+		json_t *c;
+		json_array_foreach(cols, i, c) {
+			const char *s = jstr(json_object_get(c, "String"), "sval");
+			out->columns[out->n_columns++] = util_strndup(s ? s : "", s ? strlen(s) : 0);
+		}
+	}
+	const char *delim = NULL, *quote = NULL;
+	size_t i;
+	json_t *o;
+	json_array_foreach(json_object_get(cs, "options"), i, o) {
+		json_t *d = json_object_get(o, "DefElem");
+		const char *name = jstr(d, "defname");
+		const char *val = jstr(json_object_get(json_object_get(d, "arg"), "String"), "sval");
+		if (!name)
+			continue;
+		if (strcmp(name, "format") == 0 && val) {
+			out->csv = strcasecmp(val, "csv") == 0;
+			out->binary = strcasecmp(val, "binary") == 0;
+		} else if (strcmp(name, "delimiter") == 0) {
+			delim = val;
+		} else if (strcmp(name, "quote") == 0) {
+			quote = val;
+		}
+	}
+	out->delimiter = delim && delim[0] ? delim[0] : out->csv ? ',' : '\t';
+	out->quote = quote && quote[0] ? quote[0] : '"';
+	json_decref(root);
+	return 0;
+}
+
+void sqlclass_copy_out_free(sql_copy_out *c)
+{
+	free(c->schema);
+	free(c->table);
+	for (size_t i = 0; i < c->n_columns; i++)
+		free(c->columns[i]);
+	free(c->columns);
+	memset(c, 0, sizeof(*c));
+}
+
 static void free_strv(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

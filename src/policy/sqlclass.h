@@ -112,4 +112,17 @@ int sqlclass_bool_on(const char *value);
 /* 1 when name is a command word sqlclass can give (the `statements` match key checks it). */
 int sqlclass_command_known(const char *name);
 
+/* What a COPY ... TO STDOUT sends, for the mask stage to find its columns. */
+typedef struct sql_copy_out {
+	char *schema, *table;   /* NULL table: COPY (query) TO STDOUT */
+	char **columns;         /* the column list as written; n_columns 0: every column */
+	size_t n_columns;
+	int csv, binary;
+	char delimiter, quote;  /* as given, or the format's default */
+} sql_copy_out;
+
+/* 0 and out filled when text is one COPY ... TO STDOUT; -1 otherwise. */
+int sqlclass_copy_out(const char *text, size_t len, sql_copy_out *out);
+void sqlclass_copy_out_free(sql_copy_out *c);
+
 #endif

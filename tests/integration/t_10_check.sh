@@ -44,8 +44,17 @@ out=$("$WARDEN" serve -c "$BADM" --check 2>&1); rc=$?
 assert_rc "$rc" 0 "serve --check with a valid masking profile exits 0 ($(show "$out" 200))"
 printf '%s\n' "policy:" "  rules:" "    - { name: masked, match: {}, action: allow, mask: pii }" >>"$BADM"
 out=$("$WARDEN" serve -c "$BADM" --check 2>&1); rc=$?
-assert_nonzero "$rc" "a rule asking for masked results is refused while the mask stage is not on the wire"
-assert_contains "$out" "remove it rather than run unmasked" "masked results: the refusal says why"
+assert_rc "$rc" 0 "a rule asking for results masked with a profile passes --check ($(show "$out" 200))"
+sed -i 's/mask: pii/mask: nosuch/' "$BADM"
+out=$("$WARDEN" serve -c "$BADM" --check 2>&1); rc=$?
+assert_nonzero "$rc" "a rule naming an unknown masking profile is refused"
+assert_contains "$out" "nosuch" "unknown masking profile: the message names it"
+# captured rows are stored masked: capture_results masked without any profile is refused
+sed 's/^audit:$/audit:\n  capture_results: masked/' "$GOOD" >"$T/capnoprof.yaml"
+grep -q "capture_results: masked" "$T/capnoprof.yaml" || echo "  (the good config has no audit section to extend)" >&2
+out=$("$WARDEN" serve -c "$T/capnoprof.yaml" --check 2>&1); rc=$?
+assert_nonzero "$rc" "capture_results masked without a masking profile is refused"
+assert_contains "$out" "needs a masking profile" "capture without profile: the message says why"
 
 # A wrong type / value at a known line.
 BAD3="$T/bad3.yaml"

@@ -9,7 +9,19 @@
  * a frame walker that keeps only the bodies it needs (CommandComplete,
  * ErrorResponse, ReadyForQuery) and is then written to the client as it was
  * read — no copy, whatever its size.
+ *
+ * The mask stage: when a request's results are masked (a policy rule's
+ * `mask:`) or its rows captured for the audit, each DataRow (and CopyData of
+ * a COPY TO STDOUT) is taken whole — in place when the read holds all of it,
+ * else gathered in t_row — and rewritten by pgmask.c before it is relayed.
+ * Column rules need the names of the columns a RowDescription points at: when
+ * the catalog cache (catalog.c) does not know a table, the relay stops after
+ * the RowDescription, the rest of the read waits in t_rest, and it goes on
+ * when the lookup answers.
  */
+#include <fnmatch.h>
+#include <pthread.h>
+#include <jansson.h>
 #include <netdb.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -19,13 +31,18 @@
 #include "audit/audit.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "mask/profiles.h"
 #include "policy/sqlclass.h"
+#include "proto/pg/pgmask.h"
 #include "proto/pg/cancel.h"
+#include "proto/pg/catalog.h"
 #include "proto/pg/codec.h"
 #include "proto/pg/pg_session.h"
 
 #define HIGH_WATER (1u << 20)
 #define BODY_KEEP 8192          /* bytes of an inspected body worth keeping */
+#define DESC_KEEP (1u << 20)    /* a RowDescription is kept whole (1664 columns at most) */
+#define ROW_MAX (256u << 20)    /* the largest row the mask stage takes whole */
 
 static const config_connection *cc_of(pg_session *ps)
 {
@@ -260,6 +277,267 @@ static pg_request *current_request(pg_session *ps)
 	return r && r->unit == ps->z_count ? r : NULL;
 }
 
+/* ---- the mask stage ---- */
+
+static const warden_config *cfg_of(pg_session *ps)
+{
+	return ps->w->cfg;
+}
+
+static int mask_active(const pg_request *r)
+{
+	return r && (r->mask_profile >= 0 || r->capture_profile >= 0);
+}
+
+/* One scratch per worker thread and profile (Hyperscan scratch is per thread). */
+typedef struct scratch_set {
+	size_t n;
+	mask_scratch **s;
+} scratch_set;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_set_free(void *p)
+{
+	scratch_set *set = p;
+	for (size_t i = 0; i < set->n; i++)
+		mask_scratch_free(set->s[i]);
+	free(set->s);
+	free(set);
+}
+
+static void scratch_key_create(void)
+{
+	if (pthread_key_create(&scratch_key, scratch_set_free) != 0)
+		abort();
+}
+
+static mask_scratch *scratch_for(size_t profile)
+{
+	pthread_once(&scratch_once, scratch_key_create);
+	scratch_set *set = pthread_getspecific(scratch_key);
+	if (!set) {
+		set = calloc(1, sizeof(*set));
+		if (!set)
+			abort();
+		pthread_setspecific(scratch_key, set);
+	}
+	if (profile >= set->n) {
+		set->s = util_xrealloc(set->s, (profile + 1) * sizeof(*set->s));
+		memset(set->s + set->n, 0, (profile + 1 - set->n) * sizeof(*set->s));
+		set->n = profile + 1;
+	}
+	if (!set->s[profile] && !(set->s[profile] = mask_scratch_new(mask_profiles_get(profile))))
+		abort();
+	return set->s[profile];
+}
+
+static pgm_ctx *ctx_for(pg_session *ps, int profile, uint32_t *counts)
+{
+	pgm_ctx *c = &ps->mctx;
+	c->mp = mask_profiles_get((size_t)profile);
+	c->scratch = scratch_for((size_t)profile);
+	c->json_keys = &cfg_of(ps)->mask_profiles[profile].json_keys;
+	c->counts = counts;
+	return c;
+}
+
+static void capture(pg_session *ps, pg_request *r, char type, const char *body, size_t len)
+{
+	if (r->captured_truncated)
+		return;
+	buf row = {0};
+	if (type == 'D') {
+		if (pgm_row_json(&ps->mdesc, body, len, &row) != 0)
+			buf_append(&row, "null", 4);
+	} else {
+		json_t *s = json_stringn(body, len);
+		char *t = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+		json_decref(s);
+		buf_append(&row, t ? t : "null", t ? strlen(t) : 4);
+		free(t);
+	}
+	if (r->captured.len + row.len + 1 > cfg_of(ps)->max_result_bytes) {
+		r->captured_truncated = 1;
+	} else {
+		if (r->captured.len)
+			buf_append(&r->captured, ",", 1);
+		buf_append(&r->captured, row.data, row.len);
+	}
+	buf_free(&row);
+}
+
+/*
+ * One whole DataRow / CopyData of a request whose rows are masked or captured.
+ * Returns 1 when repl holds the message to relay instead, 0 to relay it as it
+ * is, -1 when it is malformed.
+ */
+static int mask_frame(pg_session *ps, pg_request *r, char type, const char *body, size_t len, buf *repl)
+{
+	int wire = r->mask_profile >= 0;
+	int profile = wire ? r->mask_profile : r->capture_profile;
+	uint32_t *counts = NULL;
+	if (wire) {
+		if (!r->mask_counts)
+			r->mask_counts = calloc(mask_detector_total(mask_profiles_get((size_t)profile)) + PGM_COUNT_EXTRA,
+						sizeof(uint32_t));
+		counts = r->mask_counts;
+	}
+	pgm_ctx *c = ctx_for(ps, profile, counts);
+	buf own = {0};
+	buf *dst = wire ? repl : &own;
+	size_t at = dst->len;
+	int rc = type == 'D' ? pgm_data_row(c, &ps->mdesc, body, len, dst)
+			     : pgm_copy_data(c, &ps->copy_spec, body, len, dst);
+	if (rc >= 0 && r->capture_profile >= 0)
+		capture(ps, r, type, rc ? dst->data + at + 5 : body, rc ? dst->len - at - 5 : len);
+	buf_free(&own);
+	return wire ? rc : (rc < 0 ? -1 : 0);
+}
+
+/* The JSON of what was masked: {"detector": count, ...}; NULL when nothing was masked on the wire. */
+static char *masked_json(pg_session *ps, const pg_request *r)
+{
+	if (r->mask_profile < 0)
+		return NULL;
+	const mask_profile *mp = mask_profiles_get((size_t)r->mask_profile);
+	size_t total = mask_detector_total(mp);
+	json_t *o = json_object();
+	for (size_t i = 0; r->mask_counts && i < total + PGM_COUNT_EXTRA; i++) {
+		if (!r->mask_counts[i])
+			continue;
+		const char *name = i < total ? mask_detector_name(mp, i) : i == total + PGM_COUNT_COLUMN ? "column" : "json_key";
+		json_object_set_new(o, name, json_integer(r->mask_counts[i]));
+	}
+	json_object_set_new(o, "profile", json_string(cfg_of(ps)->mask_profiles[r->mask_profile].name));
+	char *t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return t;
+}
+
+static char *result_json(const pg_request *r)
+{
+	if (r->capture_profile < 0)
+		return NULL;
+	buf b = {0};
+	buf_append(&b, "{\"rows\":[", 9);
+	buf_append(&b, r->captured.data, r->captured.len);
+	buf_printf(&b, "],\"truncated\":%s}", r->captured_truncated ? "true" : "false");
+	char *t = util_strndup(b.data, b.len);
+	buf_free(&b);
+	return t;
+}
+
+/*
+ * Column rules: the columns of the RowDescription just read whose names match
+ * the profile's `columns:` are masked whole. A table the catalog cache does
+ * not know is looked up first (returns 1: the relay waits for the answer);
+ * final: the lookup has answered, and a table still unknown (the target could
+ * not be asked) has every column masked whole.
+ */
+static void on_catalog(void *arg, int ok);
+
+static int resolve_columns(pg_session *ps, int final)
+{
+	pg_request *r = current_request(ps);
+	if (!mask_active(r) || !ps->mdesc.known)
+		return 0;
+	int profile = r->mask_profile >= 0 ? r->mask_profile : r->capture_profile;
+	const config_strlist *globs = &cfg_of(ps)->mask_profiles[profile].columns;
+	if (!globs->n)
+		return 0;
+	uint32_t *fetch = NULL;
+	size_t n_fetch = 0;
+	for (size_t i = 0; i < ps->mdesc.n; i++) {
+		pgm_col *col = &ps->mdesc.cols[i];
+		if (!col->table_oid || col->attnum <= 0)
+			continue;
+		char name[3 * 64 + 8];
+		int rc = pg_catalog_column(ps->cc_index, col->table_oid, col->attnum, name, sizeof(name));
+		if (rc == 1) {
+			for (size_t g = 0; g < globs->n; g++)
+				if (fnmatch(globs->v[g], name, FNM_CASEFOLD) == 0)
+					col->action = PGM_WHOLE;
+		} else if (rc == 0 && final) {
+			col->action = PGM_WHOLE; /* the names could not be learnt: nothing leaves unread */
+		} else if (rc == 0) {
+			if (!fetch)
+				fetch = calloc(ps->mdesc.n, sizeof(*fetch));
+			if (!fetch)
+				abort();
+			fetch[n_fetch++] = col->table_oid;
+		}
+	}
+	int waiting = 0;
+	if (n_fetch) {
+		ps->refs++;
+		if (pg_catalog_fetch(&ps->w->loop, cc_of(ps), ps->cc_index, fetch, n_fetch, on_catalog, ps) == 0) {
+			ps->catalog_wait = 1;
+			waiting = 1;
+		} else {
+			ps->refs--;
+			free(fetch);
+			return resolve_columns(ps, 1);
+		}
+	}
+	free(fetch);
+	return waiting;
+}
+
+/*
+ * A COPY TO STDOUT: the fields column rules mask whole, named from the
+ * statement's column list. Without one (every column, or a query) the names
+ * are not known here: when a column rule could apply to the table, every
+ * field is masked whole.
+ */
+static void copy_columns(pg_session *ps, const pg_request *r, size_t n_fields)
+{
+	pgm_copy *cp = &ps->copy_spec;
+	free((void *)cp->whole);
+	memset(cp, 0, sizeof(*cp));
+	cp->delimiter = '\t';
+	cp->quote = '"';
+	const sql_copy_out *co = r->copy;
+	if (co) {
+		cp->csv = co->csv;
+		cp->delimiter = co->delimiter;
+		cp->quote = co->quote;
+	}
+	int profile = r->mask_profile >= 0 ? r->mask_profile : r->capture_profile;
+	const config_strlist *globs = &cfg_of(ps)->mask_profiles[profile].columns;
+	if (!globs->n)
+		return;
+	if (!co || !co->table) {
+		cp->all_whole = 1;
+		return;
+	}
+	const char *schema = co->schema ? co->schema : "public";
+	char name[3 * 64 + 8];
+	if (!co->n_columns) {
+		/* the table part of a glob (before its last '.') decides whether it can apply */
+		snprintf(name, sizeof(name), "%s.%s", schema, co->table);
+		for (size_t g = 0; g < globs->n && !cp->all_whole; g++) {
+			const char *dot = strrchr(globs->v[g], '.');
+			char *tpart = util_strndup(globs->v[g], dot ? (size_t)(dot - globs->v[g]) : 0);
+			cp->all_whole = !dot || fnmatch(tpart, name, FNM_CASEFOLD) == 0;
+			free(tpart);
+		}
+		return;
+	}
+	uint8_t *whole = calloc(n_fields > co->n_columns ? n_fields : co->n_columns, 1);
+	if (!whole)
+		abort();
+	for (size_t i = 0; i < co->n_columns; i++) {
+		snprintf(name, sizeof(name), "%s.%s.%s", schema, co->table, co->columns[i]);
+		for (size_t g = 0; g < globs->n; g++)
+			if (fnmatch(globs->v[g], name, FNM_CASEFOLD) == 0)
+				whole[i] = 1;
+	}
+	cp->whole = whole;
+	cp->n_whole = co->n_columns;
+}
+
 static void finish_head(pg_session *ps, const char *code, const char *message)
 {
 	pg_request *r = ps->inflight;
@@ -283,10 +561,15 @@ static void finish_head(pg_session *ps, const char *code, const char *message)
 		.error_message = r->error_message,
 		.duration_us = util_now_us() - r->start_us,
 	};
+	char *masked = masked_json(ps, r), *result = result_json(r);
+	res.masked = masked;
+	res.result = result;
 	if (r->tags.len)
 		buf_append(&r->tags, "", 1);
 	res.command_tag = r->tags.len ? r->tags.data : NULL;
 	audit_entry *e = session_result_entry(&ps->s, r->id, &res);
+	free(masked);
+	free(result);
 	audit_entry *one[1] = {e};
 	if (audit_submit(one, 1, NULL, NULL, NULL) != 0)
 		log_error("session %s: result of request %lld could not be recorded", ps->s.id,
@@ -319,7 +602,30 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 		if (r)
 			r->data_rows++;
 		return;
+	case 'T':
+		if (mask_active(r)) {
+			if (pgm_row_description(body, len, &ps->mdesc) != 0)
+				ps->mdesc.known = 0; /* read as undescribed: a value with a match is NULL */
+			resolve_columns(ps, 0);
+		}
+		return;
+	case 'H':
+		/* CopyOutResponse: text or CSV rows are masked; binary ones cannot be */
+		if (mask_active(r)) {
+			if (len >= 3 && body[0] == 0) {
+				ps->copy_out = 1;
+				copy_columns(ps, r, (size_t)(uint16_t)((unsigned char)body[1] << 8 | (unsigned char)body[2]));
+			} else {
+				ps->mask_refused = 1;
+			}
+		}
+		return;
+	case 'c':
+		ps->copy_out = 0;
+		return;
 	case 'C': {
+		ps->mdesc.known = 0;
+		ps->copy_out = 0;
 		if (!r)
 			return;
 		const char *nul = memchr(body, '\0', len);
@@ -341,6 +647,8 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 		}
 		return;
 	case 'E': {
+		ps->mdesc.known = 0;
+		ps->copy_out = 0;
 		pg_error_fields f;
 		if (pg_parse_error_fields(body, len, &f) != 0)
 			return;
@@ -361,6 +669,8 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 		watch_parameter(ps, body, len);
 		return;
 	case 'Z':
+		ps->mdesc.known = 0;
+		ps->copy_out = 0;
 		ps->tx_status = len >= 1 ? body[0] : 'I';
 		ps->z_count++;
 		while (ps->inflight && ps->inflight->unit < ps->z_count)
@@ -400,12 +710,36 @@ static void write_replacement(pg_session *ps)
 	buf_free(&m);
 }
 
-static void frame_done(pg_session *ps)
+static int frame_masked(pg_session *ps, const pg_request *r, char type)
+{
+	return mask_active(r) && (type == 'D' || (type == 'd' && ps->copy_out));
+}
+
+static int frame_done(pg_session *ps)
 {
 	ps->t_hdr_have = 0;
 	if (ps->t_drop) {
 		write_replacement(ps);
 		ps->t_drop = 0;
+	}
+	if (ps->t_mask) {
+		/* a row gathered over several reads: rewritten (or not), then relayed whole */
+		ps->t_mask = 0;
+		buf repl = {0};
+		int rc = mask_frame(ps, current_request(ps), ps->t_type, ps->t_row.data ? ps->t_row.data : "",
+				    ps->t_row.len, &repl);
+		if (rc < 0) {
+			buf_free(&repl);
+			return -1;
+		}
+		if (rc == 1) {
+			conn_write_copy(&ps->client, repl.data, repl.len);
+		} else {
+			conn_write_copy(&ps->client, ps->t_hdr, 5);
+			conn_write_copy(&ps->client, ps->t_row.data, ps->t_row.len);
+		}
+		buf_free(&repl);
+		ps->t_row.len = 0;
 	}
 	if (ps->t_capture) {
 		buf_append(&ps->t_body, "", 1); /* keeps truncated strings terminated */
@@ -413,6 +747,7 @@ static void frame_done(pg_session *ps)
 	} else {
 		inspect_message(ps, ps->t_type, NULL, 0);
 	}
+	return 0;
 }
 
 /*
@@ -420,7 +755,11 @@ static void frame_done(pg_session *ps)
  * written from the chunk itself, a replaced frame is cut out and warden's
  * message written in its place. A header split across reads is held back
  * (ps->t_hdr) until it is whole, since only then is it known whether its
- * frame is relayed. Returns -1 on a malformed frame.
+ * frame is relayed. A row to mask is rewritten in place when the read holds
+ * all of it, else gathered in t_row (frame_done relays it). After a
+ * RowDescription that starts a catalog lookup, the rest of ch waits in
+ * t_rest. Returns -1 on a malformed frame, -2 on a row too large to mask, -3
+ * after the CopyOutResponse of a binary COPY whose rows would be masked.
  */
 static int relay_frames(pg_session *ps, chunk *ch)
 {
@@ -428,7 +767,8 @@ static int relay_frames(pg_session *ps, chunk *ch)
 	size_t out = p;                 /* first byte of ch not yet written or skipped */
 	size_t hdr_from = p;            /* where the header in progress starts in ch */
 	size_t held = ps->t_remaining == 0 ? ps->t_hdr_have : 0; /* header bytes from earlier reads */
-	while (p < end) {
+	int stop = 0;
+	while (p < end && !stop) {
 		if (ps->t_remaining == 0 && ps->t_hdr_have < 5) {
 			if (ps->t_hdr_have == 0) {
 				hdr_from = p;
@@ -447,8 +787,42 @@ static int relay_frames(pg_session *ps, chunk *ch)
 				return -1;
 			ps->t_type = ps->t_hdr[0];
 			ps->t_remaining = len - 4;
-			ps->t_capture = wants_body(ps->t_type);
+			pg_request *r = current_request(ps);
+			ps->t_capture = wants_body(ps->t_type) ||
+					((ps->t_type == 'T' || ps->t_type == 'H') && mask_active(r));
 			ps->t_body.len = 0;
+			if (frame_masked(ps, r, ps->t_type)) {
+				if (!held && ps->t_remaining <= end - p) {
+					/* the whole row is in this read: masked in place */
+					ps->t_row.len = 0;
+					int rc = mask_frame(ps, r, ps->t_type, ch->data + p, ps->t_remaining, &ps->t_row);
+					if (rc < 0)
+						return -1;
+					if (rc == 1) {
+						if (hdr_from > out)
+							conn_write(&ps->client, ch, out, hdr_from - out);
+						conn_write_copy(&ps->client, ps->t_row.data, ps->t_row.len);
+						out = p + ps->t_remaining;
+					}
+					p += ps->t_remaining;
+					ps->t_remaining = 0;
+					ps->t_row.len = 0;
+					if (frame_done(ps) != 0)
+						return -1;
+					continue;
+				}
+				if (ps->t_remaining > ROW_MAX)
+					return -2;
+				if (hdr_from > out)
+					conn_write(&ps->client, ch, out, hdr_from - out);
+				ps->t_mask = 1;
+				ps->t_row.len = 0;
+				out = p;
+				held = 0;
+				if (ps->t_remaining == 0 && frame_done(ps) != 0)
+					return -1;
+				continue;
+			}
 			if (frame_replaced(ps, ps->t_type)) {
 				if (hdr_from > out)
 					conn_write(&ps->client, ch, out, hdr_from - out);
@@ -460,42 +834,73 @@ static int relay_frames(pg_session *ps, chunk *ch)
 			if (ps->t_remaining == 0) {
 				if (ps->t_drop)
 					out = p;
-				frame_done(ps);
+				if (frame_done(ps) != 0)
+					return -1;
 			}
 			continue;
 		}
 		size_t take = ps->t_remaining;
 		if (take > end - p)
 			take = end - p;
-		if (ps->t_capture && ps->t_body.len < BODY_KEEP) {
-			size_t keep = BODY_KEEP - ps->t_body.len;
-			buf_append(&ps->t_body, ch->data + p, take < keep ? take : keep);
+		if (ps->t_mask) {
+			buf_append(&ps->t_row, ch->data + p, take);
+		} else if (ps->t_capture) {
+			size_t lim = ps->t_type == 'T' ? DESC_KEEP : BODY_KEEP;
+			if (ps->t_body.len < lim) {
+				size_t keep = lim - ps->t_body.len;
+				buf_append(&ps->t_body, ch->data + p, take < keep ? take : keep);
+			}
 		}
 		p += take;
 		ps->t_remaining -= take;
-		if (ps->t_drop)
+		if (ps->t_drop || ps->t_mask)
 			out = p;
-		if (ps->t_remaining == 0)
-			frame_done(ps);
+		if (ps->t_remaining == 0) {
+			if (frame_done(ps) != 0)
+				return -1;
+			if (ps->mask_refused)
+				return -3; /* nothing after it is relayed */
+			stop = ps->catalog_wait;
+		}
 	}
 	size_t upto = end;
-	if (ps->t_drop)
+	if (stop)
+		upto = p;
+	else if (ps->t_drop || ps->t_mask)
 		upto = out;
 	else if (ps->t_remaining == 0 && ps->t_hdr_have > 0 && ps->t_hdr_have < 5)
 		upto = hdr_from; /* held back until the header is whole */
 	if (upto > out)
 		conn_write(&ps->client, ch, out, upto - out);
+	if (stop && p < end) {
+		ps->t_rest = chunk_ref(ch);
+		ps->t_rest->start = p;
+	}
 	return 0;
 }
 
 static void relay(pg_session *ps, chunk *ch)
 {
-	if (relay_frames(ps, ch) != 0) {
-		chunk_unref(ch);
+	int rc = relay_frames(ps, ch);
+	chunk_unref(ch);
+	if (rc == -2) {
+		pgs_fatal(ps, "54000", "a row larger than 256 MiB cannot be masked: select fewer or smaller columns",
+			  "mask_refused");
+		return;
+	}
+	if (rc == -1) {
 		pgs_fatal(ps, "08P01", "the target sent a malformed message", "target_disconnect");
 		return;
 	}
-	chunk_unref(ch);
+	if (rc == -3) {
+		pgs_fatal(ps, "0A000", "warden cannot mask a binary COPY: use COPY ... TO STDOUT in text or CSV format",
+			  "mask_refused");
+		return;
+	}
+	if (ps->catalog_wait) {
+		conn_read_stop(&ps->target); /* on_catalog relays t_rest, then reads again */
+		return;
+	}
 	if (ps->deferred.len && ps->units_forwarded == ps->z_count) {
 		conn_write_copy(&ps->client, ps->deferred.data, ps->deferred.len);
 		ps->deferred.len = 0;
@@ -503,6 +908,27 @@ static void relay(pg_session *ps, chunk *ch)
 	if (conn_write_queued(&ps->client) >= HIGH_WATER) {
 		ps->target_paused = 1;
 		conn_read_stop(&ps->target);
+	}
+}
+
+static void on_catalog(void *arg, int ok)
+{
+	pg_session *ps = arg;
+	(void)ok; /* a failed lookup leaves the tables unknown: resolve_columns masks them whole */
+	ps->refs--;
+	if (ps->state == PGS_CLOSING) {
+		pg_session_maybe_free(ps);
+		return;
+	}
+	ps->catalog_wait = 0;
+	resolve_columns(ps, 1);
+	chunk *rest = ps->t_rest;
+	ps->t_rest = NULL;
+	if (rest)
+		relay(ps, rest);
+	if (ps->state != PGS_CLOSING && !ps->catalog_wait && !ps->target_paused) {
+		conn_read_start(&ps->target);
+		conn_drain(&ps->target);
 	}
 }
 

@@ -26,6 +26,7 @@
 #include "identity/keystore.h"
 #include "identity/oidc.h"
 #include "policy/policy.h"
+#include "policy/sqlclass.h"
 #include "proto/pg/cancel.h"
 #include "review/review.h"
 #include "proto/pg/codec.h"
@@ -71,6 +72,12 @@ void pg_request_free(pg_request *r)
 	free(r->deny_hint);
 	free(r->statement);
 	free(r->classification);
+	free(r->mask_counts);
+	if (r->copy) {
+		sqlclass_copy_out_free(r->copy);
+		free(r->copy);
+	}
+	buf_free(&r->captured);
 	free(r);
 }
 
@@ -98,6 +105,12 @@ void pg_session_maybe_free(pg_session *ps)
 	buf_free(&ps->startup);
 	buf_free(&ps->hold);
 	buf_free(&ps->t_body);
+	buf_free(&ps->t_row);
+	pgm_desc_free(&ps->mdesc);
+	free((void *)ps->copy_spec.whole);
+	pgm_ctx_release(&ps->mctx);
+	if (ps->t_rest)
+		chunk_unref(ps->t_rest);
 	buf_free(&ps->deferred);
 	free_named(ps->stmts);
 	free_named(ps->portals);
@@ -276,8 +289,10 @@ static void client_on_event(conn *c, enum conn_event ev, int status)
 	case CONN_WRITTEN:
 		if (ps->target_paused && conn_write_queued(&ps->client) < LOW_WATER) {
 			ps->target_paused = 0;
-			conn_read_start(&ps->target);
-			conn_drain(&ps->target);
+			if (!ps->catalog_wait) { /* else the lookup's answer resumes reading */
+				conn_read_start(&ps->target);
+				conn_drain(&ps->target);
+			}
 		}
 		return;
 	case CONN_EOF:
@@ -726,6 +741,20 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 	r->extended = extended;
 	r->unit = unit;
 	r->rows = -1;
+	r->mask_profile = denied || held ? -1 : dec.mask_profile;
+	/* the audit never holds an unmasked row: captured rows are masked with the
+	 * request's profile, or the first one when its results go out in clear */
+	r->capture_profile = -1;
+	if (cfg_of(ps)->capture_results == CONFIG_CAPTURE_MASKED && cfg_of(ps)->n_mask_profiles)
+		r->capture_profile = r->mask_profile >= 0 ? r->mask_profile : 0;
+	/* a COPY's rows carry no RowDescription: its columns come from the statement */
+	if ((r->mask_profile >= 0 || r->capture_profile >= 0) && text && util_memcasemem(text, text_len, "copy", 4)) {
+		r->copy = util_xmalloc(sizeof(*r->copy));
+		if (sqlclass_copy_out(text, text_len, r->copy) != 0) {
+			free(r->copy);
+			r->copy = NULL;
+		}
+	}
 	if (held) {
 		/* not pending: it waits outside the in-flight order until its review ends */
 		r->rule = rule;

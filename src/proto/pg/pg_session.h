@@ -24,6 +24,7 @@
 #include "core/conn.h"
 #include "core/worker.h"
 #include "pipeline/session.h"
+#include "proto/pg/pgmask.h"
 #include "proto/pg/scram.h"
 
 typedef enum {
@@ -60,6 +61,13 @@ typedef struct pg_request {
 	char *deny_message, *deny_detail, *deny_hint;
 	const void *rule;       /* held: the config_rule that asks for the review */
 	char *statement, *classification;   /* held: for the review */
+	/* the mask stage (see backend.c): the profile its results are masked with on the wire
+	 * (-1 none), the one the audit's captured rows are masked with (-1: no capture) */
+	int mask_profile, capture_profile;
+	uint32_t *mask_counts;  /* values masked per detector (+ PGM_COUNT_EXTRA), or NULL */
+	buf captured;           /* capture_results masked: JSON rows, comma-joined */
+	struct sql_copy_out *copy;      /* a COPY TO STDOUT: its table, columns and format */
+	int captured_truncated;
 } pg_request;
 
 /* The portal a denied Execute is replaced with; a client's Bind may not use it. */
@@ -117,6 +125,16 @@ typedef struct pg_session {
 	int t_drop;             /* the frame in progress is replaced (see backend.c relay_frames) */
 	buf t_body;
 	int target_paused;
+	/* the mask stage: rows are buffered whole, rewritten, then relayed */
+	int t_mask;             /* the frame in progress is buffered in t_row to be masked */
+	buf t_row;
+	pgm_desc mdesc;         /* the columns of the result being relayed */
+	pgm_ctx mctx;
+	int copy_out;           /* a COPY TO STDOUT is relaying its rows */
+	pgm_copy copy_spec;     /* its fields that column rules mask whole */
+	chunk *t_rest;          /* a catalog lookup is under way: the rest of the read waits here */
+	int catalog_wait;
+	int mask_refused;       /* a binary COPY of masked rows: the session ends */
 
 	/* requests */
 	pg_request *pending;            /* scanned, waiting to be recorded */

@@ -1,0 +1,367 @@
+/*
+ * pg catalog — see catalog.h. Two structures, each behind its own mutex:
+ *
+ *   - the cache: a hash of (cc_index, table OID) -> the table's columns by
+ *     attnum ("schema.table.column", NULL for a dropped or missing attnum), or
+ *     "unknown"; stamped with uv_hrtime() (monotonic) when fetched. It holds at
+ *     most CATALOG_MAX_TABLES tables; when an insert would pass that, it is
+ *     emptied (entries are cheap to fetch again, and an attacker who touches
+ *     many tables gains nothing but refetches).
+ *   - the pool: at most CATALOG_POOL_IDLE idle PGconn per cc_index. A
+ *     connection is used by one thread-pool thread at a time: taken out of the
+ *     pool, used, put back (or closed when broken).
+ *
+ * Entries are built outside the cache lock and inserted whole, so a reader
+ * sees either the old entry or the new one. The query names every operator
+ * with OPERATOR(pg_catalog.x): a role that can create objects on the target
+ * must not be able to shadow them through its search_path and so rename (and
+ * unmask) columns.
+ */
+#include <libpq-fe.h>
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "proto/pg/catalog.h"
+
+#define CATALOG_MAX_TABLES 4096
+#define CATALOG_BUCKETS 1024
+#define CATALOG_POOL_IDLE 2
+
+static const char catalog_sql[] =
+	"SELECT a.attrelid, a.attnum, n.nspname, c.relname, a.attname"
+	" FROM pg_catalog.pg_attribute a"
+	" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid"
+	" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+	" WHERE a.attrelid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[])"
+	" AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+	" ORDER BY a.attrelid, a.attnum";
+
+typedef struct cat_table {
+	struct cat_table *next;
+	int cc_index;
+	uint32_t oid;
+	uint64_t fetched_ns;
+	int ncols;   /* 0 with cols NULL: the table is unknown */
+	char **cols; /* [attnum - 1] */
+} cat_table;
+
+typedef struct cat_idle {
+	struct cat_idle *next;
+	int cc_index;
+	PGconn *conn;
+} cat_idle;
+
+typedef struct cat_work {
+	uv_work_t req;
+	const config_connection *cc;
+	int cc_index;
+	uint32_t *tables;
+	size_t n;
+	pg_catalog_done done;
+	void *arg;
+	int ok;
+} cat_work;
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static cat_table *cache[CATALOG_BUCKETS];
+static size_t cache_count;
+
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static cat_idle *pool;
+
+static size_t bucket_of(int cc_index, uint32_t oid)
+{
+	return ((oid * 2654435761u) ^ (uint32_t)cc_index) % CATALOG_BUCKETS;
+}
+
+static void table_free(cat_table *t)
+{
+	for (int i = 0; i < t->ncols; i++)
+		free(t->cols[i]);
+	free(t->cols);
+	free(t);
+}
+
+/* Caller holds cache_mu. */
+static void cache_clear_locked(void)
+{
+	for (size_t b = 0; b < CATALOG_BUCKETS; b++) {
+		while (cache[b]) {
+			cat_table *t = cache[b];
+			cache[b] = t->next;
+			table_free(t);
+		}
+	}
+	cache_count = 0;
+}
+
+/* Takes ownership of t, replacing an older entry for the same table. */
+static void cache_insert(cat_table *t)
+{
+	size_t b = bucket_of(t->cc_index, t->oid);
+	pthread_mutex_lock(&cache_mu);
+	for (cat_table **p = &cache[b]; *p; p = &(*p)->next) {
+		if ((*p)->cc_index == t->cc_index && (*p)->oid == t->oid) {
+			cat_table *old = *p;
+			*p = old->next;
+			table_free(old);
+			cache_count--;
+			break;
+		}
+	}
+	if (cache_count >= CATALOG_MAX_TABLES)
+		cache_clear_locked();
+	t->next = cache[b];
+	cache[b] = t;
+	cache_count++;
+	pthread_mutex_unlock(&cache_mu);
+}
+
+int pg_catalog_column(int cc_index, uint32_t table_oid, int16_t attnum, char *name, size_t cap)
+{
+	if (table_oid == 0)
+		return -1; /* not a table column (an expression, a constant) */
+	int rc = 0;
+	uint64_t now = uv_hrtime();
+	pthread_mutex_lock(&cache_mu);
+	for (cat_table *t = cache[bucket_of(cc_index, table_oid)]; t; t = t->next) {
+		if (t->cc_index != cc_index || t->oid != table_oid)
+			continue;
+		if (now - t->fetched_ns > (uint64_t)CATALOG_TTL_S * 1000000000u)
+			break; /* stale: refetch */
+		rc = -1;
+		if (attnum > 0 && attnum <= t->ncols && t->cols[attnum - 1]) {
+			rc = 1;
+			if (cap > 0)
+				snprintf(name, cap, "%s", t->cols[attnum - 1]);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&cache_mu);
+	return rc;
+}
+
+static PGconn *pool_take(int cc_index)
+{
+	PGconn *conn = NULL;
+	pthread_mutex_lock(&pool_mu);
+	for (cat_idle **p = &pool; *p; p = &(*p)->next) {
+		if ((*p)->cc_index == cc_index) {
+			cat_idle *e = *p;
+			*p = e->next;
+			conn = e->conn;
+			free(e);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pool_mu);
+	return conn;
+}
+
+static void pool_put(int cc_index, PGconn *conn)
+{
+	int idle = 0;
+	pthread_mutex_lock(&pool_mu);
+	for (cat_idle *e = pool; e; e = e->next)
+		idle += e->cc_index == cc_index;
+	if (idle < CATALOG_POOL_IDLE) {
+		cat_idle *e = util_xmalloc(sizeof(*e));
+		*e = (cat_idle){.next = pool, .cc_index = cc_index, .conn = conn};
+		pool = e;
+		conn = NULL;
+	}
+	pthread_mutex_unlock(&pool_mu);
+	PQfinish(conn); /* NULL-safe */
+}
+
+/* libpq's message (which never holds the password) on one line. */
+static void log_pq_error(const config_connection *cc, const char *what, const PGconn *conn)
+{
+	char *msg = util_strndup(PQerrorMessage(conn), strlen(PQerrorMessage(conn)));
+	size_t len = strlen(msg);
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		msg[--len] = '\0';
+	for (char *p = msg; (p = strchr(p, '\n')) != NULL;)
+		*p = ' ';
+	log_warn("catalog: connection %s: %s failed: %s", cc->name, what, msg);
+	free(msg);
+}
+
+static PGconn *catalog_connect(const config_connection *cc)
+{
+	static const char *const sslmodes[] = {"disable", "prefer", "require", "verify-full"};
+	char port[16];
+	snprintf(port, sizeof(port), "%d", cc->port);
+	const char *keys[12], *vals[12];
+	int k = 0;
+#define KV(key, val) (keys[k] = (key), vals[k++] = (val))
+	KV("host", cc->host);
+	KV("port", port);
+	KV("dbname", cc->database);
+	KV("user", cc->user);
+	if (cc->password)
+		KV("password", cc->password);
+	KV("sslmode", sslmodes[cc->sslmode]);
+	/* NULL means the system store, as backend.c's TLS does; libpq < 16 only
+	 * knows a file for it ("system" is new in 16). */
+	if (cc->sslrootcert)
+		KV("sslrootcert", cc->sslrootcert);
+	else if (cc->sslmode == SSLMODE_VERIFY_FULL)
+		KV("sslrootcert", PQlibVersion() >= 160000 ? "system" : X509_get_default_cert_file());
+	KV("application_name", "warden catalog");
+	KV("connect_timeout", "5");
+	KV(NULL, NULL);
+#undef KV
+	/* expand_dbname 0: a database name is never read as a conninfo string */
+	PGconn *conn = PQconnectdbParams(keys, vals, 0);
+	if (!conn) {
+		log_warn("catalog: connection %s: out of memory", cc->name);
+		return NULL;
+	}
+	if (PQstatus(conn) != CONNECTION_OK) {
+		log_pq_error(cc, "connecting", conn);
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+static int cmp_oid(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Caches one entry per requested table (sorted, unique) from rows ordered by
+ * attrelid, attnum. */
+static void cache_result(const cat_work *w, PGresult *res)
+{
+	int rows = PQntuples(res), r = 0;
+	uint64_t now = uv_hrtime();
+	for (size_t i = 0; i < w->n; i++) {
+		cat_table *t = util_xmalloc(sizeof(*t));
+		*t = (cat_table){.cc_index = w->cc_index, .oid = w->tables[i], .fetched_ns = now};
+		while (r < rows && strtoul(PQgetvalue(res, r, 0), NULL, 10) < w->tables[i])
+			r++;
+		int first = r;
+		for (; r < rows && strtoul(PQgetvalue(res, r, 0), NULL, 10) == w->tables[i]; r++) {
+			long attnum = strtol(PQgetvalue(res, r, 1), NULL, 10);
+			if (attnum > t->ncols && attnum <= INT16_MAX)
+				t->ncols = (int)attnum;
+		}
+		if (t->ncols == 0) {
+			cache_insert(t); /* unknown */
+			continue;
+		}
+		t->cols = calloc((size_t)t->ncols, sizeof(char *));
+		if (!t->cols)
+			abort();
+		for (int j = first; j < r; j++) {
+			long attnum = strtol(PQgetvalue(res, j, 1), NULL, 10);
+			if (attnum < 1 || attnum > t->ncols || t->cols[attnum - 1])
+				continue; /* not what the query returns; never trusted as an index */
+			buf name = {0};
+			buf_printf(&name, "%s.%s.%s", PQgetvalue(res, j, 2), PQgetvalue(res, j, 3),
+				   PQgetvalue(res, j, 4));
+			t->cols[attnum - 1] = util_strndup(name.data, name.len);
+			buf_free(&name);
+		}
+		cache_insert(t);
+	}
+}
+
+static void catalog_work(uv_work_t *req)
+{
+	cat_work *w = req->data;
+	qsort(w->tables, w->n, sizeof(uint32_t), cmp_oid);
+	size_t u = 0;
+	for (size_t i = 0; i < w->n; i++)
+		if (u == 0 || w->tables[i] != w->tables[u - 1])
+			w->tables[u++] = w->tables[i];
+	w->n = u;
+	if (w->n == 0) {
+		w->ok = 1;
+		return;
+	}
+	buf arr = {0};
+	buf_append(&arr, "{", 1);
+	for (size_t i = 0; i < w->n; i++)
+		buf_printf(&arr, "%s%u", i ? "," : "", (unsigned)w->tables[i]);
+	buf_append(&arr, "}", 2); /* with the NUL */
+	const char *params[1] = {arr.data};
+
+	/* A pooled connection may have died while idle (so may its siblings):
+	 * one retry, on a new connection. */
+	for (int attempt = 0; attempt < 2 && !w->ok; attempt++) {
+		PGconn *conn = attempt == 0 ? pool_take(w->cc_index) : NULL;
+		if (!conn && !(conn = catalog_connect(w->cc)))
+			break;
+		PGresult *res = PQexecParams(conn, catalog_sql, 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+			cache_result(w, res);
+			w->ok = 1;
+		} else {
+			log_pq_error(w->cc, "catalog query", conn);
+		}
+		PQclear(res);
+		if (PQstatus(conn) == CONNECTION_OK) {
+			pool_put(w->cc_index, conn);
+			if (!w->ok)
+				break; /* the server answered with an error: retrying won't help */
+		} else {
+			PQfinish(conn);
+		}
+	}
+	buf_free(&arr);
+	/* libuv joins its pool threads in a destructor that runs after OpenSSL's
+	 * atexit cleanup, so their per-thread OpenSSL state (error queue, DRBGs)
+	 * would never be freed (LeakSanitizer reports it); lookups are rare. */
+	OPENSSL_thread_stop();
+}
+
+static void catalog_after(uv_work_t *req, int status)
+{
+	cat_work *w = req->data;
+	w->done(w->arg, status == 0 && w->ok);
+	free(w->tables);
+	free(w);
+}
+
+int pg_catalog_fetch(uv_loop_t *loop, const config_connection *cc, int cc_index,
+		     const uint32_t *tables, size_t n, pg_catalog_done done, void *arg)
+{
+	cat_work *w = util_xmalloc(sizeof(*w));
+	*w = (cat_work){.cc = cc, .cc_index = cc_index, .n = n, .done = done, .arg = arg};
+	w->tables = util_xmalloc(n ? n * sizeof(uint32_t) : 1);
+	if (n)
+		memcpy(w->tables, tables, n * sizeof(uint32_t));
+	w->req.data = w;
+	if (uv_queue_work(loop, &w->req, catalog_work, catalog_after) != 0) {
+		free(w->tables);
+		free(w);
+		return -1;
+	}
+	return 0;
+}
+
+void pg_catalog_shutdown(void)
+{
+	pthread_mutex_lock(&pool_mu);
+	while (pool) {
+		cat_idle *e = pool;
+		pool = e->next;
+		PQfinish(e->conn);
+		free(e);
+	}
+	pthread_mutex_unlock(&pool_mu);
+	pthread_mutex_lock(&cache_mu);
+	cache_clear_locked();
+	pthread_mutex_unlock(&cache_mu);
+}

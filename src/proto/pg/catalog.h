@@ -1,0 +1,53 @@
+/*
+ * pg catalog — names the table columns a result comes from, for masking's
+ * column rules. A RowDescription gives each column's table OID and column
+ * number; the names ("schema.table.column") come from the target's catalog,
+ * looked up on a connection of warden's own (libpq, the target's credentials,
+ * run in libuv's thread pool so no worker loop ever blocks) and cached per
+ * configured connection for CATALOG_TTL_S seconds, shared by every worker.
+ *
+ * A table the lookup cannot see (a temporary table, one created in the
+ * client's open transaction, a dropped one) is cached as unknown: callers
+ * treat its columns as nameless.
+ */
+#ifndef WARDEN_PG_CATALOG_H
+#define WARDEN_PG_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/config.h"
+
+#define CATALOG_TTL_S 30
+
+/*
+ * The name of column attnum of table table_oid on connection cc_index, as
+ * "schema.table.column" (copied into name, NUL-terminated, truncated to cap).
+ * Returns 1 when known, 0 when the table is not cached (or its entry is older
+ * than CATALOG_TTL_S; fetch it), -1 when the table is cached as unknown or has
+ * no such column (a dropped one, attnum <= 0), and -1 for table_oid 0 (a
+ * result column that is no table's). Names are raw, as PostgreSQL stores them
+ * (no quoting): "public.customers.ssn". Any thread may call it.
+ */
+int pg_catalog_column(int cc_index, uint32_t table_oid, int16_t attnum, char *name, size_t cap);
+
+/*
+ * Fetches the columns of tables[0, n) (deduplicated by the caller or not) on
+ * connection cc (index cc_index) and caches them; then calls done(arg, ok) on
+ * loop's thread. ok is 0 when the target could not be asked (then nothing is
+ * cached, and the caller decides: masking treats the columns as nameless and
+ * masks them whole when a column rule exists). The caller keeps arg and cc
+ * alive until done runs. The lookup is one query on a connection of a small
+ * per-cc_index pool, retried once on a new connection when a pooled one turns
+ * out broken. Returns -1 (done is not called) when the work could not be queued.
+ */
+typedef void (*pg_catalog_done)(void *arg, int ok);
+int pg_catalog_fetch(uv_loop_t *loop, const config_connection *cc, int cc_index,
+		     const uint32_t *tables, size_t n, pg_catalog_done done, void *arg);
+
+/* Drops every cached entry and closes warden's catalog connections (gateway
+ * stop); no fetch may be in flight. */
+void pg_catalog_shutdown(void);
+
+#endif

@@ -1,0 +1,653 @@
+/*
+ * pg mask — DataRow / CopyData rewriting (see pgmask.h for the rules).
+ */
+#include "proto/pg/pgmask.h"
+
+#include <fnmatch.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/util.h"
+#include "proto/pg/codec.h"
+
+/* type OIDs (pg_type.dat) */
+enum {
+	T_BOOL = 16, T_BYTEA = 17, T_CHAR = 18, T_NAME = 19, T_INT8 = 20, T_INT2 = 21, T_INT4 = 23,
+	T_TEXT = 25, T_OID = 26, T_XID = 28, T_JSON = 114, T_XML = 142, T_CIDR = 650, T_FLOAT4 = 700,
+	T_FLOAT8 = 701, T_UNKNOWN = 705, T_MACADDR8 = 774, T_MONEY = 790, T_MACADDR = 829, T_INET = 869,
+	T_BPCHAR = 1042, T_VARCHAR = 1043, T_DATE = 1082, T_TIME = 1083, T_TIMESTAMP = 1114,
+	T_TIMESTAMPTZ = 1184, T_INTERVAL = 1186, T_TIMETZ = 1266, T_NUMERIC = 1700, T_UUID = 2950,
+	T_JSONB = 3802, T_XID8 = 5069,
+};
+
+static int text_like(uint32_t t)
+{
+	switch (t) {
+	case T_TEXT: case T_VARCHAR: case T_BPCHAR: case T_NAME: case T_CHAR: case T_UNKNOWN:
+	case T_XML: case T_JSON: case T_JSONB: case T_BYTEA:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Types whose text form clients parse strictly: a masked value would break them. */
+static int strict_text(uint32_t t)
+{
+	switch (t) {
+	case T_BOOL: case T_INT8: case T_INT2: case T_INT4: case T_OID: case T_XID: case T_XID8:
+	case T_FLOAT4: case T_FLOAT8: case T_NUMERIC: case T_MONEY: case T_DATE: case T_TIME:
+	case T_TIMETZ: case T_TIMESTAMP: case T_TIMESTAMPTZ: case T_INTERVAL: case T_UUID:
+	case T_INET: case T_CIDR: case T_MACADDR: case T_MACADDR8:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* ---- reading the body ---- */
+
+static int16_t be16(const char *p)
+{
+	return (int16_t)(((unsigned)(unsigned char)p[0] << 8) | (unsigned char)p[1]);
+}
+
+int pgm_row_description(const char *body, size_t len, pgm_desc *d)
+{
+	d->n = 0;
+	d->known = 0;
+	if (len < 2)
+		return -1;
+	int16_t n = be16(body);
+	if (n < 0)
+		return -1;
+	if ((size_t)n > d->cap) {
+		d->cols = util_xrealloc(d->cols, (size_t)n * sizeof(*d->cols));
+		d->cap = (size_t)n;
+	}
+	size_t p = 2;
+	for (int16_t i = 0; i < n; i++) {
+		const char *nul = memchr(body + p, '\0', len - p);
+		if (!nul)
+			return -1;
+		p = (size_t)(nul - body) + 1;
+		if (len - p < 18)
+			return -1;
+		pgm_col *c = &d->cols[i];
+		c->table_oid = pg_be32(body + p);
+		c->attnum = be16(body + p + 4);
+		c->type_oid = pg_be32(body + p + 6);
+		c->format = be16(body + p + 16);
+		c->action = PGM_SCAN;
+		p += 18;
+	}
+	if (p != len)
+		return -1;
+	d->n = (size_t)n;
+	d->known = 1;
+	return 0;
+}
+
+void pgm_desc_free(pgm_desc *d)
+{
+	free(d->cols);
+	memset(d, 0, sizeof(*d));
+}
+
+void pgm_ctx_release(pgm_ctx *c)
+{
+	buf_free(&c->tmp);
+	buf_free(&c->tmp2);
+}
+
+/* ---- JSON: values under json_keys ---- */
+
+static int key_matches(const config_strlist *keys, const char *k)
+{
+	for (size_t i = 0; i < keys->n; i++)
+		if (fnmatch(keys->v[i], k, FNM_CASEFOLD) == 0)
+			return 1;
+	return 0;
+}
+
+/* Case-insensitive search of a glob's longest literal run: a cheap "cannot match". */
+static int may_hold_key(const config_strlist *keys, const char *v, size_t n)
+{
+	if (memchr(v, '\\', n))
+		return 1; /* escapes can spell any key */
+	for (size_t i = 0; i < keys->n; i++) {
+		const char *g = keys->v[i], *best = NULL;
+		size_t best_len = 0;
+		for (const char *s = g; *s;) {
+			size_t l = strcspn(s, "*?[]\\");
+			if (l > best_len) {
+				best = s;
+				best_len = l;
+			}
+			s += l;
+			if (*s)
+				s++;
+		}
+		if (!best_len)
+			return 1;
+		if (util_memcasemem(v, n, best, best_len))
+			return 1;
+	}
+	return 0;
+}
+
+static json_t *masked_string(pgm_ctx *c, const char *v, size_t n)
+{
+	c->tmp2.len = 0;
+	mask_whole(c->mp, v, n, &c->tmp2);
+	json_t *s = json_stringn(c->tmp2.data, c->tmp2.len);
+	return s ? s : json_string("****");
+}
+
+static int walk_json(pgm_ctx *c, json_t *j, size_t *hits)
+{
+	int changed = 0;
+	if (json_is_object(j)) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(j, k, v) {
+			if (key_matches(c->json_keys, k)) {
+				json_t *m;
+				if (json_is_string(v)) {
+					m = masked_string(c, json_string_value(v), json_string_length(v));
+				} else if (json_is_null(v)) {
+					continue;
+				} else {
+					char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+					m = masked_string(c, t ? t : "", t ? strlen(t) : 0);
+					free(t);
+				}
+				json_object_set_new(j, k, m);
+				(*hits)++;
+				changed = 1;
+			} else {
+				changed |= walk_json(c, v, hits);
+			}
+		}
+	} else if (json_is_array(j)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(j, i, v)
+			changed |= walk_json(c, v, hits);
+	}
+	return changed;
+}
+
+/*
+ * The values under json_keys in the JSON document in[0, n), into out.
+ * Returns 1 when out holds the rewritten document, 0 when nothing matched or
+ * it is not JSON (is_json: the column's type says it is JSON, so a document
+ * jansson cannot read, such as one with integers beyond 64 bits, is masked
+ * whole rather than passed unread), 2 when out holds that whole masking.
+ */
+static int json_keys_pass(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out)
+{
+	if (!c->json_keys || !c->json_keys->n || !may_hold_key(c->json_keys, in, n))
+		return 0;
+	json_error_t err;
+	json_t *doc = json_loadb(in, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+	if (!doc) {
+		if (!is_json)
+			return 0;
+		json_t *s = masked_string(c, in, n);
+		char *t = json_dumps(s, JSON_ENCODE_ANY);
+		json_decref(s);
+		buf_append(out, t ? t : "\"****\"", t ? strlen(t) : 6);
+		free(t);
+		if (c->counts)
+			c->counts[mask_detector_total(c->mp) + PGM_COUNT_JSON_KEY]++;
+		return 2;
+	}
+	size_t hits = 0;
+	int changed = walk_json(c, doc, &hits);
+	if (changed) {
+		char *t = json_dumps(doc, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+		if (t) {
+			buf_append(out, t, strlen(t));
+			free(t);
+		} else {
+			buf_append(out, "null", 4);
+		}
+		if (c->counts)
+			c->counts[mask_detector_total(c->mp) + PGM_COUNT_JSON_KEY] += (uint32_t)hits;
+	}
+	json_decref(doc);
+	return changed;
+}
+
+static int looks_json(const char *v, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r'))
+		i++;
+	return i < n && (v[i] == '{' || v[i] == '[');
+}
+
+/* ---- one value ---- */
+
+/*
+ * Detectors, then JSON keys, over text in[0, n) into out. Returns 1 when out
+ * holds the rewritten text.
+ */
+static int mask_string(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out)
+{
+	buf first = {0};
+	size_t hits = mask_text(c->mp, c->scratch, in, n, &first, c->counts);
+	const char *cur = hits ? first.data : in;
+	size_t cur_len = hits ? first.len : n;
+	int r = 0;
+	if (c->json_keys && c->json_keys->n && (is_json || looks_json(cur, cur_len)))
+		r = json_keys_pass(c, cur, cur_len, is_json, out);
+	if (!r && hits)
+		buf_append(out, first.data, first.len);
+	buf_free(&first);
+	return r || hits;
+}
+
+static int hexval(char ch)
+{
+	return util_hexval(ch);
+}
+
+/* bytea's text form "\x..." decoded into dst; -1 when it is not the hex form. */
+static int bytea_unhex(const char *v, size_t n, buf *dst)
+{
+	if (n < 2 || v[0] != '\\' || v[1] != 'x' || (n - 2) % 2)
+		return -1;
+	buf_reserve(dst, (n - 2) / 2);
+	for (size_t i = 2; i < n; i += 2) {
+		int h = hexval(v[i]), l = hexval(v[i + 1]);
+		if (h < 0 || l < 0)
+			return -1;
+		char b = (char)((h << 4) | l);
+		buf_append(dst, &b, 1);
+	}
+	return 0;
+}
+
+static void bytea_hex(const char *v, size_t n, buf *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	buf_reserve(out, 2 + 2 * n);
+	buf_append(out, "\\x", 2);
+	for (size_t i = 0; i < n; i++) {
+		char two[2] = {hx[(unsigned char)v[i] >> 4], hx[(unsigned char)v[i] & 15]};
+		buf_append(out, two, 2);
+	}
+}
+
+/* Binary integer / numeric / inet as text in dst; -1 when the bytes are not one. */
+static int binary_as_text(uint32_t type, const char *v, size_t n, buf *dst)
+{
+	char t[64];
+	switch (type) {
+	case T_INT2:
+		if (n != 2)
+			return -1;
+		buf_printf(dst, "%d", (int)be16(v));
+		return 0;
+	case T_INT4:
+		if (n != 4)
+			return -1;
+		buf_printf(dst, "%d", (int32_t)pg_be32(v));
+		return 0;
+	case T_INT8:
+		if (n != 8)
+			return -1;
+		buf_printf(dst, "%lld", (long long)(((uint64_t)pg_be32(v) << 32) | pg_be32(v + 4)));
+		return 0;
+	case T_NUMERIC: {
+		/* ndigits, weight, sign, dscale, then base-10000 digits */
+		if (n < 8)
+			return -1;
+		int nd = be16(v), weight = be16(v + 2);
+		if (nd < 0 || n != 8 + 2 * (size_t)nd)
+			return -1;
+		if ((uint16_t)be16(v + 4) == 0x4000)
+			buf_append(dst, "-", 1);
+		for (int i = 0; i < nd; i++) {
+			int dg = be16(v + 8 + 2 * i);
+			if (dg < 0 || dg > 9999)
+				return -1;
+			if (i == weight + 1)
+				buf_append(dst, ".", 1);
+			if (i == 0 && weight >= 0)
+				buf_printf(dst, "%d", dg);
+			else
+				buf_printf(dst, "%04d", dg);
+		}
+		for (int i = nd; i <= weight; i++)
+			buf_append(dst, "0000", 4); /* trailing zero groups are not stored */
+		return 0;
+	}
+	case T_INET:
+	case T_CIDR:
+		if (n == 8 && v[3] == 4) {
+			int k = snprintf(t, sizeof(t), "%u.%u.%u.%u", (unsigned char)v[4], (unsigned char)v[5],
+					 (unsigned char)v[6], (unsigned char)v[7]);
+			buf_append(dst, t, (size_t)k);
+			return 0;
+		}
+		return -1;
+	default:
+		return -1;
+	}
+}
+
+typedef enum { V_SAME = 0, V_REWRITTEN, V_NULL } vresult;
+
+/* A value that cannot hold masked text: NULL when anything in it matches. */
+static vresult null_if_match(pgm_ctx *c, const char *v, size_t n)
+{
+	buf junk = {0};
+	size_t hits = mask_text(c->mp, c->scratch, v, n, &junk, c->counts);
+	buf_free(&junk);
+	return hits ? V_NULL : V_SAME;
+}
+
+static void count_column(pgm_ctx *c)
+{
+	if (c->counts)
+		c->counts[mask_detector_total(c->mp) + PGM_COUNT_COLUMN]++;
+}
+
+/* A column rule: the whole value. */
+static vresult whole_value(pgm_ctx *c, const pgm_col *col, const char *v, size_t n, buf *out)
+{
+	count_column(c);
+	uint32_t t = col->type_oid;
+	if (!text_like(t) && (col->format != 0 || strict_text(t)))
+		return V_NULL;
+	if (t == T_JSON || t == T_JSONB) {
+		if (t == T_JSONB && col->format == 1) {
+			buf_append(out, "\1", 1);
+			if (n)
+				v++, n--;
+		}
+		json_t *s = masked_string(c, v, n);
+		char *d = json_dumps(s, JSON_ENCODE_ANY);
+		json_decref(s);
+		buf_append(out, d ? d : "\"****\"", d ? strlen(d) : 6);
+		free(d);
+		return V_REWRITTEN;
+	}
+	if (t == T_BYTEA && col->format == 0) {
+		buf tmp = {0};
+		mask_whole(c->mp, v, n, &tmp);
+		bytea_hex(tmp.data ? tmp.data : "", tmp.len, out);
+		buf_free(&tmp);
+		return V_REWRITTEN;
+	}
+	mask_whole(c->mp, v, n, out);
+	return V_REWRITTEN;
+}
+
+static vresult scan_value(pgm_ctx *c, const pgm_col *col, const char *v, size_t n, buf *out)
+{
+	if (!col) {
+		/* no RowDescription: the format is unknown, so a match can only be NULL */
+		return null_if_match(c, v, n);
+	}
+	uint32_t t = col->type_oid;
+	if (col->format == 0) {
+		if (strict_text(t))
+			return null_if_match(c, v, n);
+		if (t == T_BYTEA && n >= 2 && v[0] == '\\' && v[1] == 'x') {
+			buf raw = {0}, m = {0};
+			vresult r = V_SAME;
+			if (bytea_unhex(v, n, &raw) != 0)
+				r = null_if_match(c, v, n);
+			else if (mask_string(c, raw.data ? raw.data : "", raw.len, 0, &m)) {
+				bytea_hex(m.data, m.len, out);
+				r = V_REWRITTEN;
+			}
+			buf_free(&raw);
+			buf_free(&m);
+			return r;
+		}
+		return mask_string(c, v, n, t == T_JSON || t == T_JSONB, out) ? V_REWRITTEN : V_SAME;
+	}
+	/* binary */
+	if (t == T_JSONB) {
+		if (n < 1 || v[0] != 1)
+			return null_if_match(c, v, n);
+		size_t at = out->len;
+		buf_append(out, "\1", 1);
+		if (mask_string(c, v + 1, n - 1, 1, out))
+			return V_REWRITTEN;
+		out->len = at;
+		return V_SAME;
+	}
+	if (text_like(t))
+		return mask_string(c, v, n, t == T_JSON, out) ? V_REWRITTEN : V_SAME;
+	buf txt = {0};
+	vresult r;
+	if (binary_as_text(t, v, n, &txt) == 0)
+		r = null_if_match(c, txt.data, txt.len);
+	else
+		r = null_if_match(c, v, n);
+	buf_free(&txt);
+	return r;
+}
+
+/* ---- messages ---- */
+
+static void put_len(buf *out, size_t at)
+{
+	uint32_t l = (uint32_t)(out->len - at);
+	out->data[at] = (char)(l >> 24);
+	out->data[at + 1] = (char)(l >> 16);
+	out->data[at + 2] = (char)(l >> 8);
+	out->data[at + 3] = (char)l;
+}
+
+static void put_i32(buf *out, int32_t v)
+{
+	char b[4] = {(char)((uint32_t)v >> 24), (char)((uint32_t)v >> 16), (char)((uint32_t)v >> 8), (char)v};
+	buf_append(out, b, 4);
+}
+
+int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, buf *out)
+{
+	if (len < 2)
+		return -1;
+	int16_t n = be16(body);
+	if (n < 0)
+		return -1;
+	int described = d && d->known && d->n == (size_t)n;
+	size_t p = 2, start = 0;  /* start: where the rewritten message begins in out */
+	int changed = 0;
+	for (int16_t i = 0; i < n; i++) {
+		if (len - p < 4)
+			return -1;
+		int32_t vl = (int32_t)pg_be32(body + p);
+		size_t vstart = p;
+		p += 4;
+		if (vl < -1 || (vl >= 0 && (size_t)vl > len - p))
+			return -1;
+		vresult r = V_SAME;
+		c->tmp.len = 0;
+		if (vl >= 0) {
+			const pgm_col *col = described ? &d->cols[i] : NULL;
+			if (col && col->action == PGM_WHOLE)
+				r = whole_value(c, col, body + p, (size_t)vl, &c->tmp);
+			else
+				r = scan_value(c, col, body + p, (size_t)vl, &c->tmp);
+		}
+		if (r != V_SAME && !changed) {
+			changed = 1;
+			start = out->len;
+			buf_append(out, "D\0\0\0\0", 5);
+			buf_append(out, body, vstart); /* the column count and the values before */
+		}
+		if (changed) {
+			if (r == V_NULL) {
+				put_i32(out, -1);
+			} else if (r == V_REWRITTEN) {
+				put_i32(out, (int32_t)c->tmp.len);
+				buf_append(out, c->tmp.data, c->tmp.len);
+			} else {
+				buf_append(out, body + vstart, 4 + (vl > 0 ? (size_t)vl : 0));
+			}
+		}
+		if (vl > 0)
+			p += (size_t)vl;
+	}
+	if (p != len) {
+		if (changed)
+			out->len = start;
+		return -1;
+	}
+	if (!changed)
+		return 0;
+	put_len(out, start + 1);
+	return 1;
+}
+
+/* Column rules over one COPY row into dst; 1 when something was masked. */
+static int copy_fields(pgm_ctx *c, const pgm_copy *cp, const char *in, size_t n, buf *dst)
+{
+	size_t pos = 0, last = 0, f = 0;
+	int changed = 0;
+	buf m = {0};
+	for (;;) {
+		size_t j = pos, cs = pos, ce;   /* the field is [pos, j); its content [cs, ce) */
+		int quoted = 0;
+		if (cp->csv && pos < n && in[pos] == cp->quote) {
+			quoted = 1;
+			j = pos + 1;
+			while (j < n) {
+				if (in[j] == cp->quote) {
+					if (j + 1 < n && in[j + 1] == cp->quote) {
+						j += 2;
+						continue;
+					}
+					break;
+				}
+				j++;
+			}
+			cs = pos + 1;
+			ce = j;
+			if (j < n)
+				j++;
+		}
+		while (j < n && in[j] != cp->delimiter && in[j] != '\n' && in[j] != '\r')
+			j++;
+		if (!quoted)
+			ce = j;
+		int is_null = cp->csv ? (!quoted && j == pos) : (j - pos == 2 && in[pos] == '\\' && in[pos + 1] == 'N');
+		int whole = cp->all_whole || (f < cp->n_whole && cp->whole[f]);
+		/* a JSON document that may hold a json_keys key: its escaping is COPY's, so it is masked whole */
+		int json = !whole && c->json_keys && c->json_keys->n && looks_json(in + cs, ce - cs) &&
+			   may_hold_key(c->json_keys, in + cs, ce - cs);
+		if (!is_null && (whole || json)) {
+			buf_append(dst, in + last, pos - last);
+			m.len = 0;
+			mask_whole(c->mp, in + cs, ce - cs, &m);
+			if (cp->csv) {
+				buf_append(dst, &cp->quote, 1);
+				for (size_t k = 0; k < m.len; k++) {
+					if (m.data[k] == cp->quote)
+						buf_append(dst, &cp->quote, 1);
+					buf_append(dst, m.data + k, 1);
+				}
+				buf_append(dst, &cp->quote, 1);
+			} else {
+				buf_append(dst, m.data, m.len);
+			}
+			last = j;
+			changed = 1;
+			if (json && c->counts)
+				c->counts[mask_detector_total(c->mp) + PGM_COUNT_JSON_KEY]++;
+			else
+				count_column(c);
+		}
+		f++;
+		if (j >= n || in[j] != cp->delimiter)
+			break;
+		pos = j + 1;
+	}
+	if (changed)
+		buf_append(dst, in + last, n - last);
+	buf_free(&m);
+	return changed;
+}
+
+int pgm_copy_data(pgm_ctx *c, const pgm_copy *cp, const char *body, size_t len, buf *out)
+{
+	buf fields = {0};
+	if (cp && copy_fields(c, cp, body, len, &fields)) {
+		body = fields.data;
+		len = fields.len;
+	}
+	size_t start = out->len;
+	buf_append(out, "d\0\0\0\0", 5);
+	if (!mask_text(c->mp, c->scratch, body, len, out, c->counts) && !fields.len) {
+		out->len = start;
+		return 0;
+	}
+	if (out->len == start + 5)
+		buf_append(out, body, len); /* column rules only */
+	put_len(out, start + 1);
+	buf_free(&fields);
+	return 1;
+}
+
+int pgm_row_json(const pgm_desc *d, const char *body, size_t len, buf *cap)
+{
+	if (len < 2)
+		return -1;
+	int16_t n = be16(body);
+	if (n < 0)
+		return -1;
+	int described = d && d->known && d->n == (size_t)n;
+	json_t *row = json_array();
+	if (!row)
+		return -1;
+	size_t p = 2;
+	for (int16_t i = 0; i < n; i++) {
+		if (len - p < 4) {
+			json_decref(row);
+			return -1;
+		}
+		int32_t vl = (int32_t)pg_be32(body + p);
+		p += 4;
+		if (vl < -1 || (vl >= 0 && (size_t)vl > len - p)) {
+			json_decref(row);
+			return -1;
+		}
+		json_t *v = NULL;
+		if (vl < 0) {
+			v = json_null();
+		} else {
+			int text = described && d->cols[i].format == 0;
+			if (text)
+				v = json_stringn(body + p, (size_t)vl);
+			if (!v) {
+				char *hex = malloc(2 * (size_t)vl + 1);
+				if (!hex)
+					abort();
+				util_hex((const unsigned char *)body + p, (size_t)vl, hex);
+				v = json_pack("{s:s}", "hex", hex);
+				free(hex);
+			}
+			p += (size_t)vl;
+		}
+		json_array_append_new(row, v);
+	}
+	char *t = p == len ? json_dumps(row, JSON_COMPACT) : NULL;
+	json_decref(row);
+	if (!t)
+		return -1;
+	buf_append(cap, t, strlen(t));
+	free(t);
+	return 0;
+}

@@ -1,0 +1,99 @@
+/*
+ * pg mask — the mask stage on PostgreSQL's wire: rewrites DataRow and
+ * CopyData messages so that what the profile finds never reaches the client,
+ * with every length fixed up. Pure functions over message bodies (no I/O), so
+ * backend.c calls them from its relay and the fuzz target calls them alone.
+ *
+ * A value is handled by the type and format RowDescription gives its column:
+ *   - text-like types (text, varchar, bpchar, name, char, unknown, xml, json,
+ *     jsonb, bytea) in either format, and every other type in text format
+ *     except the strictly parsed ones below: matches are rewritten in place
+ *     (JSON documents: by detector, then the values under json_keys);
+ *   - integers and numeric in binary format are read as their decimal text,
+ *     inet in binary as its address text; strictly parsed types in text
+ *     format (numbers, booleans, dates and times, uuid, inet, money, ...) and
+ *     any type warden cannot rewrite in binary: a value with a match becomes
+ *     NULL, which every client reads and which reveals nothing;
+ *   - a column a column rule names (PGM_WHOLE) is masked whole in the
+ *     profile's style (a JSON string for json/jsonb), or NULL when its type
+ *     cannot hold the masked text.
+ * Rows with no RowDescription (a client that never described the statement)
+ * are read with unknown types and formats: a value with a match becomes NULL.
+ */
+#ifndef WARDEN_PG_MASK_H
+#define WARDEN_PG_MASK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/config.h"
+#include "mask/mask.h"
+
+enum { PGM_SCAN = 0, PGM_WHOLE };
+
+typedef struct pgm_col {
+	uint32_t table_oid;     /* 0: not a plain table column */
+	int16_t attnum;
+	uint32_t type_oid;
+	int16_t format;         /* 0 text, 1 binary */
+	uint8_t action;         /* PGM_SCAN or PGM_WHOLE (set by the caller from column rules) */
+} pgm_col;
+
+typedef struct pgm_desc {
+	pgm_col *cols;
+	size_t n, cap;
+	int known;              /* a RowDescription describes the rows that follow */
+} pgm_desc;
+
+/* Counters beyond the profile's detectors (index mask_detector_total + these). */
+enum { PGM_COUNT_COLUMN = 0, PGM_COUNT_JSON_KEY, PGM_COUNT_EXTRA };
+
+typedef struct pgm_ctx {
+	const mask_profile *mp;
+	mask_scratch *scratch;
+	const config_strlist *json_keys;    /* may be NULL */
+	uint32_t *counts;       /* mask_detector_total(mp) + PGM_COUNT_EXTRA slots, or NULL */
+	buf tmp, tmp2;          /* scratch, reused */
+} pgm_ctx;
+
+/* Parses a RowDescription body into d (actions PGM_SCAN). -1 when malformed. */
+int pgm_row_description(const char *body, size_t len, pgm_desc *d);
+void pgm_desc_free(pgm_desc *d);
+
+/*
+ * One DataRow body. Returns 0 when nothing was masked (out untouched), 1 when
+ * out holds the whole rewritten message (type byte and length included), -1
+ * when the body is malformed.
+ */
+int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, buf *out);
+
+/*
+ * The fields of a COPY TO STDOUT row that column rules mask whole (one
+ * CopyData holds one row). Text format: fields split at the delimiter (data
+ * never holds it raw), \N is NULL; CSV: quoted fields may hold anything.
+ */
+typedef struct pgm_copy {
+	int csv;
+	char delimiter, quote;
+	const uint8_t *whole;   /* per field: mask it whole */
+	size_t n_whole;
+	int all_whole;          /* the columns could not be named: every field */
+} pgm_copy;
+
+/*
+ * One CopyData body of a text or CSV COPY TO STDOUT: fields cp names masked
+ * whole (cp may be NULL), then detectors over the row; same returns (type 'd').
+ */
+int pgm_copy_data(pgm_ctx *c, const pgm_copy *cp, const char *body, size_t len, buf *out);
+
+/*
+ * The values of a DataRow body appended to a JSON array text in cap ("[...]"
+ * rows for the audit's captured result): text as JSON strings, NULL as null,
+ * binary values as {"hex": "..."}. Returns -1 when the body is malformed.
+ */
+int pgm_row_json(const pgm_desc *d, const char *body, size_t len, buf *cap);
+
+void pgm_ctx_release(pgm_ctx *c);
+
+#endif

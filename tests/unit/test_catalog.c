@@ -1,0 +1,267 @@
+/*
+ * pg catalog — against a real PostgreSQL: names come back as
+ * "schema.table.column" for live columns, dropped columns and missing tables
+ * answer -1, nothing answers before a fetch, a wrong password caches nothing,
+ * the idle pool stays within two connections, a pooled connection killed by
+ * the server is replaced (one retry), and the cache stays bounded.
+ *
+ * Needs WARDEN_TEST_PGHOST / WARDEN_TEST_PGPORT / WARDEN_TEST_PGPASSWORD
+ * (optional: WARDEN_TEST_PGUSER, default app_scram; WARDEN_TEST_PGDATABASE,
+ * default app; WARDEN_TEST_PGSSLROOTCERT: then verify-full). A role that may
+ * create a schema in that database. tests/integration/t_94a_catalog.sh runs it
+ * against the integration cluster; without those variables every test skips.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto/pg/catalog.h"
+
+static config_connection cc;
+static PGconn *admin;
+static uint32_t t_oid, gone_oid;
+
+static const char *env_or(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : dflt;
+}
+
+static int have_server(void)
+{
+	return getenv("WARDEN_TEST_PGPORT") && *getenv("WARDEN_TEST_PGPORT");
+}
+
+static PGresult *admin_sql(const char *sql)
+{
+	PGresult *res = PQexec(admin, sql);
+	ExecStatusType st = PQresultStatus(res);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(admin));
+	return res;
+}
+
+static uint32_t admin_oid(const char *sql)
+{
+	PGresult *res = admin_sql(sql);
+	uint32_t oid = (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return oid;
+}
+
+static int setup(void **state)
+{
+	if (!have_server()) {
+		fprintf(stderr, "test_catalog: WARDEN_TEST_PGPORT is unset: skipping the real-server "
+				"tests (tests/integration/t_94a_catalog.sh runs them)\n");
+		return 0;
+	}
+	cc.name = (char *)"cat_test";
+	cc.host = (char *)env_or("WARDEN_TEST_PGHOST", "127.0.0.1");
+	cc.port = atoi(getenv("WARDEN_TEST_PGPORT"));
+	cc.database = (char *)env_or("WARDEN_TEST_PGDATABASE", "app");
+	cc.user = (char *)env_or("WARDEN_TEST_PGUSER", "app_scram");
+	cc.password = getenv("WARDEN_TEST_PGPASSWORD");
+	cc.sslrootcert = getenv("WARDEN_TEST_PGSSLROOTCERT");
+	cc.sslmode = cc.sslrootcert ? SSLMODE_VERIFY_FULL : SSLMODE_PREFER;
+
+	char port[16];
+	snprintf(port, sizeof(port), "%d", cc.port);
+	const char *keys[] = {"host", "port", "dbname", "user", "password", NULL};
+	const char *vals[] = {cc.host, port, cc.database, cc.user, cc.password, NULL};
+	admin = PQconnectdbParams(keys, vals, 0);
+	if (PQstatus(admin) != CONNECTION_OK) {
+		fprintf(stderr, "test_catalog: cannot connect: %s", PQerrorMessage(admin));
+		return -1;
+	}
+	PQclear(admin_sql("SET client_min_messages = warning"));
+	PQclear(admin_sql("DROP SCHEMA IF EXISTS s CASCADE; CREATE SCHEMA s;"
+			  " CREATE TABLE s.t (a int, x int, b text); ALTER TABLE s.t DROP COLUMN x;"
+			  " CREATE TABLE s.gone (a int)"));
+	t_oid = admin_oid("SELECT 's.t'::regclass::oid");
+	gone_oid = admin_oid("SELECT 's.gone'::regclass::oid");
+	PQclear(admin_sql("DROP TABLE s.gone"));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	if (admin) {
+		PQclear(PQexec(admin, "DROP SCHEMA IF EXISTS s CASCADE"));
+		PQfinish(admin);
+	}
+	pg_catalog_shutdown();
+	return 0;
+}
+
+#define NEED_SERVER()                                                                              \
+	do {                                                                                       \
+		if (!have_server())                                                                \
+			skip();                                                                    \
+	} while (0)
+
+typedef struct fetch_result {
+	int calls, ok;
+} fetch_result;
+
+static void on_done(void *arg, int ok)
+{
+	fetch_result *r = arg;
+	r->calls++;
+	r->ok = ok;
+}
+
+/* Runs n fetches of the same tables concurrently; returns how many succeeded. */
+static int fetch_many(const config_connection *c, int cc_index, const uint32_t *tables, size_t n,
+		      int times)
+{
+	uv_loop_t loop;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	fetch_result r[8] = {0};
+	assert_true(times <= 8);
+	for (int i = 0; i < times; i++)
+		assert_int_equal(pg_catalog_fetch(&loop, c, cc_index, tables, n, on_done, &r[i]), 0);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	int oks = 0;
+	for (int i = 0; i < times; i++) {
+		assert_int_equal(r[i].calls, 1);
+		oks += r[i].ok;
+	}
+	return oks;
+}
+
+static void test_unfetched_answers_zero(void **state)
+{
+	NEED_SERVER();
+	char name[64] = "";
+	assert_int_equal(pg_catalog_column(0, t_oid, 1, name, sizeof(name)), 0);
+	assert_int_equal(pg_catalog_column(0, gone_oid, 1, name, sizeof(name)), 0);
+	assert_int_equal(pg_catalog_column(0, 0, 1, name, sizeof(name)), -1); /* no table */
+}
+
+static void test_wrong_password_caches_nothing(void **state)
+{
+	NEED_SERVER();
+	config_connection bad = cc;
+	bad.password = (char *)"wrong_pw_cat7q";
+	uint32_t tables[] = {t_oid};
+	assert_int_equal(fetch_many(&bad, 0, tables, 1, 1), 0);
+	char name[64] = "";
+	assert_int_equal(pg_catalog_column(0, t_oid, 1, name, sizeof(name)), 0);
+}
+
+static void test_names_dropped_and_missing(void **state)
+{
+	NEED_SERVER();
+	uint32_t tables[] = {t_oid, gone_oid, t_oid}; /* a duplicate on purpose */
+	assert_int_equal(fetch_many(&cc, 0, tables, 3, 1), 1);
+	char name[64];
+	assert_int_equal(pg_catalog_column(0, t_oid, 1, name, sizeof(name)), 1);
+	assert_string_equal(name, "s.t.a");
+	assert_int_equal(pg_catalog_column(0, t_oid, 3, name, sizeof(name)), 1);
+	assert_string_equal(name, "s.t.b");
+	assert_int_equal(pg_catalog_column(0, t_oid, 2, name, sizeof(name)), -1); /* dropped */
+	assert_int_equal(pg_catalog_column(0, t_oid, 4, name, sizeof(name)), -1);
+	assert_int_equal(pg_catalog_column(0, t_oid, 0, name, sizeof(name)), -1);
+	assert_int_equal(pg_catalog_column(0, t_oid, -1, name, sizeof(name)), -1); /* ctid */
+	assert_int_equal(pg_catalog_column(0, gone_oid, 1, name, sizeof(name)), -1);
+	assert_int_equal(pg_catalog_column(1, t_oid, 1, name, sizeof(name)), 0); /* other cc */
+	char small[4];
+	assert_int_equal(pg_catalog_column(0, t_oid, 3, small, sizeof(small)), 1);
+	assert_string_equal(small, "s.t");
+}
+
+static int catalog_backends(void)
+{
+	PGresult *res = admin_sql("SELECT count(*) FROM pg_catalog.pg_stat_activity"
+				  " WHERE application_name = 'warden catalog'");
+	int n = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return n;
+}
+
+static atomic_int readers_stop, readers_bad;
+
+/* A worker thread's view while the pool threads insert: 1 with the right
+ * name, or 0 when the entry is momentarily missing; never anything else. */
+static void *reader(void *arg)
+{
+	char name[64];
+	while (!atomic_load(&readers_stop)) {
+		int rc = pg_catalog_column(0, t_oid, 3, name, sizeof(name));
+		if (rc < 0 || (rc == 1 && strcmp(name, "s.t.b") != 0))
+			atomic_fetch_add(&readers_bad, 1);
+		usleep(50); /* leave the CPU to the fetches (valgrind runs one thread at a time) */
+	}
+	return NULL;
+}
+
+static void test_pool_bounded_and_reconnects(void **state)
+{
+	NEED_SERVER();
+	uint32_t tables[] = {t_oid};
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, reader, NULL), 0);
+	int oks = fetch_many(&cc, 0, tables, 1, 8);
+	atomic_store(&readers_stop, 1);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	assert_int_equal(oks, 8);
+	assert_int_equal(atomic_load(&readers_bad), 0);
+	/* surplus connections are closed; their backends exit shortly after */
+	int n = 0;
+	for (int i = 0; i < 50 && (n = catalog_backends()) > 2; i++)
+		usleep(100000);
+	assert_in_range(n, 1, 2);
+
+	/* the server kills the idle ones: the next fetch retries on a new one */
+	PQclear(admin_sql("SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity"
+			  " WHERE application_name = 'warden catalog'"));
+	for (int i = 0; i < 50 && catalog_backends() > 0; i++)
+		usleep(100000);
+	assert_int_equal(fetch_many(&cc, 0, tables, 1, 1), 1);
+	char name[64];
+	assert_int_equal(pg_catalog_column(0, t_oid, 3, name, sizeof(name)), 1);
+	assert_string_equal(name, "s.t.b");
+}
+
+static void test_cache_bounded(void **state)
+{
+	NEED_SERVER();
+	enum { N = 5000 };
+	uint32_t *tables = malloc(N * sizeof(uint32_t));
+	assert_non_null(tables);
+	for (uint32_t i = 0; i < N; i++)
+		tables[i] = 4000000000u + i; /* no such tables */
+	assert_int_equal(fetch_many(&cc, 2, tables, N, 1), 1);
+	char name[8];
+	/* inserted in OID order; the 4097th insert emptied the cache */
+	assert_int_equal(pg_catalog_column(2, tables[0], 1, name, sizeof(name)), 0);
+	assert_int_equal(pg_catalog_column(2, tables[N - 1], 1, name, sizeof(name)), -1);
+	assert_int_equal(pg_catalog_column(0, t_oid, 1, name, sizeof(name)), 0);
+	free(tables);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unfetched_answers_zero),
+		cmocka_unit_test(test_wrong_password_caches_nothing),
+		cmocka_unit_test(test_names_dropped_and_missing),
+		cmocka_unit_test(test_pool_bounded_and_reconnects),
+		cmocka_unit_test(test_cache_bounded),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
