@@ -388,10 +388,22 @@ static int mask_frame(pg_session *ps, pg_request *r, char type, const char *body
 	buf own = {0};
 	buf *dst = wire ? repl : &own;
 	size_t at = dst->len;
-	int rc = type == 'D' ? pgm_data_row(c, &ps->mdesc, body, len, dst)
-			     : pgm_copy_data(c, &ps->copy_spec, body, len, dst);
-	if (rc >= 0 && r->capture_profile >= 0)
-		capture(ps, r, type, rc ? dst->data + at + 5 : body, rc ? dst->len - at - 5 : len);
+	int rc;
+	switch (type) {
+	case 'D': rc = pgm_data_row(c, &ps->mdesc, body, len, dst); break;
+	case 'd': rc = pgm_copy_data(c, &ps->copy_spec, body, len, dst); break;
+	case 'V': rc = pgm_function_result(c, body, len, dst); break;
+	default: rc = pgm_notice(c, type, body, len, dst); break;
+	}
+	const char *view = rc == 1 ? dst->data + at + 5 : body;   /* what the audit sees */
+	size_t view_len = rc == 1 ? dst->len - at - 5 : len;
+	if (rc >= 0 && r->capture_profile >= 0 && (type == 'D' || type == 'd'))
+		capture(ps, r, type, view, view_len);
+	if (rc >= 0 && ps->t_capture) {
+		/* inspected as the audit may hold it: an error's message masked too */
+		ps->t_body.len = 0;
+		buf_append(&ps->t_body, view, view_len < BODY_KEEP ? view_len : BODY_KEEP);
+	}
 	buf_free(&own);
 	return wire ? rc : (rc < 0 ? -1 : 0);
 }
@@ -712,7 +724,20 @@ static void write_replacement(pg_session *ps)
 
 static int frame_masked(pg_session *ps, const pg_request *r, char type)
 {
-	return mask_active(r) && (type == 'D' || (type == 'd' && ps->copy_out));
+	if (!mask_active(r))
+		return 0;
+	switch (type) {
+	case 'D':
+	case 'V':
+		return 1;
+	case 'd':
+		return ps->copy_out;
+	case 'E':
+	case 'N':
+		return !r->denied; /* a denied request's error is warden's own */
+	default:
+		return 0;
+	}
 }
 
 static int frame_done(pg_session *ps)

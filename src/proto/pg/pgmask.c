@@ -601,6 +601,33 @@ int pgm_copy_data(pgm_ctx *c, const pgm_copy *cp, const char *body, size_t len, 
 	return 1;
 }
 
+int pgm_notice(pgm_ctx *c, char type, const char *body, size_t len, buf *out)
+{
+	size_t start = out->len;
+	char hdr[5] = {type, 0, 0, 0, 0};
+	buf_append(out, hdr, 5);
+	if (!mask_text(c->mp, c->scratch, body, len, out, c->counts)) {
+		out->len = start;
+		return 0;
+	}
+	put_len(out, start + 1);
+	return 1;
+}
+
+int pgm_function_result(pgm_ctx *c, const char *body, size_t len, buf *out)
+{
+	if (len < 4)
+		return -1;
+	int32_t vl = (int32_t)pg_be32(body);
+	if (vl < -1 || (vl >= 0 && (size_t)vl != len - 4) || (vl == -1 && len != 4))
+		return -1;
+	if (vl <= 0 || null_if_match(c, body + 4, (size_t)vl) == V_SAME)
+		return 0;
+	buf_append(out, "V\0\0\0\x08", 5);
+	put_i32(out, -1);
+	return 1;
+}
+
 int pgm_row_json(const pgm_desc *d, const char *body, size_t len, buf *cap)
 {
 	if (len < 2)

@@ -88,6 +88,15 @@ typedef struct pgm_copy {
 int pgm_copy_data(pgm_ctx *c, const pgm_copy *cp, const char *body, size_t len, buf *out);
 
 /*
+ * ErrorResponse / NoticeResponse (type 'E' / 'N'): detectors over every
+ * field's text (a failed cast quotes the value it failed on); same returns.
+ */
+int pgm_notice(pgm_ctx *c, char type, const char *body, size_t len, buf *out);
+
+/* FunctionCallResponse: a result with a match becomes NULL; same returns. */
+int pgm_function_result(pgm_ctx *c, const char *body, size_t len, buf *out);
+
+/*
  * The values of a DataRow body appended to a JSON array text in cap ("[...]"
  * rows for the audit's captured result): text as JSON strings, NULL as null,
  * binary values as {"hex": "..."}. Returns -1 when the body is malformed.
