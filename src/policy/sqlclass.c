@@ -1241,6 +1241,18 @@ int sqlclass_copy_out(const char *text, size_t len, sql_copy_out *out)
 			delim = val;
 		} else if (strcmp(name, "quote") == 0) {
 			quote = val;
+		} else if (strcmp(name, "header") == 0) {
+			/* HEADER, HEADER true|on|1|match; false|off|0 */
+			json_t *arg = json_object_get(d, "arg");
+			json_t *b = json_object_get(arg, "Boolean"), *iv = json_object_get(arg, "Integer");
+			out->header = 1;
+			if (b)
+				out->header = json_is_true(json_object_get(b, "boolval"));
+			else if (iv)
+				out->header = json_integer_value(json_object_get(iv, "ival")) != 0;
+			else if (val)
+				out->header = strcasecmp(val, "false") != 0 && strcasecmp(val, "off") != 0 &&
+					      strcmp(val, "0") != 0;
 		}
 	}
 	out->delimiter = delim && delim[0] ? delim[0] : out->csv ? ',' : '\t';

@@ -118,6 +118,7 @@ typedef struct sql_copy_out {
 	char **columns;         /* the column list as written; n_columns 0: every column */
 	size_t n_columns;
 	int csv, binary;
+	int header;             /* the first row is the column names */
 	char delimiter, quote;  /* as given, or the format's default */
 } sql_copy_out;
 

@@ -497,14 +497,25 @@ static int resolve_columns(pg_session *ps, int final)
 	return waiting;
 }
 
-/*
- * A COPY TO STDOUT: the fields column rules mask whole, named from the
- * statement's column list. Without one (every column, or a query) the names
- * are not known here: when a column rule could apply to the table, every
- * field is masked whole.
- */
-static void copy_columns(pg_session *ps, const pg_request *r, size_t n_fields)
+static int glob_match(const config_strlist *globs, const char *name)
 {
+	for (size_t g = 0; g < globs->n; g++)
+		if (fnmatch(globs->v[g], name, FNM_CASEFOLD) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A COPY TO STDOUT: the fields column rules mask whole. Named from the
+ * statement's column list (pg_dump writes one; an unqualified table is taken
+ * as public's), else from the table's columns in the target's catalog (looked
+ * up as for RowDescription: returns 1 while the lookup runs). What cannot be
+ * named — COPY (query), a table the lookup cannot see, a lookup that failed
+ * (final) — has every field masked whole when a column rule exists.
+ */
+static int copy_columns(pg_session *ps, const pg_request *r, int final)
+{
+	size_t n_fields = ps->copy_nfields;
 	pgm_copy *cp = &ps->copy_spec;
 	free((void *)cp->whole);
 	memset(cp, 0, sizeof(*cp));
@@ -519,35 +530,53 @@ static void copy_columns(pg_session *ps, const pg_request *r, size_t n_fields)
 	int profile = r->mask_profile >= 0 ? r->mask_profile : r->capture_profile;
 	const config_strlist *globs = &cfg_of(ps)->mask_profiles[profile].columns;
 	if (!globs->n)
-		return;
+		return 0;
 	if (!co || !co->table) {
 		cp->all_whole = 1;
-		return;
-	}
-	const char *schema = co->schema ? co->schema : "public";
-	char name[3 * 64 + 8];
-	if (!co->n_columns) {
-		/* the table part of a glob (before its last '.') decides whether it can apply */
-		snprintf(name, sizeof(name), "%s.%s", schema, co->table);
-		for (size_t g = 0; g < globs->n && !cp->all_whole; g++) {
-			const char *dot = strrchr(globs->v[g], '.');
-			char *tpart = util_strndup(globs->v[g], dot ? (size_t)(dot - globs->v[g]) : 0);
-			cp->all_whole = !dot || fnmatch(tpart, name, FNM_CASEFOLD) == 0;
-			free(tpart);
-		}
-		return;
+		return 0;
 	}
 	uint8_t *whole = calloc(n_fields > co->n_columns ? n_fields : co->n_columns, 1);
 	if (!whole)
 		abort();
-	for (size_t i = 0; i < co->n_columns; i++) {
-		snprintf(name, sizeof(name), "%s.%s.%s", schema, co->table, co->columns[i]);
-		for (size_t g = 0; g < globs->n; g++)
-			if (fnmatch(globs->v[g], name, FNM_CASEFOLD) == 0)
-				whole[i] = 1;
-	}
 	cp->whole = whole;
-	cp->n_whole = co->n_columns;
+	char name[3 * 64 + 8];
+	if (co->n_columns) {
+		for (size_t i = 0; i < co->n_columns; i++) {
+			snprintf(name, sizeof(name), "%s.%s.%s", co->schema ? co->schema : "public", co->table,
+				 co->columns[i]);
+			whole[i] = (uint8_t)glob_match(globs, name);
+		}
+		cp->n_whole = co->n_columns;
+		return 0;
+	}
+	uint32_t oid = 0;
+	int rc = pg_catalog_table(ps->cc_index, co->schema, co->table, &oid);
+	if (rc == 0 && !final) {
+		ps->refs++;
+		if (pg_catalog_fetch_table(&ps->w->loop, cc_of(ps), ps->cc_index, co->schema, co->table, on_catalog,
+					   ps) == 0) {
+			ps->catalog_wait = 2; /* 2: for a COPY (on_catalog calls copy_columns) */
+			return 1;
+		}
+		ps->refs--;
+	}
+	if (rc != 1) {
+		cp->all_whole = 1;
+		return 0;
+	}
+	/* COPY sends the table's columns in attnum order, dropped ones left out */
+	size_t f = 0;
+	for (int16_t att = 1; att <= 1600 && f < n_fields; att++) {
+		int k = pg_catalog_column(ps->cc_index, oid, att, name, sizeof(name));
+		if (k == 0) {
+			cp->all_whole = 1; /* expired meanwhile */
+			return 0;
+		}
+		if (k == 1)
+			whole[f++] = (uint8_t)glob_match(globs, name);
+	}
+	cp->n_whole = f;
+	return 0;
 }
 
 static void finish_head(pg_session *ps, const char *code, const char *message)
@@ -623,13 +652,24 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 		return;
 	case 'H':
 		/* CopyOutResponse: text or CSV rows are masked; binary ones cannot be */
-		if (mask_active(r)) {
-			if (len >= 3 && body[0] == 0) {
-				ps->copy_out = 1;
-				copy_columns(ps, r, (size_t)(uint16_t)((unsigned char)body[1] << 8 | (unsigned char)body[2]));
-			} else {
-				ps->mask_refused = 1;
-			}
+		if (!mask_active(r))
+			return;
+		if (len >= 3 && body[0] == 0) {
+			ps->copy_out = 1;
+			ps->copy_skip = r->copy && r->copy->header; /* the header line holds names, not values */
+			ps->copy_nfields = (size_t)(uint16_t)((unsigned char)body[1] << 8 | (unsigned char)body[2]);
+			copy_columns(ps, r, 0);
+		} else if (r->mask_profile >= 0) {
+			/* its rows are dropped; the COPY ends with this error instead of its tag */
+			static const char msg[] = "warden cannot mask a binary COPY";
+			ps->copy_refused = 1;
+			r->denied = 1;
+			r->deny_code = "0A000";
+			r->deny_message = util_strndup(msg, sizeof(msg) - 1);
+			free(r->deny_hint);
+			r->deny_hint = util_strndup("Use COPY ... TO STDOUT in text or CSV format.", 45);
+		} else {
+			r->captured_truncated = 1; /* relayed in clear to a client allowed it; not captured */
 		}
 		return;
 	case 'c':
@@ -638,6 +678,7 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 	case 'C': {
 		ps->mdesc.known = 0;
 		ps->copy_out = 0;
+		ps->copy_refused = 0;
 		if (!r)
 			return;
 		const char *nul = memchr(body, '\0', len);
@@ -661,6 +702,7 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 	case 'E': {
 		ps->mdesc.known = 0;
 		ps->copy_out = 0;
+		ps->copy_refused = 0;
 		pg_error_fields f;
 		if (pg_parse_error_fields(body, len, &f) != 0)
 			return;
@@ -683,6 +725,7 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 	case 'Z':
 		ps->mdesc.known = 0;
 		ps->copy_out = 0;
+		ps->copy_refused = 0;
 		ps->tx_status = len >= 1 ? body[0] : 'I';
 		ps->z_count++;
 		while (ps->inflight && ps->inflight->unit < ps->z_count)
@@ -706,10 +749,47 @@ static int wants_body(char type)
  */
 static int frame_replaced(pg_session *ps, char type)
 {
-	if (type != 'E')
-		return 0;
 	pg_request *r = current_request(ps);
-	return r && r->denied;
+	if (type == 'E')
+		return r && r->denied;
+	/* the reply to a Describe warden sent: read (inspect_message), not relayed */
+	if ((type == 'T' || type == 'n') && r && r->describe_injected) {
+		r->describe_injected = 0;
+		return 2;
+	}
+	/* a refused COPY: its rows and CopyDone dropped, its tag replaced by the error */
+	if (ps->copy_refused && (type == 'd' || type == 'c'))
+		return 2;
+	return ps->copy_refused && type == 'C' && r && r->denied;
+}
+
+/*
+ * What the relay writes to the client: segments of the read go out without a
+ * copy until something rewritten is written; from then on everything of the
+ * read is gathered in t_out and written once (emit_flush), so a result whose
+ * rows are masked costs one write per read, not one per row.
+ */
+static void emit_seg(pg_session *ps, chunk *ch, size_t off, size_t len)
+{
+	if (!len)
+		return;
+	if (ps->t_out.len)
+		buf_append(&ps->t_out, ch->data + off, len);
+	else
+		conn_write(&ps->client, ch, off, len);
+}
+
+static void emit_copy(pg_session *ps, const void *p, size_t len)
+{
+	buf_append(&ps->t_out, p, len);
+}
+
+static void emit_flush(pg_session *ps)
+{
+	if (ps->t_out.len) {
+		conn_write_copy(&ps->client, ps->t_out.data, ps->t_out.len);
+		ps->t_out.len = 0;
+	}
 }
 
 static void write_replacement(pg_session *ps)
@@ -718,7 +798,7 @@ static void write_replacement(pg_session *ps)
 	buf m = {0};
 	pg_put_error(&m, "ERROR", r->deny_code ? r->deny_code : "42501", r->deny_message, r->deny_detail,
 		     r->deny_hint);
-	conn_write_copy(&ps->client, m.data, m.len);
+	emit_copy(ps, m.data, m.len);
 	buf_free(&m);
 }
 
@@ -731,6 +811,10 @@ static int frame_masked(pg_session *ps, const pg_request *r, char type)
 	case 'V':
 		return 1;
 	case 'd':
+		if (ps->copy_out && ps->copy_skip) {
+			ps->copy_skip = 0;
+			return 0;
+		}
 		return ps->copy_out;
 	case 'E':
 	case 'N':
@@ -744,7 +828,8 @@ static int frame_done(pg_session *ps)
 {
 	ps->t_hdr_have = 0;
 	if (ps->t_drop) {
-		write_replacement(ps);
+		if (ps->t_drop == 1)
+			write_replacement(ps);
 		ps->t_drop = 0;
 	}
 	if (ps->t_mask) {
@@ -758,10 +843,10 @@ static int frame_done(pg_session *ps)
 			return -1;
 		}
 		if (rc == 1) {
-			conn_write_copy(&ps->client, repl.data, repl.len);
+			emit_copy(ps, repl.data, repl.len);
 		} else {
-			conn_write_copy(&ps->client, ps->t_hdr, 5);
-			conn_write_copy(&ps->client, ps->t_row.data, ps->t_row.len);
+			emit_copy(ps, ps->t_hdr, 5);
+			emit_copy(ps, ps->t_row.data, ps->t_row.len);
 		}
 		buf_free(&repl);
 		ps->t_row.len = 0;
@@ -783,8 +868,7 @@ static int frame_done(pg_session *ps)
  * frame is relayed. A row to mask is rewritten in place when the read holds
  * all of it, else gathered in t_row (frame_done relays it). After a
  * RowDescription that starts a catalog lookup, the rest of ch waits in
- * t_rest. Returns -1 on a malformed frame, -2 on a row too large to mask, -3
- * after the CopyOutResponse of a binary COPY whose rows would be masked.
+ * t_rest. Returns -1 on a malformed frame, -2 on a row too large to mask.
  */
 static int relay_frames(pg_session *ps, chunk *ch)
 {
@@ -825,8 +909,8 @@ static int relay_frames(pg_session *ps, chunk *ch)
 						return -1;
 					if (rc == 1) {
 						if (hdr_from > out)
-							conn_write(&ps->client, ch, out, hdr_from - out);
-						conn_write_copy(&ps->client, ps->t_row.data, ps->t_row.len);
+							emit_seg(ps, ch, out, hdr_from - out);
+						emit_copy(ps, ps->t_row.data, ps->t_row.len);
 						out = p + ps->t_remaining;
 					}
 					p += ps->t_remaining;
@@ -839,7 +923,7 @@ static int relay_frames(pg_session *ps, chunk *ch)
 				if (ps->t_remaining > ROW_MAX)
 					return -2;
 				if (hdr_from > out)
-					conn_write(&ps->client, ch, out, hdr_from - out);
+					emit_seg(ps, ch, out, hdr_from - out);
 				ps->t_mask = 1;
 				ps->t_row.len = 0;
 				out = p;
@@ -848,12 +932,13 @@ static int relay_frames(pg_session *ps, chunk *ch)
 					return -1;
 				continue;
 			}
-			if (frame_replaced(ps, ps->t_type)) {
+			int repl = frame_replaced(ps, ps->t_type);
+			if (repl) {
 				if (hdr_from > out)
-					conn_write(&ps->client, ch, out, hdr_from - out);
-				ps->t_drop = 1;
+					emit_seg(ps, ch, out, hdr_from - out);
+				ps->t_drop = repl;
 			} else if (held) {
-				conn_write_copy(&ps->client, ps->t_hdr, held);
+				emit_copy(ps, ps->t_hdr, held);
 			}
 			held = 0;
 			if (ps->t_remaining == 0) {
@@ -883,8 +968,6 @@ static int relay_frames(pg_session *ps, chunk *ch)
 		if (ps->t_remaining == 0) {
 			if (frame_done(ps) != 0)
 				return -1;
-			if (ps->mask_refused)
-				return -3; /* nothing after it is relayed */
 			stop = ps->catalog_wait;
 		}
 	}
@@ -896,7 +979,7 @@ static int relay_frames(pg_session *ps, chunk *ch)
 	else if (ps->t_remaining == 0 && ps->t_hdr_have > 0 && ps->t_hdr_have < 5)
 		upto = hdr_from; /* held back until the header is whole */
 	if (upto > out)
-		conn_write(&ps->client, ch, out, upto - out);
+		emit_seg(ps, ch, out, upto - out);
 	if (stop && p < end) {
 		ps->t_rest = chunk_ref(ch);
 		ps->t_rest->start = p;
@@ -907,6 +990,7 @@ static int relay_frames(pg_session *ps, chunk *ch)
 static void relay(pg_session *ps, chunk *ch)
 {
 	int rc = relay_frames(ps, ch);
+	emit_flush(ps);
 	chunk_unref(ch);
 	if (rc == -2) {
 		pgs_fatal(ps, "54000", "a row larger than 256 MiB cannot be masked: select fewer or smaller columns",
@@ -915,11 +999,6 @@ static void relay(pg_session *ps, chunk *ch)
 	}
 	if (rc == -1) {
 		pgs_fatal(ps, "08P01", "the target sent a malformed message", "target_disconnect");
-		return;
-	}
-	if (rc == -3) {
-		pgs_fatal(ps, "0A000", "warden cannot mask a binary COPY: use COPY ... TO STDOUT in text or CSV format",
-			  "mask_refused");
 		return;
 	}
 	if (ps->catalog_wait) {
@@ -945,8 +1024,12 @@ static void on_catalog(void *arg, int ok)
 		pg_session_maybe_free(ps);
 		return;
 	}
+	int for_copy = ps->catalog_wait == 2;
 	ps->catalog_wait = 0;
-	resolve_columns(ps, 1);
+	if (for_copy)
+		copy_columns(ps, current_request(ps), 1);
+	else
+		resolve_columns(ps, 1);
 	chunk *rest = ps->t_rest;
 	ps->t_rest = NULL;
 	if (rest)

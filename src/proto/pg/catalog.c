@@ -43,6 +43,25 @@ static const char catalog_sql[] =
 	" AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
 	" ORDER BY a.attrelid, a.attnum";
 
+/* The same for one table named as text (COPY without a column list). */
+static const char catalog_named_sql[] =
+	"SELECT a.attrelid, a.attnum, n.nspname, c.relname, a.attname"
+	" FROM pg_catalog.pg_attribute a"
+	" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid"
+	" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+	" WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1)"
+	" AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+	" ORDER BY a.attrelid, a.attnum";
+
+/* name -> OID, for COPY (0: not visible) */
+typedef struct cat_name {
+	struct cat_name *next;
+	int cc_index;
+	char *name;         /* quoted: "schema"."table" or "table" */
+	uint32_t oid;
+	uint64_t fetched_ns;
+} cat_name;
+
 typedef struct cat_table {
 	struct cat_table *next;
 	int cc_index;
@@ -67,11 +86,15 @@ typedef struct cat_work {
 	pg_catalog_done done;
 	void *arg;
 	int ok;
+	char *name;     /* pg_catalog_fetch_table: the quoted name instead of tables */
 } cat_work;
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static cat_table *cache[CATALOG_BUCKETS];
 static size_t cache_count;
+
+static cat_name *names;        /* under cache_mu; bounded with the tables */
+static size_t names_count;
 
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static cat_idle *pool;
@@ -100,6 +123,13 @@ static void cache_clear_locked(void)
 		}
 	}
 	cache_count = 0;
+	while (names) {
+		cat_name *n = names;
+		names = n->next;
+		free(n->name);
+		free(n);
+	}
+	names_count = 0;
 }
 
 /* Takes ownership of t, replacing an older entry for the same table. */
@@ -277,9 +307,114 @@ static void cache_result(const cat_work *w, PGresult *res)
 	}
 }
 
+/* The name as to_regclass reads it: each part double-quoted, quotes doubled. */
+static char *quoted_name(const char *schema, const char *table)
+{
+	buf b = {0};
+	const char *parts[2] = {schema, table};
+	for (int i = 0; i < 2; i++) {
+		if (!parts[i])
+			continue;
+		if (b.len)
+			buf_append(&b, ".", 1);
+		buf_append(&b, "\"", 1);
+		for (const char *p = parts[i]; *p; p++) {
+			if (*p == '"')
+				buf_append(&b, "\"", 1);
+			buf_append(&b, p, 1);
+		}
+		buf_append(&b, "\"", 1);
+	}
+	char *s = util_strndup(b.data ? b.data : "", b.len);
+	buf_free(&b);
+	return s;
+}
+
+int pg_catalog_table(int cc_index, const char *schema, const char *table, uint32_t *oid)
+{
+	char *q = quoted_name(schema, table);
+	int rc = 0;
+	uint64_t now = uv_hrtime();
+	pthread_mutex_lock(&cache_mu);
+	for (cat_name *n = names; n; n = n->next) {
+		if (n->cc_index != cc_index || strcmp(n->name, q) != 0)
+			continue;
+		if (now - n->fetched_ns <= (uint64_t)CATALOG_TTL_S * 1000000000u) {
+			rc = n->oid ? 1 : -1;
+			*oid = n->oid;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&cache_mu);
+	free(q);
+	return rc;
+}
+
+static void name_insert(int cc_index, const char *q, uint32_t oid)
+{
+	cat_name *n = util_xmalloc(sizeof(*n));
+	*n = (cat_name){.cc_index = cc_index, .name = util_strndup(q, strlen(q)), .oid = oid,
+			.fetched_ns = uv_hrtime()};
+	pthread_mutex_lock(&cache_mu);
+	for (cat_name **p = &names; *p; p = &(*p)->next) {
+		if ((*p)->cc_index == cc_index && strcmp((*p)->name, q) == 0) {
+			cat_name *old = *p;
+			*p = old->next;
+			free(old->name);
+			free(old);
+			names_count--;
+			break;
+		}
+	}
+	if (names_count >= CATALOG_MAX_TABLES)
+		cache_clear_locked();
+	n->next = names;
+	names = n;
+	names_count++;
+	pthread_mutex_unlock(&cache_mu);
+}
+
+/* pg_catalog_fetch_table's work: the OID from the rows, then as by OID. */
+static void named_work(cat_work *w)
+{
+	const char *params[1] = {w->name};
+	for (int attempt = 0; attempt < 2 && !w->ok; attempt++) {
+		PGconn *conn = attempt == 0 ? pool_take(w->cc_index) : NULL;
+		if (!conn && !(conn = catalog_connect(w->cc)))
+			break;
+		PGresult *res = PQexecParams(conn, catalog_named_sql, 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+			uint32_t oid = PQntuples(res) ? (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+			name_insert(w->cc_index, w->name, oid);
+			if (oid) {
+				w->tables = util_xmalloc(sizeof(uint32_t));
+				w->tables[0] = oid;
+				w->n = 1;
+				cache_result(w, res);
+			}
+			w->ok = 1;
+		} else {
+			log_pq_error(w->cc, "catalog query", conn);
+		}
+		PQclear(res);
+		if (PQstatus(conn) == CONNECTION_OK) {
+			pool_put(w->cc_index, conn);
+			if (!w->ok)
+				break;
+		} else {
+			PQfinish(conn);
+		}
+	}
+	OPENSSL_thread_stop();
+}
+
 static void catalog_work(uv_work_t *req)
 {
 	cat_work *w = req->data;
+	if (w->name) {
+		named_work(w);
+		return;
+	}
 	qsort(w->tables, w->n, sizeof(uint32_t), cmp_oid);
 	size_t u = 0;
 	for (size_t i = 0; i < w->n; i++)
@@ -331,6 +466,7 @@ static void catalog_after(uv_work_t *req, int status)
 	cat_work *w = req->data;
 	w->done(w->arg, status == 0 && w->ok);
 	free(w->tables);
+	free(w->name);
 	free(w);
 }
 
@@ -345,6 +481,21 @@ int pg_catalog_fetch(uv_loop_t *loop, const config_connection *cc, int cc_index,
 	w->req.data = w;
 	if (uv_queue_work(loop, &w->req, catalog_work, catalog_after) != 0) {
 		free(w->tables);
+		free(w);
+		return -1;
+	}
+	return 0;
+}
+
+int pg_catalog_fetch_table(uv_loop_t *loop, const config_connection *cc, int cc_index,
+			   const char *schema, const char *table, pg_catalog_done done, void *arg)
+{
+	cat_work *w = util_xmalloc(sizeof(*w));
+	*w = (cat_work){.cc = cc, .cc_index = cc_index, .done = done, .arg = arg,
+			.name = quoted_name(schema, table)};
+	w->req.data = w;
+	if (uv_queue_work(loop, &w->req, catalog_work, catalog_after) != 0) {
+		free(w->name);
 		free(w);
 		return -1;
 	}

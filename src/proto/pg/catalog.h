@@ -46,6 +46,18 @@ typedef void (*pg_catalog_done)(void *arg, int ok);
 int pg_catalog_fetch(uv_loop_t *loop, const config_connection *cc, int cc_index,
 		     const uint32_t *tables, size_t n, pg_catalog_done done, void *arg);
 
+/*
+ * COPY without a column list names a table, not OIDs: the OID of table
+ * ("schema.table" or "table", unquoted as the parser gives them; an
+ * unqualified name is found through the lookup connection's search_path).
+ * Returns 1 with *oid when cached, 0 when not cached (fetch it), -1 when the
+ * table is cached as not visible.
+ */
+int pg_catalog_table(int cc_index, const char *schema, const char *table, uint32_t *oid);
+/* Fetches that table's OID and columns; done as for pg_catalog_fetch. */
+int pg_catalog_fetch_table(uv_loop_t *loop, const config_connection *cc, int cc_index,
+			   const char *schema, const char *table, pg_catalog_done done, void *arg);
+
 /* Drops every cached entry and closes warden's catalog connections (gateway
  * stop); no fetch may be in flight. */
 void pg_catalog_shutdown(void);

@@ -106,6 +106,8 @@ void pg_session_maybe_free(pg_session *ps)
 	buf_free(&ps->hold);
 	buf_free(&ps->t_body);
 	buf_free(&ps->t_row);
+	free(ps->inject_portal);
+	buf_free(&ps->t_out);
 	pgm_desc_free(&ps->mdesc);
 	free((void *)ps->copy_spec.whole);
 	pgm_ctx_release(&ps->mctx);
@@ -682,6 +684,7 @@ static void named_set(pg_named **list, const char *name, char *text, char *param
 	free(n->params);
 	n->text = text;
 	n->params = params;
+	n->described = 0;
 }
 
 typedef struct scan_batch {
@@ -811,11 +814,22 @@ static void forward_range(pg_session *ps)
 {
 	chunk *c = ps->cin;
 	if (ps->scanned > ps->held_len) {
-		size_t keep = ps->scanned - ps->subst_len - ps->held_len;
+		size_t keep = ps->scanned - ps->subst_len - ps->held_len - ps->inject_len;
 		if (keep)
 			conn_write(&ps->target, c, c->start, keep);
 		if (ps->subst_len)
 			write_substitute(ps);
+		if (ps->inject_len) {
+			buf m = {0};
+			size_t at = pg_msg_begin(&m, 'D');
+			pg_put_u8(&m, 'P');
+			pg_put_str(&m, ps->inject_portal);
+			pg_msg_end(&m, at);
+			conn_write_copy(&ps->target, m.data, m.len);
+			buf_free(&m);
+			conn_write(&ps->target, c, c->start + keep, ps->inject_len);
+			ps->inject_len = 0;
+		}
 		consume(ps, ps->scanned - ps->held_len);
 		ps->scanned = ps->held_len;   /* a held message stays, scanned, at the start of cin */
 		ps->subst_len = 0;
@@ -1128,8 +1142,36 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			return protocol_violation(ps, "malformed Execute");
 		pg_named *p = named_find(ps->portals, portal);
 		const char *text = p && p->text ? p->text : NULL;
-		return add_request(ps, b, 1, ps->units_scanned, text, text ? strlen(text) : 0,
-				   p ? p->params : NULL);
+		int rc = add_request(ps, b, 1, ps->units_scanned, text, text ? strlen(text) : 0,
+				     p ? p->params : NULL);
+		pg_request *last = ps->pending;
+		while (last && last->next)
+			last = last->next;
+		if (rc == 0 && last && (last->mask_profile >= 0 || last->capture_profile >= 0) &&
+		    !(p && p->described && p->described_unit == ps->units_scanned)) {
+			/*
+			 * Rows to mask need their RowDescription (types, formats, table
+			 * columns): a Describe of the portal goes to the target first, and
+			 * its reply stays in warden (backend.c).
+			 */
+			last->describe_injected = 1;
+			free(ps->inject_portal);
+			ps->inject_portal = util_strndup(portal, strlen(portal));
+			return 4;
+		}
+		return rc;
+	}
+	case 'D': {
+		uint8_t what = pg_get_u8(&r);
+		const char *name = pg_get_str(&r, NULL);
+		if (!name || (what != 'S' && what != 'P'))
+			return protocol_violation(ps, "malformed Describe");
+		pg_named *p = what == 'P' ? named_find(ps->portals, name) : NULL;
+		if (p) {
+			p->described = 1;
+			p->described_unit = ps->units_scanned;
+		}
+		return 0;
 	}
 	case 'F': {
 		uint32_t oid = (uint32_t)pg_get_i32(&r);
@@ -1152,7 +1194,6 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		return 0;
 	case 'X':
 		return 1;
-	case 'D':
 	case 'H':
 	case 'd':
 	case 'c':
@@ -1242,6 +1283,10 @@ static void process_ready(pg_session *ps)
 		if (sr == 3) {
 			ps->held_len = total;
 			ps->held_type = type;
+			break;
+		}
+		if (sr == 4) {
+			ps->inject_len = total;
 			break;
 		}
 	}

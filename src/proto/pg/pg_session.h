@@ -67,6 +67,7 @@ typedef struct pg_request {
 	uint32_t *mask_counts;  /* values masked per detector (+ PGM_COUNT_EXTRA), or NULL */
 	buf captured;           /* capture_results masked: JSON rows, comma-joined */
 	struct sql_copy_out *copy;      /* a COPY TO STDOUT: its table, columns and format */
+	int describe_injected;  /* warden sent a Describe of its portal: the reply is not relayed */
 	int captured_truncated;
 } pg_request;
 
@@ -78,6 +79,8 @@ typedef struct pg_named {   /* a prepared statement or a portal */
 	char *name;
 	char *text;
 	char *params;           /* portals: JSON params */
+	int described;          /* portals: the client sent Describe for it ... */
+	uint64_t described_unit;        /* ... in this unit */
 } pg_named;
 
 typedef struct pg_session {
@@ -122,19 +125,22 @@ typedef struct pg_session {
 	size_t t_remaining;
 	char t_type;
 	int t_capture;
-	int t_drop;             /* the frame in progress is replaced (see backend.c relay_frames) */
+	int t_drop;             /* the frame in progress is replaced (1) or dropped (2) (see backend.c) */
 	buf t_body;
 	int target_paused;
 	/* the mask stage: rows are buffered whole, rewritten, then relayed */
 	int t_mask;             /* the frame in progress is buffered in t_row to be masked */
 	buf t_row;
+	buf t_out;              /* the read's output once something in it was rewritten */
 	pgm_desc mdesc;         /* the columns of the result being relayed */
 	pgm_ctx mctx;
 	int copy_out;           /* a COPY TO STDOUT is relaying its rows */
 	pgm_copy copy_spec;     /* its fields that column rules mask whole */
 	chunk *t_rest;          /* a catalog lookup is under way: the rest of the read waits here */
 	int catalog_wait;
-	int mask_refused;       /* a binary COPY of masked rows: the session ends */
+	int copy_refused;       /* a binary COPY of masked rows: dropped, ended by an error */
+	int copy_skip;          /* the next CopyData is COPY's header line */
+	size_t copy_nfields;
 
 	/* requests */
 	pg_request *pending;            /* scanned, waiting to be recorded */
@@ -146,6 +152,8 @@ typedef struct pg_session {
 	int audit_wait;
 	int skip_until_sync;            /* a refused extended unit: drop until Sync */
 	size_t subst_len;               /* the last scanned message is denied: its length */
+	size_t inject_len;              /* the last scanned Execute needs a Describe first: its length */
+	char *inject_portal;
 	char subst_type;                /* 'Q' or 'E': what replaces it */
 	/* review: the last scanned message is held until people decide (review.h) */
 	pg_request *held_req;           /* its request, recorded with decision "review" */

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# `make bench-mask` (after the engine bench): masking on the wire, end to end.
+#
+# `SELECT * FROM customers LIMIT 1000` (10 columns of mixed data with every detector's
+# shapes, JSON documents and column-rule columns: tests/integration/mask_seed.sql, 1012
+# rows) through two gateways side by side, one whose rule masks with profile pii (all
+# twelve detectors, a custom one, three column globs, two JSON key globs, partial style)
+# and one whose rule does not. pgbench -n -f for BENCH_MASK_SECONDS (10) each, at 1
+# client (-c1 -j1) and 4 clients (-c4 -j2), runs alternated off/on/on/off (as bench/pg.sh
+# does for the policy) so the ratio compares runs made under the same machine conditions;
+# direct PostgreSQL once per client count for scale. Plain TCP on 127.0.0.1, audit batch.
+# Target: on/off >= 0.8. Results are printed and written to bench/results/mask-<date>.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+
+SECS=${BENCH_MASK_SECONDS:-10}
+WARDEN=${WARDEN:-$REPO/build/warden}
+PY=/usr/bin/python3
+PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)}
+export PATH="$PGBIN:$PATH"
+TARGET=0.8
+[[ -x "$WARDEN" ]] || { echo "bench-mask: $WARDEN missing (make first)" >&2; exit 1; }
+
+W=$(mktemp -d /tmp/warden-mask-bench.XXXXXX)
+chmod 0755 "$W"
+mkdir -p "$W/pg" bench/results
+chown postgres: "$W/pg"
+RESULTS="bench/results/mask-$(date +%Y-%m-%d_%H%M%S).txt"
+PIDS=()
+
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  scripts/pgcluster.sh stop "$W/pg" || true
+  rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { echo "$*" | tee -a "$RESULTS"; }
+
+wait_port() { # port seconds
+  "$PY" - "$1" "$2" <<'PY'
+import socket, sys, time
+end = time.time() + float(sys.argv[2])
+while time.time() < end:
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close(); sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+PY
+}
+
+# ---------------------------------------------------------------- cluster and data
+PG_PORT=$(scripts/free-port.sh)
+scripts/pgcluster.sh start "$W/pg" "$PG_PORT" >/dev/null
+PW=$(cat "$W/pg/password")
+export APP_PW=$PW
+psql -X -q -h "$W/pg" -p "$PG_PORT" -U postgres -d app -f tests/integration/mask_seed.sql >/dev/null
+ROW_BYTES=$(psql -X -At -h "$W/pg" -p "$PG_PORT" -U postgres -d app \
+  -c "select sum(octet_length(t::text)) from (select * from public.customers order by id limit 1000) t")
+echo "SELECT * FROM customers LIMIT 1000;" >"$W/select.sql"
+
+# ---------------------------------------------------------------- two gateways
+KEY=wdn_bench_key_$(openssl rand -hex 8)
+KEY_SHA=$(printf %s "$KEY" | sha256sum | cut -d' ' -f1)
+start_warden() { # name mask_option -> sets PORT_<name>
+  local name=$1 opt=$2 port
+  port=$(scripts/free-port.sh)
+  mkdir -p "$W/wd-$name"
+  cat >"$W/wd-$name/warden.yaml" <<YAML
+data_dir: $W/wd-$name/data
+listen:
+  postgres: 127.0.0.1:$port
+log_level: warn
+audit:
+  durability: batch
+tls:
+  mode: off
+identity:
+  api_keys:
+    - name: bench
+      key_sha256: "$KEY_SHA"
+      groups: [bench]
+masking:
+  profiles:
+    - name: pii
+      detectors: [email, phone, credit_card, iban, us_ssn, ipv4, jwt, aws_access_key, azure_storage_key, private_key, password_in_url, bearer_token]
+      custom: [{ name: employee_id, pattern: "EMP-[0-9]{6}" }]
+      columns: ["public.customers.ssn", "*.password*", "*.api_key"]
+      json_keys: ["secret*", "token"]
+      style: partial
+policy:
+  default: deny
+  rules:
+    - { name: everyone, match: {}, action: allow$opt }
+connections:
+  - name: app
+    type: postgres
+    host: 127.0.0.1
+    port: $PG_PORT
+    database: app
+    user: app_scram
+    password_env: APP_PW
+    sslmode: disable
+YAML
+  "$WARDEN" serve -c "$W/wd-$name/warden.yaml" >>"$W/wd-$name/warden.log" 2>&1 &
+  PIDS+=($!)
+  wait_port "$port" 15 || { tail -5 "$W/wd-$name/warden.log" >&2; echo "bench-mask: warden ($name) did not start" >&2; exit 1; }
+  printf -v "PORT_$name" %s "$port"
+}
+start_warden off ""
+start_warden on ", mask: pii"
+
+# Both gateways answer, and only one masks: otherwise the comparison means nothing.
+probe() { PGPASSWORD=$KEY psql -X -At "host=127.0.0.1 port=$1 dbname=app user=bench sslmode=disable" \
+  -c "select email, ssn from customers where id = 1" 2>&1; }
+p_off=$(probe "$PORT_off") p_on=$(probe "$PORT_on")
+[[ "$p_off" == "alice.martin@example.org|123-45-6789" ]] || { echo "bench-mask: the unmasked gateway returned [$p_off]" >&2; exit 1; }
+[[ "$p_on" == "****"*"|****"* ]] || { echo "bench-mask: the masking gateway did not mask: [$p_on]" >&2; exit 1; }
+
+# ---------------------------------------------------------------- runs
+declare -A TPS LAT
+run_pgbench() { # label port user password clients threads
+  local label=$1 port=$2 user=$3 pw=$4 c=$5 j=$6 out tps lat
+  out=$(PGPASSWORD=$pw pgbench -n -f "$W/select.sql" -T "$SECS" -c "$c" -j "$j" \
+    "host=127.0.0.1 port=$port dbname=app user=$user sslmode=disable" 2>&1) || {
+    echo "bench-mask: pgbench failed against $label (-c $c):" >&2; echo "$out" | tail -5 >&2; tps=0 lat=0; }
+  tps=$(sed -nE 's/^tps = ([0-9.]+) \(without initial.*/\1/p' <<<"$out")
+  lat=$(sed -nE 's/^latency average = ([0-9.]+) ms.*/\1/p' <<<"$out")
+  printf '  %-8s -c %d %10.1f tps %9.3f ms\n' "$label" "$c" "${tps:-0}" "${lat:-0}" >&2
+  TPS[$label,$c]=$(awk -v a="${TPS[$label,$c]:-0}" -v b="${tps:-0}" -v n="$7" 'BEGIN { print a + b / n }')
+  LAT[$label,$c]=$(awk -v a="${LAT[$label,$c]:-0}" -v b="${lat:-0}" -v n="$7" 'BEGIN { print a + b / n }')
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
+
+say "warden masking on the wire $(date -u +%FT%TZ) on $(nproc) cores, $(uname -r)"
+if [[ "$WARDEN" == "$REPO/build/warden" ]]; then
+  say "commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (src has uncommitted changes)')"
+else
+  say "binary: $WARDEN (HEAD is $(git rev-parse --short HEAD 2>/dev/null || echo none))"
+fi
+say "SELECT * FROM customers LIMIT 1000: 10 columns, $ROW_BYTES bytes of row text per query; pgbench -n -f, ${SECS}s per run"
+echo "running $((2 * 5)) pgbench runs of ${SECS}s (direct, then masking off/on/on/off) ..." >&2
+for c in 1 4; do
+  j=$((c == 1 ? 1 : 2))
+  run_pgbench direct "$PG_PORT" app_scram "$PW" "$c" "$j" 1
+  for target in off on on off; do
+    port=$([[ $target == on ]] && echo "$PORT_on" || echo "$PORT_off")
+    run_pgbench "$target" "$port" bench "$KEY" "$c" "$j" 2
+  done
+done
+
+say ""
+say "$(printf '  %-3s %12s %12s %12s %8s %14s' c direct_tps off_tps on_tps on/off 'on MB/s rows')"
+worst=""
+for c in 1 4; do
+  r=$(ratio "${TPS[on,$c]}" "${TPS[off,$c]}")
+  mbs=$(awk -v t="${TPS[on,$c]}" -v b="$ROW_BYTES" 'BEGIN { printf "%.1f", t * b / 1e6 }')
+  say "$(printf '  %-3d %12.1f %12.1f %12.1f %8s %14s' "$c" "${TPS[direct,$c]}" "${TPS[off,$c]}" "${TPS[on,$c]}" "$r" "$mbs")"
+  say "$(awk -v a="${LAT[on,$c]}" -v b="${LAT[off,$c]}" -v c="$c" 'BEGIN { printf "      -c %d latency: off %.3f ms, on %.3f ms (%+.3f ms per 1000-row query)", c, b, a, a - b }')"
+  if [[ -z "$worst" ]] || awk -v a="$r" -v b="$worst" 'BEGIN { exit !(a < b) }'; then worst=$r; fi
+done
+verdict=$(awk -v w="$worst" -v t="$TARGET" 'BEGIN { print (w >= t ? "met" : "NOT met") }')
+say "  (two gateways side by side, alternated off/on/on/off, means; target on/off >= $TARGET: $verdict, worst $worst)"
+say ""
+echo "results written to $RESULTS" >&2

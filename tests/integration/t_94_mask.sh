@@ -1,0 +1,454 @@
+#!/usr/bin/env bash
+# Masking on the wire: a seeded customers table (tests/integration/mask_seed.sql:
+# 1012 rows, every detector's shapes, valid and invalid cards, IBANs and SSNs,
+# JSON keys, column rules) read by a masked identity through psql (text),
+# psycopg (text and binary results, a binary parameter, prepared statements, a
+# server-side cursor), raw extended protocol (Execute without Describe),
+# COPY TO STDOUT (text, CSV, a query, binary) and pg_dump: no seeded sensitive
+# value reaches the client, near misses and ordinary values are unchanged,
+# row counts are right, the masked COPY and dump still load. The dba group
+# reads clear values. The audit trail (capture_results: masked) holds no
+# sensitive value, records per-detector counts and the masked rows.
+#
+# Checking the test itself: T94_NO_MASK=1 drops `mask: pii` from the rule (every
+# leak assertion must then fail); T94_CAPTURE=summary sets audit.capture_results.
+source "$(dirname "$0")/lib.sh"
+it_init
+
+pg_direct -d app -f "$IT_ROOT/mask_seed.sql" >/dev/null || die "could not seed the customers table"
+# The seeded values, by kind (the expectations live in schema t94, which warden's login cannot read).
+pg_direct -d app -At -c "select distinct value from t94.expect where kind = 'secret' order by 1" >"$T/secrets.txt"
+pg_direct -d app -At -c "select distinct value from t94.expect where kind = 'clear' order by 1" >"$T/clear.txt"
+# what is in customers alone (the dba's reads of customers must show every one of them)
+pg_direct -d app -At -c "select distinct value from t94.expect e where kind = 'secret' and not exists
+  (select 1 from public.accounts a where e.value in (a.password, a.api_key)) order by 1" >"$T/secrets_customers.txt"
+N_SECRETS=$(wc -l <"$T/secrets.txt")
+N_CLEAR=$(wc -l <"$T/clear.txt")
+N_SECRETS_CUST=$(wc -l <"$T/secrets_customers.txt")
+N_ROWS=$(pg_direct -d app -At -c "select count(*) from public.customers")
+((N_SECRETS > 10000 && N_CLEAR > 2000)) || die "seed: only $N_SECRETS secret and $N_CLEAR clear values"
+assert_eq "$N_ROWS" "1012" "seeded 1012 customers ($N_SECRETS distinct sensitive values, $N_CLEAR clear ones)"
+
+MASK_OPT=", mask: pii"
+[[ "${T94_NO_MASK:-0}" == 1 ]] && { MASK_OPT=""; log "T94_NO_MASK=1: the rule asks for no masking (these checks must fail)"; }
+WD_AUDIT_EXTRA="capture_results: ${T94_CAPTURE:-masked}
+  max_result_bytes: 1MiB"
+WD_EXTRA="masking:
+  profiles:
+    - name: pii
+      detectors: [email, phone, credit_card, iban, us_ssn, ipv4, jwt, aws_access_key, azure_storage_key, private_key, password_in_url, bearer_token]
+      custom: [{ name: employee_id, pattern: \"EMP-[0-9]{6}\" }]
+      columns: [\"public.customers.ssn\", \"*.password*\", \"*.api_key\"]
+      json_keys: [\"secret*\", \"token\"]
+      style: partial
+policy:
+  default: deny
+  rules:
+    - { name: dba-unmasked, match: { groups: [dba] }, action: allow }
+    - { name: everyone-else-masked, match: {}, action: allow$MASK_OPT }"
+wd_new "$(conn appdb)"
+out=$("$WARDEN" serve -c "$WD_CFG" --check 2>&1); rc=$?
+assert_rc "$rc" 0 "serve --check accepts the masking config ($(show "$out" 300))"
+wd_start
+wd_env require
+KEY_DANA=$("$WARDEN" apikey create -c "$WD_CFG" dana --groups dba 2>"$T/apikey.err") || die "apikey create: $(cat "$T/apikey.err")"
+# stored keys reach the running gateway within a second
+for _ in $(seq 1 50); do
+  PGUSER=dana PGPASSWORD=$KEY_DANA psql -X -At -c "select 1" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+# ---------------------------------------------------------------- checks on what a client received
+# Prints the distinct needles of LIST found in FILE (grep -F, one pass).
+found_in() { grep -aoF -f "$1" "$2" 2>/dev/null | sort -u; }
+
+# no_secrets FILE WHAT [LIST] [allow_empty] — no seeded sensitive value appears in FILE.
+no_secrets() {
+  local f=$1 what=$2 list=${3:-$T/secrets.txt} leaks n
+  if [[ ! -s "$f" ]]; then
+    if [[ "${4:-}" == allow_empty ]]; then ok "$what: nothing was sent (refused)"; else fail "$what: nothing was received ($f is empty)"; fi
+    return
+  fi
+  leaks=$(found_in "$list" "$f")
+  if [[ -z "$leaks" ]]; then ok "$what: no sensitive value in what the client received"; return; fi
+  n=$(wc -l <<<"$leaks")
+  fail "$what: $n sensitive value(s) reached the client, e.g. [$(head -8 <<<"$leaks" | paste -sd '|')]"
+}
+
+# all_clear FILE WHAT — every 'clear' value (names, invalid cards, near misses) is there unchanged.
+all_clear() {
+  local f=$1 what=$2 missing=() v
+  local got
+  got=$(found_in "$T/clear.txt" "$f")
+  while IFS= read -r v; do
+    [[ -z "$v" ]] && continue
+    grep -qxF -- "$v" <<<"$got" && continue
+    grep -qaF -- "$v" "$f" || missing+=("$v")   # grep -o may hide an overlapping needle
+  done <"$T/clear.txt"
+  if ((${#missing[@]} == 0)); then ok "$what: all $N_CLEAR non-sensitive values and near misses unchanged"
+  else fail "$what: ${#missing[@]} value(s) that must pass unchanged are missing, e.g. [$(printf '%s|' "${missing[@]:0:8}")]"; fi
+}
+
+# all_secrets FILE WHAT — (unmasked reader) every sensitive value seeded in customers is there.
+all_secrets() {
+  local n v
+  n=$(found_in "$T/secrets_customers.txt" "$1" | wc -l)
+  if ((n < N_SECRETS_CUST)); then   # grep -o may hide a needle overlapping a longer one: recount
+    n=0
+    while IFS= read -r v; do grep -qaF -- "$v" "$1" && n=$((n + 1)); done <"$T/secrets_customers.txt"
+  fi
+  assert_eq "$n" "$N_SECRETS_CUST" "$2: every seeded value of customers arrives in the clear"
+}
+
+count_sep() { tr -cd '\036' <"$1" | wc -c; }   # psql -R $'\036': records = separators + 1
+
+ap() { PGAPPNAME=${APP:-t94-psql} psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+as_dana() { PGUSER=dana PGPASSWORD=$KEY_DANA PGAPPNAME=t94-dba psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# ---------------------------------------------------------------- psql, text format
+ap -At -R $'\036' -c "select * from customers order by id" >"$T/psql_all.out" 2>"$T/psql_all.err"; rc=$?
+assert_rc "$rc" 0 "psql: select * from customers ($(show "$(cat "$T/psql_all.err")" 300))"
+assert_eq "$(($(count_sep "$T/psql_all.out") + 1))" "1012" "psql: 1012 rows"
+no_secrets "$T/psql_all.out" "psql select *"
+all_clear "$T/psql_all.out" "psql select *"
+out=$(ap -At -F '|' -c "select id, name, card from customers where id in (3, 5, 7, 9) order by id" 2>&1)
+assert_eq "$out" "3|Carol Jones|4111 1111 1111 1112
+5|Eve Davis|4111-1111-1111-1112
+7|Grace Wilson|4111111111111112
+9|Ivan Lewis|5555 5555 5555 4440" "psql: cards failing the Luhn check are left alone, ids and names unchanged"
+out=$(ap -At -F '|' -c "select card, email from customers where id = 1" 2>&1)
+assert_match "$out" '^\*{4}1111\|\*{4}' "psql: a valid card is masked in the partial style (****1111)"
+out=$(ap -At -c "select ssn from customers where id = 3" 2>&1)
+assert_match "$out" '^\*{4}' "psql: an ITIN in the ssn column (no detector matches it) is masked whole by the column rule"
+out=$(ap -At -c "select profile->>'token_type', profile->'nested'->>'level', profile->'tags'->>1 from customers where id = 1" 2>&1)
+assert_eq "$out" "refreshable|3|newsletter" "psql: JSON keys outside json_keys pass unchanged"
+out=$(ap -At -c "select profile from customers where id = 1" 2>&1)
+assert_match "$out" '"secret_token": "\*{4}' "psql: a JSON value under a json_keys glob is masked (still a JSON string)"
+
+# column rules go by table OID and column number, not by the label
+ap -At -R $'\036' -c "select ssn as x, api_key as k, c.email as e, c.id as i from customers c order by c.id" >"$T/psql_alias.out" 2>&1
+assert_eq "$(($(count_sep "$T/psql_alias.out") + 1))" "1012" "psql aliased columns: 1012 rows"
+no_secrets "$T/psql_alias.out" "psql: select ssn as x, api_key as k (aliases)"
+ap -At -R $'\036' -c "select x, y from (select ssn as x, api_key as y from customers where id < 200) s" >"$T/psql_sub.out" 2>&1
+no_secrets "$T/psql_sub.out" "psql: the columns through a subquery in FROM"
+ap -At -R $'\036' -c "select * from accounts order by id" -c "select password as p, api_key from public.accounts" >"$T/psql_accounts.out" 2>&1
+no_secrets "$T/psql_accounts.out" "psql: accounts.password and accounts.api_key (globs *.password*, *.api_key)"
+assert_match "$(head -c 200 "$T/psql_accounts.out")" '^1\|\*{4}' "psql: accounts rows arrive with their ids, passwords masked"
+
+# JSON documents built by the query (no table column behind them: detectors and json_keys)
+ap -At -R $'\036' -c "select jsonb_build_object('token', api_key, 'mail', email, 'n', notes), json_build_object('secret_x', ssn) from customers order by id" >"$T/psql_json.out" 2>&1
+assert_eq "$(($(count_sep "$T/psql_json.out") + 1))" "1012" "psql: JSON built by the query: 1012 rows"
+no_secrets "$T/psql_json.out" "psql: JSON documents built by the query (json_keys token, secret*; detectors inside)"
+
+# ---------------------------------------------------------------- COPY TO STDOUT
+ap -c "copy customers to stdout" >"$T/copy_text.out" 2>"$T/copy_text.err"; rc=$?
+assert_rc "$rc" 0 "COPY customers TO STDOUT ($(show "$(cat "$T/copy_text.err")" 300))"
+assert_eq "$(wc -l <"$T/copy_text.out")" "1012" "COPY text: 1012 lines"
+assert_eq "$(awk -F'\t' 'NF != 10' "$T/copy_text.out" | wc -l)" "0" "COPY text: every line has 10 fields"
+no_secrets "$T/copy_text.out" "COPY TO STDOUT (text)"
+all_clear "$T/copy_text.out" "COPY TO STDOUT (text)"
+
+ap -c "copy customers to stdout with (format csv)" >"$T/copy_csv.out" 2>"$T/copy_csv.err"; rc=$?
+assert_rc "$rc" 0 "COPY customers TO STDOUT WITH (FORMAT csv) ($(show "$(cat "$T/copy_csv.err")" 300))"
+out=$("$PY" -c 'import csv, sys; r = list(csv.reader(open(sys.argv[1], newline=""))); print(len(r), sorted(set(len(x) for x in r)))' "$T/copy_csv.out" 2>&1)
+assert_eq "$out" "1012 [10]" "COPY CSV: 1012 records of 10 fields"
+no_secrets "$T/copy_csv.out" "COPY TO STDOUT (CSV)"
+all_clear "$T/copy_csv.out" "COPY TO STDOUT (CSV)"
+
+ap -c "copy (select id, ssn, api_key, profile from customers order by id) to stdout with (format csv, header)" >"$T/copy_query.out" 2>&1
+assert_eq "$(wc -l <"$T/copy_query.out")" "1013" "COPY (query) TO STDOUT: header + 1012 lines"
+assert_eq "$(head -1 "$T/copy_query.out")" "id,ssn,api_key,profile" "COPY (query) TO STDOUT with (header): the header line (column names) unchanged"
+no_secrets "$T/copy_query.out" "COPY (select id, ssn, api_key, profile ...) TO STDOUT"
+ap -c "copy accounts (password, api_key) to stdout" >"$T/copy_accounts.out" 2>&1
+no_secrets "$T/copy_accounts.out" "COPY accounts (password, api_key) TO STDOUT"
+
+# binary COPY: masked or refused, never clear
+ap -c "copy customers to stdout with (format binary)" >"$T/copy_bin.out" 2>"$T/copy_bin.err"; rc=$?
+if [[ $rc != 0 ]]; then
+  ok "COPY TO STDOUT (FORMAT binary) is refused for a masked session: $(show "$(cat "$T/copy_bin.err")" 200)"
+  leaks=$(found_in "$T/secrets.txt" "$T/copy_bin.out")
+  [[ -z "$leaks" ]] && ok "COPY binary (refused): nothing sensitive was sent before the refusal" \
+    || fail "COPY binary (refused): $(wc -l <<<"$leaks") sensitive value(s) were sent before the refusal"
+else
+  no_secrets "$T/copy_bin.out" "COPY TO STDOUT (FORMAT binary)"
+fi
+
+# the masked COPY output is still valid COPY input (lengths, escapes, JSON)
+pg_direct -d app -c "create table t94.copycheck (like public.customers)" || fail "create t94.copycheck"
+pg_direct -d app -c "copy t94.copycheck from stdin" <"$T/copy_text.out" 2>"$T/load_text.err"
+assert_rc $? 0 "the masked COPY text output loads back with COPY FROM ($(show "$(cat "$T/load_text.err")" 300))"
+pg_direct -d app -c "copy t94.copycheck from stdin with (format csv)" <"$T/copy_csv.out" 2>"$T/load_csv.err"
+assert_rc $? 0 "the masked COPY CSV output loads back ($(show "$(cat "$T/load_csv.err")" 300))"
+out=$(pg_direct -d app -At -c "select count(*), count(distinct c.id),
+    count(*) filter (where c.name is distinct from p.name or c.id is distinct from p.id),
+    count(*) filter (where (c.profile is null) <> (p.profile is null)),
+    count(*) filter (where c.ssn = p.ssn or c.api_key = p.api_key or c.email = p.email)
+  from t94.copycheck c join public.customers p using (id)")
+assert_eq "$out" "2024|1012|0|0|0" "reloaded COPY: 2 x 1012 rows, ids and names equal, JSON documents valid, ssn/api_key/email all differ"
+
+# ---------------------------------------------------------------- pg_dump through the gateway
+pg_dump --data-only -t customers -d appdb -f "$T/dump.sql" 2>"$T/dump.err"; rc=$?
+assert_rc "$rc" 0 "pg_dump --data-only -t customers through warden ($(show "$(cat "$T/dump.err")" 300))"
+rows=$(awk '/^COPY public.customers /{on=1; next} /^\\\.$/{on=0} on' "$T/dump.sql" | wc -l)
+assert_eq "$rows" "1012" "pg_dump: 1012 rows in its COPY block"
+no_secrets "$T/dump.sql" "pg_dump --data-only"
+all_clear "$T/dump.sql" "pg_dump --data-only"
+pg_direct -d app -c "truncate t94.copycheck"
+sed 's/^COPY public\.customers /COPY t94.copycheck /' "$T/dump.sql" | pg_direct -d app >/dev/null 2>"$T/load_dump.err"
+out=$(pg_direct -d app -At -c "select count(*) from t94.copycheck")
+assert_eq "$out" "1012" "the masked dump restores ($(show "$(cat "$T/load_dump.err")" 300))"
+
+# ---------------------------------------------------------------- psycopg: text, binary, prepared, cursor
+cat >"$T/t94.py" <<'PY'
+import json, os, sys
+import psycopg
+from psycopg import pq
+
+out_dir, port, key = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+failures = 0
+def check(cond, what, detail=""):
+    global failures
+    print(("  ok   py: " if cond else "  FAIL py: ") + what + ("" if cond else " " + str(detail)[:600]))
+    failures += 0 if cond else 1
+
+def fmt(v):
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v).decode("utf-8", "replace")
+    return "" if v is None else str(v)
+
+def dump(name, rows):
+    with open(os.path.join(out_dir, name), "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write("\t".join(fmt(v) for v in r) + "\n")
+
+ALL = "select * from customers order by id"
+with psycopg.connect(host="127.0.0.1", port=port, dbname="appdb", user="alice", password=key,
+                     application_name="t94-psycopg", sslmode="require", connect_timeout=20) as conn:
+    cur = conn.cursor()
+    try:
+        cur.execute(ALL)
+        rows = cur.fetchall()
+        dump("py_text.out", rows)
+        check(len(rows) == 1012, "text results: 1012 rows", len(rows))
+        check([type(v).__name__ for v in rows[0][:1]] == ["int"], "text results: id is an int")
+    except Exception as e:
+        check(False, "text results: select * ran", repr(e))
+
+    try:
+        cur.execute(ALL, binary=True)
+        check(all(cur.pgresult.fformat(i) == 1 for i in range(cur.pgresult.nfields)), "binary results: every column in binary format")
+        rows = cur.fetchall()
+        dump("py_binary.out", rows)
+        check(len(rows) == 1012, "binary results: 1012 rows", len(rows))
+        r1 = rows[0]
+        check(r1[0] == 1 and r1[1] == "Alice Martin", "binary results: id and name unchanged", r1[:2])
+        check(isinstance(r1[7], dict), "binary results: the jsonb column is still a JSON document", repr(r1[7])[:200])
+        if isinstance(r1[7], dict):
+            check(r1[7].get("token_type") == "refreshable" and r1[7].get("tags") == ["vip", "newsletter"]
+                  and r1[7].get("nested", {}).get("level") == 3, "binary results: JSON keys outside json_keys unchanged", r1[7])
+            check(r1[7].get("secret_token") not in (None, "plainvalue123"), "binary results: secret_token masked", r1[7])
+        check(rows[2][4] == "4111 1111 1111 1112", "binary results: an invalid card is left alone", rows[2][4])
+        check(str(rows[0][4]).startswith("****"), "binary results: a valid card is masked", rows[0][4])
+        check(all(isinstance(r[7], dict) for r in rows if r[7] is not None), "binary results: every jsonb value parses")
+    except Exception as e:
+        check(False, "binary results: select * ran", repr(e))
+
+    # a binary parameter (int and text), several times (psycopg prepares it after the first runs)
+    got = []
+    try:
+        for i in range(4):
+            cur.execute("select id, name, email, card, ssn, notes, profile, api_key from customers where id = %b or name = %b order by id",
+                        (2, "Carol Jones"), binary=(i % 2 == 1), prepare=True if i >= 1 else None)
+            got += cur.fetchall()
+        dump("py_param.out", got)
+        check(len(got) == 8 and got[0][1] == "Bob Smith" and got[1][1] == "Carol Jones",
+              "binary parameters, prepared, text and binary results: the right rows", [g[:2] for g in got])
+    except Exception as e:
+        check(False, "binary parameters ran", repr(e))
+
+    # a server-side cursor: the rows come from FETCH
+    try:
+        with conn.cursor(name="t94_cursor") as sc:
+            sc.itersize = 100
+            sc.execute(ALL)
+            rows = list(sc)
+        dump("py_cursor.out", rows)
+        check(len(rows) == 1012, "server-side cursor (DECLARE/FETCH): 1012 rows", len(rows))
+    except Exception as e:
+        check(False, "server-side cursor ran", repr(e))
+    conn.rollback()
+
+    # COPY TO STDOUT through psycopg (text)
+    try:
+        data = bytearray()
+        with cur.copy("copy customers to stdout") as cp:
+            for block in cp:
+                data += block
+        open(os.path.join(out_dir, "py_copy.out"), "wb").write(data)
+        check(data.count(b"\n") == 1012, "psycopg COPY TO STDOUT: 1012 lines", data.count(b"\n"))
+    except Exception as e:
+        check(False, "psycopg COPY ran", repr(e))
+print("PY-FAILURES", failures)
+PY
+out=$(timeout $((120 * WAIT_SCALE)) "$PY" "$T/t94.py" "$T" "$WD_PORT" "$KEY_ALICE" 2>&1)
+echo "$out"
+assert_contains "$out" "PY-FAILURES 0" "psycopg checks ran to the end without failures"
+for f in py_text py_binary py_param py_cursor py_copy; do
+  no_secrets "$T/$f.out" "psycopg ($f)"
+done
+all_clear "$T/py_text.out" "psycopg text results"
+all_clear "$T/py_binary.out" "psycopg binary results"
+
+# ---------------------------------------------------------------- raw extended protocol
+# Parse + Describe once, then Bind/Execute without Describe (as drivers do for a
+# statement they already know): no RowDescription precedes those rows.
+cat >"$T/t94_wire.py" <<'PY'
+import struct, sys
+sys.path.insert(0, sys.argv[1])
+import pgwire
+from pgwire import msg, read_msg, parse_fields
+
+port, key, out = int(sys.argv[2]), sys.argv[3], sys.argv[4]
+s, res = pgwire.login(port, "alice", "appdb", key, extra={"application_name": "t94-wire"})
+assert res["ok"], res
+SQL = b"select id, ssn, api_key, email, notes, profile from customers where id <= 12 order by id"
+
+def cstr(b): return b + b"\0"
+def bind(stmt, fmt):
+    return msg("B", cstr(b"") + cstr(stmt) + struct.pack("!h", 0) + struct.pack("!h", 0) + struct.pack("!hh", 1, fmt))
+def execute(): return msg("E", cstr(b"") + struct.pack("!i", 0))
+SYNC = msg("S")
+
+def collect():
+    rows, err, seen = [], None, []
+    while True:
+        typ, p = read_msg(s)
+        seen.append(typ)
+        if typ == "D":
+            (n,) = struct.unpack("!h", p[:2]); pos, row = 2, []
+            for _ in range(n):
+                (ln,) = struct.unpack("!i", p[pos:pos + 4]); pos += 4
+                row.append(None if ln < 0 else p[pos:pos + ln]); pos += max(ln, 0)
+            rows.append(row)
+        elif typ == "E":
+            err = parse_fields(p)
+        elif typ == "Z":
+            return rows, err, seen
+
+results = []
+s.sendall(msg("P", cstr(b"s94") + cstr(SQL) + struct.pack("!h", 0)) + msg("D", b"S" + cstr(b"s94")) + SYNC)
+rows, err, seen = collect()
+print("describe:", "".join(seen), err or "")
+for fmt in (0, 1, 0):
+    s.sendall(bind(b"s94", fmt) + execute() + SYNC)
+    rows, err, seen = collect()
+    print("bind/execute format %d without describe: %d rows, messages %s %s" % (fmt, len(rows), "".join(sorted(set(seen))), err or ""))
+    results.append((fmt, rows, err))
+# unnamed statement, never described: Parse/Bind/Execute/Sync in one go
+s.sendall(msg("P", cstr(b"") + cstr(SQL) + struct.pack("!h", 0)) + bind(b"", 0) + execute() + SYNC)
+rows, err, seen = collect()
+print("parse/bind/execute, never described: %d rows, messages %s %s" % (len(rows), "".join(sorted(set(seen))), err or ""))
+results.append((0, rows, err))
+# several statements in one simple Query message: every result set is masked
+rows, err = pgwire.simple_query(s, "select email from customers where id = 2; select notes, profile from customers where id = 4; "
+                                   "select ssn as s, api_key from customers where id <= 12 order by id")
+print("one Query, three statements: %d rows %s" % (len(rows), err or ""))
+results.append((0, [[None if v is None else v.encode() for v in r] for r in rows], err))
+for i, (fmt, rows, err) in enumerate(results, 1):
+    with open("%s.%d" % (out, i), "wb") as f:
+        for r in rows:
+            f.write(b"\t".join(b"\\N" if v is None else v for v in r) + b"\n")
+counts = [len(r) for _, r, e in results if not e]
+print("WIRE-ROWS", " ".join(str(c) for c in counts), "ERRORS", sum(1 for _, _, e in results if e))
+PY
+out=$(timeout $((60 * WAIT_SCALE)) "$PY" "$T/t94_wire.py" "$IT_ROOT" "$WD_PORT" "$KEY_ALICE" "$T/wire.out" 2>&1)
+echo "$out" | sed 's/^/    /'
+assert_match "$out" 'WIRE-ROWS (12 ){4}14 ERRORS 0' "raw protocol: every execution returned its rows (4 x 12, then 1 + 1 + 12)"
+no_secrets "$T/wire.out.1" "raw protocol: statement described once (Parse/Describe S/Sync), then Bind/Execute/Sync, text results" "$T/secrets.txt" allow_empty
+no_secrets "$T/wire.out.2" "raw protocol: the same statement, Bind/Execute/Sync, binary results" "$T/secrets.txt" allow_empty
+no_secrets "$T/wire.out.3" "raw protocol: the same statement, Bind/Execute/Sync, text results again" "$T/secrets.txt" allow_empty
+no_secrets "$T/wire.out.4" "raw protocol: unnamed Parse/Bind/Execute/Sync, never described" "$T/secrets.txt" allow_empty
+no_secrets "$T/wire.out.5" "raw protocol: three statements in one simple Query message" "$T/secrets.txt" allow_empty
+
+# ---------------------------------------------------------------- the dba group reads clear values
+as_dana -At -R $'\036' -c "select * from customers order by id" >"$T/dba_all.out" 2>&1
+assert_eq "$(($(count_sep "$T/dba_all.out") + 1))" "1012" "dba: 1012 rows"
+all_secrets "$T/dba_all.out" "dba psql select * (rule dba-unmasked)"
+as_dana -c "copy customers to stdout" >"$T/dba_copy.out" 2>&1
+all_secrets "$T/dba_copy.out" "dba COPY TO STDOUT"
+as_dana -c "copy customers to stdout with (format binary)" >"$T/dba_copy_bin.out" 2>"$T/dba_copy_bin.err"; rc=$?
+assert_rc "$rc" 0 "dba: binary COPY works for an unmasked rule ($(show "$(cat "$T/dba_copy_bin.err")" 200))"
+all_secrets "$T/dba_copy_bin.out" "dba COPY TO STDOUT (FORMAT binary)"
+out=$(as_dana -At -c "select ssn, api_key from customers where id = 3" 2>&1)
+assert_eq "$out" "912-70-3456|pk_test_TYooMQauvdEDq54NiTphI7jx" "dba: column-rule columns in the clear"
+
+# the masked identity again, after the dba: nothing cached across identities
+ap -At -c "select ssn, api_key from customers where id = 3" >"$T/psql_after.out" 2>&1
+no_secrets "$T/psql_after.out" "alice after dana: still masked"
+
+wd_alive
+wd_stop
+
+# ---------------------------------------------------------------- the audit trail
+audit_export || it_finish
+leaks=$(found_in "$T/secrets.txt" "$AUDIT_RAW")
+if [[ -z "$leaks" ]]; then
+  ok "audit: no seeded sensitive value anywhere in the export ($(wc -l <"$AUDIT_RAW") entries)"
+else
+  printf '%s\n' "$leaks" >"$T/audit_leaks.txt"
+  where=$("$PY" - "$AUDIT_RAW" "$T/audit_leaks.txt" <<'PY'
+import json, sys
+needles = [l.rstrip("\n") for l in open(sys.argv[2], encoding="utf-8") if l.strip()]
+hits = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    e = json.loads(line)
+    for k, v in e.items():
+        t = json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
+        n = sum(1 for x in needles if x in t)
+        if n:
+            key = (e.get("kind"), e.get("user"), k)
+            hits.setdefault(key, [0, 0, e.get("request_id", e.get("id"))])
+            hits[key][0] += 1
+            hits[key][1] += n
+print("; ".join("%s entries of user %s, field %s (%d entries, %d values; e.g. id %s)" % (k[0], k[1], k[2], v[0], v[1], v[2])
+                for k, v in sorted(hits.items(), key=lambda kv: -kv[1][1])))
+PY
+)
+  fail "audit: $(wc -l <<<"$leaks") seeded sensitive value(s) in the export, e.g. [$(head -5 <<<"$leaks" | paste -sd '|')]; where: $where"
+fi
+
+# per-detector counts on the result of alice's select *
+REQ=$(audit_q '[.[] | select(.kind == "request" and .user == "alice" and .agent == "t94-psql" and .statement == "select * from customers order by id")][0].id // empty')
+[[ -n "$REQ" ]] || fail "audit: no request entry for alice's select * from customers"
+RES=$(audit_q '[.[] | select(.kind == "result" and .request_id == ($r | tonumber))][0] // {} | tostring' --arg r "${REQ:-0}")
+log "result entry of request $REQ: $(show "$(jq -c 'del(.result)' <<<"$RES")" 800)"
+assert_eq "$(jq -r '.rows' <<<"$RES")" "1012" "audit: the result of select * records 1012 rows"
+assert_eq "$(jq -r '.masked | type' <<<"$RES")" "object" "audit: the result entry has per-detector counts (field masked)"
+pg_direct -d app -At -F ' ' -c "select det, count(*) from t94.expect where kind = 'secret' and det not in ('column', 'json_key') group by det order by det" >"$T/expect_counts.txt"
+while read -r det n; do
+  got=$(jq -r --arg d "$det" '.masked[$d] // 0' <<<"$RES")
+  assert_eq "$got" "$n" "audit: select * masked $n value(s) by detector $det"
+done <"$T/expect_counts.txt"
+other=$(jq -r '(.masked // {}) | to_entries | map(select(.key as $k | ["email","phone","credit_card","iban","us_ssn","ipv4","jwt","aws_access_key","azure_storage_key","private_key","password_in_url","bearer_token","employee_id"] | index($k) | not)) | map("\(.key)=\(.value)") | join(" ")' <<<"$RES")
+log "other counters on that result (column rules, json keys: 2022 whole values and 2012 JSON values seeded): ${other:-none}"
+
+if [[ "${T94_CAPTURE:-masked}" == masked ]]; then
+  cap=$(jq -r '.result | type' <<<"$RES")
+  if [[ "$cap" == "null" ]]; then fail "audit: capture_results masked: the result entry of select * holds no captured rows (field result)"; else
+    ok "audit: the result entry holds the captured rows (field result, a JSON $cap)"
+    txt=$(jq -r '.result | tostring' <<<"$RES")
+    assert_contains "$txt" "Alice Martin" "audit: the captured rows hold the clear values (names)"
+    assert_contains "$txt" "4111 1111 1111 1112" "audit: the captured rows hold the near misses unchanged"
+    assert_match "$txt" '\*\*\*\*1111' "audit: the captured rows are the masked ones (****1111)"
+  fi
+  REQC=$(audit_q '[.[] | select(.kind == "request" and .user == "alice" and (.statement | test("^copy customers to stdout$"; "i")))][0].id // empty')
+  RESC=$(audit_q '[.[] | select(.kind == "result" and .request_id == ($r | tonumber))][0] // {} | tostring' --arg r "${REQC:-0}")
+  assert_eq "$(jq -r '.masked.credit_card // 0' <<<"$RESC")" "$(awk '$1 == "credit_card" { print $2 }' "$T/expect_counts.txt")" \
+    "audit: the COPY TO STDOUT result counts the masked cards too"
+fi
+audit_expect '.kind == "request" and .user == "dana" and .rule == "dba-unmasked"' "dana's requests decided by dba-unmasked"
+audit_expect '.kind == "request" and .user == "alice" and .rule == "everyone-else-masked"' "alice's requests decided by everyone-else-masked"
+pg_direct -d app -c "drop schema t94 cascade" -c "drop table public.customers, public.accounts" >/dev/null 2>&1
+it_finish
