@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -174,8 +175,22 @@ void util_errf(char *err, size_t errlen, const char *fmt, ...)
 
 int util_memcasemem(const char *hay, size_t n, const char *needle, size_t m)
 {
-	for (size_t i = 0; m <= n && i <= n - m; i++)
-		if (strncasecmp(hay + i, needle, m) == 0)
+	if (m == 0)
+		return 1;
+	if (m > n)
+		return 0;
+	/* candidates are where the first byte occurs, in either case */
+	char lo = (char)tolower((unsigned char)needle[0]), up = (char)toupper((unsigned char)needle[0]);
+	const char *end = hay + (n - m) + 1;
+	for (const char *p = hay; p < end;) {
+		const char *a = memchr(p, lo, (size_t)(end - p));
+		const char *b = lo == up ? NULL : memchr(p, up, (size_t)(end - p));
+		const char *c = !a ? b : !b ? a : a < b ? a : b;
+		if (!c)
+			return 0;
+		if (strncasecmp(c + 1, needle + 1, m - 1) == 0)
 			return 1;
+		p = c + 1;
+	}
 	return 0;
 }

@@ -339,6 +339,7 @@ struct mask_profile {
 	hs_database_t *db_lit;  /* hints with literal anchors: cheap, always scanned */
 	hs_database_t *db_num;  /* digit-class hints: costly, scanned past the gate */
 	uint32_t max_groups;
+	bool gate;              /* mask_may_match can answer "no" (see there) */
 };
 
 static pcre2_code *compile_pcre(const char *pattern, char *err, size_t errlen, const char *what)
@@ -533,6 +534,19 @@ mask_profile *mask_profile_new(const mask_spec *spec, char *err, size_t errlen)
 		}
 		if (!build_hs(p, spec, err, errlen))
 			goto fail;
+		p->gate = true;
+		for (size_t i = 0; i < p->n_dets; i++) {
+			if (!p->dets[i].in_hs)
+				p->gate = false;
+			/* a custom hint whose match depends on where the value starts or ends */
+			if (p->dets[i].slot >= MASK_DET_COUNT) {
+				const char *pat = spec->custom_patterns[p->dets[i].slot - MASK_DET_COUNT];
+				if (strpbrk(pat, "^$") || strstr(pat, "\\A") || strstr(pat, "\\Z") ||
+				    strstr(pat, "\\z") || strstr(pat, "\\G") || strstr(pat, "\\b") ||
+				    strstr(pat, "\\B") || strstr(pat, "(?"))
+					p->gate = false;
+			}
+		}
 	} else if (p->engine != MASK_ENGINE_PCRE2) {
 		util_errf(err, errlen, "mask: unknown engine %d", (int)p->engine);
 		goto fail;
@@ -836,6 +850,40 @@ static void scan(const mask_profile *p, mask_scratch *s)
 		}
 		full_scan(s, i);
 	}
+}
+
+static int stop_on_hint(unsigned int id, unsigned long long from, unsigned long long to,
+			unsigned int flags, void *ctx)
+{
+	(void)id;
+	(void)from;
+	(void)to;
+	(void)flags;
+	(void)ctx;
+	return 1;
+}
+
+/*
+ * The row gate: every real match contains its detector's hint, and hints
+ * have no anchors or lookarounds (custom patterns with any make the profile
+ * ungated), so a text with no hint holds no match — nor does any part of it.
+ * The numeric gate only grows when text is added around a value.
+ */
+int mask_may_match(const mask_profile *p, mask_scratch *s, const char *in, size_t len)
+{
+	if (!p->gate || len > UINT_MAX)
+		return 1;
+	if (p->db_lit) {
+		hs_error_t e = hs_scan(p->db_lit, in, (unsigned)len, 0, s->hs, stop_on_hint, NULL);
+		if (e != HS_SUCCESS)
+			return 1;
+	}
+	if (p->db_num && numeric_gate((const unsigned char *)in, len)) {
+		hs_error_t e = hs_scan(p->db_num, in, (unsigned)len, 0, s->hs, stop_on_hint, NULL);
+		if (e != HS_SUCCESS)
+			return 1;
+	}
+	return 0;
 }
 
 /* ---- overlap resolution --------------------------------------------------- */

@@ -66,6 +66,13 @@ void mask_scratch_free(mask_scratch *s);
 size_t mask_text(const mask_profile *p, mask_scratch *s, const char *in, size_t len, buf *out,
 		 uint32_t *counts);
 
+/*
+ * 0 only when mask_text would find nothing in in[0, len) nor in any part of
+ * it (a message holding several values: one call instead of one per value);
+ * 1 when it may. Hyperscan only; otherwise always 1.
+ */
+int mask_may_match(const mask_profile *p, mask_scratch *s, const char *in, size_t len);
+
 /* The whole value masked in the profile's style (column rules). */
 void mask_whole(const mask_profile *p, const char *in, size_t len, buf *out);
 

@@ -147,6 +147,24 @@ static json_t *masked_string(pgm_ctx *c, const char *v, size_t n)
 	return s ? s : json_string("****");
 }
 
+/* The document in[0, n) masked whole, as a JSON string, into out. */
+static void json_whole(pgm_ctx *c, const char *in, size_t n, buf *out)
+{
+	json_t *s = masked_string(c, in, n);
+	char *t = json_dumps(s, JSON_ENCODE_ANY);
+	json_decref(s);
+	buf_append(out, t ? t : "\"****\"", t ? strlen(t) : 6);
+	free(t);
+}
+
+static int json_valid(const char *in, size_t n)
+{
+	json_error_t err;
+	json_t *doc = json_loadb(in, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+	json_decref(doc);
+	return doc != NULL;
+}
+
 static int walk_json(pgm_ctx *c, json_t *j, size_t *hits)
 {
 	int changed = 0;
@@ -197,11 +215,7 @@ static int json_keys_pass(pgm_ctx *c, const char *in, size_t n, int is_json, buf
 	if (!doc) {
 		if (!is_json)
 			return 0;
-		json_t *s = masked_string(c, in, n);
-		char *t = json_dumps(s, JSON_ENCODE_ANY);
-		json_decref(s);
-		buf_append(out, t ? t : "\"****\"", t ? strlen(t) : 6);
-		free(t);
+		json_whole(c, in, n, out);
 		if (c->counts)
 			c->counts[mask_detector_total(c->mp) + PGM_COUNT_JSON_KEY]++;
 		return 2;
@@ -246,8 +260,14 @@ static int mask_string(pgm_ctx *c, const char *in, size_t n, int is_json, buf *o
 	int r = 0;
 	if (c->json_keys && c->json_keys->n && (is_json || looks_json(cur, cur_len)))
 		r = json_keys_pass(c, cur, cur_len, is_json, out);
-	if (!r && hits)
-		buf_append(out, first.data, first.len);
+	if (!r && hits) {
+		/* "****" where the JSON held a number, or after an escape's backslash, is
+		 * not JSON any more: the column's type says it must be, so it is masked whole */
+		if (is_json && !json_valid(first.data, first.len))
+			json_whole(c, first.data, first.len, out);
+		else
+			buf_append(out, first.data, first.len);
+	}
 	buf_free(&first);
 	return r || hits;
 }
@@ -305,27 +325,42 @@ static int binary_as_text(uint32_t type, const char *v, size_t n, buf *dst)
 		buf_printf(dst, "%lld", (long long)(((uint64_t)pg_be32(v) << 32) | pg_be32(v + 4)));
 		return 0;
 	case T_NUMERIC: {
-		/* ndigits, weight, sign, dscale, then base-10000 digits */
+		/*
+		 * ndigits, weight, sign, dscale, then base-10000 digits, written as
+		 * numeric_out writes them (the text format's value): the integer part
+		 * ("0" when weight < 0), then dscale fractional digits. Groups not
+		 * stored (leading after the point, trailing) are zeros.
+		 */
 		if (n < 8)
 			return -1;
-		int nd = be16(v), weight = be16(v + 2);
-		if (nd < 0 || n != 8 + 2 * (size_t)nd)
+		int nd = be16(v), weight = be16(v + 2), dscale = be16(v + 6);
+		uint16_t sign = (uint16_t)be16(v + 4);
+		if (nd < 0 || n != 8 + 2 * (size_t)nd || dscale < 0 || (sign != 0 && sign != 0x4000))
 			return -1;
-		if ((uint16_t)be16(v + 4) == 0x4000)
-			buf_append(dst, "-", 1);
 		for (int i = 0; i < nd; i++) {
 			int dg = be16(v + 8 + 2 * i);
 			if (dg < 0 || dg > 9999)
 				return -1;
-			if (i == weight + 1)
-				buf_append(dst, ".", 1);
-			if (i == 0 && weight >= 0)
+		}
+		if (sign == 0x4000)
+			buf_append(dst, "-", 1);
+		if (weight < 0)
+			buf_append(dst, "0", 1);
+		for (int i = 0; i <= weight; i++) {
+			int dg = i < nd ? be16(v + 8 + 2 * i) : 0;
+			if (i == 0)
 				buf_printf(dst, "%d", dg);
 			else
 				buf_printf(dst, "%04d", dg);
 		}
-		for (int i = nd; i <= weight; i++)
-			buf_append(dst, "0000", 4); /* trailing zero groups are not stored */
+		if (dscale > 0)
+			buf_append(dst, ".", 1);
+		for (int i = weight + 1, left = dscale; left > 0; i++, left -= 4) {
+			int dg = i >= 0 && i < nd ? be16(v + 8 + 2 * i) : 0;
+			buf_printf(dst, "%04d", dg);
+			if (left < 4)
+				dst->len -= (size_t)(4 - left);
+		}
 		return 0;
 	}
 	case T_INET:
@@ -372,11 +407,7 @@ static vresult whole_value(pgm_ctx *c, const pgm_col *col, const char *v, size_t
 			if (n)
 				v++, n--;
 		}
-		json_t *s = masked_string(c, v, n);
-		char *d = json_dumps(s, JSON_ENCODE_ANY);
-		json_decref(s);
-		buf_append(out, d ? d : "\"****\"", d ? strlen(d) : 6);
-		free(d);
+		json_whole(c, v, n, out);
 		return V_REWRITTEN;
 	}
 	if (t == T_BYTEA && col->format == 0) {
@@ -455,6 +486,40 @@ static void put_i32(buf *out, int32_t v)
 	buf_append(out, b, 4);
 }
 
+/*
+ * Whether every value of such rows is in the body as the per-value scan reads
+ * it (text format, binary text-like types; not bytea's hex nor a binary
+ * number) and no column is masked whole: then one look at the whole body
+ * tells whether anything in it can match.
+ */
+static int row_gated(const pgm_desc *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const pgm_col *col = &d->cols[i];
+		if (col->action == PGM_WHOLE || col->type_oid == T_BYTEA ||
+		    (col->format != 0 && !text_like(col->type_oid)))
+			return 0;
+	}
+	return 1;
+}
+
+/* A structurally valid DataRow body of n values (what the per-value walk checks). */
+static int row_valid(const char *body, size_t len, int16_t n)
+{
+	size_t p = 2;
+	for (int16_t i = 0; i < n; i++) {
+		if (len - p < 4)
+			return 0;
+		int32_t vl = (int32_t)pg_be32(body + p);
+		p += 4;
+		if (vl < -1 || (vl >= 0 && (size_t)vl > len - p))
+			return 0;
+		if (vl > 0)
+			p += (size_t)vl;
+	}
+	return p == len;
+}
+
 int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, buf *out)
 {
 	if (len < 2)
@@ -463,16 +528,20 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 	if (n < 0)
 		return -1;
 	int described = d && d->known && d->n == (size_t)n;
+	/* the common row holds nothing to mask: one scan of the body says so */
+	if (described && row_gated(d) && !mask_may_match(c->mp, c->scratch, body, len) &&
+	    !(c->json_keys && c->json_keys->n && may_hold_key(c->json_keys, body, len)))
+		return row_valid(body, len, n) ? 0 : -1;
 	size_t p = 2, start = 0;  /* start: where the rewritten message begins in out */
 	int changed = 0;
 	for (int16_t i = 0; i < n; i++) {
 		if (len - p < 4)
-			return -1;
+			goto bad;
 		int32_t vl = (int32_t)pg_be32(body + p);
 		size_t vstart = p;
 		p += 4;
 		if (vl < -1 || (vl >= 0 && (size_t)vl > len - p))
-			return -1;
+			goto bad;
 		vresult r = V_SAME;
 		c->tmp.len = 0;
 		if (vl >= 0) {
@@ -501,23 +570,74 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 		if (vl > 0)
 			p += (size_t)vl;
 	}
-	if (p != len) {
-		if (changed)
-			out->len = start;
-		return -1;
-	}
+	if (p != len)
+		goto bad;
 	if (!changed)
 		return 0;
 	put_len(out, start + 1);
 	return 1;
+bad:
+	if (changed)
+		out->len = start; /* a malformed row: out as it was */
+	return -1;
 }
 
-/* Column rules over one COPY row into dst; 1 when something was masked. */
+/* Text format: a field's value, its escapes undone (PostgreSQL writes \b \f \n \r \t \v, \\ and \<delimiter>). */
+static void copy_unescape(const char *in, size_t n, buf *dst)
+{
+	for (size_t k = 0; k < n; k++) {
+		char ch = in[k];
+		if (ch == '\\' && k + 1 < n) {
+			switch ((ch = in[++k])) {
+			case 'b': ch = '\b'; break;
+			case 'f': ch = '\f'; break;
+			case 'n': ch = '\n'; break;
+			case 'r': ch = '\r'; break;
+			case 't': ch = '\t'; break;
+			case 'v': ch = '\v'; break;
+			default: break;
+			}
+		}
+		buf_append(dst, &ch, 1);
+	}
+}
+
+/* ... and escaped again: the result holds no raw delimiter, newline or carriage return. */
+static void copy_escape(const char *v, size_t n, char delimiter, buf *dst)
+{
+	for (size_t k = 0; k < n; k++) {
+		char ch = v[k], esc = 0;
+		switch (ch) {
+		case '\b': esc = 'b'; break;
+		case '\f': esc = 'f'; break;
+		case '\n': esc = 'n'; break;
+		case '\r': esc = 'r'; break;
+		case '\t': esc = 't'; break;
+		case '\v': esc = 'v'; break;
+		case '\\': esc = '\\'; break;
+		default: esc = ch == delimiter ? ch : 0; break;
+		}
+		if (esc) {
+			char two[2] = {'\\', esc};
+			buf_append(dst, two, 2);
+		} else {
+			buf_append(dst, &ch, 1);
+		}
+	}
+}
+
+/*
+ * Column rules, then detectors, field by field over the rows of one CopyData
+ * into dst; 1 when something was masked. Detectors run over each field's
+ * value, never over the row: a match across a delimiter or a quote (a URL's
+ * password running into the next CSV field, a private key's markers in two
+ * fields) would merge fields or leave a quote open.
+ */
 static int copy_fields(pgm_ctx *c, const pgm_copy *cp, const char *in, size_t n, buf *dst)
 {
 	size_t pos = 0, last = 0, f = 0;
 	int changed = 0;
-	buf m = {0};
+	buf m = {0}, raw = {0};
 	for (;;) {
 		size_t j = pos, cs = pos, ce;   /* the field is [pos, j); its content [cs, ce) */
 		int quoted = 0;
@@ -539,20 +659,53 @@ static int copy_fields(pgm_ctx *c, const pgm_copy *cp, const char *in, size_t n,
 			if (j < n)
 				j++;
 		}
-		while (j < n && in[j] != cp->delimiter && in[j] != '\n' && in[j] != '\r')
+		while (j < n && in[j] != cp->delimiter && in[j] != '\n' && in[j] != '\r') {
+			/* text format: a backslash escapes the next byte (the delimiter in data
+			 * is written \<delimiter>) */
+			if (!cp->csv && in[j] == '\\' && j + 1 < n)
+				j++;
 			j++;
+		}
 		if (!quoted)
 			ce = j;
 		int is_null = cp->csv ? (!quoted && j == pos) : (j - pos == 2 && in[pos] == '\\' && in[pos + 1] == 'N');
 		int whole = cp->all_whole || (f < cp->n_whole && cp->whole[f]);
-		/* a JSON document that may hold a json_keys key: its escaping is COPY's, so it is masked whole */
-		int json = !whole && c->json_keys && c->json_keys->n && looks_json(in + cs, ce - cs) &&
-			   may_hold_key(c->json_keys, in + cs, ce - cs);
-		if (!is_null && (whole || json)) {
+		/* the value: a quoted CSV field's doubled quotes, a text field's escapes
+		 * undone (done again on what is written back) */
+		const char *v = in + cs;
+		size_t vn = ce - cs;
+		if (!is_null && (quoted || (!cp->csv && memchr(v, '\\', vn)))) {
+			raw.len = 0;
+			if (quoted) {
+				for (size_t k = cs; k < ce; k++) {
+					buf_append(&raw, in + k, 1);
+					if (in[k] == cp->quote && k + 1 < ce && in[k + 1] == cp->quote)
+						k++;
+				}
+			} else {
+				copy_unescape(v, vn, &raw);
+			}
+			v = raw.data ? raw.data : "";
+			vn = raw.len;
+		}
+		/* a JSON document that may hold a json_keys key: masked whole */
+		m.len = 0;
+		int masked = 0;
+		if (!is_null && whole) {
+			mask_whole(c->mp, v, vn, &m);
+			masked = 1;
+			count_column(c);
+		} else if (!is_null && vn) {
+			/* a JSON document (COPY gives no types: one that parses) stays one,
+			 * its json_keys values masked as in rows */
+			int is_json = looks_json(v, vn) && json_valid(v, vn);
+			masked = mask_string(c, v, vn, is_json, &m);
+		}
+		if (masked) {
 			buf_append(dst, in + last, pos - last);
-			m.len = 0;
-			mask_whole(c->mp, in + cs, ce - cs, &m);
-			if (cp->csv) {
+			int special = m.len && (memchr(m.data, cp->delimiter, m.len) || memchr(m.data, cp->quote, m.len) ||
+				      memchr(m.data, '\n', m.len) || memchr(m.data, '\r', m.len));
+			if (cp->csv && (quoted || whole || special)) {
 				buf_append(dst, &cp->quote, 1);
 				for (size_t k = 0; k < m.len; k++) {
 					if (m.data[k] == cp->quote)
@@ -560,56 +713,82 @@ static int copy_fields(pgm_ctx *c, const pgm_copy *cp, const char *in, size_t n,
 					buf_append(dst, m.data + k, 1);
 				}
 				buf_append(dst, &cp->quote, 1);
+			} else if (!cp->csv) {
+				copy_escape(m.data, m.len, cp->delimiter, dst);
 			} else {
-				buf_append(dst, m.data, m.len);
+				buf_append(dst, m.data, m.len); /* unquoted CSV: nothing in it needs quoting */
 			}
 			last = j;
 			changed = 1;
-			if (json && c->counts)
-				c->counts[mask_detector_total(c->mp) + PGM_COUNT_JSON_KEY]++;
-			else
-				count_column(c);
 		}
 		f++;
-		if (j >= n || in[j] != cp->delimiter)
+		if (j < n && in[j] == cp->delimiter) {
+			pos = j + 1;
+			continue;
+		}
+		/* the end of the row: another may follow in the same message */
+		while (j < n && (in[j] == '\n' || in[j] == '\r'))
+			j++;
+		if (j >= n)
 			break;
-		pos = j + 1;
+		pos = j;
+		f = 0;
 	}
 	if (changed)
 		buf_append(dst, in + last, n - last);
 	buf_free(&m);
+	buf_free(&raw);
 	return changed;
 }
 
 int pgm_copy_data(pgm_ctx *c, const pgm_copy *cp, const char *body, size_t len, buf *out)
 {
-	buf fields = {0};
-	if (cp && copy_fields(c, cp, body, len, &fields)) {
-		body = fields.data;
-		len = fields.len;
-	}
+	/* the gate as for rows, where the raw row is the values (no escapes, no quotes) */
+	int plain = !cp || (!cp->all_whole && !memchr(body, cp->csv ? cp->quote : '\\', len));
+	for (size_t i = 0; cp && plain && i < cp->n_whole; i++)
+		plain = !cp->whole[i];
+	if (plain && !mask_may_match(c->mp, c->scratch, body, len) &&
+	    !(c->json_keys && c->json_keys->n && may_hold_key(c->json_keys, body, len)))
+		return 0;
 	size_t start = out->len;
 	buf_append(out, "d\0\0\0\0", 5);
-	if (!mask_text(c->mp, c->scratch, body, len, out, c->counts) && !fields.len) {
+	int changed = cp ? copy_fields(c, cp, body, len, out)
+			 : mask_text(c->mp, c->scratch, body, len, out, c->counts) > 0;
+	if (!changed) {
 		out->len = start;
 		return 0;
 	}
-	if (out->len == start + 5)
-		buf_append(out, body, len); /* column rules only */
 	put_len(out, start + 1);
-	buf_free(&fields);
 	return 1;
 }
 
 int pgm_notice(pgm_ctx *c, char type, const char *body, size_t len, buf *out)
 {
-	size_t start = out->len;
+	/* field by field (a code byte, then a string), so no match runs across fields */
+	size_t start = out->len, p = 0;
 	char hdr[5] = {type, 0, 0, 0, 0};
 	buf_append(out, hdr, 5);
-	if (!mask_text(c->mp, c->scratch, body, len, out, c->counts)) {
-		out->len = start;
-		return 0;
+	int changed = 0;
+	while (p < len && body[p]) {
+		const char *nul = memchr(body + p + 1, '\0', len - p - 1);
+		if (!nul) {
+			out->len = start;
+			return -1;
+		}
+		size_t s = p + 1, e = (size_t)(nul - body);
+		buf_append(out, body + p, 1);
+		if (mask_text(c->mp, c->scratch, body + s, e - s, out, c->counts))
+			changed = 1;
+		else
+			buf_append(out, body + s, e - s);
+		buf_append(out, "", 1);
+		p = e + 1;
 	}
+	if (!changed || p + 1 != len) {
+		out->len = start;
+		return changed ? -1 : 0;
+	}
+	buf_append(out, "", 1);
 	put_len(out, start + 1);
 	return 1;
 }

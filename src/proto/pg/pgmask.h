@@ -83,7 +83,7 @@ typedef struct pgm_copy {
 
 /*
  * One CopyData body of a text or CSV COPY TO STDOUT: fields cp names masked
- * whole (cp may be NULL), then detectors over the row; same returns (type 'd').
+ * whole (cp may be NULL), then detectors over each field's value; same returns (type 'd').
  */
 int pgm_copy_data(pgm_ctx *c, const pgm_copy *cp, const char *body, size_t len, buf *out);
 

@@ -1,0 +1,970 @@
+/*
+ * Unit tests for src/proto/pg/pgmask.c: RowDescription, DataRow and CopyData
+ * bodies built byte by byte, run through the mask stage with a profile of
+ * four detectors (email, credit_card, us_ssn, ipv4) and the json_keys
+ * "secret*" and "token". The rewriting tests run once per engine (Hyperscan
+ * and PCRE2) and assert exact bytes: every rewritten message is parsed back
+ * (type, length, column count, each value's length, no trailing bytes), the
+ * values that must not change are compared byte for byte, and the counters
+ * (per detector, column rules, JSON keys) are checked after each row.
+ * COPY rows are checked field by field: column rules, escaped delimiters,
+ * CSV quoting, and detectors that never match across a field's bounds.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto/pg/pgmask.h"
+
+#define N_ENGINES 2
+static const mask_engine engines[N_ENGINES] = {MASK_ENGINE_HYPERSCAN, MASK_ENGINE_PCRE2};
+static const char *const det_names[] = {"email", "credit_card", "us_ssn", "ipv4"};
+enum { ST_REDACT = 0, ST_PARTIAL, N_STYLES };
+static mask_profile *profiles[N_STYLES][N_ENGINES];
+static mask_scratch *scratches[N_STYLES][N_ENGINES];
+
+static char *key_globs[] = {"secret*", "token"};
+static const config_strlist json_keys = {key_globs, 2};
+
+#define N_COUNTS (MASK_DET_COUNT + PGM_COUNT_EXTRA)
+#define C_COLUMN (MASK_DET_COUNT + PGM_COUNT_COLUMN)
+#define C_JSON (MASK_DET_COUNT + PGM_COUNT_JSON_KEY)
+
+static int setup(void **state)
+{
+	(void)state;
+	for (int s = 0; s < N_STYLES; s++)
+		for (int e = 0; e < N_ENGINES; e++) {
+			mask_spec spec = {
+				.detectors = det_names,
+				.n_detectors = 4,
+				.style = s == ST_REDACT ? MASK_STYLE_REDACT : MASK_STYLE_PARTIAL,
+				.engine = engines[e],
+			};
+			char err[256] = "";
+			profiles[s][e] = mask_profile_new(&spec, err, sizeof(err));
+			if (!profiles[s][e])
+				fail_msg("mask_profile_new: %s", err);
+			assert_int_equal(mask_profile_engine(profiles[s][e]), engines[e]);
+			assert_int_equal(mask_detector_total(profiles[s][e]), MASK_DET_COUNT);
+			scratches[s][e] = mask_scratch_new(profiles[s][e]);
+			assert_non_null(scratches[s][e]);
+		}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	for (int s = 0; s < N_STYLES; s++)
+		for (int e = 0; e < N_ENGINES; e++) {
+			mask_scratch_free(scratches[s][e]);
+			mask_profile_free(profiles[s][e]);
+		}
+	return 0;
+}
+
+/* One engine's context: the ctx, its counters, a reusable output. */
+typedef struct fx {
+	pgm_ctx c;
+	uint32_t counts[N_COUNTS];
+	buf out;
+} fx;
+
+static void fx_init(fx *f, int style, int e)
+{
+	memset(f, 0, sizeof(*f));
+	f->c.mp = profiles[style][e];
+	f->c.scratch = scratches[style][e];
+	f->c.json_keys = &json_keys;
+	f->c.counts = f->counts;
+}
+
+static void fx_free(fx *f)
+{
+	pgm_ctx_release(&f->c);
+	buf_free(&f->out);
+}
+
+/* Asserts the counters, then clears them: want[] lists (slot, value) pairs ending with -1. */
+static void expect_counts(fx *f, const int *want)
+{
+	uint32_t exp[N_COUNTS] = {0};
+	for (size_t i = 0; want[i] >= 0; i += 2)
+		exp[want[i]] = (uint32_t)want[i + 1];
+	for (size_t i = 0; i < N_COUNTS; i++)
+		if (f->counts[i] != exp[i])
+			fail_msg("counts[%zu] = %u, want %u", i, f->counts[i], exp[i]);
+	memset(f->counts, 0, sizeof(f->counts));
+}
+#define COUNTS(f, ...) expect_counts(f, (const int[]){__VA_ARGS__, -1})
+#define NO_COUNTS(f) expect_counts(f, (const int[]){-1})
+
+/* Runs body(fx) once per engine (redact style) or per engine in a given style. */
+#define PER_ENGINE(name, style)                            \
+	static void name##_one(fx *f);                     \
+	static void name(void **state)                     \
+	{                                                  \
+		(void)state;                               \
+		for (int e = 0; e < N_ENGINES; e++) {      \
+			fx f;                              \
+			fx_init(&f, style, e);             \
+			name##_one(&f);                    \
+			fx_free(&f);                       \
+		}                                          \
+	}                                                  \
+	static void name##_one(fx *f)
+
+/* ---- building messages ---- */
+
+static void p16(buf *b, int v)
+{
+	char x[2] = {(char)((unsigned)v >> 8), (char)v};
+	buf_append(b, x, 2);
+}
+
+static void p32(buf *b, int32_t v)
+{
+	uint32_t u = (uint32_t)v;
+	char x[4] = {(char)(u >> 24), (char)(u >> 16), (char)(u >> 8), (char)u};
+	buf_append(b, x, 4);
+}
+
+static int32_t g32(const char *p)
+{
+	return (int32_t)(((uint32_t)(unsigned char)p[0] << 24) | ((uint32_t)(unsigned char)p[1] << 16) |
+			 ((uint32_t)(unsigned char)p[2] << 8) | (unsigned char)p[3]);
+}
+
+typedef struct val {
+	const char *p;
+	int32_t n;      /* -1: NULL */
+} val;
+#define S(s) ((val){(s), (int32_t)(sizeof(s) - 1)})
+#define SNULL ((val){NULL, -1})
+#define NV(...) (sizeof((val[]){__VA_ARGS__}) / sizeof(val))
+#define ROW(b, ...) mkrow((b), NV(__VA_ARGS__), (const val[]){__VA_ARGS__})
+#define EXPECT_ROW(out, at, ...) expect_row((out), (at), NV(__VA_ARGS__), (const val[]){__VA_ARGS__})
+
+/* A DataRow body: column count, then per value its length (-1: NULL) and bytes. */
+static void mkrow(buf *b, size_t n, const val *v)
+{
+	b->len = 0;
+	p16(b, (int)n);
+	for (size_t i = 0; i < n; i++) {
+		p32(b, v[i].n);
+		if (v[i].n > 0)
+			buf_append(b, v[i].p, (size_t)v[i].n);
+	}
+}
+
+typedef struct colspec {
+	const char *name;
+	uint32_t table;
+	int16_t attnum;
+	uint32_t type;
+	int16_t format;
+	uint8_t action;
+} colspec;
+
+/* A RowDescription body. */
+static void mkdesc_body(buf *b, size_t n, const colspec *cs)
+{
+	b->len = 0;
+	p16(b, (int)n);
+	for (size_t i = 0; i < n; i++) {
+		buf_append(b, cs[i].name, strlen(cs[i].name) + 1);
+		p32(b, (int32_t)cs[i].table);
+		p16(b, cs[i].attnum);
+		p32(b, (int32_t)cs[i].type);
+		p16(b, -1);     /* typlen */
+		p32(b, -1);     /* typmod */
+		p16(b, cs[i].format);
+	}
+}
+
+/* d described by a real RowDescription, then the column rules applied. */
+static void mkdesc(pgm_desc *d, size_t n, const colspec *cs)
+{
+	buf b = {0};
+	mkdesc_body(&b, n, cs);
+	assert_int_equal(pgm_row_description(b.data, b.len, d), 0);
+	assert_int_equal(d->n, n);
+	assert_true(d->known);
+	for (size_t i = 0; i < n; i++)
+		d->cols[i].action = cs[i].action;
+	buf_free(&b);
+}
+#define DESC(d, ...) mkdesc((d), sizeof((colspec[]){__VA_ARGS__}) / sizeof(colspec), (const colspec[]){__VA_ARGS__})
+
+/* Parses the message at out[at..]: a whole DataRow, exactly the wanted values. */
+static void expect_row(const buf *out, size_t at, size_t n, const val *want)
+{
+	assert_true(out->len >= at + 7);
+	const char *m = out->data + at;
+	size_t len = out->len - at;
+	assert_int_equal(m[0], 'D');
+	assert_int_equal(g32(m + 1), (int32_t)(len - 1));
+	size_t p = 5;
+	assert_int_equal(((unsigned char)m[p] << 8) | (unsigned char)m[p + 1], n);
+	p += 2;
+	for (size_t i = 0; i < n; i++) {
+		assert_true(p + 4 <= len);
+		int32_t vl = g32(m + p);
+		p += 4;
+		if (vl != want[i].n)
+			fail_msg("column %zu: length %d, want %d [%.*s]", i, vl, want[i].n,
+				 vl > 0 && (size_t)vl <= len - p ? (int)vl : 0, m + p);
+		if (vl > 0) {
+			assert_true((size_t)vl <= len - p);
+			if (memcmp(m + p, want[i].p, (size_t)vl) != 0)
+				fail_msg("column %zu: [%.*s], want [%.*s]", i, (int)vl, m + p, (int)vl, want[i].p);
+			p += (size_t)vl;
+		}
+	}
+	assert_int_equal(p, len); /* no trailing bytes */
+}
+
+/* pgm_data_row into a buffer holding "PFX": the prefix must stay, the message follow it. */
+static int data_row(fx *f, const pgm_desc *d, const buf *body)
+{
+	f->out.len = 0;
+	buf_append(&f->out, "PFX", 3);
+	int rc = pgm_data_row(&f->c, d, body->data, body->len, &f->out);
+	assert_true(f->out.len >= 3);
+	assert_memory_equal(f->out.data, "PFX", 3);
+	if (rc != 1)
+		assert_int_equal(f->out.len, 3); /* untouched */
+	return rc;
+}
+
+/* Big-endian integers and PostgreSQL's binary numeric. */
+static val be_int(char *b, int size, int64_t v)
+{
+	for (int i = 0; i < size; i++)
+		b[i] = (char)((uint64_t)v >> (8 * (size - 1 - i)));
+	return (val){b, size};
+}
+
+static val numeric(buf *b, int sign, int weight, int dscale, size_t nd, const int *digits)
+{
+	b->len = 0;
+	p16(b, (int)nd);
+	p16(b, weight);
+	p16(b, sign);
+	p16(b, dscale);
+	for (size_t i = 0; i < nd; i++)
+		p16(b, digits[i]);
+	return (val){b->data, (int32_t)b->len};
+}
+
+/* ---- DataRow: text columns ---- */
+
+PER_ENGINE(test_text_email, ST_REDACT)
+{
+	pgm_desc d = {0};
+	DESC(&d, {"id", 16384, 1, 23, 0, PGM_SCAN}, {"note", 16384, 2, 25, 0, PGM_SCAN},
+	     {"name", 16384, 3, 1043, 0, PGM_SCAN});
+	buf body = {0};
+	ROW(&body, S("42"), S("mail john.doe@example.com now"), S("alice"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("42"), S("mail **** now"), S("alice"));
+	COUNTS(f, MASK_DET_EMAIL, 1);
+
+	/* two matches in one value, another in the last column */
+	ROW(&body, S("7"), S("a@b.io, c@d.org"), S("10.0.0.1"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("7"), S("****, ****"), S("****"));
+	COUNTS(f, MASK_DET_EMAIL, 2, MASK_DET_IPV4, 1);
+
+	/* nothing to mask: 0, out untouched, NULL included */
+	ROW(&body, S("8"), S("hello world"), SNULL);
+	assert_int_equal(data_row(f, &d, &body), 0);
+	NO_COUNTS(f);
+
+	/* an empty value and a NULL around a rewritten one */
+	ROW(&body, S(""), S("ssn 078-05-1120"), SNULL);
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S(""), S("ssn ****"), SNULL);
+	COUNTS(f, MASK_DET_US_SSN, 1);
+
+	/* a text column holding JSON: its json_keys values too */
+	ROW(&body, S("9"), S("{\"token\":\"abc\",\"x\":1}"), S("bob"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("9"), S("{\"token\": \"****\", \"x\": 1}"), S("bob"));
+	COUNTS(f, C_JSON, 1);
+
+	/* a text column that merely contains the key, not JSON: left alone */
+	ROW(&body, S("10"), S("the token is here"), S("bob"));
+	assert_int_equal(data_row(f, &d, &body), 0);
+	NO_COUNTS(f);
+
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
+PER_ENGINE(test_null_and_whole, ST_REDACT)
+{
+	pgm_desc d = {0};
+	DESC(&d, {"a", 1, 1, 25, 0, PGM_WHOLE}, {"b", 1, 2, 23, 0, PGM_WHOLE}, {"c", 1, 3, 114, 0, PGM_WHOLE},
+	     {"d", 1, 4, 3802, 1, PGM_WHOLE}, {"e", 1, 5, 25, 0, PGM_SCAN}, {"f", 1, 6, 17, 0, PGM_WHOLE},
+	     {"g", 1, 7, 23, 1, PGM_WHOLE}, {"h", 1, 8, 0, 0, PGM_WHOLE});
+	buf body = {0};
+	ROW(&body, S("secret stuff"), S("123"), S("{\"a\":1}"), S("\1{\"a\": 1}"), SNULL, S("\\x6869"),
+	    S("\0\0\0\5"), S("other"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	/* text: masked whole; int4 text: NULL; json: a JSON string; jsonb binary: version byte kept;
+	 * bytea text: still hex; int4 binary: NULL; an unknown type in text: masked whole */
+	EXPECT_ROW(&f->out, 3, S("****"), SNULL, S("\"****\""), S("\1\"****\""), SNULL, S("\\x2a2a2a2a"), SNULL,
+		   S("****"));
+	COUNTS(f, C_COLUMN, 7);
+
+	/* NULL stays NULL under a column rule; whole columns are masked even when empty */
+	ROW(&body, SNULL, SNULL, SNULL, SNULL, S("a@b.io"), SNULL, SNULL, S(""));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, SNULL, SNULL, SNULL, SNULL, S("****"), SNULL, SNULL, S("****"));
+	COUNTS(f, MASK_DET_EMAIL, 1, C_COLUMN, 1);
+
+	ROW(&body, SNULL, SNULL, SNULL, SNULL, S("plain"), SNULL, SNULL, SNULL);
+	assert_int_equal(data_row(f, &d, &body), 0);
+	NO_COUNTS(f);
+
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
+PER_ENGINE(test_whole_partial, ST_PARTIAL)
+{
+	pgm_desc d = {0};
+	DESC(&d, {"a", 1, 1, 25, 0, PGM_WHOLE}, {"b", 1, 2, 3802, 0, PGM_WHOLE}, {"c", 1, 3, 25, 0, PGM_SCAN});
+	buf body = {0};
+	ROW(&body, S("secret stuff"), S("{\"k\": \"v\"}"), S("mail john.doe@example.com"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("****tuff"), S("\"****\\\"v\\\"}\""), S("mail ****.com"));
+	COUNTS(f, MASK_DET_EMAIL, 1, C_COLUMN, 2);
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
+/* ---- DataRow: numbers ---- */
+
+PER_ENGINE(test_numbers, ST_REDACT)
+{
+	pgm_desc d = {0};
+	DESC(&d, {"t8", 1, 1, 20, 0, PGM_SCAN}, {"b8", 1, 2, 20, 1, PGM_SCAN}, {"b4", 1, 3, 23, 1, PGM_SCAN},
+	     {"n1", 1, 4, 1700, 1, PGM_SCAN}, {"n2", 1, 5, 1700, 1, PGM_SCAN}, {"b2", 1, 6, 21, 1, PGM_SCAN});
+	char i8[8], i4[4], i2[2];
+	buf n1 = {0}, n2 = {0}, body = {0};
+	/* 4111111111111111: base-10000 groups 4111 1111 1111 1111, weight 3 */
+	val card = numeric(&n1, 0, 3, 0, 4, (const int[]){4111, 1111, 1111, 1111});
+	/* 4111111111170000 (Luhn-valid): the trailing 0000 group is not stored */
+	val card0 = numeric(&n2, 0, 3, 0, 3, (const int[]){4111, 1111, 1117});
+	ROW(&body, S("4111111111111111"), be_int(i8, 8, 4111111111111111LL), be_int(i4, 4, 1234), card, card0,
+	    be_int(i2, 2, 7));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, SNULL, SNULL, be_int(i4, 4, 1234), SNULL, SNULL, be_int(i2, 2, 7));
+	COUNTS(f, MASK_DET_CREDIT_CARD, 4);
+
+	/* 4111111111110000 fails Luhn; negative, fractional and small values: nothing */
+	val nocard = numeric(&n1, 0, 3, 0, 3, (const int[]){4111, 1111, 1111});
+	val frac = numeric(&n2, 0x4000, 0, 4, 2, (const int[]){1234, 5678}); /* -1234.5678 */
+	ROW(&body, S("12345"), be_int(i8, 8, -4111111111111111LL), be_int(i4, 4, -1), nocard, frac,
+	    be_int(i2, 2, -32768));
+	assert_int_equal(data_row(f, &d, &body), 0);
+	NO_COUNTS(f);
+
+	DESC(&d, {"t8", 1, 1, 20, 0, PGM_SCAN}, {"n1", 1, 2, 1700, 1, PGM_SCAN}, {"n2", 1, 3, 1700, 0, PGM_SCAN});
+	/* 0.00004111111111111111: weight -2, the leading zero group not stored; in
+	 * text the card number follows "0.0000" and is not one */
+	val tiny = numeric(&n1, 0, -2, 20, 4, (const int[]){4111, 1111, 1111, 1111});
+	ROW(&body, S("4111111111111111"), tiny, S("0.00004111111111111111"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, SNULL, tiny, S("0.00004111111111111111"));
+	COUNTS(f, MASK_DET_CREDIT_CARD, 1);
+
+	/* a malformed binary numeric (digit > 9999) is scanned as bytes: nothing */
+	val bad = numeric(&n1, 0, 0, 0, 1, (const int[]){10000});
+	ROW(&body, S("1"), bad, S("2"));
+	assert_int_equal(data_row(f, &d, &body), 0);
+
+	buf_free(&n1);
+	buf_free(&n2);
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
+/* ---- DataRow: binary text, jsonb, bytea, inet ---- */
+
+PER_ENGINE(test_binary_text_jsonb, ST_REDACT)
+{
+	pgm_desc d = {0};
+	DESC(&d, {"t", 1, 1, 25, 1, PGM_SCAN}, {"j", 1, 2, 3802, 1, PGM_SCAN}, {"b", 1, 3, 17, 1, PGM_SCAN},
+	     {"js", 1, 4, 114, 1, PGM_SCAN});
+	buf body = {0};
+	ROW(&body, S("to: a@b.io"), S("\1{\"secret_token\": \"plain\", \"mail\": \"x@y.org\"}"), S("raw\0a@b.io"),
+	    S("{\"Secret\": [1, 2]}"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("to: ****"), S("\1{\"secret_token\": \"****\", \"mail\": \"****\"}"),
+		   S("raw\0****"), S("{\"Secret\": \"****\"}"));
+	COUNTS(f, MASK_DET_EMAIL, 3, C_JSON, 2);
+
+	/* jsonb without a key or a match: untouched; a wrong version byte is NULL when it matches */
+	ROW(&body, S("x"), S("\1{\"a\": \"b\"}"), S(""), S("[]"));
+	assert_int_equal(data_row(f, &d, &body), 0);
+	ROW(&body, S("x"), S("\2{\"a\": \"c@d.io\"}"), S(""), S("[]"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("x"), SNULL, S(""), S("[]"));
+	COUNTS(f, MASK_DET_EMAIL, 1);
+
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
+PER_ENGINE(test_jsonb_text, ST_REDACT)
+{
+	pgm_desc d = {0};
+	DESC(&d, {"j", 1, 1, 3802, 0, PGM_SCAN}, {"k", 1, 2, 114, 0, PGM_SCAN});
+	buf body = {0};
+	ROW(&body, S("{\"a\": [{\"token\": 5}]}"), S("{\"TOKEN\": {\"x\": [1, true]}, \"token2\": 1}"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("{\"a\": [{\"token\": \"****\"}]}"),
+		   S("{\"TOKEN\": \"****\", \"token2\": 1}"));
+	COUNTS(f, C_JSON, 2);
+
+	/* invalid JSON with a key in a JSON column: masked whole, as a JSON string */
+	ROW(&body, S("{\"token\": 5"), S("{}"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("\"****\""), S("{}"));
+	COUNTS(f, C_JSON, 1);
+
+	/* null under a key, a key only in a value, no key: untouched */
+	ROW(&body, S("{\"token\": null}"), S("{\"a\": \"token\"}"));
+	assert_int_equal(data_row(f, &d, &body), 0);
+	NO_COUNTS(f);
+
+	/* a detector inside a JSON string and a key: both */
+	ROW(&body, S("{\"mail\": \"a@b.io\", \"secret\": \"s\"}"), S("[\"10.1.2.3\"]"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("{\"mail\": \"****\", \"secret\": \"****\"}"), S("[\"****\"]"));
+	COUNTS(f, MASK_DET_EMAIL, 1, MASK_DET_IPV4, 1, C_JSON, 1);
+
+	/* a card number as a JSON number: "****" in its place would not be JSON, so the
+	 * document is masked whole */
+	ROW(&body, S("{\"card\": 4111111111111111}"), S("[1, 4111111111111111]"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("\"****\""), S("\"****\""));
+	COUNTS(f, MASK_DET_CREDIT_CARD, 2);
+
+	/* a match right after an escape's backslash ("\n" then an email) */
+	ROW(&body, S("{\"a\": \"x\\nfoo@b.io\"}"), S("{}"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("\"****\""), S("{}"));
+	COUNTS(f, MASK_DET_EMAIL, 1, C_JSON, 1);
+
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
+/* A "\x..." bytea text value decoded. */
+static size_t unhex(const char *v, size_t n, char *dst)
+{
+	assert_true(n >= 2 && v[0] == '\\' && v[1] == 'x' && n % 2 == 0);
+	for (size_t i = 2; i < n; i += 2) {
+		unsigned int b;
+		char two[3] = {v[i], v[i + 1], 0};
+		assert_int_equal(sscanf(two, "%2x", &b), 1);
+		dst[(i - 2) / 2] = (char)b;
+	}
+	return (n - 2) / 2;
+}
+
+PER_ENGINE(test_bytea_text, ST_REDACT)
+{
+	pgm_desc d = {0};
+	DESC(&d, {"b", 1, 1, 17, 0, PGM_SCAN}, {"c", 1, 2, 17, 0, PGM_SCAN});
+	buf body = {0};
+	/* "mail a@b.io!\0" in hex */
+	ROW(&body, S("\\x6d61696c20614062" "2e696f2100"), S("\\x00ff"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("\\x6d61696c202a2a2a2a2100"), S("\\x00ff"));
+	/* decoding the output: the email masked */
+	char raw[64];
+	size_t n = unhex(f->out.data + 3 + 7 + 4, 24, raw);
+	assert_int_equal(n, 11);
+	assert_memory_equal(raw, "mail ****!\0", 11);
+	COUNTS(f, MASK_DET_EMAIL, 1);
+
+	/* not the hex form: a value with a match becomes NULL */
+	ROW(&body, S("\\xa@b.io"), S("mail a@b.io"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, SNULL, S("mail ****"));
+	COUNTS(f, MASK_DET_EMAIL, 2);
+
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
+PER_ENGINE(test_inet, ST_REDACT)
+{
+	pgm_desc d = {0};
+	DESC(&d, {"i", 1, 1, 869, 1, PGM_SCAN}, {"t", 1, 2, 869, 0, PGM_SCAN}, {"v6", 1, 3, 869, 1, PGM_SCAN});
+	buf body = {0};
+	static const char v4[] = {2, 32, 0, 4, 10, 1, 2, 3};
+	static const char v6[] = {3, (char)128, 0, 16, 0x20, 0x01, 0x0d, (char)0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	ROW(&body, ((val){v4, 8}), S("10.1.2.3/32"), ((val){v6, 20}));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, SNULL, SNULL, ((val){v6, 20}));
+	COUNTS(f, MASK_DET_IPV4, 2);
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
+/* ---- DataRow: no RowDescription, malformed bodies ---- */
+
+PER_ENGINE(test_undescribed, ST_REDACT)
+{
+	buf body = {0};
+	ROW(&body, S("x@y.org"), S("plain"), SNULL, S("{\"token\": 1}"));
+	/* no description at all */
+	assert_int_equal(data_row(f, NULL, &body), 1);
+	EXPECT_ROW(&f->out, 3, SNULL, S("plain"), SNULL, S("{\"token\": 1}"));
+	COUNTS(f, MASK_DET_EMAIL, 1);
+
+	/* a description that is not known, or has another column count: the same */
+	pgm_desc d = {0};
+	DESC(&d, {"a", 1, 1, 25, 0, PGM_WHOLE}, {"b", 1, 2, 25, 0, PGM_WHOLE}, {"c", 1, 3, 25, 0, PGM_WHOLE},
+	     {"d", 1, 4, 25, 0, PGM_WHOLE});
+	d.known = 0;
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, SNULL, S("plain"), SNULL, S("{\"token\": 1}"));
+	COUNTS(f, MASK_DET_EMAIL, 1);
+
+	DESC(&d, {"a", 1, 1, 25, 0, PGM_WHOLE}, {"b", 1, 2, 25, 0, PGM_WHOLE});
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, SNULL, S("plain"), SNULL, S("{\"token\": 1}"));
+	COUNTS(f, MASK_DET_EMAIL, 1);
+
+	ROW(&body, S("plain"));
+	assert_int_equal(data_row(f, NULL, &body), 0);
+	NO_COUNTS(f);
+
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
+static void expect_malformed(fx *f, const pgm_desc *d, const char *b, size_t n)
+{
+	buf body = {0};
+	buf_append(&body, b, n);
+	/* exactly n bytes on the heap: ASan / valgrind see any read past the end */
+	char *exact = malloc(n ? n : 1);
+	assert_non_null(exact);
+	memcpy(exact, b, n);
+	f->out.len = 0;
+	buf_append(&f->out, "PFX", 3);
+	assert_int_equal(pgm_data_row(&f->c, d, exact, n, &f->out), -1);
+	assert_int_equal(f->out.len, 3);
+	buf cap = {0};
+	buf_append(&cap, "[", 1);
+	assert_int_equal(pgm_row_json(d, exact, n, &cap), -1);
+	assert_int_equal(cap.len, 1);
+	buf_free(&cap);
+	free(exact);
+	buf_free(&body);
+}
+#define MALFORMED(f, d, lit) expect_malformed((f), (d), (lit), sizeof(lit) - 1)
+
+PER_ENGINE(test_malformed, ST_REDACT)
+{
+	pgm_desc d = {0};
+	DESC(&d, {"a", 1, 1, 25, 0, PGM_SCAN}, {"b", 1, 2, 25, 0, PGM_WHOLE});
+	for (int k = 0; k < 2; k++) {
+		const pgm_desc *dd = k ? &d : NULL;
+		MALFORMED(f, dd, "");
+		MALFORMED(f, dd, "\0");
+		MALFORMED(f, dd, "\xff\xff");                           /* column count -1 */
+		MALFORMED(f, dd, "\x80\x00");                           /* column count -32768 */
+		MALFORMED(f, dd, "\0\1\0\0");                           /* truncated length */
+		MALFORMED(f, dd, "\0\1\0\0\0\5abcd");                   /* value past the end */
+		MALFORMED(f, dd, "\0\1\xff\xff\xff\xfe");               /* length -2 */
+		MALFORMED(f, dd, "\0\1\x80\0\0\0");                     /* length INT32_MIN */
+		MALFORMED(f, dd, "\0\1\0\0\0\1ax");                     /* a trailing byte */
+		MALFORMED(f, dd, "\0\0x");                              /* no columns, a trailing byte */
+		MALFORMED(f, dd, "\0\2\xff\xff\xff\xff");               /* the second value missing */
+		/* a first value that is rewritten, then a malformed second one: still -1, out as it was */
+		MALFORMED(f, dd, "\0\2\0\0\0\6a@b.io\0\0");
+		MALFORMED(f, dd, "\0\2\0\0\0\6a@b.io\xff\xff\xff\xfe");
+		MALFORMED(f, dd, "\0\2\0\0\0\6a@b.io\0\0\0\5abc");
+		MALFORMED(f, dd, "\0\2\0\0\0\6a@b.io\0\0\0\1bc");
+	}
+	memset(f->counts, 0, sizeof(f->counts));
+	/* well formed: no columns at all */
+	buf body = {0};
+	buf_append(&body, "\0\0", 2);
+	assert_int_equal(data_row(f, NULL, &body), 0);
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
+/* ---- RowDescription ---- */
+
+static void test_row_description(void **state)
+{
+	(void)state;
+	buf b = {0};
+	pgm_desc d = {0};
+	const colspec cs[2] = {{"id", 16384, 1, 23, 0, 0}, {"payload", 0, 0, 3802, 1, 0}};
+	mkdesc_body(&b, 2, cs);
+	static const char want[] = "\0\2"
+				   "id\0" "\0\0\x40\0" "\0\1" "\0\0\0\x17" "\xff\xff" "\xff\xff\xff\xff" "\0\0"
+				   "payload\0" "\0\0\0\0" "\0\0" "\0\0\x0e\xda" "\xff\xff" "\xff\xff\xff\xff" "\0\1";
+	assert_int_equal(b.len, sizeof(want) - 1);
+	assert_memory_equal(b.data, want, b.len);
+	assert_int_equal(pgm_row_description(b.data, b.len, &d), 0);
+	assert_int_equal(d.n, 2);
+	assert_true(d.known);
+	assert_int_equal(d.cols[0].table_oid, 16384);
+	assert_int_equal(d.cols[0].attnum, 1);
+	assert_int_equal(d.cols[0].type_oid, 23);
+	assert_int_equal(d.cols[0].format, 0);
+	assert_int_equal(d.cols[0].action, PGM_SCAN);
+	assert_int_equal(d.cols[1].table_oid, 0);
+	assert_int_equal(d.cols[1].attnum, 0);
+	assert_int_equal(d.cols[1].type_oid, 3802);
+	assert_int_equal(d.cols[1].format, 1);
+	assert_int_equal(d.cols[1].action, PGM_SCAN);
+
+	/* a table OID above 2^31 and a negative attnum (system column) */
+	const colspec big[1] = {{"ctid", 0xfffffff0u, -1, 27, 1, 0}};
+	mkdesc_body(&b, 1, big);
+	assert_int_equal(pgm_row_description(b.data, b.len, &d), 0);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.cols[0].table_oid, 0xfffffff0u);
+	assert_int_equal(d.cols[0].attnum, -1);
+
+	/* no columns */
+	assert_int_equal(pgm_row_description("\0\0", 2, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_true(d.known);
+
+	/* malformed: every prefix of the good one, a trailing byte, a negative count, no NUL */
+	mkdesc_body(&b, 2, cs);
+	for (size_t n = 0; n < b.len; n++) {
+		char *exact = malloc(n ? n : 1);
+		memcpy(exact, b.data, n);
+		d.known = 1;
+		if (pgm_row_description(exact, n, &d) != -1)
+			fail_msg("prefix of %zu bytes accepted", n);
+		assert_int_equal(d.known, 0);
+		assert_int_equal(d.n, 0);
+		free(exact);
+	}
+	buf_append(&b, "x", 1);
+	assert_int_equal(pgm_row_description(b.data, b.len, &d), -1);
+	assert_int_equal(pgm_row_description("\xff\xff", 2, &d), -1);
+	assert_int_equal(pgm_row_description("\0\1abc", 5, &d), -1);
+	assert_int_equal(pgm_row_description("\0\1abc\0", 6, &d), -1);
+	assert_false(d.known);
+
+	/* parsed again after a failure */
+	mkdesc_body(&b, 2, cs);
+	assert_int_equal(pgm_row_description(b.data, b.len, &d), 0);
+	assert_int_equal(d.n, 2);
+	pgm_desc_free(&d);
+	assert_null(d.cols);
+	buf_free(&b);
+}
+
+/* ---- CopyData ---- */
+
+/* pgm_copy_data after "PFX": returns the rewritten row (type 'd', length checked), NULL for 0. */
+static char *copy_row(fx *f, const pgm_copy *cp, const char *in)
+{
+	size_t n = strlen(in);
+	char *exact = malloc(n ? n : 1);
+	assert_non_null(exact);
+	memcpy(exact, in, n);
+	f->out.len = 0;
+	buf_append(&f->out, "PFX", 3);
+	int rc = pgm_copy_data(&f->c, cp, exact, n, &f->out);
+	free(exact);
+	assert_memory_equal(f->out.data, "PFX", 3);
+	if (rc == 0) {
+		assert_int_equal(f->out.len, 3);
+		return NULL;
+	}
+	assert_int_equal(rc, 1);
+	assert_true(f->out.len >= 8);
+	assert_int_equal(f->out.data[3], 'd');
+	assert_int_equal(g32(f->out.data + 4), (int32_t)(f->out.len - 4));
+	char *s = calloc(1, f->out.len - 8 + 1);
+	memcpy(s, f->out.data + 8, f->out.len - 8);
+	return s;
+}
+
+static void expect_copy(fx *f, const pgm_copy *cp, const char *in, const char *want)
+{
+	char *got = copy_row(f, cp, in);
+	if (!want) {
+		if (got)
+			fail_msg("[%s] should be left alone, got [%s]", in, got);
+		return;
+	}
+	if (!got)
+		fail_msg("[%s] left alone, want [%s]", in, want);
+	if (strcmp(got, want) != 0)
+		fail_msg("[%s]:\n want [%s]\n got  [%s]", in, want, got);
+	free(got);
+}
+
+PER_ENGINE(test_copy_text, ST_REDACT)
+{
+	static const uint8_t w2[] = {0, 0, 1};
+	pgm_copy cp = {.delimiter = '\t', .quote = '"', .whole = w2, .n_whole = 3};
+	expect_copy(f, &cp, "1\tjohn\t078-05-1120\n", "1\tjohn\t****\n");
+	COUNTS(f, C_COLUMN, 1);
+	expect_copy(f, &cp, "2\tmary\t\\N\n", NULL); /* NULL is not masked */
+	NO_COUNTS(f);
+	expect_copy(f, &cp, "3\tjane a@b.io\tx\n", "3\tjane ****\t****\n");
+	COUNTS(f, MASK_DET_EMAIL, 1, C_COLUMN, 1);
+	expect_copy(f, &cp, "4\tx\t\n", "4\tx\t****\n"); /* an empty string is not NULL in text */
+	COUNTS(f, C_COLUMN, 1);
+	expect_copy(f, &cp, "5\tx\n", NULL); /* fewer fields than the rules */
+	NO_COUNTS(f);
+	expect_copy(f, &cp, "6\ta\tb\tc\n", "6\ta\t****\tc\n"); /* more */
+	COUNTS(f, C_COLUMN, 1);
+
+	/* field 1: the SSN there is masked whole, not by the detector */
+	static const uint8_t w1[] = {0, 1};
+	cp.whole = w1;
+	cp.n_whole = 2;
+	expect_copy(f, &cp, "1\t078-05-1120\t078-05-1120\n", "1\t****\t****\n");
+	COUNTS(f, MASK_DET_US_SSN, 1, C_COLUMN, 1);
+	expect_copy(f, &cp, "1\t\\N\tx\n", NULL);
+
+	/* no column rules: detectors over the row */
+	expect_copy(f, NULL, "1\ta@b.io\t10.1.2.3\n", "1\t****\t****\n");
+	COUNTS(f, MASK_DET_EMAIL, 1, MASK_DET_IPV4, 1);
+	expect_copy(f, NULL, "1\tplain\n", NULL);
+	NO_COUNTS(f);
+
+	/* two rows in one message: each row's fields counted from 0 */
+	expect_copy(f, &cp, "1\tx\n2\ty\r\n", "1\t****\n2\t****\r\n");
+	COUNTS(f, C_COLUMN, 2);
+	expect_copy(f, NULL, "1\tx\n2\ta@b.io\n", "1\tx\n2\t****\n");
+	COUNTS(f, MASK_DET_EMAIL, 1);
+	expect_copy(f, &cp, "1\t\\N\n2\ta@b.io\n", "1\t\\N\n2\t****\n");
+	COUNTS(f, C_COLUMN, 1);
+
+	/* detectors per field: a private key's markers in two fields are not a key */
+	static const char two_markers[] = "1\t-----BEGIN PRIVATE KEY-----\tx\t-----END PRIVATE KEY-----\n";
+	expect_copy(f, NULL, two_markers, NULL); /* no rules: over the row (the profile has no private_key) */
+	pgm_copy none0 = {.delimiter = '\t', .quote = '"'};
+	expect_copy(f, &none0, "a@b.io\tc 10.0.0.1\n", "****\tc ****\n");
+	COUNTS(f, MASK_DET_EMAIL, 1, MASK_DET_IPV4, 1);
+	/* over the value, escapes undone: an email after an escaped newline */
+	expect_copy(f, &none0, "line1\\na@b.io\t\\\\x@y.org\n", "line1\\n****\t\\\\****\n");
+	COUNTS(f, MASK_DET_EMAIL, 2);
+
+	/* every field */
+	pgm_copy all = {.delimiter = '\t', .quote = '"', .all_whole = 1};
+	expect_copy(f, &all, "1\t\\N\tx y\n", "****\t\\N\t****\n");
+	COUNTS(f, C_COLUMN, 2);
+	expect_copy(f, &all, "\\N\n", NULL);
+	NO_COUNTS(f);
+
+	/* another delimiter; no newline at the end */
+	pgm_copy bar = {.delimiter = '|', .quote = '"', .whole = w1, .n_whole = 2};
+	expect_copy(f, &bar, "a|b\\|c|d", "a|****|d");
+	COUNTS(f, C_COLUMN, 1);
+
+	/* a JSON field: the values under json_keys masked, the document re-serialized; without a key, untouched */
+	pgm_copy none = {.delimiter = '\t', .quote = '"'};
+	expect_copy(f, &none, "1\t{\"secret_x\": 1}\t[1]\n", "1\t{\"secret_x\": \"****\"}\t[1]\n");
+	COUNTS(f, C_JSON, 1);
+	expect_copy(f, &none, "1\t{\"a\": 1}\t[\"tok\"]\n", NULL);
+	NO_COUNTS(f);
+	/* detectors inside free text next to a whole-masked JSON field */
+	expect_copy(f, &none, "mail x@y.org\t [{\"Token\": 2}]\n", "mail ****\t[{\"Token\": \"****\"}]\n");
+	COUNTS(f, MASK_DET_EMAIL, 1, C_JSON, 1);
+}
+
+PER_ENGINE(test_copy_csv, ST_REDACT)
+{
+	static const uint8_t w1[] = {0, 1, 0};
+	pgm_copy cp = {.csv = 1, .delimiter = ',', .quote = '"', .whole = w1, .n_whole = 3};
+	expect_copy(f, &cp, "1,\"Doe, \"\"JD\"\" John\",x@y.org\n", "1,\"****\",****\n");
+	COUNTS(f, MASK_DET_EMAIL, 1, C_COLUMN, 1);
+	expect_copy(f, &cp, "1,plain,2\r\n", "1,\"****\",2\r\n");
+	COUNTS(f, C_COLUMN, 1);
+	expect_copy(f, &cp, "1,,2\n", NULL); /* unquoted empty: NULL */
+	NO_COUNTS(f);
+	expect_copy(f, &cp, "1,\"\",2\n", "1,\"****\",2\n"); /* quoted empty: a string */
+	COUNTS(f, C_COLUMN, 1);
+	/* a quoted field holding newlines and the delimiter, then one after it */
+	static const uint8_t w2[] = {0, 0, 1};
+	cp.whole = w2;
+	expect_copy(f, &cp, "\"a\nb,c\",\"x,\"\"y\",z\n", "\"a\nb,c\",\"x,\"\"y\",\"****\"\n");
+	COUNTS(f, C_COLUMN, 1);
+	/* a quote character of its own */
+	pgm_copy q = {.csv = 1, .delimiter = ';', .quote = '\'', .whole = w1, .n_whole = 3};
+	expect_copy(f, &q, "'a;b';'it''s';c\n", "'a;b';'****';c\n");
+	COUNTS(f, C_COLUMN, 1);
+	/* every field; NULLs stay */
+	pgm_copy all = {.csv = 1, .delimiter = ',', .quote = '"', .all_whole = 1};
+	expect_copy(f, &all, "1,,\"a,b\"\n", "\"****\",,\"****\"\n");
+	COUNTS(f, C_COLUMN, 2);
+	/* a JSON field with a key, CSV-quoted */
+	pgm_copy none = {.csv = 1, .delimiter = ',', .quote = '"'};
+	expect_copy(f, &none, "1,\"{\"\"token\"\": 1}\"\n", "1,\"{\"\"token\"\": \"\"****\"\"}\"\n");
+	COUNTS(f, C_JSON, 1);
+	/* detectors run per field: a quoted value masked and re-quoted */
+	expect_copy(f, &none, "1,\"say \"\"a@b.io\"\", ok\",2\n", "1,\"say \"\"****\"\", ok\",2\n");
+	COUNTS(f, MASK_DET_EMAIL, 1);
+	/* ... never across fields: over the row, "x,\"y" would be a URL's password */
+	expect_copy(f, &none, "1,http://u:x,\"y@h.io\"\n", "1,http://u:x,\"****\"\n");
+	COUNTS(f, MASK_DET_EMAIL, 1);
+	expect_copy(f, &none, "1,http://u:x,\"y@h\"\n", NULL);
+	NO_COUNTS(f);
+}
+
+PER_ENGINE(test_copy_partial, ST_PARTIAL)
+{
+	/* the kept tail is re-quoted: its quotes doubled, inside quotes */
+	static const uint8_t w0[] = {1};
+	pgm_copy cp = {.csv = 1, .delimiter = ',', .quote = '"', .whole = w0, .n_whole = 1};
+	expect_copy(f, &cp, "\"say \"\"hi\"\"\",1\n", "\"****\"\"hi\"\"\",1\n");
+	COUNTS(f, C_COLUMN, 1);
+	expect_copy(f, &cp, "\"a,b,c,d\",1\n", "\"****,c,d\",1\n");
+	COUNTS(f, C_COLUMN, 1);
+
+	/* text format: the value's escapes undone, the kept tail escaped again
+	 * (a bare '|' there would split the field) */
+	static const uint8_t w1[] = {0, 1};
+	pgm_copy bar = {.delimiter = '|', .quote = '"', .whole = w1, .n_whole = 2};
+	expect_copy(f, &bar, "a|b\\|cde|d\n", "a|****\\|cde|d\n");
+	COUNTS(f, C_COLUMN, 1);
+	expect_copy(f, &bar, "a|x\\ty\\\\z|d\n", "a|****\\ty\\\\z|d\n"); /* x<tab>y\z: "\ty\z" kept */
+	COUNTS(f, C_COLUMN, 1);
+	expect_copy(f, &bar, "a|wxyz\\nq|d\n", "a|****yz\\nq|d\n");
+	COUNTS(f, C_COLUMN, 1);
+	/* a detector's kept tail, re-escaped too */
+	pgm_copy none = {.delimiter = '\t', .quote = '"'};
+	expect_copy(f, &none, "1\tto:\\tjohn.doe@example.com\n", "1\tto:\\t****.com\n");
+	COUNTS(f, MASK_DET_EMAIL, 1);
+}
+
+/* ---- captured rows as JSON ---- */
+
+static void expect_json(const pgm_desc *d, const buf *body, const char *want)
+{
+	buf cap = {0};
+	buf_append(&cap, "[", 1);
+	assert_int_equal(pgm_row_json(d, body->data, body->len, &cap), 0);
+	buf_append(&cap, "", 1);
+	assert_string_equal(cap.data + 1, want);
+	buf_free(&cap);
+}
+
+static void test_row_json(void **state)
+{
+	(void)state;
+	pgm_desc d = {0};
+	DESC(&d, {"t", 1, 1, 25, 0, 0}, {"i", 1, 2, 23, 1, 0}, {"n", 1, 3, 25, 0, 0}, {"j", 1, 4, 3802, 0, 0});
+	buf body = {0};
+	ROW(&body, S("h\xc3\xa9llo \"q\"\n"), S("\0\0\0\7"), SNULL, S("{\"a\": 1}"));
+	expect_json(&d, &body, "[\"h\xc3\xa9llo \\\"q\\\"\\n\",{\"hex\":\"00000007\"},null,\"{\\\"a\\\": 1}\"]");
+	/* not UTF-8 in a text column: hex; empty values */
+	ROW(&body, S("\xff\xfe"), S(""), S(""), SNULL);
+	expect_json(&d, &body, "[{\"hex\":\"fffe\"},{\"hex\":\"\"},\"\",null]");
+	/* undescribed (no description, another count): every value as hex */
+	ROW(&body, S("ab"), SNULL);
+	expect_json(&d, &body, "[{\"hex\":\"6162\"},null]");
+	expect_json(NULL, &body, "[{\"hex\":\"6162\"},null]");
+	ROW(&body, S("ab"), SNULL, S("c"), S("d"));
+	d.known = 0;
+	expect_json(&d, &body, "[{\"hex\":\"6162\"},null,{\"hex\":\"63\"},{\"hex\":\"64\"}]");
+	body.len = 2;
+	body.data[0] = body.data[1] = 0;
+	expect_json(NULL, &body, "[]");
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
+/* ---- counters over several rows, both paths ---- */
+
+PER_ENGINE(test_counts_add_up, ST_REDACT)
+{
+	pgm_desc d = {0};
+	DESC(&d, {"a", 1, 1, 25, 0, PGM_SCAN}, {"b", 1, 2, 25, 0, PGM_WHOLE}, {"j", 1, 3, 3802, 0, PGM_SCAN},
+	     {"n", 1, 4, 20, 1, PGM_SCAN});
+	buf body = {0};
+	char i8[8];
+	for (int i = 0; i < 5; i++) {
+		ROW(&body, S("a@b.io 078-05-1120, 10.0.0.1 c@d.io"), S("x"), S("{\"token\": 1, \"secret\": [2]}"),
+		    be_int(i8, 8, 4111111111111111LL));
+		assert_int_equal(data_row(f, &d, &body), 1);
+		EXPECT_ROW(&f->out, 3, S("**** ****, **** ****"), S("****"), S("{\"token\": \"****\", \"secret\": \"****\"}"),
+			   SNULL);
+	}
+	static const uint8_t w[] = {1};
+	pgm_copy cp = {.delimiter = '\t', .quote = '"', .whole = w, .n_whole = 1};
+	for (int i = 0; i < 3; i++)
+		expect_copy(f, &cp, "x\t4111 1111 1111 1111\t{\"token\": 1}\n", "****\t****\t{\"token\": \"****\"}\n");
+	COUNTS(f, MASK_DET_EMAIL, 10, MASK_DET_US_SSN, 5, MASK_DET_IPV4, 5, MASK_DET_CREDIT_CARD, 5 + 3,
+	       C_COLUMN, 5 + 3, C_JSON, 10 + 3);
+
+	/* counters are optional */
+	f->c.counts = NULL;
+	assert_int_equal(data_row(f, &d, &body), 1);
+	expect_copy(f, &cp, "x\t4111 1111 1111 1111\t{\"token\": 1}\n", "****\t****\t{\"token\": \"****\"}\n");
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
+/* without json_keys: JSON is only scanned by the detectors */
+PER_ENGINE(test_no_json_keys, ST_REDACT)
+{
+	f->c.json_keys = NULL;
+	pgm_desc d = {0};
+	DESC(&d, {"j", 1, 1, 3802, 0, PGM_SCAN}, {"t", 1, 2, 25, 0, PGM_SCAN});
+	buf body = {0};
+	ROW(&body, S("{\"token\": \"a@b.io\"}"), S("{\"token\": 1}"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("{\"token\": \"****\"}"), S("{\"token\": 1}"));
+	COUNTS(f, MASK_DET_EMAIL, 1);
+	pgm_copy none = {.delimiter = '\t', .quote = '"'};
+	expect_copy(f, &none, "{\"token\": 1}\n", NULL);
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_email),
+		cmocka_unit_test(test_null_and_whole),
+		cmocka_unit_test(test_whole_partial),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_binary_text_jsonb),
+		cmocka_unit_test(test_jsonb_text),
+		cmocka_unit_test(test_bytea_text),
+		cmocka_unit_test(test_inet),
+		cmocka_unit_test(test_undescribed),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_row_description),
+		cmocka_unit_test(test_copy_text),
+		cmocka_unit_test(test_copy_csv),
+		cmocka_unit_test(test_copy_partial),
+		cmocka_unit_test(test_row_json),
+		cmocka_unit_test(test_counts_add_up),
+		cmocka_unit_test(test_no_json_keys),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
