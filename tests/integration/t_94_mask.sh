@@ -111,6 +111,13 @@ assert_rc "$rc" 0 "psql: select * from customers ($(show "$(cat "$T/psql_all.err
 assert_eq "$(($(count_sep "$T/psql_all.out") + 1))" "1012" "psql: 1012 rows"
 no_secrets "$T/psql_all.out" "psql select *"
 all_clear "$T/psql_all.out" "psql select *"
+# a failed cast quotes the value it failed on: the error is masked too (and the session goes on)
+ap -At -c "select email::int from customers where email is not null order by id limit 1" >"$T/psql_err.out" 2>&1; rc=$?
+assert_nonzero "$rc" "psql: a cast of an email to int fails"
+assert_contains "$(cat "$T/psql_err.out")" "invalid input syntax for type integer" "psql: the cast error reaches the client"
+no_secrets "$T/psql_err.out" "psql: the cast error's message"
+ap -At -c "select ssn::int from customers where id = 1" >"$T/psql_err2.out" 2>&1
+no_secrets "$T/psql_err2.out" "psql: a cast error quoting a column-rule value (the SSN detector)"
 out=$(ap -At -F '|' -c "select id, name, card from customers where id in (3, 5, 7, 9) order by id" 2>&1)
 assert_eq "$out" "3|Carol Jones|4111 1111 1111 1112
 5|Eve Davis|4111-1111-1111-1112
