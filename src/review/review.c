@@ -332,12 +332,13 @@ int review_expire(const char *id)
 	return rc;
 }
 
-void review_cancel(const char *id)
+int review_cancel(const char *id)
 {
 	uv_once(&lock_once, init_lock);
 	uv_mutex_lock(&lock);
 	review *r = find(id);
-	if (r && r->status == REVIEW_PENDING) {
+	int withdrawn = r && r->status == REVIEW_PENDING;
+	if (withdrawn) {
 		finish(r, REVIEW_WITHDRAWN, NULL, NULL, "client_cancel");
 		record(r, "withdrawn", r->user, "client_cancel", NULL);
 		announce(r, "review.withdrawn", NULL, "client_cancel");
@@ -345,6 +346,7 @@ void review_cancel(const char *id)
 		trim_history();
 	}
 	uv_mutex_unlock(&lock);
+	return withdrawn;
 }
 
 /* ---- the reviewer side ---- */

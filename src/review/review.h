@@ -87,7 +87,7 @@ int review_withdraw(const char *id, const char *reason);
 /* The owner's timer fired: 1 when the review expired now (recorded; done will not run), else 0. */
 int review_expire(const char *id);
 /* A CancelRequest for the held session (any thread): withdraws with reason client_cancel and tells the owner. */
-void review_cancel(const char *id);
+int review_cancel(const char *id);   /* 1 when a pending review was withdrawn */
 
 /*
  * A reviewer decides (admin API). grant: "once" | "session" | "duration"

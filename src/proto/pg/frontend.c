@@ -437,11 +437,17 @@ static void process_startup(pg_session *ps)
 			conn_write_copy(&ps->client, "N", 1);
 			continue;
 		case PG_CANCEL_REQUEST: {
-			/* a held request is withdrawn; whatever runs on the target is cancelled too */
+			/*
+			 * A held request is what the session waits for: withdrawing it is
+			 * the cancel. Forwarding the CancelRequest as well would race the
+			 * client's next statement (the target would cancel that one).
+			 */
 			pg_cancel_target ct;
-			if (pg_cancel_lookup(st.cancel_pid, st.cancel_key, &ct) == 0 && ct.review_id[0])
-				review_cancel(ct.review_id);
-			pg_cancel_forward(ps->w, st.cancel_pid, st.cancel_key);
+			if (pg_cancel_lookup(st.cancel_pid, st.cancel_key, &ct) == 0 && ct.review_id[0] &&
+			    review_cancel(ct.review_id))
+				log_info("cancel request: review %s withdrawn", ct.review_id);
+			else
+				pg_cancel_forward(ps->w, st.cancel_pid, st.cancel_key);
 			pgs_close(ps, NULL);
 			return;
 		}
