@@ -863,6 +863,47 @@ static int stop_on_hint(unsigned int id, unsigned long long from, unsigned long 
 	return 1;
 }
 
+typedef struct hint_ends {
+	size_t *ends;
+	size_t cap, n;
+	int overflow;
+} hint_ends;
+
+static int collect_hint(unsigned int id, unsigned long long from, unsigned long long to,
+			unsigned int flags, void *ctx)
+{
+	(void)id;
+	(void)from;
+	(void)flags;
+	hint_ends *h = ctx;
+	if (h->n && h->ends[h->n - 1] == (size_t)to)
+		return 0;
+	if (h->n == h->cap) {
+		h->overflow = 1;
+		return 1;
+	}
+	h->ends[h->n++] = (size_t)to;
+	return 0;
+}
+
+int mask_hints(const mask_profile *p, mask_scratch *s, const char *in, size_t len, size_t *ends,
+	       size_t cap, size_t *n)
+{
+	*n = 0;
+	if (!p->gate || len > UINT_MAX)
+		return -1;
+	hint_ends h = {.ends = ends, .cap = cap};
+	if (p->db_lit && hs_scan(p->db_lit, in, (unsigned)len, 0, s->hs, collect_hint, &h) != HS_SUCCESS)
+		return -1;
+	if (p->db_num && numeric_gate((const unsigned char *)in, len) &&
+	    hs_scan(p->db_num, in, (unsigned)len, 0, s->hs, collect_hint, &h) != HS_SUCCESS)
+		return -1;
+	if (h.overflow)
+		return -1;
+	*n = h.n;
+	return 0;
+}
+
 /*
  * The row gate: every real match contains its detector's hint, and hints
  * have no anchors or lookarounds (custom patterns with any make the profile

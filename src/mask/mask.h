@@ -73,6 +73,16 @@ size_t mask_text(const mask_profile *p, mask_scratch *s, const char *in, size_t 
  */
 int mask_may_match(const mask_profile *p, mask_scratch *s, const char *in, size_t len);
 
+/*
+ * Where mask_text could find something in in[0, len): ends[0, *n) gets the
+ * end offset of every hint (every match of any detector contains one, so a
+ * part of in that holds no hint end holds no match). 0 when done; -1 when the
+ * profile cannot tell (PCRE2, anchored custom patterns) or more than cap
+ * hints were seen: then every part may match.
+ */
+int mask_hints(const mask_profile *p, mask_scratch *s, const char *in, size_t len, size_t *ends,
+	       size_t cap, size_t *n);
+
 /* The whole value masked in the profile's style (column rules). */
 void mask_whole(const mask_profile *p, const char *in, size_t len, buf *out);
 

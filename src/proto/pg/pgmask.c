@@ -528,10 +528,20 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 	if (n < 0)
 		return -1;
 	int described = d && d->known && d->n == (size_t)n;
-	/* the common row holds nothing to mask: one scan of the body says so */
-	if (described && row_gated(d) && !mask_may_match(c->mp, c->scratch, body, len) &&
-	    !(c->json_keys && c->json_keys->n && may_hold_key(c->json_keys, body, len)))
-		return row_valid(body, len, n) ? 0 : -1;
+	/*
+	 * One Hyperscan look at the whole body says where something may match:
+	 * the common row holds nothing to mask and is done here; otherwise only
+	 * the values holding a hint end are scanned.
+	 */
+	size_t ends[64], n_ends = 0;
+	int hinted = 0, keys = 0;
+	if (described && row_gated(d) &&
+	    mask_hints(c->mp, c->scratch, body, len, ends, sizeof(ends) / sizeof(ends[0]), &n_ends) == 0) {
+		keys = c->json_keys && c->json_keys->n && may_hold_key(c->json_keys, body, len);
+		if (!n_ends && !keys)
+			return row_valid(body, len, n) ? 0 : -1;
+		hinted = 1;
+	}
 	size_t p = 2, start = 0;  /* start: where the rewritten message begins in out */
 	int changed = 0;
 	for (int16_t i = 0; i < n; i++) {
@@ -544,7 +554,14 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 			goto bad;
 		vresult r = V_SAME;
 		c->tmp.len = 0;
-		if (vl >= 0) {
+		int look = vl >= 0;
+		if (look && hinted) {
+			look = 0;
+			for (size_t k = 0; k < n_ends && !look; k++)
+				look = ends[k] > p && ends[k] <= p + (size_t)vl;
+			look = look || (keys && may_hold_key(c->json_keys, body + p, (size_t)vl));
+		}
+		if (look) {
 			const pgm_col *col = described ? &d->cols[i] : NULL;
 			if (col && col->action == PGM_WHOLE)
 				r = whole_value(c, col, body + p, (size_t)vl, &c->tmp);
