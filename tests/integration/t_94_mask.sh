@@ -169,6 +169,19 @@ no_secrets "$T/copy_query.out" "COPY (select id, ssn, api_key, profile ...) TO S
 ap -c "copy accounts (password, api_key) to stdout" >"$T/copy_accounts.out" 2>&1
 no_secrets "$T/copy_accounts.out" "COPY accounts (password, api_key) TO STDOUT"
 
+# numbers that hold a card or a phone: masked values cannot be numbers, so COPY writes NULL
+pg_direct -d app -c "create table public.t94_nums (id int, card bigint, amount numeric, note text);
+  insert into public.t94_nums values (1, 4111111111111111, 4111111111111111, 'ok'), (2, 42, 1.5, 'mail x@example.com');
+  grant select on public.t94_nums to app_scram" >/dev/null || fail "create t94_nums"
+ap -c "copy t94_nums to stdout" >"$T/copy_nums.out" 2>&1
+assert_eq "$(cat "$T/copy_nums.out")" "$(printf '1\t\\N\t\\N\tok\n2\t42\t1.5\tmail ****.com')" "COPY of number columns holding a card: NULL (and the text column masked)"
+ap -c "copy t94_nums (note, card) to stdout with (format csv)" >"$T/copy_nums2.out" 2>&1
+assert_eq "$(cat "$T/copy_nums2.out")" "$(printf 'ok,\nmail ****.com,42')" "COPY with a column list, CSV: the card column NULL (empty), by the catalog's types"
+pg_direct -d app -c "create table t94.nums_back (like public.t94_nums)" >/dev/null
+pg_direct -d app -c "\\copy t94.nums_back from '$T/copy_nums.out'" >/dev/null 2>&1 \
+  && ok "the COPY output with NULLed numbers loads back" || fail "the COPY output with NULLed numbers does not load back"
+pg_direct -d app -c "drop table public.t94_nums" >/dev/null
+
 # binary COPY: masked or refused, never clear
 ap -c "copy customers to stdout with (format binary)" >"$T/copy_bin.out" 2>"$T/copy_bin.err"; rc=$?
 if [[ $rc != 0 ]]; then

@@ -506,18 +506,20 @@ static int glob_match(const config_strlist *globs, const char *name)
 }
 
 /*
- * A COPY TO STDOUT: the fields column rules mask whole. Named from the
- * statement's column list (pg_dump writes one; an unqualified table is taken
- * as public's), else from the table's columns in the target's catalog (looked
- * up as for RowDescription: returns 1 while the lookup runs). What cannot be
- * named — COPY (query), a table the lookup cannot see, a lookup that failed
- * (final) — has every field masked whole when a column rule exists.
+ * A COPY TO STDOUT: the fields column rules mask whole, and their types (a
+ * masked number is written NULL, as in rows). The table's columns come from
+ * the target's catalog (looked up by name as for RowDescription: returns 1
+ * while the lookup runs); the statement's column list, when it has one, picks
+ * and orders them. What cannot be named — COPY (query), a table the lookup
+ * cannot see, a lookup that failed (final) — has every field masked whole
+ * when a column rule exists (with a column list: named from the statement).
  */
 static int copy_columns(pg_session *ps, const pg_request *r, int final)
 {
 	size_t n_fields = ps->copy_nfields;
 	pgm_copy *cp = &ps->copy_spec;
 	free((void *)cp->whole);
+	free((void *)cp->types);
 	memset(cp, 0, sizeof(*cp));
 	cp->delimiter = '\t';
 	cp->quote = '"';
@@ -529,24 +531,8 @@ static int copy_columns(pg_session *ps, const pg_request *r, int final)
 	}
 	int profile = r->mask_profile >= 0 ? r->mask_profile : r->capture_profile;
 	const config_strlist *globs = &cfg_of(ps)->mask_profiles[profile].columns;
-	if (!globs->n)
-		return 0;
 	if (!co || !co->table) {
-		cp->all_whole = 1;
-		return 0;
-	}
-	uint8_t *whole = calloc(n_fields > co->n_columns ? n_fields : co->n_columns, 1);
-	if (!whole)
-		abort();
-	cp->whole = whole;
-	char name[3 * 64 + 8];
-	if (co->n_columns) {
-		for (size_t i = 0; i < co->n_columns; i++) {
-			snprintf(name, sizeof(name), "%s.%s.%s", co->schema ? co->schema : "public", co->table,
-				 co->columns[i]);
-			whole[i] = (uint8_t)glob_match(globs, name);
-		}
-		cp->n_whole = co->n_columns;
+		cp->all_whole = globs->n > 0;
 		return 0;
 	}
 	uint32_t oid = 0;
@@ -560,22 +546,56 @@ static int copy_columns(pg_session *ps, const pg_request *r, int final)
 		}
 		ps->refs--;
 	}
-	if (rc != 1) {
-		cp->all_whole = 1;
-		return 0;
-	}
-	/* COPY sends the table's columns in attnum order, dropped ones left out */
-	size_t f = 0;
-	for (int16_t att = 1; att <= 1600 && f < n_fields; att++) {
-		int k = pg_catalog_column(ps->cc_index, oid, att, name, sizeof(name));
-		if (k == 0) {
-			cp->all_whole = 1; /* expired meanwhile */
+	size_t n = n_fields > co->n_columns ? n_fields : co->n_columns;
+	uint8_t *whole = calloc(n ? n : 1, 1);
+	uint32_t *types = calloc(n ? n : 1, sizeof(uint32_t));
+	if (!whole || !types)
+		abort();
+	cp->whole = whole;
+	cp->types = types;
+	char name[3 * 64 + 8];
+	if (rc == 1) {
+		/* the table's columns in attnum order, dropped ones left out: COPY's order without a list */
+		size_t f = 0;
+		for (int16_t att = 1; att <= 1600 && (co->n_columns || f < n_fields); att++) {
+			uint32_t type;
+			int k = pg_catalog_column_type(ps->cc_index, oid, att, name, sizeof(name), &type);
+			if (k == 0)
+				break; /* expired meanwhile: what is not named below is masked whole */
+			if (k != 1)
+				continue;
+			if (!co->n_columns) {
+				whole[f] = (uint8_t)glob_match(globs, name);
+				types[f++] = type;
+				continue;
+			}
+			const char *col = strrchr(name, '.');
+			for (size_t i = 0; col && i < co->n_columns; i++) {
+				if (strcmp(co->columns[i], col + 1) == 0) {
+					whole[i] = (uint8_t)glob_match(globs, name);
+					types[i] = type;
+				}
+			}
+		}
+		if (!co->n_columns) {
+			cp->n_whole = cp->n_types = f;
+			cp->all_whole = f < n_fields && globs->n > 0;
 			return 0;
 		}
-		if (k == 1)
-			whole[f++] = (uint8_t)glob_match(globs, name);
 	}
-	cp->n_whole = f;
+	if (co->n_columns) {
+		/* columns the catalog did not name: by the statement's names */
+		for (size_t i = 0; i < co->n_columns; i++) {
+			if (rc == 1 && types[i])
+				continue;
+			snprintf(name, sizeof(name), "%s.%s.%s", co->schema ? co->schema : "public", co->table,
+				 co->columns[i]);
+			whole[i] = (uint8_t)glob_match(globs, name);
+		}
+		cp->n_whole = cp->n_types = co->n_columns;
+		return 0;
+	}
+	cp->all_whole = globs->n > 0;
 	return 0;
 }
 

@@ -35,7 +35,7 @@
 #define CATALOG_POOL_IDLE 2
 
 static const char catalog_sql[] =
-	"SELECT a.attrelid, a.attnum, n.nspname, c.relname, a.attname"
+	"SELECT a.attrelid, a.attnum, n.nspname, c.relname, a.attname, a.atttypid"
 	" FROM pg_catalog.pg_attribute a"
 	" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid"
 	" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
@@ -45,7 +45,7 @@ static const char catalog_sql[] =
 
 /* The same for one table named as text (COPY without a column list). */
 static const char catalog_named_sql[] =
-	"SELECT a.attrelid, a.attnum, n.nspname, c.relname, a.attname"
+	"SELECT a.attrelid, a.attnum, n.nspname, c.relname, a.attname, a.atttypid"
 	" FROM pg_catalog.pg_attribute a"
 	" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid"
 	" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
@@ -69,6 +69,7 @@ typedef struct cat_table {
 	uint64_t fetched_ns;
 	int ncols;   /* 0 with cols NULL: the table is unknown */
 	char **cols; /* [attnum - 1] */
+	uint32_t *types;     /* [attnum - 1] */
 } cat_table;
 
 typedef struct cat_idle {
@@ -109,6 +110,7 @@ static void table_free(cat_table *t)
 	for (int i = 0; i < t->ncols; i++)
 		free(t->cols[i]);
 	free(t->cols);
+	free(t->types);
 	free(t);
 }
 
@@ -156,6 +158,14 @@ static void cache_insert(cat_table *t)
 
 int pg_catalog_column(int cc_index, uint32_t table_oid, int16_t attnum, char *name, size_t cap)
 {
+	uint32_t type;
+	return pg_catalog_column_type(cc_index, table_oid, attnum, name, cap, &type);
+}
+
+int pg_catalog_column_type(int cc_index, uint32_t table_oid, int16_t attnum, char *name, size_t cap,
+			   uint32_t *type)
+{
+	*type = 0;
 	if (table_oid == 0)
 		return -1; /* not a table column (an expression, a constant) */
 	int rc = 0;
@@ -171,6 +181,7 @@ int pg_catalog_column(int cc_index, uint32_t table_oid, int16_t attnum, char *na
 			rc = 1;
 			if (cap > 0)
 				snprintf(name, cap, "%s", t->cols[attnum - 1]);
+			*type = t->types ? t->types[attnum - 1] : 0;
 		}
 		break;
 	}
@@ -291,7 +302,8 @@ static void cache_result(const cat_work *w, PGresult *res)
 			continue;
 		}
 		t->cols = calloc((size_t)t->ncols, sizeof(char *));
-		if (!t->cols)
+		t->types = calloc((size_t)t->ncols, sizeof(uint32_t));
+		if (!t->cols || !t->types)
 			abort();
 		for (int j = first; j < r; j++) {
 			long attnum = strtol(PQgetvalue(res, j, 1), NULL, 10);
@@ -301,6 +313,7 @@ static void cache_result(const cat_work *w, PGresult *res)
 			buf_printf(&name, "%s.%s.%s", PQgetvalue(res, j, 2), PQgetvalue(res, j, 3),
 				   PQgetvalue(res, j, 4));
 			t->cols[attnum - 1] = util_strndup(name.data, name.len);
+			t->types[attnum - 1] = (uint32_t)strtoul(PQgetvalue(res, j, 5), NULL, 10);
 			buf_free(&name);
 		}
 		cache_insert(t);

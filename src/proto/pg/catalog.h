@@ -31,6 +31,9 @@
  * (no quoting): "public.customers.ssn". Any thread may call it.
  */
 int pg_catalog_column(int cc_index, uint32_t table_oid, int16_t attnum, char *name, size_t cap);
+/* The same, with the column's type OID in *type when known. */
+int pg_catalog_column_type(int cc_index, uint32_t table_oid, int16_t attnum, char *name, size_t cap,
+			   uint32_t *type);
 
 /*
  * Fetches the columns of tables[0, n) (deduplicated by the caller or not) on

@@ -110,6 +110,7 @@ void pg_session_maybe_free(pg_session *ps)
 	buf_free(&ps->t_out);
 	pgm_desc_free(&ps->mdesc);
 	free((void *)ps->copy_spec.whole);
+	free((void *)ps->copy_spec.types);
 	pgm_ctx_release(&ps->mctx);
 	if (ps->t_rest)
 		chunk_unref(ps->t_rest);

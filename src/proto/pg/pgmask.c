@@ -718,7 +718,15 @@ static int copy_fields(pgm_ctx *c, const pgm_copy *cp, const char *in, size_t n,
 			int is_json = looks_json(v, vn) && json_valid(v, vn);
 			masked = mask_string(c, v, vn, is_json, &m);
 		}
-		if (masked) {
+		/* a number, date, uuid, ... cannot hold masked text: NULL, as in rows */
+		int null_out = masked && f < cp->n_types && strict_text(cp->types[f]);
+		if (null_out) {
+			buf_append(dst, in + last, pos - last);
+			if (!cp->csv)
+				buf_append(dst, "\\N", 2);
+			last = j;
+			changed = 1;
+		} else if (masked) {
 			buf_append(dst, in + last, pos - last);
 			int special = m.len && (memchr(m.data, cp->delimiter, m.len) || memchr(m.data, cp->quote, m.len) ||
 				      memchr(m.data, '\n', m.len) || memchr(m.data, '\r', m.len));

@@ -78,6 +78,8 @@ typedef struct pgm_copy {
 	char delimiter, quote;
 	const uint8_t *whole;   /* per field: mask it whole */
 	size_t n_whole;
+	const uint32_t *types;  /* per field: its type OID (0 unknown), from the catalog */
+	size_t n_types;
 	int all_whole;          /* the columns could not be named: every field */
 } pgm_copy;
 
