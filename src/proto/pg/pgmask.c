@@ -676,7 +676,7 @@ static int copy_fields(pgm_ctx *c, const pgm_copy *cp, const char *in, size_t n,
 			if (j < n)
 				j++;
 		}
-		while (j < n && in[j] != cp->delimiter && in[j] != '\n' && in[j] != '\r') {
+		while (j < n && in[j] != cp->delimiter && in[j] != '\n') {
 			/* text format: a backslash escapes the next byte (the delimiter in data
 			 * is written \<delimiter>) */
 			if (!cp->csv && in[j] == '\\' && j + 1 < n)
@@ -751,12 +751,11 @@ static int copy_fields(pgm_ctx *c, const pgm_copy *cp, const char *in, size_t n,
 			pos = j + 1;
 			continue;
 		}
-		/* the end of the row: another may follow in the same message */
-		while (j < n && (in[j] == '\n' || in[j] == '\r'))
-			j++;
-		if (j >= n)
+		/* the end of the row (one newline: PostgreSQL quotes or escapes any other);
+		 * another may follow in the same message */
+		if (j + 1 >= n)
 			break;
-		pos = j;
+		pos = j + 1;
 		f = 0;
 	}
 	if (changed)
