@@ -462,6 +462,8 @@ if [[ "${T94_CAPTURE:-masked}" == masked ]]; then
     assert_contains "$txt" "Alice Martin" "audit: the captured rows hold the clear values (names)"
     assert_contains "$txt" "4111 1111 1111 1112" "audit: the captured rows hold the near misses unchanged"
     assert_match "$txt" '\*\*\*\*1111' "audit: the captured rows are the masked ones (****1111)"
+    assert_eq "$(jq -r '.result.columns | length' <<<"$RES")" "10" "audit: the captured result names its 10 columns"
+    assert_eq "$(jq -r '.result.columns[0]' <<<"$RES")" "id" "audit: the captured result's first column is id"
   fi
   REQC=$(audit_q '[.[] | select(.kind == "request" and .user == "alice" and (.statement | test("^copy customers to stdout$"; "i")))][0].id // empty')
   RESC=$(audit_q '[.[] | select(.kind == "result" and .request_id == ($r | tonumber))][0] // {} | tostring' --arg r "${REQC:-0}")
@@ -470,5 +472,17 @@ if [[ "${T94_CAPTURE:-masked}" == masked ]]; then
 fi
 audit_expect '.kind == "request" and .user == "dana" and .rule == "dba-unmasked"' "dana's requests decided by dba-unmasked"
 audit_expect '.kind == "request" and .user == "alice" and .rule == "everyone-else-masked"' "alice's requests decided by everyone-else-masked"
+
+# audit.capture_results none: a result entry says the request ran (and how long), not what came back
+wd_stop
+sed -i 's/capture_results: .*/capture_results: none/' "$WD_CFG"
+wd_start
+ap -At -c "select count(*) from accounts" >/dev/null 2>&1
+audit_export
+RN=$(audit_q '[.[] | select(.kind == "request" and .statement == "select count(*) from accounts")] | last | .id // empty')
+RRN=$(audit_q '[.[] | select(.kind == "result" and .request_id == ($r | tonumber))][0] // {} | tostring' --arg r "${RN:-0}")
+assert_eq "$(jq -r '[.command_tag, .rows, .result] | map(tostring) | join(",")' <<<"$RRN")" "null,null,null" \
+  "capture_results none: the result entry holds no command tag, row count or rows"
+assert_match "$(jq -r '.duration_us' <<<"$RRN")" '^[0-9]+$' "capture_results none: the result entry still has its duration"
 pg_direct -d app -c "drop schema t94 cascade" -c "drop table public.customers, public.accounts" >/dev/null 2>&1
 it_finish

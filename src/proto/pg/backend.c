@@ -428,12 +428,38 @@ static char *masked_json(pg_session *ps, const pg_request *r)
 	return t;
 }
 
+/* The field names of a RowDescription (parsed already) as a JSON array. */
+static void column_names(const char *body, size_t len, buf *out)
+{
+	json_t *a = json_array();
+	size_t p = 2;
+	int16_t n = (int16_t)(((unsigned char)body[0] << 8) | (unsigned char)body[1]);
+	for (int16_t i = 0; i < n && p < len; i++) {
+		const char *nul = memchr(body + p, '\0', len - p);
+		if (!nul)
+			break;
+		json_t *s = json_stringn(body + p, (size_t)(nul - body - (ptrdiff_t)p));
+		json_array_append_new(a, s ? s : json_null());
+		p = (size_t)(nul - body) + 1 + 18;
+	}
+	char *t = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	if (t)
+		buf_append(out, t, strlen(t));
+	free(t);
+}
+
 static char *result_json(const pg_request *r)
 {
 	if (r->capture_profile < 0)
 		return NULL;
 	buf b = {0};
-	buf_append(&b, "{\"rows\":[", 9);
+	buf_append(&b, "{\"columns\":", 11);
+	if (r->captured_columns.len)
+		buf_append(&b, r->captured_columns.data, r->captured_columns.len);
+	else
+		buf_append(&b, "null", 4);
+	buf_append(&b, ",\"rows\":[", 9);
 	buf_append(&b, r->captured.data, r->captured.len);
 	buf_printf(&b, "],\"truncated\":%s}", r->captured_truncated ? "true" : "false");
 	char *t = util_strndup(b.data, b.len);
@@ -628,6 +654,11 @@ static void finish_head(pg_session *ps, const char *code, const char *message)
 	if (r->tags.len)
 		buf_append(&r->tags, "", 1);
 	res.command_tag = r->tags.len ? r->tags.data : NULL;
+	if (cfg_of(ps)->capture_results == CONFIG_CAPTURE_NONE) {
+		/* audit.capture_results none: that it ran, how long, any error; not what came back */
+		res.command_tag = NULL;
+		res.rows = -1;
+	}
 	audit_entry *e = session_result_entry(&ps->s, r->id, &res);
 	free(masked);
 	free(result);
@@ -667,6 +698,8 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 		if (mask_active(r)) {
 			if (pgm_row_description(body, len, &ps->mdesc) != 0)
 				ps->mdesc.known = 0; /* read as undescribed: a value with a match is NULL */
+			else if (r->capture_profile >= 0 && !r->captured_columns.len)
+				column_names(body, len, &r->captured_columns); /* the first result's */
 			resolve_columns(ps, 0);
 		}
 		return;

@@ -78,6 +78,7 @@ void pg_request_free(pg_request *r)
 		free(r->copy);
 	}
 	buf_free(&r->captured);
+	buf_free(&r->captured_columns);
 	free(r);
 }
 

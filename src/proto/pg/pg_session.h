@@ -66,6 +66,7 @@ typedef struct pg_request {
 	int mask_profile, capture_profile;
 	uint32_t *mask_counts;  /* values masked per detector (+ PGM_COUNT_EXTRA), or NULL */
 	buf captured;           /* capture_results masked: JSON rows, comma-joined */
+	buf captured_columns;   /* ... and the first result's column names, a JSON array */
 	struct sql_copy_out *copy;      /* a COPY TO STDOUT: its table, columns and format */
 	int describe_injected;  /* warden sent a Describe of its portal: the reply is not relayed */
 	int captured_truncated;
