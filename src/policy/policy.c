@@ -147,6 +147,7 @@ typedef struct cache_entry {
 	char *key;
 	sql_class *cls;
 	char *summary;
+	int alias;              /* a number-run key for another entry's cls/summary (not owned) */
 } cache_entry;
 
 typedef struct class_cache {
@@ -190,8 +191,10 @@ static void cache_clear(class_cache *c)
 			cache_entry *e = c->buckets[i];
 			c->buckets[i] = e->next;
 			free(e->key);
-			sqlclass_free(e->cls);
-			free(e->summary);
+			if (!e->alias) {
+				sqlclass_free(e->cls);
+				free(e->summary);
+			}
 			free(e);
 		}
 	}
@@ -337,18 +340,126 @@ static class_cache *thread_cache(const config_policy *p)
 	return tcache;
 }
 
+/*
+ * The number-run key. pg_query_normalize costs a parse per statement; most
+ * statements that vary differ only in numbers ("... WHERE aid = 48213"). A
+ * number run is a maximal run of digits with neither an identifier character
+ * nor a dot on either side; the key is the text with each run replaced by
+ * \001. A key is only ever stored for a text whose normalization replaced
+ * exactly its number runs and nothing else (number_runs_normalized): every
+ * text with the same key then differs from it only in the values of
+ * constants in the same places, which is what the normalized key stands for.
+ * Texts holding \001 themselves bypass the cache.
+ */
+static int ident_byte(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+	       c == '$' || c >= 0x80;
+}
+
+/* The end of the number run starting at i, or 0 when none starts there. */
+static size_t number_run(const char *z, size_t n, size_t i)
+{
+	if (z[i] < '0' || z[i] > '9' || (i > 0 && (ident_byte((unsigned char)z[i - 1]) || z[i - 1] == '.')))
+		return 0;
+	size_t j = i;
+	while (j < n && z[j] >= '0' && z[j] <= '9')
+		j++;
+	if (j < n && (ident_byte((unsigned char)z[j]) || z[j] == '.'))
+		return 0;
+	return j;
+}
+
+/* NULL when z has no number run. */
+static char *number_key(const char *z, size_t n)
+{
+	buf k = {0};
+	size_t runs = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = number_run(z, n, i);
+		if (j) {
+			buf_append(&k, "\001", 1);
+			runs++;
+			i = j;
+			continue;
+		}
+		buf_append(&k, z + i, 1);
+		i++;
+	}
+	if (!runs) {
+		buf_free(&k);
+		return NULL;
+	}
+	buf_append(&k, "", 1);
+	return k.data;
+}
+
+/* Whether normalization turned exactly z's number runs into $n and changed nothing else. */
+static int number_runs_normalized(const char *z, size_t n, const char *norm)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = number_run(z, n, i);
+		if (j) {
+			if (norm[k] != '$' || norm[k + 1] < '0' || norm[k + 1] > '9')
+				return 0;
+			k++;
+			while (norm[k] >= '0' && norm[k] <= '9')
+				k++;
+			i = j;
+			continue;
+		}
+		if (norm[k] != z[i])
+			return 0;
+		i++;
+		k++;
+	}
+	return norm[k] == '\0';
+}
+
+static void cache_put(class_cache *cc, const char *key, uint64_t h, sql_class *c, char *summary, int alias)
+{
+	if (cc->n >= CACHE_MAX)
+		cache_clear(cc);
+	cache_entry *e = calloc(1, sizeof(*e));
+	if (!e)
+		abort();
+	e->hash = h;
+	e->key = util_strndup(key, strlen(key));
+	e->cls = c;
+	e->summary = summary;
+	e->alias = alias;
+	cache_entry **slot = &cc->buckets[h % CACHE_BUCKETS];
+	e->next = *slot;
+	*slot = e;
+	cc->n++;
+}
+
 static sql_class *classify(const config_policy *p, const char *text, size_t len, char **summary,
 			   int *owned)
 {
 	char *z = util_strndup(text, len);
+	if (memchr(z, '\001', len)) {
+		/* could spell a number-run key: never looked up */
+		free(z);
+		sql_class *c = sqlclass_classify(text, len);
+		flag_dangerous(p, c);
+		*summary = summarize(c);
+		*owned = 1;
+		return c;
+	}
 	/*
 	 * A text without constants (a prepared statement's "... = $1") is its own
 	 * normalized form: looked up as it is, it skips the normalization.
 	 */
 	class_cache *cc = thread_cache(p);
 	cache_entry *hit = cache_find(cc, z, fnv1a(z));
+	char *nk = hit ? NULL : number_key(z, len);
+	if (!hit && nk)
+		hit = cache_find(cc, nk, fnv1a(nk));
 	if (hit) {
 		free(z);
+		free(nk);
 		*summary = hit->summary;
 		*owned = 0;
 		return hit->cls;
@@ -358,16 +469,20 @@ static sql_class *classify(const config_policy *p, const char *text, size_t len,
 		pg_query_free_normalize_result(nr);
 		sql_class *c = sqlclass_classify(text, len);
 		free(z);
+		free(nk);
 		flag_dangerous(p, c);
 		*summary = summarize(c);
 		*owned = 1;
 		return c;
 	}
+	int alias = nk && number_runs_normalized(z, len, nr.normalized_query);
 	uint64_t h = fnv1a(nr.normalized_query);
-	cache_entry **slot = &cc->buckets[h % CACHE_BUCKETS];
 	if ((hit = cache_find(cc, nr.normalized_query, h))) {
+		if (alias && cc->n < CACHE_MAX) /* never a clear here: it would free hit */
+			cache_put(cc, nk, fnv1a(nk), hit->cls, hit->summary, 1);
 		pg_query_free_normalize_result(nr);
 		free(z);
+		free(nk);
 		*summary = hit->summary;
 		*owned = 0;
 		return hit->cls;
@@ -378,24 +493,15 @@ static sql_class *classify(const config_policy *p, const char *text, size_t len,
 	*summary = summarize(c);
 	if (!cacheable(c)) {
 		pg_query_free_normalize_result(nr);
+		free(nk);
 		*owned = 1;
 		return c;
 	}
-	if (cc->n >= CACHE_MAX) {
-		cache_clear(cc);
-		slot = &cc->buckets[h % CACHE_BUCKETS];
-	}
-	cache_entry *e = calloc(1, sizeof(*e));
-	if (!e)
-		abort();
-	e->hash = h;
-	e->key = util_strndup(nr.normalized_query, strlen(nr.normalized_query));
-	e->cls = c;
-	e->summary = *summary;
-	e->next = *slot;
-	*slot = e;
-	cc->n++;
+	cache_put(cc, nr.normalized_query, h, c, *summary, 0);
+	if (alias && cc->n < CACHE_MAX)
+		cache_put(cc, nk, fnv1a(nk), c, *summary, 1);
 	pg_query_free_normalize_result(nr);
+	free(nk);
 	*owned = 0;
 	return c;
 }

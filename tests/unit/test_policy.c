@@ -222,6 +222,30 @@ static void test_cache_same_answers(void **state)
 		snprintf(sql, sizeof(sql), "select * from customers where id = %d", i);
 		EXPECT(f, sql, POLICY_REVIEW, "pii");
 	}
+	/*
+	 * Numbers that are not constants in an expression (EXPLAIN's options) are
+	 * part of the cache key: EXPLAIN (ANALYZE 0) of an UPDATE only reads,
+	 * (ANALYZE 1) writes — whichever was decided first, with numbers in the
+	 * same places around them.
+	 */
+	as(f, "bob", "[\"dev\"]", "claude-code");
+	for (int i = 0; i < 2; i++) {
+		char a0[120], a1[120];
+		snprintf(a0, sizeof(a0), "explain (analyze 0) update items set a = %d where id = %d", i + 5, i);
+		snprintf(a1, sizeof(a1), "explain (analyze 1) update items set a = %d where id = %d", i + 7, i);
+		if (i == 0) {
+			EXPECT(f, a0, POLICY_ALLOW, "reads");
+			EXPECT(f, a1, POLICY_DENY, "agents-read-only");
+		} else {
+			EXPECT(f, a1, POLICY_DENY, "agents-read-only");
+			EXPECT(f, a0, POLICY_ALLOW, "reads");
+		}
+	}
+	/* a number in a string is not a number run of the key */
+	EXPECT(f, "select '1' from items where id = 3", POLICY_ALLOW, "reads");
+	EXPECT(f, "select '2' from items where id = 4", POLICY_ALLOW, "reads");
+	session_release(&f->s);
+	as(f, "alice", "[\"dev\"]", "psql");
 	/* search_path values are constants: never answered from the cache */
 	EXPECT(f, "set search_path = billing", POLICY_ALLOW, "reads");
 	EXPECT(f, "select * from invoices", POLICY_REVIEW, "pii");
