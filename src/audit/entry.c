@@ -215,6 +215,8 @@ json_t *audit_entry_to_json(const audit_entry *e)
 		bad |= put(o, "classification", json_embedded(e->classification));
 		if (e->grant)
 			bad |= put(o, "grant", json_embedded(e->grant));
+		if (e->masked)
+			bad |= put(o, "masked", json_embedded(e->masked));
 		break;
 	case AUDIT_RESULT:
 		bad |= put(o, "request_id", json_integer(e->request_id));

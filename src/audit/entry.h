@@ -65,7 +65,8 @@ typedef struct audit_entry {
 	char *grant;            /* JSON text: {"id", "kind", "expires"} of the grant given or used */
 
 	/* result: what the mask stage did and, with audit.capture_results masked, the rows */
-	char *masked;           /* JSON text: {"email": 3, "column": 1, ...} values masked per detector */
+	char *masked;           /* JSON text: {"profile": "pii", "email": 3, "column": 1, ...} values masked
+				 * per detector; on a request, {"profile": ...}: its results go out masked */
 	char *result;           /* JSON text: {"columns": [...], "rows": [[...]], "truncated": bool} */
 } audit_entry;
 

@@ -294,21 +294,48 @@ static int cmd_test(const char *config, const char *candidate, const char *since
 		policy_decide(&cand.policy, r->s.policy, &r->s, &d, &dec);
 		const char *now = policy_action_name(dec.action);
 		const char *was = e->decision ? e->decision : "allow";
+		/* an allowed request's masking is part of its decision: "allow" vs "allow, masked (pii)" */
+		char was_buf[96], now_buf[96];
+		const char *was_mask = NULL, *now_mask = NULL;
+		json_t *wm = e->masked ? json_loads(e->masked, 0, NULL) : NULL;
+		was_mask = json_string_value(json_object_get(wm, "profile"));
+		if (dec.action == POLICY_ALLOW && dec.mask_profile >= 0)
+			now_mask = cand.mask_profiles[dec.mask_profile].name;
+		int mask_change = strcmp(now, was) == 0 && strcmp(now, "allow") == 0 &&
+				  !(was_mask && now_mask ? strcmp(was_mask, now_mask) == 0 : was_mask == now_mask);
+		if (was_mask) {
+			snprintf(was_buf, sizeof(was_buf), "%s, masked (%s)", was, was_mask);
+			was = was_buf;
+		}
+		if (now_mask) {
+			snprintf(now_buf, sizeof(now_buf), "%s, masked (%s)", now, now_mask);
+			now = now_buf;
+		}
 		total++;
-		if (strcmp(now, was) != 0) {
+		if (mask_change) {
+			changed++;
+			if (!now_mask)
+				to_allow++;     /* the results would go out in clear */
+			else if (!was_mask)
+				to_deny++;
+		}
+		if (!mask_change && strcmp(policy_action_name(dec.action), e->decision ? e->decision : "allow") != 0) {
 			changed++;
 			static const char *const order[] = { "allow", "review", "deny" };
 			int a = 0, b = 0;
+			const char *was_action = e->decision ? e->decision : "allow";
 			for (int k = 0; k < 3; k++) {
-				if (strcmp(was, order[k]) == 0)
+				if (strcmp(was_action, order[k]) == 0)
 					a = k;
-				if (strcmp(now, order[k]) == 0)
+				if (strcmp(policy_action_name(dec.action), order[k]) == 0)
 					b = k;
 			}
 			if (b > a)
 				to_deny++;
 			else
 				to_allow++;
+		}
+		if (mask_change || strcmp(policy_action_name(dec.action), e->decision ? e->decision : "allow") != 0) {
 			char when[AUDIT_TIME_LEN];
 			if (audit_time_format(e->time_us, when, sizeof(when)) != 0)
 				when[0] = '\0';
@@ -323,6 +350,8 @@ static int cmd_test(const char *config, const char *candidate, const char *since
 				json_object_set_new(o, "old", json_string(was));
 				json_object_set_new(o, "old_rule", e->rule ? json_string(e->rule) : json_null());
 				json_object_set_new(o, "new", json_string(policy_action_name(dec.action)));
+				json_object_set_new(o, "old_masked", was_mask ? json_string(was_mask) : json_null());
+				json_object_set_new(o, "new_masked", now_mask ? json_string(now_mask) : json_null());
 				json_object_set_new(o, "new_rule", json_string(dec.rule));
 				json_object_set_new(o, "statement", e->statement ? json_string(e->statement) : json_null());
 				if (dec.message)
@@ -336,6 +365,7 @@ static int cmd_test(const char *config, const char *candidate, const char *since
 				free(stmt);
 			}
 		}
+		json_decref(wm);
 		policy_decision_release(&dec);
 		audit_entry_free(e);
 	}

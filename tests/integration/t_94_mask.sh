@@ -473,6 +473,19 @@ fi
 audit_expect '.kind == "request" and .user == "dana" and .rule == "dba-unmasked"' "dana's requests decided by dba-unmasked"
 audit_expect '.kind == "request" and .user == "alice" and .rule == "everyone-else-masked"' "alice's requests decided by everyone-else-masked"
 
+# policy test: a candidate that drops the masking is looser for every request it allowed masked
+if [[ "${T94_NO_MASK:-0}" != 1 ]]; then
+  sed 's/, mask: pii }/ }/' "$WD_CFG" >"$T/nomask.yaml"
+  out=$("$WARDEN" policy test -c "$WD_CFG" --candidate "$T/nomask.yaml" 2>&1); rc=$?
+  assert_rc "$rc" 0 "policy test against a candidate without masking ($(show "$out" 200))"
+  assert_contains "$out" "allow, masked (pii) -> allow" "policy test: the change from masked to clear is listed"
+  js=$("$WARDEN" policy test -c "$WD_CFG" --candidate "$T/nomask.yaml" --json 2>&1)
+  assert_eq "$(jq -r '(.looser > 0) and (.changes | all(.old_masked == "pii" and .new_masked == null))' <<<"$js")" "true" \
+    "policy test --json: looser, old_masked pii, new_masked null"
+  out=$("$WARDEN" policy test -c "$WD_CFG" --candidate "$WD_CFG" 2>&1)
+  assert_contains "$out" "would change (0 stricter, 0 looser)" "policy test: the same policy changes nothing, masking included"
+fi
+
 # audit.capture_results none: a result entry says the request ran (and how long), not what came back
 wd_stop
 sed -i 's/capture_results: .*/capture_results: none/' "$WD_CFG"

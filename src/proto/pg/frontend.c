@@ -746,6 +746,12 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 					       dec.rule, dec.classification);
 	if (grant[0])
 		e->grant = util_strndup(grant, strlen(grant));
+	if (!held && !denied && dec.mask_profile >= 0) {
+		/* the results go out masked: the request says with which profile (policy test reads it) */
+		json_t *m = json_pack("{s:s}", "profile", cfg_of(ps)->mask_profiles[dec.mask_profile].name);
+		e->masked = m ? json_dumps(m, JSON_COMPACT) : NULL;
+		json_decref(m);
+	}
 	pg_request *r = calloc(1, sizeof(*r));
 	if (!r)
 		abort();
