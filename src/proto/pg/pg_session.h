@@ -136,9 +136,9 @@ typedef struct pg_session {
 	pgm_desc mdesc;         /* the columns of the result being relayed */
 	pgm_ctx mctx;
 	int copy_out;           /* a COPY TO STDOUT is relaying its rows */
-	pgm_copy copy_spec;     /* its fields that column rules mask whole */
+	pgm_copy copy_spec;     /* its fields' types and which column rules mask whole */
 	chunk *t_rest;          /* a catalog lookup is under way: the rest of the read waits here */
-	int catalog_wait;
+	int catalog_wait;       /* 1: for a RowDescription's tables, 2: for a COPY's table */
 	int copy_refused;       /* a binary COPY of masked rows: dropped, ended by an error */
 	int copy_skip;          /* the next CopyData is COPY's header line */
 	size_t copy_nfields;
