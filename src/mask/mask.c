@@ -613,7 +613,34 @@ struct mask_scratch {
 	size_t nm, cap;
 	const char *subj;       /* the value being scanned */
 	size_t len;
+	char *pad;              /* the subject as Hyperscan reads it (hs_subject) */
+	size_t pad_cap;
 };
+
+/*
+ * Hyperscan 5.4's AVX-512 scanners were seen reading past the end of the
+ * subject (a SEGV at a page boundary in fuzz_mask, the value at the end of an
+ * exact-size allocation). A row's last value can end where its buffer does,
+ * so Hyperscan only ever reads a copy with HS_PAD zero bytes on either side.
+ */
+#define HS_PAD 64
+
+static const char *hs_subject(mask_scratch *s, const char *in, size_t len)
+{
+	if (len + 2 * HS_PAD > s->pad_cap) {
+		size_t cap = s->pad_cap ? s->pad_cap : 4096;
+		while (cap < len + 2 * HS_PAD)
+			cap *= 2;
+		free(s->pad);
+		s->pad = util_xmalloc(cap);
+		s->pad_cap = cap;
+		memset(s->pad, 0, HS_PAD);
+	}
+	if (len)
+		memcpy(s->pad + HS_PAD, in, len);
+	memset(s->pad + HS_PAD + len, 0, HS_PAD);
+	return s->pad + HS_PAD;
+}
 
 mask_scratch *mask_scratch_new(const mask_profile *p)
 {
@@ -651,6 +678,7 @@ void mask_scratch_free(mask_scratch *s)
 	pcre2_match_data_free(s->md);
 	pcre2_match_context_free(s->mctx);
 	pcre2_jit_stack_free(s->jit);
+	free(s->pad);
 	free(s->pos);
 	free(s->last_hint);
 	free(s->rescan);
@@ -828,10 +856,11 @@ static void scan(const mask_profile *p, mask_scratch *s)
 			full_scan(s, i);
 		return;
 	}
+	const char *hs_in = hs_subject(s, s->subj, s->len);
 	if ((p->db_lit &&
-	     hs_scan(p->db_lit, s->subj, (unsigned)s->len, 0, s->hs, on_hint, s) != HS_SUCCESS) ||
+	     hs_scan(p->db_lit, hs_in, (unsigned)s->len, 0, s->hs, on_hint, s) != HS_SUCCESS) ||
 	    (p->db_num && numeric_gate((const unsigned char *)s->subj, s->len) &&
-	     hs_scan(p->db_num, s->subj, (unsigned)s->len, 0, s->hs, on_hint, s) != HS_SUCCESS)) {
+	     hs_scan(p->db_num, hs_in, (unsigned)s->len, 0, s->hs, on_hint, s) != HS_SUCCESS)) {
 		/* Cannot happen with our callback; fall back to the reference. */
 		s->nm = 0;
 		for (uint32_t i = 0; i < p->n_dets; i++)
@@ -893,10 +922,11 @@ int mask_hints(const mask_profile *p, mask_scratch *s, const char *in, size_t le
 	if (!p->gate || len > UINT_MAX)
 		return -1;
 	hint_ends h = {.ends = ends, .cap = cap};
-	if (p->db_lit && hs_scan(p->db_lit, in, (unsigned)len, 0, s->hs, collect_hint, &h) != HS_SUCCESS)
+	const char *hs_in = hs_subject(s, in, len);
+	if (p->db_lit && hs_scan(p->db_lit, hs_in, (unsigned)len, 0, s->hs, collect_hint, &h) != HS_SUCCESS)
 		return -1;
 	if (p->db_num && numeric_gate((const unsigned char *)in, len) &&
-	    hs_scan(p->db_num, in, (unsigned)len, 0, s->hs, collect_hint, &h) != HS_SUCCESS)
+	    hs_scan(p->db_num, hs_in, (unsigned)len, 0, s->hs, collect_hint, &h) != HS_SUCCESS)
 		return -1;
 	if (h.overflow)
 		return -1;
@@ -914,13 +944,14 @@ int mask_may_match(const mask_profile *p, mask_scratch *s, const char *in, size_
 {
 	if (!p->gate || len > UINT_MAX)
 		return 1;
+	const char *hs_in = hs_subject(s, in, len);
 	if (p->db_lit) {
-		hs_error_t e = hs_scan(p->db_lit, in, (unsigned)len, 0, s->hs, stop_on_hint, NULL);
+		hs_error_t e = hs_scan(p->db_lit, hs_in, (unsigned)len, 0, s->hs, stop_on_hint, NULL);
 		if (e != HS_SUCCESS)
 			return 1;
 	}
 	if (p->db_num && numeric_gate((const unsigned char *)in, len)) {
-		hs_error_t e = hs_scan(p->db_num, in, (unsigned)len, 0, s->hs, stop_on_hint, NULL);
+		hs_error_t e = hs_scan(p->db_num, hs_in, (unsigned)len, 0, s->hs, stop_on_hint, NULL);
 		if (e != HS_SUCCESS)
 			return 1;
 	}
