@@ -618,10 +618,11 @@ struct mask_scratch {
 };
 
 /*
- * Hyperscan 5.4's AVX-512 scanners were seen reading past the end of the
- * subject (a SEGV at a page boundary in fuzz_mask, the value at the end of an
- * exact-size allocation). A row's last value can end where its buffer does,
- * so Hyperscan only ever reads a copy with HS_PAD zero bytes on either side.
+ * Hyperscan 5.4's AVX-512 VBMI literal matcher reads past the end of the
+ * subject (fuzz_mask: a SEGV at a page boundary, the value at the end of an
+ * exact-size allocation; the same out-of-bounds read is vectorscan issue 322,
+ * fdr_exec_fat_teddy). A row's last value can end where its buffer does, so
+ * Hyperscan only ever reads a copy with HS_PAD zero bytes on either side.
  */
 #define HS_PAD 64
 
