@@ -86,19 +86,17 @@ int cli_serve_main(int argc, char **argv)
 			return 1;
 		}
 	}
-	/* captured rows are stored masked, never in clear: that needs a profile to mask them with */
+	/* captured rows are stored masked, never in clear: that needs a profile to mask them with;
+	 * masking profiles compile here, so --check reports a bad custom pattern too */
+	int bad = 0;
 	if (cfg.capture_results == CONFIG_CAPTURE_MASKED && cfg.n_mask_profiles == 0) {
-		fprintf(stderr, "warden: %s: audit.capture_results: masked needs a masking profile (masking.profiles) "
-				"to mask the captured rows with\n", path);
-		for (size_t i = 0; i < cfg.n_connections; i++)
-			SSL_CTX_free(target_tls[i]);
-		free(target_tls);
-		SSL_CTX_free(server_tls);
-		config_free(&cfg);
-		return 1;
+		snprintf(err, sizeof(err), "%s: audit.capture_results: masked needs a masking profile "
+			 "(masking.profiles) to mask the captured rows with", path);
+		bad = 1;
+	} else {
+		bad = mask_profiles_load(&cfg, check, err, sizeof(err)) != 0;
 	}
-	/* masking profiles compile here, so --check reports a bad custom pattern too */
-	if (mask_profiles_load(&cfg, check, err, sizeof(err)) != 0) {
+	if (bad) {
 		fprintf(stderr, "warden: %s\n", err);
 		for (size_t i = 0; i < cfg.n_connections; i++)
 			SSL_CTX_free(target_tls[i]);

@@ -387,24 +387,26 @@ static void name_insert(int cc_index, const char *q, uint32_t oid)
 	pthread_mutex_unlock(&cache_mu);
 }
 
-/* pg_catalog_fetch_table's work: the OID from the rows, then as by OID. */
-static void named_work(cat_work *w)
+static void cache_result_rows(cat_work *w, PGresult *res)
 {
-	const char *params[1] = {w->name};
+	cache_result(w, res);
+}
+
+/*
+ * Runs sql with its one parameter and hands the rows to on_rows. A pooled
+ * connection may have died while idle (so may its siblings): one retry, on a
+ * new connection; an error the server answered is not retried.
+ */
+static void run_query(cat_work *w, const char *sql, const char *param, void (*on_rows)(cat_work *, PGresult *))
+{
+	const char *params[1] = {param};
 	for (int attempt = 0; attempt < 2 && !w->ok; attempt++) {
 		PGconn *conn = attempt == 0 ? pool_take(w->cc_index) : NULL;
 		if (!conn && !(conn = catalog_connect(w->cc)))
 			break;
-		PGresult *res = PQexecParams(conn, catalog_named_sql, 1, NULL, params, NULL, NULL, 0);
+		PGresult *res = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
-			uint32_t oid = PQntuples(res) ? (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10) : 0;
-			name_insert(w->cc_index, w->name, oid);
-			if (oid) {
-				w->tables = util_xmalloc(sizeof(uint32_t));
-				w->tables[0] = oid;
-				w->n = 1;
-				cache_result(w, res);
-			}
+			on_rows(w, res);
 			w->ok = 1;
 		} else {
 			log_pq_error(w->cc, "catalog query", conn);
@@ -418,56 +420,45 @@ static void named_work(cat_work *w)
 			PQfinish(conn);
 		}
 	}
-	OPENSSL_thread_stop();
+}
+
+/* pg_catalog_fetch_table's rows: the OID, then the columns as by OID. */
+static void named_rows(cat_work *w, PGresult *res)
+{
+	uint32_t oid = PQntuples(res) ? (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	name_insert(w->cc_index, w->name, oid);
+	if (oid) {
+		free(w->tables);
+		w->tables = util_xmalloc(sizeof(uint32_t));
+		w->tables[0] = oid;
+		w->n = 1;
+		cache_result(w, res);
+	}
 }
 
 static void catalog_work(uv_work_t *req)
 {
 	cat_work *w = req->data;
 	if (w->name) {
-		named_work(w);
-		return;
-	}
-	qsort(w->tables, w->n, sizeof(uint32_t), cmp_oid);
-	size_t u = 0;
-	for (size_t i = 0; i < w->n; i++)
-		if (u == 0 || w->tables[i] != w->tables[u - 1])
-			w->tables[u++] = w->tables[i];
-	w->n = u;
-	if (w->n == 0) {
-		w->ok = 1;
-		return;
-	}
-	buf arr = {0};
-	buf_append(&arr, "{", 1);
-	for (size_t i = 0; i < w->n; i++)
-		buf_printf(&arr, "%s%u", i ? "," : "", (unsigned)w->tables[i]);
-	buf_append(&arr, "}", 2); /* with the NUL */
-	const char *params[1] = {arr.data};
-
-	/* A pooled connection may have died while idle (so may its siblings):
-	 * one retry, on a new connection. */
-	for (int attempt = 0; attempt < 2 && !w->ok; attempt++) {
-		PGconn *conn = attempt == 0 ? pool_take(w->cc_index) : NULL;
-		if (!conn && !(conn = catalog_connect(w->cc)))
-			break;
-		PGresult *res = PQexecParams(conn, catalog_sql, 1, NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
-			cache_result(w, res);
+		run_query(w, catalog_named_sql, w->name, named_rows);
+	} else {
+		qsort(w->tables, w->n, sizeof(uint32_t), cmp_oid);
+		size_t u = 0;
+		for (size_t i = 0; i < w->n; i++)
+			if (u == 0 || w->tables[i] != w->tables[u - 1])
+				w->tables[u++] = w->tables[i];
+		w->n = u;
+		buf arr = {0};
+		buf_append(&arr, "{", 1);
+		for (size_t i = 0; i < w->n; i++)
+			buf_printf(&arr, "%s%u", i ? "," : "", (unsigned)w->tables[i]);
+		buf_append(&arr, "}", 2); /* with the NUL */
+		if (w->n == 0)
 			w->ok = 1;
-		} else {
-			log_pq_error(w->cc, "catalog query", conn);
-		}
-		PQclear(res);
-		if (PQstatus(conn) == CONNECTION_OK) {
-			pool_put(w->cc_index, conn);
-			if (!w->ok)
-				break; /* the server answered with an error: retrying won't help */
-		} else {
-			PQfinish(conn);
-		}
+		else
+			run_query(w, catalog_sql, arr.data, cache_result_rows);
+		buf_free(&arr);
 	}
-	buf_free(&arr);
 	/* libuv joins its pool threads in a destructor that runs after OpenSSL's
 	 * atexit cleanup, so their per-thread OpenSSL state (error queue, DRBGs)
 	 * would never be freed (LeakSanitizer reports it); lookups are rare. */
