@@ -111,6 +111,7 @@ bench-mask:
 	@mkdir -p build
 	$(Q)$(CC) $(ALL_CFLAGS) -o build/mask_engine bench/mask_engine.c $(filter build/obj/src/mask/% build/obj/src/core/buf.o build/obj/src/core/util.o build/obj/src/core/log.o,$(LIB_OBJS)) $(PKG_LIBS)
 	@build/mask_engine both 200
+	$(Q)$(CC) $(ALL_CFLAGS) -o build/mask_rows bench/mask_rows.c $(LIB_OBJS) $(PKG_LIBS)
 	@bench/mask.sh
 
 bench-audit:

@@ -29,9 +29,9 @@
  * bearer, PRIVATE KEY) cost Hyperscan ~0.3 ns/byte; the digit-class hints
  * (phone, card, SSN, IPv4, IBAN) have no literal to skip to and cost ~2
  * ns/byte together. So they live in a second database (db_num), scanned only
- * when numeric_gate(), a SIMD digit finder plus a tiny cluster check, says a
- * valid value of theirs can be present. Ordinary text (dates, amounts,
- * street numbers) rarely passes it.
+ * over the spans num_spans() finds (a SIMD digit finder plus a tiny cluster
+ * check) where a valid value of theirs can be. Ordinary text (dates, amounts,
+ * street numbers) rarely has one.
  *
  * Custom patterns are compiled for Hyperscan in prefilter mode (a superset:
  * it reports every end of a real match); their maxlen comes from
@@ -323,7 +323,7 @@ typedef struct det {
 	size_t maxlen;          /* UNBOUNDED: search from pos, never cut the subject */
 	bool cut;               /* the subject may be cut at hint + maxlen + LOOKAROUND */
 	bool in_hs;             /* has a hint in a Hyperscan database (id = index in dets) */
-	bool numeric;           /* its hint is in db_num, scanned only past numeric_gate() */
+	bool numeric;           /* its hint is in db_num, scanned over num_spans() only */
 	int tier, group;
 	validator_fn validate;
 } det;
@@ -339,6 +339,7 @@ struct mask_profile {
 	hs_database_t *db_lit;  /* hints with literal anchors: cheap, always scanned */
 	hs_database_t *db_num;  /* digit-class hints: costly, scanned past the gate */
 	uint32_t max_groups;
+	size_t n_literals;      /* spec->hint_literals in db_lit */
 	bool gate;              /* mask_may_match can answer "no" (see there) */
 };
 
@@ -393,10 +394,12 @@ static bool setup_mac(mask_profile *p, const mask_spec *spec, char *err, size_t 
 static bool build_db(mask_profile *p, const mask_spec *spec, bool num, hs_database_t **db, char *err,
 		     size_t errlen)
 {
-	const char **exprs = util_xmalloc(p->n_dets * sizeof(*exprs));
-	unsigned *flags = util_xmalloc(p->n_dets * sizeof(*flags));
-	unsigned *ids = util_xmalloc(p->n_dets * sizeof(*ids));
-	size_t n = 0;
+	size_t cap = p->n_dets + (num ? 0 : spec->n_hint_literals);
+	const char **exprs = util_xmalloc((cap + 1) * sizeof(*exprs));
+	unsigned *flags = util_xmalloc((cap + 1) * sizeof(*flags));
+	unsigned *ids = util_xmalloc((cap + 1) * sizeof(*ids));
+	char **lits = util_xmalloc((spec->n_hint_literals + 1) * sizeof(*lits));
+	size_t n = 0, n_lits = 0;
 	bool ok = true;
 	for (size_t i = 0; i < p->n_dets; i++) {
 		det *d = &p->dets[i];
@@ -424,18 +427,38 @@ static bool build_db(mask_profile *p, const mask_spec *spec, bool num, hs_databa
 		ids[n++] = (unsigned)i;
 		d->in_hs = true;
 	}
+	for (size_t i = 0; !num && i < spec->n_hint_literals; i++) {
+		/* every byte as \xHH: a literal, whatever it holds */
+		const char *l = spec->hint_literals[i];
+		size_t ll = strlen(l);
+		if (!ll)
+			continue;
+		char *e = util_xmalloc(4 * ll + 1);
+		for (size_t k = 0; k < ll; k++)
+			snprintf(e + 4 * k, 5, "\\x%02x", (unsigned char)l[k]);
+		lits[n_lits++] = e;
+		exprs[n] = e;
+		flags[n] = HS_FLAG_CASELESS;
+		ids[n++] = MASK_HINT_LITERAL + (unsigned)i;
+		p->n_literals++;
+	}
 	if (n > 0) {
 		hs_compile_error_t *ce = NULL;
 		if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, db, &ce) !=
 		    HS_SUCCESS) {
 			const char *who = "?";
 			if (ce->expression >= 0 && (size_t)ce->expression < n)
-				who = mask_detector_name(p, p->dets[ids[ce->expression]].slot);
+				who = ids[ce->expression] >= MASK_HINT_LITERAL
+					      ? "(json key)"
+					      : mask_detector_name(p, p->dets[ids[ce->expression]].slot);
 			util_errf(err, errlen, "mask: detector %s: hyperscan: %s", who, ce->message);
 			hs_free_compile_error(ce);
 			ok = false;
 		}
 	}
+	for (size_t i = 0; i < n_lits; i++)
+		free(lits[i]);
+	free(lits);
 	free(exprs);
 	free(flags);
 	free(ids);
@@ -573,6 +596,64 @@ void mask_profile_free(mask_profile *p)
 	free(p);
 }
 
+size_t mask_hint_literals(const mask_profile *p)
+{
+	return p->gate ? p->n_literals : 0;
+}
+
+const char *mask_glob_literal(const char *glob, size_t *len)
+{
+	const char *best = NULL;
+	size_t best_len = 0;
+	for (const char *g = glob; *g;) {
+		size_t l = strcspn(g, "*?[\\");
+		if (l > best_len) {
+			best = g;
+			best_len = l;
+		}
+		g += l;
+		if (*g == '[') {
+			/* a bracket expression is one character of a set: skip it whole
+			 * ("[]...]" and "[!]...]" hold a literal "]") */
+			const char *e = g + 1;
+			if (*e == '!' || *e == '^')
+				e++;
+			if (*e == ']')
+				e++;
+			e = strchr(e, ']');
+			g = e ? e + 1 : g + 1;
+		} else if (*g) {
+			g++;
+		}
+	}
+	*len = best_len;
+	return best;
+}
+
+size_t mask_key_literals(const char *const *globs, size_t n, char ***out)
+{
+	char **l = util_xmalloc((n + 1) * sizeof(*l));
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+		const char *lit = mask_glob_literal(globs[i], &len);
+		if (!lit) {
+			mask_literals_free(l, i);
+			*out = NULL;
+			return 0;
+		}
+		l[i] = util_strndup(lit, len);
+	}
+	*out = l;
+	return n;
+}
+
+void mask_literals_free(char **l, size_t n)
+{
+	for (size_t i = 0; l && i < n; i++)
+		free(l[i]);
+	free(l);
+}
+
 mask_engine mask_profile_engine(const mask_profile *p)
 {
 	return p->engine;
@@ -593,6 +674,10 @@ size_t mask_detector_total(const mask_profile *p)
 }
 
 /* ---- scratch -------------------------------------------------------------- */
+
+typedef struct span {
+	size_t s, e;
+} span;
 
 typedef struct match {
 	size_t s, e;            /* value span */
@@ -615,6 +700,9 @@ struct mask_scratch {
 	size_t len;
 	char *pad;              /* the subject as Hyperscan reads it (hs_subject) */
 	size_t pad_cap;
+	span *spans;            /* where db_num looks (num_spans) */
+	size_t n_spans, spans_cap;
+	size_t hint_base;       /* added to the ends on_hint is given */
 };
 
 /*
@@ -680,6 +768,7 @@ void mask_scratch_free(mask_scratch *s)
 	pcre2_match_context_free(s->mctx);
 	pcre2_jit_stack_free(s->jit);
 	free(s->pad);
+	free(s->spans);
 	free(s->pos);
 	free(s->last_hint);
 	free(s->rescan);
@@ -751,7 +840,9 @@ static int on_hint(unsigned int id, unsigned long long from, unsigned long long 
 	(void)from;
 	(void)flags;
 	mask_scratch *s = ctx;
-	size_t h = (size_t)to;
+	size_t h = (size_t)to + s->hint_base;
+	if (id >= s->p->n_dets)
+		return 0; /* a hint literal */
 	if (h < s->last_hint[id]) {
 		s->rescan[id] = true;
 		return 0;
@@ -763,79 +854,160 @@ static int on_hint(unsigned int id, unsigned long long from, unsigned long long 
 }
 
 /*
- * The gate in front of db_num: false only if no value that phone, credit_card,
- * us_ssn, ipv4 or iban would mask can be in p[0, n). Those need a "digit
- * cluster" (digits joined by at most 2 characters of " .-()+") holding at
- * least 9 digits (phone, card, SSN: the validators demand it) or at least 4
- * digits and 3 dots (IPv4), or two capitals followed by two digits (IBAN).
- * Ordinary text has digits (dates, amounts, street numbers) but rarely such
- * clusters, and this loop costs a fraction of the class-led automata it
- * saves. Soundness matters, not precision: the unit tests and the fuzzer
- * compare against the PCRE2 engine, which has no gate.
+ * Where db_num must look: the spans of p[0, n) that can hold a value phone,
+ * credit_card, us_ssn, ipv4 or iban would mask. Those need a "digit cluster"
+ * (digit runs joined by at most 2 characters of " .-()+") holding at least 9
+ * digits (phone, card, SSN: the validators demand it) or at least 4 digits
+ * and 3 dots (IPv4); such a match lies within its cluster and the one
+ * character before it (a phone's "+" or "("), so Hyperscan scans that span.
+ * An IBAN starts with two capitals and two digits: the span from there, as
+ * long as an IBAN can be. Ordinary text has digits (dates, amounts, street
+ * numbers) but rarely such clusters, and finding them (a SIMD digit finder
+ * walking runs of digits) costs a fraction of the class-led automata run over
+ * the whole text. Soundness matters, not precision: the unit tests and the
+ * fuzzer compare against the PCRE2 engine, which has no spans.
+ *
+ * p must be readable 64 bytes past n (hs_subject's padded copy).
  */
 static bool gate_sep(unsigned char c)
 {
 	return c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '+';
 }
 
-/* Digit i continues the cluster whose last digit is at last (gap <= 2
- * separators); *dots gets the dots in the gap. */
-static bool gate_joins(const unsigned char *p, size_t last, size_t i, unsigned *dots)
-{
-	*dots = 0;
-	if (i - last > 3)
-		return false;
-	for (size_t k = last + 1; k < i; k++) {
-		if (!gate_sep(p[k]))
-			return false;
-		*dots += p[k] == '.';
-	}
-	return true;
-}
-
-/* Bit k set: p[k] is a digit (k < n <= 16). */
-static unsigned digit_mask(const unsigned char *p, size_t n)
+/* Bit k set: p[k] is a digit (k < 64; p readable for 64 bytes). */
+static uint64_t digit_mask64(const unsigned char *p)
 {
 #if defined(__SSE2__)
-	if (n == 16) {
-		__m128i t = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)p),
+	uint64_t m = 0;
+	for (int k = 0; k < 4; k++) {
+		__m128i t = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k)),
 					 _mm_set1_epi8('0'));
-		return (unsigned)_mm_movemask_epi8(
-			_mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t));
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(
+			     _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t))
+		     << (16 * k);
 	}
-#endif
-	unsigned m = 0;
-	for (size_t k = 0; k < n; k++)
-		m |= (unsigned)is_digit((char)p[k]) << k;
 	return m;
+#else
+	uint64_t m = 0;
+	for (unsigned k = 0; k < 64; k++)
+		m |= (uint64_t)is_digit((char)p[k]) << k;
+	return m;
+#endif
 }
 
-/* Visits digits only (found 16 bytes at a time): text is mostly letters. */
-static bool numeric_gate(const unsigned char *p, size_t n)
+typedef struct cluster {
+	size_t start, end;      /* first digit, one past the last */
+	size_t digits, dots;
+} cluster;
+
+static void add_span(mask_scratch *s, size_t a, size_t b)
 {
-	unsigned digits = 0, dots = 0, gapdots;
-	size_t last = 0;
-	for (size_t base = 0; base < n; base += 16) {
-		unsigned m = digit_mask(p + base, n - base < 16 ? n - base : 16);
+	if (s->n_spans == s->spans_cap) {
+		s->spans_cap = s->spans_cap ? 2 * s->spans_cap : 16;
+		s->spans = util_xrealloc(s->spans, s->spans_cap * sizeof(*s->spans));
+	}
+	s->spans[s->n_spans++] = (span){a, b};
+}
+
+static void close_cluster(mask_scratch *s, const cluster *c)
+{
+	if (c->digits >= 9 || (c->digits >= 4 && c->dots >= 3))
+		add_span(s, c->start ? c->start - 1 : 0, c->end);
+}
+
+/* The digit run p[gs, ge) (maximal). */
+static void digit_run(mask_scratch *s, cluster *c, const unsigned char *p, size_t n, size_t gs, size_t ge)
+{
+	bool joins = c->digits > 0 && gs - c->end <= 2;
+	size_t dots = 0;
+	for (size_t k = c->end; joins && k < gs; k++) {
+		joins = gate_sep(p[k]);
+		dots += p[k] == '.';
+	}
+	if (joins) {
+		c->digits += ge - gs;
+		c->dots += dots;
+		c->end = ge;
+	} else {
+		if (c->digits)
+			close_cluster(s, c);
+		*c = (cluster){gs, ge, ge - gs, 0};
+	}
+	if (gs >= 2 && ge - gs >= 2 && is_upper((char)p[gs - 1]) && is_upper((char)p[gs - 2])) {
+		size_t e = gs - 2 + builtins[MASK_DET_IBAN].maxlen;
+		add_span(s, gs - 2, e < n ? e : n);
+	}
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+	const span *x = a, *y = b;
+	return x->s < y->s ? -1 : x->s > y->s;
+}
+
+/* Fills s->spans[0, s->n_spans): sorted, disjoint (spans closer than a few bytes merged). */
+static void num_spans(mask_scratch *s, const unsigned char *p, size_t n)
+{
+	s->n_spans = 0;
+	cluster c = {0};
+	size_t run = SIZE_MAX; /* start of a run of digits still open at a block's end */
+	for (size_t base = 0; base < n; base += 64) {
+		uint64_t m = digit_mask64(p + base);
+		if (n - base < 64)
+			m &= ((uint64_t)1 << (n - base)) - 1;
+		if (run != SIZE_MAX && !(m & 1)) {
+			digit_run(s, &c, p, n, run, base);
+			run = SIZE_MAX;
+		}
 		while (m) {
-			size_t i = base + (size_t)__builtin_ctz(m);
-			m &= m - 1;
-			if (digits > 0 && gate_joins(p, last, i, &gapdots)) {
-				digits++;
-				dots += gapdots;
-			} else {
-				digits = 1;
-				dots = 0;
+			unsigned b = (unsigned)__builtin_ctzll(m);
+			uint64_t rest = ~(m >> b);
+			unsigned l = rest ? (unsigned)__builtin_ctzll(rest) : 64;
+			size_t gs = run != SIZE_MAX && b == 0 ? run : base + b;
+			run = SIZE_MAX;
+			if (b + l >= 64) {
+				run = gs;
+				break;
 			}
-			if (digits >= 9 || (digits >= 4 && dots >= 3))
-				return true;
-			if (i >= 2 && i + 1 < n && is_upper((char)p[i - 1]) && is_upper((char)p[i - 2]) &&
-			    is_digit((char)p[i + 1]))
-				return true;
-			last = i;
+			digit_run(s, &c, p, n, gs, base + b + l);
+			m &= ~(uint64_t)0 << (b + l);
 		}
 	}
-	return false;
+	if (run != SIZE_MAX)
+		digit_run(s, &c, p, n, run, n);
+	if (c.digits)
+		close_cluster(s, &c);
+	if (s->n_spans < 2)
+		return;
+	qsort(s->spans, s->n_spans, sizeof(*s->spans), span_cmp);
+	size_t k = 0;
+	for (size_t i = 1; i < s->n_spans; i++) {
+		if (s->spans[i].s <= s->spans[k].e + 8) {
+			if (s->spans[i].e > s->spans[k].e)
+				s->spans[k].e = s->spans[i].e;
+		} else {
+			s->spans[++k] = s->spans[i];
+		}
+	}
+	s->n_spans = k + 1;
+}
+
+/*
+ * db_num over the spans of hs_in[0, len) (hs_subject's copy) that need it;
+ * *base holds the span's offset while its matches are reported.
+ */
+static hs_error_t scan_num(const mask_profile *p, mask_scratch *s, const char *hs_in, size_t len,
+			   match_event_handler cb, void *ctx, size_t *base)
+{
+	num_spans(s, (const unsigned char *)hs_in, len);
+	hs_error_t e = HS_SUCCESS;
+	for (size_t i = 0; i < s->n_spans && e == HS_SUCCESS; i++) {
+		*base = s->spans[i].s;
+		e = hs_scan(p->db_num, hs_in + s->spans[i].s, (unsigned)(s->spans[i].e - s->spans[i].s), 0,
+			    s->hs, cb, ctx);
+	}
+	*base = 0;
+	return e;
 }
 
 static void full_scan(mask_scratch *s, uint32_t di)
@@ -844,30 +1016,18 @@ static void full_scan(mask_scratch *s, uint32_t di)
 	search(s, di, s->len, true);
 }
 
-static void scan(const mask_profile *p, mask_scratch *s)
+static void scan_reset(const mask_profile *p, mask_scratch *s)
 {
 	for (size_t i = 0; i < p->n_dets; i++) {
 		s->pos[i] = 0;
 		s->last_hint[i] = 0;
 		s->rescan[i] = false;
 	}
-	/* hs_scan takes an unsigned length; longer values use the reference scan. */
-	if (p->engine != MASK_ENGINE_HYPERSCAN || s->len > UINT_MAX) {
-		for (uint32_t i = 0; i < p->n_dets; i++)
-			full_scan(s, i);
-		return;
-	}
-	const char *hs_in = hs_subject(s, s->subj, s->len);
-	if ((p->db_lit &&
-	     hs_scan(p->db_lit, hs_in, (unsigned)s->len, 0, s->hs, on_hint, s) != HS_SUCCESS) ||
-	    (p->db_num && numeric_gate((const unsigned char *)s->subj, s->len) &&
-	     hs_scan(p->db_num, hs_in, (unsigned)s->len, 0, s->hs, on_hint, s) != HS_SUCCESS)) {
-		/* Cannot happen with our callback; fall back to the reference. */
-		s->nm = 0;
-		for (uint32_t i = 0; i < p->n_dets; i++)
-			full_scan(s, i);
-		return;
-	}
+}
+
+/* After the hints: detectors Hyperscan has no hint for, or whose hints came out of order. */
+static void scan_rest(const mask_profile *p, mask_scratch *s)
+{
 	for (uint32_t i = 0; i < p->n_dets; i++) {
 		if (p->dets[i].in_hs && !s->rescan[i])
 			continue;
@@ -882,56 +1042,79 @@ static void scan(const mask_profile *p, mask_scratch *s)
 	}
 }
 
+static void scan(const mask_profile *p, mask_scratch *s)
+{
+	scan_reset(p, s);
+	/* hs_scan takes an unsigned length; longer values use the reference scan. */
+	if (p->engine != MASK_ENGINE_HYPERSCAN || s->len > UINT_MAX) {
+		for (uint32_t i = 0; i < p->n_dets; i++)
+			full_scan(s, i);
+		return;
+	}
+	const char *hs_in = hs_subject(s, s->subj, s->len);
+	if ((p->db_lit &&
+	     hs_scan(p->db_lit, hs_in, (unsigned)s->len, 0, s->hs, on_hint, s) != HS_SUCCESS) ||
+	    (p->db_num && scan_num(p, s, hs_in, s->len, on_hint, s, &s->hint_base) != HS_SUCCESS)) {
+		/* Cannot happen with our callback; fall back to the reference. */
+		s->nm = 0;
+		for (uint32_t i = 0; i < p->n_dets; i++)
+			full_scan(s, i);
+		return;
+	}
+	scan_rest(p, s);
+}
+
 static int stop_on_hint(unsigned int id, unsigned long long from, unsigned long long to,
 			unsigned int flags, void *ctx)
 {
-	(void)id;
 	(void)from;
 	(void)to;
 	(void)flags;
-	(void)ctx;
-	return 1;
+	const mask_profile *p = ctx;
+	return id < p->n_dets; /* hint literals are not detectors */
 }
 
-typedef struct hint_ends {
-	size_t *ends;
-	size_t cap, n;
+typedef struct hint_list {
+	mask_hint **h;
+	size_t *cap, n, limit;
+	size_t base;            /* added to the ends (db_num's spans) */
 	int overflow;
-} hint_ends;
+} hint_list;
 
 static int collect_hint(unsigned int id, unsigned long long from, unsigned long long to,
 			unsigned int flags, void *ctx)
 {
-	(void)id;
 	(void)from;
 	(void)flags;
-	hint_ends *h = ctx;
-	if (h->n && h->ends[h->n - 1] == (size_t)to)
-		return 0;
-	if (h->n == h->cap) {
-		h->overflow = 1;
-		return 1;
+	hint_list *l = ctx;
+	to += l->base;
+	if (l->n == *l->cap) {
+		if (*l->cap >= l->limit) {
+			l->overflow = 1;
+			return 1;
+		}
+		*l->cap = *l->cap ? 2 * *l->cap : 64;
+		*l->h = util_xrealloc(*l->h, *l->cap * sizeof(**l->h));
 	}
-	h->ends[h->n++] = (size_t)to;
+	(*l->h)[l->n++] = (mask_hint){(size_t)to, id};
 	return 0;
 }
 
-int mask_hints(const mask_profile *p, mask_scratch *s, const char *in, size_t len, size_t *ends,
-	       size_t cap, size_t *n)
+int mask_hints(const mask_profile *p, mask_scratch *s, const char *in, size_t len, mask_hint **h,
+	       size_t *cap, size_t *n)
 {
 	*n = 0;
 	if (!p->gate || len > UINT_MAX)
 		return -1;
-	hint_ends h = {.ends = ends, .cap = cap};
+	hint_list l = {.h = h, .cap = cap, .limit = MASK_HINTS_MAX};
 	const char *hs_in = hs_subject(s, in, len);
-	if (p->db_lit && hs_scan(p->db_lit, hs_in, (unsigned)len, 0, s->hs, collect_hint, &h) != HS_SUCCESS)
+	if (p->db_lit && hs_scan(p->db_lit, hs_in, (unsigned)len, 0, s->hs, collect_hint, &l) != HS_SUCCESS)
 		return -1;
-	if (p->db_num && numeric_gate((const unsigned char *)in, len) &&
-	    hs_scan(p->db_num, hs_in, (unsigned)len, 0, s->hs, collect_hint, &h) != HS_SUCCESS)
+	if (p->db_num && scan_num(p, s, hs_in, len, collect_hint, &l, &l.base) != HS_SUCCESS)
 		return -1;
-	if (h.overflow)
+	if (l.overflow)
 		return -1;
-	*n = h.n;
+	*n = l.n;
 	return 0;
 }
 
@@ -939,7 +1122,7 @@ int mask_hints(const mask_profile *p, mask_scratch *s, const char *in, size_t le
  * The row gate: every real match contains its detector's hint, and hints
  * have no anchors or lookarounds (custom patterns with any make the profile
  * ungated), so a text with no hint holds no match — nor does any part of it.
- * The numeric gate only grows when text is added around a value.
+ * Text added around a value only grows its digit clusters (num_spans).
  */
 int mask_may_match(const mask_profile *p, mask_scratch *s, const char *in, size_t len)
 {
@@ -947,13 +1130,13 @@ int mask_may_match(const mask_profile *p, mask_scratch *s, const char *in, size_
 		return 1;
 	const char *hs_in = hs_subject(s, in, len);
 	if (p->db_lit) {
-		hs_error_t e = hs_scan(p->db_lit, hs_in, (unsigned)len, 0, s->hs, stop_on_hint, NULL);
+		hs_error_t e = hs_scan(p->db_lit, hs_in, (unsigned)len, 0, s->hs, stop_on_hint, (void *)p);
 		if (e != HS_SUCCESS)
 			return 1;
 	}
-	if (p->db_num && numeric_gate((const unsigned char *)in, len)) {
-		hs_error_t e = hs_scan(p->db_num, hs_in, (unsigned)len, 0, s->hs, stop_on_hint, NULL);
-		if (e != HS_SUCCESS)
+	if (p->db_num) {
+		size_t base;
+		if (scan_num(p, s, hs_in, len, stop_on_hint, (void *)p, &base) != HS_SUCCESS)
 			return 1;
 	}
 	return 0;
@@ -1060,15 +1243,10 @@ void mask_whole(const mask_profile *p, const char *in, size_t len, buf *out)
 	emit(p, in, len, out);
 }
 
-size_t mask_text(const mask_profile *p, mask_scratch *s, const char *in, size_t len, buf *out,
-		 uint32_t *counts)
+/* The chosen matches of s->m written over in[0, len) into out. */
+static size_t rewrite(const mask_profile *p, mask_scratch *s, const char *in, size_t len, buf *out,
+		      uint32_t *counts)
 {
-	if (len == 0 || p->n_dets == 0)
-		return 0;
-	s->subj = in;
-	s->len = len;
-	s->nm = 0;
-	scan(p, s);
 	size_t n = resolve(s);
 	if (n == 0)
 		return 0;
@@ -1084,4 +1262,32 @@ size_t mask_text(const mask_profile *p, mask_scratch *s, const char *in, size_t 
 	}
 	buf_append(out, in + prev, len - prev);
 	return n;
+}
+
+size_t mask_text(const mask_profile *p, mask_scratch *s, const char *in, size_t len, buf *out,
+		 uint32_t *counts)
+{
+	if (len == 0 || p->n_dets == 0)
+		return 0;
+	s->subj = in;
+	s->len = len;
+	s->nm = 0;
+	scan(p, s);
+	return rewrite(p, s, in, len, out, counts);
+}
+
+size_t mask_text_hinted(const mask_profile *p, mask_scratch *s, const char *in, size_t len,
+			const mask_hint *h, size_t nh, size_t off, buf *out, uint32_t *counts)
+{
+	if (len == 0 || p->n_dets == 0)
+		return 0;
+	s->subj = in;
+	s->len = len;
+	s->nm = 0;
+	scan_reset(p, s);
+	for (size_t i = 0; i < nh; i++)
+		if (h[i].id < p->n_dets && h[i].end > off && h[i].end - off <= len)
+			on_hint(h[i].id, 0, h[i].end - off, 0, s);
+	scan_rest(p, s);
+	return rewrite(p, s, in, len, out, counts);
 }

@@ -41,6 +41,8 @@ typedef struct mask_spec {
 	const char *const *custom_patterns;
 	size_t n_custom;
 	mask_style style;
+	const char *const *hint_literals;   /* reported by mask_hints as MASK_HINT_LITERAL + i */
+	size_t n_hint_literals;             /* (case-insensitive; the caller's own cues) */
 	const unsigned char *hash_key;  /* HMAC-SHA256 key for MASK_STYLE_HASH */
 	size_t hash_key_len;
 	mask_engine engine;
@@ -74,14 +76,54 @@ size_t mask_text(const mask_profile *p, mask_scratch *s, const char *in, size_t 
 int mask_may_match(const mask_profile *p, mask_scratch *s, const char *in, size_t len);
 
 /*
- * Where mask_text could find something in in[0, len): ends[0, *n) gets the
- * end offset of every hint (every match of any detector contains one, so a
- * part of in that holds no hint end holds no match). 0 when done; -1 when the
- * profile cannot tell (PCRE2, anchored custom patterns) or more than cap
- * hints were seen: then every part may match.
+ * A hint: Hyperscan saw, ending at end, what every match of detector id
+ * contains (its literal part or a superset of it). A part of a text that holds
+ * no hint end holds no match.
  */
-int mask_hints(const mask_profile *p, mask_scratch *s, const char *in, size_t len, size_t *ends,
-	       size_t cap, size_t *n);
+typedef struct mask_hint {
+	size_t end;
+	uint32_t id;
+} mask_hint;
+#define MASK_HINTS_MAX 65536
+/* Hints with id >= this are the spec's hint_literals, not detectors. */
+#define MASK_HINT_LITERAL 0x40000000u
+
+/* The hint literals the profile reports (0 with PCRE2: mask_hints then says -1). */
+size_t mask_hint_literals(const mask_profile *p);
+
+/*
+ * The longest run of a glob (fnmatch syntax) with no wildcard: every string
+ * the glob matches contains it. NULL when the glob has none (e.g. "*").
+ */
+const char *mask_glob_literal(const char *glob, size_t *len);
+
+/*
+ * hint_literals for a list of globs (json_keys): each glob's literal, in
+ * order, into *out (free with mask_literals_free). Returns how many: n, or 0
+ * when a glob has none (then only a look at every value can tell).
+ */
+size_t mask_key_literals(const char *const *globs, size_t n, char ***out);
+void mask_literals_free(char **l, size_t n);
+
+/*
+ * The hints in in[0, len), into (*h)[0, *n) in the order Hyperscan reported
+ * them (*h grows; *cap is its size). One scan of a whole message (a DataRow
+ * with all its values) tells which parts may hold a match; mask_text_hinted
+ * then confirms each part with these hints instead of scanning it again.
+ * 0 when done; -1 when the profile cannot tell (PCRE2, anchored custom
+ * patterns) or more than MASK_HINTS_MAX hints were seen: then every part may
+ * match and mask_text must scan it.
+ */
+int mask_hints(const mask_profile *p, mask_scratch *s, const char *in, size_t len, mask_hint **h,
+	       size_t *cap, size_t *n);
+
+/*
+ * mask_text for in[0, len), a part of a text that mask_hints scanned and that
+ * starts at offset off in it: h[0, nh) are that text's hints (those outside
+ * the part are skipped). Same result as mask_text, without a second scan.
+ */
+size_t mask_text_hinted(const mask_profile *p, mask_scratch *s, const char *in, size_t len,
+			const mask_hint *h, size_t nh, size_t off, buf *out, uint32_t *counts);
 
 /* The whole value masked in the profile's style (column rules). */
 void mask_whole(const mask_profile *p, const char *in, size_t len, buf *out);

@@ -76,12 +76,17 @@ int mask_profiles_load(const warden_config *cfg, int check, char *err, size_t er
 		abort();
 	for (size_t i = 0; i < cfg->n_mask_profiles; i++) {
 		const config_mask_profile *cp = &cfg->mask_profiles[i];
+		/* the json_keys globs' literals: a row's one scan also says where a key may be */
+		char **lits;
+		size_t n_lits = mask_key_literals((const char *const *)cp->json_keys.v, cp->json_keys.n, &lits);
 		mask_spec spec = {
 			.detectors = (const char *const *)cp->detectors.v,
 			.n_detectors = cp->detectors.n,
 			.custom_names = (const char *const *)cp->custom_names.v,
 			.custom_patterns = (const char *const *)cp->custom_patterns.v,
 			.n_custom = cp->custom_names.n,
+			.hint_literals = (const char *const *)lits,
+			.n_hint_literals = n_lits,
 			.style = cp->style == CONFIG_MASK_HASH ? MASK_STYLE_HASH
 				 : cp->style == CONFIG_MASK_PARTIAL ? MASK_STYLE_PARTIAL : MASK_STYLE_REDACT,
 			.hash_key = need_key ? key : NULL,
@@ -91,6 +96,7 @@ int mask_profiles_load(const warden_config *cfg, int check, char *err, size_t er
 		};
 		char why[512];
 		compiled[i] = mask_profile_new(&spec, why, sizeof(why));
+		mask_literals_free(lits, n_lits);
 		if (!compiled[i]) {
 			util_errf(err, errlen, "masking.profiles[%zu] (%s): %s", i, cp->name ? cp->name : "?", why);
 			n_compiled = i;

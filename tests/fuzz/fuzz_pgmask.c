@@ -67,11 +67,15 @@ static void init(void)
 {
 	static const mask_engine eng[2] = {MASK_ENGINE_HYPERSCAN, MASK_ENGINE_PCRE2};
 	char err[256];
+	char **lits;
+	size_t n_lits = mask_key_literals((const char *const *)key_globs, 3, &lits);
 	for (int s = 0; s < 2; s++)
 		for (int e = 0; e < 2; e++) {
 			mask_spec spec = {
 				.detectors = all_names,
 				.n_detectors = MASK_DET_COUNT,
+				.hint_literals = (const char *const *)lits,
+				.n_hint_literals = n_lits,
 				.style = s ? MASK_STYLE_PARTIAL : MASK_STYLE_REDACT,
 				.engine = eng[e],
 			};
@@ -82,6 +86,7 @@ static void init(void)
 			if (!scr[s][e])
 				abort();
 		}
+	mask_literals_free(lits, n_lits);
 }
 
 /* ---- helpers ---- */

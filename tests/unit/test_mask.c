@@ -587,6 +587,61 @@ static void test_numeric_gate(void **state)
 	expect("1. 2. 3. 4", NULL);
 }
 
+/* db_num looks only at the spans around digit clusters: clusters that cross
+ * the digit finder's 64-byte blocks, several per text, at either end. */
+static void test_numeric_spans(void **state)
+{
+	(void)state;
+	char in[512], want[512];
+	/* a card whose digits straddle offsets 64 and 128, at every shift */
+	for (int pad = 40; pad < 140; pad += 3) {
+		snprintf(in, sizeof(in), "%.*s 4111 1111 1111 1111 and (415) 555-0100", pad,
+			 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		snprintf(want, sizeof(want), "%.*s **** and ****", pad, in);
+		expect(in, want);
+	}
+	/* a long digit run (not a value) ahead of a real one in the same cluster's reach */
+	expect("0000000000000000000000000000000000000000000000000000000000000000000000, 123-45-6789",
+	       "0000000000000000000000000000000000000000000000000000000000000000000000, ****");
+	/* short clusters around a long one; an IBAN right at the end and the start */
+	expect_det("v1.2 on 2026-01-02: 10.20.30.40 ok", "v1.2 on 2026-01-02: **** ok", MASK_DET_IPV4);
+	expect_det("NL91ABNA0417164300", "****", MASK_DET_IBAN);
+	expect_det("iban NL91ABNA0417164300", "iban ****", MASK_DET_IBAN);
+	expect("+1 415-555-0100", "****");
+	expect("1234567890123456789012345678901234567890123456789012345678901234", NULL);
+}
+
+static void test_glob_literal(void **state)
+{
+	(void)state;
+	size_t l;
+	const char *g = mask_glob_literal("secret*", &l);
+	assert_non_null(g);
+	assert_memory_equal(g, "secret", 6);
+	assert_int_equal(l, 6);
+	g = mask_glob_literal("a[xyzw]bc", &l);   /* a bracket is one character, not a literal */
+	assert_int_equal(l, 2);
+	assert_memory_equal(g, "bc", 2);
+	g = mask_glob_literal("*[]abcdef]x", &l); /* "]" first in a bracket is in the set */
+	assert_int_equal(l, 1);
+	assert_memory_equal(g, "x", 1);
+	g = mask_glob_literal("pass?ord", &l);
+	assert_int_equal(l, 4);
+	assert_memory_equal(g, "pass", 4);
+	assert_null(mask_glob_literal("*", &l));
+	assert_null(mask_glob_literal("[abc]", &l));
+	char **lits;
+	const char *const globs[] = {"token", "api_*key"}, *const star[] = {"token", "*"};
+	size_t n = mask_key_literals(globs, 2, &lits);
+	assert_int_equal(n, 2);
+	assert_string_equal(lits[0], "token");
+	assert_string_equal(lits[1], "api_");
+	mask_literals_free(lits, n);
+	assert_int_equal(mask_key_literals(star, 2, &lits), 0);
+	assert_null(lits);
+}
+
 /* ---- the shared corpus through both engines ------------------------------ */
 
 static const char *const fragments[] = {
@@ -676,6 +731,8 @@ int main(void)
 		cmocka_unit_test(test_empty_and_no_match),
 		cmocka_unit_test(test_embedded_nul),
 		cmocka_unit_test(test_numeric_gate),
+		cmocka_unit_test(test_numeric_spans),
+		cmocka_unit_test(test_glob_literal),
 		cmocka_unit_test(test_corpus_engines_agree),
 		cmocka_unit_test(test_long_text),
 	};

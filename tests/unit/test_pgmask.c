@@ -39,11 +39,16 @@ static const config_strlist json_keys = {key_globs, 2};
 static int setup(void **state)
 {
 	(void)state;
+	char **lits;
+	size_t n_lits = mask_key_literals((const char *const *)key_globs, 2, &lits);
+	assert_int_equal(n_lits, 2);
 	for (int s = 0; s < N_STYLES; s++)
 		for (int e = 0; e < N_ENGINES; e++) {
 			mask_spec spec = {
 				.detectors = det_names,
 				.n_detectors = 4,
+				.hint_literals = (const char *const *)lits,
+				.n_hint_literals = n_lits,
 				.style = s == ST_REDACT ? MASK_STYLE_REDACT : MASK_STYLE_PARTIAL,
 				.engine = engines[e],
 			};
@@ -55,7 +60,9 @@ static int setup(void **state)
 			assert_int_equal(mask_detector_total(profiles[s][e]), MASK_DET_COUNT);
 			scratches[s][e] = mask_scratch_new(profiles[s][e]);
 			assert_non_null(scratches[s][e]);
+			assert_int_equal(mask_hint_literals(profiles[s][e]), engines[e] == MASK_ENGINE_HYPERSCAN ? 2 : 0);
 		}
+	mask_literals_free(lits, n_lits);
 	return 0;
 }
 

@@ -101,6 +101,21 @@ void pgm_ctx_release(pgm_ctx *c)
 {
 	buf_free(&c->tmp);
 	buf_free(&c->tmp2);
+	free(c->hints);
+	c->hints = NULL;
+	c->hints_cap = c->n_hints = 0;
+}
+
+/*
+ * The detectors over in[0, n): with the row's hints when in is (a suffix of)
+ * the value they were kept for, else with a scan of its own.
+ */
+static size_t detect(pgm_ctx *c, const char *in, size_t n, buf *out)
+{
+	if (c->vh_subj && in >= c->vh_subj && in + n == c->vh_subj + c->vh_len)
+		return mask_text_hinted(c->mp, c->scratch, in, n, c->hints, c->n_hints,
+					c->vh_off + (size_t)(in - c->vh_subj), out, c->counts);
+	return mask_text(c->mp, c->scratch, in, n, out, c->counts);
 }
 
 /* ---- JSON: values under json_keys ---- */
@@ -113,27 +128,15 @@ static int key_matches(const config_strlist *keys, const char *k)
 	return 0;
 }
 
-/* Case-insensitive search of a glob's longest literal run: a cheap "cannot match". */
+/* Case-insensitive search of each glob's longest literal run: a cheap "cannot match". */
 static int may_hold_key(const config_strlist *keys, const char *v, size_t n)
 {
 	if (memchr(v, '\\', n))
 		return 1; /* escapes can spell any key */
 	for (size_t i = 0; i < keys->n; i++) {
-		const char *g = keys->v[i], *best = NULL;
-		size_t best_len = 0;
-		for (const char *s = g; *s;) {
-			size_t l = strcspn(s, "*?[]\\");
-			if (l > best_len) {
-				best = s;
-				best_len = l;
-			}
-			s += l;
-			if (*s)
-				s++;
-		}
-		if (!best_len)
-			return 1;
-		if (util_memcasemem(v, n, best, best_len))
+		size_t l;
+		const char *lit = mask_glob_literal(keys->v[i], &l);
+		if (!lit || util_memcasemem(v, n, lit, l))
 			return 1;
 	}
 	return 0;
@@ -254,7 +257,7 @@ static int looks_json(const char *v, size_t n)
 static int mask_string(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out)
 {
 	buf first = {0};
-	size_t hits = mask_text(c->mp, c->scratch, in, n, &first, c->counts);
+	size_t hits = detect(c, in, n, &first);
 	const char *cur = hits ? first.data : in;
 	size_t cur_len = hits ? first.len : n;
 	int r = 0;
@@ -383,7 +386,7 @@ typedef enum { V_SAME = 0, V_REWRITTEN, V_NULL } vresult;
 static vresult null_if_match(pgm_ctx *c, const char *v, size_t n)
 {
 	buf junk = {0};
-	size_t hits = mask_text(c->mp, c->scratch, v, n, &junk, c->counts);
+	size_t hits = detect(c, v, n, &junk);
 	buf_free(&junk);
 	return hits ? V_NULL : V_SAME;
 }
@@ -487,20 +490,40 @@ static void put_i32(buf *out, int32_t v)
 }
 
 /*
- * Whether every value of such rows is in the body as the per-value scan reads
- * it (text format, binary text-like types; not bytea's hex nor a binary
- * number) and no column is masked whole: then one look at the whole body
- * tells whether anything in it can match.
+ * Whether the row's one scan vouches for this column's values: they are in
+ * the body as the detectors read them (text format, binary text-like types;
+ * not bytea's hex nor a binary number) and no column rule masks them whole.
+ * Other columns are handled value by value whatever the scan saw.
  */
+static int col_gated(const pgm_col *col)
+{
+	return col->action != PGM_WHOLE && col->type_oid != T_BYTEA &&
+	       (col->format == 0 || text_like(col->type_oid));
+}
+
+/* 1: every column is gated; 0: some are; -1: none is (the row scan would serve nothing). */
 static int row_gated(const pgm_desc *d)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		const pgm_col *col = &d->cols[i];
-		if (col->action == PGM_WHOLE || col->type_oid == T_BYTEA ||
-		    (col->format != 0 && !text_like(col->type_oid)))
-			return 0;
-	}
-	return 1;
+	size_t g = 0;
+	for (size_t i = 0; i < d->n; i++)
+		g += (size_t)col_gated(&d->cols[i]);
+	return g == d->n ? 1 : g ? 0 : -1;
+}
+
+/* Whether a hint (any, or only a hint literal: a json_keys key) ends inside body[at, at + n). */
+static int hinted_at(const pgm_ctx *c, size_t at, size_t n, int literal)
+{
+	for (size_t k = 0; k < c->n_hints; k++)
+		if (c->hints[k].end > at && c->hints[k].end <= at + n &&
+		    (!literal || c->hints[k].id >= MASK_HINT_LITERAL))
+			return 1;
+	return 0;
+}
+
+/* The profile's hints carry every json_keys glob's literal (mask_glob_literal). */
+static int keys_in_hints(const pgm_ctx *c)
+{
+	return c->json_keys && c->json_keys->n && mask_hint_literals(c->mp) == c->json_keys->n;
 }
 
 /* A structurally valid DataRow body of n values (what the per-value walk checks). */
@@ -530,15 +553,19 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 	int described = d && d->known && d->n == (size_t)n;
 	/*
 	 * One Hyperscan look at the whole body says where something may match:
-	 * the common row holds nothing to mask and is done here; otherwise only
-	 * the values holding a hint end are scanned.
+	 * a row with nothing to mask in its gated columns and no other column is
+	 * done here; otherwise only the gated values holding a hint end are
+	 * confirmed, with those hints (no second scan).
 	 */
-	size_t ends[64], n_ends = 0;
-	int hinted = 0, keys = 0;
-	if (described && row_gated(d) &&
-	    mask_hints(c->mp, c->scratch, body, len, ends, sizeof(ends) / sizeof(ends[0]), &n_ends) == 0) {
-		keys = c->json_keys && c->json_keys->n && may_hold_key(c->json_keys, body, len);
-		if (!n_ends && !keys)
+	int gated = described ? row_gated(d) : -1, hinted = 0, keys = 0, by_hint = 0;
+	c->n_hints = 0;
+	if (gated >= 0 && mask_hints(c->mp, c->scratch, body, len, &c->hints, &c->hints_cap, &c->n_hints) == 0) {
+		/* keys: where a json_keys key may be; by_hint: the hints say where */
+		by_hint = keys_in_hints(c);
+		keys = c->json_keys && c->json_keys->n &&
+		       (by_hint ? hinted_at(c, 0, len, 1) || memchr(body, '\\', len)
+				: may_hold_key(c->json_keys, body, len));
+		if (gated == 1 && !c->n_hints && !keys)
 			return row_valid(body, len, n) ? 0 : -1;
 		hinted = 1;
 	}
@@ -554,19 +581,24 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 			goto bad;
 		vresult r = V_SAME;
 		c->tmp.len = 0;
+		const pgm_col *col = described ? &d->cols[i] : NULL;
+		int use_hints = hinted && col_gated(col);
 		int look = vl >= 0;
-		if (look && hinted) {
-			look = 0;
-			for (size_t k = 0; k < n_ends && !look; k++)
-				look = ends[k] > p && ends[k] <= p + (size_t)vl;
-			look = look || (keys && may_hold_key(c->json_keys, body + p, (size_t)vl));
-		}
+		if (look && use_hints)
+			look = hinted_at(c, p, (size_t)vl, 0) ||
+			       (keys && (by_hint ? memchr(body + p, '\\', (size_t)vl) != NULL
+						 : may_hold_key(c->json_keys, body + p, (size_t)vl)));
 		if (look) {
-			const pgm_col *col = described ? &d->cols[i] : NULL;
+			if (use_hints) {
+				c->vh_subj = body + p;
+				c->vh_len = (size_t)vl;
+				c->vh_off = p;
+			}
 			if (col && col->action == PGM_WHOLE)
 				r = whole_value(c, col, body + p, (size_t)vl, &c->tmp);
 			else
 				r = scan_value(c, col, body + p, (size_t)vl, &c->tmp);
+			c->vh_subj = NULL;
 		}
 		if (r != V_SAME && !changed) {
 			changed = 1;

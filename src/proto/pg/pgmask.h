@@ -55,6 +55,12 @@ typedef struct pgm_ctx {
 	const config_strlist *json_keys;    /* may be NULL */
 	uint32_t *counts;       /* mask_detector_total(mp) + PGM_COUNT_EXTRA slots, or NULL */
 	buf tmp, tmp2;          /* scratch, reused */
+	/* pgm_data_row's one scan of a row: its hints, and the value being
+	 * masked with them (vh_off: where that value starts in the row) */
+	mask_hint *hints;
+	size_t hints_cap, n_hints;
+	const char *vh_subj;
+	size_t vh_len, vh_off;
 } pgm_ctx;
 
 /* Parses a RowDescription body into d (actions PGM_SCAN). -1 when malformed. */
