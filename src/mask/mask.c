@@ -322,6 +322,7 @@ typedef struct det {
 	pcre2_code *re;
 	size_t maxlen;          /* UNBOUNDED: search from pos, never cut the subject */
 	bool cut;               /* the subject may be cut at hint + maxlen + LOOKAROUND */
+	bool jit;               /* JIT-compiled: matched with pcre2_jit_match (no per-call checks) */
 	bool in_hs;             /* has a hint in a Hyperscan database (id = index in dets) */
 	bool numeric;           /* its hint is in db_num, scanned over num_spans() only */
 	int tier, group;
@@ -540,9 +541,12 @@ mask_profile *mask_profile_new(const mask_spec *spec, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < p->n_dets; i++) {
 		uint32_t cc = 0;
+		size_t jit_size = 0;
 		pcre2_pattern_info(p->dets[i].re, PCRE2_INFO_CAPTURECOUNT, &cc);
 		if (cc > p->max_groups)
 			p->max_groups = cc;
+		p->dets[i].jit = pcre2_pattern_info(p->dets[i].re, PCRE2_INFO_JITSIZE, &jit_size) == 0 &&
+				 jit_size > 0;
 	}
 	if (p->style == MASK_STYLE_HASH && !setup_mac(p, spec, err, errlen))
 		goto fail;
@@ -820,7 +824,8 @@ static void search(mask_scratch *s, uint32_t di, size_t h, bool full)
 	}
 	const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
 	while (w <= t) {
-		int rc = pcre2_match(d->re, (PCRE2_SPTR)s->subj, t, w, 0, s->md, s->mctx);
+		int rc = d->jit ? pcre2_jit_match(d->re, (PCRE2_SPTR)s->subj, t, w, 0, s->md, s->mctx)
+				: pcre2_match(d->re, (PCRE2_SPTR)s->subj, t, w, 0, s->md, s->mctx);
 		if (rc <= 0)
 			break; /* no match, or a limit hit: both engines see the same */
 		if (ov[1] < ov[0])
