@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # `make bench-mask` (after the engine bench): masking on the wire, end to end.
 #
-# Two results: `SELECT * FROM customers LIMIT 1000` (10 columns of mixed data with every detector's
-# shapes, JSON documents and column-rule columns: tests/integration/mask_seed.sql, 1012
-# rows; sensitive values in every row) and `SELECT * FROM bench_orders LIMIT 1000` (10
-# columns of business data, an email in one row in 50: results as most are) through two
-# gateways side by side, one whose rule masks with profile pii (all
-# twelve detectors, a custom one, three column globs, two JSON key globs, partial style)
-# and one whose rule does not. pgbench -n -f for BENCH_MASK_SECONDS (10) each, at 1
-# client (-c1 -j1) and 4 clients (-c4 -j2), runs alternated off/on/on/off (as bench/pg.sh
-# does for the policy) so the ratio compares runs made under the same machine conditions;
-# direct PostgreSQL once per client count for scale. Plain TCP on 127.0.0.1, audit batch.
+# Three results of 1000 rows, 10 columns each, through two gateways side by side, one
+# whose rule masks with profile pii (all twelve detectors, a custom one, three column
+# globs, two JSON key globs, partial style) and one whose rule does not:
+#   customers  SELECT * FROM customers LIMIT 1000 (tests/integration/mask_seed.sql):
+#              every detector's shapes, JSON documents with json_keys keys and two
+#              column-rule columns; ~10 values to mask in every row
+#   contacts   SELECT * FROM bench_contacts: a CRM's customers table (name, email,
+#              phone, street, city, country, created_at, plan, note): two values to
+#              mask in every row
+#   orders     SELECT * FROM bench_orders: business data, an email in one row in 50
+#              (results as most are)
+# pgbench -n -f for BENCH_MASK_SECONDS (10) each, at 1 client (-c1 -j1) and 4 clients
+# (-c4 -j2), runs alternated off/on/on/off (as bench/pg.sh does for the policy) so the
+# ratio compares runs made under the same machine conditions; direct PostgreSQL once
+# per client count for scale. Plain TCP on 127.0.0.1, audit batch. Then warden's CPU
+# per row in the mask stage alone (build/mask_rows on the same rows, no network), which
+# is what the end to end ratio is made of.
 # Target: on/off >= 0.8. Results are printed and written to bench/results/mask-<date>.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,11 +69,9 @@ scripts/pgcluster.sh start "$W/pg" "$PG_PORT" >/dev/null
 PW=$(cat "$W/pg/password")
 export APP_PW=$PW
 psql -X -q -h "$W/pg" -p "$PG_PORT" -U postgres -d app -f tests/integration/mask_seed.sql >/dev/null
-ROW_BYTES=$(psql -X -At -h "$W/pg" -p "$PG_PORT" -U postgres -d app \
-  -c "select sum(octet_length(t::text)) from (select * from public.customers order by id limit 1000) t")
 echo "SELECT * FROM customers LIMIT 1000;" >"$W/select_customers.sql"
-# A result as most are: 10 columns of business data, one row in 50 with an email in its note.
 psql -X -q -h "$W/pg" -p "$PG_PORT" -U postgres -d app <<'SQL' >/dev/null
+-- A result as most are: 10 columns of business data, one row in 50 with an email in its note.
 CREATE TABLE public.bench_orders AS
 SELECT g AS id, 1000 + g % 97 AS customer_id, (g * 7919 % 100000) / 100.0 AS amount,
        date '2026-01-01' + g % 300 AS ordered_on, (ARRAY['new','paid','shipped','returned'])[1 + g % 4] AS status,
@@ -75,11 +80,31 @@ SELECT g AS id, 1000 + g % 97 AS customer_id, (g * 7919 % 100000) / 100.0 AS amo
        CASE WHEN g % 50 = 0 THEN 'customer asked to mail the invoice to billing' || g || '@example.com'
             ELSE 'deliver to the front desk, ring twice' END AS note
 FROM generate_series(1, 1000) g;
-GRANT SELECT ON public.bench_orders TO app_scram;
+-- A CRM's customers table: an email and a phone number in every row.
+CREATE TABLE public.bench_contacts AS
+SELECT g AS id,
+       (ARRAY['Jane','John','Amelie','Omar','Li','Sofia','Lukas','Priya'])[1 + g % 8] || ' ' ||
+       (ARRAY['Doe','Smith','Mueller','Haddad','Wang','Rossi','Novak','Patel'])[1 + g * 7 % 8] AS name,
+       (ARRAY['jane','john','amelie','omar','li','sofia','lukas','priya'])[1 + g % 8] || '.' || g || '@example.com' AS email,
+       '+1 415-555-' || lpad((g % 10000)::text, 4, '0') AS phone,
+       (1 + g % 250) || ' ' || (ARRAY['Main Street','Elm Avenue','Baker Street','Rue de la Paix'])[1 + g % 4] AS street,
+       (ARRAY['Springfield','London','Paris','Berlin','Madrid'])[1 + g % 5] AS city,
+       (ARRAY['US','GB','FR','DE','ES'])[1 + g % 5] AS country,
+       timestamptz '2025-01-01 00:00+00' + g * interval '37 minutes' AS created_at,
+       (ARRAY['free','pro','team','enterprise'])[1 + g % 4] AS plan,
+       CASE WHEN g % 5 = 0 THEN 'asked for a callback about the renewal' ELSE 'no notes' END AS note
+FROM generate_series(1, 1000) g;
+GRANT SELECT ON public.bench_orders, public.bench_contacts TO app_scram;
 SQL
 echo "SELECT * FROM bench_orders LIMIT 1000;" >"$W/select_orders.sql"
-ORDER_BYTES=$(psql -X -At -h "$W/pg" -p "$PG_PORT" -U postgres -d app \
-  -c "select sum(octet_length(t::text)) from (select * from public.bench_orders limit 1000) t")
+echo "SELECT * FROM bench_contacts LIMIT 1000;" >"$W/select_contacts.sql"
+WORKLOADS=(customers contacts orders)
+declare -A TABLE=([customers]=customers [contacts]=bench_contacts [orders]=bench_orders)
+declare -A BYTES
+for WL in "${WORKLOADS[@]}"; do
+  BYTES[$WL]=$(psql -X -At -h "$W/pg" -p "$PG_PORT" -U postgres -d app \
+    -c "select sum(octet_length(t::text)) from (select * from public.${TABLE[$WL]} limit 1000) t")
+done
 
 # ---------------------------------------------------------------- two gateways
 KEY=wdn_bench_key_$(openssl rand -hex 8)
@@ -160,12 +185,13 @@ if [[ "$WARDEN" == "$REPO/build/warden" ]]; then
 else
   say "binary: $WARDEN (HEAD is $(git rev-parse --short HEAD 2>/dev/null || echo none))"
 fi
-say "customers: SELECT * FROM customers LIMIT 1000: 10 columns, $ROW_BYTES bytes of row text per query,"
-say "  sensitive values in every row (every detector's shapes, JSON documents with json_keys keys)"
-say "orders: SELECT * FROM bench_orders LIMIT 1000: 10 columns, $ORDER_BYTES bytes, an email in one row in 50"
+say "customers: SELECT * FROM customers LIMIT 1000: ${BYTES[customers]} bytes of row text per query,"
+say "  every detector's shapes, JSON documents with json_keys keys, 2 column-rule columns (~10 values masked per row)"
+say "contacts: SELECT * FROM bench_contacts LIMIT 1000: ${BYTES[contacts]} bytes, an email and a phone in every row"
+say "orders: SELECT * FROM bench_orders LIMIT 1000: ${BYTES[orders]} bytes, an email in one row in 50"
 say "pgbench -n -f, ${SECS}s per run"
-echo "running $((2 * 2 * 5)) pgbench runs of ${SECS}s (direct, then masking off/on/on/off) ..." >&2
-for WL in customers orders; do
+echo "running $((${#WORKLOADS[@]} * 2 * 5)) pgbench runs of ${SECS}s (direct, then masking off/on/on/off) ..." >&2
+for WL in "${WORKLOADS[@]}"; do
   for c in 1 4; do
     j=$((c == 1 ? 1 : 2))
     run_pgbench direct "$PG_PORT" app_scram "$PW" "$c" "$j" 1
@@ -178,15 +204,36 @@ done
 
 say ""
 say "$(printf '  %-10s %-3s %12s %12s %12s %8s %14s' workload c direct_tps off_tps on_tps on/off 'on MB/s rows')"
-for WL in customers orders; do
-  bytes=$([[ $WL == customers ]] && echo "$ROW_BYTES" || echo "$ORDER_BYTES")
+for WL in "${WORKLOADS[@]}"; do
   for c in 1 4; do
     r=$(ratio "${TPS[$WL/on,$c]}" "${TPS[$WL/off,$c]}")
-    mbs=$(awk -v t="${TPS[$WL/on,$c]}" -v b="$bytes" 'BEGIN { printf "%.1f", t * b / 1e6 }')
+    mbs=$(awk -v t="${TPS[$WL/on,$c]}" -v b="${BYTES[$WL]}" 'BEGIN { printf "%.1f", t * b / 1e6 }')
     say "$(printf '  %-10s %-3d %12.1f %12.1f %12.1f %8s %14s' "$WL" "$c" "${TPS[$WL/direct,$c]}" "${TPS[$WL/off,$c]}" "${TPS[$WL/on,$c]}" "$r" "$mbs")"
     say "$(awk -v a="${LAT[$WL/on,$c]}" -v b="${LAT[$WL/off,$c]}" -v c="$c" 'BEGIN { printf "      -c %d latency: off %.3f ms, on %.3f ms (%+.3f ms per 1000-row query)", c, b, a, a - b }')"
   done
 done
 say "  (two gateways side by side, alternated off/on/on/off, means; target on/off >= $TARGET)"
+
+# ---------------------------------------------------------------- the mask stage alone
+# The same rows as DataRows through pgm_data_row with the same profile, one thread, no
+# network: warden's CPU per row. Column specs come from the catalog: type OIDs, ":w"
+# where the profile's column rules mask the column whole.
+if [[ -x "$REPO/build/mask_rows" ]]; then
+  say ""
+  say "mask stage alone (build/mask_rows, thread CPU time, 200 passes over the 1000 rows):"
+  for WL in "${WORKLOADS[@]}"; do
+    t=${TABLE[$WL]}
+    spec=$(psql -X -At -h "$W/pg" -p "$PG_PORT" -U postgres -d app -c "
+      select string_agg(atttypid::text || case when (attrelid = 'public.customers'::regclass and attname = 'ssn')
+                        or attname like '%password%' or attname = 'api_key' then ':w' else '' end, ',' order by attnum)
+      from pg_attribute where attrelid = 'public.$t'::regclass and attnum > 0 and not attisdropped")
+    { echo "$spec"
+      psql -X -At -h "$W/pg" -p "$PG_PORT" -U postgres -d app -F $'\x1f' -R $'\x1e' -P 'null=\N' \
+        -c "select * from public.$t limit 1000"; } >"$W/$WL.rows"
+    say "  $WL: $("$REPO/build/mask_rows" "$W/$WL.rows" 200 | sed 's/^[^:]*: //')"
+  done
+else
+  echo "bench-mask: build/mask_rows missing (make bench-mask builds it): no per-row figures" >&2
+fi
 say ""
 echo "results written to $RESULTS" >&2
