@@ -33,6 +33,13 @@
  * check) where a valid value of theirs can be. Ordinary text (dates, amounts,
  * street numbers) rarely has one.
  *
+ * A message holding many values (a DataRow, or the rows of one read) is
+ * scanned once (mask_hints: the (detector, end) pairs); each value that holds
+ * a hint end is then confirmed with mask_text_hinted, which runs the same
+ * searches from those hints (the ones inside the value) as mask_text would
+ * from its own scan. Text around a value only adds hints (and grows its
+ * digit clusters), never removes one, so the result is the same.
+ *
  * Custom patterns are compiled for Hyperscan in prefilter mode (a superset:
  * it reports every end of a real match); their maxlen comes from
  * hs_expression_info, and their lookaround reach is unknown, so the subject
@@ -944,12 +951,6 @@ static void digit_run(mask_scratch *s, cluster *c, const unsigned char *p, size_
 	}
 }
 
-static int span_cmp(const void *a, const void *b)
-{
-	const span *x = a, *y = b;
-	return x->s < y->s ? -1 : x->s > y->s;
-}
-
 /* Fills s->spans[0, s->n_spans): sorted, disjoint (spans closer than a few bytes merged). */
 static void num_spans(mask_scratch *s, const unsigned char *p, size_t n)
 {
@@ -984,7 +985,17 @@ static void num_spans(mask_scratch *s, const unsigned char *p, size_t n)
 		close_cluster(s, &c);
 	if (s->n_spans < 2)
 		return;
-	qsort(s->spans, s->n_spans, sizeof(*s->spans), span_cmp);
+	/* nearly sorted (clusters close in order; an IBAN's span opens before
+	 * the cluster it sits in closes): insertion sort */
+	for (size_t i = 1; i < s->n_spans; i++) {
+		span x = s->spans[i];
+		size_t j = i;
+		while (j > 0 && s->spans[j - 1].s > x.s) {
+			s->spans[j] = s->spans[j - 1];
+			j--;
+		}
+		s->spans[j] = x;
+	}
 	size_t k = 0;
 	for (size_t i = 1; i < s->n_spans; i++) {
 		if (s->spans[i].s <= s->spans[k].e + 8) {

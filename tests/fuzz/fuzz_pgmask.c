@@ -17,7 +17,8 @@
  *
  * Invariants (abort on violation), for every profile run by both engines
  * (Hyperscan and PCRE2) plus a second Hyperscan run:
- *   - the engines and the repeat give identical returns, bytes and counts;
+ *   - the engines and the repeat give identical returns, bytes and counts,
+ *     and so does the row scanned with others around it (pgm_batch);
  *   - pgm_data_row returns -1 exactly when the body is not a well-formed
  *     DataRow (checked by an independent parser here), and so does
  *     pgm_row_json; 0 and -1 leave out untouched, 0 with every count 0;
@@ -415,6 +416,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	same_result(&r[0], &r[1]);
 	same_result(&r[0], &r[2]);
 	check_row(style, &d, body, len, &r[0]);
+
+	/* the same row between other bytes (its reverse) as a read holds them,
+	 * scanned at once (pgm_batch): the same result as its own scan */
+	{
+		size_t ml = 5 + len, tl = 3 * ml;
+		char *msgs = malloc(tl);
+		if (!msgs)
+			abort();
+		for (int k = 0; k < 3; k++) {
+			char *m = msgs + (size_t)k * ml;
+			uint32_t l = (uint32_t)(len + 4);
+			m[0] = 'D';
+			m[1] = (char)(l >> 24), m[2] = (char)(l >> 16), m[3] = (char)(l >> 8), m[4] = (char)l;
+			for (size_t i = 0; i < len; i++)
+				m[5 + i] = k == 1 ? body[len - 1 - i] : body[i];
+		}
+		for (int k = 0; k < 3; k += 2) {
+			result b;
+			memset(&b, 0, sizeof(b));
+			pgm_ctx c = {.mp = prof[style][0], .scratch = scr[style][0], .json_keys = jk, .counts = b.counts};
+			pgm_batch(&c, msgs, tl);
+			buf_append(&b.out, "#", 1);
+			b.rc = pgm_data_row(&c, &d, msgs + (size_t)k * ml + 5, len, &b.out);
+			pgm_batch_end(&c);
+			pgm_ctx_release(&c);
+			same_result(&r[0], &b);
+			buf_free(&b.out);
+		}
+		free(msgs);
+	}
 
 	/* without any description: the same checks */
 	run_row(style, 1, jk, NULL, body, len, &r[1]);

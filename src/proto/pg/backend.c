@@ -408,6 +408,27 @@ static int mask_frame(pg_session *ps, pg_request *r, char type, const char *body
 	return wire ? rc : (rc < 0 ? -1 : 0);
 }
 
+/*
+ * The DataRows that follow in ch from from (the header of a whole one), as
+ * far as they are whole in this read: scanned at once (pgm_batch) before
+ * mask_frame takes them one by one. The batch ends with the read (relay).
+ */
+static void batch_rows(pg_session *ps, const pg_request *r, const chunk *ch, size_t from, size_t end)
+{
+	size_t q = from, rows = 0;
+	while (end - q >= 5 && ch->data[q] == 'D') {
+		uint32_t l = pg_be32(ch->data + q + 1);
+		if (l < 4 || l - 4 > end - q - 5)
+			break;
+		q += 1 + (size_t)l;
+		rows++;
+	}
+	if (rows < 2)
+		return; /* one row: its own scan is the same */
+	int profile = r->mask_profile >= 0 ? r->mask_profile : r->capture_profile;
+	pgm_batch(ctx_for(ps, profile, NULL), ch->data + from, q - from);
+}
+
 /* The JSON of what was masked: {"detector": count, ...}; NULL when nothing was masked on the wire. */
 static char *masked_json(pg_session *ps, const pg_request *r)
 {
@@ -956,6 +977,8 @@ static int relay_frames(pg_session *ps, chunk *ch)
 			if (frame_masked(ps, r, ps->t_type)) {
 				if (!held && ps->t_remaining <= end - p) {
 					/* the whole row is in this read: masked in place */
+					if (ps->t_type == 'D' && !pgm_batch_holds(&ps->mctx, ch->data + p))
+						batch_rows(ps, r, ch, hdr_from, end);
 					ps->t_row.len = 0;
 					int rc = mask_frame(ps, r, ps->t_type, ch->data + p, ps->t_remaining, &ps->t_row);
 					if (rc < 0)
@@ -1043,6 +1066,7 @@ static int relay_frames(pg_session *ps, chunk *ch)
 static void relay(pg_session *ps, chunk *ch)
 {
 	int rc = relay_frames(ps, ch);
+	pgm_batch_end(&ps->mctx); /* its rows lived in ch */
 	emit_flush(ps);
 	chunk_unref(ch);
 	if (rc == -2) {

@@ -104,6 +104,10 @@ void pgm_ctx_release(pgm_ctx *c)
 	free(c->hints);
 	c->hints = NULL;
 	c->hints_cap = c->n_hints = 0;
+	free(c->bhints);
+	c->bhints = NULL;
+	c->bhints_cap = c->n_bhints = 0;
+	pgm_batch_end(c);
 }
 
 /*
@@ -543,6 +547,87 @@ static int row_valid(const char *body, size_t len, int16_t n)
 	return p == len;
 }
 
+static int hint_cmp(const void *a, const void *b)
+{
+	const mask_hint *x = a, *y = b;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+void pgm_batch(pgm_ctx *c, const char *msgs, size_t len)
+{
+	pgm_batch_end(c);
+	if (mask_hints(c->mp, c->scratch, msgs, len, &c->bhints, &c->bhints_cap, &c->n_bhints) != 0)
+		return; /* the rows are scanned one by one */
+	/* by end, so that a row's hints are one run; a detector's own hints keep
+	 * their order (its ends only grow), which is all its search needs.
+	 * Hyperscan reports by end: the literal hints, then the digit ones, make
+	 * two sorted runs, merged here (a sort only if they are not) */
+	mask_hint *h = c->bhints;
+	size_t n = c->n_bhints, k = 1;
+	while (k < n && h[k - 1].end <= h[k].end)
+		k++;
+	size_t j = k + 1;
+	while (j < n && h[j - 1].end <= h[j].end)
+		j++;
+	if (j < n) {
+		qsort(h, n, sizeof(*h), hint_cmp);
+	} else if (k < n) {
+		mask_hint *m = util_xmalloc(n * sizeof(*m));
+		size_t a = 0, b = k, o = 0;
+		while (a < k || b < n)
+			m[o++] = b == n || (a < k && h[a].end <= h[b].end) ? h[a++] : h[b++];
+		memcpy(h, m, n * sizeof(*h));
+		free(m);
+	}
+	c->batch = msgs;
+	c->batch_len = len;
+	c->batch_mp = c->mp;
+}
+
+void pgm_batch_end(pgm_ctx *c)
+{
+	c->batch = NULL;
+	c->batch_len = 0;
+	c->batch_mp = NULL;
+	c->n_bhints = 0;
+}
+
+int pgm_batch_holds(const pgm_ctx *c, const char *p)
+{
+	return c->batch && p >= c->batch && (size_t)(p - c->batch) < c->batch_len;
+}
+
+/*
+ * The row body[0, len)'s hints from the batch, into c->hints with ends
+ * relative to body. 0 when the batch holds the row, -1 when it does not.
+ */
+static int batch_hints(pgm_ctx *c, const char *body, size_t len)
+{
+	if (!c->batch || c->batch_mp != c->mp || body < c->batch || len > c->batch_len ||
+	    (size_t)(body - c->batch) > c->batch_len - len)
+		return -1;
+	size_t off = (size_t)(body - c->batch);
+	size_t lo = 0, hi = c->n_bhints; /* the first hint ending past off */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->bhints[mid].end <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	c->n_hints = 0;
+	for (size_t k = lo; k < c->n_bhints && c->bhints[k].end <= off + len; k++) {
+		if (c->n_hints == c->hints_cap) {
+			c->hints_cap = c->hints_cap ? 2 * c->hints_cap : 64;
+			c->hints = util_xrealloc(c->hints, c->hints_cap * sizeof(*c->hints));
+		}
+		c->hints[c->n_hints++] = (mask_hint){c->bhints[k].end - off, c->bhints[k].id};
+	}
+	return 0;
+}
+
 int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, buf *out)
 {
 	if (len < 2)
@@ -559,7 +644,8 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 	 */
 	int gated = described ? row_gated(d) : -1, hinted = 0, keys = 0, by_hint = 0;
 	c->n_hints = 0;
-	if (gated >= 0 && mask_hints(c->mp, c->scratch, body, len, &c->hints, &c->hints_cap, &c->n_hints) == 0) {
+	if (gated >= 0 && (batch_hints(c, body, len) == 0 ||
+			   mask_hints(c->mp, c->scratch, body, len, &c->hints, &c->hints_cap, &c->n_hints) == 0)) {
 		/* keys: where a json_keys key may be; by_hint: the hints say where */
 		by_hint = keys_in_hints(c);
 		keys = c->json_keys && c->json_keys->n &&

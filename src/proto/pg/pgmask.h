@@ -61,6 +61,12 @@ typedef struct pgm_ctx {
 	size_t hints_cap, n_hints;
 	const char *vh_subj;
 	size_t vh_len, vh_off;
+	/* pgm_batch: one scan of many rows; their hints sorted by end */
+	const char *batch;
+	size_t batch_len;
+	const mask_profile *batch_mp;
+	mask_hint *bhints;
+	size_t bhints_cap, n_bhints;
 } pgm_ctx;
 
 /* Parses a RowDescription body into d (actions PGM_SCAN). -1 when malformed. */
@@ -73,6 +79,18 @@ void pgm_desc_free(pgm_desc *d);
  * when the body is malformed.
  */
 int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, buf *out);
+
+/*
+ * Many rows, one scan: msgs[0, len) holds whole DataRow messages (type byte
+ * and length included) about to go through pgm_data_row one by one. One
+ * Hyperscan scan of them all replaces one per row (its per-call cost counts
+ * with rows of a hundred bytes); pgm_data_row takes each row's hints from it.
+ * The memory must stay as it is until pgm_batch_end, which the caller calls
+ * before msgs goes away. Rows elsewhere are scanned as usual.
+ */
+void pgm_batch(pgm_ctx *c, const char *msgs, size_t len);
+void pgm_batch_end(pgm_ctx *c);
+int pgm_batch_holds(const pgm_ctx *c, const char *p); /* p is inside the current batch */
 
 /*
  * The fields of a COPY TO STDOUT row that column rules mask whole (one
