@@ -830,7 +830,7 @@ static void search(mask_scratch *s, uint32_t di, size_t h, bool full)
 			t = h + d->maxlen + LOOKAROUND;
 	}
 	const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
-	while (w <= t) {
+	while (w < t) { /* from t only an empty match is left, and none is ever recorded */
 		int rc = d->jit ? pcre2_jit_match(d->re, (PCRE2_SPTR)s->subj, t, w, 0, s->md, s->mctx)
 				: pcre2_match(d->re, (PCRE2_SPTR)s->subj, t, w, 0, s->md, s->mctx);
 		if (rc <= 0)

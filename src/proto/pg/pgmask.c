@@ -101,6 +101,7 @@ void pgm_ctx_release(pgm_ctx *c)
 {
 	buf_free(&c->tmp);
 	buf_free(&c->tmp2);
+	buf_free(&c->det);
 	free(c->hints);
 	c->hints = NULL;
 	c->hints_cap = c->n_hints = 0;
@@ -260,22 +261,22 @@ static int looks_json(const char *v, size_t n)
  */
 static int mask_string(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out)
 {
-	buf first = {0};
-	size_t hits = detect(c, in, n, &first);
-	const char *cur = hits ? first.data : in;
-	size_t cur_len = hits ? first.len : n;
+	buf *first = &c->det;
+	first->len = 0;
+	size_t hits = detect(c, in, n, first);
+	const char *cur = hits ? first->data : in;
+	size_t cur_len = hits ? first->len : n;
 	int r = 0;
 	if (c->json_keys && c->json_keys->n && (is_json || looks_json(cur, cur_len)))
 		r = json_keys_pass(c, cur, cur_len, is_json, out);
 	if (!r && hits) {
 		/* "****" where the JSON held a number, or after an escape's backslash, is
 		 * not JSON any more: the column's type says it must be, so it is masked whole */
-		if (is_json && !json_valid(first.data, first.len))
-			json_whole(c, first.data, first.len, out);
+		if (is_json && !json_valid(first->data, first->len))
+			json_whole(c, first->data, first->len, out);
 		else
-			buf_append(out, first.data, first.len);
+			buf_append(out, first->data, first->len);
 	}
-	buf_free(&first);
 	return r || hits;
 }
 

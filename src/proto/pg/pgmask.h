@@ -54,7 +54,7 @@ typedef struct pgm_ctx {
 	mask_scratch *scratch;
 	const config_strlist *json_keys;    /* may be NULL */
 	uint32_t *counts;       /* mask_detector_total(mp) + PGM_COUNT_EXTRA slots, or NULL */
-	buf tmp, tmp2;          /* scratch, reused */
+	buf tmp, tmp2, det;     /* scratch, reused (det: a value's text after the detectors) */
 	/* pgm_data_row's one scan of a row: its hints, and the value being
 	 * masked with them (vh_off: where that value starts in the row) */
 	mask_hint *hints;
