@@ -25,9 +25,8 @@ REPO=$(pwd)
 
 SECS=${BENCH_MASK_SECONDS:-10}
 WARDEN=${WARDEN:-$REPO/build/warden}
-PY=/usr/bin/python3
-PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)}
-export PATH="$PGBIN:$PATH"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 TARGET=0.8
 [[ -x "$WARDEN" ]] || { echo "bench-mask: $WARDEN missing (make first)" >&2; exit 1; }
 
@@ -48,20 +47,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say() { echo "$*" | tee -a "$RESULTS"; }
-
-wait_port() { # port seconds
-  "$PY" - "$1" "$2" <<'PY'
-import socket, sys, time
-end = time.time() + float(sys.argv[2])
-while time.time() < end:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close(); sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
-PY
-}
 
 # ---------------------------------------------------------------- cluster and data
 PG_PORT=$(scripts/free-port.sh)

@@ -17,9 +17,8 @@ REPO=$(pwd)
 SECS=${BENCH_SECONDS:-15}
 IDLE=${BENCH_IDLE:-1000}
 WARDEN=${WARDEN:-$REPO/build/warden}
-PY=/usr/bin/python3
-PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)}
-export PATH="$PGBIN:$PATH"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 PGBOUNCER=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
 [[ -x "$WARDEN" ]] || { echo "bench: $WARDEN missing (make first)" >&2; exit 1; }
 [[ -x "$PGBOUNCER" ]] || { echo "bench: pgbouncer missing (scripts/deps.sh)" >&2; exit 1; }
@@ -47,20 +46,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say() { echo "$*" | tee -a "$RESULTS"; }
-
-wait_port() { # port seconds
-  "$PY" - "$1" "$2" <<'PY'
-import socket, sys, time
-end = time.time() + float(sys.argv[2])
-while time.time() < end:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close(); sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
-PY
-}
 
 # ---------------------------------------------------------------- cluster
 PG_PORT=$(scripts/free-port.sh)
