@@ -830,20 +830,28 @@ static void search(mask_scratch *s, uint32_t di, size_t h, bool full)
 			t = h + d->maxlen + LOOKAROUND;
 	}
 	const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+	/* done: the subject is not cut, so a search that runs out of matches
+	 * proves there are no more in the value: later hints need no search */
+	bool done = t == s->len;
 	while (w < t) { /* from t only an empty match is left, and none is ever recorded */
 		int rc = d->jit ? pcre2_jit_match(d->re, (PCRE2_SPTR)s->subj, t, w, 0, s->md, s->mctx)
 				: pcre2_match(d->re, (PCRE2_SPTR)s->subj, t, w, 0, s->md, s->mctx);
-		if (rc <= 0)
-			break; /* no match, or a limit hit: both engines see the same */
-		if (ov[1] < ov[0])
+		if (rc <= 0) {
+			/* no match, or a limit hit: both engines see the same */
+			done = done && rc == PCRE2_ERROR_NOMATCH;
+			break;
+		}
+		if (ov[1] < ov[0]) {
+			done = false;
 			break; /* \K can give end < start: not a span */
+		}
 		if (ov[0] > h && t < s->len)
 			break; /* past the hint on a cut subject: maybe an artefact of the cut */
 		record(s, di, ov);
 		pos = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
 		w = pos;
 	}
-	s->pos[di] = pos > h ? pos : h + 1;
+	s->pos[di] = done ? s->len + 1 : pos > h ? pos : h + 1;
 }
 
 static int on_hint(unsigned int id, unsigned long long from, unsigned long long to,
