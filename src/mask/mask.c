@@ -348,6 +348,7 @@ struct mask_profile {
 	hs_database_t *db_num;  /* digit-class hints: costly, scanned past the gate */
 	uint32_t max_groups;
 	size_t n_literals;      /* spec->hint_literals in db_lit */
+	bool all_in_hs;         /* every detector has its hint in a database */
 	bool gate;              /* mask_may_match can answer "no" (see there) */
 };
 
@@ -569,9 +570,10 @@ mask_profile *mask_profile_new(const mask_spec *spec, char *err, size_t errlen)
 		if (!build_hs(p, spec, err, errlen))
 			goto fail;
 		p->gate = true;
+		p->all_in_hs = true;
 		for (size_t i = 0; i < p->n_dets; i++) {
 			if (!p->dets[i].in_hs)
-				p->gate = false;
+				p->gate = p->all_in_hs = false;
 			/* a custom hint whose match depends on where the value starts or ends */
 			if (p->dets[i].slot >= MASK_DET_COUNT) {
 				const char *pat = spec->custom_patterns[p->dets[i].slot - MASK_DET_COUNT];
@@ -714,6 +716,7 @@ struct mask_scratch {
 	span *spans;            /* where db_num looks (num_spans) */
 	size_t n_spans, spans_cap;
 	size_t hint_base;       /* added to the ends on_hint is given */
+	bool any_rescan;        /* some rescan[] is set */
 };
 
 /*
@@ -865,6 +868,7 @@ static int on_hint(unsigned int id, unsigned long long from, unsigned long long 
 		return 0; /* a hint literal */
 	if (h < s->last_hint[id]) {
 		s->rescan[id] = true;
+		s->any_rescan = true;
 		return 0;
 	}
 	s->last_hint[id] = h;
@@ -1042,16 +1046,17 @@ static void full_scan(mask_scratch *s, uint32_t di)
 
 static void scan_reset(const mask_profile *p, mask_scratch *s)
 {
-	for (size_t i = 0; i < p->n_dets; i++) {
-		s->pos[i] = 0;
-		s->last_hint[i] = 0;
-		s->rescan[i] = false;
-	}
+	memset(s->pos, 0, p->n_dets * sizeof(*s->pos));
+	memset(s->last_hint, 0, p->n_dets * sizeof(*s->last_hint));
+	memset(s->rescan, 0, p->n_dets * sizeof(*s->rescan));
+	s->any_rescan = false;
 }
 
 /* After the hints: detectors Hyperscan has no hint for, or whose hints came out of order. */
 static void scan_rest(const mask_profile *p, mask_scratch *s)
 {
+	if (p->all_in_hs && !s->any_rescan)
+		return; /* the hints did it all */
 	for (uint32_t i = 0; i < p->n_dets; i++) {
 		if (p->dets[i].in_hs && !s->rescan[i])
 			continue;

@@ -657,6 +657,7 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 		hinted = 1;
 	}
 	size_t p = 2, start = 0;  /* start: where the rewritten message begins in out */
+	size_t copied = 0;        /* body[0, copied) is in out (when changed) */
 	int changed = 0;
 	for (int16_t i = 0; i < n; i++) {
 		if (len - p < 4)
@@ -687,21 +688,21 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 				r = scan_value(c, col, body + p, (size_t)vl, &c->tmp);
 			c->vh_subj = NULL;
 		}
-		if (r != V_SAME && !changed) {
-			changed = 1;
-			start = out->len;
-			buf_append(out, "D\0\0\0\0", 5);
-			buf_append(out, body, vstart); /* the column count and the values before */
-		}
-		if (changed) {
+		if (r != V_SAME) {
+			if (!changed) {
+				changed = 1;
+				start = out->len;
+				buf_append(out, "D\0\0\0\0", 5);
+			}
+			/* what is unchanged since the last rewritten value, in one piece */
+			buf_append(out, body + copied, vstart - copied);
 			if (r == V_NULL) {
 				put_i32(out, -1);
-			} else if (r == V_REWRITTEN) {
+			} else {
 				put_i32(out, (int32_t)c->tmp.len);
 				buf_append(out, c->tmp.data, c->tmp.len);
-			} else {
-				buf_append(out, body + vstart, 4 + (vl > 0 ? (size_t)vl : 0));
 			}
+			copied = p + (vl > 0 ? (size_t)vl : 0);
 		}
 		if (vl > 0)
 			p += (size_t)vl;
@@ -710,6 +711,7 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 		goto bad;
 	if (!changed)
 		return 0;
+	buf_append(out, body + copied, len - copied);
 	put_len(out, start + 1);
 	return 1;
 bad:
