@@ -118,7 +118,7 @@ void pgm_ctx_release(pgm_ctx *c)
 static size_t detect(pgm_ctx *c, const char *in, size_t n, buf *out)
 {
 	if (c->vh_subj && in >= c->vh_subj && in + n == c->vh_subj + c->vh_len)
-		return mask_text_hinted(c->mp, c->scratch, in, n, c->hints, c->n_hints,
+		return mask_text_hinted(c->mp, c->scratch, in, n, c->vh_n ? c->hints + c->vh_lo : NULL, c->vh_n,
 					c->vh_off + (size_t)(in - c->vh_subj), out, c->counts);
 	return mask_text(c->mp, c->scratch, in, n, out, c->counts);
 }
@@ -515,12 +515,73 @@ static int row_gated(const pgm_desc *d)
 	return g == d->n ? 1 : g ? 0 : -1;
 }
 
-/* Whether a hint (any, or only a hint literal: a json_keys key) ends inside body[at, at + n). */
-static int hinted_at(const pgm_ctx *c, size_t at, size_t n, int literal)
+static int hint_cmp(const void *a, const void *b)
 {
-	for (size_t k = 0; k < c->n_hints; k++)
-		if (c->hints[k].end > at && c->hints[k].end <= at + n &&
-		    (!literal || c->hints[k].id >= MASK_HINT_LITERAL))
+	const mask_hint *x = a, *y = b;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * Hints by end, so that each value's are one run (found by hint_lower); a
+ * detector's own hints keep their order (its ends only grow), which is all
+ * its search needs. Hyperscan reports by end: the literal hints, then the
+ * digit ones, make two sorted runs, merged here (a sort only if they are not).
+ */
+static void sort_hints(mask_hint *h, size_t n)
+{
+	size_t k = 1;
+	while (k < n && h[k - 1].end <= h[k].end)
+		k++;
+	size_t j = k + 1;
+	while (j < n && h[j - 1].end <= h[j].end)
+		j++;
+	if (j < n) {
+		qsort(h, n, sizeof(*h), hint_cmp);
+	} else if (k < n) {
+		mask_hint *m = util_xmalloc(n * sizeof(*m));
+		size_t a = 0, b = k, o = 0;
+		while (a < k || b < n)
+			m[o++] = b == n || (a < k && h[a].end <= h[b].end) ? h[a++] : h[b++];
+		memcpy(h, m, n * sizeof(*h));
+		free(m);
+	}
+}
+
+/* The first of the sorted hints h[0, n) that ends past at. */
+static size_t hint_lower(const mask_hint *h, size_t n, size_t at)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h[mid].end <= at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The row's hints (sorted) that end inside body[at, at + n): c->hints[*lo,
+ * *lo + returned). With literal, 1 when one of them is a hint literal (a
+ * json_keys key), else 0.
+ */
+static size_t hints_in(const pgm_ctx *c, size_t at, size_t n, size_t *lo)
+{
+	*lo = hint_lower(c->hints, c->n_hints, at);
+	size_t k = *lo;
+	while (k < c->n_hints && c->hints[k].end <= at + n)
+		k++;
+	return k - *lo;
+}
+
+static int literal_in(const pgm_ctx *c, size_t at, size_t n)
+{
+	size_t lo, cnt = hints_in(c, at, n, &lo);
+	for (size_t k = lo; k < lo + cnt; k++)
+		if (c->hints[k].id >= MASK_HINT_LITERAL)
 			return 1;
 	return 0;
 }
@@ -548,40 +609,12 @@ static int row_valid(const char *body, size_t len, int16_t n)
 	return p == len;
 }
 
-static int hint_cmp(const void *a, const void *b)
-{
-	const mask_hint *x = a, *y = b;
-	if (x->end != y->end)
-		return x->end < y->end ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
 void pgm_batch(pgm_ctx *c, const char *msgs, size_t len)
 {
 	pgm_batch_end(c);
 	if (mask_hints(c->mp, c->scratch, msgs, len, &c->bhints, &c->bhints_cap, &c->n_bhints) != 0)
 		return; /* the rows are scanned one by one */
-	/* by end, so that a row's hints are one run; a detector's own hints keep
-	 * their order (its ends only grow), which is all its search needs.
-	 * Hyperscan reports by end: the literal hints, then the digit ones, make
-	 * two sorted runs, merged here (a sort only if they are not) */
-	mask_hint *h = c->bhints;
-	size_t n = c->n_bhints, k = 1;
-	while (k < n && h[k - 1].end <= h[k].end)
-		k++;
-	size_t j = k + 1;
-	while (j < n && h[j - 1].end <= h[j].end)
-		j++;
-	if (j < n) {
-		qsort(h, n, sizeof(*h), hint_cmp);
-	} else if (k < n) {
-		mask_hint *m = util_xmalloc(n * sizeof(*m));
-		size_t a = 0, b = k, o = 0;
-		while (a < k || b < n)
-			m[o++] = b == n || (a < k && h[a].end <= h[b].end) ? h[a++] : h[b++];
-		memcpy(h, m, n * sizeof(*h));
-		free(m);
-	}
+	sort_hints(c->bhints, c->n_bhints);
 	c->batch = msgs;
 	c->batch_len = len;
 	c->batch_mp = c->mp;
@@ -610,14 +643,7 @@ static int batch_hints(pgm_ctx *c, const char *body, size_t len)
 	    (size_t)(body - c->batch) > c->batch_len - len)
 		return -1;
 	size_t off = (size_t)(body - c->batch);
-	size_t lo = 0, hi = c->n_bhints; /* the first hint ending past off */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (c->bhints[mid].end <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = hint_lower(c->bhints, c->n_bhints, off);
 	c->n_hints = 0;
 	for (size_t k = lo; k < c->n_bhints && c->bhints[k].end <= off + len; k++) {
 		if (c->n_hints == c->hints_cap) {
@@ -645,12 +671,19 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 	 */
 	int gated = described ? row_gated(d) : -1, hinted = 0, keys = 0, by_hint = 0;
 	c->n_hints = 0;
-	if (gated >= 0 && (batch_hints(c, body, len) == 0 ||
-			   mask_hints(c->mp, c->scratch, body, len, &c->hints, &c->hints_cap, &c->n_hints) == 0)) {
+	int have = 0; /* the row's hints, sorted, are in c->hints */
+	if (gated >= 0 && batch_hints(c, body, len) == 0) {
+		have = 1;
+	} else if (gated >= 0 &&
+		   mask_hints(c->mp, c->scratch, body, len, &c->hints, &c->hints_cap, &c->n_hints) == 0) {
+		sort_hints(c->hints, c->n_hints);
+		have = 1;
+	}
+	if (have) {
 		/* keys: where a json_keys key may be; by_hint: the hints say where */
 		by_hint = keys_in_hints(c);
 		keys = c->json_keys && c->json_keys->n &&
-		       (by_hint ? hinted_at(c, 0, len, 1) || memchr(body, '\\', len)
+		       (by_hint ? literal_in(c, 0, len) || memchr(body, '\\', len)
 				: may_hold_key(c->json_keys, body, len));
 		if (gated == 1 && !c->n_hints && !keys)
 			return row_valid(body, len, n) ? 0 : -1;
@@ -672,8 +705,9 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 		const pgm_col *col = described ? &d->cols[i] : NULL;
 		int use_hints = hinted && col_gated(col);
 		int look = vl >= 0;
+		size_t lo = 0, cnt = 0;
 		if (look && use_hints)
-			look = hinted_at(c, p, (size_t)vl, 0) ||
+			look = (cnt = hints_in(c, p, (size_t)vl, &lo)) > 0 ||
 			       (keys && (by_hint ? memchr(body + p, '\\', (size_t)vl) != NULL
 						 : may_hold_key(c->json_keys, body + p, (size_t)vl)));
 		if (look) {
@@ -681,6 +715,8 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 				c->vh_subj = body + p;
 				c->vh_len = (size_t)vl;
 				c->vh_off = p;
+				c->vh_lo = lo;
+				c->vh_n = cnt;
 			}
 			if (col && col->action == PGM_WHOLE)
 				r = whole_value(c, col, body + p, (size_t)vl, &c->tmp);

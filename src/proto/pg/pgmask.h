@@ -61,6 +61,7 @@ typedef struct pgm_ctx {
 	size_t hints_cap, n_hints;
 	const char *vh_subj;
 	size_t vh_len, vh_off;
+	size_t vh_lo, vh_n;     /* its hints: hints[vh_lo, vh_lo + vh_n) (sorted by end) */
 	/* pgm_batch: one scan of many rows; their hints sorted by end */
 	const char *batch;
 	size_t batch_len;
