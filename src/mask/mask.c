@@ -881,8 +881,9 @@ static int on_hint(unsigned int id, unsigned long long from, unsigned long long 
  * Where db_num must look: the spans of p[0, n) that can hold a value phone,
  * credit_card, us_ssn, ipv4 or iban would mask. Those need a "digit cluster"
  * (digit runs joined by at most 2 characters of " .-()+") holding at least 9
- * digits (phone, card, SSN: the validators demand it) or at least 4 digits
- * and 3 dots (IPv4); such a match lies within its cluster and the one
+ * digits (phone, card, SSN: the validators demand it) in a shape one of them
+ * can have (close_cluster), or at least 4 digits and 3 dots (IPv4); such a
+ * match lies within its cluster and the one
  * character before it (a phone's "+" or "("), so Hyperscan scans that span.
  * An IBAN starts with two capitals and two digits: the span from there, as
  * long as an IBAN can be. Ordinary text has digits (dates, amounts, street
@@ -922,6 +923,8 @@ static uint64_t digit_mask64(const unsigned char *p)
 typedef struct cluster {
 	size_t start, end;      /* first digit, one past the last */
 	size_t digits, dots;
+	bool opener;            /* a "+" or "(" before one of its runs */
+	bool later_run3;        /* a run of 3+ digits other than its first */
 } cluster;
 
 static void add_span(mask_scratch *s, size_t a, size_t b)
@@ -933,29 +936,40 @@ static void add_span(mask_scratch *s, size_t a, size_t b)
 	s->spans[s->n_spans++] = (span){a, b};
 }
 
+/*
+ * A phone, card or SSN has 9+ digits and one of: a "+" or "(" before a run
+ * (a phone written +.. or (..)), 13+ digits (a card), or a run of 3+ digits
+ * after its first run (a phone's 2-4/3-4/3-4 groups, an SSN's 3-2-4) — the
+ * runs of such a match are whole runs of its cluster, its lookarounds see to
+ * that. A date and time ("2025-01-01 00:37", runs 4-2-2-2) has none.
+ */
 static void close_cluster(mask_scratch *s, const cluster *c)
 {
-	if (c->digits >= 9 || (c->digits >= 4 && c->dots >= 3))
+	if ((c->digits >= 9 && (c->opener || c->digits >= 13 || c->later_run3)) ||
+	    (c->digits >= 4 && c->dots >= 3))
 		add_span(s, c->start ? c->start - 1 : 0, c->end);
 }
 
 /* The digit run p[gs, ge) (maximal). */
 static void digit_run(mask_scratch *s, cluster *c, const unsigned char *p, size_t n, size_t gs, size_t ge)
 {
-	bool joins = c->digits > 0 && gs - c->end <= 2;
+	bool joins = c->digits > 0 && gs - c->end <= 2, opener = false;
 	size_t dots = 0;
 	for (size_t k = c->end; joins && k < gs; k++) {
 		joins = gate_sep(p[k]);
 		dots += p[k] == '.';
+		opener = opener || p[k] == '+' || p[k] == '(';
 	}
 	if (joins) {
 		c->digits += ge - gs;
 		c->dots += dots;
 		c->end = ge;
+		c->opener = c->opener || opener;
+		c->later_run3 = c->later_run3 || ge - gs >= 3;
 	} else {
 		if (c->digits)
 			close_cluster(s, c);
-		*c = (cluster){gs, ge, ge - gs, 0};
+		*c = (cluster){gs, ge, ge - gs, 0, gs > 0 && (p[gs - 1] == '+' || p[gs - 1] == '('), false};
 	}
 	if (gs >= 2 && ge - gs >= 2 && is_upper((char)p[gs - 1]) && is_upper((char)p[gs - 2])) {
 		size_t e = gs - 2 + builtins[MASK_DET_IBAN].maxlen;

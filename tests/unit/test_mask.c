@@ -610,6 +610,12 @@ static void test_numeric_spans(void **state)
 	expect_det("iban NL91ABNA0417164300", "iban ****", MASK_DET_IBAN);
 	expect("+1 415-555-0100", "****");
 	expect("1234567890123456789012345678901234567890123456789012345678901234", NULL);
+	/* what makes a cluster of 9+ digits worth a look: an opener, 13+ digits, a later run of 3+ */
+	expect_det("call +33 1 23 45 67 89 now", "call **** now", MASK_DET_PHONE);  /* runs of 1-2 */
+	expect_det("card 4111111111111111.", "card ****.", MASK_DET_CREDIT_CARD); /* one run */
+	expect_det("415.555.0100", "****", MASK_DET_PHONE);
+	expect_det("ssn 078 05 1120", "ssn ****", MASK_DET_US_SSN);
+	expect("at 2025-01-01 00:37:00+00 and 2024-12-31 23:59", NULL);             /* runs 4-2-2-2 */
 }
 
 static void test_glob_literal(void **state)
