@@ -1307,14 +1307,20 @@ static size_t rewrite(const mask_profile *p, mask_scratch *s, const char *in, si
 	return n;
 }
 
-size_t mask_text(const mask_profile *p, mask_scratch *s, const char *in, size_t len, buf *out,
-		 uint32_t *counts)
+/* s set up to scan in[0, len); false when there is nothing to scan. */
+static bool subject(const mask_profile *p, mask_scratch *s, const char *in, size_t len)
 {
-	if (len == 0 || p->n_dets == 0)
-		return 0;
 	s->subj = in;
 	s->len = len;
 	s->nm = 0;
+	return len > 0 && p->n_dets > 0;
+}
+
+size_t mask_text(const mask_profile *p, mask_scratch *s, const char *in, size_t len, buf *out,
+		 uint32_t *counts)
+{
+	if (!subject(p, s, in, len))
+		return 0;
 	scan(p, s);
 	return rewrite(p, s, in, len, out, counts);
 }
@@ -1322,11 +1328,8 @@ size_t mask_text(const mask_profile *p, mask_scratch *s, const char *in, size_t 
 size_t mask_text_hinted(const mask_profile *p, mask_scratch *s, const char *in, size_t len,
 			const mask_hint *h, size_t nh, size_t off, buf *out, uint32_t *counts)
 {
-	if (len == 0 || p->n_dets == 0)
+	if (!subject(p, s, in, len))
 		return 0;
-	s->subj = in;
-	s->len = len;
-	s->nm = 0;
 	scan_reset(p, s);
 	for (size_t i = 0; i < nh; i++)
 		if (h[i].id < p->n_dets && h[i].end > off && h[i].end - off <= len)
