@@ -388,8 +388,20 @@ op_start() {
   OP_PID=$!
   bg_track "$OP_PID"
   local _
-  for _ in $(seq 1 100); do [[ -s "$T/op.json" ]] && break; sleep 0.1; done
+  # Node loads oidc-provider and makes its keys before the ready line: on a
+  # loaded machine (the sanitizer run) that takes seconds, so wait as long as
+  # the process lives, up to 30 s (90 s sanitized).
+  for _ in $(seq 1 $((300 * WAIT_SCALE))); do
+    [[ -s "$T/op.json" ]] && break
+    kill -0 "$OP_PID" 2>/dev/null || break
+    sleep 0.1
+  done
   ISSUER=$(jq -r .issuer "$T/op.json" 2>/dev/null)
-  [[ "$ISSUER" == "http://127.0.0.1:$OP_PORT" ]] || die "oidc provider did not start: $(cat "$T/op.log")"
+  if [[ "$ISSUER" != "http://127.0.0.1:$OP_PORT" ]]; then
+    if kill -0 "$OP_PID" 2>/dev/null; then
+      die "oidc provider did not print its ready line within $((30 * WAIT_SCALE))s: $(cat "$T/op.log")"
+    fi
+    die "oidc provider exited before it was ready: $(cat "$T/op.log")"
+  fi
   log "oidc provider at $ISSUER"
 }
