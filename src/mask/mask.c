@@ -923,8 +923,15 @@ static uint64_t digit_mask64(const unsigned char *p)
 typedef struct cluster {
 	size_t start, end;      /* first digit, one past the last */
 	size_t digits, dots;
-	bool opener;            /* a "+" or "(" before one of its runs */
-	bool later_run3;        /* a run of 3+ digits other than its first */
+	size_t chain;           /* digits of the last run chain (runs joined by one " " or "-") */
+	bool chain_ok;          /* a card may start where that chain starts */
+	bool card;              /* a chain of 13+ digits where a card may start */
+	bool opener;            /* a "+" or "(" before its first run */
+	bool opener_in;         /* one before a later run: "(+" ")+" "((" ")(" "+(": only the first two
+				 * may start a phone (a "+" or "(" right after a digit,
+				 * a separator or a "+" may not) */
+	bool later34;           /* a later run of 3-4 digits after one " ", "." or "-" */
+	bool later3;            /* a later run of 3+ digits */
 } cluster;
 
 static void add_span(mask_scratch *s, size_t a, size_t b)
@@ -937,48 +944,77 @@ static void add_span(mask_scratch *s, size_t a, size_t b)
 }
 
 /*
- * A phone, card or SSN has 9+ digits and one of: a "+" or "(" before a run
- * (a phone written +.. or (..)), 13+ digits (a card), or a run of 3+ digits
- * after its first run (a phone's 2-4/3-4/3-4 groups, an SSN's 3-2-4) — the
- * runs of such a match are whole runs of its cluster, its lookarounds see to
- * that. A date and time ("2025-01-01 00:37", runs 4-2-2-2) has none.
+ * A phone, card or SSN has 9+ digits, and the patterns say which clusters can
+ * hold one (the lookarounds make every run of a match a whole run of its
+ * cluster, and keep a match from starting right after a run it could join):
+ *   - a phone written "+.." or "(..)": an opener before one of its runs;
+ *   - a card: a chain of runs joined by one " " or "-" holding 13+ digits,
+ *     not right after a "." or "-" (an amount's decimals are no card);
+ *   - a phone "ddd ddd dddd" (separators " .-") or an SSN "ddd-dd-dddd": a
+ *     run of 3-4 digits after its first, joined by a single separator.
+ * A date and time ("2025-01-01 00:37", runs 4-2-2-2) or an amount
+ * ("792.1900000000000000") has none of these.
+ *
+ * What is outside the cluster is never looked at: the character before its
+ * first run may belong to text around the value (in a DataRow, a length), so
+ * a chain starting there may always be a card. That holds when the text is
+ * one value, or values apart (exact: see mask_hints). Otherwise text around a
+ * value may join its clusters, make a run longer or put a "." before its
+ * first card chain, so only what text around can never take away counts: 9+
+ * digits with an opener, 13+ digits or a later run of 3+ digits.
  */
-static void close_cluster(mask_scratch *s, const cluster *c)
+static void close_cluster(mask_scratch *s, const cluster *c, bool exact)
 {
-	if ((c->digits >= 9 && (c->opener || c->digits >= 13 || c->later_run3)) ||
+	if ((c->digits >= 9 && (c->opener || (exact ? c->opener_in || c->card || c->later34
+						   : c->opener_in || c->digits >= 13 || c->later3))) ||
 	    (c->digits >= 4 && c->dots >= 3))
 		add_span(s, c->start ? c->start - 1 : 0, c->end);
 }
 
 /* The digit run p[gs, ge) (maximal). */
-static void digit_run(mask_scratch *s, cluster *c, const unsigned char *p, size_t n, size_t gs, size_t ge)
+static void digit_run(mask_scratch *s, cluster *c, const unsigned char *p, size_t n, size_t gs, size_t ge,
+		      bool exact)
 {
 	bool joins = c->digits > 0 && gs - c->end <= 2, opener = false;
-	size_t dots = 0;
+	size_t dots = 0, run = ge - gs;
 	for (size_t k = c->end; joins && k < gs; k++) {
 		joins = gate_sep(p[k]);
 		dots += p[k] == '.';
 		opener = opener || p[k] == '+' || p[k] == '(';
 	}
+	if (exact && opener)  /* a phone starts at a "+" or "(" after "(" or ")" only */
+		opener = gs - c->end == 2 && (p[gs - 2] == '(' || p[gs - 2] == ')') &&
+			 (p[gs - 1] == '+' || p[gs - 1] == '(');
 	if (joins) {
-		c->digits += ge - gs;
+		unsigned char sep = p[gs - 1];
+		bool single = gs - c->end == 1;
+		c->digits += run;
 		c->dots += dots;
 		c->end = ge;
-		c->opener = c->opener || opener;
-		c->later_run3 = c->later_run3 || ge - gs >= 3;
+		c->opener_in = c->opener_in || opener;
+		c->later34 = c->later34 || (single && sep != '(' && sep != ')' && sep != '+' && run >= 3 && run <= 4);
+		c->later3 = c->later3 || run >= 3;
+		if (single && (sep == ' ' || sep == '-')) {
+			c->chain += run;
+		} else {
+			c->chain = run;
+			c->chain_ok = sep != '.' && sep != '-';
+		}
 	} else {
 		if (c->digits)
-			close_cluster(s, c);
-		*c = (cluster){gs, ge, ge - gs, 0, gs > 0 && (p[gs - 1] == '+' || p[gs - 1] == '('), false};
+			close_cluster(s, c, exact);
+		*c = (cluster){.start = gs, .end = ge, .digits = run, .chain = run, .chain_ok = true,
+			       .opener = gs > 0 && (p[gs - 1] == '+' || p[gs - 1] == '(')};
 	}
-	if (gs >= 2 && ge - gs >= 2 && is_upper((char)p[gs - 1]) && is_upper((char)p[gs - 2])) {
+	c->card = c->card || (c->chain_ok && c->chain >= 13);
+	if (gs >= 2 && run >= 2 && is_upper((char)p[gs - 1]) && is_upper((char)p[gs - 2])) {
 		size_t e = gs - 2 + builtins[MASK_DET_IBAN].maxlen;
 		add_span(s, gs - 2, e < n ? e : n);
 	}
 }
 
 /* Fills s->spans[0, s->n_spans): sorted, disjoint (spans closer than a few bytes merged). */
-static void num_spans(mask_scratch *s, const unsigned char *p, size_t n)
+static void num_spans(mask_scratch *s, const unsigned char *p, size_t n, bool exact)
 {
 	s->n_spans = 0;
 	cluster c = {0};
@@ -988,7 +1024,7 @@ static void num_spans(mask_scratch *s, const unsigned char *p, size_t n)
 		if (n - base < 64)
 			m &= ((uint64_t)1 << (n - base)) - 1;
 		if (run != SIZE_MAX && !(m & 1)) {
-			digit_run(s, &c, p, n, run, base);
+			digit_run(s, &c, p, n, run, base, exact);
 			run = SIZE_MAX;
 		}
 		while (m) {
@@ -1001,14 +1037,14 @@ static void num_spans(mask_scratch *s, const unsigned char *p, size_t n)
 				run = gs;
 				break;
 			}
-			digit_run(s, &c, p, n, gs, base + b + l);
+			digit_run(s, &c, p, n, gs, base + b + l, exact);
 			m &= ~(uint64_t)0 << (b + l);
 		}
 	}
 	if (run != SIZE_MAX)
-		digit_run(s, &c, p, n, run, n);
+		digit_run(s, &c, p, n, run, n, exact);
 	if (c.digits)
-		close_cluster(s, &c);
+		close_cluster(s, &c, exact);
 	if (s->n_spans < 2)
 		return;
 	/* nearly sorted (clusters close in order; an IBAN's span opens before
@@ -1039,9 +1075,9 @@ static void num_spans(mask_scratch *s, const unsigned char *p, size_t n)
  * *base holds the span's offset while its matches are reported.
  */
 static hs_error_t scan_num(const mask_profile *p, mask_scratch *s, const char *hs_in, size_t len,
-			   match_event_handler cb, void *ctx, size_t *base)
+			   bool exact, match_event_handler cb, void *ctx, size_t *base)
 {
-	num_spans(s, (const unsigned char *)hs_in, len);
+	num_spans(s, (const unsigned char *)hs_in, len, exact);
 	hs_error_t e = HS_SUCCESS;
 	for (size_t i = 0; i < s->n_spans && e == HS_SUCCESS; i++) {
 		*base = s->spans[i].s;
@@ -1097,7 +1133,7 @@ static void scan(const mask_profile *p, mask_scratch *s)
 	const char *hs_in = hs_subject(s, s->subj, s->len);
 	if ((p->db_lit &&
 	     hs_scan(p->db_lit, hs_in, (unsigned)s->len, 0, s->hs, on_hint, s) != HS_SUCCESS) ||
-	    (p->db_num && scan_num(p, s, hs_in, s->len, on_hint, s, &s->hint_base) != HS_SUCCESS)) {
+	    (p->db_num && scan_num(p, s, hs_in, s->len, true, on_hint, s, &s->hint_base) != HS_SUCCESS)) {
 		/* Cannot happen with our callback; fall back to the reference. */
 		s->nm = 0;
 		for (uint32_t i = 0; i < p->n_dets; i++)
@@ -1153,7 +1189,7 @@ int mask_hints(const mask_profile *p, mask_scratch *s, const char *in, size_t le
 	const char *hs_in = hs_subject(s, in, len);
 	if (p->db_lit && hs_scan(p->db_lit, hs_in, (unsigned)len, 0, s->hs, collect_hint, &l) != HS_SUCCESS)
 		return -1;
-	if (p->db_num && scan_num(p, s, hs_in, len, collect_hint, &l, &l.base) != HS_SUCCESS)
+	if (p->db_num && scan_num(p, s, hs_in, len, true, collect_hint, &l, &l.base) != HS_SUCCESS)
 		return -1;
 	if (l.overflow)
 		return -1;
@@ -1165,7 +1201,8 @@ int mask_hints(const mask_profile *p, mask_scratch *s, const char *in, size_t le
  * The row gate: every real match contains its detector's hint, and hints
  * have no anchors or lookarounds (custom patterns with any make the profile
  * ungated), so a text with no hint holds no match — nor does any part of it.
- * Text added around a value only grows its digit clusters (num_spans).
+ * Text added around a value only grows its digit clusters (num_spans, not
+ * exact: this text may be values with any separator, a COPY line).
  */
 int mask_may_match(const mask_profile *p, mask_scratch *s, const char *in, size_t len)
 {
@@ -1179,7 +1216,7 @@ int mask_may_match(const mask_profile *p, mask_scratch *s, const char *in, size_
 	}
 	if (p->db_num) {
 		size_t base;
-		if (scan_num(p, s, hs_in, len, stop_on_hint, (void *)p, &base) != HS_SUCCESS)
+		if (scan_num(p, s, hs_in, len, false, stop_on_hint, (void *)p, &base) != HS_SUCCESS)
 			return 1;
 	}
 	return 0;

@@ -113,6 +113,10 @@ void mask_literals_free(char **l, size_t n);
  * 0 when done; -1 when the profile cannot tell (PCRE2, anchored custom
  * patterns) or more than MASK_HINTS_MAX hints were seen: then every part may
  * match and mask_text must scan it.
+ * The parts must lie apart: between two of them, a byte that is neither a
+ * digit nor one of " .-()+" (in a DataRow, the zero byte a value's length
+ * starts with when the value is below 16 MiB), so that no digit cluster spans
+ * two parts (num_spans judges a cluster by its shape).
  */
 int mask_hints(const mask_profile *p, mask_scratch *s, const char *in, size_t len, mask_hint **h,
 	       size_t *cap, size_t *n);

@@ -7,6 +7,9 @@
  * PCRE2 engine's output and counts; a second run gives the same bytes; a
  * return of 0 leaves out untouched; n replacements of "****" over spans of
  * at least one byte bound the output length; counts add up to the return.
+ * And the gate over a line of several fields (COPY): with the input's first
+ * byte as the delimiter, when mask_may_match (built-in detectors, Hyperscan)
+ * says the rest holds nothing, PCRE2 finds nothing in any of its fields.
  *
  * Seeds in tests/fuzz/corpus/fuzz_mask/ hold values of every detector in
  * free text, so mutations start near the interesting boundaries.
@@ -26,6 +29,8 @@ static const char *const custom_patterns[] = {"EMP-[0-9]{6}", "(?<![A-Z])TCK[0-9
 
 static mask_profile *prof[2];
 static mask_scratch *scr[2];
+static mask_profile *gate_prof[2]; /* built-in detectors only: Hyperscan (gated), PCRE2 */
+static mask_scratch *gate_scr[2];
 
 static void init(void)
 {
@@ -46,6 +51,13 @@ static void init(void)
 			abort();
 		scr[i] = mask_scratch_new(prof[i]);
 		if (!scr[i])
+			abort();
+		spec.n_custom = 0;
+		gate_prof[i] = mask_profile_new(&spec, err, sizeof(err));
+		if (!gate_prof[i])
+			abort();
+		gate_scr[i] = mask_scratch_new(gate_prof[i]);
+		if (!gate_scr[i])
 			abort();
 	}
 }
@@ -90,6 +102,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    memcmp(counts[0], counts[1], sizeof(counts[0])) != 0 ||
 	    memcmp(counts[0], counts[2], sizeof(counts[0])) != 0)
 		abort();
+
+	if (size > 1 && !mask_may_match(gate_prof[0], gate_scr[0], in + 1, size - 1)) {
+		const char *f = in + 1, *end = in + size;
+		while (f <= end) {
+			const char *d = memchr(f, in[0], (size_t)(end - f));
+			size_t fl = (size_t)((d ? d : end) - f);
+			buf o = {0};
+			if (mask_text(gate_prof[1], gate_scr[1], f, fl, &o, NULL) != 0)
+				abort(); /* the gate passed over a field holding a match */
+			buf_free(&o);
+			f += fl + 1;
+		}
+	}
 
 	buf whole = {0};
 	mask_whole(prof[0], in, size, &whole);

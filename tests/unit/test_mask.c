@@ -616,6 +616,80 @@ static void test_numeric_spans(void **state)
 	expect_det("415.555.0100", "****", MASK_DET_PHONE);
 	expect_det("ssn 078 05 1120", "ssn ****", MASK_DET_US_SSN);
 	expect("at 2025-01-01 00:37:00+00 and 2024-12-31 23:59", NULL);             /* runs 4-2-2-2 */
+	/* a card chain after a separator that is neither "." nor "-"; after one of those, none */
+	expect_det("1. 4111 1111 1111 1111", "1. ****", MASK_DET_CREDIT_CARD);
+	expect_det("12 (4111-1111-1111-1111)", "12 (****)", MASK_DET_CREDIT_CARD);
+	expect("12.4111111111111111 and 3-4111111111111111", NULL);
+	expect_det("415 555 0100", "****", MASK_DET_PHONE);                    /* later runs of 3 and 4 */
+	expect_det("+1.415.555.0100", "****", MASK_DET_PHONE);
+	expect_det("415 555 010", "****", MASK_DET_PHONE);                     /* later runs of 3 */
+	expect_det("9(+33 1 23 45 67 89)", "9(****)", MASK_DET_PHONE);         /* "+" after "(" */
+}
+
+/* The built-in detectors alone, Hyperscan (a custom pattern with a
+ * lookbehind makes mask_hints and mask_may_match decline). */
+static mask_profile *builtin_profile(mask_scratch **sc)
+{
+	mask_spec spec = {.detectors = all_names, .n_detectors = MASK_DET_COUNT,
+			  .engine = MASK_ENGINE_HYPERSCAN};
+	char err[256] = "";
+	mask_profile *p = mask_profile_new(&spec, err, sizeof(err));
+	assert_non_null(p);
+	*sc = mask_scratch_new(p);
+	return p;
+}
+
+/* The hints of detector det in in. */
+static size_t det_hints(const char *in, uint32_t det)
+{
+	mask_scratch *sc;
+	mask_profile *p = builtin_profile(&sc);
+	mask_hint *h = NULL;
+	size_t cap = 0, n = 0, hits = 0;
+	assert_int_equal(mask_hints(p, sc, in, strlen(in), &h, &cap, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		hits += h[i].id == det;   /* the profile's detector i is built-in i */
+	free(h);
+	mask_scratch_free(sc);
+	mask_profile_free(p);
+	return hits;
+}
+
+static int may_match(const char *in)
+{
+	mask_scratch *sc;
+	mask_profile *p = builtin_profile(&sc);
+	int r = mask_may_match(p, sc, in, strlen(in));
+	mask_scratch_free(sc);
+	mask_profile_free(p);
+	return r;
+}
+
+/*
+ * Which digit clusters are worth a look (num_spans): the numeric database is
+ * not even run over an amount's long decimals or a timestamp, but is over
+ * anything a card, phone or SSN could be; text of several values joined by
+ * any separator (a COPY line, for mask_may_match) keeps the looser rule that
+ * text around a value cannot fool.
+ */
+static void test_cluster_shapes(void **state)
+{
+	(void)state;
+	/* precision: no card hint from the 16 decimals of an amount, none from a date */
+	assert_int_equal(det_hints("total 792.1900000000000000 EUR", MASK_DET_CREDIT_CARD), 0);
+	assert_int_equal(det_hints("-792.1900000000000000", MASK_DET_CREDIT_CARD), 0);
+	assert_int_equal(det_hints("at 2025-01-01 00:37:00.123456+00", MASK_DET_PHONE), 0);
+	/* the same digits where a card can start are looked at */
+	assert_true(det_hints("total 792 1900000000000000 EUR", MASK_DET_CREDIT_CARD) > 0);
+	assert_true(det_hints("x4111111111111111", MASK_DET_CREDIT_CARD) > 0);
+	assert_true(det_hints("078-05-1120", MASK_DET_US_SSN) > 0);
+	/* a COPY line with "-" between its fields "1." and a card: the line must not
+	 * be passed over (the card's chain starts after ".-" only in the line) */
+	assert_int_equal(may_match("1.-4111111111111111"), 1);
+	assert_int_equal(may_match("078-05-11205"), 1); /* an SSN, then delimiter "5": its last run grew */
+	assert_int_equal(may_match("1 +33 1 23 45 67 89"), 1); /* "1", delimiter " ", a phone */
+	assert_int_equal(may_match("415 555 010"), 1);
+	assert_int_equal(may_match("at 2025-01-01 00:37, 10 items"), 0);
 }
 
 static void test_glob_literal(void **state)
@@ -738,6 +812,7 @@ int main(void)
 		cmocka_unit_test(test_embedded_nul),
 		cmocka_unit_test(test_numeric_gate),
 		cmocka_unit_test(test_numeric_spans),
+		cmocka_unit_test(test_cluster_shapes),
 		cmocka_unit_test(test_glob_literal),
 		cmocka_unit_test(test_corpus_engines_agree),
 		cmocka_unit_test(test_long_text),

@@ -669,7 +669,10 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 	 * done here; otherwise only the gated values holding a hint end are
 	 * confirmed, with those hints (no second scan).
 	 */
-	int gated = described ? row_gated(d) : -1, hinted = 0, keys = 0, by_hint = 0;
+	/* a row of 16 MiB or more may hold a value whose length's first byte is
+	 * not zero: its values may not lie apart as mask_hints needs */
+	int gated = described && len < ((size_t)1 << 24) ? row_gated(d) : -1;
+	int hinted = 0, keys = 0, by_hint = 0;
 	c->n_hints = 0;
 	int have = 0; /* the row's hints, sorted, are in c->hints */
 	if (gated >= 0 && batch_hints(c, body, len) == 0) {
