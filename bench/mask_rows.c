@@ -15,7 +15,8 @@
  * scanned at once as the relay does (MASK_ROWS_READ=bytes; 0: row by row).
  * Prints ns per row and per byte of thread CPU time and how many rows were
  * rewritten; MASK_ROWS_OUT=file writes the masked rows of one pass (to
- * compare builds or engines: MASK_ROWS_PCRE2=1).
+ * compare builds or engines: MASK_ROWS_PCRE2=1; the JSON documents' keys by
+ * the jansson tree walk alone: MASK_ROWS_JSON_TREE=1).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -153,7 +154,8 @@ int main(int argc, char **argv)
 	}
 	mask_literals_free(lits, n_lits);
 	uint32_t counts[64] = {0};
-	pgm_ctx c = {.mp = mp, .scratch = mask_scratch_new(mp), .json_keys = &jk, .counts = counts};
+	pgm_ctx c = {.mp = mp, .scratch = mask_scratch_new(mp), .json_keys = &jk, .counts = counts,
+		     .json_tree = getenv("MASK_ROWS_JSON_TREE") != NULL};
 	buf out = {0};
 	size_t rewritten = 0;
 	const char *dump = getenv("MASK_ROWS_OUT"); /* the masked rows of one pass, to compare builds */

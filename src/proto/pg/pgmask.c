@@ -5,6 +5,7 @@
 
 #include <fnmatch.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,12 @@
 
 #include "core/util.h"
 #include "proto/pg/codec.h"
+
+/* jsmn (header only): a JSON tokenizer that gives each token's byte range */
+#define JSMN_STATIC
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#include <jsmn.h>
 
 /* type OIDs (pg_type.dat) */
 enum {
@@ -108,6 +115,9 @@ void pgm_ctx_release(pgm_ctx *c)
 	free(c->bhints);
 	c->bhints = NULL;
 	c->bhints_cap = c->n_bhints = 0;
+	free(c->jtoks);
+	c->jtoks = NULL;
+	c->jtoks_cap = 0;
 	pgm_batch_end(c);
 }
 
@@ -207,6 +217,147 @@ static int walk_json(pgm_ctx *c, json_t *j, size_t *hits)
 	return changed;
 }
 
+/* A masked value as a JSON string: quoted as is when it is plain ASCII, else
+ * through jansson (escapes; "****" when it is not UTF-8), as walk_json has it. */
+static void put_json_string(pgm_ctx *c, const char *v, size_t n, buf *out)
+{
+	size_t k = 0;
+	while (k < n && v[k] >= 0x20 && v[k] < 0x7f && v[k] != '"' && v[k] != '\\')
+		k++;
+	if (k == n) {
+		buf_append(out, "\"", 1);
+		buf_append(out, v, n);
+		buf_append(out, "\"", 1);
+		return;
+	}
+	json_t *j = json_stringn(v, n);
+	char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	json_decref(j);
+	buf_append(out, t ? t : "\"****\"", t ? strlen(t) : 6);
+	free(t);
+}
+
+/*
+ * The masked form of the value token t of in (a key's value): what walk_json
+ * gives for the same value, the string's own text (escapes undone by jansson)
+ * or the compact text of anything else. 0, or -1 when jansson cannot read it.
+ */
+static int json_fast_value(pgm_ctx *c, const char *in, const jsmntok_t *t, buf *out)
+{
+	const char *v = in + t->start;
+	size_t n = (size_t)(t->end - t->start);
+	char *text = NULL;
+	json_t *j = NULL;
+	if (t->type != JSMN_STRING || memchr(v, '\\', n)) {
+		json_error_t err;
+		size_t q = t->type == JSMN_STRING; /* the quotes around a string */
+		j = json_loadb(v - q, n + 2 * q, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+		if (!j)
+			return -1;
+		if (json_is_string(j)) {
+			v = json_string_value(j);
+			n = json_string_length(j);
+		} else {
+			text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+			v = text ? text : "";
+			n = text ? strlen(text) : 0;
+		}
+	}
+	c->tmp2.len = 0;
+	mask_whole(c->mp, v, n, &c->tmp2);
+	free(text);
+	json_decref(j);
+	put_json_string(c, c->tmp2.data, c->tmp2.len, out);
+	return 0;
+}
+
+/*
+ * The values under json_keys in the JSON document in[0, n), replaced where
+ * they stand (jsmn gives each token's bytes): the rest of the document, its
+ * spacing, key order and numbers, is copied as it was, and no tree is built
+ * or written out. Returns 1 when out holds the rewritten document, 0 when no
+ * key matched, -1 when this pass cannot tell (not one well-formed JSON value
+ * as jsmn reads it, a NUL byte, a key with escapes, a value jansson cannot
+ * read): then the tree walk decides. Every matching key is masked, twice
+ * present or not (jansson would keep the last).
+ */
+static int json_keys_fast(pgm_ctx *c, const char *in, size_t n, buf *out, size_t *hits)
+{
+	if (n > INT_MAX / 2 || memchr(in, '\0', n))
+		return -1;
+	jsmn_parser ps;
+	int nt;
+	if (!c->jtoks) { /* (no tokens: jsmn would only count them) */
+		c->jtoks_cap = 64;
+		c->jtoks = util_xmalloc(c->jtoks_cap * sizeof(jsmntok_t));
+	}
+	for (;;) {
+		jsmn_init(&ps);
+		nt = jsmn_parse(&ps, in, n, c->jtoks, (unsigned)c->jtoks_cap);
+		if (nt != JSMN_ERROR_NOMEM)
+			break;
+		if (c->jtoks_cap >= 1u << 20)
+			return -1;
+		c->jtoks_cap *= 4;
+		c->jtoks = util_xrealloc(c->jtoks, c->jtoks_cap * sizeof(jsmntok_t));
+	}
+	if (nt < 1)
+		return -1;
+	const jsmntok_t *tk = c->jtoks;
+	/* one value, as JSON has it (jsmn is lenient about where a token goes): an
+	 * object's members are keys, strings with exactly one value; no other
+	 * string or primitive has any; nothing but the first token at the top */
+	for (int i = 0; i < nt; i++) {
+		const jsmntok_t *t = &tk[i];
+		if (t->parent < 0 ? i > 0 : tk[t->parent].type == JSMN_OBJECT ? t->type != JSMN_STRING || t->size != 1
+			: (t->type == JSMN_STRING || t->type == JSMN_PRIMITIVE) && t->size != 0)
+			return -1;
+	}
+	size_t start = out->len, last = 0;
+	*hits = 0;
+	for (int i = 0; i < nt;) {
+		const jsmntok_t *t = &tk[i];
+		if (t->type != JSMN_STRING || t->parent < 0 || tk[t->parent].type != JSMN_OBJECT) {
+			i++;
+			continue;
+		}
+		/* a key; its value is the next token */
+		size_t kl = (size_t)(t->end - t->start);
+		if (memchr(in + t->start, '\\', kl))
+			goto cannot;
+		char kb[256], *key = kl < sizeof(kb) ? kb : util_xmalloc(kl + 1);
+		memcpy(key, in + t->start, kl);
+		key[kl] = '\0';
+		int match = key_matches(c->json_keys, key);
+		if (key != kb)
+			free(key);
+		const jsmntok_t *v = &tk[i + 1];
+		/* past the value and everything in it */
+		int j = i + 1;
+		for (int need = 1; need > 0 && j < nt; j++)
+			need += tk[j].size - 1;
+		if (!match || (v->type == JSMN_PRIMITIVE && in[v->start] == 'n')) {
+			i = match ? j : i + 1; /* null stays null (walk_json) */
+			continue;
+		}
+		size_t vs = (size_t)v->start - (v->type == JSMN_STRING);
+		size_t ve = (size_t)v->end + (v->type == JSMN_STRING);
+		buf_append(out, in + last, vs - last);
+		if (json_fast_value(c, in, v, out) != 0)
+			goto cannot;
+		last = ve;
+		(*hits)++;
+		i = j;
+	}
+	if (!*hits)
+		return 0;
+	buf_append(out, in + last, n - last);
+	return 1;
+cannot:
+	out->len = start;
+	return -1;
+}
+
 /*
  * The values under json_keys in the JSON document in[0, n), into out.
  * Returns 1 when out holds the rewritten document, 0 when nothing matched or
@@ -218,6 +369,13 @@ static int json_keys_pass(pgm_ctx *c, const char *in, size_t n, int is_json, buf
 {
 	if (!c->json_keys || !c->json_keys->n || !may_hold_key(c->json_keys, in, n))
 		return 0;
+	size_t hits = 0;
+	int fast = c->json_tree ? -1 : json_keys_fast(c, in, n, out, &hits);
+	if (fast >= 0) {
+		if (fast && c->counts)
+			c->counts[mask_detector_total(c->mp) + PGM_COUNT_JSON_KEY] += (uint32_t)hits;
+		return fast;
+	}
 	json_error_t err;
 	json_t *doc = json_loadb(in, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
 	if (!doc) {
@@ -228,10 +386,9 @@ static int json_keys_pass(pgm_ctx *c, const char *in, size_t n, int is_json, buf
 			c->counts[mask_detector_total(c->mp) + PGM_COUNT_JSON_KEY]++;
 		return 2;
 	}
-	size_t hits = 0;
 	int changed = walk_json(c, doc, &hits);
 	if (changed) {
-		char *t = json_dumps(doc, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+		char *t = json_dumps(doc, JSON_ENCODE_ANY);
 		if (t) {
 			buf_append(out, t, strlen(t));
 			free(t);

@@ -68,6 +68,10 @@ typedef struct pgm_ctx {
 	const mask_profile *batch_mp;
 	mask_hint *bhints;
 	size_t bhints_cap, n_bhints;
+	void *jtoks;            /* JSON tokens (jsmntok_t), reused */
+	size_t jtoks_cap;
+	int json_tree;          /* 1: json_keys by the jansson tree walk alone (what the
+				 * in-place pass is fuzzed against) */
 } pgm_ctx;
 
 /* Parses a RowDescription body into d (actions PGM_SCAN). -1 when malformed. */
