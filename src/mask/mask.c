@@ -28,10 +28,14 @@
  * Where the time goes: hints with a literal anchor (@, eyJ, AKIA, ==, ://,
  * bearer, PRIVATE KEY) cost Hyperscan ~0.3 ns/byte; the digit-class hints
  * (phone, card, SSN, IPv4, IBAN) have no literal to skip to and cost ~2
- * ns/byte together. So they live in a second database (db_num), scanned only
- * over the spans num_spans() finds (a SIMD digit finder plus a tiny cluster
- * check) where a valid value of theirs can be. Ordinary text (dates, amounts,
- * street numbers) rarely has one.
+ * ns/byte together. So they are not scanned for: num_spans() (a SIMD digit
+ * finder walking runs of digits) finds the digit clusters whose shape one of
+ * those detectors' patterns allows, and gives each such detector hints of its
+ * own over the cluster (ends a maxlen apart, so every start a match can have
+ * in the cluster has one), as Hyperscan would. Ordinary text (dates, amounts,
+ * street numbers) rarely has such a cluster. Only mask_may_match, over text
+ * whose parts it does not know, asks a second database (db_num) over the
+ * clusters a looser rule keeps.
  *
  * A message holding many values (a DataRow, or the rows of one read) is
  * scanned once (mask_hints: the (detector, end) pairs); each value that holds
@@ -347,6 +351,7 @@ struct mask_profile {
 	hs_database_t *db_lit;  /* hints with literal anchors: cheap, always scanned */
 	hs_database_t *db_num;  /* digit-class hints: costly, scanned past the gate */
 	uint32_t max_groups;
+	int32_t det_of[MASK_DET_COUNT]; /* a built-in's index in dets, -1 when not enabled */
 	size_t n_literals;      /* spec->hint_literals in db_lit */
 	bool all_in_hs;         /* every detector has its hint in a database */
 	bool gate;              /* mask_may_match can answer "no" (see there) */
@@ -496,6 +501,8 @@ mask_profile *mask_profile_new(const mask_spec *spec, char *err, size_t errlen)
 		p->custom_names[i] = util_strndup(spec->custom_names[i], strlen(spec->custom_names[i]));
 
 	bool enabled[MASK_DET_COUNT] = {false};
+	for (size_t k = 0; k < MASK_DET_COUNT; k++)
+		p->det_of[k] = -1;
 	for (size_t i = 0; i < spec->n_detectors; i++) {
 		size_t k = 0;
 		while (k < MASK_DET_COUNT && strcmp(spec->detectors[i], builtin_names[k]) != 0)
@@ -511,6 +518,7 @@ mask_profile *mask_profile_new(const mask_spec *spec, char *err, size_t errlen)
 			continue;
 		det *d = &p->dets[p->n_dets];
 		memset(d, 0, sizeof(*d));
+		p->det_of[k] = (int32_t)p->n_dets;
 		d->slot = k;
 		d->maxlen = builtins[k].maxlen;
 		d->cut = true;
@@ -713,8 +721,10 @@ struct mask_scratch {
 	size_t len;
 	char *pad;              /* the subject as Hyperscan reads it (hs_subject) */
 	size_t pad_cap;
-	span *spans;            /* where db_num looks (num_spans) */
+	span *spans;            /* where db_num looks (num_spans, not exact) */
 	size_t n_spans, spans_cap;
+	mask_hint *syn;         /* the numeric detectors' hints (num_spans, exact): id = built-in */
+	size_t n_syn, syn_cap;
 	size_t hint_base;       /* added to the ends on_hint is given */
 	bool any_rescan;        /* some rescan[] is set */
 };
@@ -783,6 +793,7 @@ void mask_scratch_free(mask_scratch *s)
 	pcre2_jit_stack_free(s->jit);
 	free(s->pad);
 	free(s->spans);
+	free(s->syn);
 	free(s->pos);
 	free(s->last_hint);
 	free(s->rescan);
@@ -878,19 +889,18 @@ static int on_hint(unsigned int id, unsigned long long from, unsigned long long 
 }
 
 /*
- * Where db_num must look: the spans of p[0, n) that can hold a value phone,
- * credit_card, us_ssn, ipv4 or iban would mask. Those need a "digit cluster"
- * (digit runs joined by at most 2 characters of " .-()+") holding at least 9
- * digits (phone, card, SSN: the validators demand it) in a shape one of them
- * can have (close_cluster), or at least 4 digits and 3 dots (IPv4); such a
- * match lies within its cluster and the one
- * character before it (a phone's "+" or "("), so Hyperscan scans that span.
- * An IBAN starts with two capitals and two digits: the span from there, as
- * long as an IBAN can be. Ordinary text has digits (dates, amounts, street
- * numbers) but rarely such clusters, and finding them (a SIMD digit finder
- * walking runs of digits) costs a fraction of the class-led automata run over
- * the whole text. Soundness matters, not precision: the unit tests and the
- * fuzzer compare against the PCRE2 engine, which has no spans.
+ * Where a value phone, credit_card, us_ssn, ipv4 or iban would mask can be
+ * in p[0, n). Those need a "digit cluster" (digit runs joined by at most 2
+ * characters of " .-()+") holding at least 9 digits (phone, card, SSN: the
+ * validators demand it) in a shape one of them can have (close_cluster), or
+ * at least 4 digits and 3 dots (IPv4); such a match lies within its cluster
+ * and the one character before it (a phone's "+" or "("). An IBAN starts with
+ * two capitals and two digits. exact: hints per detector into s->syn, sorted
+ * by end (cluster_hints; an IBAN's at its digits); else the spans db_num
+ * scans (the cluster and the character before; an IBAN's as long as one can
+ * be). Ordinary text has digits (dates, amounts, street numbers) but rarely
+ * such clusters. Soundness matters, not precision: the unit tests and the
+ * fuzzer compare against the PCRE2 engine, which has no hints.
  *
  * p must be readable 64 bytes past n (hs_subject's padded copy).
  */
@@ -934,6 +944,33 @@ typedef struct cluster {
 	bool later3;            /* a later run of 3+ digits */
 } cluster;
 
+static void add_syn(mask_scratch *s, uint32_t slot, size_t end)
+{
+	if (s->p->det_of[slot] < 0)
+		return;
+	if (s->n_syn == s->syn_cap) {
+		s->syn_cap = s->syn_cap ? 2 * s->syn_cap : 16;
+		s->syn = util_xrealloc(s->syn, s->syn_cap * sizeof(*s->syn));
+	}
+	s->syn[s->n_syn++] = (mask_hint){end, slot};
+}
+
+/*
+ * Hints for detector slot over a cluster [cs, ce): a match starts in
+ * [cs - 1, ce) (a phone's "+" or "(" before the first run) and ends by ce, so
+ * ends ce, ce - maxlen, ... down to cs give every start s a hint h with
+ * s < h <= s + maxlen, which is all the confirmation needs (mask.c's header).
+ */
+static void cluster_hints(mask_scratch *s, uint32_t slot, size_t cs, size_t ce)
+{
+	size_t m = builtins[slot].maxlen, k = (ce - cs) / m;
+	for (;; k--) {
+		add_syn(s, slot, ce - k * m);
+		if (!k)
+			break;
+	}
+}
+
 static void add_span(mask_scratch *s, size_t a, size_t b)
 {
 	if (s->n_spans == s->spans_cap) {
@@ -965,14 +1002,25 @@ static void add_span(mask_scratch *s, size_t a, size_t b)
  */
 static void close_cluster(mask_scratch *s, const cluster *c, bool exact)
 {
-	if ((c->digits >= 9 && (c->opener || (exact ? c->opener_in || c->card || c->later34
-						   : c->opener_in || c->digits >= 13 || c->later3))) ||
+	if (exact) {
+		/* the detectors this cluster's shape allows, with hints of their own */
+		if (c->digits >= 9 && (c->opener || c->opener_in || c->later34))
+			cluster_hints(s, MASK_DET_PHONE, c->start, c->end);
+		if (c->digits >= 9 && c->card)
+			cluster_hints(s, MASK_DET_CREDIT_CARD, c->start, c->end);
+		if (c->digits >= 9 && c->later34)
+			cluster_hints(s, MASK_DET_US_SSN, c->start, c->end);
+		if (c->digits >= 4 && c->dots >= 3)
+			cluster_hints(s, MASK_DET_IPV4, c->start, c->end);
+		return;
+	}
+	if ((c->digits >= 9 && (c->opener || c->opener_in || c->digits >= 13 || c->later3)) ||
 	    (c->digits >= 4 && c->dots >= 3))
 		add_span(s, c->start ? c->start - 1 : 0, c->end);
 }
 
-/* The digit run p[gs, ge) (maximal). */
-static void digit_run(mask_scratch *s, cluster *c, const unsigned char *p, size_t n, size_t gs, size_t ge,
+/* The digit run p[gs, ge) (maximal). Inlined: it runs for every run of digits. */
+static inline __attribute__((always_inline)) void digit_run(mask_scratch *s, cluster *c, const unsigned char *p, size_t n, size_t gs, size_t ge,
 		      bool exact)
 {
 	bool joins = c->digits > 0 && gs - c->end <= 2, opener = false;
@@ -1001,15 +1049,19 @@ static void digit_run(mask_scratch *s, cluster *c, const unsigned char *p, size_
 			c->chain_ok = sep != '.' && sep != '-';
 		}
 	} else {
-		if (c->digits)
+		if (c->digits >= 4) /* fewer can be nothing (close_cluster) */
 			close_cluster(s, c, exact);
 		*c = (cluster){.start = gs, .end = ge, .digits = run, .chain = run, .chain_ok = true,
 			       .opener = gs > 0 && (p[gs - 1] == '+' || p[gs - 1] == '(')};
 	}
 	c->card = c->card || (c->chain_ok && c->chain >= 13);
 	if (gs >= 2 && run >= 2 && is_upper((char)p[gs - 1]) && is_upper((char)p[gs - 2])) {
-		size_t e = gs - 2 + builtins[MASK_DET_IBAN].maxlen;
-		add_span(s, gs - 2, e < n ? e : n);
+		if (exact) { /* an IBAN starts at the capitals */
+			add_syn(s, MASK_DET_IBAN, gs);
+		} else {
+			size_t e = gs - 2 + builtins[MASK_DET_IBAN].maxlen;
+			add_span(s, gs - 2, e < n ? e : n);
+		}
 	}
 }
 
@@ -1017,6 +1069,7 @@ static void digit_run(mask_scratch *s, cluster *c, const unsigned char *p, size_
 static void num_spans(mask_scratch *s, const unsigned char *p, size_t n, bool exact)
 {
 	s->n_spans = 0;
+	s->n_syn = 0;
 	cluster c = {0};
 	size_t run = SIZE_MAX; /* start of a run of digits still open at a block's end */
 	for (size_t base = 0; base < n; base += 64) {
@@ -1043,8 +1096,20 @@ static void num_spans(mask_scratch *s, const unsigned char *p, size_t n, bool ex
 	}
 	if (run != SIZE_MAX)
 		digit_run(s, &c, p, n, run, n, exact);
-	if (c.digits)
+	if (c.digits >= 4)
 		close_cluster(s, &c, exact);
+	if (exact) { /* by end (nearly sorted already: an IBAN's hint comes before its cluster's) */
+		for (size_t i = 1; i < s->n_syn; i++) {
+			mask_hint x = s->syn[i];
+			size_t j = i;
+			while (j > 0 && s->syn[j - 1].end > x.end) {
+				s->syn[j] = s->syn[j - 1];
+				j--;
+			}
+			s->syn[j] = x;
+		}
+		return;
+	}
 	if (s->n_spans < 2)
 		return;
 	/* nearly sorted (clusters close in order; an IBAN's span opens before
@@ -1071,13 +1136,22 @@ static void num_spans(mask_scratch *s, const unsigned char *p, size_t n, bool ex
 }
 
 /*
- * db_num over the spans of hs_in[0, len) (hs_subject's copy) that need it;
- * *base holds the span's offset while its matches are reported.
+ * The numeric detectors' hints over hs_in[0, len) (hs_subject's copy), given
+ * to cb as Hyperscan gives its matches. exact: from the digit clusters' shapes
+ * alone; else db_num over the spans that need it (*base holds the span's
+ * offset while its matches are reported).
  */
 static hs_error_t scan_num(const mask_profile *p, mask_scratch *s, const char *hs_in, size_t len,
 			   bool exact, match_event_handler cb, void *ctx, size_t *base)
 {
 	num_spans(s, (const unsigned char *)hs_in, len, exact);
+	*base = 0;
+	if (exact) {
+		for (size_t i = 0; i < s->n_syn; i++)
+			if (cb((unsigned)p->det_of[s->syn[i].id], 0, s->syn[i].end, 0, ctx))
+				return HS_SCAN_TERMINATED;
+		return HS_SUCCESS;
+	}
 	hs_error_t e = HS_SUCCESS;
 	for (size_t i = 0; i < s->n_spans && e == HS_SUCCESS; i++) {
 		*base = s->spans[i].s;

@@ -624,6 +624,14 @@ static void test_numeric_spans(void **state)
 	expect_det("+1.415.555.0100", "****", MASK_DET_PHONE);
 	expect_det("415 555 010", "****", MASK_DET_PHONE);                     /* later runs of 3 */
 	expect_det("9(+33 1 23 45 67 89)", "9(****)", MASK_DET_PHONE);         /* "+" after "(" */
+	/* one cluster longer than a value can be: each detector's hints span all of it */
+	expect("4111-1111-1111-1111 (5555-5555-5555-4444) 378282246310005 (4111 1111 1111 1111)",
+	       "**** (****) **** (****)");
+	expect_det("1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20)+1 415 555 0100",
+		   "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20)****", MASK_DET_PHONE);
+	expect_det("1 2 3 4 5 6 7 8 9 10(078-05-1120) 1 2", "1 2 3 4 5 6 7 8 9 10(****) 1 2", MASK_DET_US_SSN);
+	expect_det("1.1.1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 (10.20.30.40)",
+		   "1.1.1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 (****)", MASK_DET_IPV4);
 }
 
 /* The built-in detectors alone, Hyperscan (a custom pattern with a

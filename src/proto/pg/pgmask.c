@@ -817,8 +817,9 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 	if (len < 2)
 		return -1;
 	int16_t n = be16(body);
-	if (n < 0)
-		return -1;
+	if (n < 0 || !row_valid(body, len, n))
+		return -1; /* before anything is masked or counted: a malformed row's
+			    * digits may run from its last value into what follows */
 	int described = d && d->known && d->n == (size_t)n;
 	/*
 	 * One Hyperscan look at the whole body says where something may match:
@@ -846,11 +847,12 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 		       (by_hint ? literal_in(c, 0, len) || memchr(body, '\\', len)
 				: may_hold_key(c->json_keys, body, len));
 		if (gated == 1 && !c->n_hints && !keys)
-			return row_valid(body, len, n) ? 0 : -1;
+			return 0;
 		hinted = 1;
 	}
 	size_t p = 2, start = 0;  /* start: where the rewritten message begins in out */
 	size_t copied = 0;        /* body[0, copied) is in out (when changed) */
+	size_t hk = 0;            /* c->hints[hk] is the first not yet passed */
 	int changed = 0;
 	for (int16_t i = 0; i < n; i++) {
 		if (len - p < 4)
@@ -866,8 +868,17 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 		int use_hints = hinted && col_gated(col);
 		int look = vl >= 0;
 		size_t lo = 0, cnt = 0;
+		if (look && use_hints) {
+			/* the hints ending inside this value (values and hints both in order) */
+			while (hk < c->n_hints && c->hints[hk].end <= p)
+				hk++;
+			lo = hk;
+			while (hk < c->n_hints && c->hints[hk].end <= p + (size_t)vl)
+				hk++;
+			cnt = hk - lo;
+		}
 		if (look && use_hints)
-			look = (cnt = hints_in(c, p, (size_t)vl, &lo)) > 0 ||
+			look = cnt > 0 ||
 			       (keys && (by_hint ? memchr(body + p, '\\', (size_t)vl) != NULL
 						 : may_hold_key(c->json_keys, body + p, (size_t)vl)));
 		if (look) {
