@@ -13,9 +13,11 @@
  * The Hyperscan engine runs one block-mode database holding a cheap "hint"
  * pattern per detector, compiled without start-of-match tracking. A hint is
  * chosen so that every real match [s, e) of the detector contains a hint
- * match ending in (s, s + maxlen], maxlen bounding the length of a real
- * match. For each hint end h (in increasing order) the engine runs the
- * detector's PCRE2 pattern from max(pos, h - maxlen) over the subject cut at
+ * match ending in (s, s + lead], maxlen bounding the length of a real match
+ * and lead <= maxlen how far past its start a hint can first end (66 for an
+ * email: the local part before "@" is at most 64 bytes). For each hint end h
+ * (in increasing order) the engine runs the
+ * detector's PCRE2 pattern from max(pos, h - lead) over the subject cut at
  * h + maxlen + LOOKAROUND and accepts the leftmost match only if it starts at
  * or before h (past h, the cut could have created it; a later hint will find
  * it). A search that finds nothing proves no match starts in [pos, h], so pos
@@ -262,6 +264,8 @@ static bool v_phone(const char *t, size_t *vs, size_t *ve)
  * match somewhere inside every real match (see the header comment), and is
  * kept short so that Hyperscan reports few ends. maxlen: an upper bound of a
  * real match's length. group: the capture holding the value (0 = all).
+ * lead: how far past a real match's start the hint first ends, at most (0:
+ * maxlen).
  */
 typedef struct builtin {
 	const char *pcre;
@@ -269,6 +273,7 @@ typedef struct builtin {
 	size_t maxlen;
 	int tier, group;
 	validator_fn validate;
+	size_t lead;
 } builtin;
 
 static const builtin builtins[MASK_DET_COUNT] = {
@@ -276,7 +281,7 @@ static const builtin builtins[MASK_DET_COUNT] = {
 		"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
 		"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.){1,8}[A-Za-z]{2,24}"
 		"(?![A-Za-z0-9-]|\\.[A-Za-z0-9])",
-		"[A-Za-z0-9._%+-]@[A-Za-z0-9]", 608, 0, 0, NULL},
+		"[A-Za-z0-9._%+-]@[A-Za-z0-9]", 608, 0, 0, NULL, 64 + 2 /* local part, "@", one more */},
 	[MASK_DET_PHONE] = {
 		"(?<![\\w+]|\\d[ .-])"
 		"(?:\\+\\d{1,3}[ .-]?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{1,4}(?:[ .-]?\\d{1,4}){1,5}"
@@ -312,14 +317,14 @@ static const builtin builtins[MASK_DET_COUNT] = {
 	[MASK_DET_PRIVATE_KEY] = {
 		"-----BEGIN (?:[A-Z0-9]{1,16} ){0,3}PRIVATE KEY-----[\\s\\S]{0,16384}?"
 		"-----END (?:[A-Z0-9]{1,16} ){0,3}PRIVATE KEY-----",
-		"PRIVATE KEY-----", 16600, 2, 0, NULL},
+		"PRIVATE KEY-----", 16600, 2, 0, NULL, 11 + 3 * 17 + 16 /* the BEGIN line's */},
 	[MASK_DET_PASSWORD_IN_URL] = {
 		"(?<=[A-Za-z0-9])://[^\\x00-\\x20:/@]{0,128}:([^\\x00-\\x20/@]{1,256})@",
 		"://[^\\x00-\\x20:/@]*:[^\\x00-\\x20/@]+@", 400, 2, 1, NULL},
 	[MASK_DET_BEARER_TOKEN] = {
 		"\\b[Bb][Ee][Aa][Rr][Ee][Rr][ \\t]{1,8}([A-Za-z0-9._~+/-]{16,4096}={0,8})"
 		"(?![A-Za-z0-9._~+/=-])",
-		"[Bb][Ee][Aa][Rr][Ee][Rr][ \\t]{1,8}[A-Za-z0-9._~+/-]{16}", 4128, 2, 1, NULL},
+		"[Bb][Ee][Aa][Rr][Ee][Rr][ \\t]{1,8}[A-Za-z0-9._~+/-]{16}", 4128, 2, 1, NULL, 6 + 8 + 16},
 };
 
 #define X(id, name) name,
@@ -332,6 +337,7 @@ typedef struct det {
 	uint32_t slot;          /* counts[] index: built-in id, or MASK_DET_COUNT + custom index */
 	pcre2_code *re;
 	size_t maxlen;          /* UNBOUNDED: search from pos, never cut the subject */
+	size_t lead;            /* a hint ends at most this far past its match's start */
 	bool cut;               /* the subject may be cut at hint + maxlen + LOOKAROUND */
 	bool jit;               /* JIT-compiled: matched with pcre2_jit_match (no per-call checks) */
 	bool in_hs;             /* has a hint in a Hyperscan database (id = index in dets) */
@@ -434,6 +440,7 @@ static bool build_db(mask_profile *p, const mask_spec *spec, bool num, hs_databa
 				continue; /* PCRE2 alone for this one */
 			}
 			d->maxlen = info->max_width == UINT_MAX ? UNBOUNDED : info->max_width;
+			d->lead = d->maxlen;
 			free(info);
 			exprs[n] = pat;
 			flags[n] = f;
@@ -521,6 +528,7 @@ mask_profile *mask_profile_new(const mask_spec *spec, char *err, size_t errlen)
 		p->det_of[k] = (int32_t)p->n_dets;
 		d->slot = k;
 		d->maxlen = builtins[k].maxlen;
+		d->lead = builtins[k].lead ? builtins[k].lead : builtins[k].maxlen;
 		d->cut = true;
 		d->tier = builtins[k].tier;
 		d->group = builtins[k].group;
@@ -547,7 +555,7 @@ mask_profile *mask_profile_new(const mask_spec *spec, char *err, size_t errlen)
 		det *d = &p->dets[p->n_dets];
 		memset(d, 0, sizeof(*d));
 		d->slot = (uint32_t)(MASK_DET_COUNT + i);
-		d->maxlen = UNBOUNDED;
+		d->maxlen = d->lead = UNBOUNDED;
 		char what[96];
 		snprintf(what, sizeof(what), "custom detector '%s'", name);
 		d->re = compile_pcre(spec->custom_patterns[i], err, errlen, what);
@@ -838,8 +846,8 @@ static void search(mask_scratch *s, uint32_t di, size_t h, bool full)
 		return;
 	size_t w = pos, t = s->len;
 	if (!full && d->maxlen != UNBOUNDED) {
-		if (h > d->maxlen && h - d->maxlen > w)
-			w = h - d->maxlen;
+		if (h > d->lead && h - d->lead > w)
+			w = h - d->lead;
 		if (d->cut && t - h > d->maxlen + LOOKAROUND)
 			t = h + d->maxlen + LOOKAROUND;
 	}

@@ -165,6 +165,15 @@ static void test_email(void **state)
 	expect("not an email: @example.com or user@ or a@b", NULL);
 	expect("a@b.c", NULL);
 	expect("x@example.c0m", NULL);
+	/* the longest local part (64), far into a value: the search starts where its hint allows */
+	char in[300], want[300];
+	snprintf(in, sizeof(in), "%s %.64s@example.com!", "a long note about the refund, then",
+		 "j123456789012345678901234567890123456789012345678901234567890123456789");
+	snprintf(want, sizeof(want), "%s ****!", "a long note about the refund, then");
+	expect_det(in, want, MASK_DET_EMAIL);
+	snprintf(in, sizeof(in), "then %.65s@example.com", /* 65: none */
+		 "j123456789012345678901234567890123456789012345678901234567890123456789");
+	expect(in, NULL);
 }
 
 static void test_phone(void **state)
