@@ -7,10 +7,12 @@
 #include "core/worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -19,6 +21,73 @@
 static worker *workers;
 static int n_workers;
 
+/* workers_stop's first phase: every listener closed, so no hand-off starts after it */
+static uv_mutex_t stop_lock;
+static uv_cond_t stop_cond;
+static int stop_acks;
+
+int worker_load(const worker *w)
+{
+	return __atomic_load_n(&w->n_sessions, __ATOMIC_RELAXED);
+}
+
+void worker_sessions_add(worker *w, int delta)
+{
+	__atomic_add_fetch(&w->n_sessions, delta, __ATOMIC_RELAXED);
+}
+
+worker *worker_pick(worker *w)
+{
+	worker *best = w;
+	int least = worker_load(w);
+	for (int i = 0; i < n_workers; i++) {
+		int l = worker_load(&workers[i]);
+		if (l < least) {
+			best = &workers[i];
+			least = l;
+		}
+	}
+	worker_sessions_add(best, 1);
+	return best;
+}
+
+static void free_handle(uv_handle_t *h)
+{
+	free(h);
+}
+
+/* On the target's loop: the socket another worker accepted for it. */
+static void on_handoff(void *arg, int fd)
+{
+	pg_frontend_adopt(arg, fd);
+}
+
+/*
+ * The connection server holds goes to target: accepted here, its socket
+ * duplicated and posted to target's mailbox (the libuv handle that accepted
+ * it belongs to this loop and is closed here).
+ */
+static void hand_off(worker *w, uv_stream_t *server, worker *target)
+{
+	uv_tcp_t *t = malloc(sizeof(*t));
+	uv_os_fd_t fd;
+	int dup_fd = -1;
+	if (t && uv_tcp_init(&w->loop, t) == 0) {
+		if (uv_accept(server, (uv_stream_t *)t) == 0 && uv_fileno((uv_handle_t *)t, &fd) == 0)
+			dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		uv_close((uv_handle_t *)t, free_handle);
+	} else {
+		free(t);
+	}
+	if (dup_fd < 0) {
+		log_warn("worker %d: a connection for worker %d was lost: %s", w->index, target->index,
+			 strerror(errno));
+		worker_sessions_add(target, -1);
+		return;
+	}
+	mailbox_post(&target->mb, on_handoff, target, dup_fd);
+}
+
 static void on_pg_connection(uv_stream_t *server, int status)
 {
 	worker *w = server->data;
@@ -26,7 +95,11 @@ static void on_pg_connection(uv_stream_t *server, int status)
 		log_warn("accept failed: %s", uv_strerror(status));
 		return;
 	}
-	pg_frontend_accept(w, server);
+	worker *target = worker_pick(w);
+	if (target == w)
+		pg_frontend_accept(w, server);
+	else
+		hand_off(w, server, target);
 }
 
 static int listen_pg(worker *w, char *err, size_t errlen)
@@ -68,10 +141,26 @@ static void worker_main(void *arg)
 
 static void maybe_finish(worker *w)
 {
-	if (w->stopping && w->n_sessions == 0)
+	if (w->stopping && worker_load(w) == 0)
 		mailbox_close(&w->mb);
 }
 
+static void on_stop_accepting(void *arg, int status)
+{
+	worker *w = arg;
+	(void)status;
+	if (w->listening) {
+		w->listening = 0;
+		uv_close((uv_handle_t *)&w->pg_listener, NULL);
+	}
+	uv_mutex_lock(&stop_lock);
+	stop_acks++;
+	uv_cond_signal(&stop_cond);
+	uv_mutex_unlock(&stop_lock);
+}
+
+/* After every worker stopped accepting: a hand-off posted before that is
+ * ahead of this in the mailbox, so its session exists and is closed too. */
 static void on_stop(void *arg, int status)
 {
 	worker *w = arg;
@@ -79,10 +168,6 @@ static void on_stop(void *arg, int status)
 	if (w->stopping)
 		return;
 	w->stopping = 1;
-	if (w->listening) {
-		w->listening = 0;
-		uv_close((uv_handle_t *)&w->pg_listener, NULL);
-	}
 	pg_frontend_shutdown(w);
 	maybe_finish(w);
 }
@@ -97,6 +182,11 @@ int workers_start(const worker_shared *shared, int n, char *err, size_t errlen)
 	workers = calloc((size_t)n, sizeof(*workers));
 	if (!workers)
 		return -1;
+	if (uv_mutex_init(&stop_lock) != 0 || uv_cond_init(&stop_cond) != 0) {
+		snprintf(err, errlen, "cannot create a lock");
+		return -1;
+	}
+	stop_acks = 0;
 	n_workers = n;
 	for (int i = 0; i < n; i++) {
 		worker *w = &workers[i];
@@ -122,6 +212,12 @@ int workers_start(const worker_shared *shared, int n, char *err, size_t errlen)
 void workers_stop(void)
 {
 	for (int i = 0; i < n_workers; i++)
+		mailbox_post(&workers[i].mb, on_stop_accepting, &workers[i], 0);
+	uv_mutex_lock(&stop_lock);
+	while (stop_acks < n_workers)
+		uv_cond_wait(&stop_cond, &stop_lock);
+	uv_mutex_unlock(&stop_lock);
+	for (int i = 0; i < n_workers; i++)
 		mailbox_post(&workers[i].mb, on_stop, &workers[i], 0);
 	for (int i = 0; i < n_workers; i++) {
 		uv_thread_join(&workers[i].thread);
@@ -130,4 +226,6 @@ void workers_stop(void)
 	free(workers);
 	workers = NULL;
 	n_workers = 0;
+	uv_cond_destroy(&stop_cond);
+	uv_mutex_destroy(&stop_lock);
 }

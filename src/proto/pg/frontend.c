@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 #include "core/log.h"
@@ -127,7 +128,7 @@ void pg_session_maybe_free(pg_session *ps)
 	}
 	session_release(&ps->s);
 	free(ps);
-	w->n_sessions--;
+	worker_sessions_add(w, -1);
 	worker_session_gone(w);
 }
 
@@ -324,17 +325,26 @@ static void on_auth_timeout(uv_timer_t *t)
 	}
 }
 
-void pg_frontend_accept(worker *w, uv_stream_t *server)
+/*
+ * A session for a new connection on w, which worker_pick has counted; its
+ * socket is then attached by the caller (pgs_close on failure). NULL when
+ * nothing could be set up (the count is given back).
+ */
+static pg_session *session_new(worker *w)
 {
 	pg_session *ps = calloc(1, sizeof(*ps));
-	if (!ps)
-		return;
+	if (!ps) {
+		worker_sessions_add(w, -1);
+		return NULL;
+	}
 	ps->w = w;
 	ps->tx_status = 'I';
 	session_init(&ps->s, "postgres");
 	if (conn_init(&ps->client, &w->loop, ps, client_on_read, client_on_event) != 0) {
+		session_release(&ps->s);
 		free(ps);
-		return;
+		worker_sessions_add(w, -1);
+		return NULL;
 	}
 	ps->handles = 1;
 	uv_timer_init(&w->loop, &ps->timer);
@@ -344,17 +354,62 @@ void pg_frontend_accept(worker *w, uv_stream_t *server)
 	if (ps->next)
 		ps->next->prev = ps;
 	w->sessions = ps;
-	w->n_sessions++;
-	if (uv_accept(server, (uv_stream_t *)&ps->client.tcp) != 0) {
-		pgs_close(ps, NULL);
-		return;
-	}
+	return ps;
+}
+
+static void session_start(pg_session *ps)
+{
+	worker *w = ps->w;
 	uv_tcp_nodelay(&ps->client.tcp, 1);
 	char addr[80];
 	if (conn_peer_name(&ps->client, addr, sizeof(addr)) == 0)
 		ps->s.client_addr = util_strndup(addr, strlen(addr));
 	uv_timer_start(&ps->timer, on_auth_timeout, (uint64_t)w->cfg->auth_timeout_ms, 0);
 	conn_read_start(&ps->client);
+}
+
+static void free_tcp(uv_handle_t *h)
+{
+	free(h);
+}
+
+void pg_frontend_accept(worker *w, uv_stream_t *server)
+{
+	pg_session *ps = session_new(w);
+	if (!ps) {
+		/* take the connection off the listener anyway, and drop it */
+		uv_tcp_t *t = malloc(sizeof(*t));
+		if (t && uv_tcp_init(&w->loop, t) == 0) {
+			uv_accept(server, (uv_stream_t *)t);
+			uv_close((uv_handle_t *)t, free_tcp);
+		} else {
+			free(t);
+		}
+		return;
+	}
+	if (uv_accept(server, (uv_stream_t *)&ps->client.tcp) != 0) {
+		pgs_close(ps, NULL);
+		return;
+	}
+	session_start(ps);
+}
+
+void pg_frontend_adopt(worker *w, int fd)
+{
+	pg_session *ps = w->stopping ? NULL : session_new(w);
+	if (!ps) {
+		if (w->stopping)
+			worker_sessions_add(w, -1);
+		close(fd);
+		worker_session_gone(w);
+		return;
+	}
+	if (uv_tcp_open(&ps->client.tcp, fd) != 0) {
+		close(fd);
+		pgs_close(ps, NULL);
+		return;
+	}
+	session_start(ps);
 }
 
 void pg_frontend_shutdown(worker *w)
@@ -649,8 +704,8 @@ void pg_frontend_target_ready(pg_session *ps)
 	buf_free(&ps->hold);
 	uv_timer_stop(&ps->timer);
 	pgs_set_state(ps, PGS_READY);
-	log_info("session %s: %s via %s -> %s (%s)", ps->s.id, ps->s.user,
-		 ps->s.agent ? ps->s.agent : "-", cc->name, ps->s.client_addr);
+	log_info("session %s: %s via %s -> %s (%s, worker %d)", ps->s.id, ps->s.user,
+		 ps->s.agent ? ps->s.agent : "-", cc->name, ps->s.client_addr, ps->w->index);
 	pg_frontend_resume_client(ps);
 }
 

@@ -9,6 +9,8 @@
 struct worker;
 
 void pg_frontend_accept(struct worker *w, uv_stream_t *server);
+/* The same for a socket another worker accepted for w (worker_pick counted it). */
+void pg_frontend_adopt(struct worker *w, int fd);
 /* Closes every session of the worker with reason gateway_shutdown. */
 void pg_frontend_shutdown(struct worker *w);
 
