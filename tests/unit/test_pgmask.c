@@ -311,6 +311,25 @@ PER_ENGINE(test_text_email, ST_REDACT)
 	assert_int_equal(data_row(f, &d, &body), 1);
 	EXPECT_ROW(&f->out, 3, S("9"), S("[{\"token\": \"****\", \"token\": \"****\"}, \"token\"]"), S("bob"));
 	COUNTS(f, C_JSON, 2);
+	/* a document of 3000 objects (9001 tokens): all its keys found, its tokens not kept */
+	{
+		buf big = {0}, want = {0};
+		buf_append(&big, "[", 1);
+		buf_append(&want, "[", 1);
+		for (int k = 0; k < 3000; k++) {
+			buf_append(&big, k ? ", {\"token\": \"v\"}" : "{\"token\": \"v\"}", k ? 16 : 14);
+			buf_append(&want, k ? ", {\"token\": \"****\"}" : "{\"token\": \"****\"}", k ? 19 : 17);
+		}
+		buf_append(&big, "]", 1);
+		buf_append(&want, "]", 1);
+		mkrow(&body, 3, (const val[]){S("9"), {big.data, (int32_t)big.len}, S("bob")});
+		assert_int_equal(data_row(f, &d, &body), 1);
+		expect_row(&f->out, 3, 3, (const val[]){S("9"), {want.data, (int32_t)want.len}, S("bob")});
+		COUNTS(f, C_JSON, 3000);
+		assert_null(f->c.jtoks);
+		buf_free(&big);
+		buf_free(&want);
+	}
 	/* a key spelled with an escape: the jansson tree decides (and writes the document anew) */
 	ROW(&body, S("9"), S("{\"to\\u006ben\":  \"abc\"}"), S("bob"));
 	assert_int_equal(data_row(f, &d, &body), 1);

@@ -378,6 +378,11 @@ static int json_keys_pass(pgm_ctx *c, const char *in, size_t n, int is_json, buf
 		return 0;
 	size_t hits = 0;
 	int fast = c->json_tree ? -1 : json_keys_fast(c, in, n, out, &hits);
+	if (c->jtoks_cap > 4096) { /* a large document's tokens are not kept for the session */
+		free(c->jtoks);
+		c->jtoks = NULL;
+		c->jtoks_cap = 0;
+	}
 	if (fast >= 0) {
 		if (fast && c->counts)
 			c->counts[mask_detector_total(c->mp) + PGM_COUNT_JSON_KEY] += (uint32_t)hits;
