@@ -948,7 +948,11 @@ typedef struct cluster {
 	bool opener_in;         /* one before a later run: "(+" ")+" "((" ")(" "+(": only the first two
 				 * may start a phone (a "+" or "(" right after a digit,
 				 * a separator or a "+" may not) */
-	bool later34;           /* a later run of 3-4 digits after one " ", "." or "-" */
+	size_t r1, r2;          /* the lengths of its last two runs (r2 the last) */
+	bool j2;                /* the last run follows the one before after one " ", "." or "-" */
+	bool j2_ssn;            /* ... after one " " or "-" */
+	bool phone3;            /* runs of 2-4, 3-4 and 3-4 digits, each after one " ", "." or "-" */
+	bool ssn3;              /* runs of 3, 2 and 4 digits, each after one " " or "-" */
 	bool later3;            /* a later run of 3+ digits */
 } cluster;
 
@@ -995,8 +999,10 @@ static void add_span(mask_scratch *s, size_t a, size_t b)
  *   - a phone written "+.." or "(..)": an opener before one of its runs;
  *   - a card: a chain of runs joined by one " " or "-" holding 13+ digits,
  *     not right after a "." or "-" (an amount's decimals are no card);
- *   - a phone "ddd ddd dddd" (separators " .-") or an SSN "ddd-dd-dddd": a
- *     run of 3-4 digits after its first, joined by a single separator.
+ *   - a phone "ddd ddd dddd" (separators " .-"): three runs of 2-4, 3-4 and
+ *     3-4 digits joined by single separators;
+ *   - an SSN "ddd-dd-dddd": three runs of 3, 2 and 4 digits joined by single
+ *     " " or "-".
  * A date and time ("2025-01-01 00:37", runs 4-2-2-2) or an amount
  * ("792.1900000000000000") has none of these.
  *
@@ -1012,11 +1018,11 @@ static void close_cluster(mask_scratch *s, const cluster *c, bool exact)
 {
 	if (exact) {
 		/* the detectors this cluster's shape allows, with hints of their own */
-		if (c->digits >= 9 && (c->opener || c->opener_in || c->later34))
+		if (c->digits >= 9 && (c->opener || c->opener_in || c->phone3))
 			cluster_hints(s, MASK_DET_PHONE, c->start, c->end);
 		if (c->digits >= 9 && c->card)
 			cluster_hints(s, MASK_DET_CREDIT_CARD, c->start, c->end);
-		if (c->digits >= 9 && c->later34)
+		if (c->ssn3)
 			cluster_hints(s, MASK_DET_US_SSN, c->start, c->end);
 		if (c->digits >= 4 && c->dots >= 3)
 			cluster_hints(s, MASK_DET_IPV4, c->start, c->end);
@@ -1048,7 +1054,14 @@ static inline __attribute__((always_inline)) void digit_run(mask_scratch *s, clu
 		c->dots += dots;
 		c->end = ge;
 		c->opener_in = c->opener_in || opener;
-		c->later34 = c->later34 || (single && sep != '(' && sep != ')' && sep != '+' && run >= 3 && run <= 4);
+		bool j = single && sep != '(' && sep != ')' && sep != '+', j_ssn = j && sep != '.';
+		c->phone3 = c->phone3 || (j && c->j2 && c->r1 >= 2 && c->r1 <= 4 && c->r2 >= 3 && c->r2 <= 4 &&
+					  run >= 3 && run <= 4);
+		c->ssn3 = c->ssn3 || (j_ssn && c->j2_ssn && c->r1 == 3 && c->r2 == 2 && run == 4);
+		c->r1 = c->r2;
+		c->r2 = run;
+		c->j2 = j;
+		c->j2_ssn = j_ssn;
 		c->later3 = c->later3 || run >= 3;
 		if (single && (sep == ' ' || sep == '-')) {
 			c->chain += run;
@@ -1059,7 +1072,7 @@ static inline __attribute__((always_inline)) void digit_run(mask_scratch *s, clu
 	} else {
 		if (c->digits >= 4) /* fewer can be nothing (close_cluster) */
 			close_cluster(s, c, exact);
-		*c = (cluster){.start = gs, .end = ge, .digits = run, .chain = run, .chain_ok = true,
+		*c = (cluster){.start = gs, .end = ge, .digits = run, .chain = run, .chain_ok = true, .r2 = run,
 			       .opener = gs > 0 && (p[gs - 1] == '+' || p[gs - 1] == '(')};
 	}
 	c->card = c->card || (c->chain_ok && c->chain >= 13);

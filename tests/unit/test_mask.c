@@ -632,6 +632,8 @@ static void test_numeric_spans(void **state)
 	expect_det("415 555 0100", "****", MASK_DET_PHONE);                    /* later runs of 3 and 4 */
 	expect_det("+1.415.555.0100", "****", MASK_DET_PHONE);
 	expect_det("415 555 010", "****", MASK_DET_PHONE);                     /* later runs of 3 */
+	expect_det("12 345 6789", "****", MASK_DET_PHONE);                     /* a first run of 2 */
+	expect_det("tel 9999(-415.555.0100", "tel 9999(-****", MASK_DET_PHONE); /* the last three runs */
 	expect_det("9(+33 1 23 45 67 89)", "9(****)", MASK_DET_PHONE);         /* "+" after "(" */
 	/* one cluster longer than a value can be: each detector's hints span all of it */
 	expect("4111-1111-1111-1111 (5555-5555-5555-4444) 378282246310005 (4111 1111 1111 1111)",
@@ -700,6 +702,10 @@ static void test_cluster_shapes(void **state)
 	assert_true(det_hints("total 792 1900000000000000 EUR", MASK_DET_CREDIT_CARD) > 0);
 	assert_true(det_hints("x4111111111111111", MASK_DET_CREDIT_CARD) > 0);
 	assert_true(det_hints("078-05-1120", MASK_DET_US_SSN) > 0);
+	/* a phone number is no SSN's shape (runs 3-2-4), "12 345 67 89" no phone's (2-4, 3-4, 3-4) */
+	assert_int_equal(det_hints("+1 415-555-0042", MASK_DET_US_SSN), 0);
+	assert_int_equal(det_hints("12 345 67 89", MASK_DET_PHONE), 0);
+	assert_true(det_hints("12 345 6789", MASK_DET_PHONE) > 0);
 	/* a COPY line with "-" between its fields "1." and a card: the line must not
 	 * be passed over (the card's chain starts after ".-" only in the line) */
 	assert_int_equal(may_match("1.-4111111111111111"), 1);
