@@ -19,7 +19,7 @@ void buf_reserve(buf *b, size_t extra)
 	b->cap = cap;
 }
 
-void buf_append(buf *b, const void *p, size_t n)
+void buf_append_grow(buf *b, const void *p, size_t n)
 {
 	if (n == 0)
 		return; /* p may be NULL then; memcpy(NULL, ..., 0) is undefined */

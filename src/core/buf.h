@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct buf {
 	char *data;
@@ -18,7 +19,19 @@ typedef struct buf {
 } buf;
 
 void buf_reserve(buf *b, size_t extra);
-void buf_append(buf *b, const void *p, size_t n);
+void buf_append_grow(buf *b, const void *p, size_t n);
+
+/* Inline when it fits (the mask stage appends a few bytes at a time, many
+ * times a row); buf_append_grow otherwise, and for n == 0 (p may be NULL). */
+static inline void buf_append(buf *b, const void *p, size_t n)
+{
+	if (n && b->cap - b->len >= n) {
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		return;
+	}
+	buf_append_grow(b, p, n);
+}
 void buf_free(buf *b);
 /* Appends formatted text (no terminating NUL is counted in len). */
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
