@@ -1086,6 +1086,20 @@ static inline __attribute__((always_inline)) void digit_run(mask_scratch *s, clu
 	}
 }
 
+/* Insertion sort of a[0, n) by field key: cheap for a nearly sorted array. */
+#define NEARLY_SORTED(a, n, key)                                      \
+	do {                                                          \
+		for (size_t i_ = 1; i_ < (n); i_++) {                 \
+			__typeof__((a)[0]) x_ = (a)[i_];              \
+			size_t j_ = i_;                               \
+			while (j_ > 0 && (a)[j_ - 1].key > x_.key) { \
+				(a)[j_] = (a)[j_ - 1];                \
+				j_--;                                 \
+			}                                             \
+			(a)[j_] = x_;                                 \
+		}                                                     \
+	} while (0)
+
 /* Fills s->spans[0, s->n_spans): sorted, disjoint (spans closer than a few bytes merged). */
 static void num_spans(mask_scratch *s, const unsigned char *p, size_t n, bool exact)
 {
@@ -1119,31 +1133,15 @@ static void num_spans(mask_scratch *s, const unsigned char *p, size_t n, bool ex
 		digit_run(s, &c, p, n, run, n, exact);
 	if (c.digits >= 4)
 		close_cluster(s, &c, exact);
-	if (exact) { /* by end (nearly sorted already: an IBAN's hint comes before its cluster's) */
-		for (size_t i = 1; i < s->n_syn; i++) {
-			mask_hint x = s->syn[i];
-			size_t j = i;
-			while (j > 0 && s->syn[j - 1].end > x.end) {
-				s->syn[j] = s->syn[j - 1];
-				j--;
-			}
-			s->syn[j] = x;
-		}
+	/* both nearly sorted (clusters close in order; an IBAN's hint or span
+	 * comes before the cluster it sits in closes) */
+	if (exact) {
+		NEARLY_SORTED(s->syn, s->n_syn, end);
 		return;
 	}
 	if (s->n_spans < 2)
 		return;
-	/* nearly sorted (clusters close in order; an IBAN's span opens before
-	 * the cluster it sits in closes): insertion sort */
-	for (size_t i = 1; i < s->n_spans; i++) {
-		span x = s->spans[i];
-		size_t j = i;
-		while (j > 0 && s->spans[j - 1].s > x.s) {
-			s->spans[j] = s->spans[j - 1];
-			j--;
-		}
-		s->spans[j] = x;
-	}
+	NEARLY_SORTED(s->spans, s->n_spans, s);
 	size_t k = 0;
 	for (size_t i = 1; i < s->n_spans; i++) {
 		if (s->spans[i].s <= s->spans[k].e + 8) {

@@ -32,10 +32,19 @@ static mask_scratch *scr[2];
 static mask_profile *gate_prof[2]; /* built-in detectors only: Hyperscan (gated), PCRE2 */
 static mask_scratch *gate_scr[2];
 
+/* The profile spec gives and its scratch; aborts when either cannot be made. */
+static mask_profile *make(const mask_spec *spec, mask_scratch **scratch)
+{
+	char err[256];
+	mask_profile *p = mask_profile_new(spec, err, sizeof(err));
+	if (!p || !(*scratch = mask_scratch_new(p)))
+		abort();
+	return p;
+}
+
 static void init(void)
 {
 	static const mask_engine eng[2] = {MASK_ENGINE_HYPERSCAN, MASK_ENGINE_PCRE2};
-	char err[256];
 	for (int i = 0; i < 2; i++) {
 		mask_spec spec = {
 			.detectors = all_names,
@@ -46,19 +55,9 @@ static void init(void)
 			.style = MASK_STYLE_REDACT,
 			.engine = eng[i],
 		};
-		prof[i] = mask_profile_new(&spec, err, sizeof(err));
-		if (!prof[i])
-			abort();
-		scr[i] = mask_scratch_new(prof[i]);
-		if (!scr[i])
-			abort();
+		prof[i] = make(&spec, &scr[i]);
 		spec.n_custom = 0;
-		gate_prof[i] = mask_profile_new(&spec, err, sizeof(err));
-		if (!gate_prof[i])
-			abort();
-		gate_scr[i] = mask_scratch_new(gate_prof[i]);
-		if (!gate_scr[i])
-			abort();
+		gate_prof[i] = make(&spec, &gate_scr[i]);
 	}
 }
 

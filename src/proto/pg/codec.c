@@ -21,12 +21,6 @@ void pg_reader_init(pg_reader *r, const char *p, size_t len)
 	r->bad = 0;
 }
 
-uint32_t pg_be32(const char *p)
-{
-	const unsigned char *u = (const unsigned char *)p;
-	return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
-}
-
 const char *pg_get_bytes(pg_reader *r, size_t n)
 {
 	if (r->bad || n > r->len - r->pos) {

@@ -38,7 +38,12 @@ int32_t pg_get_i32(pg_reader *r);
 const char *pg_get_str(pg_reader *r, size_t *len_out);
 const char *pg_get_bytes(pg_reader *r, size_t n);
 
-uint32_t pg_be32(const char *p);
+/* Inline: the mask stage reads every value's length of every row with it. */
+static inline uint32_t pg_be32(const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
+}
 
 /*
  * Regular message header at p (avail bytes). Returns 1 with type and total

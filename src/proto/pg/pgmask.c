@@ -6,6 +6,7 @@
 #include <fnmatch.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,13 +61,6 @@ static int strict_text(uint32_t t)
 static int16_t be16(const char *p)
 {
 	return (int16_t)(((unsigned)(unsigned char)p[0] << 8) | (unsigned char)p[1]);
-}
-
-/* A value's length (codec.c's pg_be32, inlined: twice per value per row). */
-static inline int32_t vlen(const char *p)
-{
-	return (int32_t)(((uint32_t)(unsigned char)p[0] << 24) | ((uint32_t)(unsigned char)p[1] << 16) |
-			 ((uint32_t)(unsigned char)p[2] << 8) | (unsigned char)p[3]);
 }
 
 int pgm_row_description(const char *body, size_t len, pgm_desc *d)
@@ -172,14 +166,32 @@ static json_t *masked_string(pgm_ctx *c, const char *v, size_t n)
 	return s ? s : json_string("****");
 }
 
+/* A masked value as a JSON string: quoted as is when it is plain ASCII, else
+ * through jansson (escapes; "****" when it is not UTF-8), as walk_json has it. */
+static void put_json_string(const char *v, size_t n, buf *out)
+{
+	size_t k = 0;
+	while (k < n && v[k] >= 0x20 && v[k] < 0x7f && v[k] != '"' && v[k] != '\\')
+		k++;
+	if (k == n) {
+		buf_append(out, "\"", 1);
+		buf_append(out, v, n);
+		buf_append(out, "\"", 1);
+		return;
+	}
+	json_t *j = json_stringn(v, n);
+	char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	json_decref(j);
+	buf_append(out, t ? t : "\"****\"", t ? strlen(t) : 6);
+	free(t);
+}
+
 /* The document in[0, n) masked whole, as a JSON string, into out. */
 static void json_whole(pgm_ctx *c, const char *in, size_t n, buf *out)
 {
-	json_t *s = masked_string(c, in, n);
-	char *t = json_dumps(s, JSON_ENCODE_ANY);
-	json_decref(s);
-	buf_append(out, t ? t : "\"****\"", t ? strlen(t) : 6);
-	free(t);
+	c->tmp2.len = 0;
+	mask_whole(c->mp, in, n, &c->tmp2);
+	put_json_string(c->tmp2.data, c->tmp2.len, out);
 }
 
 static int json_valid(const char *in, size_t n)
@@ -224,26 +236,6 @@ static int walk_json(pgm_ctx *c, json_t *j, size_t *hits)
 	return changed;
 }
 
-/* A masked value as a JSON string: quoted as is when it is plain ASCII, else
- * through jansson (escapes; "****" when it is not UTF-8), as walk_json has it. */
-static void put_json_string(pgm_ctx *c, const char *v, size_t n, buf *out)
-{
-	size_t k = 0;
-	while (k < n && v[k] >= 0x20 && v[k] < 0x7f && v[k] != '"' && v[k] != '\\')
-		k++;
-	if (k == n) {
-		buf_append(out, "\"", 1);
-		buf_append(out, v, n);
-		buf_append(out, "\"", 1);
-		return;
-	}
-	json_t *j = json_stringn(v, n);
-	char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
-	json_decref(j);
-	buf_append(out, t ? t : "\"****\"", t ? strlen(t) : 6);
-	free(t);
-}
-
 /*
  * The masked form of the value token t of in (a key's value): what walk_json
  * gives for the same value, the string's own text (escapes undone by jansson)
@@ -274,7 +266,7 @@ static int json_fast_value(pgm_ctx *c, const char *in, const jsmntok_t *t, buf *
 	mask_whole(c->mp, v, n, &c->tmp2);
 	free(text);
 	json_decref(j);
-	put_json_string(c, c->tmp2.data, c->tmp2.len, out);
+	put_json_string(c->tmp2.data, c->tmp2.len, out);
 	return 0;
 }
 
@@ -316,8 +308,14 @@ static int json_keys_fast(pgm_ctx *c, const char *in, size_t n, buf *out, size_t
 	 * string or primitive has any; nothing but the first token at the top */
 	for (int i = 0; i < nt; i++) {
 		const jsmntok_t *t = &tk[i];
-		if (t->parent < 0 ? i > 0 : tk[t->parent].type == JSMN_OBJECT ? t->type != JSMN_STRING || t->size != 1
-			: (t->type == JSMN_STRING || t->type == JSMN_PRIMITIVE) && t->size != 0)
+		bool ok;
+		if (t->parent < 0)
+			ok = i == 0;
+		else if (tk[t->parent].type == JSMN_OBJECT)
+			ok = t->type == JSMN_STRING && t->size == 1;
+		else
+			ok = (t->type != JSMN_STRING && t->type != JSMN_PRIMITIVE) || t->size == 0;
+		if (!ok)
 			return -1;
 	}
 	size_t start = out->len, last = 0;
@@ -693,7 +691,7 @@ static int hint_cmp(const void *a, const void *b)
 }
 
 /*
- * Hints by end, so that each value's are one run (found by hint_lower); a
+ * Hints by end, so that each row's and each value's are one run; a
  * detector's own hints keep their order (its ends only grow), which is all
  * its search needs. Hyperscan reports by end: the literal hints, then the
  * digit ones, make two sorted runs, merged here (a sort only if they are not).
@@ -732,24 +730,10 @@ static size_t hint_lower(const mask_hint *h, size_t n, size_t at)
 	return lo;
 }
 
-/*
- * The row's hints (sorted) that end inside body[at, at + n): c->hints[*lo,
- * *lo + returned). With literal, 1 when one of them is a hint literal (a
- * json_keys key), else 0.
- */
-static size_t hints_in(const pgm_ctx *c, size_t at, size_t n, size_t *lo)
+/* Whether one of the row's hints is a hint literal (a json_keys key). */
+static int literal_in_row(const pgm_ctx *c)
 {
-	*lo = hint_lower(c->hints, c->n_hints, at);
-	size_t k = *lo;
-	while (k < c->n_hints && c->hints[k].end <= at + n)
-		k++;
-	return k - *lo;
-}
-
-static int literal_in(const pgm_ctx *c, size_t at, size_t n)
-{
-	size_t lo, cnt = hints_in(c, at, n, &lo);
-	for (size_t k = lo; k < lo + cnt; k++)
+	for (size_t k = 0; k < c->n_hints; k++)
 		if (c->hints[k].id >= MASK_HINT_LITERAL)
 			return 1;
 	return 0;
@@ -768,7 +752,7 @@ static int row_valid(const char *body, size_t len, int16_t n)
 	for (int16_t i = 0; i < n; i++) {
 		if (len - p < 4)
 			return 0;
-		int32_t vl = vlen(body + p);
+		int32_t vl = (int32_t)pg_be32(body + p);
 		p += 4;
 		if (vl < -1 || (vl >= 0 && (size_t)vl > len - p))
 			return 0;
@@ -856,7 +840,7 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 		/* keys: where a json_keys key may be; by_hint: the hints say where */
 		by_hint = keys_in_hints(c);
 		keys = c->json_keys && c->json_keys->n &&
-		       (by_hint ? literal_in(c, 0, len) || memchr(body, '\\', len)
+		       (by_hint ? literal_in_row(c) || memchr(body, '\\', len)
 				: may_hold_key(c->json_keys, body, len));
 		if (gated == 1 && !c->n_hints && !keys)
 			return 0;
@@ -866,14 +850,10 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 	size_t copied = 0;        /* body[0, copied) is in out (when changed) */
 	size_t hk = 0;            /* c->hints[hk] is the first not yet passed */
 	int changed = 0;
-	for (int16_t i = 0; i < n; i++) {
-		if (len - p < 4)
-			goto bad;
-		int32_t vl = vlen(body + p);
+	for (int16_t i = 0; i < n; i++) { /* row_valid: every length is in bounds */
+		int32_t vl = (int32_t)pg_be32(body + p);
 		size_t vstart = p;
 		p += 4;
-		if (vl < -1 || (vl >= 0 && (size_t)vl > len - p))
-			goto bad;
 		vresult r = V_SAME;
 		c->tmp.len = 0;
 		const pgm_col *col = described ? &d->cols[i] : NULL;
@@ -926,17 +906,11 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 		if (vl > 0)
 			p += (size_t)vl;
 	}
-	if (p != len)
-		goto bad;
 	if (!changed)
 		return 0;
 	buf_append(out, body + copied, len - copied);
 	put_len(out, start + 1);
 	return 1;
-bad:
-	if (changed)
-		out->len = start; /* a malformed row: out as it was */
-	return -1;
 }
 
 /* Text format: a field's value, its escapes undone (PostgreSQL writes \b \f \n \r \t \v, \\ and \<delimiter>). */
@@ -1188,7 +1162,7 @@ int pgm_row_json(const pgm_desc *d, const char *body, size_t len, buf *cap)
 			json_decref(row);
 			return -1;
 		}
-		int32_t vl = vlen(body + p);
+		int32_t vl = (int32_t)pg_be32(body + p);
 		p += 4;
 		if (vl < -1 || (vl >= 0 && (size_t)vl > len - p)) {
 			json_decref(row);
