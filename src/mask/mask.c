@@ -833,6 +833,30 @@ static void record(mask_scratch *s, uint32_t di, const PCRE2_SIZE *ov)
 	push_match(s, vs, ve, di);
 }
 
+/* An email's local part: [A-Za-z0-9._%+-]. */
+static const bool email_local[256] = {
+	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
+	['.'] = true, ['_'] = true, ['%'] = true, ['+'] = true, ['-'] = true,
+};
+
+/*
+ * Where the search for an email hint ending at h (its "@" at h - 2) may start,
+ * given w: at the first byte of the local-part run before that "@". A match
+ * holding this "@" starts inside the run (its local part is one); one that
+ * starts before the run holds an earlier "@" (a local part holds none), whose
+ * own hint came first and searched for it. So nothing is missed, and the
+ * search does not try every letter of the text before the address.
+ */
+static size_t email_start(const char *t, size_t w, size_t h)
+{
+	if (h < 2 || h - 2 < w + 24 || t[h - 2] != '@')
+		return w; /* a short window: PCRE2 skips it as fast */
+	size_t r = h - 2;
+	while (r > w && email_local[(unsigned char)t[r - 1]])
+		r--;
+	return r;
+}
+
 /*
  * Runs detector di for a hint ending at h (see the header comment): finds
  * every match starting in [pos, h]. full: h = len and no window or cut (the
@@ -848,6 +872,8 @@ static void search(mask_scratch *s, uint32_t di, size_t h, bool full)
 	if (!full && d->maxlen != UNBOUNDED) {
 		if (h > d->lead && h - d->lead > w)
 			w = h - d->lead;
+		if (d->slot == MASK_DET_EMAIL)
+			w = email_start(s->subj, w, h);
 		if (d->cut && t - h > d->maxlen + LOOKAROUND)
 			t = h + d->maxlen + LOOKAROUND;
 	}
@@ -912,10 +938,22 @@ static int on_hint(unsigned int id, unsigned long long from, unsigned long long 
  *
  * p must be readable 64 bytes past n (hs_subject's padded copy).
  */
-static bool gate_sep(unsigned char c)
-{
-	return c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '+';
-}
+/* What a byte can be to a digit cluster: one of the separators " .-()+" that
+ * join runs (SEP), and which. */
+enum {
+	C_SEP = 1,      /* " .-()+" */
+	C_DOT = 2,      /* "." */
+	C_OPEN = 4,     /* "+" "(": a phone may start here */
+	C_PAREN = 8,    /* "(" ")": before an opener inside a cluster */
+	C_JOIN = 16,    /* " .-": between a phone's runs */
+	C_CHAIN = 32,   /* " -": between a card's or an SSN's runs */
+	C_UPPER = 64,   /* A-Z: before an IBAN's digits */
+};
+static const unsigned char cclass[256] = {
+	[' '] = C_SEP | C_JOIN | C_CHAIN, ['-'] = C_SEP | C_JOIN | C_CHAIN, ['.'] = C_SEP | C_DOT | C_JOIN,
+	['('] = C_SEP | C_OPEN | C_PAREN, [')'] = C_SEP | C_PAREN,         ['+'] = C_SEP | C_OPEN,
+	['A' ... 'Z'] = C_UPPER,
+};
 
 /* Bit k set: p[k] is a digit (k < 64; p readable for 64 bytes). */
 static uint64_t digit_mask64(const unsigned char *p)
@@ -1037,46 +1075,40 @@ static void close_cluster(mask_scratch *s, const cluster *c, bool exact)
 static inline __attribute__((always_inline)) void digit_run(mask_scratch *s, cluster *c, const unsigned char *p, size_t n, size_t gs, size_t ge,
 		      bool exact)
 {
-	bool joins = c->digits > 0 && gs - c->end <= 2, opener = false;
-	size_t dots = 0, run = ge - gs;
-	for (size_t k = c->end; joins && k < gs; k++) {
-		joins = gate_sep(p[k]);
-		dots += p[k] == '.';
-		opener = opener || p[k] == '+' || p[k] == '(';
-	}
-	if (exact && opener)  /* a phone starts at a "+" or "(" after "(" or ")" only */
-		opener = gs - c->end == 2 && (p[gs - 2] == '(' || p[gs - 2] == ')') &&
-			 (p[gs - 1] == '+' || p[gs - 1] == '(');
-	if (joins) {
-		unsigned char sep = p[gs - 1];
-		bool single = gs - c->end == 1;
+	size_t gap = gs - c->end, run = ge - gs;
+	unsigned k1 = gs ? cclass[p[gs - 1]] : 0, k2 = gap == 2 ? cclass[p[gs - 2]] : 0;
+	if (c->digits > 0 && gap <= 2 && (k1 & C_SEP) && (gap == 1 || (k2 & C_SEP))) {
+		/* joined: one or two separators since the last run */
 		c->digits += run;
-		c->dots += dots;
+		c->dots += !!(k1 & C_DOT) + !!(k2 & C_DOT);
 		c->end = ge;
-		c->opener_in = c->opener_in || opener;
-		bool j = single && sep != '(' && sep != ')' && sep != '+', j_ssn = j && sep != '.';
-		c->phone3 = c->phone3 || (j && c->j2 && c->r1 >= 2 && c->r1 <= 4 && c->r2 >= 3 && c->r2 <= 4 &&
-					  run >= 3 && run <= 4);
-		c->ssn3 = c->ssn3 || (j_ssn && c->j2_ssn && c->r1 == 3 && c->r2 == 2 && run == 4);
+		/* a phone starts at a "+" or "(" after "(" or ")" only (exact) */
+		c->opener_in = c->opener_in || (exact ? (k2 & C_PAREN) && (k1 & C_OPEN) : ((k1 | k2) & C_OPEN));
+		bool j = gap == 1 && (k1 & C_JOIN), j_ssn = gap == 1 && (k1 & C_CHAIN);
+		if (j) {
+			c->phone3 = c->phone3 || (c->j2 && c->r1 >= 2 && c->r1 <= 4 && c->r2 >= 3 && c->r2 <= 4 &&
+						  run >= 3 && run <= 4);
+			c->ssn3 = c->ssn3 || (j_ssn && c->j2_ssn && c->r1 == 3 && c->r2 == 2 && run == 4);
+		}
 		c->r1 = c->r2;
 		c->r2 = run;
 		c->j2 = j;
 		c->j2_ssn = j_ssn;
 		c->later3 = c->later3 || run >= 3;
-		if (single && (sep == ' ' || sep == '-')) {
+		if (j_ssn) {
 			c->chain += run;
 		} else {
 			c->chain = run;
-			c->chain_ok = sep != '.' && sep != '-';
+			c->chain_ok = p[gs - 1] != '.' && p[gs - 1] != '-';
 		}
 	} else {
 		if (c->digits >= 4) /* fewer can be nothing (close_cluster) */
 			close_cluster(s, c, exact);
 		*c = (cluster){.start = gs, .end = ge, .digits = run, .chain = run, .chain_ok = true, .r2 = run,
-			       .opener = gs > 0 && (p[gs - 1] == '+' || p[gs - 1] == '(')};
+			       .opener = (k1 & C_OPEN) != 0};
 	}
 	c->card = c->card || (c->chain_ok && c->chain >= 13);
-	if (gs >= 2 && run >= 2 && is_upper((char)p[gs - 1]) && is_upper((char)p[gs - 2])) {
+	if (run >= 2 && (k1 & C_UPPER) && gs >= 2 && (cclass[p[gs - 2]] & C_UPPER)) {
 		if (exact) { /* an IBAN starts at the capitals */
 			add_syn(s, MASK_DET_IBAN, gs);
 		} else {

@@ -10,8 +10,10 @@
  * COPY rows are checked field by field: column rules, escaped delimiters,
  * CSV quoting, and detectors that never match across a field's bounds.
  */
+#include <fnmatch.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -981,6 +983,44 @@ PER_ENGINE(test_no_json_keys, ST_REDACT)
 	pgm_desc_free(&d);
 }
 
+/* json_keys globs: a key's value is masked exactly when fnmatch (case-insensitive) says the key matches */
+PER_ENGINE(test_key_globs, ST_REDACT)
+{
+	static const char *const globs[] = {"token", "secret*", "*key", "pa?s", "[Aa]pi*", "\\*x", "Nested", "",
+					    "*", "t*n", "@x", "`x", "{a"};
+	static const char *const keys[] = {"token", "TOKEN", "tokens", "toke", "secret", "Secret_p", "sec", "api_key",
+					   "KEY", "pass", "PAss", "pa", "api", "Apiary", "*x", "ax", "nested",
+					   "xnested", "t", "", "tin", "@x", "`x", "@X", "[a", "{a", "{A"};
+	pgm_desc d = {0};
+	DESC(&d, {"j", 1, 1, 3802, 0, PGM_SCAN});
+	buf body = {0}, doc = {0}, want = {0};
+	for (size_t g = 0; g < sizeof(globs) / sizeof(*globs); g++) {
+		char *one[] = {(char *)globs[g]};
+		config_strlist keyset = {one, 1};
+		f->c.json_keys = &keyset;
+		for (size_t k = 0; k < sizeof(keys) / sizeof(*keys); k++) {
+			doc.len = want.len = 0;
+			buf_printf(&doc, "{\"%s\": 1}", keys[k]);
+			buf_printf(&want, "{\"%s\": \"****\"}", keys[k]);
+			ROW(&body, ((val){doc.data, (int32_t)doc.len}));
+			bool match = fnmatch(globs[g], keys[k], FNM_CASEFOLD) == 0;
+			int rc = data_row(f, &d, &body);
+			if (rc != (match ? 1 : 0))
+				fail_msg("glob \"%s\", key \"%s\": rc %d, fnmatch %s", globs[g], keys[k], rc,
+					 match ? "matches" : "does not");
+			if (match) {
+				EXPECT_ROW(&f->out, 3, ((val){want.data, (int32_t)want.len}));
+				COUNTS(f, C_JSON, 1);
+			}
+		}
+	}
+	f->c.json_keys = &json_keys;
+	buf_free(&body);
+	buf_free(&doc);
+	buf_free(&want);
+	pgm_desc_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1001,6 +1041,7 @@ int main(void)
 		cmocka_unit_test(test_row_json),
 		cmocka_unit_test(test_counts_add_up),
 		cmocka_unit_test(test_no_json_keys),
+		cmocka_unit_test(test_key_globs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

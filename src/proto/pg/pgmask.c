@@ -136,11 +136,28 @@ static size_t detect(pgm_ctx *c, const char *in, size_t n, buf *out)
 
 /* ---- JSON: values under json_keys ---- */
 
+/* Whether key k matches one of the globs (fnmatch, case-insensitive). A glob
+ * without wildcards, or with one "*" at its end only, is a plain comparison,
+ * and one starting with a plain character turns down a key starting with
+ * another at once ("|0x20" never tells apart two bytes tolower makes equal). */
 static int key_matches(const config_strlist *keys, const char *k)
 {
-	for (size_t i = 0; i < keys->n; i++)
-		if (fnmatch(keys->v[i], k, FNM_CASEFOLD) == 0)
+	unsigned char k0 = (unsigned char)(k[0] | 0x20);
+	for (size_t i = 0; i < keys->n; i++) {
+		const char *g = keys->v[i], *w;
+		if (((unsigned char)(g[0] | 0x20) != k0 && strchr("*?[\\", g[0]) == NULL))
+			continue; /* a plain first character that is not the key's */
+		w = strpbrk(g, "*?[\\");
+		if (!w) {
+			if (strcasecmp(g, k) == 0)
+				return 1;
+		} else if (w[0] == '*' && !w[1]) {
+			if (strncasecmp(g, k, (size_t)(w - g)) == 0)
+				return 1;
+		} else if (fnmatch(g, k, FNM_CASEFOLD) == 0) {
 			return 1;
+		}
+	}
 	return 0;
 }
 
