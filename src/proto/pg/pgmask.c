@@ -796,6 +796,7 @@ void pgm_batch_end(pgm_ctx *c)
 	c->batch_len = 0;
 	c->batch_mp = NULL;
 	c->n_bhints = 0;
+	c->bh_next = 0;
 }
 
 int pgm_batch_holds(const pgm_ctx *c, const char *p)
@@ -812,16 +813,24 @@ static int batch_hints(pgm_ctx *c, const char *body, size_t len)
 	if (!c->batch || c->batch_mp != c->mp || body < c->batch || len > c->batch_len ||
 	    (size_t)(body - c->batch) > c->batch_len - len)
 		return -1;
-	size_t off = (size_t)(body - c->batch);
-	size_t lo = hint_lower(c->bhints, c->n_bhints, off);
+	size_t off = (size_t)(body - c->batch), k = c->bh_next;
+	if (k <= c->n_bhints && (k == 0 || c->bhints[k - 1].end <= off)) {
+		/* the row after the last one: on from there (a search per row
+		 * mispredicts its way through every hint of the read) */
+		while (k < c->n_bhints && c->bhints[k].end <= off)
+			k++;
+	} else {
+		k = hint_lower(c->bhints, c->n_bhints, off);
+	}
 	c->n_hints = 0;
-	for (size_t k = lo; k < c->n_bhints && c->bhints[k].end <= off + len; k++) {
+	for (; k < c->n_bhints && c->bhints[k].end <= off + len; k++) {
 		if (c->n_hints == c->hints_cap) {
 			c->hints_cap = c->hints_cap ? 2 * c->hints_cap : 64;
 			c->hints = util_xrealloc(c->hints, c->hints_cap * sizeof(*c->hints));
 		}
 		c->hints[c->n_hints++] = (mask_hint){c->bhints[k].end - off, c->bhints[k].id};
 	}
+	c->bh_next = k;
 	return 0;
 }
 

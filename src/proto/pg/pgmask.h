@@ -68,6 +68,7 @@ typedef struct pgm_ctx {
 	const mask_profile *batch_mp;
 	mask_hint *bhints;
 	size_t bhints_cap, n_bhints;
+	size_t bh_next;         /* bhints past the last row taken (rows come in order) */
 	void *jtoks;            /* JSON tokens (jsmntok_t), reused */
 	size_t jtoks_cap;
 	int json_tree;          /* 1: json_keys by the jansson tree walk alone (what the
