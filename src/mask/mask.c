@@ -782,9 +782,10 @@ mask_scratch *mask_scratch_new(const mask_profile *p)
 		goto fail;
 	pcre2_jit_stack_assign(s->mctx, NULL, s->jit);
 	size_t n = p->n_dets ? p->n_dets : 1;
-	s->pos = util_xmalloc(n * sizeof(*s->pos));
-	s->last_hint = util_xmalloc(n * sizeof(*s->last_hint));
-	s->rescan = util_xmalloc(n * sizeof(*s->rescan));
+	/* one block, cleared by one memset per scan (scan_reset) */
+	s->pos = util_xmalloc(n * (2 * sizeof(size_t) + sizeof(bool)));
+	s->last_hint = s->pos + n;
+	s->rescan = (bool *)(s->last_hint + n);
 	return s;
 fail:
 	mask_scratch_free(s);
@@ -802,9 +803,7 @@ void mask_scratch_free(mask_scratch *s)
 	free(s->pad);
 	free(s->spans);
 	free(s->syn);
-	free(s->pos);
-	free(s->last_hint);
-	free(s->rescan);
+	free(s->pos); /* with last_hint and rescan */
 	free(s->m);
 	free(s->tmp);
 	free(s);
@@ -1221,9 +1220,7 @@ static void full_scan(mask_scratch *s, uint32_t di)
 
 static void scan_reset(const mask_profile *p, mask_scratch *s)
 {
-	memset(s->pos, 0, p->n_dets * sizeof(*s->pos));
-	memset(s->last_hint, 0, p->n_dets * sizeof(*s->last_hint));
-	memset(s->rescan, 0, p->n_dets * sizeof(*s->rescan));
+	memset(s->pos, 0, p->n_dets * (2 * sizeof(size_t) + sizeof(bool))); /* last_hint and rescan too */
 	s->any_rescan = false;
 }
 

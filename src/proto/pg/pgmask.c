@@ -387,9 +387,25 @@ cannot:
  * jansson cannot read, such as one with integers beyond 64 bits, is masked
  * whole rather than passed unread), 2 when out holds that whole masking.
  */
+static int keys_in_hints(const pgm_ctx *c);
+
+/* Whether in[0, n) may hold a json_keys key: a row's value whose hints carry
+ * every glob's literal (keys_in_hints) says so by its hints, as the row walk
+ * does (a key spelled with an escape has no literal: a backslash counts). */
+static int value_may_hold_key(const pgm_ctx *c, const char *in, size_t n)
+{
+	if (c->vh_subj == in && c->vh_len == n && keys_in_hints(c)) {
+		for (size_t k = c->vh_lo; k < c->vh_lo + c->vh_n; k++)
+			if (c->hints[k].id >= MASK_HINT_LITERAL)
+				return 1;
+		return memchr(in, '\\', n) != NULL;
+	}
+	return may_hold_key(c->json_keys, in, n);
+}
+
 static int json_keys_pass(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out)
 {
-	if (!c->json_keys || !c->json_keys->n || !may_hold_key(c->json_keys, in, n))
+	if (!c->json_keys || !c->json_keys->n || !value_may_hold_key(c, in, n))
 		return 0;
 	size_t hits = 0;
 	int fast = c->json_tree ? -1 : json_keys_fast(c, in, n, out, &hits);
