@@ -119,6 +119,9 @@ void pgm_ctx_release(pgm_ctx *c)
 	free(c->jtoks);
 	c->jtoks = NULL;
 	c->jtoks_cap = 0;
+	free(c->voff);
+	c->voff = NULL;
+	c->voff_cap = 0;
 	pgm_batch_end(c);
 }
 
@@ -778,13 +781,18 @@ static int keys_in_hints(const pgm_ctx *c)
 	return c->json_keys && c->json_keys->n && mask_hint_literals(c->mp) == c->json_keys->n;
 }
 
-/* A structurally valid DataRow body of n values (what the per-value walk checks). */
-static int row_valid(const char *body, size_t len, int16_t n)
+/*
+ * A structurally valid DataRow body of n values (what the per-value walk
+ * checks); where each value's length is goes to voff[0, n) (so the walk is
+ * not a chain of dependent loads a second time).
+ */
+static int row_valid(const char *body, size_t len, int16_t n, uint32_t *voff)
 {
 	size_t p = 2;
 	for (int16_t i = 0; i < n; i++) {
 		if (len - p < 4)
 			return 0;
+		voff[i] = (uint32_t)p;
 		int32_t vl = (int32_t)pg_be32(body + p);
 		p += 4;
 		if (vl < -1 || (vl >= 0 && (size_t)vl > len - p))
@@ -855,7 +863,14 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 	if (len < 2)
 		return -1;
 	int16_t n = be16(body);
-	if (n < 0 || !row_valid(body, len, n))
+	if (n < 0 || len > UINT32_MAX)
+		return -1;
+	if ((size_t)n > c->voff_cap) {
+		c->voff_cap = (size_t)n;
+		free(c->voff);
+		c->voff = util_xmalloc(c->voff_cap * sizeof(*c->voff));
+	}
+	if (!row_valid(body, len, n, c->voff))
 		return -1; /* before anything is masked or counted: a malformed row's
 			    * digits may run from its last value into what follows */
 	int described = d && d->known && d->n == (size_t)n;
@@ -888,14 +903,23 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 			return 0;
 		hinted = 1;
 	}
-	size_t p = 2, start = 0;  /* start: where the rewritten message begins in out */
+	size_t start = 0;         /* where the rewritten message begins in out */
 	size_t copied = 0;        /* body[0, copied) is in out (when changed) */
 	size_t hk = 0;            /* c->hints[hk] is the first not yet passed */
 	int changed = 0;
+	/* only values holding a hint are looked at: the others pass at a glance */
+	int by_hints_alone = hinted && gated == 1 && !keys;
 	for (int16_t i = 0; i < n; i++) { /* row_valid: every length is in bounds */
-		int32_t vl = (int32_t)pg_be32(body + p);
-		size_t vstart = p;
-		p += 4;
+		size_t vstart = c->voff[i], p = vstart + 4;
+		int32_t vl = (int32_t)pg_be32(body + vstart);
+		if (by_hints_alone) {
+			while (hk < c->n_hints && c->hints[hk].end <= p)
+				hk++;
+			if (hk == c->n_hints)
+				break; /* nothing after this can change */
+			if (vl < 0 || c->hints[hk].end > p + (size_t)vl)
+				continue;
+		}
 		vresult r = V_SAME;
 		c->tmp.len = 0;
 		const pgm_col *col = described ? &d->cols[i] : NULL;
@@ -945,8 +969,6 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 			}
 			copied = p + (vl > 0 ? (size_t)vl : 0);
 		}
-		if (vl > 0)
-			p += (size_t)vl;
 	}
 	if (!changed)
 		return 0;

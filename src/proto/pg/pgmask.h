@@ -69,6 +69,8 @@ typedef struct pgm_ctx {
 	mask_hint *bhints;
 	size_t bhints_cap, n_bhints;
 	size_t bh_next;         /* bhints past the last row taken (rows come in order) */
+	uint32_t *voff;         /* a DataRow's values: where each one's length is (row_valid) */
+	size_t voff_cap;
 	void *jtoks;            /* JSON tokens (jsmntok_t), reused */
 	size_t jtoks_cap;
 	int json_tree;          /* 1: json_keys by the jansson tree walk alone (what the
