@@ -17,7 +17,8 @@
  * and lead <= maxlen how far past its start a hint can first end (66 for an
  * email: the local part before "@" is at most 64 bytes). For each hint end h
  * (in increasing order) the engine runs the
- * detector's PCRE2 pattern from max(pos, h - lead) over the subject cut at
+ * detector's PCRE2 pattern from max(pos, h - lead) (an email's from the first
+ * byte of the local part before its "@": email_start) over the subject cut at
  * h + maxlen + LOOKAROUND and accepts the leftmost match only if it starts at
  * or before h (past h, the cut could have created it; a later hint will find
  * it). A search that finds nothing proves no match starts in [pos, h], so pos
