@@ -12,6 +12,7 @@
 #              mask in every row
 #   orders     SELECT * FROM bench_orders: business data, an email in one row in 50
 #              (results as most are)
+# BENCH_MASK_WORKLOADS="contacts orders" runs some of them only.
 # pgbench -n -f for BENCH_MASK_SECONDS (10) each, at 1 client (-c1 -j1) and 4 clients
 # (-c4 -j2), runs alternated off/on/on/off (as bench/pg.sh does for the policy) so the
 # ratio compares runs made under the same machine conditions; direct PostgreSQL once
@@ -83,7 +84,7 @@ GRANT SELECT ON public.bench_orders, public.bench_contacts TO app_scram;
 SQL
 echo "SELECT * FROM bench_orders LIMIT 1000;" >"$W/select_orders.sql"
 echo "SELECT * FROM bench_contacts LIMIT 1000;" >"$W/select_contacts.sql"
-WORKLOADS=(customers contacts orders)
+WORKLOADS=(${BENCH_MASK_WORKLOADS:-customers contacts orders}) # e.g. BENCH_MASK_WORKLOADS=contacts
 declare -A TABLE=([customers]=customers [contacts]=bench_contacts [orders]=bench_orders)
 declare -A BYTES
 for WL in "${WORKLOADS[@]}"; do
@@ -170,10 +171,16 @@ if [[ "$WARDEN" == "$REPO/build/warden" ]]; then
 else
   say "binary: $WARDEN (HEAD is $(git rev-parse --short HEAD 2>/dev/null || echo none))"
 fi
-say "customers: SELECT * FROM customers LIMIT 1000: ${BYTES[customers]} bytes of row text per query,"
-say "  every detector's shapes, JSON documents with json_keys keys, 2 column-rule columns (~10 values masked per row)"
-say "contacts: SELECT * FROM bench_contacts LIMIT 1000: ${BYTES[contacts]} bytes, an email and a phone in every row"
-say "orders: SELECT * FROM bench_orders LIMIT 1000: ${BYTES[orders]} bytes, an email in one row in 50"
+declare -A ABOUT=(
+  [customers]="SELECT * FROM customers LIMIT 1000: %s bytes of row text per query,
+  every detector's shapes, JSON documents with json_keys keys, 2 column-rule columns (~10 values masked per row)"
+  [contacts]="SELECT * FROM bench_contacts LIMIT 1000: %s bytes, an email and a phone in every row"
+  [orders]="SELECT * FROM bench_orders LIMIT 1000: %s bytes, an email in one row in 50")
+for WL in "${WORKLOADS[@]}"; do
+  [[ -n "${ABOUT[$WL]:-}" ]] || { echo "bench-mask: no workload $WL (customers, contacts, orders)" >&2; exit 2; }
+  # shellcheck disable=SC2059
+  say "$WL: $(printf "${ABOUT[$WL]}" "${BYTES[$WL]}")"
+done
 say "pgbench -n -f, ${SECS}s per run"
 echo "running $((${#WORKLOADS[@]} * 2 * 5)) pgbench runs of ${SECS}s (direct, then masking off/on/on/off) ..." >&2
 for WL in "${WORKLOADS[@]}"; do
