@@ -383,13 +383,6 @@ cannot:
 	return -1;
 }
 
-/*
- * The values under json_keys in the JSON document in[0, n), into out.
- * Returns 1 when out holds the rewritten document, 0 when nothing matched or
- * it is not JSON (is_json: the column's type says it is JSON, so a document
- * jansson cannot read, such as one with integers beyond 64 bits, is masked
- * whole rather than passed unread), 2 when out holds that whole masking.
- */
 static int keys_in_hints(const pgm_ctx *c);
 
 /* Whether in[0, n) may hold a json_keys key: a row's value whose hints carry
@@ -406,6 +399,13 @@ static int value_may_hold_key(const pgm_ctx *c, const char *in, size_t n)
 	return may_hold_key(c->json_keys, in, n);
 }
 
+/*
+ * The values under json_keys in the JSON document in[0, n), into out.
+ * Returns 1 when out holds the rewritten document, 0 when nothing matched or
+ * it is not JSON (is_json: the column's type says it is JSON, so a document
+ * jansson cannot read, such as one with integers beyond 64 bits, is masked
+ * whole rather than passed unread), 2 when out holds that whole masking.
+ */
 static int json_keys_pass(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out)
 {
 	if (!c->json_keys || !c->json_keys->n || !value_may_hold_key(c, in, n))
