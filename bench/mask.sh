@@ -15,7 +15,8 @@
 # BENCH_MASK_WORKLOADS="contacts orders" runs some of them only.
 # pgbench -n -f for BENCH_MASK_SECONDS (10) each, at 1 client (-c1 -j1) and 4 clients
 # (-c4 -j2), runs alternated off/on/on/off (as bench/pg.sh does for the policy) so the
-# ratio compares runs made under the same machine conditions; direct PostgreSQL once
+# ratio compares runs made under the same machine conditions, and each gateway's own CPU
+# time per query (user + system, /proc) says what masking costs it; direct PostgreSQL once
 # per client count for scale. Plain TCP on 127.0.0.1, audit batch. Then warden's CPU
 # per row in the mask stage alone (build/mask_rows on the same rows, no network), which
 # is what the end to end ratio is made of.
@@ -137,6 +138,7 @@ connections:
 YAML
   "$WARDEN" serve -c "$W/wd-$name/warden.yaml" >>"$W/wd-$name/warden.log" 2>&1 &
   PIDS+=($!)
+  printf -v "PID_$name" %s "$!"
   wait_port "$port" 15 || { tail -5 "$W/wd-$name/warden.log" >&2; echo "bench-mask: warden ($name) did not start" >&2; exit 1; }
   printf -v "PORT_$name" %s "$port"
 }
@@ -151,14 +153,22 @@ p_off=$(probe "$PORT_off") p_on=$(probe "$PORT_on")
 [[ "$p_on" == "****"*"|****"* ]] || { echo "bench-mask: the masking gateway did not mask: [$p_on]" >&2; exit 1; }
 
 # ---------------------------------------------------------------- runs
-declare -A TPS LAT
-run_pgbench() { # label port user password clients threads weight   (uses $WL: the workload)
-  local label=$WL/$1 port=$2 user=$3 pw=$4 c=$5 j=$6 out tps lat
+declare -A TPS LAT CPU NTX
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system, every thread
+run_pgbench() { # label port user password clients threads weight [warden pid]   (uses $WL: the workload)
+  local label=$WL/$1 port=$2 user=$3 pw=$4 c=$5 j=$6 pid=${8:-} out tps lat ntx t0=0
+  [[ -n "$pid" ]] && t0=$(cpu_ticks "$pid")
   out=$(PGPASSWORD=$pw pgbench -n -f "$W/select_$WL.sql" -T "$SECS" -c "$c" -j "$j" \
     "host=127.0.0.1 port=$port dbname=app user=$user sslmode=disable" 2>&1) || {
     echo "bench-mask: pgbench failed against $label (-c $c):" >&2; echo "$out" | tail -5 >&2; tps=0 lat=0; }
   tps=$(sed -nE 's/^tps = ([0-9.]+) \(without initial.*/\1/p' <<<"$out")
   lat=$(sed -nE 's/^latency average = ([0-9.]+) ms.*/\1/p' <<<"$out")
+  ntx=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' <<<"$out")
+  if [[ -n "$pid" ]]; then # warden's own CPU time over the run, per query
+    CPU[$label,$c]=$(( ${CPU[$label,$c]:-0} + $(cpu_ticks "$pid") - t0 ))
+    NTX[$label,$c]=$(( ${NTX[$label,$c]:-0} + ${ntx:-0} ))
+  fi
   printf '  %-8s -c %d %10.1f tps %9.3f ms\n' "$label" "$c" "${tps:-0}" "${lat:-0}" >&2
   TPS[$label,$c]=$(awk -v a="${TPS[$label,$c]:-0}" -v b="${tps:-0}" -v n="$7" 'BEGIN { print a + b / n }')
   LAT[$label,$c]=$(awk -v a="${LAT[$label,$c]:-0}" -v b="${lat:-0}" -v n="$7" 'BEGIN { print a + b / n }')
@@ -189,7 +199,8 @@ for WL in "${WORKLOADS[@]}"; do
     run_pgbench direct "$PG_PORT" app_scram "$PW" "$c" "$j" 1
     for target in off on on off; do
       port=$([[ $target == on ]] && echo "$PORT_on" || echo "$PORT_off")
-      run_pgbench "$target" "$port" bench "$KEY" "$c" "$j" 2
+      pid=$([[ $target == on ]] && echo "$PID_on" || echo "$PID_off")
+      run_pgbench "$target" "$port" bench "$KEY" "$c" "$j" 2 "$pid"
     done
   done
 done
@@ -202,6 +213,9 @@ for WL in "${WORKLOADS[@]}"; do
     mbs=$(awk -v t="${TPS[$WL/on,$c]}" -v b="${BYTES[$WL]}" 'BEGIN { printf "%.1f", t * b / 1e6 }')
     say "$(printf '  %-10s %-3d %12.1f %12.1f %12.1f %8s %14s' "$WL" "$c" "${TPS[$WL/direct,$c]}" "${TPS[$WL/off,$c]}" "${TPS[$WL/on,$c]}" "$r" "$mbs")"
     say "$(awk -v a="${LAT[$WL/on,$c]}" -v b="${LAT[$WL/off,$c]}" -v c="$c" 'BEGIN { printf "      -c %d latency: off %.3f ms, on %.3f ms (%+.3f ms per 1000-row query)", c, b, a, a - b }')"
+    say "$(awk -v a="${CPU[$WL/on,$c]}" -v na="${NTX[$WL/on,$c]}" -v b="${CPU[$WL/off,$c]}" -v nb="${NTX[$WL/off,$c]}" \
+      -v t="$TICK" -v c="$c" 'BEGIN { if (na > 0 && nb > 0) { on = a / t / na * 1e6; off = b / t / nb * 1e6;
+        printf "      -c %d warden CPU per query: off %.0f µs, on %.0f µs (%+.0f µs, %.2f µs per row)", c, off, on, on - off, (on - off) / 1000 } }')"
   done
 done
 say "  (two gateways side by side, alternated off/on/on/off, means; target on/off >= $TARGET)"
