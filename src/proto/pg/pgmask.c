@@ -385,17 +385,22 @@ cannot:
 
 static int keys_in_hints(const pgm_ctx *c);
 
+/* Whether one of c->hints[lo, lo + n) is a hint literal (a json_keys key). */
+static int literal_among(const pgm_ctx *c, size_t lo, size_t n)
+{
+	for (size_t k = lo; k < lo + n; k++)
+		if (c->hints[k].id >= MASK_HINT_LITERAL)
+			return 1;
+	return 0;
+}
+
 /* Whether in[0, n) may hold a json_keys key: a row's value whose hints carry
  * every glob's literal (keys_in_hints) says so by its hints, as the row walk
  * does (a key spelled with an escape has no literal: a backslash counts). */
 static int value_may_hold_key(const pgm_ctx *c, const char *in, size_t n)
 {
-	if (c->vh_subj == in && c->vh_len == n && keys_in_hints(c)) {
-		for (size_t k = c->vh_lo; k < c->vh_lo + c->vh_n; k++)
-			if (c->hints[k].id >= MASK_HINT_LITERAL)
-				return 1;
-		return memchr(in, '\\', n) != NULL;
-	}
+	if (c->vh_subj == in && c->vh_len == n && keys_in_hints(c))
+		return literal_among(c, c->vh_lo, c->vh_n) || memchr(in, '\\', n) != NULL;
 	return may_hold_key(c->json_keys, in, n);
 }
 
@@ -766,15 +771,6 @@ static size_t hint_lower(const mask_hint *h, size_t n, size_t at)
 	return lo;
 }
 
-/* Whether one of the row's hints is a hint literal (a json_keys key). */
-static int literal_in_row(const pgm_ctx *c)
-{
-	for (size_t k = 0; k < c->n_hints; k++)
-		if (c->hints[k].id >= MASK_HINT_LITERAL)
-			return 1;
-	return 0;
-}
-
 /* The profile's hints carry every json_keys glob's literal (mask_glob_literal). */
 static int keys_in_hints(const pgm_ctx *c)
 {
@@ -897,7 +893,7 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 		/* keys: where a json_keys key may be; by_hint: the hints say where */
 		by_hint = keys_in_hints(c);
 		keys = c->json_keys && c->json_keys->n &&
-		       (by_hint ? literal_in_row(c) || memchr(body, '\\', len)
+		       (by_hint ? literal_among(c, 0, c->n_hints) || memchr(body, '\\', len)
 				: may_hold_key(c->json_keys, body, len));
 		if (gated == 1 && !c->n_hints && !keys)
 			return 0;
