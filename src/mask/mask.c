@@ -14,11 +14,10 @@
  * pattern per detector, compiled without start-of-match tracking. A hint is
  * chosen so that every real match [s, e) of the detector contains a hint
  * match ending in (s, s + lead], maxlen bounding the length of a real match
- * and lead <= maxlen how far past its start a hint can first end (66 for an
+ * and lead <= maxlen how far past its start a hint can first end (65 for an
  * email: the local part before "@" is at most 64 bytes). For each hint end h
  * (in increasing order) the engine runs the
- * detector's PCRE2 pattern from max(pos, h - lead) (an email's from the first
- * byte of the local part before its "@": email_start) over the subject cut at
+ * detector's PCRE2 pattern from max(pos, h - lead) over the subject cut at
  * h + maxlen + LOOKAROUND and accepts the leftmost match only if it starts at
  * or before h (past h, the cut could have created it; a later hint will find
  * it). A search that finds nothing proves no match starts in [pos, h], so pos
@@ -27,6 +26,10 @@
  * that hint at nothing are only seen by Hyperscan. Should Hyperscan ever
  * report a detector's ends out of order, that detector is rescanned with
  * plain PCRE2, so the equivalence never rests on delivery order.
+ *
+ * An email's hint is its "@" alone, and its search one anchored match
+ * (email_search: every email holds one "@" and starts where the run of
+ * local-part characters before it starts).
  *
  * Where the time goes: hints with a literal anchor (@, eyJ, AKIA, ==, ://,
  * bearer, PRIVATE KEY) cost Hyperscan ~0.3 ns/byte; the digit-class hints
@@ -282,7 +285,7 @@ static const builtin builtins[MASK_DET_COUNT] = {
 		"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
 		"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.){1,8}[A-Za-z]{2,24}"
 		"(?![A-Za-z0-9-]|\\.[A-Za-z0-9])",
-		"[A-Za-z0-9._%+-]@[A-Za-z0-9]", 608, 0, 0, NULL, 64 + 2 /* local part, "@", one more */},
+		"@", 608, 0, 0, NULL, 64 + 1 /* local part, "@" */},
 	[MASK_DET_PHONE] = {
 		"(?<![\\w+]|\\d[ .-])"
 		"(?:\\+\\d{1,3}[ .-]?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{1,4}(?:[ .-]?\\d{1,4}){1,5}"
@@ -337,6 +340,7 @@ static const char *const builtin_names[MASK_DET_COUNT] = {MASK_DETECTORS(X)};
 typedef struct det {
 	uint32_t slot;          /* counts[] index: built-in id, or MASK_DET_COUNT + custom index */
 	pcre2_code *re;
+	pcre2_code *re_at;      /* re compiled anchored, JIT-compiled (email_search), or NULL */
 	size_t maxlen;          /* UNBOUNDED: search from pos, never cut the subject */
 	size_t lead;            /* a hint ends at most this far past its match's start */
 	bool cut;               /* the subject may be cut at hint + maxlen + LOOKAROUND */
@@ -364,11 +368,13 @@ struct mask_profile {
 	bool gate;              /* mask_may_match can answer "no" (see there) */
 };
 
-static pcre2_code *compile_pcre(const char *pattern, char *err, size_t errlen, const char *what)
+static pcre2_code *compile_pcre(const char *pattern, uint32_t options, char *err, size_t errlen,
+				const char *what)
 {
 	int ec;
 	PCRE2_SIZE off;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_NEVER_UTF, &ec, &off, NULL);
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_NEVER_UTF | options, &ec,
+				       &off, NULL);
 	if (!re) {
 		PCRE2_UCHAR msg[160];
 		if (pcre2_get_error_message(ec, msg, sizeof(msg)) < 0)
@@ -536,10 +542,21 @@ mask_profile *mask_profile_new(const mask_spec *spec, char *err, size_t errlen)
 		d->validate = builtins[k].validate;
 		d->numeric = k == MASK_DET_PHONE || k == MASK_DET_CREDIT_CARD || k == MASK_DET_IBAN ||
 			     k == MASK_DET_US_SSN || k == MASK_DET_IPV4;
-		d->re = compile_pcre(builtins[k].pcre, err, errlen, builtin_names[k]);
+		d->re = compile_pcre(builtins[k].pcre, 0, err, errlen, builtin_names[k]);
 		p->n_dets++;
 		if (!d->re)
 			goto fail;
+		if (k == MASK_DET_EMAIL) {
+			/* JIT takes no PCRE2_ANCHORED at match time: a twin compiled so */
+			d->re_at = compile_pcre(builtins[k].pcre, PCRE2_ANCHORED, err, errlen, builtin_names[k]);
+			size_t jit_size = 0;
+			if (!d->re_at)
+				goto fail;
+			if (pcre2_pattern_info(d->re_at, PCRE2_INFO_JITSIZE, &jit_size) != 0 || jit_size == 0) {
+				pcre2_code_free(d->re_at); /* anchored in the interpreter: the plain search is as fast */
+				d->re_at = NULL;
+			}
+		}
 	}
 	for (size_t i = 0; i < spec->n_custom; i++) {
 		const char *name = spec->custom_names[i];
@@ -559,7 +576,7 @@ mask_profile *mask_profile_new(const mask_spec *spec, char *err, size_t errlen)
 		d->maxlen = d->lead = UNBOUNDED;
 		char what[96];
 		snprintf(what, sizeof(what), "custom detector '%s'", name);
-		d->re = compile_pcre(spec->custom_patterns[i], err, errlen, what);
+		d->re = compile_pcre(spec->custom_patterns[i], 0, err, errlen, what);
 		p->n_dets++;
 		if (!d->re)
 			goto fail;
@@ -614,8 +631,10 @@ void mask_profile_free(mask_profile *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->n_dets; i++)
+	for (size_t i = 0; i < p->n_dets; i++) {
 		pcre2_code_free(p->dets[i].re);
+		pcre2_code_free(p->dets[i].re_at);
+	}
 	free(p->dets);
 	for (size_t i = 0; i < p->n_custom; i++)
 		free(p->custom_names[i]);
@@ -833,28 +852,48 @@ static void record(mask_scratch *s, uint32_t di, const PCRE2_SIZE *ov)
 	push_match(s, vs, ve, di);
 }
 
-/* An email's local part: [A-Za-z0-9._%+-]. */
+/* An email's local part: [A-Za-z0-9._%+-]; its first character: [A-Za-z0-9]. */
 static const bool email_local[256] = {
 	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
 	['.'] = true, ['_'] = true, ['%'] = true, ['+'] = true, ['-'] = true,
 };
+static const bool email_first[256] = {
+	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
+};
 
 /*
- * Where the search for an email hint ending at h (its "@" at h - 2) may start,
- * given w: at the first byte of the local-part run before that "@". A match
- * holding this "@" starts inside the run (its local part is one); one that
- * starts before the run holds an earlier "@" (a local part holds none), whose
- * own hint came first and searched for it. So nothing is missed, and the
- * search does not try every letter of the text before the address.
+ * The email hint ending at h, just past its "@", with the subject cut at t:
+ * true when decided here. Every email holds one "@" (a local part or a
+ * domain holds none) and starts with [A-Za-z0-9] where no local-part
+ * character is before it (the lookbehind), so the match holding this "@"
+ * can only start at r, where the run of local-part characters before the
+ * "@" starts, at most 64 bytes before it: one anchored match at r decides.
+ * When the run goes back past pos, or more than 64 bytes, r is where the
+ * walk stops, after a local-part character: the lookbehind fails there. A
+ * match holding a later "@" starts at h or later, where pos stays, and is
+ * that "@"'s hint's to find. As r grows with the "@", the matches come out
+ * in the order of the PCRE2 iteration.
  */
-static size_t email_start(const char *t, size_t w, size_t h)
+static bool email_search(mask_scratch *s, uint32_t di, size_t h, size_t t)
 {
-	if (h < 2 || h - 2 < w + 24 || t[h - 2] != '@')
-		return w; /* a short window: PCRE2 skips it as fast */
-	size_t r = h - 2;
-	while (r > w && email_local[(unsigned char)t[r - 1]])
+	const det *d = &s->p->dets[di];
+	const char *x = s->subj;
+	size_t pos = s->pos[di];
+	if (!d->re_at || h == 0 || x[h - 1] != '@' || h - 1 < pos)
+		return false;
+	size_t at = h - 1, lo = at - pos > 64 ? at - 64 : pos, r = at;
+	while (r > lo && email_local[(unsigned char)x[r - 1]])
 		r--;
-	return r;
+	if (r == at || !email_first[(unsigned char)x[r]])
+		return true; /* no match holds this "@" (the anchored pattern would say so too) */
+	int rc = pcre2_jit_match(d->re_at, (PCRE2_SPTR)x, t, r, 0, s->md, s->mctx);
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return true;
+	if (rc <= 0)
+		return false; /* a limit: the plain search meets it as the PCRE2 engine does */
+	record(s, di, pcre2_get_ovector_pointer(s->md));
+	s->pos[di] = pcre2_get_ovector_pointer(s->md)[1];
+	return true;
 }
 
 /*
@@ -872,10 +911,10 @@ static void search(mask_scratch *s, uint32_t di, size_t h, bool full)
 	if (!full && d->maxlen != UNBOUNDED) {
 		if (h > d->lead && h - d->lead > w)
 			w = h - d->lead;
-		if (d->slot == MASK_DET_EMAIL)
-			w = email_start(s->subj, w, h);
 		if (d->cut && t - h > d->maxlen + LOOKAROUND)
 			t = h + d->maxlen + LOOKAROUND;
+		if (d->slot == MASK_DET_EMAIL && email_search(s, di, h, t))
+			return;
 	}
 	const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
 	/* done: the subject is not cut, so a search that runs out of matches

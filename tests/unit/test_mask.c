@@ -165,6 +165,14 @@ static void test_email(void **state)
 	expect("not an email: @example.com or user@ or a@b", NULL);
 	expect("a@b.c", NULL);
 	expect("x@example.c0m", NULL);
+	/* one "@" per email, found from the start of the local-part run before it */
+	expect("a@b@example.com", "a@****");
+	expect("a@b.co_x@example.com", "****_x@example.com"); /* the second "@"'s run starts in the first match */
+	expect(".a@example.com; -b@example.com", NULL);         /* no local part starts with . or - */
+	expect("a.@example.com", "****");
+	expect("@@a@example.com", "@@****");
+	expect("to:a@example.com,b@example.org", "to:****,****");
+	expect("a@example.com@b.example.org", "****@b.example.org");
 	/* the longest local part (64), far into a value: the search starts where its hint allows */
 	char in[300], want[300];
 	snprintf(in, sizeof(in), "%s %.64s@example.com!", "a long note about the refund, then",
