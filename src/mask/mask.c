@@ -282,8 +282,11 @@ typedef struct builtin {
 
 static const builtin builtins[MASK_DET_COUNT] = {
 	[MASK_DET_EMAIL] = {
-		"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
-		"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.){1,8}[A-Za-z]{2,24}"
+		/* possessive where backtracking cannot find another match ("@" and "."
+		 * are in no run before them; a label ends before its "."; a shorter
+		 * TLD is followed by a letter): the same matches, fewer steps */
+		"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}+@"
+		"(?:[A-Za-z0-9][A-Za-z0-9-]{0,62}+(?<!-)\\.){1,8}[A-Za-z]{2,24}+"
 		"(?![A-Za-z0-9-]|\\.[A-Za-z0-9])",
 		"@", 608, 0, 0, NULL, 64 + 1 /* local part, "@" */},
 	[MASK_DET_PHONE] = {
