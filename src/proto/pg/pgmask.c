@@ -469,10 +469,11 @@ static int looks_json(const char *v, size_t n)
  */
 static int mask_string(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out)
 {
-	/* No JSON to look into: the detectors' output is all. (What they write
-	 * starts with "****" or "h:", so a text that does not start as JSON
-	 * does not after them.) */
-	if (!c->json_keys || !c->json_keys->n || (!is_json && !looks_json(in, n)))
+	/* Text that is no JSON document, or with no json_keys to look for: the
+	 * detectors' output is all. (What they write starts with "****" or "h:",
+	 * so text that does not start as JSON does not after them.) A json
+	 * value's output is checked below: JSON it must stay. */
+	if (!is_json && (!c->json_keys || !c->json_keys->n || !looks_json(in, n)))
 		return detect(c, in, n, out) > 0;
 	buf *first = &c->det;
 	first->len = 0;
