@@ -182,6 +182,19 @@ static void test_email(void **state)
 	snprintf(in, sizeof(in), "then %.65s@example.com", /* 65: none */
 		 "j123456789012345678901234567890123456789012345678901234567890123456789");
 	expect(in, NULL);
+	/* a domain label has 63 characters at most, starts and ends with a letter or digit */
+	char label[80];
+	memset(label, 'd', 63);
+	label[63] = '\0';
+	snprintf(in, sizeof(in), "x@%s.com", label);
+	expect(in, "****");
+	snprintf(in, sizeof(in), "x@%sd.com", label);
+	expect(in, NULL);
+	expect("x@-a.com x@a-.com", NULL);
+	expect("x@a-b.com", "****");
+	/* a TLD has 2-24 letters */
+	expect("x@a.abcdefghijklmnopqrstuvwx", "****");
+	expect("x@a.abcdefghijklmnopqrstuvwxy", NULL);
 }
 
 static void test_phone(void **state)
@@ -798,6 +811,44 @@ static void test_corpus_engines_agree(void **state)
 	assert_true(masked > 1000);
 }
 
+/* Text made of what an address is made of ("@" runs, dots, dashes, long local
+ * parts and labels): each "@"'s anchored match against the PCRE2 iteration. */
+static void test_email_shapes_engines_agree(void **state)
+{
+	(void)state;
+	static const char *const tok[] = {"a", "b", "Z", "x1", "9", "@", "@", ".", ".", "-", "-", "_", "%",
+					  "+", " ", "com", "ex", "co", ".io", "..", "-.", ".-", "@@", "://", ":"};
+	const size_t nt = sizeof(tok) / sizeof(tok[0]);
+	uint64_t seed = 0x2545f4914f6cdd1du;
+	char text[1024];
+	size_t masked = 0;
+	for (int iter = 0; iter < 20000; iter++) {
+		size_t len = 0, want = 1 + (size_t)iter % 300;
+		while (len < want) {
+			seed ^= seed << 13;
+			seed ^= seed >> 7;
+			seed ^= seed << 17;
+			if (seed % 30 == 0) { /* a run of 20-69 local-part or label characters */
+				size_t r = 20 + (seed >> 8) % 50;
+				while (r-- && len < sizeof(text) - 1)
+					text[len++] = (seed >> (r % 40)) & 3 ? (char)('a' + r % 3) : "a-1."[(seed >> 20) % 4];
+				continue;
+			}
+			const char *t = tok[(seed >> 5) % nt];
+			size_t tl = strlen(t);
+			if (len + tl >= sizeof(text))
+				break;
+			memcpy(text + len, t, tl);
+			len += tl;
+		}
+		size_t n;
+		char *got = run_profiles(redact, redact_s, text, len, &n, NULL);
+		masked += n;
+		free(got);
+	}
+	assert_true(masked > 500);
+}
+
 static void test_long_text(void **state)
 {
 	(void)state;
@@ -846,6 +897,7 @@ int main(void)
 		cmocka_unit_test(test_cluster_shapes),
 		cmocka_unit_test(test_glob_literal),
 		cmocka_unit_test(test_corpus_engines_agree),
+		cmocka_unit_test(test_email_shapes_engines_agree),
 		cmocka_unit_test(test_long_text),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
