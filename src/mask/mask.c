@@ -63,6 +63,13 @@
  * is never a phone number). Within a tier the earliest start wins, then the
  * longest, then the lower detector index; anything overlapping a chosen span
  * is dropped.
+ *
+ * A search PCRE2 cannot finish (its match limit, MATCH_LIMIT, or the JIT
+ * stack: a custom pattern that backtracks without end) leaves the value
+ * undecided, and an undecided value is masked whole, above every tier: what
+ * could not be read through is never passed on. Either engine fails closed
+ * so; whether both give up on the same pathological text is not promised
+ * (their searches start in different places).
  */
 #include "mask/mask.h"
 
@@ -89,6 +96,12 @@
 #define LOOKAROUND 16
 #define UNBOUNDED SIZE_MAX
 #define REDACTED "****"
+/* PCRE2 match limit per search: a few milliseconds of backtracking at most
+ * (PCRE2's default, 10 million, is ~20 ms: a row of such values would hold a
+ * worker for seconds). Every built-in pattern needs far fewer. */
+#define MATCH_LIMIT 1000000
+/* The tier of a whole value that could not be searched through: above all. */
+#define TIER_UNDECIDED 3
 
 /* ---- validators ----------------------------------------------------------- */
 
@@ -376,8 +389,9 @@ static pcre2_code *compile_pcre(const char *pattern, uint32_t options, char *err
 {
 	int ec;
 	PCRE2_SIZE off;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_NEVER_UTF | options, &ec,
-				       &off, NULL);
+	/* PCRE2_USE_OFFSET_LIMIT: a hinted search tries no start past its hint (search) */
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+				       PCRE2_NEVER_UTF | PCRE2_USE_OFFSET_LIMIT | options, &ec, &off, NULL);
 	if (!re) {
 		PCRE2_UCHAR msg[160];
 		if (pcre2_get_error_message(ec, msg, sizeof(msg)) < 0)
@@ -804,6 +818,7 @@ mask_scratch *mask_scratch_new(const mask_profile *p)
 	if (!s->md || !s->mctx || !s->jit)
 		goto fail;
 	pcre2_jit_stack_assign(s->mctx, NULL, s->jit);
+	pcre2_set_match_limit(s->mctx, MATCH_LIMIT);
 	size_t n = p->n_dets ? p->n_dets : 1;
 	/* one block, cleared by one memset per scan (scan_reset) */
 	s->pos = util_xmalloc(n * (2 * sizeof(size_t) + sizeof(bool)));
@@ -834,13 +849,26 @@ void mask_scratch_free(mask_scratch *s)
 
 /* ---- scanning ------------------------------------------------------------- */
 
-static void push_match(mask_scratch *s, size_t vs, size_t ve, uint32_t di)
+static void push_match_tier(mask_scratch *s, size_t vs, size_t ve, uint32_t di, int tier)
 {
 	if (s->nm == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 16;
 		s->m = util_xrealloc(s->m, s->cap * sizeof(*s->m));
 	}
-	s->m[s->nm++] = (match){vs, ve, di, s->p->dets[di].tier};
+	s->m[s->nm++] = (match){vs, ve, di, tier};
+}
+
+static void push_match(mask_scratch *s, size_t vs, size_t ve, uint32_t di)
+{
+	push_match_tier(s, vs, ve, di, s->p->dets[di].tier);
+}
+
+/* Detector di could not search the value through (a PCRE2 limit): all of it
+ * is its match, and it searches no more. */
+static void undecided(mask_scratch *s, uint32_t di)
+{
+	push_match_tier(s, 0, s->len, di, TIER_UNDECIDED);
+	s->pos[di] = s->len + 1;
 }
 
 /* A pattern match [ms, me): take the value group, validate, keep. */
@@ -889,11 +917,12 @@ static bool email_search(mask_scratch *s, uint32_t di, size_t h, size_t t)
 		r--;
 	if (r == at || !email_first[(unsigned char)x[r]])
 		return true; /* no match holds this "@" (the anchored pattern would say so too) */
+	pcre2_set_offset_limit(s->mctx, PCRE2_UNSET);
 	int rc = pcre2_jit_match(d->re_at, (PCRE2_SPTR)x, t, r, 0, s->md, s->mctx);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return true;
 	if (rc <= 0)
-		return false; /* a limit: the plain search meets it as the PCRE2 engine does */
+		return false; /* a limit: the plain search meets it, and fails closed */
 	record(s, di, pcre2_get_ovector_pointer(s->md));
 	s->pos[di] = pcre2_get_ovector_pointer(s->md)[1];
 	return true;
@@ -923,13 +952,20 @@ static void search(mask_scratch *s, uint32_t di, size_t h, bool full)
 	/* done: the subject is not cut, so a search that runs out of matches
 	 * proves there are no more in the value: later hints need no search */
 	bool done = t == s->len;
+	/* on a cut subject only a start up to h counts (past it, the cut could
+	 * have made the match), so PCRE2 tries none past h: a search that finds
+	 * nothing costs the window up to its hint, not the whole cut subject
+	 * (text full of a hint, such as BEGIN PRIVATE KEY lines, would otherwise
+	 * be searched again from every one of them) */
+	pcre2_set_offset_limit(s->mctx, done ? PCRE2_UNSET : h);
 	while (w < t) { /* from t only an empty match is left, and none is ever recorded */
 		int rc = d->jit ? pcre2_jit_match(d->re, (PCRE2_SPTR)s->subj, t, w, 0, s->md, s->mctx)
 				: pcre2_match(d->re, (PCRE2_SPTR)s->subj, t, w, 0, s->md, s->mctx);
-		if (rc <= 0) {
-			/* no match, or a limit hit: both engines see the same */
-			done = done && rc == PCRE2_ERROR_NOMATCH;
+		if (rc == PCRE2_ERROR_NOMATCH)
 			break;
+		if (rc <= 0) {
+			undecided(s, di); /* a limit: fail closed */
+			return;
 		}
 		if (ov[1] < ov[0]) {
 			done = false;

@@ -374,6 +374,76 @@ static void test_custom(void **state)
 
 /* ---- profile errors ------------------------------------------------------- */
 
+/*
+ * A custom pattern that backtracks without end gives up at PCRE2's match
+ * limit: the value it could not search through is masked whole (above every
+ * tier, so a card found in it does not leave the rest out), never passed on.
+ */
+static void test_limit_fails_closed(void **state)
+{
+	(void)state;
+	static const char *const dets[] = {"credit_card"};
+	static const char *const names[] = {"backtracker"};
+	static const char *const pats[] = {"(a|aa)+c|secret[0-9]+"};
+	mask_profile *ps[N_ENGINES];
+	mask_scratch *ss[N_ENGINES];
+	for (int e = 0; e < N_ENGINES; e++) {
+		mask_spec spec = {.detectors = dets, .n_detectors = 1, .custom_names = names,
+				  .custom_patterns = pats, .n_custom = 1, .style = MASK_STYLE_REDACT,
+				  .engine = engines[e]};
+		char err[256] = "";
+		ps[e] = mask_profile_new(&spec, err, sizeof(err));
+		if (!ps[e])
+			fail_msg("mask_profile_new: %s", err);
+		ss[e] = mask_scratch_new(ps[e]);
+	}
+	uint32_t counts[MASK_DET_COUNT + MASK_MAX_CUSTOM];
+	size_t n;
+	/* short: searched through, the secret alone is masked */
+	char *got = run_profiles(ps, ss, "aaaaaaaaaa secret123", 20, &n, counts);
+	assert_string_equal(got, "aaaaaaaaaa ****");
+	free(got);
+	/* 62 a's: 2^31 ways to split them before the missing "c" */
+	char in[200];
+	memset(in, 'a', 62);
+	int len = 62 + snprintf(in + 62, sizeof(in) - 62, " card 4111 1111 1111 1111 secret123");
+	got = run_profiles(ps, ss, in, (size_t)len, &n, counts);
+	assert_string_equal(got, "****");
+	assert_int_equal(n, 1);
+	assert_int_equal(counts[MASK_DET_COUNT], 1);
+	free(got);
+	for (int e = 0; e < N_ENGINES; e++) {
+		mask_scratch_free(ss[e]);
+		mask_profile_free(ps[e]);
+	}
+}
+
+/* Text made of one hint over and over (a private key's BEGIN line, 64 KiB
+ * of them, no END): nothing to mask, the same in both engines — each
+ * hint's search stops at its hint instead of running its whole window. */
+static void test_repeated_hint(void **state)
+{
+	(void)state;
+	static const char line[] = "-----BEGIN PRIVATE KEY-----\n";
+	size_t ll = sizeof(line) - 1, len = 0;
+	char *in = malloc(65536);
+	assert_non_null(in);
+	while (len + ll <= 65536) {
+		memcpy(in + len, line, ll);
+		len += ll;
+	}
+	size_t n;
+	char *got = run_profiles(redact, redact_s, in, len, &n, NULL);
+	assert_int_equal(n, 0);
+	free(got);
+	/* and an END at the very end: one key, from the last BEGIN 16 KiB before it at most */
+	memcpy(in + len - ll, "-----END PRIVATE KEY-----\n", ll - 2);
+	got = run_profiles(redact, redact_s, in, len - 2, &n, NULL);
+	assert_int_equal(n, 1);
+	free(got);
+	free(in);
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -898,6 +968,8 @@ int main(void)
 		cmocka_unit_test(test_glob_literal),
 		cmocka_unit_test(test_corpus_engines_agree),
 		cmocka_unit_test(test_email_shapes_engines_agree),
+		cmocka_unit_test(test_limit_fails_closed),
+		cmocka_unit_test(test_repeated_hint),
 		cmocka_unit_test(test_long_text),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
