@@ -332,6 +332,20 @@ PER_ENGINE(test_text_email, ST_REDACT)
 		buf_free(&big);
 		buf_free(&want);
 	}
+	/* nested deep (150 objects in 1.4 KB): past jsmn's bound, the jansson tree decides */
+	{
+		buf deep = {0};
+		for (int k = 0; k < 150; k++)
+			buf_append(&deep, "{\"token\":", 9);
+		buf_append(&deep, "1", 1);
+		for (int k = 0; k < 150; k++)
+			buf_append(&deep, "}", 1);
+		mkrow(&body, 3, (const val[]){S("9"), {deep.data, (int32_t)deep.len}, S("bob")});
+		assert_int_equal(data_row(f, &d, &body), 1);
+		EXPECT_ROW(&f->out, 3, S("9"), S("{\"token\": \"****\"}"), S("bob"));
+		COUNTS(f, C_JSON, 1);
+		buf_free(&deep);
+	}
 	/* a key spelled with an escape: the jansson tree decides (and writes the document anew) */
 	ROW(&body, S("9"), S("{\"to\\u006ben\":  \"abc\"}"), S("bob"));
 	assert_int_equal(data_row(f, &d, &body), 1);
@@ -498,6 +512,21 @@ PER_ENGINE(test_jsonb_text, ST_REDACT)
 	assert_int_equal(data_row(f, &d, &body), 1);
 	EXPECT_ROW(&f->out, 3, S("\"****\""), S("\"****\""));
 	COUNTS(f, MASK_DET_CREDIT_CARD, 2);
+
+	/* 3000 deep: more than jansson reads, so the json document is masked whole */
+	{
+		buf deep = {0};
+		for (int k = 0; k < 3000; k++)
+			buf_append(&deep, "{\"token\":", 9);
+		buf_append(&deep, "1", 1);
+		for (int k = 0; k < 3000; k++)
+			buf_append(&deep, "}", 1);
+		mkrow(&body, 2, (const val[]){{deep.data, (int32_t)deep.len}, S("{}")});
+		assert_int_equal(data_row(f, &d, &body), 1);
+		EXPECT_ROW(&f->out, 3, S("\"****\""), S("{}"));
+		COUNTS(f, C_JSON, 1);
+		buf_free(&deep);
+	}
 
 	/* a match right after an escape's backslash ("\n" then an email) */
 	ROW(&body, S("{\"a\": \"x\\nfoo@b.io\"}"), S("{}"));
