@@ -291,16 +291,6 @@ static int json_fast_value(pgm_ctx *c, const char *in, const jsmntok_t *t, buf *
 }
 
 /*
- * The values under json_keys in the JSON document in[0, n), replaced where
- * they stand (jsmn gives each token's bytes): the rest of the document, its
- * spacing, key order and numbers, is copied as it was, and no tree is built
- * or written out. Returns 1 when out holds the rewritten document, 0 when no
- * key matched, -1 when this pass cannot tell (not one well-formed JSON value
- * as jsmn reads it, a NUL byte, a key with escapes, a value jansson cannot
- * read): then the tree walk decides. Every matching key is masked, twice
- * present or not (jansson would keep the last).
- */
-/*
  * jsmn closes an object or array by walking up the parent links from its
  * last token, so nesting D deep costs it up to D steps per "}" or "]" (a
  * 500 KB document 50,000 deep: 4.5 s). A document of JSON_FAST_SMALL bytes
@@ -336,6 +326,17 @@ static bool json_deeper_than(const char *in, size_t n, size_t max)
 	return false;
 }
 
+/*
+ * The values under json_keys in the JSON document in[0, n), replaced where
+ * they stand (jsmn gives each token's bytes): the rest of the document, its
+ * spacing, key order and numbers, is copied as it was, and no tree is built
+ * or written out. Returns 1 when out holds the rewritten document, 0 when no
+ * key matched, -1 when this pass cannot tell (not one well-formed JSON value
+ * as jsmn reads it, a NUL byte, a key with escapes, a value jansson cannot
+ * read) or should not (a large document nested deep): then the tree walk
+ * decides. Every matching key is masked, twice
+ * present or not (jansson would keep the last).
+ */
 static int json_keys_fast(pgm_ctx *c, const char *in, size_t n, buf *out, size_t *hits)
 {
 	if (n > INT_MAX / 2 || memchr(in, '\0', n))
