@@ -121,6 +121,27 @@ static char *run_profiles(mask_profile *const *ps, mask_scratch *const *ss, cons
 	return res;
 }
 
+/* spec's profile once per engine (spec.engine set here), with a scratch each. */
+static void engine_pair(mask_spec spec, mask_profile **ps, mask_scratch **ss)
+{
+	for (int e = 0; e < N_ENGINES; e++) {
+		spec.engine = engines[e];
+		char err[256] = "";
+		ps[e] = mask_profile_new(&spec, err, sizeof(err));
+		if (!ps[e])
+			fail_msg("mask_profile_new: %s", err);
+		ss[e] = mask_scratch_new(ps[e]);
+	}
+}
+
+static void engine_pair_free(mask_profile **ps, mask_scratch **ss)
+{
+	for (int e = 0; e < N_ENGINES; e++) {
+		mask_scratch_free(ss[e]);
+		mask_profile_free(ps[e]);
+	}
+}
+
 static char *run(const char *in, size_t *n, uint32_t *counts)
 {
 	return run_profiles(redact, redact_s, in, strlen(in), n, counts);
@@ -387,16 +408,9 @@ static void test_limit_fails_closed(void **state)
 	static const char *const pats[] = {"(a|aa)+c|secret[0-9]+"};
 	mask_profile *ps[N_ENGINES];
 	mask_scratch *ss[N_ENGINES];
-	for (int e = 0; e < N_ENGINES; e++) {
-		mask_spec spec = {.detectors = dets, .n_detectors = 1, .custom_names = names,
-				  .custom_patterns = pats, .n_custom = 1, .style = MASK_STYLE_REDACT,
-				  .engine = engines[e]};
-		char err[256] = "";
-		ps[e] = mask_profile_new(&spec, err, sizeof(err));
-		if (!ps[e])
-			fail_msg("mask_profile_new: %s", err);
-		ss[e] = mask_scratch_new(ps[e]);
-	}
+	engine_pair((mask_spec){.detectors = dets, .n_detectors = 1, .custom_names = names,
+				.custom_patterns = pats, .n_custom = 1, .style = MASK_STYLE_REDACT},
+		    ps, ss);
 	uint32_t counts[MASK_DET_COUNT + MASK_MAX_CUSTOM];
 	size_t n;
 	/* short: searched through, the secret alone is masked */
@@ -412,10 +426,7 @@ static void test_limit_fails_closed(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(counts[MASK_DET_COUNT], 1);
 	free(got);
-	for (int e = 0; e < N_ENGINES; e++) {
-		mask_scratch_free(ss[e]);
-		mask_profile_free(ps[e]);
-	}
+	engine_pair_free(ps, ss);
 }
 
 /* Text made of one hint over and over (a private key's BEGIN line, 64 KiB
@@ -581,14 +592,7 @@ static void test_overlaps(void **state)
 	const char *pats[] = {"EMP-[0-9]{6}", "[0-9]{6}-[A-Z]{2}", "ABC", "ABCDEF"};
 	mask_profile *ps[N_ENGINES];
 	mask_scratch *ss[N_ENGINES];
-	char err[256];
-	for (int e = 0; e < N_ENGINES; e++) {
-		mask_spec spec = {.custom_names = names, .custom_patterns = pats, .n_custom = 4,
-				  .engine = engines[e]};
-		ps[e] = mask_profile_new(&spec, err, sizeof(err));
-		assert_non_null(ps[e]);
-		ss[e] = mask_scratch_new(ps[e]);
-	}
+	engine_pair((mask_spec){.custom_names = names, .custom_patterns = pats, .n_custom = 4}, ps, ss);
 	uint32_t counts[MASK_DET_COUNT + MASK_MAX_CUSTOM];
 	size_t n;
 	/* earliest start wins over a later overlapping one */
@@ -603,10 +607,7 @@ static void test_overlaps(void **state)
 	assert_int_equal(counts[MASK_DET_COUNT + 2], 1);
 	assert_int_equal(counts[MASK_DET_COUNT + 3], 1);
 	free(got);
-	for (int e = 0; e < N_ENGINES; e++) {
-		mask_scratch_free(ss[e]);
-		mask_profile_free(ps[e]);
-	}
+	engine_pair_free(ps, ss);
 }
 
 static void test_counts(void **state)

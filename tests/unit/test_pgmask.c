@@ -275,6 +275,16 @@ static val numeric(buf *b, int sign, int weight, int dscale, size_t nd, const in
 
 /* ---- DataRow: text columns ---- */
 
+/* {"token":{"token":...1}}, depth objects deep, into b. */
+static void nested_tokens(buf *b, int depth)
+{
+	for (int k = 0; k < depth; k++)
+		buf_append(b, "{\"token\":", 9);
+	buf_append(b, "1", 1);
+	for (int k = 0; k < depth; k++)
+		buf_append(b, "}", 1);
+}
+
 PER_ENGINE(test_text_email, ST_REDACT)
 {
 	pgm_desc d = {0};
@@ -335,11 +345,7 @@ PER_ENGINE(test_text_email, ST_REDACT)
 	/* nested deep (150 objects in 1.4 KB): past jsmn's bound, the jansson tree decides */
 	{
 		buf deep = {0};
-		for (int k = 0; k < 150; k++)
-			buf_append(&deep, "{\"token\":", 9);
-		buf_append(&deep, "1", 1);
-		for (int k = 0; k < 150; k++)
-			buf_append(&deep, "}", 1);
+		nested_tokens(&deep, 150);
 		mkrow(&body, 3, (const val[]){S("9"), {deep.data, (int32_t)deep.len}, S("bob")});
 		assert_int_equal(data_row(f, &d, &body), 1);
 		EXPECT_ROW(&f->out, 3, S("9"), S("{\"token\": \"****\"}"), S("bob"));
@@ -516,11 +522,7 @@ PER_ENGINE(test_jsonb_text, ST_REDACT)
 	/* 3000 deep: more than jansson reads, so the json document is masked whole */
 	{
 		buf deep = {0};
-		for (int k = 0; k < 3000; k++)
-			buf_append(&deep, "{\"token\":", 9);
-		buf_append(&deep, "1", 1);
-		for (int k = 0; k < 3000; k++)
-			buf_append(&deep, "}", 1);
+		nested_tokens(&deep, 3000);
 		mkrow(&body, 2, (const val[]){{deep.data, (int32_t)deep.len}, S("{}")});
 		assert_int_equal(data_row(f, &d, &body), 1);
 		EXPECT_ROW(&f->out, 3, S("\"****\""), S("{}"));
