@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 	if (dump) {
 		FILE *f = fopen(dump, "wb");
 		if (read_size)
-			pgm_batch(&c, wire.data, wire.len);
+			pgm_batch(&c, &d, wire.data, wire.len);
 		for (size_t i = 0; f && i < nrows; i++) {
 			out.len = 0;
 			int r = pgm_data_row(&c, &d, wire.data + at[i] + 5, rows[i].len, &out);
@@ -183,7 +183,7 @@ int main(int argc, char **argv)
 				size_t last = i + 1;
 				while (last < nrows && at[last + 1] - at[first] <= read_size)
 					last++;
-				pgm_batch(&c, wire.data + at[first], at[last] - at[first]);
+				pgm_batch(&c, &d, wire.data + at[first], at[last] - at[first]);
 				first = last;
 			}
 			out.len = 0;

@@ -1381,13 +1381,16 @@ static int collect_hint(unsigned int id, unsigned long long from, unsigned long 
 }
 
 int mask_hints(const mask_profile *p, mask_scratch *s, const char *in, size_t len, mask_hint **h,
-	       size_t *cap, size_t *n)
+	       size_t *cap, size_t *n, const mask_range *skip, size_t n_skip)
 {
 	*n = 0;
 	if (!p->gate || len > UINT_MAX)
 		return -1;
 	hint_list l = {.h = h, .cap = cap, .limit = MASK_HINTS_MAX};
 	const char *hs_in = hs_subject(s, in, len);
+	for (size_t i = 0; i < n_skip; i++)
+		if (skip[i].s < skip[i].e && skip[i].e <= len)
+			memset(s->pad + HS_PAD + skip[i].s, 0, skip[i].e - skip[i].s);
 	if (p->db_lit && hs_scan(p->db_lit, hs_in, (unsigned)len, 0, s->hs, collect_hint, &l) != HS_SUCCESS)
 		return -1;
 	if (p->db_num && scan_num(p, s, hs_in, len, true, collect_hint, &l, &l.base) != HS_SUCCESS)

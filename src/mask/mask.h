@@ -117,9 +117,16 @@ void mask_literals_free(char **l, size_t n);
  * digit nor one of " .-()+" (in a DataRow, the zero byte a value's length
  * starts with when the value is below 16 MiB), so that no digit cluster spans
  * two parts (num_spans judges a cluster by its shape).
+ * skip[0, n_skip) (sorted, disjoint, inside in) are parts no hint is wanted
+ * for (values masked whole, or confirmed on their own): they are read as
+ * zero bytes, so what is in them costs nothing and hints nothing, and the
+ * other parts' hints are what they would be (a match in a part is in it).
  */
+typedef struct mask_range {
+	size_t s, e;
+} mask_range;
 int mask_hints(const mask_profile *p, mask_scratch *s, const char *in, size_t len, mask_hint **h,
-	       size_t *cap, size_t *n);
+	       size_t *cap, size_t *n, const mask_range *skip, size_t n_skip);
 
 /*
  * mask_text for in[0, len), a part of a text that mask_hints scanned and that

@@ -436,7 +436,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 * third), then out of order (the first again), from one batch */
 		static const int order[] = {0, 2, 0};
 		pgm_ctx c = {.mp = prof[style][0], .scratch = scr[style][0], .json_keys = jk};
-		pgm_batch(&c, msgs, tl);
+		pgm_batch(&c, &d, msgs, tl);
 		for (size_t o = 0; o < sizeof(order) / sizeof(*order); o++) {
 			result b;
 			memset(&b, 0, sizeof(b));

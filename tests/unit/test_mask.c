@@ -757,7 +757,7 @@ static size_t det_hints(const char *in, uint32_t det)
 	mask_profile *p = builtin_profile(&sc);
 	mask_hint *h = NULL;
 	size_t cap = 0, n = 0, hits = 0;
-	assert_int_equal(mask_hints(p, sc, in, strlen(in), &h, &cap, &n), 0);
+	assert_int_equal(mask_hints(p, sc, in, strlen(in), &h, &cap, &n, NULL, 0), 0);
 	for (size_t i = 0; i < n; i++)
 		hits += h[i].id == det;   /* the profile's detector i is built-in i */
 	free(h);

@@ -397,6 +397,72 @@ PER_ENGINE(test_null_and_whole, ST_REDACT)
 	pgm_desc_free(&d);
 }
 
+/*
+ * Rows scanned at once (pgm_batch): the values of columns that take no hints
+ * (column rules, bytea in text) are read as zeros, so the text in them hints
+ * nothing; the values around them are masked as when each row is scanned on
+ * its own, right up to their first and last bytes.
+ */
+PER_ENGINE(test_batch_skips, ST_REDACT)
+{
+	pgm_desc d = {0};
+	DESC(&d, {"id", 1, 1, 23, 0, PGM_SCAN}, {"secret", 1, 2, 25, 0, PGM_WHOLE}, {"note", 1, 3, 25, 0, PGM_SCAN},
+	     {"blob", 1, 4, 17, 0, PGM_SCAN}, {"key", 1, 5, 25, 0, PGM_WHOLE});
+	static const char busy[] = "zz@example.com card 4111 1111 1111 1111 ip 10.0.0.1 ssn 078-05-1120 {\"token\": 1}";
+	buf body = {0}, msgs = {0};
+	size_t at[3], rlen[3];
+	for (int k = 0; k < 3; k++) {
+		at[k] = msgs.len;
+		ROW(&body, S("7"), S(busy), S("a@b.io mid 10.1.2.3"), S("\\x7a7a406578616d706c652e636f6d"),
+		    k == 1 ? SNULL : S(busy));
+		rlen[k] = body.len;
+		buf_append(&msgs, "D", 1);
+		p32(&msgs, (int32_t)(body.len + 4));
+		buf_append(&msgs, body.data, body.len);
+	}
+	pgm_batch(&f->c, &d, msgs.data, msgs.len);
+	if (mask_profile_engine(f->c.mp) == MASK_ENGINE_HYPERSCAN) {
+		/* the batch's hints: none inside the skipped values (busy is full of them) */
+		assert_true(f->c.n_bhints > 0);
+		for (size_t i = 0; i < f->c.n_bhints; i++) {
+			const char *e = msgs.data + f->c.bhints[i].end - 1; /* the hint's last byte */
+			for (int k = 0; k < 3; k++)
+				for (size_t v = 0; v + sizeof(busy) - 1 <= msgs.len - at[k]; v++)
+					if (memcmp(msgs.data + at[k] + v, busy, sizeof(busy) - 1) == 0 &&
+					    e >= msgs.data + at[k] + v && e < msgs.data + at[k] + v + sizeof(busy) - 1)
+						fail_msg("row %d: a hint ends at %zu, inside a column rule's value", k,
+							 (size_t)(e - msgs.data));
+		}
+	}
+	for (int k = 0; k < 3; k++) {
+		/* (PCRE2 gives no hints: no batch, each row its own scan) */
+		assert_int_equal(pgm_batch_holds(&f->c, msgs.data + at[k] + 5),
+				 mask_profile_engine(f->c.mp) == MASK_ENGINE_HYPERSCAN);
+		f->out.len = 0;
+		assert_int_equal(pgm_data_row(&f->c, &d, msgs.data + at[k] + 5, rlen[k], &f->out), 1);
+		if (k == 1)
+			EXPECT_ROW(&f->out, 0, S("7"), S("****"), S("**** mid ****"), S("\\x2a2a2a2a"), SNULL);
+		else
+			EXPECT_ROW(&f->out, 0, S("7"), S("****"), S("**** mid ****"), S("\\x2a2a2a2a"), S("****"));
+		COUNTS(f, MASK_DET_EMAIL, 2, MASK_DET_IPV4, 1, C_COLUMN, k == 1 ? 1 : 2);
+	}
+	/* a row read with another description (the rule's column scanned): its own
+	 * scan, not the batch's hints, which know nothing of that column */
+	pgm_desc d2 = {0};
+	DESC(&d2, {"id", 1, 1, 23, 0, PGM_SCAN}, {"secret", 1, 2, 25, 0, PGM_SCAN}, {"note", 1, 3, 25, 0, PGM_SCAN},
+	     {"blob", 1, 4, 17, 0, PGM_SCAN}, {"key", 1, 5, 25, 0, PGM_WHOLE});
+	f->out.len = 0;
+	assert_int_equal(pgm_data_row(&f->c, &d2, msgs.data + at[0] + 5, rlen[0], &f->out), 1);
+	EXPECT_ROW(&f->out, 0, S("7"), S("**** card **** ip **** ssn **** {\"token\": 1}"), S("**** mid ****"),
+		   S("\\x2a2a2a2a"), S("****"));
+	COUNTS(f, MASK_DET_EMAIL, 3, MASK_DET_CREDIT_CARD, 1, MASK_DET_IPV4, 2, MASK_DET_US_SSN, 1, C_COLUMN, 1);
+	pgm_batch_end(&f->c);
+	buf_free(&body);
+	buf_free(&msgs);
+	pgm_desc_free(&d);
+	pgm_desc_free(&d2);
+}
+
 PER_ENGINE(test_whole_partial, ST_PARTIAL)
 {
 	pgm_desc d = {0};
@@ -1066,6 +1132,7 @@ int main(void)
 		cmocka_unit_test(test_text_email),
 		cmocka_unit_test(test_null_and_whole),
 		cmocka_unit_test(test_whole_partial),
+		cmocka_unit_test(test_batch_skips),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_binary_text_jsonb),
 		cmocka_unit_test(test_jsonb_text),

@@ -426,7 +426,7 @@ static void batch_rows(pg_session *ps, const pg_request *r, const chunk *ch, siz
 	if (rows < 2)
 		return; /* one row: its own scan is the same */
 	int profile = r->mask_profile >= 0 ? r->mask_profile : r->capture_profile;
-	pgm_batch(ctx_for(ps, profile, NULL), ch->data + from, q - from);
+	pgm_batch(ctx_for(ps, profile, NULL), &ps->mdesc, ch->data + from, q - from);
 }
 
 /* The JSON of what was masked: {"detector": count, ...}; NULL when nothing was masked on the wire. */

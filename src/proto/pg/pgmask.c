@@ -116,6 +116,9 @@ void pgm_ctx_release(pgm_ctx *c)
 	free(c->bhints);
 	c->bhints = NULL;
 	c->bhints_cap = c->n_bhints = 0;
+	free(c->skip);
+	c->skip = NULL;
+	c->skip_cap = 0;
 	free(c->jtoks);
 	c->jtoks = NULL;
 	c->jtoks_cap = 0;
@@ -844,15 +847,59 @@ static int row_valid(const char *body, size_t len, int16_t n, uint32_t *voff)
 	return p == len;
 }
 
-void pgm_batch(pgm_ctx *c, const char *msgs, size_t len)
+/*
+ * The values of msgs[0, len) that take no hints from the batch (a column
+ * rule's, or one its column confirms on its own: col_gated), into c->skip:
+ * the scan reads them as zeros. Rows as d describes them only, and up to the
+ * first one that is not well formed (the rest are scanned as they are).
+ */
+static void batch_skips(pgm_ctx *c, const pgm_desc *d, const char *msgs, size_t len)
+{
+	c->n_skip = 0;
+	if (!d || !d->known || row_gated(d) != 0)
+		return; /* every column takes hints, or none does (no batch then) */
+	for (size_t q = 0; len - q >= 7 && msgs[q] == 'D';) {
+		uint32_t l = pg_be32(msgs + q + 1);
+		if (l < 6 || l - 4 > len - q - 5)
+			return;
+		const char *body = msgs + q + 5;
+		size_t blen = l - 4, p = 2;
+		if (be16(body) != (int16_t)d->n)
+			return;
+		for (size_t i = 0; i < d->n; i++) {
+			if (blen - p < 4)
+				return;
+			int32_t vl = (int32_t)pg_be32(body + p);
+			p += 4;
+			if (vl < 0)
+				continue;
+			if ((size_t)vl > blen - p)
+				return;
+			if (vl > 0 && !col_gated(&d->cols[i])) {
+				if (c->n_skip == c->skip_cap) {
+					c->skip_cap = c->skip_cap ? 2 * c->skip_cap : 64;
+					c->skip = util_xrealloc(c->skip, c->skip_cap * sizeof(*c->skip));
+				}
+				c->skip[c->n_skip++] = (mask_range){q + 5 + p, q + 5 + p + (size_t)vl};
+			}
+			p += (size_t)vl;
+		}
+		q += 1 + (size_t)l;
+	}
+}
+
+void pgm_batch(pgm_ctx *c, const pgm_desc *d, const char *msgs, size_t len)
 {
 	pgm_batch_end(c);
-	if (mask_hints(c->mp, c->scratch, msgs, len, &c->bhints, &c->bhints_cap, &c->n_bhints) != 0)
+	batch_skips(c, d, msgs, len);
+	if (mask_hints(c->mp, c->scratch, msgs, len, &c->bhints, &c->bhints_cap, &c->n_bhints, c->skip,
+		       c->n_skip) != 0)
 		return; /* the rows are scanned one by one */
 	sort_hints(c->bhints, c->n_bhints);
 	c->batch = msgs;
 	c->batch_len = len;
 	c->batch_mp = c->mp;
+	c->batch_desc = d;
 }
 
 void pgm_batch_end(pgm_ctx *c)
@@ -860,6 +907,8 @@ void pgm_batch_end(pgm_ctx *c)
 	c->batch = NULL;
 	c->batch_len = 0;
 	c->batch_mp = NULL;
+	c->batch_desc = NULL;
+	c->n_skip = 0;
 	c->n_bhints = 0;
 	c->bh_next = 0;
 }
@@ -873,9 +922,10 @@ int pgm_batch_holds(const pgm_ctx *c, const char *p)
  * The row body[0, len)'s hints from the batch, into c->hints with ends
  * relative to body. 0 when the batch holds the row, -1 when it does not.
  */
-static int batch_hints(pgm_ctx *c, const char *body, size_t len)
+static int batch_hints(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len)
 {
-	if (!c->batch || c->batch_mp != c->mp || body < c->batch || len > c->batch_len ||
+	if (!c->batch || c->batch_mp != c->mp || (c->n_skip && d != c->batch_desc) || body < c->batch ||
+	    len > c->batch_len ||
 	    (size_t)(body - c->batch) > c->batch_len - len)
 		return -1;
 	size_t off = (size_t)(body - c->batch), k = c->bh_next;
@@ -927,10 +977,10 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 	int hinted = 0, keys = 0, by_hint = 0;
 	c->n_hints = 0;
 	int have = 0; /* the row's hints, sorted, are in c->hints */
-	if (gated >= 0 && batch_hints(c, body, len) == 0) {
+	if (gated >= 0 && batch_hints(c, d, body, len) == 0) {
 		have = 1;
 	} else if (gated >= 0 &&
-		   mask_hints(c->mp, c->scratch, body, len, &c->hints, &c->hints_cap, &c->n_hints) == 0) {
+		   mask_hints(c->mp, c->scratch, body, len, &c->hints, &c->hints_cap, &c->n_hints, NULL, 0) == 0) {
 		sort_hints(c->hints, c->n_hints);
 		have = 1;
 	}

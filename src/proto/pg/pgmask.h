@@ -66,9 +66,12 @@ typedef struct pgm_ctx {
 	const char *batch;
 	size_t batch_len;
 	const mask_profile *batch_mp;
+	const pgm_desc *batch_desc; /* the rows' description (its columns say what was skipped) */
 	mask_hint *bhints;
 	size_t bhints_cap, n_bhints;
 	size_t bh_next;         /* bhints past the last row taken (rows come in order) */
+	mask_range *skip;       /* values the batch's scan reads as zeros (batch_skips) */
+	size_t skip_cap, n_skip;
 	uint32_t *voff;         /* a DataRow's values: where each one's length is (row_valid) */
 	size_t voff_cap;
 	void *jtoks;            /* JSON tokens (jsmntok_t), reused */
@@ -93,10 +96,14 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
  * and length included) about to go through pgm_data_row one by one. One
  * Hyperscan scan of them all replaces one per row (its per-call cost counts
  * with rows of a hundred bytes); pgm_data_row takes each row's hints from it.
- * The memory must stay as it is until pgm_batch_end, which the caller calls
- * before msgs goes away. Rows elsewhere are scanned as usual.
+ * d (NULL when there is none) is the description the rows will be masked
+ * with: the values of its columns that take no hints (column rules, bytea in
+ * text) are skipped by the scan, and a row masked with another description
+ * is scanned on its own. The memory must stay as it is until pgm_batch_end,
+ * which the caller calls before msgs goes away. Rows elsewhere are scanned as
+ * usual.
  */
-void pgm_batch(pgm_ctx *c, const char *msgs, size_t len);
+void pgm_batch(pgm_ctx *c, const pgm_desc *d, const char *msgs, size_t len);
 void pgm_batch_end(pgm_ctx *c);
 int pgm_batch_holds(const pgm_ctx *c, const char *p); /* p is inside the current batch */
 
