@@ -1445,7 +1445,17 @@ static size_t resolve(mask_scratch *s)
 {
 	if (s->nm <= 1)
 		return s->nm;
-	qsort(s->m, s->nm, sizeof(*s->m), match_cmp);
+	if (s->nm <= 16) { /* a value's few matches: insertion sort, no qsort call */
+		for (size_t i = 1; i < s->nm; i++) {
+			match x = s->m[i];
+			size_t j = i;
+			for (; j > 0 && match_cmp(&s->m[j - 1], &x) > 0; j--)
+				s->m[j] = s->m[j - 1];
+			s->m[j] = x;
+		}
+	} else {
+		qsort(s->m, s->nm, sizeof(*s->m), match_cmp);
+	}
 	s->tmp = util_xrealloc(s->tmp, 2 * s->nm * sizeof(*s->tmp));
 	match *chosen = s->tmp, *merged = s->tmp + s->nm;
 	size_t nc = 0;
