@@ -15,6 +15,7 @@
 #ifndef WARDEN_MASK_H
 #define WARDEN_MASK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -105,6 +106,13 @@ const char *mask_glob_literal(const char *glob, size_t *len);
 size_t mask_key_literals(const char *const *globs, size_t n, char ***out);
 void mask_literals_free(char **l, size_t n);
 
+/* Whether the digit walk (mask_hints) reads byte b as part of a cluster of
+ * digits: a digit or one of " .-()+". A byte that is not is a part's bound. */
+static inline bool mask_cluster_byte(unsigned char b)
+{
+	return (b >= '0' && b <= '9') || b == ' ' || b == '.' || b == '-' || b == '(' || b == ')' || b == '+';
+}
+
 /*
  * The hints in in[0, len), into (*h)[0, *n) in the order Hyperscan reported
  * them (*h grows; *cap is its size). One scan of a whole message (a DataRow
@@ -113,10 +121,13 @@ void mask_literals_free(char **l, size_t n);
  * 0 when done; -1 when the profile cannot tell (PCRE2, anchored custom
  * patterns) or more than MASK_HINTS_MAX hints were seen: then every part may
  * match and mask_text must scan it.
- * The parts must lie apart: between two of them, a byte that is neither a
- * digit nor one of " .-()+" (in a DataRow, the zero byte a value's length
- * starts with when the value is below 16 MiB), so that no digit cluster spans
- * two parts (num_spans judges a cluster by its shape).
+ * The parts must lie apart: right before each, and right after, a byte that
+ * is neither a digit nor one of " .-()+", so that no digit cluster reaches
+ * into a part from outside it (num_spans judges a cluster by its shape: a
+ * run made longer or joined to another may hold no SSN where the part does).
+ * In a DataRow, the zero byte a value's length starts with (below 16 MiB)
+ * ends the value before it, but the length's other bytes may be such bytes
+ * ("0" when it is 48): pgm_data_row scans that value on its own.
  * skip[0, n_skip) (sorted, disjoint, inside in) are parts no hint is wanted
  * for (values masked whole, or confirmed on their own): they are read as
  * zero bytes, so what is in them costs nothing and hints nothing, and the

@@ -777,6 +777,50 @@ static int may_match(const char *in)
 }
 
 /*
+ * mask_cluster_byte's bounds: a part of a text that mask_hints scanned, with
+ * any byte it says the walk does not take right before and right after (and
+ * a digit past that), masks as on its own; with a byte it does take, it may
+ * not ("0" before "123-45-6789" makes a run of four, no SSN's; so does "9-").
+ */
+static void test_cluster_bounds(void **state)
+{
+	(void)state;
+	mask_scratch *sc;
+	mask_profile *p = builtin_profile(&sc);
+	static const char *const parts[] = {"123-45-6789", "(415) 555-0132", "1234 345 6789", "+1 415-555-0100",
+					    "4111 1111 1111 1111", "10.0.0.1", "DE89 3704 0044 0532 0130 00"};
+	size_t taken = 0;
+	for (int b = 0; b < 256; b++) {
+		for (size_t k = 0; k < sizeof(parts) / sizeof(*parts); k++) {
+			size_t n = strlen(parts[k]);
+			char text[64] = {'9', (char)b};
+			memcpy(text + 2, parts[k], n);
+			text[2 + n] = (char)b;
+			text[3 + n] = '9';
+			buf alone = {0}, hinted = {0};
+			uint32_t counts[MASK_DET_COUNT] = {0};
+			size_t ha = mask_text(p, sc, parts[k], n, &alone, counts);
+			mask_hint *h = NULL;
+			size_t cap = 0, nh = 0;
+			assert_int_equal(mask_hints(p, sc, text, n + 4, &h, &cap, &nh, NULL, 0), 0);
+			size_t hh = mask_text_hinted(p, sc, text + 2, n, h, nh, 2, &hinted, counts);
+			bool same = ha == hh && alone.len == hinted.len && memcmp(alone.data, hinted.data, alone.len) == 0;
+			assert_int_equal(ha, 1);
+			if (!mask_cluster_byte((unsigned char)b) && !same)
+				fail_msg("byte 0x%02x around [%s]: %zu [%.*s] on its own, %zu [%.*s] in the text", b,
+					 parts[k], ha, (int)alone.len, alone.data, hh, (int)hinted.len, hinted.data);
+			taken += !same;
+			free(h);
+			buf_free(&alone);
+			buf_free(&hinted);
+		}
+	}
+	assert_true(taken > 0); /* (bytes the walk does take make a difference somewhere) */
+	mask_scratch_free(sc);
+	mask_profile_free(p);
+}
+
+/*
  * Which digit clusters are worth a look (num_spans): the numeric database is
  * not even run over an amount's long decimals or a timestamp, but is over
  * anything a card, phone or SSN could be; text of several values joined by
@@ -965,6 +1009,7 @@ int main(void)
 		cmocka_unit_test(test_embedded_nul),
 		cmocka_unit_test(test_numeric_gate),
 		cmocka_unit_test(test_numeric_spans),
+		cmocka_unit_test(test_cluster_bounds),
 		cmocka_unit_test(test_cluster_shapes),
 		cmocka_unit_test(test_glob_literal),
 		cmocka_unit_test(test_corpus_engines_agree),

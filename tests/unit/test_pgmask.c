@@ -463,6 +463,55 @@ PER_ENGINE(test_batch_skips, ST_REDACT)
 	pgm_desc_free(&d2);
 }
 
+/*
+ * A value's length may end in digits or " .-()+" (48 bytes: "\0\0\0" "0";
+ * 12,336: "\0\0" "00"): the digits of a value starting right after it are
+ * the value's alone, in a row scanned on its own and in a batch. (Read as
+ * one text, "0" "123-45-6789" holds no SSN.)
+ */
+PER_ENGINE(test_length_bytes, ST_REDACT)
+{
+	pgm_desc d = {0};
+	DESC(&d, {"id", 1, 1, 23, 0, PGM_SCAN}, {"note", 1, 2, 25, 0, PGM_SCAN});
+	static const size_t lens[] = {32, 40, 41, 43, 45, 46, 48, 49, 53, 57, 0x3030, 0x3939, 0x2d3031};
+	buf body = {0}, msgs = {0}, v = {0}, want = {0};
+	for (size_t i = 0; i < sizeof(lens) / sizeof(*lens); i++) {
+		v.len = want.len = 0;
+		buf_append(&v, "123-45-6789", 11);
+		buf_append(&want, "****", 4);
+		while (v.len < lens[i]) {
+			buf_append(&v, " x", 2);
+			buf_append(&want, " x", 2);
+		}
+		v.len = lens[i];
+		want.len = lens[i] - 7;
+		ROW(&body, S("1"), ((val){v.data, (int32_t)v.len}));
+		/* on its own */
+		f->out.len = 0;
+		assert_int_equal(pgm_data_row(&f->c, &d, body.data, body.len, &f->out), 1);
+		EXPECT_ROW(&f->out, 0, S("1"), ((val){want.data, (int32_t)want.len}));
+		COUNTS(f, MASK_DET_US_SSN, 1);
+		/* in a batch, after another row */
+		msgs.len = 0;
+		for (int k = 0; k < 2; k++) {
+			buf_append(&msgs, "D", 1);
+			p32(&msgs, (int32_t)(body.len + 4));
+			buf_append(&msgs, body.data, body.len);
+		}
+		pgm_batch(&f->c, &d, msgs.data, msgs.len);
+		f->out.len = 0;
+		assert_int_equal(pgm_data_row(&f->c, &d, msgs.data + 5 + body.len + 5, body.len, &f->out), 1);
+		EXPECT_ROW(&f->out, 0, S("1"), ((val){want.data, (int32_t)want.len}));
+		COUNTS(f, MASK_DET_US_SSN, 1);
+		pgm_batch_end(&f->c);
+	}
+	buf_free(&body);
+	buf_free(&msgs);
+	buf_free(&v);
+	buf_free(&want);
+	pgm_desc_free(&d);
+}
+
 PER_ENGINE(test_whole_partial, ST_PARTIAL)
 {
 	pgm_desc d = {0};
@@ -1133,6 +1182,7 @@ int main(void)
 		cmocka_unit_test(test_null_and_whole),
 		cmocka_unit_test(test_whole_partial),
 		cmocka_unit_test(test_batch_skips),
+		cmocka_unit_test(test_length_bytes),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_binary_text_jsonb),
 		cmocka_unit_test(test_jsonb_text),

@@ -830,19 +830,39 @@ static int keys_in_hints(const pgm_ctx *c)
  * checks); where each value's length is goes to voff[0, n) (so the walk is
  * not a chain of dependent loads a second time).
  */
-static int row_valid(const char *body, size_t len, int16_t n, uint32_t *voff)
+/*
+ * Whether the bytes right before a value's text, its length's last three,
+ * hold one the digit walk joins to the value's first run (a digit or one of
+ * " .-()+": a value of 48 bytes is "\0\0\0" "0" and its text, and "0"
+ * "123-45-6789" holds no SSN). Below 16 MiB the first byte is zero, and the
+ * value before is apart from them.
+ */
+static int len_joins(uint32_t raw)
+{
+	return raw >= ' ' && raw <= 0xffffff &&
+	       (mask_cluster_byte((unsigned char)raw) || mask_cluster_byte((unsigned char)(raw >> 8)) ||
+		mask_cluster_byte((unsigned char)(raw >> 16)));
+}
+
+/* *joins: some value's length is len_joins (the row's scan may miss what
+ * that value starts with). */
+static int row_valid(const char *body, size_t len, int16_t n, uint32_t *voff, int *joins)
 {
 	size_t p = 2;
+	*joins = 0;
 	for (int16_t i = 0; i < n; i++) {
 		if (len - p < 4)
 			return 0;
 		voff[i] = (uint32_t)p;
-		int32_t vl = (int32_t)pg_be32(body + p);
+		uint32_t raw = pg_be32(body + p);
+		int32_t vl = (int32_t)raw;
 		p += 4;
 		if (vl < -1 || (vl >= 0 && (size_t)vl > len - p))
 			return 0;
-		if (vl > 0)
+		if (vl > 0) {
 			p += (size_t)vl;
+			*joins |= len_joins(raw);
+		}
 	}
 	return p == len;
 }
@@ -961,7 +981,8 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 		free(c->voff);
 		c->voff = util_xmalloc(c->voff_cap * sizeof(*c->voff));
 	}
-	if (!row_valid(body, len, n, c->voff))
+	int joins;
+	if (!row_valid(body, len, n, c->voff, &joins))
 		return -1; /* before anything is masked or counted: a malformed row's
 			    * digits may run from its last value into what follows */
 	int described = d && d->known && d->n == (size_t)n;
@@ -990,7 +1011,7 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 		keys = c->json_keys && c->json_keys->n &&
 		       (by_hint ? literal_among(c, 0, c->n_hints) || memchr(body, '\\', len)
 				: may_hold_key(c->json_keys, body, len));
-		if (gated == 1 && !c->n_hints && !keys)
+		if (gated == 1 && !c->n_hints && !keys && !joins)
 			return 0;
 		hinted = 1;
 	}
@@ -999,7 +1020,7 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 	size_t hk = 0;            /* c->hints[hk] is the first not yet passed */
 	int changed = 0;
 	/* only values holding a hint are looked at: the others pass at a glance */
-	int by_hints_alone = hinted && gated == 1 && !keys;
+	int by_hints_alone = hinted && gated == 1 && !keys && !joins;
 	for (int16_t i = 0; i < n; i++) { /* row_valid: every length is in bounds */
 		size_t vstart = c->voff[i], p = vstart + 4;
 		int32_t vl = (int32_t)pg_be32(body + vstart);
@@ -1014,7 +1035,8 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 		vresult r = V_SAME;
 		c->tmp.len = 0;
 		const pgm_col *col = described ? &d->cols[i] : NULL;
-		int use_hints = hinted && col_gated(col);
+		/* (a value whose length may join its first digits: its own scan) */
+		int use_hints = hinted && col_gated(col) && !(vl > 0 && len_joins((uint32_t)vl));
 		int look = vl >= 0;
 		size_t lo = 0, cnt = 0;
 		if (look && use_hints) {
