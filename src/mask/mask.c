@@ -119,20 +119,19 @@ static bool is_upper(char c)
 	return c >= 'A' && c <= 'Z';
 }
 
-/* Luhn over the digits of [s, e); separators are skipped. */
+/* Luhn over the digits of [s, e); separators are skipped. Every second
+ * digit from the right counts doubled, less 9 past 9 (a table: no branch
+ * on the digit). */
 static bool luhn_ok(const char *s, size_t n)
 {
+	static const unsigned char doubled[10] = {0, 2, 4, 6, 8, 1, 3, 5, 7, 9};
 	unsigned sum = 0, k = 0;
 	for (size_t i = n; i-- > 0;) {
-		if (!is_digit(s[i]))
+		unsigned d = (unsigned)(unsigned char)s[i] - '0';
+		if (d > 9)
 			continue;
-		unsigned d = (unsigned)(s[i] - '0');
-		if (k++ & 1) {
-			d *= 2;
-			if (d > 9)
-				d -= 9;
-		}
-		sum += d;
+		sum += k ? doubled[d] : d;
+		k ^= 1;
 	}
 	return sum % 10 == 0;
 }
@@ -1065,9 +1064,10 @@ typedef struct cluster {
 				 * may start a phone (a "+" or "(" right after a digit,
 				 * a separator or a "+" may not) */
 	size_t r1, r2;          /* the lengths of its last two runs (r2 the last) */
-	bool j2;                /* the last run follows the one before after one " ", "." or "-" */
-	bool j2_ssn;            /* ... after one " " or "-" */
-	bool phone3;            /* runs of 2-4, 3-4 and 3-4 digits, each after one " ", "." or "-" */
+	bool j2_ssn;            /* the last run follows the one before after one " " or "-" */
+	size_t jn;              /* runs in the last chain of runs joined by one " ", "." or "-" */
+	bool jfit;              /* that chain's first three runs have 2-4, 3-4 and 3-4 digits */
+	bool phone3;            /* an earlier chain of exactly three such runs (phone_chain) */
 	bool ssn3;              /* runs of 3, 2 and 4 digits, each after one " " or "-" */
 	bool later3;            /* a later run of 3+ digits */
 } cluster;
@@ -1108,6 +1108,14 @@ static void add_span(mask_scratch *s, size_t a, size_t b)
 	s->spans[s->n_spans++] = (span){a, b};
 }
 
+/* A phone "ddd ddd dddd" with no "+" or "(": a chain of exactly three runs
+ * joined by one " ", "." or "-", of 2-4, 3-4 and 3-4 digits (the lookarounds
+ * keep a match from starting or ending next to a run its chain goes on to). */
+static bool phone_chain(const cluster *c)
+{
+	return c->phone3 || (c->jn == 3 && c->jfit);
+}
+
 /*
  * A phone, card or SSN has 9+ digits, and the patterns say which clusters can
  * hold one (the lookarounds make every run of a match a whole run of its
@@ -1115,8 +1123,9 @@ static void add_span(mask_scratch *s, size_t a, size_t b)
  *   - a phone written "+.." or "(..)": an opener before one of its runs;
  *   - a card: a chain of runs joined by one " " or "-" holding 13+ digits,
  *     not right after a "." or "-" (an amount's decimals are no card);
- *   - a phone "ddd ddd dddd" (separators " .-"): three runs of 2-4, 3-4 and
- *     3-4 digits joined by single separators;
+ *   - a phone "ddd ddd dddd" (separators " .-"): a chain of exactly three
+ *     runs of 2-4, 3-4 and 3-4 digits joined by single separators (four
+ *     groups of four, a card's, are none);
  *   - an SSN "ddd-dd-dddd": three runs of 3, 2 and 4 digits joined by single
  *     " " or "-".
  * A date and time ("2025-01-01 00:37", runs 4-2-2-2) or an amount
@@ -1134,7 +1143,7 @@ static void close_cluster(mask_scratch *s, const cluster *c, bool exact)
 {
 	if (exact) {
 		/* the detectors this cluster's shape allows, with hints of their own */
-		if (c->digits >= 9 && (c->opener || c->opener_in || c->phone3))
+		if (c->digits >= 9 && (c->opener || c->opener_in || phone_chain(c)))
 			cluster_hints(s, MASK_DET_PHONE, c->start, c->end);
 		if (c->digits >= 9 && c->card)
 			cluster_hints(s, MASK_DET_CREDIT_CARD, c->start, c->end);
@@ -1164,13 +1173,15 @@ static inline __attribute__((always_inline)) void digit_run(mask_scratch *s, clu
 		c->opener_in = c->opener_in || (exact ? (k2 & C_PAREN) && (k1 & C_OPEN) : ((k1 | k2) & C_OPEN));
 		bool j = gap == 1 && (k1 & C_JOIN), j_ssn = gap == 1 && (k1 & C_CHAIN);
 		if (j) {
-			c->phone3 = c->phone3 || (c->j2 && c->r1 >= 2 && c->r1 <= 4 && c->r2 >= 3 && c->r2 <= 4 &&
-						  run >= 3 && run <= 4);
+			if (++c->jn == 3)
+				c->jfit = c->r1 >= 2 && c->r1 <= 4 && c->r2 >= 3 && c->r2 <= 4 && run >= 3 && run <= 4;
 			c->ssn3 = c->ssn3 || (j_ssn && c->j2_ssn && c->r1 == 3 && c->r2 == 2 && run == 4);
+		} else {
+			c->phone3 = phone_chain(c);
+			c->jn = 1;
 		}
 		c->r1 = c->r2;
 		c->r2 = run;
-		c->j2 = j;
 		c->j2_ssn = j_ssn;
 		c->later3 = c->later3 || run >= 3;
 		if (j_ssn) {
@@ -1183,7 +1194,7 @@ static inline __attribute__((always_inline)) void digit_run(mask_scratch *s, clu
 		if (c->digits >= 4) /* fewer can be nothing (close_cluster) */
 			close_cluster(s, c, exact);
 		*c = (cluster){.start = gs, .end = ge, .digits = run, .chain = run, .chain_ok = true, .r2 = run,
-			       .opener = (k1 & C_OPEN) != 0};
+			       .jn = 1, .opener = (k1 & C_OPEN) != 0};
 	}
 	c->card = c->card || (c->chain_ok && c->chain >= 13);
 	if (run >= 2 && (k1 & C_UPPER) && gs >= 2 && (cclass[p[gs - 2]] & C_UPPER)) {

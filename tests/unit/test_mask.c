@@ -842,6 +842,16 @@ static void test_cluster_shapes(void **state)
 	assert_int_equal(det_hints("+1 415-555-0042", MASK_DET_US_SSN), 0);
 	assert_int_equal(det_hints("12 345 67 89", MASK_DET_PHONE), 0);
 	assert_true(det_hints("12 345 6789", MASK_DET_PHONE) > 0);
+	/* ... in a chain of exactly three runs: a card's four groups are no phone's, nor
+	 * three runs with one more joined by one separator before or after */
+	assert_int_equal(det_hints("4111 1111 1111 1111", MASK_DET_PHONE), 0);
+	assert_int_equal(det_hints("1 12 345 6789", MASK_DET_PHONE), 0);
+	assert_int_equal(det_hints("12 345 6789-1", MASK_DET_PHONE), 0);
+	assert_true(det_hints("1, 12 345 6789", MASK_DET_PHONE) > 0);
+	assert_true(det_hints("1 -12 345 6789 (x)", MASK_DET_PHONE) > 0);
+	assert_true(det_hints("1 2 3 -12 345 6789", MASK_DET_PHONE) > 0); /* a chain ends at "  " or " -" */
+	assert_true(det_hints("9 123 4567 | 12 345 6789 --1", MASK_DET_PHONE) > 0);
+	assert_true(det_hints("1 22 333 4444 5555 | 12 345 6789", MASK_DET_PHONE) > 0);
 	/* a COPY line with "-" between its fields "1." and a card: the line must not
 	 * be passed over (the card's chain starts after ".-" only in the line) */
 	assert_int_equal(may_match("1.-4111111111111111"), 1);
