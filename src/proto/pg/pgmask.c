@@ -826,26 +826,26 @@ static int keys_in_hints(const pgm_ctx *c)
 }
 
 /*
- * A structurally valid DataRow body of n values (what the per-value walk
- * checks); where each value's length is goes to voff[0, n) (so the walk is
- * not a chain of dependent loads a second time).
- */
-/*
- * Whether the bytes right before a value's text, its length's last three,
- * hold one the digit walk joins to the value's first run (a digit or one of
- * " .-()+": a value of 48 bytes is "\0\0\0" "0" and its text, and "0"
- * "123-45-6789" holds no SSN). Below 16 MiB the first byte is zero, and the
- * value before is apart from them.
+ * Whether a value's length may hold a byte the digit walk joins to the
+ * value's first run, right before its text (a digit or one of " .-()+": a
+ * value of 48 bytes is "\0\0\0" "0" and its text, and "0" "123-45-6789"
+ * holds no SSN). Below 16 MiB the first byte is zero, which also keeps the
+ * value before apart.
  */
 static int len_joins(uint32_t raw)
 {
-	return raw >= ' ' && raw <= 0xffffff &&
-	       (mask_cluster_byte((unsigned char)raw) || mask_cluster_byte((unsigned char)(raw >> 8)) ||
-		mask_cluster_byte((unsigned char)(raw >> 16)));
+	return raw > 0xffffff ||
+	       (raw >= ' ' && (mask_cluster_byte((unsigned char)raw) || mask_cluster_byte((unsigned char)(raw >> 8)) ||
+			       mask_cluster_byte((unsigned char)(raw >> 16))));
 }
 
-/* *joins: some value's length is len_joins (the row's scan may miss what
- * that value starts with). */
+/*
+ * A structurally valid DataRow body of n values (what the per-value walk
+ * checks); where each value's length is goes to voff[0, n) (so the walk is
+ * not a chain of dependent loads a second time).
+ * *joins: some value's length is len_joins (the row's scan may miss what
+ * that value starts with).
+ */
 static int row_valid(const char *body, size_t len, int16_t n, uint32_t *voff, int *joins)
 {
 	size_t p = 2;
