@@ -142,26 +142,48 @@ static size_t detect(pgm_ctx *c, const char *in, size_t n, buf *out)
 
 /* ---- JSON: values under json_keys ---- */
 
-/* Whether key k matches one of the globs (fnmatch, case-insensitive). A glob
- * without wildcards, or with one "*" at its end only, is a plain comparison,
- * and one starting with a plain character turns down a key starting with
- * another at once ("|0x20" never tells apart two bytes tolower makes equal). */
-static int key_matches(const config_strlist *keys, const char *k)
+static unsigned char fold(unsigned char ch)
 {
-	unsigned char k0 = (unsigned char)(k[0] | 0x20);
+	return ch >= 'A' && ch <= 'Z' ? (unsigned char)(ch | 0x20) : ch;
+}
+
+/* fnmatch(glob, k[0, kl), FNM_CASEFOLD) == 0, k copied to end with a NUL. */
+static int glob_key(const char *glob, const char *k, size_t kl)
+{
+	char kb[256], *key = kl < sizeof(kb) ? kb : util_xmalloc(kl + 1);
+	memcpy(key, k, kl);
+	key[kl] = '\0';
+	int r = fnmatch(glob, key, FNM_CASEFOLD) == 0;
+	if (key != kb)
+		free(key);
+	return r;
+}
+
+/*
+ * Whether key k[0, kl) (no NUL in it) matches one of the globs (fnmatch,
+ * case-insensitive: ASCII, as FNM_CASEFOLD folds in the C locale). A glob's
+ * plain characters up to its first wildcard are compared as they come, in
+ * one pass: a glob with none, or whose only one is a "*" at its end, is
+ * decided there; any other goes to fnmatch once its plain start matched.
+ */
+static int key_matches(const config_strlist *keys, const char *k, size_t kl)
+{
 	for (size_t i = 0; i < keys->n; i++) {
-		const char *g = keys->v[i], *w;
-		if (((unsigned char)(g[0] | 0x20) != k0 && strchr("*?[\\", g[0]) == NULL))
-			continue; /* a plain first character that is not the key's */
-		w = strpbrk(g, "*?[\\");
-		if (!w) {
-			if (strcasecmp(g, k) == 0)
-				return 1;
-		} else if (w[0] == '*' && !w[1]) {
-			if (strncasecmp(g, k, (size_t)(w - g)) == 0)
-				return 1;
-		} else if (fnmatch(g, k, FNM_CASEFOLD) == 0) {
-			return 1;
+		const unsigned char *g = (const unsigned char *)keys->v[i];
+		for (size_t j = 0;; j++) {
+			unsigned char gc = g[j];
+			if (gc == '\0') {
+				if (j == kl)
+					return 1;
+				break;
+			}
+			if (gc == '*' || gc == '?' || gc == '[' || gc == '\\') {
+				if ((gc == '*' && g[j + 1] == '\0') || glob_key(keys->v[i], k, kl))
+					return 1;
+				break;
+			}
+			if (j == kl || fold(gc) != fold((unsigned char)k[j]))
+				break;
 		}
 	}
 	return 0;
@@ -232,7 +254,7 @@ static int walk_json(pgm_ctx *c, json_t *j, size_t *hits)
 		const char *k;
 		json_t *v;
 		json_object_foreach(j, k, v) {
-			if (key_matches(c->json_keys, k)) {
+			if (key_matches(c->json_keys, k, strlen(k))) {
 				json_t *m;
 				if (json_is_string(v)) {
 					m = masked_string(c, json_string_value(v), json_string_length(v));
@@ -392,12 +414,7 @@ static int json_keys_fast(pgm_ctx *c, const char *in, size_t n, buf *out, size_t
 		size_t kl = (size_t)(t->end - t->start);
 		if (memchr(in + t->start, '\\', kl))
 			goto cannot;
-		char kb[256], *key = kl < sizeof(kb) ? kb : util_xmalloc(kl + 1);
-		memcpy(key, in + t->start, kl);
-		key[kl] = '\0';
-		int match = key_matches(c->json_keys, key);
-		if (key != kb)
-			free(key);
+		int match = key_matches(c->json_keys, in + t->start, kl);
 		const jsmntok_t *v = &tk[i + 1];
 		/* past the value and everything in it */
 		int j = i + 1;
