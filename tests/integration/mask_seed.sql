@@ -2,7 +2,7 @@
 -- bench/mask.sh. Run as a superuser on database `app` (directly, never through warden:
 -- the statements hold the clear values, and the audit trail must not).
 --
---   public.customers (10 columns)  12 hand-written rows (ids 1-12) + 1000 generated (101-1100)
+--   public.customers (10 columns)  13 hand-written rows (ids 1-13) + 1000 generated (101-1100)
 --   public.accounts                 column rules "*.password*" and "*.api_key"
 --   t94.expect (value, kind, det)   what a masked reader must never see (kind 'secret') and
 --                                   what it must see unchanged (kind 'clear'); det is the
@@ -78,7 +78,10 @@ insert into public.customers values
 (12, 'Zoë Müller', 'zoe.mueller@example.de', '+49 30 901820', '4111-1111-1111-1111', '901-23-4567',
  'Unicode note: Grüße aus Köln. Invalid SSN 666-12-3456 stays; the card 5105 1051 0510 5100 does not.',
  '{"secret_token": "zoeplain7788", "greeting": "Grüß Gott"}',
- 'sk_live_Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8', 'EMP-104243');
+ 'sk_live_Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8', 'EMP-104243'),
+-- values of 50 and 49 bytes, whose lengths end in "2" and "1" on the wire, starting with an SSN and a phone
+(13, 'Nina Length', null, null, null, null, '536-22-8123 confirmed by phone, the ticket closed.', null, null,
+ '(415) 555-0188 is the desk line, call after 5 pm.');
 
 insert into public.accounts values
   (1, 'CorrectHorseBatteryStaple', 'ak_9Z8Y7X6W5V4U3T2S1R0Q'),
@@ -109,6 +112,7 @@ insert into t94.expect (value, kind, det) values
   ('678-90-1234', 'secret', 'column'), ('789-01-2345', 'secret', 'column'), ('890-12-3456', 'secret', 'column'),
   ('901-23-4567', 'secret', 'column'),
   ('078-05-1120', 'secret', 'us_ssn'),   -- in the notes of row 1 (and row 4's ssn column)
+  ('536-22-8123', 'secret', 'us_ssn'), ('(415) 555-0188', 'secret', 'phone'), -- row 13, right after a length's digit
   ('DE89 3704 0044 0532 0130 00', 'secret', 'iban'), ('GB82 WEST 1234 5698 7654 32', 'secret', 'iban'),
   ('NL91ABNA0417164300', 'secret', 'iban'),
   ('203.0.113.42', 'secret', 'ipv4'), ('198.51.100.7', 'secret', 'ipv4'), ('192.0.2.55', 'secret', 'ipv4'),

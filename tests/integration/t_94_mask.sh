@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Masking on the wire: a seeded customers table (tests/integration/mask_seed.sql:
-# 1012 rows, every detector's shapes, valid and invalid cards, IBANs and SSNs,
+# 1013 rows, every detector's shapes, valid and invalid cards, IBANs and SSNs,
 # JSON keys, column rules) read by a masked identity through psql (text),
 # psycopg (text and binary results, a binary parameter, prepared statements, a
 # server-side cursor), raw extended protocol (Execute without Describe),
@@ -27,7 +27,7 @@ N_CLEAR=$(wc -l <"$T/clear.txt")
 N_SECRETS_CUST=$(wc -l <"$T/secrets_customers.txt")
 N_ROWS=$(pg_direct -d app -At -c "select count(*) from public.customers")
 ((N_SECRETS > 10000 && N_CLEAR > 2000)) || die "seed: only $N_SECRETS secret and $N_CLEAR clear values"
-assert_eq "$N_ROWS" "1012" "seeded 1012 customers ($N_SECRETS distinct sensitive values, $N_CLEAR clear ones)"
+assert_eq "$N_ROWS" "1013" "seeded 1013 customers ($N_SECRETS distinct sensitive values, $N_CLEAR clear ones)"
 
 MASK_OPT=", mask: pii"
 [[ "${T94_NO_MASK:-0}" == 1 ]] && { MASK_OPT=""; log "T94_NO_MASK=1: the rule asks for no masking (these checks must fail)"; }
@@ -108,7 +108,7 @@ as_dana() { PGUSER=dana PGPASSWORD=$KEY_DANA PGAPPNAME=t94-dba psql -X -q -v ON_
 # ---------------------------------------------------------------- psql, text format
 ap -At -R $'\036' -c "select * from customers order by id" >"$T/psql_all.out" 2>"$T/psql_all.err"; rc=$?
 assert_rc "$rc" 0 "psql: select * from customers ($(show "$(cat "$T/psql_all.err")" 300))"
-assert_eq "$(($(count_sep "$T/psql_all.out") + 1))" "1012" "psql: 1012 rows"
+assert_eq "$(($(count_sep "$T/psql_all.out") + 1))" "1013" "psql: 1013 rows"
 no_secrets "$T/psql_all.out" "psql select *"
 all_clear "$T/psql_all.out" "psql select *"
 # a failed cast quotes the value it failed on: the error is masked too (and the session goes on)
@@ -134,7 +134,7 @@ assert_match "$out" '"secret_token": "\*{4}' "psql: a JSON value under a json_ke
 
 # column rules go by table OID and column number, not by the label
 ap -At -R $'\036' -c "select ssn as x, api_key as k, c.email as e, c.id as i from customers c order by c.id" >"$T/psql_alias.out" 2>&1
-assert_eq "$(($(count_sep "$T/psql_alias.out") + 1))" "1012" "psql aliased columns: 1012 rows"
+assert_eq "$(($(count_sep "$T/psql_alias.out") + 1))" "1013" "psql aliased columns: 1013 rows"
 no_secrets "$T/psql_alias.out" "psql: select ssn as x, api_key as k (aliases)"
 ap -At -R $'\036' -c "select x, y from (select ssn as x, api_key as y from customers where id < 200) s" >"$T/psql_sub.out" 2>&1
 no_secrets "$T/psql_sub.out" "psql: the columns through a subquery in FROM"
@@ -144,13 +144,13 @@ assert_match "$(head -c 200 "$T/psql_accounts.out")" '^1\|\*{4}' "psql: accounts
 
 # JSON documents built by the query (no table column behind them: detectors and json_keys)
 ap -At -R $'\036' -c "select jsonb_build_object('token', api_key, 'mail', email, 'n', notes), json_build_object('secret_x', ssn) from customers order by id" >"$T/psql_json.out" 2>&1
-assert_eq "$(($(count_sep "$T/psql_json.out") + 1))" "1012" "psql: JSON built by the query: 1012 rows"
+assert_eq "$(($(count_sep "$T/psql_json.out") + 1))" "1013" "psql: JSON built by the query: 1013 rows"
 no_secrets "$T/psql_json.out" "psql: JSON documents built by the query (json_keys token, secret*; detectors inside)"
 
 # ---------------------------------------------------------------- COPY TO STDOUT
 ap -c "copy customers to stdout" >"$T/copy_text.out" 2>"$T/copy_text.err"; rc=$?
 assert_rc "$rc" 0 "COPY customers TO STDOUT ($(show "$(cat "$T/copy_text.err")" 300))"
-assert_eq "$(wc -l <"$T/copy_text.out")" "1012" "COPY text: 1012 lines"
+assert_eq "$(wc -l <"$T/copy_text.out")" "1013" "COPY text: 1013 lines"
 assert_eq "$(awk -F'\t' 'NF != 10' "$T/copy_text.out" | wc -l)" "0" "COPY text: every line has 10 fields"
 no_secrets "$T/copy_text.out" "COPY TO STDOUT (text)"
 all_clear "$T/copy_text.out" "COPY TO STDOUT (text)"
@@ -158,12 +158,12 @@ all_clear "$T/copy_text.out" "COPY TO STDOUT (text)"
 ap -c "copy customers to stdout with (format csv)" >"$T/copy_csv.out" 2>"$T/copy_csv.err"; rc=$?
 assert_rc "$rc" 0 "COPY customers TO STDOUT WITH (FORMAT csv) ($(show "$(cat "$T/copy_csv.err")" 300))"
 out=$("$PY" -c 'import csv, sys; r = list(csv.reader(open(sys.argv[1], newline=""))); print(len(r), sorted(set(len(x) for x in r)))' "$T/copy_csv.out" 2>&1)
-assert_eq "$out" "1012 [10]" "COPY CSV: 1012 records of 10 fields"
+assert_eq "$out" "1013 [10]" "COPY CSV: 1013 records of 10 fields"
 no_secrets "$T/copy_csv.out" "COPY TO STDOUT (CSV)"
 all_clear "$T/copy_csv.out" "COPY TO STDOUT (CSV)"
 
 ap -c "copy (select id, ssn, api_key, profile from customers order by id) to stdout with (format csv, header)" >"$T/copy_query.out" 2>&1
-assert_eq "$(wc -l <"$T/copy_query.out")" "1013" "COPY (query) TO STDOUT: header + 1012 lines"
+assert_eq "$(wc -l <"$T/copy_query.out")" "1014" "COPY (query) TO STDOUT: header + 1013 lines"
 assert_eq "$(head -1 "$T/copy_query.out")" "id,ssn,api_key,profile" "COPY (query) TO STDOUT with (header): the header line (column names) unchanged"
 no_secrets "$T/copy_query.out" "COPY (select id, ssn, api_key, profile ...) TO STDOUT"
 ap -c "copy accounts (password, api_key) to stdout" >"$T/copy_accounts.out" 2>&1
@@ -204,19 +204,19 @@ out=$(pg_direct -d app -At -c "select count(*), count(distinct c.id),
     count(*) filter (where (c.profile is null) <> (p.profile is null)),
     count(*) filter (where c.ssn = p.ssn or c.api_key = p.api_key or c.email = p.email)
   from t94.copycheck c join public.customers p using (id)")
-assert_eq "$out" "2024|1012|0|0|0" "reloaded COPY: 2 x 1012 rows, ids and names equal, JSON documents valid, ssn/api_key/email all differ"
+assert_eq "$out" "2026|1013|0|0|0" "reloaded COPY: 2 x 1013 rows, ids and names equal, JSON documents valid, ssn/api_key/email all differ"
 
 # ---------------------------------------------------------------- pg_dump through the gateway
 pg_dump --data-only -t customers -d appdb -f "$T/dump.sql" 2>"$T/dump.err"; rc=$?
 assert_rc "$rc" 0 "pg_dump --data-only -t customers through warden ($(show "$(cat "$T/dump.err")" 300))"
 rows=$(awk '/^COPY public.customers /{on=1; next} /^\\\.$/{on=0} on' "$T/dump.sql" | wc -l)
-assert_eq "$rows" "1012" "pg_dump: 1012 rows in its COPY block"
+assert_eq "$rows" "1013" "pg_dump: 1013 rows in its COPY block"
 no_secrets "$T/dump.sql" "pg_dump --data-only"
 all_clear "$T/dump.sql" "pg_dump --data-only"
 pg_direct -d app -c "truncate t94.copycheck"
 sed 's/^COPY public\.customers /COPY t94.copycheck /' "$T/dump.sql" | pg_direct -d app >/dev/null 2>"$T/load_dump.err"
 out=$(pg_direct -d app -At -c "select count(*) from t94.copycheck")
-assert_eq "$out" "1012" "the masked dump restores ($(show "$(cat "$T/load_dump.err")" 300))"
+assert_eq "$out" "1013" "the masked dump restores ($(show "$(cat "$T/load_dump.err")" 300))"
 
 # ---------------------------------------------------------------- psycopg: text, binary, prepared, cursor
 cat >"$T/t94.py" <<'PY'
@@ -251,7 +251,7 @@ with psycopg.connect(host="127.0.0.1", port=port, dbname="appdb", user="alice", 
         cur.execute(ALL)
         rows = cur.fetchall()
         dump("py_text.out", rows)
-        check(len(rows) == 1012, "text results: 1012 rows", len(rows))
+        check(len(rows) == 1013, "text results: 1013 rows", len(rows))
         check([type(v).__name__ for v in rows[0][:1]] == ["int"], "text results: id is an int")
     except Exception as e:
         check(False, "text results: select * ran", repr(e))
@@ -261,7 +261,7 @@ with psycopg.connect(host="127.0.0.1", port=port, dbname="appdb", user="alice", 
         check(all(cur.pgresult.fformat(i) == 1 for i in range(cur.pgresult.nfields)), "binary results: every column in binary format")
         rows = cur.fetchall()
         dump("py_binary.out", rows)
-        check(len(rows) == 1012, "binary results: 1012 rows", len(rows))
+        check(len(rows) == 1013, "binary results: 1013 rows", len(rows))
         r1 = rows[0]
         check(r1[0] == 1 and r1[1] == "Alice Martin", "binary results: id and name unchanged", r1[:2])
         check(isinstance(r1[7], dict), "binary results: the jsonb column is still a JSON document", repr(r1[7])[:200])
@@ -295,7 +295,7 @@ with psycopg.connect(host="127.0.0.1", port=port, dbname="appdb", user="alice", 
             sc.execute(ALL)
             rows = list(sc)
         dump("py_cursor.out", rows)
-        check(len(rows) == 1012, "server-side cursor (DECLARE/FETCH): 1012 rows", len(rows))
+        check(len(rows) == 1013, "server-side cursor (DECLARE/FETCH): 1013 rows", len(rows))
     except Exception as e:
         check(False, "server-side cursor ran", repr(e))
     conn.rollback()
@@ -307,7 +307,7 @@ with psycopg.connect(host="127.0.0.1", port=port, dbname="appdb", user="alice", 
             for block in cp:
                 data += block
         open(os.path.join(out_dir, "py_copy.out"), "wb").write(data)
-        check(data.count(b"\n") == 1012, "psycopg COPY TO STDOUT: 1012 lines", data.count(b"\n"))
+        check(data.count(b"\n") == 1013, "psycopg COPY TO STDOUT: 1013 lines", data.count(b"\n"))
     except Exception as e:
         check(False, "psycopg COPY ran", repr(e))
 print("PY-FAILURES", failures)
@@ -333,7 +333,7 @@ from pgwire import msg, read_msg, parse_fields
 port, key, out = int(sys.argv[2]), sys.argv[3], sys.argv[4]
 s, res = pgwire.login(port, "alice", "appdb", key, extra={"application_name": "t94-wire"})
 assert res["ok"], res
-SQL = b"select id, ssn, api_key, email, notes, profile from customers where id <= 12 order by id"
+SQL = b"select id, ssn, api_key, email, notes, profile from customers where id <= 13 order by id"
 
 def cstr(b): return b + b"\0"
 def bind(stmt, fmt):
@@ -373,7 +373,7 @@ print("parse/bind/execute, never described: %d rows, messages %s %s" % (len(rows
 results.append((0, rows, err))
 # several statements in one simple Query message: every result set is masked
 rows, err = pgwire.simple_query(s, "select email from customers where id = 2; select notes, profile from customers where id = 4; "
-                                   "select ssn as s, api_key from customers where id <= 12 order by id")
+                                   "select ssn as s, api_key from customers where id <= 13 order by id")
 print("one Query, three statements: %d rows %s" % (len(rows), err or ""))
 results.append((0, [[None if v is None else v.encode() for v in r] for r in rows], err))
 for i, (fmt, rows, err) in enumerate(results, 1):
@@ -385,7 +385,7 @@ print("WIRE-ROWS", " ".join(str(c) for c in counts), "ERRORS", sum(1 for _, _, e
 PY
 out=$(timeout $((60 * WAIT_SCALE)) "$PY" "$T/t94_wire.py" "$IT_ROOT" "$WD_PORT" "$KEY_ALICE" "$T/wire.out" 2>&1)
 echo "$out" | sed 's/^/    /'
-assert_match "$out" 'WIRE-ROWS (12 ){4}14 ERRORS 0' "raw protocol: every execution returned its rows (4 x 12, then 1 + 1 + 12)"
+assert_match "$out" 'WIRE-ROWS (13 ){4}15 ERRORS 0' "raw protocol: every execution returned its rows (4 x 13, then 1 + 1 + 13)"
 no_secrets "$T/wire.out.1" "raw protocol: statement described once (Parse/Describe S/Sync), then Bind/Execute/Sync, text results" "$T/secrets.txt" allow_empty
 no_secrets "$T/wire.out.2" "raw protocol: the same statement, Bind/Execute/Sync, binary results" "$T/secrets.txt" allow_empty
 no_secrets "$T/wire.out.3" "raw protocol: the same statement, Bind/Execute/Sync, text results again" "$T/secrets.txt" allow_empty
@@ -394,7 +394,7 @@ no_secrets "$T/wire.out.5" "raw protocol: three statements in one simple Query m
 
 # ---------------------------------------------------------------- the dba group reads clear values
 as_dana -At -R $'\036' -c "select * from customers order by id" >"$T/dba_all.out" 2>&1
-assert_eq "$(($(count_sep "$T/dba_all.out") + 1))" "1012" "dba: 1012 rows"
+assert_eq "$(($(count_sep "$T/dba_all.out") + 1))" "1013" "dba: 1013 rows"
 all_secrets "$T/dba_all.out" "dba psql select * (rule dba-unmasked)"
 as_dana -c "copy customers to stdout" >"$T/dba_copy.out" 2>&1
 all_secrets "$T/dba_copy.out" "dba COPY TO STDOUT"
@@ -444,7 +444,7 @@ REQ=$(audit_q '[.[] | select(.kind == "request" and .user == "alice" and .agent 
 [[ -n "$REQ" ]] || fail "audit: no request entry for alice's select * from customers"
 RES=$(audit_q '[.[] | select(.kind == "result" and .request_id == ($r | tonumber))][0] // {} | tostring' --arg r "${REQ:-0}")
 log "result entry of request $REQ: $(show "$(jq -c 'del(.result)' <<<"$RES")" 800)"
-assert_eq "$(jq -r '.rows' <<<"$RES")" "1012" "audit: the result of select * records 1012 rows"
+assert_eq "$(jq -r '.rows' <<<"$RES")" "1013" "audit: the result of select * records 1013 rows"
 assert_eq "$(jq -r '.masked | type' <<<"$RES")" "object" "audit: the result entry has per-detector counts (field masked)"
 pg_direct -d app -At -F ' ' -c "select det, count(*) from t94.expect where kind = 'secret' and det not in ('column', 'json_key') group by det order by det" >"$T/expect_counts.txt"
 while read -r det n; do
