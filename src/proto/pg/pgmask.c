@@ -884,42 +884,48 @@ static int row_valid(const char *body, size_t len, int16_t n, uint32_t *voff, in
 	return p == len;
 }
 
+/* c->voff holds n offsets at least. */
+static void voff_reserve(pgm_ctx *c, size_t n)
+{
+	if (n > c->voff_cap) {
+		c->voff_cap = n;
+		free(c->voff);
+		c->voff = util_xmalloc(c->voff_cap * sizeof(*c->voff));
+	}
+}
+
 /*
  * The values of msgs[0, len) that take no hints from the batch (a column
  * rule's, or one its column confirms on its own: col_gated), into c->skip:
- * the scan reads them as zeros. Rows as d describes them only, and up to the
- * first one that is not well formed (the rest are scanned as they are).
+ * the scan reads them as zeros. Only in rows well formed and as d describes
+ * them (the others take no hints from the batch).
  */
 static void batch_skips(pgm_ctx *c, const pgm_desc *d, const char *msgs, size_t len)
 {
 	c->n_skip = 0;
 	if (!d || !d->known || row_gated(d) != 0)
 		return; /* every column takes hints, or none does (no batch then) */
-	for (size_t q = 0; len - q >= 7 && msgs[q] == 'D';) {
+	voff_reserve(c, d->n);
+	for (size_t q = 0; len - q >= 5 && msgs[q] == 'D';) {
 		uint32_t l = pg_be32(msgs + q + 1);
-		if (l < 6 || l - 4 > len - q - 5)
+		if (l < 4 || l - 4 > len - q - 5)
 			return;
 		const char *body = msgs + q + 5;
-		size_t blen = l - 4, p = 2;
-		if (be16(body) != (int16_t)d->n)
-			return;
-		for (size_t i = 0; i < d->n; i++) {
-			if (blen - p < 4)
-				return;
-			int32_t vl = (int32_t)pg_be32(body + p);
-			p += 4;
-			if (vl < 0)
-				continue;
-			if ((size_t)vl > blen - p)
-				return;
-			if (vl > 0 && !col_gated(&d->cols[i])) {
+		size_t blen = l - 4;
+		int joins;
+		if (blen >= 2 && be16(body) == (int16_t)d->n &&
+		    row_valid(body, blen, (int16_t)d->n, c->voff, &joins)) {
+			for (size_t i = 0; i < d->n; i++) {
+				int32_t vl = (int32_t)pg_be32(body + c->voff[i]);
+				if (vl <= 0 || col_gated(&d->cols[i]))
+					continue;
 				if (c->n_skip == c->skip_cap) {
 					c->skip_cap = c->skip_cap ? 2 * c->skip_cap : 64;
 					c->skip = util_xrealloc(c->skip, c->skip_cap * sizeof(*c->skip));
 				}
-				c->skip[c->n_skip++] = (mask_range){q + 5 + p, q + 5 + p + (size_t)vl};
+				size_t v = q + 5 + c->voff[i] + 4;
+				c->skip[c->n_skip++] = (mask_range){v, v + (size_t)vl};
 			}
-			p += (size_t)vl;
 		}
 		q += 1 + (size_t)l;
 	}
@@ -993,11 +999,7 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 	int16_t n = be16(body);
 	if (n < 0 || len > UINT32_MAX)
 		return -1;
-	if ((size_t)n > c->voff_cap) {
-		c->voff_cap = (size_t)n;
-		free(c->voff);
-		c->voff = util_xmalloc(c->voff_cap * sizeof(*c->voff));
-	}
+	voff_reserve(c, (size_t)n);
 	int joins;
 	if (!row_valid(body, len, n, c->voff, &joins))
 		return -1; /* before anything is masked or counted: a malformed row's
