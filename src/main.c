@@ -17,6 +17,7 @@ static int usage(FILE *f)
 		   "  audit export -c FILE --format jsonl\n"
 		   "  audit verify|sth|prove|check-proof|pubkey ...   the tamper-evident log\n"
 		   "  policy check -c FILE | explain -c FILE --user U ... \"SQL\" | test -c FILE --candidate NEW\n"
+		   "  mask -c FILE [--profile P] [--type T] [--column S.T.C] [--explain] [TEXT ...]   a profile tried\n"
 		   "  review list|show|approve|deny ... --gateway URL   decide held requests (admin API)\n"
 		   "  grant list|revoke ... --gateway URL               standing approvals\n"
 		   "  apikey create -c FILE NAME [--groups a,b] | list -c FILE | revoke -c FILE NAME\n"
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
 		return cli_grant_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "policy") == 0)
 		return cli_policy_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "mask") == 0)
+		return cli_mask_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "apikey") == 0)
 		return cli_apikey_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "login") == 0)

@@ -32,6 +32,9 @@ int cli_grant_main(int argc, char **argv);
 /* `warden policy check|explain|test ...` (policy_cli.c). */
 int cli_policy_main(int argc, char **argv);
 
+/* `warden mask -c FILE [TEXT ...]`: a masking profile tried on values (mask_cli.c). */
+int cli_mask_main(int argc, char **argv);
+
 #include <stdint.h>
 /*
  * "30s" / "10m" / "2h" / "7d" (before now_us), "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]"

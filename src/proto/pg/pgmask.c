@@ -750,6 +750,14 @@ static vresult scan_value(pgm_ctx *c, const pgm_col *col, const char *v, size_t 
 	return r;
 }
 
+int pgm_value(pgm_ctx *c, uint32_t type_oid, int whole, const char *v, size_t n, buf *out)
+{
+	const pgm_col col = {.type_oid = type_oid, .format = 0, .action = whole ? PGM_WHOLE : PGM_SCAN};
+	c->vh_subj = NULL;
+	vresult r = whole ? whole_value(c, &col, v, n, out) : scan_value(c, &col, v, n, out);
+	return r == V_REWRITTEN ? 1 : r == V_NULL ? 2 : 0;
+}
+
 /* ---- messages ---- */
 
 static void put_len(buf *out, size_t at)

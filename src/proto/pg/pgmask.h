@@ -92,6 +92,14 @@ void pgm_desc_free(pgm_desc *d);
 int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, buf *out);
 
 /*
+ * One value of a text-format column of type type_oid, masked as
+ * pgm_data_row masks it (whole: a column rule names its column): 1 when out
+ * holds what goes out instead, 0 when it goes out as it is, 2 when it goes
+ * out as NULL (a strictly parsed type with a match). For `warden mask`.
+ */
+int pgm_value(pgm_ctx *c, uint32_t type_oid, int whole, const char *v, size_t n, buf *out);
+
+/*
  * Many rows, one scan: msgs[0, len) holds whole DataRow messages (type byte
  * and length included) about to go through pgm_data_row one by one. One
  * Hyperscan scan of them all replaces one per row (its per-call cost counts
