@@ -76,8 +76,8 @@ insert into public.customers values
  'sk_live_Xc3Vb4Nm5Qw6Er7Ty8Ui9Op0', 'EMP-104242'),
 (11, 'Mallory Null', null, null, null, null, null, null, null, null),
 (12, 'Zoë Müller', 'zoe.mueller@example.de', '+49 30 901820', '4111-1111-1111-1111', '901-23-4567',
- 'Unicode note: Grüße aus Köln. Invalid SSN 666-12-3456 stays; the card 5105 1051 0510 5100 does not.',
- '{"secret_token": "zoeplain7788", "greeting": "Grüß Gott"}',
+ 'Unicode note: Grüße aus Köln, Post an zoë@müller-bäckerei.de. Invalid SSN 666-12-3456 stays; the card 5105 1051 0510 5100 does not.',
+ '{"secret_token": "zoeplain7788", "greeting": "Grüß Gott", "backup": "josé.garcía@correo.es"}',
  'sk_live_Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8', 'EMP-104243'),
 -- values of 50 and 49 bytes, whose lengths end in "2" and "1" on the wire, starting with an SSN and a phone
 (13, 'Nina Length', null, null, null, null, '536-22-8123 confirmed by phone, the ticket closed.', null, null,
@@ -97,6 +97,7 @@ insert into t94.expect (value, kind, det) values
   ('grace.wilson@example.org', 'secret', 'email'), ('heidi.clark@example.com', 'secret', 'email'),
   ('ivan.lewis@example.net', 'secret', 'email'), ('judy.young@example.com', 'secret', 'email'),
   ('zoe.mueller@example.de', 'secret', 'email'),
+  ('zoë@müller-bäckerei.de', 'secret', 'email'), ('josé.garcía@correo.es', 'secret', 'email'), -- internationalised (row 12)
   ('+1 415-555-0100', 'secret', 'phone'), ('(415) 555-0132', 'secret', 'phone'),
   ('+44 20 7946 0958', 'secret', 'phone'), ('415.555.0199', 'secret', 'phone'),
   ('+33 1 23 45 67 89', 'secret', 'phone'), ('+4915123456789', 'secret', 'phone'),
@@ -153,7 +154,7 @@ insert into t94.expect (value, kind, det) values
   ('4111111111111112', 'clear', null), ('5555 5555 5555 4440', 'clear', null),
   ('DE89 3704 0044 0532 0130 01', 'clear', null), ('666-12-3456', 'clear', null),
   ('order 7781 shipped with release v1.2.3', 'clear', null), ('rotated after the incident', 'clear', null),
-  ('Customer wrote from ', 'clear', null), ('Grüße aus Köln', 'clear', null),
+  ('Customer wrote from ', 'clear', null), ('Grüße aus Köln, Post an ', 'clear', null),
   ('refreshable', 'clear', null), ('newsletter', 'clear', null), ('Lyon', 'clear', null),
   ('laptop', 'clear', null), ('silver', 'clear', null), ('Grüß Gott', 'clear', null),
   ('EndpointSuffix=core.windows.net', 'clear', null), ('db.internal.example.com:5432/app', 'clear', null);

@@ -203,19 +203,55 @@ static void test_email(void **state)
 	snprintf(in, sizeof(in), "then %.65s@example.com", /* 65: none */
 		 "j123456789012345678901234567890123456789012345678901234567890123456789");
 	expect(in, NULL);
-	/* a domain label has 63 characters at most, starts and ends with a letter or digit */
+	/* a domain label starts and ends with a letter or digit; labels and TLDs
+	 * longer than DNS allows are still shaped like an address: masked */
 	char label[80];
-	memset(label, 'd', 63);
-	label[63] = '\0';
+	memset(label, 'd', 70);
+	label[70] = '\0';
 	snprintf(in, sizeof(in), "x@%s.com", label);
 	expect(in, "****");
-	snprintf(in, sizeof(in), "x@%sd.com", label);
-	expect(in, NULL);
 	expect("x@-a.com x@a-.com", NULL);
 	expect("x@a-b.com", "****");
-	/* a TLD has 2-24 letters */
-	expect("x@a.abcdefghijklmnopqrstuvwx", "****");
-	expect("x@a.abcdefghijklmnopqrstuvwxy", NULL);
+	expect("x@a.abcdefghijklmnopqrstuvwxyz", "****");
+	expect("x@a.c", NULL);          /* a TLD has two letters at least */
+	expect("x@a.co2", NULL);        /* and no digit */
+	/* internationalised addresses (RFC 6531): UTF-8 letters in the local part, the labels, the TLD */
+	expect_det("mail hans@müller.de", "mail ****", MASK_DET_EMAIL);
+	expect_det("josé@correo.es", "****", MASK_DET_EMAIL);
+	expect_det("hans.müller@gmail.com!", "****!", MASK_DET_EMAIL);  /* all of it, not from "ller" */
+	expect_det("Ünal@example.com", "****", MASK_DET_EMAIL);
+	expect_det("用户@例子.广告", "****", MASK_DET_EMAIL);
+	expect_det("почта: иван@пример.рф.", "почта: ****.", MASK_DET_EMAIL);
+	expect_det("κώστας@παράδειγμα.ελ", "****", MASK_DET_EMAIL);
+	expect_det("\xF0\x90\x8C\xB0x@example.com", "****", MASK_DET_EMAIL);  /* a 4-byte letter (U+10330) */
+	/* punctuation, spaces and symbols beyond ASCII are no part of an address */
+	expect_det("“jane@example.com”", "“****”", MASK_DET_EMAIL);
+	expect_det("«jane@example.com»", "«****»", MASK_DET_EMAIL);
+	expect_det("写信给：jane@example.com。谢谢", "写信给：****。谢谢", MASK_DET_EMAIL);
+	expect_det("\xC2\xA0jane@example.com\xC2\xA0", "\xC2\xA0****\xC2\xA0", MASK_DET_EMAIL); /* NBSP */
+	expect_det("\xEF\xBB\xBFjane@example.com", "\xEF\xBB\xBF****", MASK_DET_EMAIL); /* BOM */
+	expect_det("\xF0\x9F\x93\xA7jane@example.com\xF0\x9F\x98\x80", "\xF0\x9F\x93\xA7****\xF0\x9F\x98\x80",
+		   MASK_DET_EMAIL); /* emoji */
+	expect("x€@example.com", NULL);  /* € is no letter: no local part before the "@" */
+	/* the local part is 64 bytes at most, whatever its characters */
+	buf lp = {0};
+	for (int i = 0; i < 32; i++)
+		buf_append(&lp, "\xC3\xA9", 2);   /* 32 x "é": 64 bytes */
+	snprintf(in, sizeof(in), "%.*s@example.com", (int)lp.len, lp.data);
+	expect(in, "****");
+	snprintf(in, sizeof(in), "a%.*s@example.com", (int)lp.len, lp.data);   /* 65 */
+	expect(in, NULL);
+	/* 2 + 64: the walk back stops 64 bytes before the "@", after a letter of
+	 * two bytes, in ASCII: what is looked at for the choice of the ASCII
+	 * twin starts before the search does (its lookbehind reads that letter) */
+	snprintf(in, sizeof(in), "\xC3\xA9%.64s@example.com",
+		 "j123456789012345678901234567890123456789012345678901234567890123456789");
+	expect(in, NULL);
+	buf_free(&lp);
+	/* bytes that are no UTF-8 letter (a lone continuation, a lead without its rest) end a run */
+	expect("\x80@example.com \xC3@example.com", NULL);
+	expect_det("a\x80" "b@example.com", "a\x80" "****", MASK_DET_EMAIL);
+	expect_det("\xC3\xA9\xA9x@example.com", "\xC3\xA9\xA9****", MASK_DET_EMAIL);
 }
 
 static void test_phone(void **state)
@@ -941,12 +977,18 @@ static void test_corpus_engines_agree(void **state)
 static void test_email_shapes_engines_agree(void **state)
 {
 	(void)state;
+	/* and bytes beyond ASCII: letters of 2, 3 and 4 bytes, punctuation, NBSP,
+	 * emoji, and broken UTF-8 (a lone continuation, a lead cut short) */
 	static const char *const tok[] = {"a", "b", "Z", "x1", "9", "@", "@", ".", ".", "-", "-", "_", "%",
-					  "+", " ", "com", "ex", "co", ".io", "..", "-.", ".-", "@@", "://", ":"};
+					  "+", " ", "com", "ex", "co", ".io", "..", "-.", ".-", "@@", "://", ":",
+					  "\xC3\xA9", "\xC3\xBC", "\xD0\xB8", "\xE4\xBE\x8B", "\xE3\x81\x82",
+					  "\xF0\x90\x8C\xB0", "\xE3\x80\x82", "\xE2\x80\x9C", "\xE2\x82\xAC",
+					  "\xC2\xA0", "\xF0\x9F\x98\x80", "\xEF\xBC\x8C", "\xEF\xBB\xBF", "\x80",
+					  "\xBF", "\xC3", "\xE4\xBE", "\xF0\x90\x8C", "\xFF"};
 	const size_t nt = sizeof(tok) / sizeof(tok[0]);
 	uint64_t seed = 0x2545f4914f6cdd1du;
 	char text[1024];
-	size_t masked = 0;
+	size_t masked = 0, masked_utf8 = 0;
 	for (int iter = 0; iter < 20000; iter++) {
 		size_t len = 0, want = 1 + (size_t)iter % 300;
 		while (len < want) {
@@ -955,8 +997,15 @@ static void test_email_shapes_engines_agree(void **state)
 			seed ^= seed << 17;
 			if (seed % 30 == 0) { /* a run of 20-69 local-part or label characters */
 				size_t r = 20 + (seed >> 8) % 50;
-				while (r-- && len < sizeof(text) - 1)
+				while (r-- && len < sizeof(text) - 4) {
+					if (((seed >> (r % 50)) & 7) == 5) { /* a letter of 2 or 3 bytes */
+						const char *u = r & 1 ? "\xC3\xA9" : "\xE4\xBE\x8B";
+						memcpy(text + len, u, strlen(u));
+						len += strlen(u);
+						continue;
+					}
 					text[len++] = (seed >> (r % 40)) & 3 ? (char)('a' + r % 3) : "a-1."[(seed >> 20) % 4];
+				}
 				continue;
 			}
 			const char *t = tok[(seed >> 5) % nt];
@@ -969,9 +1018,15 @@ static void test_email_shapes_engines_agree(void **state)
 		size_t n;
 		char *got = run_profiles(redact, redact_s, text, len, &n, NULL);
 		masked += n;
+		for (size_t k = 0; n && k < len; k++)
+			if ((unsigned char)text[k] >= 0x80) {
+				masked_utf8 += n; /* (some of them may be ASCII) */
+				break;
+			}
 		free(got);
 	}
-	assert_true(masked > 500);
+	assert_true(masked > 400);
+	assert_true(masked_utf8 > 200);
 }
 
 static void test_long_text(void **state)
