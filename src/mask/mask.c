@@ -1627,18 +1627,53 @@ static size_t resolve(mask_scratch *s)
 
 /* ---- styles --------------------------------------------------------------- */
 
-static void emit(const mask_profile *p, const char *v, size_t n, buf *out)
+/*
+ * The last 4 digits the partial style keeps, into keep: only of a number
+ * (digits and " .-()+/" alone) of 8 digits or more — a card, an SSN, a phone,
+ * an account number: the customary last four. false for anything else: the
+ * last characters of a password, a key, an address or a name are part of it.
+ */
+static bool last_digits(const char *v, size_t n, char keep[4])
+{
+	size_t digits = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c >= '0' && c <= '9') {
+			keep[digits % 4] = (char)c;
+			digits++;
+		} else if (!strchr(" .-()+/", c) || c == '\0') {
+			return false;
+		}
+	}
+	if (digits < 8)
+		return false;
+	char ring[4]; /* keep[] is a ring: the oldest of the last four is at digits % 4 */
+	for (size_t i = 0; i < 4; i++)
+		ring[i] = keep[(digits + i) % 4];
+	memcpy(keep, ring, 4);
+	return true;
+}
+
+/* Whose matches the partial style may keep the last digits of: a card's, a
+ * phone's, an SSN's and a custom detector's (an account number's); never a
+ * secret's (a password in a URL, a token, a key may be digits too), nor an
+ * IPv4 address's (its octets run together are no number). */
+static bool keeps_digits(uint32_t slot)
+{
+	return slot == MASK_DET_CREDIT_CARD || slot == MASK_DET_PHONE || slot == MASK_DET_US_SSN ||
+	       slot >= MASK_DET_COUNT;
+}
+
+/* The masked form of v[0, n) in the profile's style; digits: the partial
+ * style may keep a number's last digits (last_digits). */
+static void emit(const mask_profile *p, const char *v, size_t n, bool digits, buf *out)
 {
 	switch (p->style) {
 	case MASK_STYLE_PARTIAL: {
+		char keep[4];
 		buf_append(out, REDACTED, 4);
-		if (n <= 4)
-			return;
-		/* The last 4 bytes, never starting inside a UTF-8 sequence. */
-		size_t k = n - 4;
-		while (k < n && ((unsigned char)v[k] & 0xC0) == 0x80)
-			k++;
-		buf_append(out, v + k, n - k);
+		if (digits && last_digits(v, n, keep))
+			buf_append(out, keep, 4);
 		return;
 	}
 	case MASK_STYLE_HASH: {
@@ -1668,7 +1703,7 @@ static void emit(const mask_profile *p, const char *v, size_t n, buf *out)
 
 void mask_whole(const mask_profile *p, const char *in, size_t len, buf *out)
 {
-	emit(p, in, len, out);
+	emit(p, in, len, true, out);
 }
 
 /* The chosen matches of s->m written over in[0, len) into out. */
@@ -1683,7 +1718,7 @@ static size_t rewrite(const mask_profile *p, mask_scratch *s, const char *in, si
 	for (size_t i = 0; i < n; i++) {
 		const match *m = &s->m[i];
 		buf_append(out, in + prev, m->s - prev);
-		emit(p, in + m->s, m->e - m->s, out);
+		emit(p, in + m->s, m->e - m->s, keeps_digits(p->dets[m->det].slot), out);
 		prev = m->e;
 		if (counts)
 			counts[p->dets[m->det].slot]++;

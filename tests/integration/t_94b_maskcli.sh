@@ -31,13 +31,13 @@ LINE='Ticket from jane.doe@example.com, call +1 415-555-0100; card 4111 1111 111
 out=$(m "$LINE" 2>"$T/m.err"); rc=$?
 assert_eq "$(cat "$T/m.err")" "" "nothing on stderr for a profile that does not hash"
 assert_rc "$rc" 0 "warden mask: a text value ($(show "$(cat "$T/m.err")" 200))"
-assert_eq "$out" 'Ticket from ****.com, call ****0100; card ****1111 (typo 4111 1111 1111 1112), SSN ****1120, ****4233 at ****0.40' \
-  "every detector's value is masked in the partial style, the card failing Luhn is left alone"
+assert_eq "$out" 'Ticket from ****, call ****0100; card ****1111 (typo 4111 1111 1111 1112), SSN ****1120, **** at ****' \
+  "every detector's value is masked (partial: a number's last 4 digits, nothing of the rest), the card failing Luhn is left alone"
 assert_eq "$(m "no sensitive value, order 7781 of 2025-01-01")" "no sensitive value, order 7781 of 2025-01-01" \
   "a value with nothing to mask is printed as it is"
 # standard input: one value a line
 out=$(printf '%s\n' "a@b.co" "plain" "4532015112830366" | m)
-assert_eq "$out" $'****b.co\nplain\n****0366' "standard input: each line is a value"
+assert_eq "$out" $'****\nplain\n****0366' "standard input: each line is a value"
 
 # --explain: what each detector found
 js=$(m --explain "$LINE")
@@ -52,13 +52,13 @@ assert_eq "$("$WARDEN" mask -c "$T/pcre2.yaml" "$LINE")" "$(m "$LINE")" "PCRE2 m
 
 # ---------------------------------------------------------------- types, JSON, column rules
 out=$(m --type jsonb --explain '{"token": "tk-1", "secret_pin": 1234, "note": "mail x@y.org", "token_type": "bearer"}')
-assert_eq "$(jq -r .masked <<<"$out")" '{"token": "****", "secret_pin": "****", "note": "mail ****.org", "token_type": "bearer"}' \
+assert_eq "$(jq -r .masked <<<"$out")" '{"token": "****", "secret_pin": "****", "note": "mail ****", "token_type": "bearer"}' \
   "--type jsonb: values under json_keys and detectors inside the document"
 assert_eq "$(jq -c '[.found.json_key, .found.email]' <<<"$out")" "[2,1]" "--type jsonb: counted as json_key and email"
 assert_eq "$(m --type text '{"token": "tk-1"}')" '{"token": "****"}' "a text value that is a JSON document has its keys masked too"
 assert_eq "$(m 912-70-1234)" "912-70-1234" "an ITIN is no SSN (area 9xx): the detectors leave it"
 assert_eq "$(m --column public.t94b.ssn 912-70-1234)" "****1234" "--column under a column rule: masked whole"
-assert_eq "$(m --column public.t94b.api_key sk_live_abcdef)" "****cdef" "--column matching a glob (*.api_key): masked whole"
+assert_eq "$(m --column public.t94b.api_key sk_live_abcdef)" "****" "--column matching a glob (*.api_key): masked whole"
 assert_eq "$(m --column public.t94b.note sk_live_abcdef)" "sk_live_abcdef" "--column no rule names: detectors only"
 assert_eq "$(m --type int8 4532015112830366 12)" $'NULL\n12' "--type int8: a card number becomes NULL (a number cannot hold ****), others stay"
 assert_eq "$(m --type int8 --explain 4532015112830366 | jq -c '[.masked, .found.credit_card]')" "[null,1]" "--explain: NULL is null"

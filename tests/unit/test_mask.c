@@ -545,12 +545,18 @@ static char *mask_with(mask_style st, const unsigned char *key, const char *in)
 static void test_style_partial(void **state)
 {
 	(void)state;
+	/* the last four digits of a card, a phone, an SSN; nothing of anything else */
 	char *got = mask_with(MASK_STYLE_PARTIAL, NULL,
-			      "card 4111 1111 1111 1111, mail a@b.io, key AKIAIOSFODNN7EXAMPLE");
-	assert_string_equal(got, "card ****1111, mail ****b.io, key ****MPLE");
+			      "card 4111 1111 1111 1111, mail a@b.io, key AKIAIOSFODNN7EXAMPLE, ssn 078-05-1120, "
+			      "call +33 6 12 34 56 78, from 10.20.30.40, iban DE89 3704 0044 0532 0130 00");
+	assert_string_equal(got, "card ****1111, mail ****, key ****, ssn ****1120, call ****5678, from ****, "
+				 "iban ****");
 	free(got);
-	got = mask_with(MASK_STYLE_PARTIAL, NULL, "postgres://u:abc@h");
-	assert_string_equal(got, "postgres://u:****@h"); /* value of 3 bytes: nothing kept */
+	got = mask_with(MASK_STYLE_PARTIAL, NULL, "postgres://u:abc@h postgres://u:1234567890@h");
+	assert_string_equal(got, "postgres://u:****@h postgres://u:****@h"); /* a password, digits or not */
+	free(got);
+	got = mask_with(MASK_STYLE_PARTIAL, NULL, "Authorization: Bearer 12345678901234567890");
+	assert_string_equal(got, "Authorization: Bearer ****");
 	free(got);
 }
 
@@ -591,18 +597,30 @@ static void test_mask_whole(void **state)
 	assert_memory_equal(out.data, "****", 4);
 	buf_free(&out);
 
+	/* partial, a column rule's value: a number's last four digits, nothing of anything else */
 	mask_profile *p = profile(MASK_ENGINE_PCRE2, MASK_STYLE_PARTIAL, NULL);
-	mask_whole(p, "secret value", 12, &out);
-	assert_int_equal(out.len, 8);
-	assert_memory_equal(out.data, "****alue", 8);
-	out.len = 0;
-	mask_whole(p, "abcd", 4, &out);
-	assert_int_equal(out.len, 4);
-	assert_memory_equal(out.data, "****", 4);
-	out.len = 0;
-	mask_whole(p, "ab\xc3\xa9\xc3\xa9", 6, &out); /* never cut a UTF-8 sequence */
-	assert_int_equal(out.len, 8);
-	assert_memory_equal(out.data, "****\xc3\xa9\xc3\xa9", 8);
+	static const struct {
+		const char *in, *want;
+	} whole[] = {
+		{"123-45-6789", "****6789"},            {"(415) 555-0132", "****0132"},
+		{"4111 1111 1111 1111", "****1111"},    {"+33 6 12 34 56 78", "****5678"},
+		{"0041/2345.678", "****5678"},          {"12345678", "****5678"},
+		{"1234567", "****"},                    /* fewer than 8 digits: a PIN, a short code */
+		{"secret value", "****"},               {"CorrectHorseBatteryStaple", "****"},
+		{"pass12345678", "****"},               {"12345678a", "****"},
+		{"1234 5678\n", "****"},                {"1234\x00" "5678 9012", "****"},
+		{"ab\xc3\xa9\xc3\xa9", "****"},         {"", "****"},
+	};
+	for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++) {
+		out.len = 0;
+		size_t n = strlen(whole[i].in);
+		if (i == 12)
+			n = 14; /* (the NUL is in the value) */
+		mask_whole(p, whole[i].in, n, &out);
+		if (out.len != strlen(whole[i].want) || memcmp(out.data, whole[i].want, out.len) != 0)
+			fail_msg("mask_whole partial [%s]: want [%s], got [%.*s]", whole[i].in, whole[i].want,
+				 (int)out.len, out.data);
+	}
 	mask_profile_free(p);
 	buf_free(&out);
 

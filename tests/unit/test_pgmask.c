@@ -655,8 +655,15 @@ PER_ENGINE(test_whole_partial, ST_PARTIAL)
 	buf body = {0};
 	ROW(&body, S("secret stuff"), S("{\"k\": \"v\"}"), S("mail john.doe@example.com"));
 	assert_int_equal(data_row(f, &d, &body), 1);
-	EXPECT_ROW(&f->out, 3, S("****tuff"), S("\"****\\\"v\\\"}\""), S("mail ****.com"));
+	EXPECT_ROW(&f->out, 3, S("****"), S("\"****\""), S("mail ****"));
 	COUNTS(f, MASK_DET_EMAIL, 1, C_COLUMN, 2);
+	f->out.len = 0;
+	/* a number's last four digits, in text and as a JSON string */
+	body.len = 0;
+	ROW(&body, S("219-09-9999"), S("4111111111111111"), S("card 4111-1111-1111-1111 from 10.1.2.3"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("****9999"), S("\"****1111\""), S("card ****1111 from ****"));
+	COUNTS(f, MASK_DET_CREDIT_CARD, 1, MASK_DET_IPV4, 1, C_COLUMN, 2);
 	buf_free(&body);
 	pgm_desc_free(&d);
 }
@@ -1156,28 +1163,31 @@ PER_ENGINE(test_copy_csv, ST_REDACT)
 
 PER_ENGINE(test_copy_partial, ST_PARTIAL)
 {
-	/* the kept tail is re-quoted: its quotes doubled, inside quotes */
+	/* a column rule's field: a number's last four digits, nothing of anything else */
 	static const uint8_t w0[] = {1};
 	pgm_copy cp = {.csv = 1, .delimiter = ',', .quote = '"', .whole = w0, .n_whole = 1};
-	expect_copy(f, &cp, "\"say \"\"hi\"\"\",1\n", "\"****\"\"hi\"\"\",1\n");
+	expect_copy(f, &cp, "\"say \"\"hi\"\"\",1\n", "\"****\",1\n");
 	COUNTS(f, C_COLUMN, 1);
-	expect_copy(f, &cp, "\"a,b,c,d\",1\n", "\"****,c,d\",1\n");
+	expect_copy(f, &cp, "\"4111,1111 1111 1111\",1\n", "\"****\",1\n"); /* "," is no separator of a number */
+	COUNTS(f, C_COLUMN, 1);
+	expect_copy(f, &cp, "\"(415) 555-0132\",1\n", "\"****0132\",1\n");
 	COUNTS(f, C_COLUMN, 1);
 
-	/* text format: the value's escapes undone, the kept tail escaped again
-	 * (a bare '|' there would split the field) */
+	/* text format: the value's escapes undone first */
 	static const uint8_t w1[] = {0, 1};
 	pgm_copy bar = {.delimiter = '|', .quote = '"', .whole = w1, .n_whole = 2};
-	expect_copy(f, &bar, "a|b\\|cde|d\n", "a|****\\|cde|d\n");
+	expect_copy(f, &bar, "a|b\\|cde|d\n", "a|****|d\n");
 	COUNTS(f, C_COLUMN, 1);
-	expect_copy(f, &bar, "a|x\\ty\\\\z|d\n", "a|****\\ty\\\\z|d\n"); /* x<tab>y\z: "\ty\z" kept */
+	expect_copy(f, &bar, "a|219-09-9999|d\n", "a|****9999|d\n");
 	COUNTS(f, C_COLUMN, 1);
-	expect_copy(f, &bar, "a|wxyz\\nq|d\n", "a|****yz\\nq|d\n");
+	expect_copy(f, &bar, "a|1234\\t5678 9012|d\n", "a|****|d\n"); /* a tab is no separator of a number */
 	COUNTS(f, C_COLUMN, 1);
-	/* a detector's kept tail, re-escaped too */
+	/* a detector's match */
 	pgm_copy none = {.delimiter = '\t', .quote = '"'};
-	expect_copy(f, &none, "1\tto:\\tjohn.doe@example.com\n", "1\tto:\\t****.com\n");
+	expect_copy(f, &none, "1\tto:\\tjohn.doe@example.com\n", "1\tto:\\t****\n");
 	COUNTS(f, MASK_DET_EMAIL, 1);
+	expect_copy(f, &none, "1\tssn 078-05-1120\n", "1\tssn ****1120\n");
+	COUNTS(f, MASK_DET_US_SSN, 1);
 }
 
 /* ---- captured rows as JSON ---- */
