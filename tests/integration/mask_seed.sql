@@ -72,7 +72,7 @@ insert into public.customers values
  'sk_live_Rt5Yu6Io7Pa8Sd9Fg0Hj1Kl2', 'EMP-104241'),
 (10, 'Judy Young', 'judy.young@example.com', '+1 720-555-0161', '3782 822463 10005', '890-12-3456',
  'no sensitive content here: order 7781 shipped with release v1.2.3',
- '{"theme": "light", "visits": 42}',
+ '{"theme": "light-beside-a-card", "visits": 42, "card_on_file": 4012888888881881}',
  'sk_live_Xc3Vb4Nm5Qw6Er7Ty8Ui9Op0', 'EMP-104242'),
 (11, 'Mallory Null', null, null, null, null, null, null, null, null),
 (12, 'Zoë Müller', 'zoe.mueller@example.de', '+49 30 901820', '4111-1111-1111-1111', '901-23-4567',
@@ -108,6 +108,7 @@ insert into t94.expect (value, kind, det) values
   ('378282246310005', 'secret', 'credit_card'), ('6011 1111 1111 1117', 'secret', 'credit_card'),
   ('4012 8888 8888 1881', 'secret', 'credit_card'), ('3782 822463 10005', 'secret', 'credit_card'),
   ('4111-1111-1111-1111', 'secret', 'credit_card'), ('5105 1051 0510 5100', 'secret', 'credit_card'),
+  ('4012888888881881', 'secret', 'credit_card'), -- a JSON number (row 10)
   ('123-45-6789', 'secret', 'column'), ('219-09-9999', 'secret', 'column'), ('912-70-3456', 'secret', 'column'),
   ('345-67-8901', 'secret', 'column'), ('456-78-9012', 'secret', 'column'), ('567-89-0123', 'secret', 'column'),
   ('678-90-1234', 'secret', 'column'), ('789-01-2345', 'secret', 'column'), ('890-12-3456', 'secret', 'column'),
@@ -157,6 +158,7 @@ insert into t94.expect (value, kind, det) values
   ('Customer wrote from ', 'clear', null), ('Grüße aus Köln, Post an ', 'clear', null),
   ('refreshable', 'clear', null), ('newsletter', 'clear', null), ('Lyon', 'clear', null),
   ('laptop', 'clear', null), ('silver', 'clear', null), ('Grüß Gott', 'clear', null),
+  ('light-beside-a-card', 'clear', null), -- beside a card as a JSON number
   ('EndpointSuffix=core.windows.net', 'clear', null), ('db.internal.example.com:5432/app', 'clear', null);
 
 -- ---------------------------------------------------------------- 1000 generated rows

@@ -771,11 +771,25 @@ PER_ENGINE(test_jsonb_text, ST_REDACT)
 	COUNTS(f, MASK_DET_EMAIL, 1, MASK_DET_IPV4, 1, C_JSON, 1);
 
 	/* a card number as a JSON number: "****" in its place would not be JSON, so the
-	 * document is masked whole */
-	ROW(&body, S("{\"card\": 4111111111111111}"), S("[1, 4111111111111111]"));
+	 * document's values are masked one by one, the number becoming a string; the
+	 * rest stays (numbers as jansson writes them), keys and json_keys too */
+	ROW(&body, S("{\"id\": 7, \"card\": 4111111111111111, \"n\": 1.5, \"token\": \"t\"}"),
+	    S("[1, 4111111111111111, {\"a@b.io\": \"x\"}, null, true]"));
 	assert_int_equal(data_row(f, &d, &body), 1);
-	EXPECT_ROW(&f->out, 3, S("\"****\""), S("\"****\""));
-	COUNTS(f, MASK_DET_CREDIT_CARD, 2);
+	EXPECT_ROW(&f->out, 3, S("{\"id\": 7, \"card\": \"****\", \"n\": 1.5, \"token\": \"****\"}"),
+		   S("[1, \"****\", {\"****\": \"x\"}, null, true]"));
+	COUNTS(f, MASK_DET_CREDIT_CARD, 2, MASK_DET_EMAIL, 1, C_JSON, 1);
+	/* a match right after an escape's backslash ("\n" then a@b.io: the "n" joins
+	 * the local part): one by one too, the escape kept */
+	ROW(&body, S("{\"m\": \"x\\na@b.io\"}"), S("{}"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("{\"m\": \"x\\n****\"}"), S("{}"));
+	COUNTS(f, MASK_DET_EMAIL, 1);
+	/* a number beyond what jansson reads, in a document the rewrite breaks: masked whole */
+	ROW(&body, S("[123456789012345678901234567890, 4111111111111111]"), S("{}"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("\"****\""), S("{}"));
+	COUNTS(f, MASK_DET_CREDIT_CARD, 1);
 
 	/* 3000 deep: more than jansson reads, so the json document is masked whole */
 	{
@@ -788,10 +802,10 @@ PER_ENGINE(test_jsonb_text, ST_REDACT)
 		buf_free(&deep);
 	}
 
-	/* a match right after an escape's backslash ("\n" then an email) */
-	ROW(&body, S("{\"a\": \"x\\nfoo@b.io\"}"), S("{}"));
+	/* a match right after an escape's backslash ("\n" then an email), a key too */
+	ROW(&body, S("{\"a\": \"x\\nfoo@b.io\", \"token\": 3}"), S("{}"));
 	assert_int_equal(data_row(f, &d, &body), 1);
-	EXPECT_ROW(&f->out, 3, S("\"****\""), S("{}"));
+	EXPECT_ROW(&f->out, 3, S("{\"a\": \"x\\n****\", \"token\": \"****\"}"), S("{}"));
 	COUNTS(f, MASK_DET_EMAIL, 1, C_JSON, 1);
 
 	buf_free(&body);
@@ -1270,13 +1284,16 @@ PER_ENGINE(test_no_json_keys, ST_REDACT)
 	EXPECT_ROW(&f->out, 3, S("{\"token\": \"****\"}"), S("{\"token\": 1}"));
 	COUNTS(f, MASK_DET_EMAIL, 1);
 	/* a card as a JSON number in a jsonb column, an email after an escape's backslash:
-	 * "****" there is no JSON, so the document is masked whole; text stays as masked */
+	 * "****" there is no JSON, so the document's values are masked one by one; text
+	 * stays as masked */
 	ROW(&body, S("{\"card\": 4111111111111111}"), S("{\"card\": 4111111111111111}"));
 	assert_int_equal(data_row(f, &d, &body), 1);
-	EXPECT_ROW(&f->out, 3, S("\"****\""), S("{\"card\": ****}"));
+	EXPECT_ROW(&f->out, 3, S("{\"card\": \"****\"}"), S("{\"card\": ****}"));
+	COUNTS(f, MASK_DET_CREDIT_CARD, 2);
 	ROW(&body, S("{\"a\": \"x\\nfoo@b.io\"}"), S("{\"a\": \"x\\nfoo@b.io\"}"));
 	assert_int_equal(data_row(f, &d, &body), 1);
-	EXPECT_ROW(&f->out, 3, S("\"****\""), S("{\"a\": \"x\\****\"}"));
+	EXPECT_ROW(&f->out, 3, S("{\"a\": \"x\\n****\"}"), S("{\"a\": \"x\\****\"}"));
+	COUNTS(f, MASK_DET_EMAIL, 2);
 	pgm_copy none = {.delimiter = '\t', .quote = '"'};
 	expect_copy(f, &none, "{\"token\": 1}\n", NULL);
 	buf_free(&body);

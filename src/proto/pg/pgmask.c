@@ -520,6 +520,113 @@ static int looks_json(const char *v, size_t n)
 	return i < n && (v[i] == '{' || v[i] == '[');
 }
 
+/* ---- JSON: detectors over a document's values, one by one ---- */
+
+/* text[0, n) after the detectors as a JSON string, or NULL when they find nothing. */
+static json_t *detected_string(pgm_ctx *c, const char *text, size_t n)
+{
+	buf m = {0};
+	json_t *s = NULL;
+	if (mask_text(c->mp, c->scratch, text, n, &m, c->counts) > 0) {
+		s = json_stringn(m.data, m.len);
+		if (!s) /* (a custom pattern may cut a UTF-8 sequence) */
+			s = json_string("****");
+	}
+	buf_free(&m);
+	return s;
+}
+
+/*
+ * j with the detectors run over each of its strings, numbers (as jansson
+ * writes them) and keys, a number with a match becoming the string of its
+ * masked form; the values under json_keys masked whole as walk_json masks
+ * them. A new tree.
+ */
+static json_t *tree_detect(pgm_ctx *c, json_t *j, size_t *key_hits)
+{
+	if (json_is_object(j)) {
+		json_t *o = json_object();
+		const char *k;
+		json_t *v;
+		json_object_foreach(j, k, v) {
+			json_t *nv;
+			if (c->json_keys && key_matches(c->json_keys, k, strlen(k)) && !json_is_null(v)) {
+				if (json_is_string(v)) {
+					nv = masked_string(c, json_string_value(v), json_string_length(v));
+				} else {
+					char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+					nv = masked_string(c, t ? t : "", t ? strlen(t) : 0);
+					free(t);
+				}
+				(*key_hits)++;
+			} else {
+				nv = tree_detect(c, v, key_hits);
+			}
+			json_t *mk = detected_string(c, k, strlen(k));
+			json_object_set_new(o, mk ? json_string_value(mk) : k, nv);
+			json_decref(mk);
+		}
+		return o;
+	}
+	if (json_is_array(j)) {
+		json_t *a = json_array();
+		size_t i;
+		json_t *v;
+		json_array_foreach(j, i, v)
+			json_array_append_new(a, tree_detect(c, v, key_hits));
+		return a;
+	}
+	if (json_is_string(j)) {
+		json_t *m = detected_string(c, json_string_value(j), json_string_length(j));
+		return m ? m : json_incref(j);
+	}
+	if (json_is_number(j)) {
+		char *t = json_dumps(j, JSON_ENCODE_ANY);
+		json_t *m = t ? detected_string(c, t, strlen(t)) : NULL;
+		free(t);
+		return m ? m : json_incref(j);
+	}
+	return json_incref(j);
+}
+
+/*
+ * A JSON document the detectors' rewrite left no JSON ({"card": 4111111111111111}
+ * becomes {"card": ****1111}; or a match right after an escape's backslash):
+ * its values masked one by one instead (tree_detect), into out, the counts of
+ * the rewrite taken back. -1 when jansson cannot read it (then it is masked
+ * whole).
+ */
+static int json_tree_detect(pgm_ctx *c, const char *in, size_t n, buf *out)
+{
+	json_error_t err;
+	json_t *doc = json_loadb(in, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+	if (!doc)
+		return -1;
+	if (c->counts) { /* the whole text's rewrite is not what goes out */
+		size_t total = mask_detector_total(c->mp);
+		uint32_t *first = util_xmalloc(total * sizeof(*first));
+		memset(first, 0, total * sizeof(*first));
+		buf junk = {0};
+		mask_text(c->mp, c->scratch, in, n, &junk, first);
+		buf_free(&junk);
+		for (size_t i = 0; i < total; i++)
+			c->counts[i] -= first[i];
+		free(first);
+	}
+	size_t key_hits = 0;
+	json_t *m = tree_detect(c, doc, &key_hits);
+	json_decref(doc);
+	char *t = json_dumps(m, JSON_ENCODE_ANY);
+	json_decref(m);
+	if (!t)
+		return -1;
+	buf_append(out, t, strlen(t));
+	free(t);
+	if (key_hits && c->counts)
+		c->counts[mask_detector_total(c->mp) + PGM_COUNT_JSON_KEY] += (uint32_t)key_hits;
+	return 0;
+}
+
 /* ---- one value ---- */
 
 /*
@@ -540,15 +647,19 @@ static int mask_string(pgm_ctx *c, const char *in, size_t n, int is_json, buf *o
 	const char *cur = hits ? first->data : in;
 	size_t cur_len = hits ? first->len : n;
 	int r = 0;
+	/* (the detectors' output jansson cannot read is no JSON column's value: below) */
 	if (c->json_keys && c->json_keys->n && (is_json || looks_json(cur, cur_len)))
-		r = json_keys_pass(c, cur, cur_len, is_json, out);
+		r = json_keys_pass(c, cur, cur_len, is_json && !hits, out);
 	if (!r && hits) {
 		/* "****" where the JSON held a number, or after an escape's backslash, is
-		 * not JSON any more: the column's type says it must be, so it is masked whole */
-		if (is_json && !json_valid(first->data, first->len))
-			json_whole(c, first->data, first->len, out);
-		else
+		 * not JSON any more: the column's type says it must be, so its values are
+		 * masked one by one (or it is masked whole when jansson cannot read it) */
+		if (is_json && !json_valid(first->data, first->len)) {
+			if (json_tree_detect(c, in, n, out) != 0)
+				json_whole(c, first->data, first->len, out);
+		} else {
 			buf_append(out, first->data, first->len);
+		}
 	}
 	return r || hits;
 }
