@@ -38,7 +38,10 @@
  *     input's shape (with a pgm_copy: as many rows, as many fields in each,
  *     split the way pgmask.c splits them: quotes, escapes, delimiters);
  *   - pgm_row_description accepts only bodies of at least 2 + 19 bytes per
- *     column.
+ *     column;
+ *   - pgm_notification returns -1 exactly when the body is not a process id
+ *     and two NUL-terminated strings; 1 gives one NotificationResponse of the
+ *     same process id and two strings, its length right; both engines alike.
  */
 #include <jansson.h>
 #include <stddef.h>
@@ -46,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/pg/codec.h"
 #include "proto/pg/pgmask.h"
 
 #define X(id, name) name,
@@ -508,6 +512,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (drc == -1 && (rd.known || rd.n))
 		abort();
 	pgm_desc_free(&rd);
+
+	/* NotificationResponse: -1 exactly when the body is not a process id and
+	 * two NUL-terminated strings; 1: the same process id, two strings, the
+	 * length right; both engines alike */
+	{
+		const char *e1 = len > 4 ? memchr(body + 4, '\0', len - 4) : NULL;
+		const char *e2 = e1 && (size_t)(e1 - body) + 1 < len ? memchr(e1 + 1, '\0', len - (size_t)(e1 - body) - 1) : NULL;
+		int well = e2 && (size_t)(e2 - body) + 1 == len;
+		result nr[2];
+		memset(nr, 0, sizeof(nr));
+		for (int e = 0; e < 2; e++) {
+			pgm_ctx c = {.mp = prof[style][e], .scratch = scr[style][e], .counts = nr[e].counts};
+			buf_append(&nr[e].out, "#", 1);
+			nr[e].rc = pgm_notification(&c, body, len, &nr[e].out);
+			pgm_ctx_release(&c);
+		}
+		same_result(&nr[0], &nr[1]);
+		if ((nr[0].rc == -1) == well || nr[0].rc < -1 || nr[0].rc > 1)
+			abort();
+		if (nr[0].rc != 1 && nr[0].out.len != 1)
+			abort();
+		if (nr[0].rc == 1) {
+			const char *m = nr[0].out.data + 1;
+			size_t ml = nr[0].out.len - 1;
+			if (ml < 5 + 4 + 2 || m[0] != 'A' || pg_be32(m + 1) != ml - 1 || memcmp(m + 5, body, 4) != 0 ||
+			    m[ml - 1] != '\0')
+				abort();
+			const char *n1 = memchr(m + 9, '\0', ml - 9);
+			if (!n1 || memchr(n1 + 1, '\0', (size_t)(m + ml - 1 - n1 - 1)) != NULL)
+				abort();
+		}
+		buf_free(&nr[0].out);
+		buf_free(&nr[1].out);
+	}
 
 	for (int i = 0; i < 3; i++)
 		buf_free(&r[i].out);

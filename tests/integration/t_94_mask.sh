@@ -395,6 +395,62 @@ no_secrets "$T/wire.out.3" "raw protocol: the same statement, Bind/Execute/Sync,
 no_secrets "$T/wire.out.4" "raw protocol: unnamed Parse/Bind/Execute/Sync, never described" "$T/secrets.txt" allow_empty
 no_secrets "$T/wire.out.5" "raw protocol: three statements in one simple Query message" "$T/secrets.txt" allow_empty
 
+# ---------------------------------------------------------------- LISTEN/NOTIFY
+# pg_notify(channel, a value) carries it past the rows, to the session itself (before its
+# ReadyForQuery) and, later and outside any request, to every session listening: masked
+# with the session's profile either way; the dba's session gets them in the clear.
+cat >"$T/t94_notify.py" <<'PY'
+import socket, sys
+sys.path.insert(0, sys.argv[1])
+import pgwire
+from pgwire import read_msg
+
+port, key_alice, key_dana, pg_sock, out = int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+a, res = pgwire.login(port, "alice", "appdb", key_alice, extra={"application_name": "t94-notify"})
+assert res["ok"], res
+d, res = pgwire.login(port, "dana", "appdb", key_dana, extra={"application_name": "t94-notify-dba"})
+assert res["ok"], res
+for s in (a, d):
+    rows, err = pgwire.simple_query(s, "LISTEN t94ch")
+    assert err is None, err
+
+def payloads(s, until_z, want):
+    got = []
+    while len(got) < want or until_z:
+        typ, p = read_msg(s)
+        if typ == "A":
+            got.append(p[4:].replace(b"\0", b" "))
+        if typ == "Z":
+            until_z = False
+    return got
+
+got = {"alice": [], "dana": []}
+# the session's own notification, within its request
+a.sendall(pgwire.msg("Q", b"select pg_notify('t94ch', 'sync ' || (select email from customers where id = 1))\0"))
+got["alice"] += payloads(a, True, 1)
+# another session's, outside any request (sent straight to PostgreSQL)
+u = socket.socket(socket.AF_UNIX)
+u.connect(pg_sock)
+u, res = pgwire.login(None, "postgres", "app", "", sock=u)
+assert res["ok"], res
+rows, err = pgwire.simple_query(u, "NOTIFY t94ch, 'async bob.smith@example.net'")
+assert err is None, err
+got["alice"] += payloads(a, False, 1)
+got["dana"] += payloads(d, False, 2)
+for who in ("alice", "dana"):
+    with open("%s.%s" % (out, who), "wb") as f:
+        f.write(b"\n".join(got[who]) + b"\n")
+print("NOTIFY-PAYLOADS alice %d dana %d" % (len(got["alice"]), len(got["dana"])))
+PY
+out=$(timeout $((60 * WAIT_SCALE)) "$PY" "$T/t94_notify.py" "$IT_ROOT" "$WD_PORT" "$KEY_ALICE" "$KEY_DANA" \
+  "$IT_PG_DIR/.s.PGSQL.$IT_PG_PORT" "$T/notify.out" 2>&1)
+echo "$out" | sed 's/^/    /'
+assert_contains "$out" "NOTIFY-PAYLOADS alice 2 dana 2" "LISTEN/NOTIFY: each session got both notifications"
+no_secrets "$T/notify.out.alice" "LISTEN/NOTIFY: the payloads (within a request and outside any)"
+assert_contains "$(cat "$T/notify.out.alice")" "async ****" "LISTEN/NOTIFY: a notification outside any request is masked with the session's profile"
+assert_contains "$(cat "$T/notify.out.dana")" "async bob.smith@example.net" "LISTEN/NOTIFY: the dba's session gets them in the clear"
+assert_contains "$(cat "$T/notify.out.dana")" "sync alice.martin@example.org" "LISTEN/NOTIFY: ... both of them"
+
 # ---------------------------------------------------------------- the dba group reads clear values
 as_dana -At -R $'\036' -c "select * from customers order by id" >"$T/dba_all.out" 2>&1
 assert_eq "$(($(count_sep "$T/dba_all.out") + 1))" "1013" "dba: 1013 rows"

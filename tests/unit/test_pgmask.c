@@ -1204,6 +1204,32 @@ PER_ENGINE(test_copy_partial, ST_PARTIAL)
 	COUNTS(f, MASK_DET_US_SSN, 1);
 }
 
+/* ---- NotificationResponse ---- */
+
+PER_ENGINE(test_notification, ST_REDACT)
+{
+	/* process id 12345, channel, payload: the detectors over both strings */
+	static const char body[] = "\0\0\x30\x39" "ch a@b.io\0" "card 4111 1111 1111 1111, from 10.1.2.3";
+	assert_int_equal(pgm_notification(&f->c, body, sizeof(body), &f->out), 1);
+	static const char want[] = "A\0\0\0\x25" "\0\0\x30\x39" "ch ****\0" "card ****, from ****";
+	assert_int_equal(f->out.len, sizeof(want));
+	assert_memory_equal(f->out.data, want, sizeof(want));
+	COUNTS(f, MASK_DET_EMAIL, 1, MASK_DET_CREDIT_CARD, 1, MASK_DET_IPV4, 1);
+	/* nothing to mask: 0, out untouched */
+	f->out.len = 0;
+	static const char plain[] = "\0\0\0\1" "ch\0" "hello";
+	assert_int_equal(pgm_notification(&f->c, plain, sizeof(plain), &f->out), 0);
+	assert_int_equal(f->out.len, 0);
+	NO_COUNTS(f);
+	/* malformed: too short, a string without its NUL, bytes after the payload */
+	assert_int_equal(pgm_notification(&f->c, "\0\0\0\1\0", 5, &f->out), -1);
+	assert_int_equal(pgm_notification(&f->c, "\0\0\0\1" "ch", 6, &f->out), -1);
+	assert_int_equal(pgm_notification(&f->c, "\0\0\0\1" "ch\0" "a@b.io", 13, &f->out), -1);
+	assert_int_equal(pgm_notification(&f->c, "\0\0\0\1" "ch\0" "a@b.io\0x", 15, &f->out), -1);
+	assert_int_equal(f->out.len, 0);
+	NO_COUNTS(f);
+}
+
 /* ---- captured rows as JSON ---- */
 
 static void expect_json(const pgm_desc *d, const buf *body, const char *want)
@@ -1358,6 +1384,7 @@ int main(void)
 		cmocka_unit_test(test_copy_text),
 		cmocka_unit_test(test_copy_csv),
 		cmocka_unit_test(test_copy_partial),
+		cmocka_unit_test(test_notification),
 		cmocka_unit_test(test_row_json),
 		cmocka_unit_test(test_counts_add_up),
 		cmocka_unit_test(test_no_json_keys),

@@ -375,10 +375,14 @@ static void capture(pg_session *ps, pg_request *r, char type, const char *body, 
  */
 static int mask_frame(pg_session *ps, pg_request *r, char type, const char *body, size_t len, buf *repl)
 {
-	int wire = r->mask_profile >= 0;
-	int profile = wire ? r->mask_profile : r->capture_profile;
+	/* r NULL: a message outside any request, masked as the session's latest masked
+	 * request's; so is a notification (no part of the request's results) */
+	if (type == 'A' && r && r->mask_profile < 0)
+		r = NULL;
+	int wire = !r || r->mask_profile >= 0;
+	int profile = !r ? ps->async_mask : wire ? r->mask_profile : r->capture_profile;
 	uint32_t *counts = NULL;
-	if (wire) {
+	if (wire && r) {
 		if (!r->mask_counts)
 			r->mask_counts = calloc(mask_detector_total(mask_profiles_get((size_t)profile)) + PGM_COUNT_EXTRA,
 						sizeof(uint32_t));
@@ -393,11 +397,12 @@ static int mask_frame(pg_session *ps, pg_request *r, char type, const char *body
 	case 'D': rc = pgm_data_row(c, &ps->mdesc, body, len, dst); break;
 	case 'd': rc = pgm_copy_data(c, &ps->copy_spec, body, len, dst); break;
 	case 'V': rc = pgm_function_result(c, body, len, dst); break;
+	case 'A': rc = pgm_notification(c, body, len, dst); break;
 	default: rc = pgm_notice(c, type, body, len, dst); break;
 	}
 	const char *view = rc == 1 ? dst->data + at + 5 : body;   /* what the audit sees */
 	size_t view_len = rc == 1 ? dst->len - at - 5 : len;
-	if (rc >= 0 && r->capture_profile >= 0 && (type == 'D' || type == 'd'))
+	if (rc >= 0 && r && r->capture_profile >= 0 && (type == 'D' || type == 'd'))
 		capture(ps, r, type, view, view_len);
 	if (rc >= 0 && ps->t_capture) {
 		/* inspected as the audit may hold it: an error's message masked too */
@@ -878,6 +883,10 @@ static void write_replacement(pg_session *ps)
 
 static int frame_masked(pg_session *ps, const pg_request *r, char type)
 {
+	if (type == 'A') /* a notification (LISTEN): no part of any request's results */
+		return (r && r->mask_profile >= 0) || ps->async_mask >= 0;
+	if (!r) /* between requests: a notice, an error */
+		return (type == 'N' || type == 'E') && ps->async_mask >= 0;
 	if (!mask_active(r))
 		return 0;
 	switch (type) {

@@ -339,6 +339,7 @@ static pg_session *session_new(worker *w)
 	}
 	ps->w = w;
 	ps->tx_status = 'I';
+	ps->async_mask = -1;
 	session_init(&ps->s, "postgres");
 	if (conn_init(&ps->client, &w->loop, ps, client_on_read, client_on_event) != 0) {
 		session_release(&ps->s);
@@ -814,6 +815,8 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 	r->unit = unit;
 	r->rows = -1;
 	r->mask_profile = denied || held ? -1 : dec.mask_profile;
+	if (r->mask_profile >= 0)
+		ps->async_mask = r->mask_profile; /* a LISTEN's notifications come later, outside it */
 	/* the audit never holds an unmasked row: captured rows are masked with the
 	 * request's profile, or the first one when its results go out in clear */
 	r->capture_profile = -1;

@@ -134,6 +134,8 @@ typedef struct pg_session {
 	buf t_row;
 	buf t_out;              /* the read's output once something in it was rewritten */
 	pgm_desc mdesc;         /* the columns of the result being relayed */
+	int async_mask;         /* the profile of what comes outside a request (a notification,
+				 * a notice): the latest masked request's, -1 before any */
 	pgm_ctx mctx;
 	int copy_out;           /* a COPY TO STDOUT is relaying its rows */
 	pgm_copy copy_spec;     /* its fields' types and which column rules mask whole */

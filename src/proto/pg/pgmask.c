@@ -1446,6 +1446,39 @@ int pgm_notice(pgm_ctx *c, char type, const char *body, size_t len, buf *out)
 	return 1;
 }
 
+int pgm_notification(pgm_ctx *c, const char *body, size_t len, buf *out)
+{
+	/* the sender's process id, then the channel and the payload, each to its NUL */
+	if (len < 4 + 2)
+		return -1;
+	const char *ch_end = memchr(body + 4, '\0', len - 4);
+	if (!ch_end || (size_t)(ch_end - body) + 1 >= len)
+		return -1;
+	size_t ps = (size_t)(ch_end - body) + 1;
+	const char *pl_end = memchr(body + ps, '\0', len - ps);
+	if (!pl_end || (size_t)(pl_end - body) + 1 != len)
+		return -1;
+	size_t start = out->len;
+	buf_append(out, "A\0\0\0\0", 5);
+	buf_append(out, body, 4);
+	int changed = 0;
+	const char *part[2] = {body + 4, body + ps};
+	size_t plen[2] = {(size_t)(ch_end - body) - 4, (size_t)(pl_end - body) - ps};
+	for (int i = 0; i < 2; i++) {
+		if (mask_text(c->mp, c->scratch, part[i], plen[i], out, c->counts))
+			changed = 1;
+		else
+			buf_append(out, part[i], plen[i]);
+		buf_append(out, "", 1);
+	}
+	if (!changed) {
+		out->len = start;
+		return 0;
+	}
+	put_len(out, start + 1);
+	return 1;
+}
+
 int pgm_function_result(pgm_ctx *c, const char *body, size_t len, buf *out)
 {
 	if (len < 4)

@@ -142,6 +142,13 @@ int pgm_copy_data(pgm_ctx *c, const pgm_copy *cp, const char *body, size_t len, 
  */
 int pgm_notice(pgm_ctx *c, char type, const char *body, size_t len, buf *out);
 
+/*
+ * NotificationResponse (type 'A', LISTEN/NOTIFY): detectors over its channel
+ * name and its payload (pg_notify(ch, an email) would carry it past the
+ * rows); same returns.
+ */
+int pgm_notification(pgm_ctx *c, const char *body, size_t len, buf *out);
+
 /* FunctionCallResponse: a result with a match becomes NULL; same returns. */
 int pgm_function_result(pgm_ctx *c, const char *body, size_t len, buf *out);
 
