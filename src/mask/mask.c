@@ -29,7 +29,9 @@
  *
  * An email's hint is its "@" alone, and its search one anchored match
  * (email_search: every email holds one "@" and starts where the run of
- * local-part characters before it starts).
+ * local-part characters before it starts). An email has a lead (its local
+ * part is 64 bytes at most) but no maxlen (its labels have no bound): its
+ * subject is never cut.
  *
  * Where the time goes: hints with a literal anchor (@, eyJ, AKIA, ==, ://,
  * bearer, PRIVATE KEY) cost Hyperscan ~0.3 ns/byte; the digit-class hints
@@ -275,15 +277,6 @@ static bool v_phone(const char *t, size_t *vs, size_t *ve)
 /* ---- the built-in table --------------------------------------------------- */
 
 /*
- * pcre: the exact pattern (PCRE2, bytes, no UTF); lookarounds give word
- * boundaries that \b cannot express. hint: the Hyperscan pattern; it must
- * match somewhere inside every real match (see the header comment), and is
- * kept short so that Hyperscan reports few ends. maxlen: an upper bound of a
- * real match's length. group: the capture holding the value (0 = all).
- * lead: how far past a real match's start the hint first ends, at most (0:
- * maxlen).
- */
-/*
  * A letter of an internationalised email address, as UTF-8 (the engines work
  * on bytes): a character from U+00C0 on, but not the general punctuation and
  * symbols (U+2000-U+2FFF), CJK punctuation (U+3000-U+303F), the forms and
@@ -311,6 +304,15 @@ static bool v_phone(const char *t, size_t *vs, size_t *ve)
  * by the twin without them, in half the time. */
 static const char email_ascii[] = EMAIL_RE("", "");
 
+/*
+ * pcre: the exact pattern (PCRE2, bytes, no UTF); lookarounds give word
+ * boundaries that \b cannot express. hint: the Hyperscan pattern; it must
+ * match somewhere inside every real match (see the header comment), and is
+ * kept short so that Hyperscan reports few ends. maxlen: an upper bound of a
+ * real match's length (UNBOUNDED: none; the subject is then never cut).
+ * group: the capture holding the value (0 = all). lead: how far past a real
+ * match's start the hint first ends, at most (0: maxlen).
+ */
 typedef struct builtin {
 	const char *pcre;
 	const char *hint;
