@@ -291,18 +291,22 @@ static bool v_phone(const char *t, size_t *vs, size_t *ve)
 	"|\\xE3[\\x81-\\xBF][\\x80-\\xBF]|\\xEF[\\x80-\\xB7][\\x80-\\xBF]"                     \
 	"|\\xF0[\\x90-\\x9E][\\x80-\\xBF]{2}|[\\xF1-\\xF4][\\x80-\\xBF]{3}"
 #define EMAIL_U "(?:" EMAIL_U_ALTS ")"
-/* The email pattern with LB among the lookbehind's alternatives and U among
- * the characters of each part: EMAIL_U for the pattern, none for its twin
- * over ASCII text (email_ascii), which matches there exactly as it does. */
-#define EMAIL_RE(LB, U)                                                                    \
-	"(?<![A-Za-z0-9._%+-]" LB ")(?=[^@]{1,64}+@)(?:[A-Za-z0-9]" U ")"                    \
-	"(?:[A-Za-z0-9._%+-]" U ")*+@"                                                        \
+/* The email pattern with LB among the lookbehind's alternatives, LOCAL its
+ * local part and U among the characters of the domain's parts. The pattern's
+ * local part has EMAIL_U letters and is 64 bytes at most (the lookahead: a run
+ * of the bytes it is made of up to the "@", no longer a look than the run);
+ * its twin for ASCII text (email_ascii) has neither, and matches there exactly
+ * as the pattern does. */
+#define EMAIL_LOCAL_U "(?=[A-Za-z0-9._%+\\x80-\\xFF-]{1,64}+@)(?:[A-Za-z0-9]|" EMAIL_U ")(?:[A-Za-z0-9._%+-]|" EMAIL_U ")*+"
+#define EMAIL_LOCAL_ASCII "[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}+"
+#define EMAIL_RE(LB, LOCAL, U)                                                             \
+	"(?<![A-Za-z0-9._%+-]" LB ")" LOCAL "@"                                               \
 	"(?:(?:[A-Za-z0-9]" U ")(?:[A-Za-z0-9-]" U ")*+(?<!-)\\.){1,8}"                       \
 	"(?:[A-Za-z]" U ")(?:[A-Za-z]" U ")++"                                                \
 	"(?![A-Za-z0-9-]" U "|\\.(?:[A-Za-z0-9]" U "))"
-/* Its alternations cost: an address in ASCII text (nearly all) is matched
- * by the twin without them, in half the time. */
-static const char email_ascii[] = EMAIL_RE("", "");
+/* The pattern's alternations cost: an address in ASCII text (nearly all) is
+ * matched by the twin (email_search), in half the time. */
+static const char email_ascii[] = EMAIL_RE("", EMAIL_LOCAL_ASCII, "");
 
 /*
  * pcre: the exact pattern (PCRE2, bytes, no UTF); lookarounds give word
@@ -333,7 +337,7 @@ static const builtin builtins[MASK_DET_COUNT] = {
 		 * characters; labels and TLD have no bound (a repeat of a group
 		 * with a bound is compiled as that many copies), so no maxlen:
 		 * the subject is never cut, the window starts a lead before the "@". */
-		EMAIL_RE("|" EMAIL_U_ALTS, "|" EMAIL_U),
+		EMAIL_RE("|" EMAIL_U_ALTS, EMAIL_LOCAL_U, "|" EMAIL_U),
 		"@", UNBOUNDED, 0, 0, NULL, 64 + 1 /* local part, "@" */},
 	[MASK_DET_PHONE] = {
 		"(?<![\\w+]|\\d[ .-])"
@@ -1035,14 +1039,34 @@ static bool email_search(mask_scratch *s, uint32_t di, size_t h, size_t t)
 	if (r == at || ((unsigned char)x[r] < 0x80 && !email_first[(unsigned char)x[r]]))
 		return true; /* no match holds this "@" (the anchored pattern would say so too) */
 	pcre2_set_offset_limit(s->mctx, PCRE2_UNSET);
-	const pcre2_code *re = d->re_at_ascii && ascii_span(s, r > 4 ? r - 4 : 0, t) ? d->re_at_ascii : d->re_at;
-	int rc = pcre2_jit_match(re, (PCRE2_SPTR)x, t, r, 0, s->md, s->mctx);
+	const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+	int rc;
+	if (d->re_at_ascii && ascii_span(s, r > 4 ? r - 4 : 0, at)) {
+		/* The ASCII twin over an ASCII local part: its match [r, e) is ASCII
+		 * and so the pattern's too, when what its lookahead read is ASCII
+		 * (a letter of EMAIL_U there would have made the TLD longer, or a
+		 * label of it); no match of it is none of the pattern's when
+		 * nothing from the "@" on is beyond ASCII. */
+		rc = pcre2_jit_match(d->re_at_ascii, (PCRE2_SPTR)x, t, r, 0, s->md, s->mctx);
+		if (rc > 0) {
+			size_t e = ov[1];
+			if (e == t || ((unsigned char)x[e] < 0x80 &&
+				       (x[e] != '.' || e + 1 == t || (unsigned char)x[e + 1] < 0x80)))
+				goto found;
+		} else if (rc == PCRE2_ERROR_NOMATCH && ascii_span(s, at, t)) {
+			return true;
+		} else if (rc != PCRE2_ERROR_NOMATCH) {
+			return false; /* a limit: the plain search meets it, and fails closed */
+		}
+	}
+	rc = pcre2_jit_match(d->re_at, (PCRE2_SPTR)x, t, r, 0, s->md, s->mctx);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return true;
 	if (rc <= 0)
 		return false; /* a limit: the plain search meets it, and fails closed */
-	record(s, di, pcre2_get_ovector_pointer(s->md));
-	s->pos[di] = pcre2_get_ovector_pointer(s->md)[1];
+found:
+	record(s, di, ov);
+	s->pos[di] = ov[1];
 	return true;
 }
 
@@ -1634,48 +1658,56 @@ static size_t resolve(mask_scratch *s)
  * (digits and " .-()+/" alone) of 8 digits or more — a card, an SSN, a phone,
  * an account number: the customary last four. false for anything else: the
  * last characters of a password, a key, an address or a name are part of it.
+ * number: v is known to be one (a detector's match whose pattern says so).
  */
-static bool last_digits(const char *v, size_t n, char keep[4])
+static bool last_digits(const char *v, size_t n, bool number, char keep[4])
 {
-	size_t digits = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)v[i];
-		if (c >= '0' && c <= '9') {
-			keep[digits % 4] = (char)c;
-			digits++;
-		} else if (!strchr(" .-()+/", c) || c == '\0') {
-			return false;
+	/* 1: a digit, 2: a separator, 0: anything else */
+	static const uint8_t cls[256] = {
+		['0' ... '9'] = 1, [' '] = 2, ['.'] = 2, ['-'] = 2, ['('] = 2, [')'] = 2, ['+'] = 2, ['/'] = 2,
+	};
+	if (!number) {
+		size_t digits = 0;
+		for (size_t i = 0; i < n; i++) {
+			uint8_t k = cls[(unsigned char)v[i]];
+			if (!k)
+				return false;
+			digits += k & 1;
 		}
+		if (digits < 8)
+			return false;
 	}
-	if (digits < 8)
-		return false;
-	char ring[4]; /* keep[] is a ring: the oldest of the last four is at digits % 4 */
-	for (size_t i = 0; i < 4; i++)
-		ring[i] = keep[(digits + i) % 4];
-	memcpy(keep, ring, 4);
-	return true;
+	size_t got = 4;
+	for (size_t i = n; got && i > 0; i--)
+		if (cls[(unsigned char)v[i - 1]] == 1)
+			keep[--got] = v[i - 1];
+	return got == 0;
 }
 
-/* Whose matches the partial style may keep the last digits of: a card's, a
- * phone's, an SSN's and a custom detector's (an account number's); never a
- * secret's (a password in a URL, a token, a key may be digits too), nor an
- * IPv4 address's (its octets run together are no number). */
-static bool keeps_digits(uint32_t slot)
+/* What the partial style may keep of a detector's match: the last digits of
+ * a card, a phone, an SSN (KEEP_NUMBER: its pattern makes it a number of 9
+ * digits or more) and of a custom detector's match that is a number
+ * (KEEP_IF_NUMBER, as a column rule's value); never anything of a secret (a
+ * password in a URL, a token, a key may be digits too), an email, an IBAN,
+ * nor an IPv4 address (its octets run together are no number). */
+enum { KEEP_NONE = 0, KEEP_NUMBER, KEEP_IF_NUMBER };
+static int keeps_digits(uint32_t slot)
 {
-	return slot == MASK_DET_CREDIT_CARD || slot == MASK_DET_PHONE || slot == MASK_DET_US_SSN ||
-	       slot >= MASK_DET_COUNT;
+	if (slot == MASK_DET_CREDIT_CARD || slot == MASK_DET_PHONE || slot == MASK_DET_US_SSN)
+		return KEEP_NUMBER;
+	return slot >= MASK_DET_COUNT ? KEEP_IF_NUMBER : KEEP_NONE;
 }
 
-/* The masked form of v[0, n) in the profile's style; digits: the partial
- * style may keep a number's last digits (last_digits). */
-static void emit(const mask_profile *p, const char *v, size_t n, bool digits, buf *out)
+/* The masked form of v[0, n) in the profile's style; keep: what the partial
+ * style may keep of it (keeps_digits). */
+static void emit(const mask_profile *p, const char *v, size_t n, int keep, buf *out)
 {
 	switch (p->style) {
 	case MASK_STYLE_PARTIAL: {
-		char keep[4];
+		char tail[4];
 		buf_append(out, REDACTED, 4);
-		if (digits && last_digits(v, n, keep))
-			buf_append(out, keep, 4);
+		if (keep != KEEP_NONE && last_digits(v, n, keep == KEEP_NUMBER, tail))
+			buf_append(out, tail, 4);
 		return;
 	}
 	case MASK_STYLE_HASH: {
@@ -1705,7 +1737,7 @@ static void emit(const mask_profile *p, const char *v, size_t n, bool digits, bu
 
 void mask_whole(const mask_profile *p, const char *in, size_t len, buf *out)
 {
-	emit(p, in, len, true, out);
+	emit(p, in, len, KEEP_IF_NUMBER, out);
 }
 
 /* The chosen matches of s->m written over in[0, len) into out. */

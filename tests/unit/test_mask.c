@@ -233,6 +233,10 @@ static void test_email(void **state)
 	expect_det("\xF0\x9F\x93\xA7jane@example.com\xF0\x9F\x98\x80", "\xF0\x9F\x93\xA7****\xF0\x9F\x98\x80",
 		   MASK_DET_EMAIL); /* emoji */
 	expect("x€@example.com", NULL);  /* € is no letter: no local part before the "@" */
+	/* ASCII up to a TLD that a letter beyond ASCII continues, or a label after a dot */
+	expect_det("mail a@b.comé!", "mail ****!", MASK_DET_EMAIL);
+	expect_det("mail a@b.com.éx!", "mail ****!", MASK_DET_EMAIL);
+	expect_det("mail a@b.com。", "mail ****。", MASK_DET_EMAIL);
 	/* the local part is 64 bytes at most, whatever its characters */
 	buf lp = {0};
 	for (int i = 0; i < 32; i++)
