@@ -2,7 +2,7 @@
 # `make bench-mask` (after the engine bench): masking on the wire, end to end.
 #
 # Three results of 1000 rows, 10 columns each, through two gateways side by side, one
-# whose rule masks with profile pii (all twelve detectors, a custom one, three column
+# whose rule masks with profile pii (twelve detectors, email to bearer_token, a custom one, three column
 # globs, two JSON key globs, partial style) and one whose rule does not:
 #   customers  SELECT * FROM customers LIMIT 1000 (tests/integration/mask_seed.sql):
 #              every detector's shapes, JSON documents with json_keys keys and two

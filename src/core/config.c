@@ -10,6 +10,7 @@
  * the message names the first error in the file whatever order we check in.
  */
 #include "core/config.h"
+#include "mask/detectors.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -1111,10 +1112,10 @@ static void parse_policy(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 	}
 }
 
-static const char *const mask_detector_names[] = {
-	"email", "phone", "credit_card", "iban", "us_ssn", "ipv4", "jwt", "aws_access_key",
-	"azure_storage_key", "private_key", "password_in_url", "bearer_token",
-};
+/* the built-in detectors, as mask.c has them */
+#define X(id, name) name,
+static const char *const mask_detector_names[] = {MASK_DETECTORS(X)};
+#undef X
 
 static void parse_mask_profile(cfg_ctx *c, yaml_node_t *item, const char *ipath, void *elem, void *arg)
 {
@@ -1142,12 +1143,15 @@ static void parse_mask_profile(cfg_ctx *c, yaml_node_t *item, const char *ipath,
 			while (k < n && strcmp(p->detectors.v[i], mask_detector_names[k]) != 0)
 				k++;
 			if (k == n) {
-				char ip[CONFIG_PATH_LEN];
+				char ip[CONFIG_PATH_LEN], known[512];
+				size_t kl = 0;
+				known[0] = '\0';
+				for (size_t j = 0; j < n && kl < sizeof known; j++)
+					kl += (size_t)snprintf(known + kl, sizeof known - kl, "%s%s", j ? ", " : "",
+							       mask_detector_names[j]);
 				join_index(ip, sizeof ip, dp, i);
-				fail(c, map_get(c, item, "detectors", NULL), ip,
-				     "unknown detector \"%s\" (email, phone, credit_card, iban, us_ssn, ipv4, jwt, "
-				     "aws_access_key, azure_storage_key, private_key, password_in_url, bearer_token)",
-				     p->detectors.v[i]);
+				fail(c, map_get(c, item, "detectors", NULL), ip, "unknown detector \"%s\" (%s)",
+				     p->detectors.v[i], known);
 			}
 		}
 	}

@@ -382,6 +382,31 @@ static const builtin builtins[MASK_DET_COUNT] = {
 		"\\b[Bb][Ee][Aa][Rr][Ee][Rr][ \\t]{1,8}([A-Za-z0-9._~+/-]{16,4096}={0,8})"
 		"(?![A-Za-z0-9._~+/=-])",
 		"[Bb][Ee][Aa][Rr][Ee][Rr][ \\t]{1,8}[A-Za-z0-9._~+/-]{16}", 4128, 2, 1, NULL, 6 + 8 + 16},
+	/* An AWS secret access key is 40 base64 characters, like much else: it
+	 * is known by the name it is given (aws_secret_access_key = ...,
+	 * "AwsSecretKey": "..."), and the key alone is masked. */
+	[MASK_DET_AWS_SECRET_KEY] = {
+		"(?<![A-Za-z0-9])[Aa][Ww][Ss][A-Za-z0-9_.-]{0,20}?[Ss][Ee][Cc][Rr][Ee][Tt][A-Za-z0-9_.-]{0,20}?"
+		"[\"']?[ \\t]{0,4}(?:=>|[:=])[ \\t]{0,4}[\"']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+		"[Ss][Ee][Cc][Rr][Ee][Tt]", 3 + 20 + 6 + 20 + 1 + 4 + 2 + 4 + 1 + 40, 2, 1, NULL, 3 + 20 + 6},
+	/* GitHub's tokens: ghp_ (personal), gho_ (OAuth), ghu_, ghs_, ghr_ (apps),
+	 * github_pat_ (fine-grained) */
+	[MASK_DET_GITHUB_TOKEN] = {
+		"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])",
+		"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22}", 11 + 255, 2, 0, NULL, 4 + 36},
+	/* Slack's tokens: xoxb- (bot), xoxp- (user), xoxa-, xoxo-, xoxr-, xoxs- */
+	[MASK_DET_SLACK_TOKEN] = {
+		"(?<![A-Za-z0-9-])xox[abposr]-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])",
+		"xox[abposr]-[A-Za-z0-9-]{10}", 5 + 250, 2, 0, NULL, 5 + 10},
+	/* Stripe's secret and restricted keys, live and test (a publishable
+	 * pk_ key is meant to be seen) */
+	[MASK_DET_STRIPE_KEY] = {
+		"(?<![A-Za-z0-9_])[sr]k_(?:live|test)_[A-Za-z0-9]{16,247}(?![A-Za-z0-9])",
+		"[sr]k_(?:live|test)_[A-Za-z0-9]{16}", 8 + 247, 2, 0, NULL, 8 + 16},
+	/* Google's API keys (Maps, Firebase, Gemini, ...) */
+	[MASK_DET_GOOGLE_API_KEY] = {
+		"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])",
+		"AIza[0-9A-Za-z_-]{35}", 39, 2, 0, NULL, 0},
 };
 
 #define X(id, name) name,

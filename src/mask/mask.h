@@ -24,12 +24,8 @@
 typedef enum { MASK_ENGINE_AUTO = 0, MASK_ENGINE_HYPERSCAN, MASK_ENGINE_PCRE2 } mask_engine;
 typedef enum { MASK_STYLE_REDACT = 0, MASK_STYLE_PARTIAL, MASK_STYLE_HASH } mask_style;
 
-/* The built-in detectors, in this order (index = bit in counts[]). */
-#define MASK_DETECTORS(X)                                                                 \
-	X(EMAIL, "email") X(PHONE, "phone") X(CREDIT_CARD, "credit_card") X(IBAN, "iban")    \
-	X(US_SSN, "us_ssn") X(IPV4, "ipv4") X(JWT, "jwt") X(AWS_ACCESS_KEY, "aws_access_key") \
-	X(AZURE_STORAGE_KEY, "azure_storage_key") X(PRIVATE_KEY, "private_key")              \
-	X(PASSWORD_IN_URL, "password_in_url") X(BEARER_TOKEN, "bearer_token")
+#include "mask/detectors.h"
+
 #define X(id, name) MASK_DET_##id,
 enum { MASK_DETECTORS(X) MASK_DET_COUNT };
 #undef X

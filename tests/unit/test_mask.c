@@ -416,6 +416,53 @@ static void test_bearer(void **state)
 	expect("the bearer of this letter", NULL);
 }
 
+/* Cloud and SaaS keys an agent finds in configuration tables and logs. */
+static void test_service_keys(void **state)
+{
+	(void)state;
+	/* an AWS secret access key by its name (only the key is masked) */
+	expect_det("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+		   "aws_secret_access_key = ****\n", MASK_DET_AWS_SECRET_KEY);
+	expect_det("export AWS_SECRET_ACCESS_KEY=\"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"",
+		   "export AWS_SECRET_ACCESS_KEY=\"****\"", MASK_DET_AWS_SECRET_KEY);
+	expect_det("{\"AwsSecretKey\": \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"}",
+		   "{\"AwsSecretKey\": \"****\"}", MASK_DET_AWS_SECRET_KEY);
+	expect_det(":aws_secret => 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'", ":aws_secret => '****'",
+		   MASK_DET_AWS_SECRET_KEY);
+	/* twenty characters between "aws" and "secret": the furthest a hint ends past the start */
+	expect_det("config: AWS_PRODUCTION_ACCOUNT_SECRET=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		   "config: AWS_PRODUCTION_ACCOUNT_SECRET=****", MASK_DET_AWS_SECRET_KEY);
+	expect("config: AWS_PRODUCTION_ACCOUNT1_SECRET=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", NULL);
+	expect("the secret = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", NULL);        /* no aws in its name */
+	expect("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKE", NULL); /* 39 */
+	expect("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYX", NULL); /* 41 */
+	expect("laws of secrets: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", NULL);
+	/* GitHub */
+	expect_det("token ghp_16C7e42F292c6912E7710c838347Ae178B4a.", "token ****.", MASK_DET_GITHUB_TOKEN);
+	expect_det("gho_16C7e42F292c6912E7710c838347Ae178B4a", "****", MASK_DET_GITHUB_TOKEN);
+	expect_det("github_pat_11ABCDEFG0123456789abc_defghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+		   "****", MASK_DET_GITHUB_TOKEN);
+	expect("ghp_16C7e42F292c6912E7710c838347Ae178B4", NULL);   /* 35 after the prefix */
+	expect("xghp_16C7e42F292c6912E7710c838347Ae178B4a", NULL);
+	expect("ghx_16C7e42F292c6912E7710c838347Ae178B4a", NULL);
+	/* Slack */
+	expect_det("SLACK_BOT_TOKEN=xoxb-123456789012-1234567890123-abcdefghijklmnopqrstuvwx",
+		   "SLACK_BOT_TOKEN=****", MASK_DET_SLACK_TOKEN);
+	expect_det("xoxp-1234567890-1234567890-1234567890-abcdef", "****", MASK_DET_SLACK_TOKEN);
+	expect("xoxb-short", NULL);
+	expect("xoxz-123456789012-1234567890123", NULL);
+	/* Stripe: secret and restricted keys; a publishable key is left */
+	expect_det("sk_live_4eC39HqLyjWDarjtT1zdp7dc pk_test_TYooMQauvdEDq54NiTphI7jx",
+		   "**** pk_test_TYooMQauvdEDq54NiTphI7jx", MASK_DET_STRIPE_KEY);
+	expect_det("rk_test_51HqLyjWDarjtT1zdp7dcABCD", "****", MASK_DET_STRIPE_KEY);
+	expect("sk_live_4eC39HqLyjWDarj", NULL);    /* 15 after the prefix */
+	expect("ask_live_4eC39HqLyjWDarjtT1zdp7dc", NULL);
+	/* Google */
+	expect_det("key=AIzaSyA-1234567890abcdefghijklmnopqrstu&q=x", "key=****&q=x", MASK_DET_GOOGLE_API_KEY);
+	expect("AIzaSyA-1234567890abcdefghijklmnopqrst", NULL);    /* 34 after AIza */
+	expect("AIzaSyA-1234567890abcdefghijklmnopqrstuv", NULL);  /* 36 */
+}
+
 static void test_custom(void **state)
 {
 	(void)state;
@@ -1085,6 +1132,7 @@ int main(void)
 		cmocka_unit_test(test_private_key),
 		cmocka_unit_test(test_password_in_url),
 		cmocka_unit_test(test_bearer),
+		cmocka_unit_test(test_service_keys),
 		cmocka_unit_test(test_custom),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_style_partial),
