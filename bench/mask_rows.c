@@ -9,7 +9,7 @@
  * separated by commas, each a type OID with ":w" when a column rule masks it
  * whole; then rows whose fields are separated by 0x1f and which end with 0x1e;
  * a field that is exactly "\N" is NULL. The rows are turned into text-format
- * DataRow bodies and masked with the profile bench/mask.sh gives warden (all
+ * DataRow bodies and masked with the profile bench/mask.sh gives warden (the
  * twelve detectors, email to bearer_token, employee_id, json_keys "secret*" and "token", partial
  * style), `passes` times over (default 200), the rows of each 64 KiB read
  * scanned at once as the relay does (MASK_ROWS_READ=bytes; 0: row by row).
