@@ -114,7 +114,7 @@ static int key_check_mode(const warden_config *cfg, const config_mask_profile *t
 	if (!hash)
 		return 1;
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/mask.key", cfg->data_dir ? cfg->data_dir : ".");
+	mask_key_path(cfg, path, sizeof(path));
 	struct stat st;
 	if (stat(path, &st) == 0)
 		return 0;

@@ -16,11 +16,16 @@
 static mask_profile **compiled;
 static size_t n_compiled;
 
+void mask_key_path(const warden_config *cfg, char *path, size_t n)
+{
+	snprintf(path, n, "%s/mask.key", cfg->data_dir ? cfg->data_dir : ".");
+}
+
 /* Reads <data_dir>/mask.key, creating it on first use. */
 static int hash_key(const warden_config *cfg, unsigned char key[32], char *err, size_t errlen)
 {
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/mask.key", cfg->data_dir ? cfg->data_dir : ".");
+	mask_key_path(cfg, path, sizeof(path));
 	if (util_mkdir_p(cfg->data_dir ? cfg->data_dir : ".", err, errlen) != 0)
 		return -1;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

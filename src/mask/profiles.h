@@ -19,6 +19,9 @@
 int mask_profiles_load(const warden_config *cfg, int check, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 void mask_profiles_free(void);
+/* Where the hash style's key is: <data_dir>/mask.key. */
+void mask_key_path(const warden_config *cfg, char *path, size_t n);
+
 /* The compiled profile for masking.profiles[i], or NULL. */
 const mask_profile *mask_profiles_get(size_t i);
 

@@ -247,6 +247,18 @@ static int json_valid(const char *in, size_t n)
 	return doc != NULL;
 }
 
+/* The value v under a json_keys key (not null), masked whole: a string's
+ * text, anything else's compact JSON text, as a JSON string. */
+static json_t *masked_key_value(pgm_ctx *c, json_t *v)
+{
+	if (json_is_string(v))
+		return masked_string(c, json_string_value(v), json_string_length(v));
+	char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_t *m = masked_string(c, t ? t : "", t ? strlen(t) : 0);
+	free(t);
+	return m;
+}
+
 static int walk_json(pgm_ctx *c, json_t *j, size_t *hits)
 {
 	int changed = 0;
@@ -255,17 +267,9 @@ static int walk_json(pgm_ctx *c, json_t *j, size_t *hits)
 		json_t *v;
 		json_object_foreach(j, k, v) {
 			if (key_matches(c->json_keys, k, strlen(k))) {
-				json_t *m;
-				if (json_is_string(v)) {
-					m = masked_string(c, json_string_value(v), json_string_length(v));
-				} else if (json_is_null(v)) {
+				if (json_is_null(v))
 					continue;
-				} else {
-					char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-					m = masked_string(c, t ? t : "", t ? strlen(t) : 0);
-					free(t);
-				}
-				json_object_set_new(j, k, m);
+				json_object_set_new(j, k, masked_key_value(c, v));
 				(*hits)++;
 				changed = 1;
 			} else {
@@ -551,13 +555,7 @@ static json_t *tree_detect(pgm_ctx *c, json_t *j, size_t *key_hits)
 		json_object_foreach(j, k, v) {
 			json_t *nv;
 			if (c->json_keys && key_matches(c->json_keys, k, strlen(k)) && !json_is_null(v)) {
-				if (json_is_string(v)) {
-					nv = masked_string(c, json_string_value(v), json_string_length(v));
-				} else {
-					char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-					nv = masked_string(c, t ? t : "", t ? strlen(t) : 0);
-					free(t);
-				}
+				nv = masked_key_value(c, v);
 				(*key_hits)++;
 			} else {
 				nv = tree_detect(c, v, key_hits);
