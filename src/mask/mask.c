@@ -343,9 +343,12 @@ static const builtin builtins[MASK_DET_COUNT] = {
 		"(?<![\\w+]|\\d[ .-])"
 		"(?:\\+\\d{1,3}[ .-]?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{1,4}(?:[ .-]?\\d{1,4}){1,5}"
 		"|\\(\\d{2,4}\\)[ .-]?\\d{3,4}[ .-]?\\d{3,4}"
-		"|\\d{2,4}[ .-]\\d{3,4}[ .-]\\d{3,4})"
+		"|\\d{2,4}[ .-]\\d{3,4}[ .-]\\d{3,4}"
+		/* national: a trunk "0" (or "00"), runs joined by one separator, the same each time */
+		"|(?<!\\d/)0(?:[1-9]\\d{0,3}|0[1-9]\\d{0,2})([ ./-])\\d{2,8}(?:\\1\\d{2,8}){0,4})"
 		"(?![\\w]|[ .-]\\d)",
-		"\\+\\d|\\(\\d{2,4}\\)|\\d[ .-]\\d{3,4}[ .-]\\d{3}", 48, 0, 0, v_phone, 0},
+		"\\+\\d|\\(\\d{2,4}\\)|\\d[ .-]\\d{3,4}[ .-]\\d{3}|0\\d{1,4}[ ./-]\\d{2}", 5 + 5 * 9, 0, 0, v_phone,
+		0},
 	[MASK_DET_CREDIT_CARD] = {
 		"(?<![\\w.-]|\\d[ -])\\d(?:[ -]?\\d){12,18}(?![\\w]|[ .-]?\\d)",
 		"\\d(?:[ -]?\\d){12}", 40, 1, 0, v_card, 0},
@@ -1176,7 +1179,7 @@ static int on_hint(unsigned int id, unsigned long long from, unsigned long long 
 /*
  * Where a value phone, credit_card, us_ssn, ipv4 or iban would mask can be
  * in p[0, n). Those need a "digit cluster" (digit runs joined by at most 2
- * characters of " .-()+") holding at least 9 digits (phone, card, SSN: the
+ * characters of " .-/()+") holding at least 9 digits (phone, card, SSN: the
  * validators demand it) in a shape one of them can have (close_cluster), or
  * at least 4 digits and 3 dots (IPv4); such a match lies within its cluster
  * and the one character before it (a phone's "+" or "("). An IBAN starts with
@@ -1189,21 +1192,23 @@ static int on_hint(unsigned int id, unsigned long long from, unsigned long long 
  *
  * p must be readable 64 bytes past n (hs_subject's padded copy).
  */
-/* What a byte can be to a digit cluster: one of the separators " .-()+" that
+/* What a byte can be to a digit cluster: one of the separators " .-/()+" that
  * join runs (SEP), and which. */
 enum {
-	C_SEP = 1,      /* " .-()+" */
+	C_SEP = 1,      /* " .-/()+" */
 	C_DOT = 2,      /* "." */
 	C_OPEN = 4,     /* "+" "(": a phone may start here */
-	C_PAREN = 8,    /* "(" ")": before an opener inside a cluster */
+	C_LEAD = 8,     /* "(" ")" "/": an opener right after it may start a phone */
 	C_JOIN = 16,    /* " .-": between a phone's runs */
 	C_CHAIN = 32,   /* " -": between a card's or an SSN's runs */
 	C_UPPER = 64,   /* A-Z: before an IBAN's digits */
+	C_NAT = 128,    /* " .-/": between a national phone number's runs */
 };
 static const unsigned char cclass[256] = {
-	[' '] = C_SEP | C_JOIN | C_CHAIN, ['-'] = C_SEP | C_JOIN | C_CHAIN, ['.'] = C_SEP | C_DOT | C_JOIN,
-	['('] = C_SEP | C_OPEN | C_PAREN, [')'] = C_SEP | C_PAREN,         ['+'] = C_SEP | C_OPEN,
-	['A' ... 'Z'] = C_UPPER,
+	[' '] = C_SEP | C_JOIN | C_CHAIN | C_NAT, ['-'] = C_SEP | C_JOIN | C_CHAIN | C_NAT,
+	['.'] = C_SEP | C_DOT | C_JOIN | C_NAT,   ['/'] = C_SEP | C_NAT | C_LEAD,
+	['('] = C_SEP | C_OPEN | C_LEAD,          [')'] = C_SEP | C_LEAD,
+	['+'] = C_SEP | C_OPEN,                   ['A' ... 'Z'] = C_UPPER,
 };
 
 /* Bit k set: p[k] is a digit (k < 64; p readable for 64 bytes). */
@@ -1234,9 +1239,9 @@ typedef struct cluster {
 	bool chain_ok;          /* a card may start where that chain starts */
 	bool card;              /* a chain of 13+ digits where a card may start */
 	bool opener;            /* a "+" or "(" before its first run */
-	bool opener_in;         /* one before a later run: "(+" ")+" "((" ")(" "+(": only the first two
-				 * may start a phone (a "+" or "(" right after a digit,
-				 * a separator or a "+" may not) */
+	bool opener_in;         /* one before a later run: "(+" ")+" "/+" "((" ")(" "/(" "+(": a "+"
+				 * or "(" right after "(", ")" or "/" may start a phone (right
+				 * after a digit, one of " .-" or a "+" it may not) */
 	size_t r1, r2;          /* the lengths of its last two runs (r2 the last) */
 	bool j2_ssn;            /* the last run follows the one before after one " " or "-" */
 	size_t jn;              /* runs in the last chain of runs joined by one " ", "." or "-" */
@@ -1244,6 +1249,7 @@ typedef struct cluster {
 	bool phone3;            /* an earlier chain of exactly three such runs (phone_chain) */
 	bool ssn3;              /* runs of 3, 2 and 4 digits, each after one " " or "-" */
 	bool later3;            /* a later run of 3+ digits */
+	bool zero;              /* a run starting with "0" where a national number may start */
 } cluster;
 
 static void add_syn(mask_scratch *s, uint32_t slot, size_t end)
@@ -1290,6 +1296,51 @@ static bool phone_chain(const cluster *c)
 	return c->phone3 || (c->jn == 3 && c->jfit);
 }
 
+/* A run of 2-5 digits that may be a national number's first: the trunk "0"
+ * or the international prefix "00", then a digit 1-9. */
+static bool trunk(const unsigned char *r, size_t run)
+{
+	return run >= 2 && run <= 5 && r[0] == '0' && (r[1] != '0' || (run >= 3 && r[2] != '0'));
+}
+
+/*
+ * A national phone number ("0171 1234567", "030-12345678", "0171/1234567",
+ * "01 23 45 67 89", "0049 171 1234567"): a trunk run not right after a digit
+ * and one of " ./-", then runs joined by one separator of " ./-", the same
+ * each time; 9+ digits. The most digits a chain of such runs has in the
+ * cluster p[cs, ce) (from a digit to a digit). exact: only a chain that can
+ * start a match counts. Else text around a value may lengthen its first run
+ * or join it to a run before, with the same separator or another: a run
+ * joined by a separator other than the open chain's (or with none open)
+ * starts one with the run before. Walked when a cluster closes, and only
+ * when it could hold one: the runs of timestamps and amounts cost nothing.
+ */
+static size_t national(const unsigned char *p, size_t cs, size_t ce, bool exact)
+{
+	size_t best = 0, nat = 0, prev = 0;
+	unsigned char nat_sep = 0;
+	for (size_t i = cs; i < ce;) {
+		size_t j = i;
+		while (j < ce && is_digit((char)p[j]))
+			j++;
+		size_t run = j - i;
+		unsigned char sep = i > cs && (cclass[p[i - 1]] & C_NAT) && is_digit((char)p[i - 2]) ? p[i - 1] : 0;
+		if (sep && nat && (!nat_sep || nat_sep == sep))
+			nat += run;
+		else if (sep)
+			nat = exact ? 0 : prev + run;
+		else
+			nat = trunk(p + i, run) ? run : 0;
+		nat_sep = sep;
+		if (nat > best)
+			best = nat;
+		prev = run;
+		for (i = j; i < ce && !is_digit((char)p[i]);)
+			i++;
+	}
+	return best;
+}
+
 /*
  * A phone, card or SSN has 9+ digits, and the patterns say which clusters can
  * hold one (the lookarounds make every run of a match a whole run of its
@@ -1300,9 +1351,13 @@ static bool phone_chain(const cluster *c)
  *   - a phone "ddd ddd dddd" (separators " .-"): a chain of exactly three
  *     runs of 2-4, 3-4 and 3-4 digits joined by single separators (four
  *     groups of four, a card's, are none);
+ *   - a national phone number: a chain from a run of 2-5 digits starting
+ *     with "0", joined by one separator of " .-/", the same each time, of
+ *     9+ digits (national());
  *   - an SSN "ddd-dd-dddd": three runs of 3, 2 and 4 digits joined by single
  *     " " or "-".
- * A date and time ("2025-01-01 00:37", runs 4-2-2-2) or an amount
+ * A date and time ("2025-01-01 00:37", runs 4-2-2-2; "01.02.2025 10:30",
+ * no chain with one separator holds 9 digits) or an amount
  * ("792.1900000000000000") has none of these.
  *
  * What is outside the cluster is never looked at: the character before its
@@ -1311,13 +1366,15 @@ static bool phone_chain(const cluster *c)
  * one value, or values apart (exact: see mask_hints). Otherwise text around a
  * value may join its clusters, make a run longer or put a "." before its
  * first card chain, so only what text around can never take away counts: 9+
- * digits with an opener, 13+ digits or a later run of 3+ digits.
+ * digits with an opener, 13+ digits, a later run of 3+ digits or a chain of
+ * 9+ digits a national number could be (national(), not exact).
  */
-static void close_cluster(mask_scratch *s, const cluster *c, bool exact)
+static void close_cluster(mask_scratch *s, const cluster *c, const unsigned char *p, bool exact)
 {
 	if (exact) {
 		/* the detectors this cluster's shape allows, with hints of their own */
-		if (c->digits >= 9 && (c->opener || c->opener_in || phone_chain(c)))
+		if (c->digits >= 9 && (c->opener || c->opener_in || phone_chain(c) ||
+				       (c->zero && national(p, c->start, c->end, true) >= 9)))
 			cluster_hints(s, MASK_DET_PHONE, c->start, c->end);
 		if (c->digits >= 9 && c->card)
 			cluster_hints(s, MASK_DET_CREDIT_CARD, c->start, c->end);
@@ -1327,7 +1384,8 @@ static void close_cluster(mask_scratch *s, const cluster *c, bool exact)
 			cluster_hints(s, MASK_DET_IPV4, c->start, c->end);
 		return;
 	}
-	if ((c->digits >= 9 && (c->opener || c->opener_in || c->digits >= 13 || c->later3)) ||
+	if ((c->digits >= 9 && (c->opener || c->opener_in || c->digits >= 13 || c->later3 ||
+				national(p, c->start, c->end, false) >= 9)) ||
 	    (c->digits >= 4 && c->dots >= 3))
 		add_span(s, c->start ? c->start - 1 : 0, c->end);
 }
@@ -1343,8 +1401,8 @@ static inline __attribute__((always_inline)) void digit_run(mask_scratch *s, clu
 		c->digits += run;
 		c->dots += !!(k1 & C_DOT) + !!(k2 & C_DOT);
 		c->end = ge;
-		/* a phone starts at a "+" or "(" after "(" or ")" only (exact) */
-		c->opener_in = c->opener_in || (exact ? (k2 & C_PAREN) && (k1 & C_OPEN) : ((k1 | k2) & C_OPEN));
+		/* a phone starts at a "+" or "(" after "(", ")" or "/" only (exact) */
+		c->opener_in = c->opener_in || (exact ? (k2 & C_LEAD) && (k1 & C_OPEN) : ((k1 | k2) & C_OPEN));
 		bool j = gap == 1 && (k1 & C_JOIN), j_ssn = gap == 1 && (k1 & C_CHAIN);
 		if (j) {
 			if (++c->jn == 3)
@@ -1353,6 +1411,9 @@ static inline __attribute__((always_inline)) void digit_run(mask_scratch *s, clu
 		} else {
 			c->phone3 = phone_chain(c);
 			c->jn = 1;
+			/* (a run right after a digit and one of " .-" starts no
+			 * national number; after "/", neither, but rarely) */
+			c->zero |= p[gs] == '0';
 		}
 		c->r1 = c->r2;
 		c->r2 = run;
@@ -1366,9 +1427,9 @@ static inline __attribute__((always_inline)) void digit_run(mask_scratch *s, clu
 		}
 	} else {
 		if (c->digits >= 4) /* fewer can be nothing (close_cluster) */
-			close_cluster(s, c, exact);
+			close_cluster(s, c, p, exact);
 		*c = (cluster){.start = gs, .end = ge, .digits = run, .chain = run, .chain_ok = true, .r2 = run,
-			       .jn = 1, .opener = (k1 & C_OPEN) != 0};
+			       .jn = 1, .opener = (k1 & C_OPEN) != 0, .zero = p[gs] == '0'};
 	}
 	c->card = c->card || (c->chain_ok && c->chain >= 13);
 	if (run >= 2 && (k1 & C_UPPER) && gs >= 2 && (cclass[p[gs - 2]] & C_UPPER)) {
@@ -1427,7 +1488,7 @@ static void num_spans(mask_scratch *s, const unsigned char *p, size_t n, bool ex
 	if (run != SIZE_MAX)
 		digit_run(s, &c, p, n, run, n, exact);
 	if (c.digits >= 4)
-		close_cluster(s, &c, exact);
+		close_cluster(s, &c, p, exact);
 	/* both nearly sorted (clusters close in order; an IBAN's hint or span
 	 * comes before the cluster it sits in closes) */
 	if (exact) {

@@ -103,10 +103,10 @@ size_t mask_key_literals(const char *const *globs, size_t n, char ***out);
 void mask_literals_free(char **l, size_t n);
 
 /* Whether the digit walk (mask_hints) reads byte b as part of a cluster of
- * digits: a digit or one of " .-()+". A byte that is not is a part's bound. */
+ * digits: a digit or one of " .-/()+". A byte that is not is a part's bound. */
 static inline bool mask_cluster_byte(unsigned char b)
 {
-	return (b >= '0' && b <= '9') || b == ' ' || b == '.' || b == '-' || b == '(' || b == ')' || b == '+';
+	return (b >= '0' && b <= '9') || b == ' ' || b == '.' || b == '-' || b == '/' || b == '(' || b == ')' || b == '+';
 }
 
 /*
@@ -118,7 +118,7 @@ static inline bool mask_cluster_byte(unsigned char b)
  * patterns) or more than MASK_HINTS_MAX hints were seen: then every part may
  * match and mask_text must scan it.
  * The parts must lie apart: right before each, and right after, a byte that
- * is neither a digit nor one of " .-()+", so that no digit cluster reaches
+ * is neither a digit nor one of " .-/()+", so that no digit cluster reaches
  * into a part from outside it (num_spans judges a cluster by its shape: a
  * run made longer or joined to another may hold no SSN where the part does).
  * In a DataRow, the zero byte a value's length starts with (below 16 MiB)

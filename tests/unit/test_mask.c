@@ -272,6 +272,27 @@ static void test_phone(void **state)
 	expect("+1 555", NULL);
 	expect("v 2024-01-15", NULL);        /* a date */
 	expect("id 415-555-0100-77", NULL);  /* part of a longer dashed number */
+	/* national numbers: a trunk "0" (or "00"), runs joined by one separator throughout */
+	expect_det("mobil 0171 1234567", "mobil ****", MASK_DET_PHONE);
+	expect_det("Tel. 030-12345678.", "Tel. ****.", MASK_DET_PHONE);
+	expect_det("Fax 0171/1234567", "Fax ****", MASK_DET_PHONE);
+	expect_det("tél 01 23 45 67 89, bureau", "tél ****, bureau", MASK_DET_PHONE);
+	expect_det("port 06.12.34.56.78", "port ****", MASK_DET_PHONE);
+	expect_det("0049 171 1234567", "****", MASK_DET_PHONE);
+	expect_det("uk 07700 900123", "uk ****", MASK_DET_PHONE);
+	expect_det("nl 06-12345678", "nl ****", MASK_DET_PHONE);
+	expect_det("(0171 1234567)", "(****)", MASK_DET_PHONE);
+	expect("am 01.02.2025 10:30", NULL);  /* a date and time: no one separator joins 9 digits */
+	expect("01.02.2025 12 45", NULL);
+	expect("0 12345678 9", NULL);         /* a lone 0 is no trunk */
+	expect("000-12-3456", NULL);          /* nor is 000 */
+	expect("0171 1234", NULL);            /* 9 digits at least */
+	expect("0171-123-456-7 x", NULL);     /* mixed separators: one run too many for the three-run shape */
+	expect("x0171 1234567", NULL);        /* glued to a word */
+	expect("12/0171 1234567", NULL);      /* a run that continues a number */
+	expect("1 0171 1234567", NULL);
+	expect("01 23 45 67 89 12 34", NULL); /* seven runs: no number we know */
+	expect("0171 1234567-1", NULL);
 }
 
 static void test_credit_card(void **state)
@@ -893,7 +914,8 @@ static void test_cluster_bounds(void **state)
 	mask_scratch *sc;
 	mask_profile *p = builtin_profile(&sc);
 	static const char *const parts[] = {"123-45-6789", "(415) 555-0132", "1234 345 6789", "+1 415-555-0100",
-					    "4111 1111 1111 1111", "10.0.0.1", "DE89 3704 0044 0532 0130 00"};
+					    "4111 1111 1111 1111", "10.0.0.1", "DE89 3704 0044 0532 0130 00",
+					    "0171 1234567", "01 23 45 67 89", "0171/1234567"};
 	size_t taken = 0;
 	for (int b = 0; b < 256; b++) {
 		for (size_t k = 0; k < sizeof(parts) / sizeof(*parts); k++) {
@@ -964,6 +986,19 @@ static void test_cluster_shapes(void **state)
 	assert_int_equal(may_match("1 +33 1 23 45 67 89"), 1); /* "1", delimiter " ", a phone */
 	assert_int_equal(may_match("415 555 010"), 1);
 	assert_int_equal(may_match("at 2025-01-01 00:37, 10 items"), 0);
+	/* national numbers: a chain from a trunk, one separator throughout */
+	assert_true(det_hints("0171 1234567", MASK_DET_PHONE) > 0);
+	assert_true(det_hints("7 (01 23 45 67 89", MASK_DET_PHONE) > 0);
+	assert_true(det_hints("01-23 (0171/1234567", MASK_DET_PHONE) > 0); /* a chain starts after a break */
+	assert_int_equal(det_hints("01-23 0171/1234567", MASK_DET_PHONE), 0); /* but not at "3 0171" */
+	assert_int_equal(det_hints("am 01.02.2025 10:30", MASK_DET_PHONE), 0);
+	assert_int_equal(det_hints("1 0171 1234567", MASK_DET_PHONE), 0);   /* not at a run a match can start at */
+	assert_int_equal(det_hints("000-12-3456", MASK_DET_PHONE), 0);
+	assert_int_equal(det_hints("171 1234567", MASK_DET_PHONE), 0);
+	/* a COPY line: text around may lengthen the first run or join it, with another separator */
+	assert_int_equal(may_match("5.01 23 45 67 89"), 1);
+	assert_int_equal(may_match("501 23 45 67 89"), 1);
+	assert_int_equal(may_match("v 01.02 03.04 05"), 0); /* 10 digits, no chain of 9 with one separator */
 }
 
 static void test_glob_literal(void **state)
@@ -1098,6 +1133,67 @@ static void test_email_shapes_engines_agree(void **state)
 	assert_true(masked_utf8 > 200);
 }
 
+/*
+ * Text made of what numbers are made of (runs of digits, trunks "0" and "00",
+ * the separators " .-/()+", letters): the digit walk's hints against the
+ * PCRE2 iteration, for every numeric detector. And the gate: a line of such
+ * fields (mask_may_match, with the delimiters a COPY line or text around a
+ * value can have) is passed over only when no field holds a match.
+ */
+static void test_digit_shapes_engines_agree(void **state)
+{
+	(void)state;
+	static const char *const tok[] = {"0", "00", "01", "06", "030", "0171", "0049", "000", "1", "12", "123",
+					  "415", "1234", "4111", "12345", "123456", "1234567", "12345678", " ",
+					  " ", " ", ".", ".", "-", "-", "/", "/", "(", ")", "+", "x", ":", "  ", "A"};
+	static const char delims[] = {'\t', ',', ' ', '5', '-', '.', '/', '0'};
+	const size_t nt = sizeof(tok) / sizeof(tok[0]);
+	mask_scratch *gs;
+	mask_profile *gp = builtin_profile(&gs);
+	uint64_t seed = 0x853c49e6748fea9bu;
+	char text[512];
+	size_t masked = 0, national = 0, gated = 0;
+	for (int iter = 0; iter < 20000; iter++) {
+		size_t len = 0, want = 1 + (size_t)iter % 60;
+		while (len < want) {
+			seed ^= seed << 13;
+			seed ^= seed >> 7;
+			seed ^= seed << 17;
+			const char *t = tok[(seed >> 5) % nt];
+			size_t tl = strlen(t);
+			if (len + tl >= sizeof(text))
+				break;
+			memcpy(text + len, t, tl);
+			len += tl;
+		}
+		size_t n;
+		uint32_t counts[MASK_DET_COUNT + MASK_MAX_CUSTOM];
+		char *got = run_profiles(redact, redact_s, text, len, &n, counts);
+		masked += n;
+		national += counts[MASK_DET_PHONE];
+		free(got);
+		/* the same text as a line of fields */
+		char d = delims[(seed >> 40) % sizeof(delims)];
+		if (mask_may_match(gp, gs, text, len))
+			continue;
+		gated++;
+		for (size_t f = 0; f <= len;) {
+			const char *e = memchr(text + f, d, len - f);
+			size_t fl = e ? (size_t)(e - text) - f : len - f;
+			buf o = {0};
+			if (mask_text(redact[1], redact_s[1], text + f, fl, &o, NULL) != 0)
+				fail_msg("the gate passed over [%.*s] in [%.*s]", (int)fl, text + f, (int)len, text);
+			buf_free(&o);
+			f += fl + 1;
+		}
+	}
+	assert_true(masked > 800); /* (962 phones, cards, SSNs, IPv4 addresses: 700 phones) */
+	assert_true(national > 500);
+	assert_true(gated > 5000);
+	mask_scratch_free(gs);
+	mask_profile_free(gp);
+}
+
 static void test_long_text(void **state)
 {
 	(void)state;
@@ -1149,6 +1245,7 @@ int main(void)
 		cmocka_unit_test(test_glob_literal),
 		cmocka_unit_test(test_corpus_engines_agree),
 		cmocka_unit_test(test_email_shapes_engines_agree),
+		cmocka_unit_test(test_digit_shapes_engines_agree),
 		cmocka_unit_test(test_limit_fails_closed),
 		cmocka_unit_test(test_repeated_hint),
 		cmocka_unit_test(test_long_text),

@@ -961,7 +961,7 @@ static int keys_in_hints(const pgm_ctx *c)
 
 /*
  * Whether a value's length may hold a byte the digit walk joins to the
- * value's first run, right before its text (a digit or one of " .-()+": a
+ * value's first run, right before its text (a digit or one of " .-/()+": a
  * value of 48 bytes is "\0\0\0" "0" and its text, and "0" "123-45-6789"
  * holds no SSN). Below 16 MiB the first byte is zero, which also keeps the
  * value before apart.
