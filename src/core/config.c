@@ -1391,6 +1391,9 @@ int config_load_string_ex(const char *yaml, size_t len, const char *name,
 				fail(&c, root, "", "out of memory");
 			set_defaults(out);
 			parse_root(&c, root, out);
+			/* the policy refuses what column rules cannot mask (exposure.h) */
+			out->policy.mask_profiles = out->mask_profiles;
+			out->policy.n_mask_profiles = out->n_mask_profiles;
 		}
 	}
 	yaml_document_delete(&doc);

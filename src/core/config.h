@@ -126,6 +126,9 @@ typedef struct config_policy {
 	config_strlist dangerous_functions;
 	config_rule *rules;
 	size_t n_rules;
+	/* the masking profiles rules name (not owned: warden_config's) */
+	const struct config_mask_profile *mask_profiles;
+	size_t n_mask_profiles;
 } config_policy;
 
 typedef struct warden_config {

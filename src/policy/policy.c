@@ -129,6 +129,7 @@ static sql_class *class_of_stmt(const sql_stmt *in)
 		}
 	}
 	o->functions = dup_strs(in->functions, in->n_functions);
+	o->computed = dup_strs(in->computed, in->n_computed);
 	c->stmts = o;
 	c->n = 1;
 	c->kinds = o->kinds;
@@ -572,6 +573,48 @@ static int object_match(const config_strlist *l, const policy_session *st, const
 	return 0;
 }
 
+/*
+ * Column rules mask a column's values where they arrive as themselves (the
+ * RowDescription names the column); a value computed on arrives with no
+ * name, so a statement computing on a column the profile's rules name is
+ * refused (exposure.h). The column is one of a relation the statement names:
+ * "schema.table.column" for each schema an unqualified name may resolve to.
+ * Returns the column's name ("" for columns the text does not name), or NULL.
+ */
+static const char *masked_computed(const config_mask_profile *mp, const policy_session *st, const session *s,
+				   const sql_stmt *stmt)
+{
+	static char *const default_path[] = { "$user", "public" };
+	const config_strlist *globs = &mp->columns;
+	if (!globs->n || !stmt->n_objects)
+		return NULL;
+	if (stmt->computed_whole)
+		return "";
+	for (size_t c = 0; c < stmt->n_computed; c++) {
+		for (size_t i = 0; i < stmt->n_objects; i++) {
+			const sql_object *o = &stmt->objects[i];
+			char *const *path = st->search_path_set ? st->search_path : default_path;
+			size_t n = o->schema ? 1 : st->search_path_set ? st->n_search_path : 2;
+			for (size_t k = 0; k <= n; k++) {
+				const char *schema = o->schema ? o->schema : k < n ? path[k] : "pg_catalog";
+				if (k == n && (o->schema || strncmp(o->name, "pg_", 3) != 0))
+					break;
+				if (!o->schema && k < n && strcmp(schema, "$user") == 0) {
+					if (!s || !s->target_user)
+						continue;
+					schema = s->target_user;
+				}
+				char full[3 * 256];
+				snprintf(full, sizeof(full), "%s.%s.%s", schema, o->name, stmt->computed[c]);
+				for (size_t g = 0; g < globs->n; g++)
+					if (fnmatch(globs->v[g], full, FNM_CASEFOLD) == 0)
+						return stmt->computed[c];
+			}
+		}
+	}
+	return NULL;
+}
+
 typedef enum { M_NO = 0, M_YES, M_DANGEROUS } match_result;
 
 static match_result rule_matches(const config_rule *r, const subject *who, const policy_session *st,
@@ -680,15 +723,24 @@ static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt,
 		unknown_out->n_objects = stmt->n_objects;
 		unknown_out->functions = stmt->functions;
 		unknown_out->n_functions = stmt->n_functions;
+		unknown_out->computed = stmt->computed;
+		unknown_out->n_computed = stmt->n_computed;
+		unknown_out->computed_whole = stmt->computed_whole;
 		return unknown_out;
 	}
-	if (!stmt->kinds && !stmt->n_objects && !stmt->n_functions &&
+	if (!stmt->kinds && !stmt->n_objects && !stmt->n_functions && !stmt->n_computed && !stmt->computed_whole &&
 	    !(stmt->flags & ~(uint32_t)(SQLF_PREPARED | SQLF_MULTI_STATEMENT)))
 		return prep;
 	sql_class *m = class_of_stmt(prep);
 	sql_stmt *o = &m->stmts[0];
 	o->kinds |= stmt->kinds;
 	o->flags |= stmt->flags;
+	o->computed_whole |= stmt->computed_whole;
+	if (stmt->n_computed) { /* EXECUTE p(upper(x)): its arguments compute too */
+		o->computed = util_xrealloc(o->computed, (o->n_computed + stmt->n_computed) * sizeof(char *));
+		for (size_t i = 0; i < stmt->n_computed; i++)
+			o->computed[o->n_computed++] = dup_or_null(stmt->computed[i]);
+	}
 	if (stmt->n_objects) {
 		o->objects = util_xrealloc(o->objects, (o->n_objects + stmt->n_objects) * sizeof(sql_object));
 		for (size_t i = 0; i < stmt->n_objects; i++) {
@@ -782,6 +834,25 @@ static void fill_messages(const config_policy *p, policy_decision *d, int rule, 
 	d->hint = util_strndup(instead, strlen(instead));
 }
 
+/* A statement computing on what its column rules mask (masked_computed). */
+static void refusal_messages(policy_decision *d, const char *col, const char *profile)
+{
+	buf b = {0};
+	if (*col)
+		buf_printf(&b, "warden masks column \"%s\" for you (masking profile \"%s\"): it can be read as "
+			   "itself only, and this statement computes on it (a function, an operator, a cast, a "
+			   "comparison, a sort, or a copy into another table), which would show its values unmasked",
+			   col, profile);
+	else
+		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement reads a "
+			   "whole row, or * inside an expression, which would carry them unmasked", profile);
+	buf_append(&b, "", 1);
+	d->message = b.data;
+	static const char hint[] = "Select the columns as they are (masked columns arrive masked) and name "
+				   "each one you need; a person with unmasked access can run this statement.";
+	d->hint = util_strndup(hint, strlen(hint));
+}
+
 /* ---- session state updates (on an allowed request) ---- */
 
 static void remember(policy_session *st, const sql_stmt *stmt)
@@ -861,6 +932,8 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 		abort();
 	memset(merged, 0, (c->n <= 4 ? 4 : c->n) * sizeof(sql_class *));
 	const sql_stmt *best_eff = NULL;
+	const char *refused_col = NULL, *refused_profile = NULL;
+	int refused_stmt = -1;
 	for (size_t i = 0; i < c->n; i++) {
 		const sql_stmt *eff = effective(st, &c->stmts[i], &unknown_exec[i], &merged[i]);
 		if (trace) {
@@ -883,6 +956,24 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 			d->mask_profile = p->rules[rule].mask_profile;
 			if (trace)
 				fprintf(trace, "    results masked (rule \"%s\")\n", p->rules[rule].name);
+		}
+		/* ... and then what its column rules could not mask is refused */
+		if (a == POLICY_ALLOW && rule >= 0 && p->rules[rule].mask_profile >= 0 &&
+		    (size_t)p->rules[rule].mask_profile < p->n_mask_profiles) {
+			const config_mask_profile *mp = &p->mask_profiles[p->rules[rule].mask_profile];
+			const char *col = masked_computed(mp, st, s, eff);
+			if (col) {
+				a = POLICY_DENY;
+				if (!refused_col) {
+					refused_col = col;
+					refused_profile = mp->name;
+					refused_stmt = (int)i;
+				}
+				if (trace)
+					fprintf(trace, "    -> deny: it computes on %s%s%s, which profile \"%s\" masks whole\n",
+						*col ? "column \"" : "columns it does not name (a whole row or *)", col,
+						*col ? "\"" : "", mp->name);
+			}
 		}
 		if (best_stmt < 0 || a > best) {
 			best = a;
@@ -911,7 +1002,9 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 		d->rule = "empty";
 	if (!d->classification)
 		d->classification = dup_or_null(summary);
-	if (best != POLICY_ALLOW)
+	if (best != POLICY_ALLOW && best_stmt == refused_stmt)
+		refusal_messages(d, refused_col, refused_profile);
+	else if (best != POLICY_ALLOW)
 		fill_messages(p, d, best_rule, best_eff, c);
 	else
 		for (size_t i = 0; i < c->n; i++)

@@ -51,6 +51,7 @@
  *    never a CTE and is never hidden.
  */
 #include "policy/sqlclass.h"
+#include "policy/exposure.h"
 
 #include <jansson.h>
 #include <pg_query.h>
@@ -1139,6 +1140,8 @@ static void classify_tree(sql_class *c, json_t *root)
 			st->command = "unknown";
 		} else {
 			st->command = classify_stmt(&a, json_object_iter_key(it), json_object_iter_value(it), w, 1);
+			exposure_of(json_object_iter_key(it), json_object_iter_value(it), &st->computed,
+				    &st->n_computed, &st->computed_whole);
 		}
 		if (n > 1)
 			st->flags |= SQLF_MULTI_STATEMENT;
@@ -1294,6 +1297,7 @@ void sqlclass_free(sql_class *c)
 		free(st->execute_name);
 		free(st->deallocate_name);
 		free_strv(st->search_path, st->n_search_path);
+		free_strv(st->computed, st->n_computed);
 	}
 	free(c->stmts);
 	free(c->error);

@@ -79,6 +79,11 @@ typedef struct sql_stmt {
 	int sets_lexing;        /* SET/RESET of standard_conforming_strings or client_encoding:
 				 * classified by its value, so never cached by normalized text */
 	int location, length;   /* byte range in the text; length 0 = to the end */
+	/* column rules (exposure.h): the column names it computes on, and
+	 * whether columns it does not name are (a whole row, `*` in an expression) */
+	char **computed;
+	size_t n_computed;
+	int computed_whole;
 } sql_stmt;
 
 typedef struct sql_class {

@@ -7,8 +7,10 @@
 # COPY TO STDOUT (text, CSV, a query, binary) and pg_dump: no seeded sensitive
 # value reaches the client, near misses and ordinary values are unchanged,
 # row counts are right, the masked COPY and dump still load. The dba group
-# reads clear values. The audit trail (capture_results: masked) holds no
-# sensitive value, records per-detector counts and the masked rows.
+# reads clear values. A statement computing on a column-rule column (upper(),
+# a cast, a WHERE, a whole row, a UNION arm) is refused, and the dba's runs.
+# The audit trail (capture_results: masked) holds no sensitive value, records
+# per-detector counts and the masked rows.
 #
 # Checking the test itself: T94_NO_MASK=1 drops `mask: pii` from the rule (every
 # leak assertion must then fail); T94_CAPTURE=summary sets audit.capture_results.
@@ -147,9 +149,32 @@ out=$(ap -At -F '|' -c "select password, api_key from accounts order by id" 2>&1
 assert_eq "$out" $'****|****\n****|****\n****|****' "psql: passwords and API keys masked whole, no character kept (partial style)"
 
 # JSON documents built by the query (no table column behind them: detectors and json_keys)
-ap -At -R $'\036' -c "select jsonb_build_object('token', api_key, 'mail', email, 'n', notes), json_build_object('secret_x', ssn) from customers order by id" >"$T/psql_json.out" 2>&1
+ap -At -R $'\036' -c "select jsonb_build_object('token', name, 'mail', email, 'n', notes), json_build_object('secret_x', card) from customers order by id" >"$T/psql_json.out" 2>&1
 assert_eq "$(($(count_sep "$T/psql_json.out") + 1))" "1013" "psql: JSON built by the query: 1013 rows"
 no_secrets "$T/psql_json.out" "psql: JSON documents built by the query (json_keys token, secret*; detectors inside)"
+assert_eq "$(grep -o '"token": "\*\*\*\*"' "$T/psql_json.out" | wc -l)" "1013" "psql: JSON built by the query: the value under json_keys token masked in every row"
+
+# column rules mask a column's values where they arrive as themselves: a
+# statement computing on a masked column (its values would arrive with no
+# column behind them) is refused, and the session goes on
+for q in "select upper(password) from accounts" "select password || '' from accounts" \
+         "select password::int from accounts where id = 1" "select (select password from accounts where id = 1)" \
+         "select array_agg(password) from accounts" "select coalesce(api_key, '') from customers" \
+         "select a from accounts a" "select row_to_json(c) from customers c" "select upper(x) from (select password as x from accounts) s" \
+         "select password from accounts union all select 'x'" "select id from accounts where password like 'C%'" \
+         "select jsonb_build_object('token', api_key) from customers" "select substr(ssn, 1, 3) from customers" \
+         "with c(p) as (select password from accounts) select p || '' from c"; do
+  ap -At -c "$q" >"$T/refused.out" 2>&1; rc=$?
+  assert_nonzero "$rc" "column rules: refused: $q"
+  assert_contains "$(cat "$T/refused.out")" "warden masks column" "column rules: the refusal says why ($q)"
+  no_secrets "$T/refused.out" "column rules: $q"
+done
+out=$(ap -At -c "select upper(password) from accounts" -c "select count(*) from accounts" 2>&1)
+assert_contains "$out" "warden masks column \"password\" for you (masking profile \"pii\")" "column rules: the refusal names the column and the profile"
+out=$(ap -At -c "select x from (select password as x from accounts) s order by 1 limit 1" 2>&1)
+assert_eq "$out" "****" "column rules: a masked column read as itself through a subquery arrives masked"
+out=$(as_dana -At -c "select upper(password) from accounts order by id limit 1" 2>&1)
+assert_eq "$out" "CORRECTHORSEBATTERYSTAPLE" "column rules: the dba group computes on the column in clear"
 
 # ---------------------------------------------------------------- COPY TO STDOUT
 ap -c "copy customers to stdout" >"$T/copy_text.out" 2>"$T/copy_text.err"; rc=$?
@@ -540,8 +565,11 @@ if [[ "${T94_NO_MASK:-0}" != 1 ]]; then
   assert_rc "$rc" 0 "policy test against a candidate without masking ($(show "$out" 200))"
   assert_contains "$out" "allow, masked (pii) -> allow" "policy test: the change from masked to clear is listed"
   js=$("$WARDEN" policy test -c "$WD_CFG" --candidate "$T/nomask.yaml" --json 2>&1)
-  assert_eq "$(jq -r '(.looser > 0) and (.changes | all(.old_masked == "pii" and .new_masked == null))' <<<"$js")" "true" \
-    "policy test --json: looser, old_masked pii, new_masked null"
+  # (and the statements refused for computing on a masked column run in clear)
+  assert_eq "$(jq -r '(.looser > 0) and (.changes | all((.old_masked == "pii" and .new_masked == null) or
+      (.old == "deny" and .old_rule == "everyone-else-masked" and .new == "allow"))) and
+      ([.changes[] | select(.old == "deny")] | length >= 14)' <<<"$js")" "true" \
+    "policy test --json: looser, old_masked pii, new_masked null; the column rules' refusals allowed"
   out=$("$WARDEN" policy test -c "$WD_CFG" --candidate "$WD_CFG" 2>&1)
   assert_contains "$out" "would change (0 stricter, 0 looser)" "policy test: the same policy changes nothing, masking included"
 fi

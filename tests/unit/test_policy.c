@@ -439,6 +439,75 @@ static void test_mask_config(void **state)
 			    "audit.capture_results: must be one of: none | summary | masked");
 }
 
+/*
+ * Column rules mask a column's values where they arrive as themselves; a
+ * masked identity's statement computing on such a column is refused, with a
+ * message naming it. The column's table is one the statement names, in the
+ * schema written or one the search path gives.
+ */
+static void test_mask_column_rules(void **state)
+{
+	(void)state;
+	static const char yaml[] =
+		"masking:\n"
+		"  profiles:\n"
+		"    - name: pii\n"
+		"      detectors: [email]\n"
+		"      columns: [\"public.customers.ssn\", \"*.password*\"]\n"
+		"    - name: mails\n"
+		"      detectors: [email]\n"
+		"policy:\n"
+		"  default: deny\n"
+		"  rules:\n"
+		"    - { name: dba, match: { groups: [dba] }, action: allow }\n"
+		"    - { name: mail-only, match: { users: [carol] }, action: allow, mask: mails }\n"
+		"    - { name: masked, match: {}, action: allow, mask: pii }\n";
+	fixture f = {0};
+	char err[512];
+	if (config_load_string(yaml, sizeof(yaml) - 1, "m.yaml", &f.cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	as(&f, "alice", "[\"eng\"]", NULL);
+	EXPECT(&f, "select password, ssn, name from accounts, customers", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select x from (select ssn as x from customers) s", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select upper(name), length(email) from customers where id > 3 order by name", POLICY_ALLOW,
+	       "masked");
+	EXPECT(&f, "select upper(password) from accounts", POLICY_DENY, "masked");
+	EXPECT(&f, "select id from customers where ssn like '1%'", POLICY_DENY, "masked");
+	EXPECT(&f, "select upper(x) from (select ssn as x from customers) s", POLICY_DENY, "masked");
+	EXPECT(&f, "select row_to_json(c) from customers c", POLICY_DENY, "masked");
+	EXPECT(&f, "select 1; select password::int from accounts", POLICY_DENY, "masked");
+	/* the rule names public.customers.ssn: another schema's customers, another table's ssn */
+	EXPECT(&f, "select upper(ssn) from billing.customers", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select upper(ssn) from orders", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select upper(ssn) from public.customers", POLICY_DENY, "masked");
+	EXPECT(&f, "set search_path = billing", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select upper(ssn) from customers", POLICY_ALLOW, "masked");
+	EXPECT(&f, "set search_path = billing, public", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select upper(ssn) from customers", POLICY_DENY, "masked");
+	/* no relation named: no column of a table */
+	EXPECT(&f, "select upper(password) from json_to_record('{}') as r(password text)", POLICY_ALLOW, "masked");
+	/* a prepared statement is refused when it runs, for what it runs */
+	EXPECT(&f, "prepare p as select id from accounts where password = $1", POLICY_DENY, "masked");
+	EXPECT(&f, "prepare q as select password from accounts where id = $1", POLICY_ALLOW, "masked");
+	EXPECT(&f, "execute q(1)", POLICY_ALLOW, "masked");
+	EXPECT(&f, "execute q(length((select password from accounts limit 1)))", POLICY_DENY, "masked");
+	char rule[64], *msg = NULL;
+	assert_int_equal(decide(&f, "select md5(password) from accounts", rule, sizeof(rule), &msg), POLICY_DENY);
+	assert_non_null(strstr(msg, "column \"password\""));
+	assert_non_null(strstr(msg, "masking profile \"pii\""));
+	free(msg);
+	assert_int_equal(decide(&f, "select a::text from accounts a", rule, sizeof(rule), &msg), POLICY_DENY);
+	assert_non_null(strstr(msg, "whole row"));
+	free(msg);
+	/* unmasked readers, and a profile without column rules, compute as they like */
+	as(&f, "dana", "[\"dba\"]", NULL);
+	EXPECT(&f, "select upper(password) from accounts", POLICY_ALLOW, "dba");
+	as(&f, "carol", "[]", NULL);
+	EXPECT(&f, "select upper(password), row_to_json(a) from accounts a", POLICY_ALLOW, "mail-only");
+	session_release(&f.s);
+	config_free(&f.cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_review_config),
 		cmocka_unit_test(test_mask_config),
+		cmocka_unit_test(test_mask_column_rules),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

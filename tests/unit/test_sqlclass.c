@@ -919,6 +919,88 @@ static void test_threads(void **state)
 	}
 }
 
+/* ---- column rules: what a statement computes on (exposure.h) ------------ */
+
+typedef struct expo_case {
+	const char *sql;
+	const char *computed;   /* the column names computed on, space-separated, any order */
+	int whole;
+} expo_case;
+
+static const expo_case expo_cases[] = {
+	{"select password, api_key from accounts", "", 0},
+	{"select * from accounts order by 1", "", 0},
+	{"select upper(password) from accounts", "password", 0},
+	{"select password || '' as p, password::int from accounts", "password", 0},
+	{"select id from accounts where password = 'x' order by name", "password name", 0},
+	{"select max(password) from accounts group by kind", "password kind", 0},
+	{"select (select password from accounts limit 1)", "password", 0},
+	/* a plain column under another name is computed on when that name is */
+	{"select x from (select password as x from accounts) s", "", 0},
+	{"select upper(x) from (select password as x from accounts) s", "password x", 0},
+	{"select x from (select password as x from accounts) s order by x", "password x", 0},
+	{"with c(y) as (select password from accounts) select upper(y) from c", "password y", 0},
+	{"with c(y) as (select password from accounts) select y from c", "", 0},
+	{"select upper(y) from (select id, password from accounts) s(i, y)", "password y", 0},
+	/* rows and stars the text does not spell out */
+	{"select a from accounts a", "", 1},
+	{"select row_to_json(a) from accounts a", "a", 1},
+	{"select password(a) from accounts a", "a", 1},
+	{"select t.* from (select * from accounts) t", "", 0},
+	{"select array_agg(t.*) from accounts t", "", 1},
+	{"select upper(p) from accounts a(i, p)", "p", 1},
+	{"select p from accounts a(i, p)", "", 0},
+	{"select upper(x) from (select * from accounts) t(i, x)", "x", 1},
+	{"select s + 1 from generate_series(1, 3) s", "s", 0}, /* a function's alias: its column */
+	{"select upper(s::text) from (select 1) s", "s", 1},
+	/* set operations name no column; EXISTS reads nothing */
+	{"select password from accounts union select api_key from accounts", "api_key password", 0},
+	{"select count(*) from accounts where exists (select password from accounts where id = 1)", "id", 0},
+	{"select * from a join b using (k) join c on c.j = b.j", "j k", 0},
+	/* statements that store or show what they read */
+	{"insert into t select password from accounts", "password", 0},
+	{"create table t as select password from accounts", "password", 0},
+	{"create view v as select password as secret from accounts", "password", 0},
+	{"select password into t from accounts", "password", 0},
+	{"update accounts set name = password where id = 1", "id password", 0},
+	{"delete from accounts where id = 1 returning password", "id password", 0},
+	{"copy (select password from accounts where id > 1) to stdout", "id", 0},
+	{"declare c cursor for select password from accounts", "", 0},
+	{"prepare p as select password from accounts where id = $1", "id", 0},
+	{"explain select upper(password) from accounts", "password", 0},
+};
+
+static void test_exposure(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(expo_cases) / sizeof(*expo_cases); i++) {
+		const expo_case *t = &expo_cases[i];
+		sql_class *c = classify(t->sql);
+		assert_int_equal(c->n, 1);
+		const sql_stmt *st = &c->stmts[0];
+		size_t want = 0;
+		char buf[256];
+		snprintf(buf, sizeof(buf), "%s", t->computed);
+		for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+			want++;
+			int found = 0;
+			for (size_t k = 0; k < st->n_computed; k++)
+				found |= strcmp(st->computed[k], tok) == 0;
+			if (!found)
+				fail_msg("[%s]: %s is not computed on", t->sql, tok);
+		}
+		if (st->n_computed != want || st->computed_whole != t->whole) {
+			char got[512] = "";
+			size_t gl = 0;
+			for (size_t k = 0; k < st->n_computed && gl < sizeof(got); k++)
+				gl += (size_t)snprintf(got + gl, sizeof(got) - gl, "%s ", st->computed[k]);
+			fail_msg("[%s]: computed [%s] whole %d, want [%s] whole %d", t->sql, got, st->computed_whole,
+				 t->computed, t->whole);
+		}
+		sqlclass_free(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -935,6 +1017,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_command_known),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_exposure),
 	};
 	int failed = cmocka_run_group_tests_name("sqlclass", tests, NULL, NULL);
 	/* libpg_query keeps a per-thread memory context; free this thread's */

@@ -1,0 +1,371 @@
+/*
+ * exposure — which columns a statement computes on, rather than reads as
+ * themselves (see exposure.h).
+ *
+ * The walk goes over libpg_query's JSON parse tree. A column reference is
+ * "plain" when it is the whole expression of an output column of a SELECT
+ * whose rows are what the statement returns: the statement's own SELECT and
+ * the subqueries in its FROM and CTEs (PostgreSQL's RowDescription names the
+ * table and column a value comes from through them; not through a UNION,
+ * INTERSECT or EXCEPT, whose arms count as computed). Everywhere else — an
+ * expression, a WHERE, an ORDER BY, a GROUP BY, a JOIN's condition, a scalar
+ * subquery, an INSERT's SELECT, a CREATE TABLE AS or VIEW, a RETURNING — the
+ * value is computed on, compared or stored, and its column name is
+ * "computed". The one exception: what EXISTS (SELECT ...) selects is never
+ * read.
+ *
+ * A plain column given another name (`password AS x` in a subquery, a CTE or
+ * a FROM alias list) is computed on when that name is: the names are joined
+ * after the walk, by name across the whole statement (a scope finer than the
+ * statement would only ever refuse less). A whole row (`select a from
+ * accounts a`, `row_to_json(a)`, `a.*` or `*` inside an expression) and a
+ * FROM alias list over a table (its names stand for columns in an order the
+ * text does not tell) carry columns the text does not name: `whole`.
+ */
+#include "policy/exposure.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+#define MAX_DEPTH 1000
+
+typedef struct names {
+	char **v;
+	size_t n, cap;
+} names;
+
+typedef struct flow {
+	char *alias, *source;   /* an output column named alias reads column source as itself */
+} flow;
+
+typedef struct expo {
+	names ranges;           /* relation names, aliases and CTE names: whole-row references */
+	names computed;
+	names unknown;          /* names standing for columns the text does not name */
+	flow *flows;
+	size_t n_flows, cap_flows;
+	int whole;
+} expo;
+
+static int has(const names *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static int add(names *l, const char *s)
+{
+	if (!s || has(l, s))
+		return 0;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 8;
+		l->v = util_xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n++] = util_strndup(s, strlen(s));
+	return 1;
+}
+
+static void names_free(names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static void add_flow(expo *e, const char *alias, const char *source)
+{
+	if (!alias || !source || strcmp(alias, source) == 0)
+		return;
+	if (e->n_flows == e->cap_flows) {
+		e->cap_flows = e->cap_flows ? 2 * e->cap_flows : 8;
+		e->flows = util_xrealloc(e->flows, e->cap_flows * sizeof(*e->flows));
+	}
+	e->flows[e->n_flows++] = (flow){util_strndup(alias, strlen(alias)), util_strndup(source, strlen(source))};
+}
+
+/* The sval of a {"String":{"sval":...}} node, or NULL. */
+static const char *string_node(const json_t *n)
+{
+	const json_t *s = json_object_get(n, "String");
+	return json_is_object(s) ? json_string_value(json_object_get(s, "sval")) : NULL;
+}
+
+static const char *str_at(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int is_setop(const json_t *sel)
+{
+	const char *op = str_at(sel, "op");
+	return op && strcmp(op, "SETOP_NONE") != 0;
+}
+
+/* ---- names of relations ------------------------------------------------ */
+
+static void collect_ranges(expo *e, json_t *j, unsigned depth)
+{
+	if (depth > MAX_DEPTH)
+		return;
+	if (json_is_object(j)) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(j, k, v) {
+			/* (a function's alias in FROM names its column, when it has one) */
+			if (strcmp(k, "RangeVar") == 0 || strcmp(k, "RangeSubselect") == 0 || strcmp(k, "JoinExpr") == 0)
+				add(&e->ranges, str_at(json_object_get(v, "alias"), "aliasname"));
+			if (strcmp(k, "RangeVar") == 0)
+				add(&e->ranges, str_at(v, "relname"));
+			else if (strcmp(k, "CommonTableExpr") == 0)
+				add(&e->ranges, str_at(v, "ctename"));
+			collect_ranges(e, v, depth + 1);
+		}
+	} else if (json_is_array(j)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(j, i, v)
+			collect_ranges(e, v, depth + 1);
+	}
+}
+
+/* ---- the walk ------------------------------------------------------------ */
+
+static void expr(expo *e, json_t *j, unsigned depth);
+static void select_stmt(expo *e, json_t *sel, int plain, unsigned depth);
+
+/* A column reference computed on: its column, or a whole row. */
+static void colref_computed(expo *e, const json_t *fields)
+{
+	size_t n = json_array_size(fields);
+	if (!n)
+		return;
+	const json_t *last = json_array_get(fields, n - 1);
+	if (json_object_get(last, "A_Star")) {
+		e->whole = 1;
+		return;
+	}
+	const char *name = string_node(last);
+	if (!name)
+		return;
+	add(&e->computed, name);
+	if (has(&e->ranges, name)) /* a table's name alone (or a column named like one) */
+		e->whole = 1;
+}
+
+/* An output column that is a column reference (alias: its name, or NULL). */
+static void colref_plain(expo *e, const json_t *fields, const char *alias)
+{
+	size_t n = json_array_size(fields);
+	if (!n)
+		return;
+	const json_t *last = json_array_get(fields, n - 1);
+	if (json_object_get(last, "A_Star"))
+		return; /* `*`, `a.*`: PostgreSQL sends the columns one by one */
+	const char *name = string_node(last);
+	if (!name)
+		return;
+	if (has(&e->ranges, name)) {
+		e->whole = 1; /* `select a from accounts a`: the row as one value */
+		return;
+	}
+	add_flow(e, alias, name);
+}
+
+/*
+ * A FROM or CTE alias list: names[k] is output column k of sel (a SELECT),
+ * or of a table (sel NULL: which column is not written here).
+ */
+static void alias_list(expo *e, const json_t *colnames, json_t *sel, unsigned depth)
+{
+	size_t n = json_array_size(colnames);
+	for (size_t k = 0; k < n; k++) {
+		const char *alias = string_node(json_array_get(colnames, k));
+		if (!alias)
+			continue;
+		if (!sel || depth > MAX_DEPTH) {
+			add(&e->unknown, alias);
+			continue;
+		}
+		if (is_setop(sel))
+			continue; /* its arms' columns are computed on (select_stmt) */
+		json_t *targets = json_object_get(sel, "targetList");
+		for (size_t t = 0; t < json_array_size(targets); t++) {
+			json_t *val = json_object_get(json_object_get(json_array_get(targets, t), "ResTarget"), "val");
+			const json_t *fields = json_object_get(json_object_get(val, "ColumnRef"), "fields");
+			size_t nf = json_array_size(fields);
+			if (nf && json_object_get(json_array_get(fields, nf - 1), "A_Star")) {
+				add(&e->unknown, alias); /* a star before or at k: which column is k? */
+				break;
+			}
+			if (t == k) {
+				if (nf)
+					add_flow(e, alias, string_node(json_array_get(fields, nf - 1)));
+				break;
+			}
+		}
+	}
+}
+
+static void from_item(expo *e, json_t *item, unsigned depth)
+{
+	if (depth > MAX_DEPTH)
+		return;
+	json_t *v;
+	if ((v = json_object_get(item, "RangeVar"))) {
+		alias_list(e, json_object_get(json_object_get(v, "alias"), "colnames"),
+			   NULL, depth);
+	} else if ((v = json_object_get(item, "RangeSubselect"))) {
+		json_t *sel = json_object_get(json_object_get(v, "subquery"), "SelectStmt");
+		select_stmt(e, sel, 1, depth + 1);
+		alias_list(e, json_object_get(json_object_get(v, "alias"), "colnames"), sel,
+			   depth);
+	} else if ((v = json_object_get(item, "JoinExpr"))) {
+		from_item(e, json_object_get(v, "larg"), depth + 1);
+		from_item(e, json_object_get(v, "rarg"), depth + 1);
+		expr(e, json_object_get(v, "quals"), depth + 1);
+		json_t *using = json_object_get(v, "usingClause"); /* compared */
+		for (size_t i = 0; i < json_array_size(using); i++)
+			add(&e->computed, string_node(json_array_get(using, i)));
+		alias_list(e, json_object_get(json_object_get(v, "alias"), "colnames"), NULL,
+			   depth);
+	} else {
+		expr(e, item, depth + 1); /* functions, table functions, samples: arguments */
+	}
+}
+
+/* A SELECT body. plain: its output columns are what the statement returns. */
+static void select_stmt(expo *e, json_t *sel, int plain, unsigned depth)
+{
+	if (!json_is_object(sel) || depth > MAX_DEPTH)
+		return;
+	if (json_object_get(sel, "intoClause"))
+		plain = 0; /* SELECT INTO: stored */
+	json_t *ctes = json_object_get(json_object_get(sel, "withClause"), "ctes");
+	for (size_t i = 0; i < json_array_size(ctes); i++) {
+		json_t *cte = json_object_get(json_array_get(ctes, i), "CommonTableExpr");
+		json_t *q = json_object_get(cte, "ctequery"), *inner = json_object_get(q, "SelectStmt");
+		if (inner) {
+			select_stmt(e, inner, plain, depth + 1);
+			alias_list(e, json_object_get(cte, "aliascolnames"), inner, depth);
+		} else {
+			expr(e, q, depth + 1); /* a data-modifying WITH: stored */
+		}
+	}
+	if (is_setop(sel)) {
+		/* the rows of a UNION, INTERSECT or EXCEPT come with no column names */
+		select_stmt(e, json_object_get(sel, "larg"), 0, depth + 1);
+		select_stmt(e, json_object_get(sel, "rarg"), 0, depth + 1);
+	}
+	json_t *from = json_object_get(sel, "fromClause");
+	for (size_t i = 0; i < json_array_size(from); i++)
+		from_item(e, json_array_get(from, i), depth + 1);
+	json_t *targets = json_object_get(sel, "targetList");
+	for (size_t i = 0; i < json_array_size(targets); i++) {
+		json_t *rt = json_object_get(json_array_get(targets, i), "ResTarget");
+		json_t *val = json_object_get(rt, "val");
+		json_t *cr = json_object_get(val, "ColumnRef");
+		if (plain && cr)
+			colref_plain(e, json_object_get(cr, "fields"), str_at(rt, "name"));
+		else
+			expr(e, val, depth + 1);
+	}
+	/* filters, groupings, orderings, windows, limits, VALUES: computed on */
+	static const char *const computed[] = {"whereClause", "havingClause", "groupClause", "sortClause",
+					       "distinctClause", "windowClause", "limitCount", "limitOffset",
+					       "valuesLists"};
+	for (size_t i = 0; i < sizeof(computed) / sizeof(*computed); i++)
+		expr(e, json_object_get(sel, computed[i]), depth + 1);
+}
+
+static int exists_sublink(const json_t *sublink)
+{
+	const char *t = str_at(sublink, "subLinkType");
+	return t && strcmp(t, "EXISTS_SUBLINK") == 0;
+}
+
+/* Any other node: every column reference in it is computed on. */
+static void expr(expo *e, json_t *j, unsigned depth)
+{
+	if (!j || depth > MAX_DEPTH) {
+		if (j)
+			e->whole = 1; /* too deep to read: fail closed */
+		return;
+	}
+	if (json_is_array(j)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(j, i, v)
+			expr(e, v, depth + 1);
+		return;
+	}
+	if (!json_is_object(j))
+		return;
+	const char *k;
+	json_t *v;
+	json_object_foreach(j, k, v) {
+		if (strcmp(k, "ColumnRef") == 0) {
+			colref_computed(e, json_object_get(v, "fields"));
+		} else if (strcmp(k, "SelectStmt") == 0) {
+			select_stmt(e, v, 0, depth + 1);
+		} else if (strcmp(k, "SubLink") == 0 && exists_sublink(v)) {
+			/* EXISTS (SELECT ...): its output is never read */
+			select_stmt(e, json_object_get(json_object_get(v, "subselect"), "SelectStmt"), 1, depth + 1);
+		} else {
+			expr(e, v, depth + 1);
+		}
+	}
+}
+
+/* A statement: key is its node's name ("SelectStmt", ...), body the node. */
+static void statement(expo *e, const char *key, json_t *body, unsigned depth)
+{
+	if (depth > MAX_DEPTH) {
+		e->whole = 1;
+		return;
+	}
+	if (strcmp(key, "SelectStmt") == 0) {
+		select_stmt(e, body, 1, depth + 1);
+		return;
+	}
+	/* what a cursor fetches, a prepared statement runs, a plan shows, a
+	 * COPY (query) sends (its columns all masked whole under column rules) */
+	if (strcmp(key, "DeclareCursorStmt") == 0 || strcmp(key, "PrepareStmt") == 0 ||
+	    strcmp(key, "ExplainStmt") == 0 || (strcmp(key, "CopyStmt") == 0 && json_object_get(body, "query"))) {
+		json_t *q = json_object_get(body, "query");
+		void *it = json_object_iter(q);
+		if (it)
+			statement(e, json_object_iter_key(it), json_object_iter_value(it), depth + 1);
+		return;
+	}
+	expr(e, body, depth + 1); /* INSERT, UPDATE, CREATE TABLE AS, VIEW, ...: stored or computed */
+}
+
+void exposure_of(const char *key, json_t *body, char ***computed, size_t *n_computed, int *whole)
+{
+	expo e = {0};
+	collect_ranges(&e, body, 0);
+	statement(&e, key, body, 0);
+	/* a name computed on computes on what it reads as itself */
+	for (int grew = 1; grew;) {
+		grew = 0;
+		for (size_t i = 0; i < e.n_flows; i++)
+			if (has(&e.computed, e.flows[i].alias))
+				grew |= add(&e.computed, e.flows[i].source);
+	}
+	for (size_t i = 0; i < e.unknown.n && !e.whole; i++)
+		e.whole = has(&e.computed, e.unknown.v[i]);
+	*computed = e.computed.v;
+	*n_computed = e.computed.n;
+	*whole = e.whole;
+	names_free(&e.ranges);
+	names_free(&e.unknown);
+	for (size_t i = 0; i < e.n_flows; i++) {
+		free(e.flows[i].alias);
+		free(e.flows[i].source);
+	}
+	free(e.flows);
+}
