@@ -1394,6 +1394,8 @@ int config_load_string_ex(const char *yaml, size_t len, const char *name,
 			/* the policy refuses what column rules cannot mask (exposure.h) */
 			out->policy.mask_profiles = out->mask_profiles;
 			out->policy.n_mask_profiles = out->n_mask_profiles;
+			out->policy.capture_profile =
+				out->capture_results == CONFIG_CAPTURE_MASKED && out->n_mask_profiles ? 0 : -1;
 		}
 	}
 	yaml_document_delete(&doc);

@@ -129,6 +129,7 @@ typedef struct config_policy {
 	/* the masking profiles rules name (not owned: warden_config's) */
 	const struct config_mask_profile *mask_profiles;
 	size_t n_mask_profiles;
+	int capture_profile;        /* the profile clear results are captured with (audit), -1 none */
 } config_policy;
 
 typedef struct warden_config {

@@ -957,6 +957,12 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 			if (trace)
 				fprintf(trace, "    results masked (rule \"%s\")\n", p->rules[rule].name);
 		}
+		/* results going out in clear are captured masked (audit.capture_results):
+		 * what the capture's column rules could not mask is not captured */
+		if (a == POLICY_ALLOW && (rule < 0 || p->rules[rule].mask_profile < 0) && p->capture_profile >= 0 &&
+		    (size_t)p->capture_profile < p->n_mask_profiles &&
+		    masked_computed(&p->mask_profiles[p->capture_profile], st, s, eff))
+			d->capture_unmaskable = 1;
 		/* ... and then what its column rules could not mask is refused */
 		if (a == POLICY_ALLOW && rule >= 0 && p->rules[rule].mask_profile >= 0 &&
 		    (size_t)p->rules[rule].mask_profile < p->n_mask_profiles) {
@@ -1025,6 +1031,14 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 void policy_decide(const config_policy *p, policy_session *st, const session *s,
 		   const request_desc *r, policy_decision *out)
 {
+	if (!p->present && p->capture_profile >= 0 && (size_t)p->capture_profile < p->n_mask_profiles &&
+	    p->mask_profiles[p->capture_profile].columns.n) {
+		/* no policy section, but the capture's column rules need to know
+		 * what each statement computes on: everything is allowed */
+		run(p, st, s, r->statement, r->statement ? r->statement_len : 0, out, NULL);
+		out->rule = "no-policy";
+		return;
+	}
 	if (!p->present) {
 		/* no policy section: nothing to match, so nothing is parsed */
 		memset(out, 0, sizeof(*out));

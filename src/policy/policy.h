@@ -43,6 +43,8 @@ typedef struct policy_decision {
 	char *hint;             /* what the user can do instead */
 	char *classification;   /* compact JSON summary for the audit entry; NULL for no statement */
 	int mask_profile;       /* allowed: masking.profiles index its results are masked with, -1 none */
+	int capture_unmaskable; /* allowed in clear, and it computes on a column the profile the audit
+				 * captures clear results with masks whole: capture none of its rows */
 } policy_decision;
 
 typedef struct policy_session policy_session;

@@ -523,6 +523,15 @@ PY
 )
   fail "audit: $(wc -l <<<"$leaks") seeded sensitive value(s) in the export, e.g. [$(head -5 <<<"$leaks" | paste -sd '|')]; where: $where"
 fi
+# the dba's clear results are captured masked; a value computed on a column-rule
+# column cannot be, so its rows are not captured (summary only)
+if [[ "${T94_NO_MASK:-0}" != 1 && "${T94_CAPTURE:-masked}" == masked ]]; then
+  assert_eq "$(grep -c 'CORRECTHORSEBATTERYSTAPLE' "$AUDIT_RAW")" "0" "audit: the dba's upper(password) was not captured (no column to mask it by)"
+  REQU=$(audit_q '[.[] | select(.kind == "request" and .user == "dana" and (.statement | test("upper\\(password\\)")))][0].id // empty')
+  RESU=$(audit_q '[.[] | select(.kind == "result" and .request_id == ($r | tonumber))][0] // {} | tostring' --arg r "${REQU:-0}")
+  assert_eq "$(jq -r '[.rows, (.result == null)] | map(tostring) | join(" ")' <<<"$RESU")" "1 true" \
+    "audit: the dba's upper(password): its result entry counts 1 row and holds none"
+fi
 
 # per-detector counts on the result of alice's select *
 REQ=$(audit_q '[.[] | select(.kind == "request" and .user == "alice" and .agent == "t94-psql" and .statement == "select * from customers order by id")][0].id // empty')

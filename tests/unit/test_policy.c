@@ -508,6 +508,55 @@ static void test_mask_column_rules(void **state)
 	config_free(&f.cfg);
 }
 
+/* capture_unmaskable for sql under yaml, as dana (dba); the decision's rule into rule. */
+static int capture_unmaskable(const char *yaml, const char *sql, char *rule, size_t rlen)
+{
+	fixture f = {0};
+	char err[512];
+	if (config_load_string(yaml, strlen(yaml), "c.yaml", &f.cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	as(&f, "dana", "[\"dba\"]", NULL);
+	request_desc r = {.statement = sql, .statement_len = strlen(sql)};
+	policy_decision d;
+	policy_decide(&f.cfg.policy, f.s.policy, &f.s, &r, &d);
+	assert_int_equal(d.action, POLICY_ALLOW);
+	snprintf(rule, rlen, "%s", d.rule);
+	int u = d.capture_unmaskable;
+	policy_decision_release(&d);
+	session_release(&f.s);
+	config_free(&f.cfg);
+	return u;
+}
+
+/*
+ * Results going out in clear are captured for the audit masked with the first
+ * profile (capture_results: masked); a value computed on a column its rules
+ * mask would be captured in clear, so such a request's rows are not captured.
+ */
+static void test_capture_column_rules(void **state)
+{
+	(void)state;
+	static const char with_policy[] =
+		"audit:\n  capture_results: masked\n"
+		"masking:\n  profiles:\n    - { name: pii, detectors: [email], columns: [\"*.password*\"] }\n"
+		"policy:\n  rules:\n    - { name: dba, match: { groups: [dba] }, action: allow }\n";
+	static const char no_policy[] =
+		"audit:\n  capture_results: masked\n"
+		"masking:\n  profiles:\n    - { name: pii, detectors: [email], columns: [\"*.password*\"] }\n";
+	static const char summary[] =
+		"masking:\n  profiles:\n    - { name: pii, detectors: [email], columns: [\"*.password*\"] }\n";
+	char rule[64];
+	assert_int_equal(capture_unmaskable(with_policy, "select upper(password) from accounts", rule, sizeof(rule)), 1);
+	assert_string_equal(rule, "dba");
+	assert_int_equal(capture_unmaskable(with_policy, "select password, upper(name) from accounts", rule,
+					    sizeof(rule)), 0);
+	assert_int_equal(capture_unmaskable(no_policy, "select upper(password) from accounts", rule, sizeof(rule)), 1);
+	assert_string_equal(rule, "no-policy");
+	assert_int_equal(capture_unmaskable(no_policy, "select password from accounts", rule, sizeof(rule)), 0);
+	assert_int_equal(capture_unmaskable(summary, "select upper(password) from accounts", rule, sizeof(rule)), 0);
+	assert_string_equal(rule, "no-policy");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -522,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_review_config),
 		cmocka_unit_test(test_mask_config),
 		cmocka_unit_test(test_mask_column_rules),
+		cmocka_unit_test(test_capture_column_rules),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

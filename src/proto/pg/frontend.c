@@ -821,7 +821,7 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 	 * request's profile, or the first one when its results go out in clear */
 	r->capture_profile = -1;
 	if (cfg_of(ps)->capture_results == CONFIG_CAPTURE_MASKED && cfg_of(ps)->n_mask_profiles)
-		r->capture_profile = r->mask_profile >= 0 ? r->mask_profile : 0;
+		r->capture_profile = r->mask_profile >= 0 ? r->mask_profile : dec.capture_unmaskable ? -1 : 0;
 	/* a COPY's rows carry no RowDescription: its columns come from the statement */
 	if ((r->mask_profile >= 0 || r->capture_profile >= 0) && text && util_memcasemem(text, text_len, "copy", 4)) {
 		r->copy = util_xmalloc(sizeof(*r->copy));
