@@ -30,10 +30,16 @@
 #include "core/util.h"
 
 #define MAX_DEPTH 1000
+/* Names kept per statement (the sets are searched linearly, the flows joined
+ * to a fixpoint): more than a statement has in practice; past them the
+ * statement counts as computing on columns it does not name (fail closed). */
+#define MAX_NAMES 1024
+#define MAX_FLOWS 256
 
 typedef struct names {
 	char **v;
 	size_t n, cap;
+	int overflow;
 } names;
 
 typedef struct flow {
@@ -46,7 +52,7 @@ typedef struct expo {
 	names unknown;          /* names standing for columns the text does not name */
 	flow *flows;
 	size_t n_flows, cap_flows;
-	int whole;
+	int whole, overflow;
 } expo;
 
 static int has(const names *l, const char *s)
@@ -61,6 +67,10 @@ static int add(names *l, const char *s)
 {
 	if (!s || has(l, s))
 		return 0;
+	if (l->n == MAX_NAMES) {
+		l->overflow = 1;
+		return 0;
+	}
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 8;
 		l->v = util_xrealloc(l->v, l->cap * sizeof(*l->v));
@@ -80,6 +90,10 @@ static void add_flow(expo *e, const char *alias, const char *source)
 {
 	if (!alias || !source || strcmp(alias, source) == 0)
 		return;
+	if (e->n_flows == MAX_FLOWS) {
+		e->overflow = 1;
+		return;
+	}
 	if (e->n_flows == e->cap_flows) {
 		e->cap_flows = e->cap_flows ? 2 * e->cap_flows : 8;
 		e->flows = util_xrealloc(e->flows, e->cap_flows * sizeof(*e->flows));
@@ -358,6 +372,8 @@ void exposure_of(const char *key, json_t *body, char ***computed, size_t *n_comp
 	}
 	for (size_t i = 0; i < e.unknown.n && !e.whole; i++)
 		e.whole = has(&e.computed, e.unknown.v[i]);
+	if (e.overflow || e.ranges.overflow || e.computed.overflow || e.unknown.overflow)
+		e.whole = 1;
 	*computed = e.computed.v;
 	*n_computed = e.computed.n;
 	*whole = e.whole;

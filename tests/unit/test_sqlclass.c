@@ -1001,6 +1001,37 @@ static void test_exposure(void **state)
 	}
 }
 
+/* More names than the walk keeps: the statement computes on columns it does not name. */
+static void test_exposure_limits(void **state)
+{
+	(void)state;
+	size_t cap = 64 * 1100;
+	char *sql = malloc(cap);
+	assert_non_null(sql);
+	size_t n = (size_t)snprintf(sql, cap, "select 1 from t where c0 = 1");
+	for (int i = 1; i < 1100; i++)
+		n += (size_t)snprintf(sql + n, cap - n, " and c%d = 1", i);
+	sql_class *c = classify(sql);
+	assert_int_equal(c->stmts[0].n_computed, 1024);
+	assert_int_equal(c->stmts[0].computed_whole, 1);
+	sqlclass_free(c);
+	n = (size_t)snprintf(sql, cap, "select 1 from t where c0 = 1");
+	for (int i = 1; i < 1000; i++)
+		n += (size_t)snprintf(sql + n, cap - n, " and c%d = 1", i);
+	c = classify(sql);
+	assert_int_equal(c->stmts[0].n_computed, 1000);
+	assert_int_equal(c->stmts[0].computed_whole, 0);
+	sqlclass_free(c);
+	n = (size_t)snprintf(sql, cap, "select upper(a0) from (select x0 as a0");
+	for (int i = 1; i < 300; i++)
+		n += (size_t)snprintf(sql + n, cap - n, ", x%d as a%d", i, i);
+	snprintf(sql + n, cap - n, " from t) s");
+	c = classify(sql);
+	assert_int_equal(c->stmts[0].computed_whole, 1);
+	sqlclass_free(c);
+	free(sql);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1018,6 +1049,7 @@ int main(void)
 		cmocka_unit_test(test_command_known),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_exposure),
+		cmocka_unit_test(test_exposure_limits),
 	};
 	int failed = cmocka_run_group_tests_name("sqlclass", tests, NULL, NULL);
 	/* libpg_query keeps a per-thread memory context; free this thread's */
