@@ -285,6 +285,22 @@ with psycopg.connect(host="127.0.0.1", port=port, dbname="appdb", user="alice", 
     except Exception as e:
         check(False, "text results: select * ran", repr(e))
 
+    # column rules over the extended protocol (Parse/Bind/Execute, a parameter): refused, and the session goes on
+    try:
+        cur.execute("select upper(password) from accounts where id = %s", (1,))
+        check(False, "extended protocol: upper(password) refused", cur.fetchall())
+    except psycopg.errors.InsufficientPrivilege as e:
+        check("warden masks column" in str(e) and "Correct" not in str(e), "extended protocol: upper(password) refused", str(e))
+        conn.rollback()
+    except Exception as e:
+        check(False, "extended protocol: upper(password) refused with 42501", repr(e))
+        conn.rollback()
+    try:
+        cur.execute("select password from accounts where id = %s", (1,), binary=True)
+        check(cur.fetchall() == [("****",)], "extended protocol: password read as itself arrives masked (binary)")
+    except Exception as e:
+        check(False, "extended protocol: password read as itself", repr(e))
+
     try:
         cur.execute(ALL, binary=True)
         check(all(cur.pgresult.fformat(i) == 1 for i in range(cur.pgresult.nfields)), "binary results: every column in binary format")
