@@ -297,10 +297,15 @@ static bool v_phone(const char *t, size_t *vs, size_t *ve)
  * of the bytes it is made of up to the "@", no longer a look than the run);
  * its twin for ASCII text (email_ascii) has neither, and matches there exactly
  * as the pattern does. */
-#define EMAIL_LOCAL_U "(?=[A-Za-z0-9._%+\\x80-\\xFF-]{1,64}+@)(?:[A-Za-z0-9]|" EMAIL_U ")(?:[A-Za-z0-9._%+-]|" EMAIL_U ")*+"
-#define EMAIL_LOCAL_ASCII "[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}+"
+/* An apostrophe between two ASCII letters or digits is part of it ("o'brien"),
+ * not one before or after it ("'bob@example.com'", SQL's quotes). */
+#define EMAIL_APOS "(?<=[A-Za-z0-9])'(?=[A-Za-z0-9])"
+#define EMAIL_LOCAL_U                                                                      \
+	"(?=[A-Za-z0-9._%+'\\x80-\\xFF-]{1,64}+@)(?:[A-Za-z0-9]|" EMAIL_U ")"                 \
+	"(?:[A-Za-z0-9._%+-]|" EMAIL_APOS "|" EMAIL_U ")*+"
+#define EMAIL_LOCAL_ASCII "[A-Za-z0-9](?:[A-Za-z0-9._%+-]|" EMAIL_APOS "){0,63}+"
 #define EMAIL_RE(LB, LOCAL, U)                                                             \
-	"(?<![A-Za-z0-9._%+-]" LB ")" LOCAL "@"                                               \
+	"(?<![A-Za-z0-9._%+-]|[A-Za-z0-9]'" LB ")" LOCAL "@"                                  \
 	"(?:(?:[A-Za-z0-9]" U ")(?:[A-Za-z0-9-]" U ")*+(?<!-)\\.){1,8}"                       \
 	"(?:[A-Za-z]" U ")(?:[A-Za-z]" U ")++"                                                \
 	"(?![A-Za-z0-9-]" U "|\\.(?:[A-Za-z0-9]" U "))"
@@ -969,7 +974,7 @@ static void record(mask_scratch *s, uint32_t di, const PCRE2_SIZE *ov)
 	push_match(s, vs, ve, di);
 }
 
-/* An email's local part: [A-Za-z0-9._%+-] or EMAIL_U; its first character: [A-Za-z0-9] or EMAIL_U. */
+/* An email's local part: [A-Za-z0-9._%+-], EMAIL_APOS or EMAIL_U; its first character: [A-Za-z0-9] or EMAIL_U. */
 static const bool email_local[256] = {
 	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
 	['.'] = true, ['_'] = true, ['%'] = true, ['+'] = true, ['-'] = true,
@@ -996,6 +1001,8 @@ static bool email_utf8_letter(const unsigned char *c, size_t k)
 static size_t email_char_before(const unsigned char *x, size_t lo, size_t r)
 {
 	unsigned char b = x[r - 1];
+	if (b == '\'') /* EMAIL_APOS: between two ASCII letters or digits */
+		return r - lo >= 2 && email_first[x[r - 2]] && email_first[x[r]];
 	if (b < 0x80)
 		return email_local[b];
 	if (b > 0xBF)

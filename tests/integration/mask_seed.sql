@@ -76,7 +76,7 @@ insert into public.customers values
  'sk_live_Xc3Vb4Nm5Qw6Er7Ty8Ui9Op0', 'EMP-104242'),
 (11, 'Mallory Null', null, null, null, null, null, null, null, null),
 (12, 'Zoë Müller', 'zoe.mueller@example.de', '+49 30 901820', '4111-1111-1111-1111', '901-23-4567',
- 'Unicode note: Grüße aus Köln, Post an zoë@müller-bäckerei.de, Rückruf 0171 1234567 oder 030/12345678, in Paris 01 42 68 53 00. Invalid SSN 666-12-3456 stays; the card 5105 1051 0510 5100 does not.',
+ 'Unicode note: Grüße aus Köln, Post an zoë@müller-bäckerei.de, Rückruf 0171 1234567 oder 030/12345678, in Paris 01 42 68 53 00, in Dublin o''brien@example.ie. Invalid SSN 666-12-3456 stays; the card 5105 1051 0510 5100 does not.',
  '{"secret_token": "zoeplain7788", "greeting": "Grüß Gott", "backup": "josé.garcía@correo.es"}',
  'sk_live_Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8', 'EMP-104243'),
 -- values of 50 and 49 bytes, whose lengths end in "2" and "1" on the wire, starting with an SSN and a phone
@@ -122,6 +122,7 @@ insert into t94.expect (value, kind, det) values
   ('536-22-8123', 'secret', 'us_ssn'), ('(415) 555-0188', 'secret', 'phone'), -- row 13, right after a length's digit
   ('0171 1234567', 'secret', 'phone'), ('030/12345678', 'secret', 'phone'), -- national numbers (row 12)
   ('01 42 68 53 00', 'secret', 'phone'),
+  ('o''brien@example.ie', 'secret', 'email'), ('o''brien', 'secret', null), -- an apostrophe in the local part (row 12)
   ('DE89 3704 0044 0532 0130 00', 'secret', 'iban'), ('GB82 WEST 1234 5698 7654 32', 'secret', 'iban'),
   ('NL91ABNA0417164300', 'secret', 'iban'),
   ('203.0.113.42', 'secret', 'ipv4'), ('198.51.100.7', 'secret', 'ipv4'), ('192.0.2.55', 'secret', 'ipv4'),

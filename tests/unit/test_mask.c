@@ -180,7 +180,7 @@ static void test_email(void **state)
 	(void)state;
 	expect_det("contact john.doe+tag@example.co.uk today", "contact **** today", MASK_DET_EMAIL);
 	expect_det("a@b.io", "****", MASK_DET_EMAIL);
-	expect_det("(mail: Jane_O'Neil.x@mail-1.example.com.)", "(mail: Jane_O'****.)", MASK_DET_EMAIL);
+	expect_det("(mail: Jane_O'Neil.x@mail-1.example.com.)", "(mail: ****.)", MASK_DET_EMAIL);
 	expect("two: a.b@c.de, x@y.org", "two: ****, ****");
 	expect("user@localhost", NULL);
 	expect("not an email: @example.com or user@ or a@b", NULL);
@@ -256,6 +256,29 @@ static void test_email(void **state)
 	expect("\x80@example.com \xC3@example.com", NULL);
 	expect_det("a\x80" "b@example.com", "a\x80" "****", MASK_DET_EMAIL);
 	expect_det("\xC3\xA9\xA9x@example.com", "\xC3\xA9\xA9****", MASK_DET_EMAIL);
+}
+
+/* An apostrophe between letters or digits is part of a local part (RFC 5322
+ * atext: O'Brien's address), never a quote around an address. */
+static void test_email_apostrophe(void **state)
+{
+	(void)state;
+	expect_det("write to o'brien@example.ie today", "write to **** today", MASK_DET_EMAIL);
+	expect_det("d'artagnan@musketeers.fr", "****", MASK_DET_EMAIL);
+	expect_det("mary-o'neil.2@example.com", "****", MASK_DET_EMAIL);
+	expect_det("values ('bob@example.com')", "values ('****')", MASK_DET_EMAIL);
+	expect_det("it's bob@example.com", "it's ****", MASK_DET_EMAIL);
+	expect_det("l'adresse:jean@example.fr", "l'adresse:****", MASK_DET_EMAIL);
+	expect_det("''bob@example.com''", "''****''", MASK_DET_EMAIL);
+	/* not between two ASCII letters or digits: a quote, the address after it */
+	expect_det("\xC3\xA9'x@example.com", "\xC3\xA9'****", MASK_DET_EMAIL);
+	expect_det("a''b@example.com", "a''****", MASK_DET_EMAIL);
+	expect("bob'@example.com", NULL);
+	expect("x'.y@example.com", NULL);
+	/* 64 bytes at most, the apostrophe counted */
+	expect_det("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'b@example.com", "****",
+		   MASK_DET_EMAIL);
+	expect("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'b@example.com", NULL);
 }
 
 static void test_phone(void **state)
@@ -1083,7 +1106,7 @@ static void test_email_shapes_engines_agree(void **state)
 	(void)state;
 	/* and bytes beyond ASCII: letters of 2, 3 and 4 bytes, punctuation, NBSP,
 	 * emoji, and broken UTF-8 (a lone continuation, a lead cut short) */
-	static const char *const tok[] = {"a", "b", "Z", "x1", "9", "@", "@", ".", ".", "-", "-", "_", "%",
+	static const char *const tok[] = {"a", "b", "Z", "x1", "9", "@", "@", ".", ".", "-", "-", "_", "%", "'", "a'b",
 					  "+", " ", "com", "ex", "co", ".io", "..", "-.", ".-", "@@", "://", ":",
 					  "\xC3\xA9", "\xC3\xBC", "\xD0\xB8", "\xE4\xBE\x8B", "\xE3\x81\x82",
 					  "\xF0\x90\x8C\xB0", "\xE3\x80\x82", "\xE2\x80\x9C", "\xE2\x82\xAC",
@@ -1217,6 +1240,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_email),
+		cmocka_unit_test(test_email_apostrophe),
 		cmocka_unit_test(test_phone),
 		cmocka_unit_test(test_credit_card),
 		cmocka_unit_test(test_iban),
