@@ -1320,6 +1320,15 @@ PER_ENGINE(test_no_json_keys, ST_REDACT)
 	assert_int_equal(data_row(f, &d, &body), 1);
 	EXPECT_ROW(&f->out, 3, S("{\"a\": \"x\\n****\"}"), S("{\"a\": \"x\\****\"}"));
 	COUNTS(f, MASK_DET_EMAIL, 2);
+	/* ... where the escape made the address ("x\n" then "@b.io": the document's
+	 * string holds none), the document goes out as it came, and counts nothing */
+	ROW(&body, S("{\"a\": \"x\\n@b.io\"}"), S("{\"a\": \"x\\n@b.io\"}"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("{\"a\": \"x\\n@b.io\"}"), S("{\"a\": \"x\\****\"}"));
+	COUNTS(f, MASK_DET_EMAIL, 1);
+	ROW(&body, S("{\"a\": \"x\\n@b.io\"}"), S("{}"));
+	assert_int_equal(data_row(f, &d, &body), 0);
+	NO_COUNTS(f);
 	pgm_copy none = {.delimiter = '\t', .quote = '"'};
 	expect_copy(f, &none, "{\"token\": 1}\n", NULL);
 	buf_free(&body);

@@ -544,9 +544,10 @@ static json_t *detected_string(pgm_ctx *c, const char *text, size_t n)
  * j with the detectors run over each of its strings, numbers (as jansson
  * writes them) and keys, a number with a match becoming the string of its
  * masked form; the values under json_keys masked whole as walk_json masks
- * them. A new tree.
+ * them (counted in *key_hits; the strings, numbers and keys the detectors
+ * changed in *changed). A new tree.
  */
-static json_t *tree_detect(pgm_ctx *c, json_t *j, size_t *key_hits)
+static json_t *tree_detect(pgm_ctx *c, json_t *j, size_t *key_hits, size_t *changed)
 {
 	if (json_is_object(j)) {
 		json_t *o = json_object();
@@ -558,9 +559,10 @@ static json_t *tree_detect(pgm_ctx *c, json_t *j, size_t *key_hits)
 				nv = masked_key_value(c, v);
 				(*key_hits)++;
 			} else {
-				nv = tree_detect(c, v, key_hits);
+				nv = tree_detect(c, v, key_hits, changed);
 			}
 			json_t *mk = detected_string(c, k, strlen(k));
+			*changed += mk != NULL;
 			json_object_set_new(o, mk ? json_string_value(mk) : k, nv);
 			json_decref(mk);
 		}
@@ -571,17 +573,19 @@ static json_t *tree_detect(pgm_ctx *c, json_t *j, size_t *key_hits)
 		size_t i;
 		json_t *v;
 		json_array_foreach(j, i, v)
-			json_array_append_new(a, tree_detect(c, v, key_hits));
+			json_array_append_new(a, tree_detect(c, v, key_hits, changed));
 		return a;
 	}
 	if (json_is_string(j)) {
 		json_t *m = detected_string(c, json_string_value(j), json_string_length(j));
+		*changed += m != NULL;
 		return m ? m : json_incref(j);
 	}
 	if (json_is_number(j)) {
 		char *t = json_dumps(j, JSON_ENCODE_ANY);
 		json_t *m = t ? detected_string(c, t, strlen(t)) : NULL;
 		free(t);
+		*changed += m != NULL;
 		return m ? m : json_incref(j);
 	}
 	return json_incref(j);
@@ -591,8 +595,10 @@ static json_t *tree_detect(pgm_ctx *c, json_t *j, size_t *key_hits)
  * A JSON document the detectors' rewrite left no JSON ({"card": 4111111111111111}
  * becomes {"card": ****1111}; or a match right after an escape's backslash):
  * its values masked one by one instead (tree_detect), into out, the counts of
- * the rewrite taken back. -1 when jansson cannot read it (then it is masked
- * whole).
+ * the rewrite taken back. 1: out holds it; 0: none of its values holds a
+ * match (the rewrite's was made of the escapes: "x\n@example.com" holds no
+ * address), it goes out as it is; -1 when jansson cannot read it (then it is
+ * masked whole).
  */
 static int json_tree_detect(pgm_ctx *c, const char *in, size_t n, buf *out)
 {
@@ -611,9 +617,13 @@ static int json_tree_detect(pgm_ctx *c, const char *in, size_t n, buf *out)
 			c->counts[i] -= first[i];
 		free(first);
 	}
-	size_t key_hits = 0;
-	json_t *m = tree_detect(c, doc, &key_hits);
+	size_t key_hits = 0, changed = 0;
+	json_t *m = tree_detect(c, doc, &key_hits, &changed);
 	json_decref(doc);
+	if (!key_hits && !changed) {
+		json_decref(m);
+		return 0;
+	}
 	char *t = json_dumps(m, JSON_ENCODE_ANY);
 	json_decref(m);
 	if (!t)
@@ -622,7 +632,7 @@ static int json_tree_detect(pgm_ctx *c, const char *in, size_t n, buf *out)
 	free(t);
 	if (key_hits && c->counts)
 		c->counts[mask_detector_total(c->mp) + PGM_COUNT_JSON_KEY] += (uint32_t)key_hits;
-	return 0;
+	return 1;
 }
 
 /* ---- one value ---- */
@@ -653,11 +663,12 @@ static int mask_string(pgm_ctx *c, const char *in, size_t n, int is_json, buf *o
 		 * not JSON any more: the column's type says it must be, so its values are
 		 * masked one by one (or it is masked whole when jansson cannot read it) */
 		if (is_json && !json_valid(first->data, first->len)) {
-			if (json_tree_detect(c, in, n, out) != 0)
+			int t = json_tree_detect(c, in, n, out);
+			if (t < 0)
 				json_whole(c, first->data, first->len, out);
-		} else {
-			buf_append(out, first->data, first->len);
+			return t != 0;
 		}
+		buf_append(out, first->data, first->len);
 	}
 	return r || hits;
 }
