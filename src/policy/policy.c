@@ -543,34 +543,49 @@ static int object_glob(const char *pattern, const char *schema, const char *name
 	return fnmatch(pattern, full, 0) == 0;
 }
 
-/* The schemas an unqualified name may resolve to. */
+/*
+ * The schemas relation o may be in, into out[0, returned): the one written,
+ * else pg_catalog for a pg_ name, then the search path's ("$user" as the
+ * target user). out must hold 1 + the search path's length.
+ */
+static size_t schemas_of(const sql_object *o, const policy_session *st, const session *s, const char **out)
+{
+	static char *const default_path[] = { "$user", "public" };
+	if (o->schema) {
+		out[0] = o->schema;
+		return 1;
+	}
+	size_t k = 0;
+	if (strncmp(o->name, "pg_", 3) == 0)
+		out[k++] = "pg_catalog";
+	char *const *path = st->search_path_set ? st->search_path : default_path;
+	size_t n = st->search_path_set ? st->n_search_path : 2;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(path[i], "$user") != 0)
+			out[k++] = path[i];
+		else if (s && s->target_user)
+			out[k++] = s->target_user;
+	}
+	return k;
+}
+
+static size_t max_schemas(const policy_session *st)
+{
+	return 1 + (st->search_path_set ? st->n_search_path : 2);
+}
+
 static int object_match(const config_strlist *l, const policy_session *st, const session *s,
 			const sql_object *o)
 {
-	static char *const default_path[] = { "$user", "public" };
-	for (size_t i = 0; i < l->n; i++) {
-		const char *pat = l->v[i];
-		if (o->schema) {
-			if (object_glob(pat, o->schema, o->name))
-				return 1;
-			continue;
-		}
-		if (strncmp(o->name, "pg_", 3) == 0 && object_glob(pat, "pg_catalog", o->name))
-			return 1;
-		char *const *path = st->search_path_set ? st->search_path : default_path;
-		size_t n = st->search_path_set ? st->n_search_path : 2;
-		for (size_t k = 0; k < n; k++) {
-			const char *schema = path[k];
-			if (strcmp(schema, "$user") == 0) {
-				if (!s || !s->target_user)
-					continue;
-				schema = s->target_user;
-			}
-			if (object_glob(pat, schema, o->name))
-				return 1;
-		}
-	}
-	return 0;
+	const char *small[8], **schemas = max_schemas(st) <= 8 ? small : util_xmalloc(max_schemas(st) * sizeof(char *));
+	size_t n = schemas_of(o, st, s, schemas);
+	int hit = 0;
+	for (size_t i = 0; i < l->n && !hit; i++)
+		for (size_t k = 0; k < n && !hit; k++)
+			hit = object_glob(l->v[i], schemas[k], o->name);
+	if (schemas != small)
+		free(schemas);
+	return hit;
 }
 
 /*
@@ -584,35 +599,29 @@ static int object_match(const config_strlist *l, const policy_session *st, const
 static const char *masked_computed(const config_mask_profile *mp, const policy_session *st, const session *s,
 				   const sql_stmt *stmt)
 {
-	static char *const default_path[] = { "$user", "public" };
 	const config_strlist *globs = &mp->columns;
 	if (!globs->n || !stmt->n_objects)
 		return NULL;
 	if (stmt->computed_whole)
 		return "";
-	for (size_t c = 0; c < stmt->n_computed; c++) {
-		for (size_t i = 0; i < stmt->n_objects; i++) {
-			const sql_object *o = &stmt->objects[i];
-			char *const *path = st->search_path_set ? st->search_path : default_path;
-			size_t n = o->schema ? 1 : st->search_path_set ? st->n_search_path : 2;
-			for (size_t k = 0; k <= n; k++) {
-				const char *schema = o->schema ? o->schema : k < n ? path[k] : "pg_catalog";
-				if (k == n && (o->schema || strncmp(o->name, "pg_", 3) != 0))
-					break;
-				if (!o->schema && k < n && strcmp(schema, "$user") == 0) {
-					if (!s || !s->target_user)
-						continue;
-					schema = s->target_user;
-				}
+	const char *small[8], **schemas = max_schemas(st) <= 8 ? small : util_xmalloc(max_schemas(st) * sizeof(char *));
+	const char *hit = NULL;
+	for (size_t i = 0; i < stmt->n_objects && !hit; i++) {
+		const sql_object *o = &stmt->objects[i];
+		size_t n = schemas_of(o, st, s, schemas);
+		for (size_t c = 0; c < stmt->n_computed && !hit; c++) {
+			for (size_t k = 0; k < n && !hit; k++) {
 				char full[3 * 256];
-				snprintf(full, sizeof(full), "%s.%s.%s", schema, o->name, stmt->computed[c]);
-				for (size_t g = 0; g < globs->n; g++)
+				snprintf(full, sizeof(full), "%s.%s.%s", schemas[k], o->name, stmt->computed[c]);
+				for (size_t g = 0; g < globs->n && !hit; g++)
 					if (fnmatch(globs->v[g], full, FNM_CASEFOLD) == 0)
-						return stmt->computed[c];
+						hit = stmt->computed[c];
 			}
 		}
 	}
-	return NULL;
+	if (schemas != small)
+		free(schemas);
+	return hit;
 }
 
 typedef enum { M_NO = 0, M_YES, M_DANGEROUS } match_result;
