@@ -41,7 +41,13 @@
  *     column;
  *   - pgm_notification returns -1 exactly when the body is not a process id
  *     and two NUL-terminated strings; 1 gives one NotificationResponse of the
- *     same process id and two strings, its length right; both engines alike.
+ *     same process id and two strings, its length right; both engines alike;
+ *   - pgm_notice (column rules on: row_details) returns -1 only when the
+ *     body is not NUL-terminated fields then a NUL, 1 only when it is (0
+ *     leaves out untouched: a malformed body nothing matched in is relayed);
+ *     1 gives one message of the type, its length right, the same field
+ *     codes in the same order, and no DETAIL of a class-23 error left as it
+ *     was; both engines alike.
  */
 #include <jansson.h>
 #include <stddef.h>
@@ -545,6 +551,62 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		buf_free(&nr[0].out);
 		buf_free(&nr[1].out);
+	}
+
+	/* ErrorResponse (with column rules: a constraint's DETAIL replaced whole) */
+	{
+		int well = 0, class23 = 0;
+		size_t fields = 0;
+		const char *detail = NULL;
+		for (size_t p = 0; p < len;) {
+			if (body[p] == '\0') { /* the terminator: the last byte */
+				well = p == len - 1;
+				break;
+			}
+			const char *nul = memchr(body + p, '\0', len - p);
+			if (!nul)
+				break;
+			if (body[p] == 'C' && nul - (body + p) >= 3 && body[p + 1] == '2' && body[p + 2] == '3')
+				class23 = 1;
+			if (body[p] == 'D' && !detail)
+				detail = body + p + 1;
+			fields++;
+			p = (size_t)(nul - body) + 1;
+		}
+		result er[2];
+		memset(er, 0, sizeof(er));
+		for (int e = 0; e < 2; e++) {
+			pgm_ctx c = {.mp = prof[style][e], .scratch = scr[style][e], .counts = er[e].counts, .row_details = 1};
+			buf_append(&er[e].out, "#", 1);
+			er[e].rc = pgm_notice(&c, 'E', body, len, &er[e].out);
+			pgm_ctx_release(&c);
+		}
+		same_result(&er[0], &er[1]);
+		if ((er[0].rc == -1 && well) || (er[0].rc == 1 && !well) || er[0].rc < -1 || er[0].rc > 1)
+			abort();
+		if (er[0].rc != 1 && er[0].out.len != 1)
+			abort();
+		if (well && class23 && detail && er[0].rc != 1)
+			abort(); /* a constraint's DETAIL went out as it came */
+		if (er[0].rc == 1) {
+			const char *m = er[0].out.data + 1;
+			size_t ml = er[0].out.len - 1, k = 0;
+			if (ml < 6 || m[0] != 'E' || pg_be32(m + 1) != ml - 1 || m[ml - 1] != '\0')
+				abort();
+			for (size_t p = 5, q = 0; p < ml - 1; k++) {
+				const char *nul = memchr(m + p, '\0', ml - p);
+				if (!nul || nul == m + p || m[p] != body[q])
+					abort(); /* fields end at their NUL, codes as they came */
+				if (class23 && m[p] == 'D' && detail && strcmp(m + p + 1, detail) == 0 && *detail)
+					abort();
+				p = (size_t)(nul - m) + 1;
+				q += strlen(body + q) + 1;
+			}
+			if (k != fields)
+				abort();
+		}
+		buf_free(&er[0].out);
+		buf_free(&er[1].out);
 	}
 
 	for (int i = 0; i < 3; i++)

@@ -173,6 +173,13 @@ out=$(ap -At -c "select upper(password) from accounts" -c "select count(*) from 
 assert_contains "$out" "warden masks column \"password\" for you (masking profile \"pii\")" "column rules: the refusal names the column and the profile"
 out=$(ap -At -c "select x from (select password as x from accounts) s order by 1 limit 1" 2>&1)
 assert_eq "$out" "****" "column rules: a masked column read as itself through a subquery arrives masked"
+# a constraint's DETAIL quotes the failing row, every column of it: masked whole under column rules
+out=$(ap -At -c "update accounts set id = null where id = 1" 2>&1)
+assert_contains "$out" "violates not-null constraint" "column rules: a NOT NULL violation reaches the client"
+assert_contains "$out" "DETAIL:  (the row's values are masked by warden)" "column rules: its DETAIL (the failing row) is masked whole"
+assert_not_contains "$out" "CorrectHorseBatteryStaple" "column rules: the failing row's password is not in the error"
+out=$(as_dana -At -c "update accounts set id = null where id = 1" 2>&1)
+assert_contains "$out" "Failing row contains (null, CorrectHorseBatteryStaple" "column rules: the dba's error shows the failing row"
 out=$(as_dana -At -c "select upper(password) from accounts order by id limit 1" 2>&1)
 assert_eq "$out" "CORRECTHORSEBATTERYSTAPLE" "column rules: the dba group computes on the column in clear"
 

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "proto/pg/codec.h"
 #include "proto/pg/pgmask.h"
 
 #define N_ENGINES 2
@@ -1335,6 +1336,62 @@ PER_ENGINE(test_no_json_keys, ST_REDACT)
 	pgm_desc_free(&d);
 }
 
+/* An ErrorResponse body: its fields, each "code byte + text", then the final NUL. */
+static size_t error_body(char *b, size_t cap, const char *code, const char *detail)
+{
+	int n = snprintf(b, cap, "SERROR%cC%s%cMnew row violates a constraint%cD%s%c", 0, code, 0, 0, detail, 0);
+	assert_true(n > 0 && (size_t)n < cap);
+	b[n] = '\0';
+	return (size_t)n + 1;
+}
+
+/* The text of field f of the ErrorResponse message m[0, n) (type and length first). */
+static const char *error_field(const buf *m, char f)
+{
+	for (size_t p = 5; p < m->len && m->data[p]; p += strlen(m->data + p) + 1)
+		if (m->data[p] == f)
+			return m->data + p + 1;
+	return NULL;
+}
+
+/*
+ * Errors and notices: detectors over every field; under column rules
+ * (row_details) a constraint's DETAIL, which quotes the failing row's every
+ * column (a column rule's, no detector's), is replaced whole.
+ */
+PER_ENGINE(test_notice, ST_REDACT)
+{
+	char b[256];
+	static const char row[] = "Failing row contains (null, CorrectHorseBatteryStaple, a@b.io).";
+	size_t n = error_body(b, sizeof(b), "23502", row);
+	assert_int_equal(pgm_notice(&f->c, 'E', b, n, &f->out), 1);
+	assert_int_equal(f->out.data[0], 'E');
+	assert_int_equal(pg_be32(f->out.data + 1), f->out.len - 1);
+	assert_string_equal(error_field(&f->out, 'D'), "Failing row contains (null, CorrectHorseBatteryStaple, ****).");
+	assert_string_equal(error_field(&f->out, 'C'), "23502");
+	COUNTS(f, MASK_DET_EMAIL, 1);
+	f->c.row_details = 1;
+	f->out.len = 0;
+	assert_int_equal(pgm_notice(&f->c, 'E', b, n, &f->out), 1);
+	assert_null(strstr(error_field(&f->out, 'D'), "CorrectHorse"));
+	assert_string_equal(error_field(&f->out, 'M'), "new row violates a constraint");
+	assert_int_equal(pg_be32(f->out.data + 1), f->out.len - 1);
+	NO_COUNTS(f);
+	n = error_body(b, sizeof(b), "23505", "Key (api_key)=(ak_9Z8Y7X6W5V4U3T2S1R0Q) already exists.");
+	f->out.len = 0;
+	assert_int_equal(pgm_notice(&f->c, 'E', b, n, &f->out), 1);
+	assert_null(strstr(error_field(&f->out, 'D'), "ak_9Z8Y"));
+	/* other classes' details: the detectors only */
+	n = error_body(b, sizeof(b), "22P02", "the value CorrectHorse");
+	f->out.len = 0;
+	assert_int_equal(pgm_notice(&f->c, 'E', b, n, &f->out), 0);
+	assert_int_equal(f->out.len, 0);
+	/* malformed: a field without its NUL */
+	f->out.len = 0;
+	assert_int_equal(pgm_notice(&f->c, 'E', "C23502\0DFailing row", 19, &f->out), -1);
+	assert_int_equal(f->out.len, 0);
+}
+
 /* json_keys globs: a key's value is masked exactly when fnmatch (case-insensitive) says the key matches */
 PER_ENGINE(test_key_globs, ST_REDACT)
 {
@@ -1397,6 +1454,7 @@ int main(void)
 		cmocka_unit_test(test_row_json),
 		cmocka_unit_test(test_counts_add_up),
 		cmocka_unit_test(test_no_json_keys),
+		cmocka_unit_test(test_notice),
 		cmocka_unit_test(test_key_globs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1424,8 +1424,27 @@ int pgm_copy_data(pgm_ctx *c, const pgm_copy *cp, const char *body, size_t len, 
 	return 1;
 }
 
+/* The SQLSTATE field of an ErrorResponse / NoticeResponse body starts with class. */
+static int notice_class(const char *body, size_t len, const char *class)
+{
+	for (size_t p = 0; p < len && body[p];) {
+		const char *nul = memchr(body + p + 1, '\0', len - p - 1);
+		if (!nul)
+			return 0;
+		if (body[p] == 'C' && (size_t)(nul - body) - (p + 1) >= 2 && memcmp(body + p + 1, class, 2) == 0)
+			return 1;
+		p = (size_t)(nul - body) + 1;
+	}
+	return 0;
+}
+
+#define ROW_DETAIL_MASKED "(the row's values are masked by warden)"
+
 int pgm_notice(pgm_ctx *c, char type, const char *body, size_t len, buf *out)
 {
+	/* a constraint's DETAIL quotes a row (the failing one, or another's key)
+	 * with every column, a column rule's too */
+	int row_detail = c->row_details && notice_class(body, len, "23");
 	/* field by field (a code byte, then a string), so no match runs across fields */
 	size_t start = out->len, p = 0;
 	char hdr[5] = {type, 0, 0, 0, 0};
@@ -1439,10 +1458,14 @@ int pgm_notice(pgm_ctx *c, char type, const char *body, size_t len, buf *out)
 		}
 		size_t s = p + 1, e = (size_t)(nul - body);
 		buf_append(out, body + p, 1);
-		if (mask_text(c->mp, c->scratch, body + s, e - s, out, c->counts))
+		if (row_detail && body[p] == 'D') {
+			buf_append(out, ROW_DETAIL_MASKED, sizeof(ROW_DETAIL_MASKED) - 1);
 			changed = 1;
-		else
+		} else if (mask_text(c->mp, c->scratch, body + s, e - s, out, c->counts)) {
+			changed = 1;
+		} else {
 			buf_append(out, body + s, e - s);
+		}
 		buf_append(out, "", 1);
 		p = e + 1;
 	}

@@ -53,6 +53,7 @@ typedef struct pgm_ctx {
 	const mask_profile *mp;
 	mask_scratch *scratch;
 	const config_strlist *json_keys;    /* may be NULL */
+	int row_details;        /* the profile has column rules: a constraint's DETAIL is masked whole (pgm_notice) */
 	uint32_t *counts;       /* mask_detector_total(mp) + PGM_COUNT_EXTRA slots, or NULL */
 	buf tmp, tmp2, det;     /* scratch, reused (det: a value's text after the detectors) */
 	/* pgm_data_row's one scan of a row: its hints, and the value being
@@ -138,7 +139,10 @@ int pgm_copy_data(pgm_ctx *c, const pgm_copy *cp, const char *body, size_t len, 
 
 /*
  * ErrorResponse / NoticeResponse (type 'E' / 'N'): detectors over every
- * field's text (a failed cast quotes the value it failed on); same returns.
+ * field's text (a failed cast quotes the value it failed on); with
+ * c->row_details, the DETAIL of an integrity constraint's error (SQLSTATE
+ * class 23: "Failing row contains (...)", "Key (...)=(...)") replaced whole,
+ * as it quotes values no detector knows (a column rule's). Same returns.
  */
 int pgm_notice(pgm_ctx *c, char type, const char *body, size_t len, buf *out);
 
