@@ -1117,6 +1117,28 @@ static void parse_policy(cfg_ctx *c, yaml_node_t *root, warden_config *out)
 static const char *const mask_detector_names[] = {MASK_DETECTORS(X)};
 #undef X
 
+/*
+ * The planner's statistics hold values sampled from every column (ANALYZE:
+ * `select histogram_bounds from pg_stats where attname = 'password'` lists
+ * passwords), out of any column rule's reach: a profile with column rules
+ * masks these whole too.
+ */
+static const char *const stats_columns[] = {
+	"pg_catalog.pg_stats.most_common_vals",       "pg_catalog.pg_stats.histogram_bounds",
+	"pg_catalog.pg_stats.most_common_elems",      "pg_catalog.pg_stats_ext.most_common_vals",
+	"pg_catalog.pg_stats_ext_exprs.most_common_vals", "pg_catalog.pg_stats_ext_exprs.histogram_bounds",
+	"pg_catalog.pg_stats_ext_exprs.most_common_elems", "pg_catalog.pg_statistic.stavalues[1-5]",
+	"pg_catalog.pg_statistic_ext_data.stxdmcv",   "pg_catalog.pg_statistic_ext_data.stxdexpr",
+};
+
+static void add_stats_columns(config_strlist *l)
+{
+	size_t n = sizeof stats_columns / sizeof stats_columns[0];
+	l->v = util_xrealloc(l->v, (l->n + n) * sizeof *l->v);
+	for (size_t i = 0; i < n; i++)
+		l->v[l->n++] = util_strndup(stats_columns[i], strlen(stats_columns[i]));
+}
+
 static void parse_mask_profile(cfg_ctx *c, yaml_node_t *item, const char *ipath, void *elem, void *arg)
 {
 	warden_config *out = arg;
@@ -1155,7 +1177,8 @@ static void parse_mask_profile(cfg_ctx *c, yaml_node_t *item, const char *ipath,
 			}
 		}
 	}
-	get_strlist(c, item, ipath, "columns", &p->columns);
+	if (get_strlist(c, item, ipath, "columns", &p->columns) == 0 && p->columns.n)
+		add_stats_columns(&p->columns);
 	get_strlist(c, item, ipath, "json_keys", &p->json_keys);
 	int st = 0;
 	get_enum(c, item, ipath, "style", styles, 3, &st);

@@ -173,6 +173,16 @@ out=$(ap -At -c "select upper(password) from accounts" -c "select count(*) from 
 assert_contains "$out" "warden masks column \"password\" for you (masking profile \"pii\")" "column rules: the refusal names the column and the profile"
 out=$(ap -At -c "select x from (select password as x from accounts) s order by 1 limit 1" 2>&1)
 assert_eq "$out" "****" "column rules: a masked column read as itself through a subquery arrives masked"
+# the planner's statistics sample every column (histogram_bounds lists the passwords): masked whole
+pg_direct -d app -c "analyze public.accounts, public.customers" >/dev/null || fail "analyze"
+ap -At -R $'\036' -c "select attname, histogram_bounds, most_common_vals from pg_stats where schemaname = 'public' and tablename in ('accounts', 'customers')" >"$T/stats.out" 2>&1
+assert_contains "$(cat "$T/stats.out")" "password|****" "column rules: pg_stats arrives, its sampled values masked whole"
+no_secrets "$T/stats.out" "column rules: pg_stats.histogram_bounds / most_common_vals"
+out=$(ap -At -c "select histogram_bounds::text from pg_stats where tablename = 'accounts'" 2>&1)
+assert_contains "$out" "warden masks column \"histogram_bounds\"" "column rules: computing on pg_stats.histogram_bounds is refused"
+out=$(as_dana -At -c "select histogram_bounds from pg_stats where tablename = 'accounts' and attname = 'password'" 2>&1)
+assert_contains "$out" "CorrectHorseBatteryStaple" "column rules: the dba reads the statistics in clear"
+
 # a constraint's DETAIL quotes the failing row, every column of it: masked whole under column rules
 out=$(ap -At -c "update accounts set id = null where id = 1" 2>&1)
 assert_contains "$out" "violates not-null constraint" "column rules: a NOT NULL violation reaches the client"

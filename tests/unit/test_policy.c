@@ -425,6 +425,18 @@ static void test_mask_config(void **state)
 	assert_string_equal(cfg.mask_profiles[0].custom_patterns.v[0], "EMP-[0-9]{6}");
 	assert_int_equal(cfg.mask_profiles[0].style, CONFIG_MASK_PARTIAL);
 	assert_int_equal(cfg.policy.rules[0].mask_profile, 0);
+	/* column rules bring the statistics' sampled values along (pg_stats.histogram_bounds, ...) */
+	assert_string_equal(cfg.mask_profiles[0].columns.v[0], "public.customers.ssn");
+	int stats = 0;
+	for (size_t i = 0; i < cfg.mask_profiles[0].columns.n; i++)
+		stats += strcmp(cfg.mask_profiles[0].columns.v[i], "pg_catalog.pg_stats.histogram_bounds") == 0 ||
+			 strcmp(cfg.mask_profiles[0].columns.v[i], "pg_catalog.pg_statistic.stavalues[1-5]") == 0;
+	assert_int_equal(stats, 2);
+	config_free(&cfg);
+	static const char nocols[] = "masking:\n  profiles:\n    - { name: p, detectors: [email] }\n";
+	if (config_load_string(nocols, sizeof(nocols) - 1, "n.yaml", &cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(cfg.mask_profiles[0].columns.n, 0); /* no column rules: none added */
 	config_free(&cfg);
 	expect_config_error("masking:\n  profiles:\n    - name: p\n      detectors: [emial]\n",
 			    "masking.profiles[0].detectors[0]: unknown detector \"emial\"");
