@@ -1118,12 +1118,15 @@ static const char *const mask_detector_names[] = {MASK_DETECTORS(X)};
 #undef X
 
 /*
- * The planner's statistics hold values sampled from every column (ANALYZE:
- * `select histogram_bounds from pg_stats where attname = 'password'` lists
- * passwords), out of any column rule's reach: a profile with column rules
- * masks these whole too.
+ * Columns holding other columns' values, out of any column rule's reach: the
+ * planner's statistics sample every column (ANALYZE: `select histogram_bounds
+ * from pg_stats where attname = 'password'` lists passwords), and
+ * pg_stat_activity.query holds every session's latest statement — warden's
+ * identities share the target's role, so PostgreSQL shows them each other's
+ * (an UPDATE's literals). A profile with column rules masks these whole too.
  */
 static const char *const stats_columns[] = {
+	"pg_catalog.pg_stat_activity.query",
 	"pg_catalog.pg_stats.most_common_vals",       "pg_catalog.pg_stats.histogram_bounds",
 	"pg_catalog.pg_stats.most_common_elems",      "pg_catalog.pg_stats_ext.most_common_vals",
 	"pg_catalog.pg_stats_ext_exprs.most_common_vals", "pg_catalog.pg_stats_ext_exprs.histogram_bounds",

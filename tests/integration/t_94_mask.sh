@@ -183,6 +183,22 @@ assert_contains "$out" "warden masks column \"histogram_bounds\"" "column rules:
 out=$(as_dana -At -c "select histogram_bounds from pg_stats where tablename = 'accounts' and attname = 'password'" 2>&1)
 assert_contains "$out" "CorrectHorseBatteryStaple" "column rules: the dba reads the statistics in clear"
 
+# every session's latest statement is in pg_stat_activity.query, and warden's identities share the
+# target's role: another session's literals must not reach a masked reader
+# (the dba's statement, through warden: the same target role; its literal stands for a value it writes)
+as_dana -At -c "select pg_sleep(30) where 'dba-literal-8d41c2' <> ''" >/dev/null 2>&1 &
+echo $! >>"$IT_RUN_DIR/pids"
+SLEEPER=$!
+for _ in $(seq 1 100); do
+  pg_direct -d app -At -c "select count(*) from pg_stat_activity where query like '%pg_sleep(30)%' and pid <> pg_backend_pid()" | grep -qx 1 && break
+  sleep 0.1
+done
+ap -At -R $'\036' -c "select pid, query from pg_stat_activity" >"$T/activity.out" 2>&1
+assert_contains "$(cat "$T/activity.out")" "****" "column rules: pg_stat_activity arrives, its query column masked"
+assert_not_contains "$(cat "$T/activity.out")" "dba-literal-8d41c2" "column rules: another session's statement is not shown to a masked reader"
+kill "$SLEEPER" 2>/dev/null
+pg_direct -d app -At -c "select pg_cancel_backend(pid) from pg_stat_activity where query like '%pg_sleep(30)%' and pid <> pg_backend_pid()" >/dev/null
+
 # a constraint's DETAIL quotes the failing row, every column of it: masked whole under column rules
 out=$(ap -At -c "update accounts set id = null where id = 1" 2>&1)
 assert_contains "$out" "violates not-null constraint" "column rules: a NOT NULL violation reaches the client"
@@ -621,9 +637,14 @@ wd_stop
 sed -i 's/capture_results: .*/capture_results: none/' "$WD_CFG"
 wd_start
 ap -At -c "select count(*) from accounts" >/dev/null 2>&1
-audit_export
-RN=$(audit_q '[.[] | select(.kind == "request" and .statement == "select count(*) from accounts")] | last | .id // empty')
-RRN=$(audit_q '[.[] | select(.kind == "result" and .request_id == ($r | tonumber))][0] // {} | tostring' --arg r "${RN:-0}")
+# (the result entry is written once the reply has gone out: it may come a moment after psql is done)
+for _ in $(seq 1 50); do
+  audit_export
+  RN=$(audit_q '[.[] | select(.kind == "request" and .statement == "select count(*) from accounts")] | last | .id // empty')
+  RRN=$(audit_q '[.[] | select(.kind == "result" and .request_id == ($r | tonumber))][0] // {} | tostring' --arg r "${RN:-0}")
+  [[ "$RRN" != "{}" ]] && break
+  sleep 0.1
+done
 assert_eq "$(jq -r '[.command_tag, .rows, .result] | map(tostring) | join(",")' <<<"$RRN")" "null,null,null" \
   "capture_results none: the result entry holds no command tag, row count or rows"
 assert_match "$(jq -r '.duration_us' <<<"$RRN")" '^[0-9]+$' "capture_results none: the result entry still has its duration"
