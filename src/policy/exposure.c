@@ -251,6 +251,31 @@ static void from_item(expo *e, json_t *item, unsigned depth)
 	}
 }
 
+/*
+ * ORDER BY, GROUP BY or DISTINCT ON an output column's position (`order by
+ * 2`) sorts or groups by that column: a column reference there is computed
+ * on. (After a `*` the position's column is not in the text: left.)
+ */
+static void ordinals(expo *e, json_t *items, json_t *targets)
+{
+	for (size_t i = 0; i < json_array_size(items); i++) {
+		json_t *it = json_array_get(items, i), *by = json_object_get(json_object_get(it, "SortBy"), "node");
+		json_t *ival = json_object_get(json_object_get(json_object_get(by ? by : it, "A_Const"), "ival"), "ival");
+		json_int_t k = json_integer_value(ival);
+		if (!json_is_integer(ival) || k < 1 || (size_t)k > json_array_size(targets))
+			continue;
+		for (size_t t = 0; t < (size_t)k; t++) {
+			json_t *val = json_object_get(json_object_get(json_array_get(targets, t), "ResTarget"), "val");
+			const json_t *fields = json_object_get(json_object_get(val, "ColumnRef"), "fields");
+			size_t nf = json_array_size(fields);
+			if (nf && json_object_get(json_array_get(fields, nf - 1), "A_Star"))
+				break;
+			if (t + 1 == (size_t)k && nf)
+				add(&e->computed, string_node(json_array_get(fields, nf - 1)));
+		}
+	}
+}
+
 /* A SELECT body. plain: its output columns are what the statement returns. */
 static void select_stmt(expo *e, json_t *sel, int plain, unsigned depth)
 {
@@ -293,6 +318,9 @@ static void select_stmt(expo *e, json_t *sel, int plain, unsigned depth)
 					       "valuesLists"};
 	for (size_t i = 0; i < sizeof(computed) / sizeof(*computed); i++)
 		expr(e, json_object_get(sel, computed[i]), depth + 1);
+	ordinals(e, json_object_get(sel, "sortClause"), targets);
+	ordinals(e, json_object_get(sel, "groupClause"), targets);
+	ordinals(e, json_object_get(sel, "distinctClause"), targets);
 }
 
 static int exists_sublink(const json_t *sublink)

@@ -163,7 +163,7 @@ for q in "select upper(password) from accounts" "select password || '' from acco
          "select a from accounts a" "select row_to_json(c) from customers c" "select upper(x) from (select password as x from accounts) s" \
          "select password from accounts union all select 'x'" "select id from accounts where password like 'C%'" \
          "select jsonb_build_object('token', api_key) from customers" "select substr(ssn, 1, 3) from customers" \
-         "with c(p) as (select password from accounts) select p || '' from c"; do
+         "with c(p) as (select password from accounts) select p || '' from c" "select id, password from accounts order by 2"; do
   ap -At -c "$q" >"$T/refused.out" 2>&1; rc=$?
   assert_nonzero "$rc" "column rules: refused: $q"
   assert_contains "$(cat "$T/refused.out")" "warden masks column" "column rules: the refusal says why ($q)"
@@ -171,7 +171,7 @@ for q in "select upper(password) from accounts" "select password || '' from acco
 done
 out=$(ap -At -c "select upper(password) from accounts" -c "select count(*) from accounts" 2>&1)
 assert_contains "$out" "warden masks column \"password\" for you (masking profile \"pii\")" "column rules: the refusal names the column and the profile"
-out=$(ap -At -c "select x from (select password as x from accounts) s order by 1 limit 1" 2>&1)
+out=$(ap -At -c "select x from (select password as x from accounts) s limit 1" 2>&1)
 assert_eq "$out" "****" "column rules: a masked column read as itself through a subquery arrives masked"
 # the planner's statistics sample every column (histogram_bounds lists the passwords): masked whole
 pg_direct -d app -c "analyze public.accounts, public.customers" >/dev/null || fail "analyze"

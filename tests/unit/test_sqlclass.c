@@ -929,7 +929,11 @@ typedef struct expo_case {
 
 static const expo_case expo_cases[] = {
 	{"select password, api_key from accounts", "", 0},
-	{"select * from accounts order by 1", "", 0},
+	{"select * from accounts order by 1", "", 0}, /* (after a star a position names no column) */
+	{"select id, password as p from accounts order by 2 desc, 1", "id password", 0},
+	{"select password, count(*) from accounts group by 1", "password", 0},
+	{"select distinct on (2) id, password from accounts", "password", 0},
+	{"select upper(name), password from accounts order by 1", "name", 0},
 	{"select upper(password) from accounts", "password", 0},
 	{"select password || '' as p, password::int from accounts", "password", 0},
 	{"select id from accounts where password = 'x' order by name", "password name", 0},
