@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "policy/pgtree.h"
 
 #define MAX_DEPTH 1000
 /* Names kept per statement (the sets are searched linearly, the flows joined
@@ -101,21 +102,10 @@ static void add_flow(expo *e, const char *alias, const char *source)
 	e->flows[e->n_flows++] = (flow){util_strndup(alias, strlen(alias)), util_strndup(source, strlen(source))};
 }
 
-/* The sval of a {"String":{"sval":...}} node, or NULL. */
-static const char *string_node(const json_t *n)
-{
-	const json_t *s = json_object_get(n, "String");
-	return json_is_object(s) ? json_string_value(json_object_get(s, "sval")) : NULL;
-}
-
-static const char *str_at(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
 
 static int is_setop(const json_t *sel)
 {
-	const char *op = str_at(sel, "op");
+	const char *op = pgtree_str(sel, "op");
 	return op && strcmp(op, "SETOP_NONE") != 0;
 }
 
@@ -131,11 +121,11 @@ static void collect_ranges(expo *e, json_t *j, unsigned depth)
 		json_object_foreach(j, k, v) {
 			/* (a function's alias in FROM names its column, when it has one) */
 			if (strcmp(k, "RangeVar") == 0 || strcmp(k, "RangeSubselect") == 0 || strcmp(k, "JoinExpr") == 0)
-				add(&e->ranges, str_at(json_object_get(v, "alias"), "aliasname"));
+				add(&e->ranges, pgtree_str(json_object_get(v, "alias"), "aliasname"));
 			if (strcmp(k, "RangeVar") == 0)
-				add(&e->ranges, str_at(v, "relname"));
+				add(&e->ranges, pgtree_str(v, "relname"));
 			else if (strcmp(k, "CommonTableExpr") == 0)
-				add(&e->ranges, str_at(v, "ctename"));
+				add(&e->ranges, pgtree_str(v, "ctename"));
 			collect_ranges(e, v, depth + 1);
 		}
 	} else if (json_is_array(j)) {
@@ -162,7 +152,7 @@ static void colref_computed(expo *e, const json_t *fields)
 		e->whole = 1;
 		return;
 	}
-	const char *name = string_node(last);
+	const char *name = pgtree_string(last);
 	if (!name)
 		return;
 	add(&e->computed, name);
@@ -179,7 +169,7 @@ static void colref_plain(expo *e, const json_t *fields, const char *alias)
 	const json_t *last = json_array_get(fields, n - 1);
 	if (json_object_get(last, "A_Star"))
 		return; /* `*`, `a.*`: PostgreSQL sends the columns one by one */
-	const char *name = string_node(last);
+	const char *name = pgtree_string(last);
 	if (!name)
 		return;
 	if (has(&e->ranges, name)) {
@@ -197,7 +187,7 @@ static void alias_list(expo *e, const json_t *colnames, json_t *sel, unsigned de
 {
 	size_t n = json_array_size(colnames);
 	for (size_t k = 0; k < n; k++) {
-		const char *alias = string_node(json_array_get(colnames, k));
+		const char *alias = pgtree_string(json_array_get(colnames, k));
 		if (!alias)
 			continue;
 		if (!sel || depth > MAX_DEPTH) {
@@ -217,7 +207,7 @@ static void alias_list(expo *e, const json_t *colnames, json_t *sel, unsigned de
 			}
 			if (t == k) {
 				if (nf)
-					add_flow(e, alias, string_node(json_array_get(fields, nf - 1)));
+					add_flow(e, alias, pgtree_string(json_array_get(fields, nf - 1)));
 				break;
 			}
 		}
@@ -243,7 +233,7 @@ static void from_item(expo *e, json_t *item, unsigned depth)
 		expr(e, json_object_get(v, "quals"), depth + 1);
 		json_t *using = json_object_get(v, "usingClause"); /* compared */
 		for (size_t i = 0; i < json_array_size(using); i++)
-			add(&e->computed, string_node(json_array_get(using, i)));
+			add(&e->computed, pgtree_string(json_array_get(using, i)));
 		alias_list(e, json_object_get(json_object_get(v, "alias"), "colnames"), NULL,
 			   depth);
 	} else {
@@ -271,7 +261,7 @@ static void ordinals(expo *e, json_t *items, json_t *targets)
 			if (nf && json_object_get(json_array_get(fields, nf - 1), "A_Star"))
 				break;
 			if (t + 1 == (size_t)k && nf)
-				add(&e->computed, string_node(json_array_get(fields, nf - 1)));
+				add(&e->computed, pgtree_string(json_array_get(fields, nf - 1)));
 		}
 	}
 }
@@ -308,7 +298,7 @@ static void select_stmt(expo *e, json_t *sel, int plain, unsigned depth)
 		json_t *val = json_object_get(rt, "val");
 		json_t *cr = json_object_get(val, "ColumnRef");
 		if (plain && cr)
-			colref_plain(e, json_object_get(cr, "fields"), str_at(rt, "name"));
+			colref_plain(e, json_object_get(cr, "fields"), pgtree_str(rt, "name"));
 		else
 			expr(e, val, depth + 1);
 	}
@@ -325,7 +315,7 @@ static void select_stmt(expo *e, json_t *sel, int plain, unsigned depth)
 
 static int exists_sublink(const json_t *sublink)
 {
-	const char *t = str_at(sublink, "subLinkType");
+	const char *t = pgtree_str(sublink, "subLinkType");
 	return t && strcmp(t, "EXISTS_SUBLINK") == 0;
 }
 

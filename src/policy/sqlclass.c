@@ -52,6 +52,7 @@
  */
 #include "policy/sqlclass.h"
 #include "policy/exposure.h"
+#include "policy/pgtree.h"
 
 #include <jansson.h>
 #include <pg_query.h>
@@ -157,10 +158,6 @@ static void flag(acc *a, const walk *w, uint32_t f)
 
 /* ---- small JSON helpers -------------------------------------------------- */
 
-static const char *str_at(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
 
 static int streq(const char *a, const char *b)
 {
@@ -172,15 +169,6 @@ static int nonempty_array(const json_t *o, const char *key)
 	return json_array_size(json_object_get(o, key)) > 0;
 }
 
-/* The sval of a {"String":{"sval":...}} node; "" when the value is empty. */
-static const char *string_node(const json_t *n)
-{
-	const json_t *s = json_object_get(n, "String");
-	if (!json_is_object(s))
-		return NULL;
-	const char *v = str_at(s, "sval");
-	return v ? v : "";
-}
 
 /* Whether `key` occurs anywhere in the subtree. */
 static int has_key(json_t *j, const char *key, unsigned depth)
@@ -239,7 +227,7 @@ static int cte_in_scope(const scope *sc, const char *name)
 	for (; sc; sc = sc->up) {
 		for (size_t i = 0; i < sc->visible; i++) {
 			json_t *cte = json_object_get(json_array_get(sc->ctes, i), "CommonTableExpr");
-			if (streq(str_at(cte, "ctename"), name))
+			if (streq(pgtree_str(cte, "ctename"), name))
 				return 1;
 		}
 	}
@@ -253,8 +241,8 @@ static int cte_in_scope(const scope *sc, const char *name)
  */
 static void add_rangevar(acc *a, const json_t *rv, const walk *w, int is_target)
 {
-	const char *schema = str_at(rv, "schemaname");
-	const char *name = str_at(rv, "relname");
+	const char *schema = pgtree_str(rv, "schemaname");
+	const char *name = pgtree_str(rv, "relname");
 	if (!name)
 		return;
 	if (is_target) {
@@ -272,7 +260,7 @@ static char *join_names(const json_t *list)
 {
 	size_t n = json_array_size(list), len = 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *s = string_node(json_array_get(list, i));
+		const char *s = pgtree_string(json_array_get(list, i));
 		if (!s)
 			return NULL;
 		len += strlen(s) + 1;
@@ -281,7 +269,7 @@ static char *join_names(const json_t *list)
 		return NULL;
 	char *out = util_xmalloc(len), *p = out;
 	for (size_t i = 0; i < n; i++) {
-		const char *s = string_node(json_array_get(list, i));
+		const char *s = pgtree_string(json_array_get(list, i));
 		size_t l = strlen(s);
 		if (i)
 			*p++ = '.';
@@ -324,8 +312,8 @@ static void add_name_list(acc *a, const json_t *node, int drop_last, int written
 		n--;
 	if (n == 0)
 		return;
-	const char *name = string_node(json_array_get(items, n - 1));
-	const char *schema = n >= 2 ? string_node(json_array_get(items, n - 2)) : NULL;
+	const char *name = pgtree_string(json_array_get(items, n - 1));
+	const char *schema = n >= 2 ? pgtree_string(json_array_get(items, n - 2)) : NULL;
 	add_object(a, schema, name, written);
 }
 
@@ -373,7 +361,7 @@ static void dml(acc *a, const char *key, json_t *body, walk w, int in_cte)
 	if (strcmp(key, "UpdateStmt") == 0 && has_key(json_object_get(body, "targetList"), "ColumnRef", 0))
 		k |= SQLK_READ;
 	if (strcmp(key, "InsertStmt") == 0 &&
-	    streq(str_at(json_object_get(body, "onConflictClause"), "action"), "ONCONFLICT_UPDATE"))
+	    streq(pgtree_str(json_object_get(body, "onConflictClause"), "action"), "ONCONFLICT_UPDATE"))
 		k |= SQLK_READ;
 	kind(a, &w, k);
 	if (in_cte)
@@ -658,7 +646,7 @@ static int option_true(const json_t *defelem)
 	const json_t *arg = json_object_get(defelem, "arg");
 	if (!arg)
 		return 1;
-	const char *s = string_node(arg);
+	const char *s = pgtree_string(arg);
 	if (s) {
 		size_t n = strlen(s);
 		if (n == 0)
@@ -683,7 +671,7 @@ static int explain_analyze(const json_t *body)
 	int on = 0;
 	for (size_t i = 0; i < json_array_size(opts); i++) {
 		const json_t *d = json_object_get(json_array_get(opts, i), "DefElem");
-		if (streq(str_at(d, "defname"), "analyze") && option_true(d))
+		if (streq(pgtree_str(d, "defname"), "analyze") && option_true(d))
 			on = 1;
 	}
 	return on;
@@ -697,9 +685,9 @@ static char *const_text(const json_t *arg)
 		return NULL;
 	const json_t *v;
 	if ((v = json_object_get(c, "sval")))
-		return dup_str(str_at(v, "sval") ? str_at(v, "sval") : "");
+		return dup_str(pgtree_str(v, "sval") ? pgtree_str(v, "sval") : "");
 	if ((v = json_object_get(c, "fval")))
-		return dup_str(str_at(v, "fval") ? str_at(v, "fval") : "0");
+		return dup_str(pgtree_str(v, "fval") ? pgtree_str(v, "fval") : "0");
 	if ((v = json_object_get(c, "ival"))) {
 		char num[32];
 		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(json_object_get(v, "ival")));
@@ -712,8 +700,8 @@ static char *const_text(const json_t *arg)
 
 static const char *set_stmt(acc *a, json_t *body, walk w, int top)
 {
-	const char *vkind = str_at(body, "kind");
-	const char *name = str_at(body, "name");
+	const char *vkind = pgtree_str(body, "kind");
+	const char *name = pgtree_str(body, "name");
 	const char *cmd = streq(vkind, "VAR_RESET") || streq(vkind, "VAR_RESET_ALL") ? "reset" : "set";
 	if (streq(vkind, "VAR_SET_MULTI")) {
 		/* SET TRANSACTION ..., SET SESSION CHARACTERISTICS AS TRANSACTION ... */
@@ -799,7 +787,7 @@ static const char *transaction_stmt(acc *a, const json_t *body, int top)
 		{"TRANS_STMT_COMMIT_PREPARED", "commit prepared", 0},
 		{"TRANS_STMT_ROLLBACK_PREPARED", "rollback prepared", 0},
 	};
-	const char *k = str_at(body, "kind");
+	const char *k = pgtree_str(body, "kind");
 	for (size_t i = 0; i < sizeof(tx) / sizeof(tx[0]); i++) {
 		if (streq(k, tx[i].kind)) {
 			if (top)
@@ -844,10 +832,10 @@ static void named_relations(acc *a, const char *objtype, const json_t *node, con
  */
 static void schema_elements(acc *a, json_t *body, walk w)
 {
-	const char *schema = str_at(body, "schemaname");
+	const char *schema = pgtree_str(body, "schemaname");
 	const json_t *auth = json_object_get(body, "authrole");
-	if (!schema && streq(str_at(auth, "roletype"), "ROLESPEC_CSTRING"))
-		schema = str_at(auth, "rolename");
+	if (!schema && streq(pgtree_str(auth, "roletype"), "ROLESPEC_CSTRING"))
+		schema = pgtree_str(auth, "rolename");
 	static const struct {
 		const char *node, *field;
 	} created[] = {
@@ -877,7 +865,7 @@ static int alter_table_dcl(const json_t *body)
 	};
 	const json_t *cmds = json_object_get(body, "cmds");
 	for (size_t i = 0; i < json_array_size(cmds); i++) {
-		const char *sub = str_at(json_object_get(json_array_get(cmds, i), "AlterTableCmd"), "subtype");
+		const char *sub = pgtree_str(json_object_get(json_array_get(cmds, i), "AlterTableCmd"), "subtype");
 		for (size_t k = 0; k < sizeof(dcl) / sizeof(dcl[0]); k++)
 			if (streq(sub, dcl[k]))
 				return 1;
@@ -942,7 +930,7 @@ static const char *classify_stmt(acc *a, const char *key, json_t *body, walk w, 
 	}
 	case H_PREPARE: {
 		if (top)
-			st->prepare_name = dup_str(str_at(body, "name") ? str_at(body, "name") : "");
+			st->prepare_name = dup_str(pgtree_str(body, "name") ? pgtree_str(body, "name") : "");
 		flag(a, &w, SQLF_PREPARED);
 		json_t *q = json_object_get(body, "query");
 		void *qi = q ? json_object_iter(q) : NULL;
@@ -955,7 +943,7 @@ static const char *classify_stmt(acc *a, const char *key, json_t *body, walk w, 
 		if (!top) {
 			kind(a, &w, SQLK_UNKNOWN);
 		} else {
-			st->execute_name = dup_str(str_at(body, "name") ? str_at(body, "name") : "");
+			st->execute_name = dup_str(pgtree_str(body, "name") ? pgtree_str(body, "name") : "");
 		}
 		flag(a, &w, SQLF_PREPARED);
 		walk_obj(a, body, w, NULL);
@@ -981,7 +969,7 @@ static const char *classify_stmt(acc *a, const char *key, json_t *body, walk w, 
 		schema_elements(a, body, w);
 		break;
 	case H_DROP: {
-		const char *t = str_at(body, "removeType");
+		const char *t = pgtree_str(body, "removeType");
 		json_t *objs = json_object_get(body, "objects");
 		if (streq(t, "OBJECT_POLICY"))
 			kind(a, &w, SQLK_DCL);
@@ -991,7 +979,7 @@ static const char *classify_stmt(acc *a, const char *key, json_t *body, walk w, 
 		break;
 	}
 	case H_COMMENT:
-		named_relations(a, str_at(body, "objtype"), json_object_get(body, "object"), &w);
+		named_relations(a, pgtree_str(body, "objtype"), json_object_get(body, "object"), &w);
 		walk_obj(a, body, inner, "object");
 		break;
 	case H_GRANT:
@@ -1015,7 +1003,7 @@ static const char *classify_stmt(acc *a, const char *key, json_t *body, walk w, 
 		break;
 	case H_DISCARD:
 		/* DISCARD ALL = RESET ALL + SET SESSION AUTHORIZATION DEFAULT + DEALLOCATE ALL + ... */
-		if (streq(str_at(body, "target"), "DISCARD_ALL")) {
+		if (streq(pgtree_str(body, "target"), "DISCARD_ALL")) {
 			kind(a, &w, SQLK_DCL | SQLK_SET);
 			if (top) {
 				st->deallocate_name = dup_str("");
@@ -1025,7 +1013,7 @@ static const char *classify_stmt(acc *a, const char *key, json_t *body, walk w, 
 		break;
 	case H_DEALLOCATE:
 		if (top)
-			st->deallocate_name = dup_str(str_at(body, "name") ? str_at(body, "name") : "");
+			st->deallocate_name = dup_str(pgtree_str(body, "name") ? pgtree_str(body, "name") : "");
 		break;
 	case H_GENERIC:
 	default:

@@ -1,0 +1,26 @@
+/*
+ * pgtree — reading libpg_query's JSON parse tree (jansson): the helpers
+ * sqlclass.c and exposure.c share.
+ */
+#ifndef WARDEN_PGTREE_H
+#define WARDEN_PGTREE_H
+
+#include <jansson.h>
+
+/* The string member key of object o, or NULL. */
+static inline const char *pgtree_str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* The sval of a {"String":{"sval":...}} node; "" when the value is empty, NULL for another node. */
+static inline const char *pgtree_string(const json_t *n)
+{
+	const json_t *s = json_object_get(n, "String");
+	if (!json_is_object(s))
+		return NULL;
+	const char *v = pgtree_str(s, "sval");
+	return v ? v : "";
+}
+
+#endif
