@@ -613,9 +613,8 @@ static const char *masked_computed(const config_mask_profile *mp, const policy_s
 			for (size_t k = 0; k < n && !hit; k++) {
 				char full[3 * 256];
 				snprintf(full, sizeof(full), "%s.%s.%s", schemas[k], o->name, stmt->computed[c]);
-				for (size_t g = 0; g < globs->n && !hit; g++)
-					if (fnmatch(globs->v[g], full, FNM_CASEFOLD) == 0)
-						hit = stmt->computed[c];
+				if (any_glob(globs, full, FNM_CASEFOLD))
+					hit = stmt->computed[c];
 			}
 		}
 	}
