@@ -20,7 +20,14 @@
  * statement would only ever refuse less). A whole row (`select a from
  * accounts a`, `row_to_json(a)`, `a.*` or `*` inside an expression) and a
  * FROM alias list over a table (its names stand for columns in an order the
- * text does not tell) carry columns the text does not name: `whole`.
+ * text does not tell), a NATURAL JOIN (it compares the columns both sides
+ * have) and an ORDER BY, GROUP BY or DISTINCT ON position at or after a `*`
+ * carry columns the text does not name: `whole`.
+ *
+ * DDL: an index's and an ALTER TABLE constraint's columns, and those a
+ * REFERENCES names, are computed on (ddl_node); renames, SET SCHEMA, INHERIT
+ * and ATTACH PARTITION are listed for the policy to read against the rules'
+ * globs; DO, functions, procedures, triggers and rules set defines_code.
  */
 #include "policy/exposure.h"
 
@@ -53,7 +60,10 @@ typedef struct expo {
 	names unknown;          /* names standing for columns the text does not name */
 	flow *flows;
 	size_t n_flows, cap_flows;
-	int whole, overflow;
+	sql_rename *renames;
+	size_t n_renames, cap_renames;
+	int whole, overflow, defines_code;
+	int altering;           /* inside ALTER TABLE: a constraint's columns are the table's existing ones */
 } expo;
 
 static int has(const names *l, const char *s)
@@ -103,6 +113,28 @@ static void add_flow(expo *e, const char *alias, const char *source)
 }
 
 
+static char *dup_or_null(const char *s)
+{
+	return s ? util_strndup(s, strlen(s)) : NULL;
+}
+
+static void add_rename(expo *e, const char *schema, const char *relation, const char *column,
+		       const char *to_schema, const char *to, int same_schema)
+{
+	if (!to || (!relation && !schema))
+		return;
+	if (e->n_renames == MAX_FLOWS) {
+		e->overflow = 1;
+		return;
+	}
+	if (e->n_renames == e->cap_renames) {
+		e->cap_renames = e->cap_renames ? 2 * e->cap_renames : 4;
+		e->renames = util_xrealloc(e->renames, e->cap_renames * sizeof(*e->renames));
+	}
+	e->renames[e->n_renames++] = (sql_rename){dup_or_null(schema), dup_or_null(relation), dup_or_null(column),
+						  dup_or_null(to_schema), dup_or_null(to), same_schema};
+}
+
 static int is_setop(const json_t *sel)
 {
 	const char *op = pgtree_str(sel, "op");
@@ -139,6 +171,7 @@ static void collect_ranges(expo *e, json_t *j, unsigned depth)
 /* ---- the walk ------------------------------------------------------------ */
 
 static void expr(expo *e, json_t *j, unsigned depth);
+static void member(expo *e, const char *k, json_t *v, unsigned depth);
 static void select_stmt(expo *e, json_t *sel, int plain, unsigned depth);
 
 /* A column reference computed on: its column, or a whole row. */
@@ -231,6 +264,8 @@ static void from_item(expo *e, json_t *item, unsigned depth)
 		from_item(e, json_object_get(v, "larg"), depth + 1);
 		from_item(e, json_object_get(v, "rarg"), depth + 1);
 		expr(e, json_object_get(v, "quals"), depth + 1);
+		if (json_is_true(json_object_get(v, "isNatural")))
+			e->whole = 1; /* compares the columns the two sides share: which, the text does not say */
 		json_t *using = json_object_get(v, "usingClause"); /* compared */
 		for (size_t i = 0; i < json_array_size(using); i++)
 			add(&e->computed, pgtree_string(json_array_get(using, i)));
@@ -244,7 +279,7 @@ static void from_item(expo *e, json_t *item, unsigned depth)
 /*
  * ORDER BY, GROUP BY or DISTINCT ON an output column's position (`order by
  * 2`) sorts or groups by that column: a column reference there is computed
- * on. (After a `*` the position's column is not in the text: left.)
+ * on. At or after a `*` the position's column is not in the text: whole.
  */
 static void ordinals(expo *e, json_t *items, json_t *targets)
 {
@@ -252,14 +287,16 @@ static void ordinals(expo *e, json_t *items, json_t *targets)
 		json_t *it = json_array_get(items, i), *by = json_object_get(json_object_get(it, "SortBy"), "node");
 		json_t *ival = json_object_get(json_object_get(json_object_get(by ? by : it, "A_Const"), "ival"), "ival");
 		json_int_t k = json_integer_value(ival);
-		if (!json_is_integer(ival) || k < 1 || (size_t)k > json_array_size(targets))
+		if (!json_is_integer(ival) || k < 1)
 			continue;
-		for (size_t t = 0; t < (size_t)k; t++) {
+		for (size_t t = 0; t < (size_t)k && t < json_array_size(targets); t++) {
 			json_t *val = json_object_get(json_object_get(json_array_get(targets, t), "ResTarget"), "val");
 			const json_t *fields = json_object_get(json_object_get(val, "ColumnRef"), "fields");
 			size_t nf = json_array_size(fields);
-			if (nf && json_object_get(json_array_get(fields, nf - 1), "A_Star"))
+			if (nf && json_object_get(json_array_get(fields, nf - 1), "A_Star")) {
+				e->whole = 1;
 				break;
+			}
 			if (t + 1 == (size_t)k && nf)
 				add(&e->computed, pgtree_string(json_array_get(fields, nf - 1)));
 		}
@@ -319,6 +356,74 @@ static int exists_sublink(const json_t *sublink)
 	return t && strcmp(t, "EXISTS_SUBLINK") == 0;
 }
 
+static void names_computed(expo *e, const json_t *list)
+{
+	for (size_t i = 0; i < json_array_size(list); i++)
+		add(&e->computed, pgtree_string(json_array_get(list, i)));
+}
+
+static int is_relation_kind(const char *t)
+{
+	return t && (strcmp(t, "OBJECT_TABLE") == 0 || strcmp(t, "OBJECT_VIEW") == 0 || strcmp(t, "OBJECT_MATVIEW") == 0 ||
+		     strcmp(t, "OBJECT_FOREIGN_TABLE") == 0);
+}
+
+/*
+ * DDL the column rules see: an index or a constraint sorts, compares or
+ * looks up its columns (CLUSTER then orders the table by them; a foreign key
+ * or ON CONFLICT answers whether a value is there); a rename, SET SCHEMA,
+ * INHERIT or ATTACH PARTITION gives columns other names; DO, a function, a
+ * procedure, a trigger or a rule is code whose reads the walk cannot see.
+ */
+static void ddl_node(expo *e, const char *k, const json_t *v)
+{
+	if (strcmp(k, "IndexElem") == 0) {
+		add(&e->computed, pgtree_str(v, "name"));
+	} else if (strcmp(k, "Constraint") == 0) {
+		names_computed(e, json_object_get(v, "pk_attrs")); /* an existing table's (REFERENCES) */
+		if (e->altering) {
+			names_computed(e, json_object_get(v, "keys"));
+			names_computed(e, json_object_get(v, "fk_attrs"));
+			names_computed(e, json_object_get(v, "including"));
+		}
+	} else if (strcmp(k, "DoStmt") == 0 || strcmp(k, "CreateFunctionStmt") == 0 || strcmp(k, "RuleStmt") == 0 ||
+		   strcmp(k, "CreateTrigStmt") == 0 || strcmp(k, "CreateEventTrigStmt") == 0) {
+		e->defines_code = 1;
+	} else if (strcmp(k, "RenameStmt") == 0) {
+		const char *t = pgtree_str(v, "renameType");
+		const json_t *rel = json_object_get(v, "relation");
+		const char *sch = pgtree_str(rel, "schemaname"), *name = pgtree_str(rel, "relname");
+		const char *to = pgtree_str(v, "newname");
+		if (t && strcmp(t, "OBJECT_COLUMN") == 0)
+			add_rename(e, sch, name, pgtree_str(v, "subname"), NULL, to, 1);
+		else if (is_relation_kind(t))
+			add_rename(e, sch, name, NULL, sch, to, 1);
+		else if (t && strcmp(t, "OBJECT_SCHEMA") == 0)
+			add_rename(e, pgtree_str(v, "subname"), NULL, NULL, NULL, to, 0);
+	} else if (strcmp(k, "AlterObjectSchemaStmt") == 0) {
+		const json_t *rel = json_object_get(v, "relation");
+		if (is_relation_kind(pgtree_str(v, "objectType")))
+			add_rename(e, pgtree_str(rel, "schemaname"), pgtree_str(rel, "relname"), NULL,
+				   pgtree_str(v, "newschema"), pgtree_str(rel, "relname"), 0);
+	} else if (strcmp(k, "AlterTableStmt") == 0) {
+		const json_t *rel = json_object_get(v, "relation"), *cmds = json_object_get(v, "cmds");
+		for (size_t i = 0; i < json_array_size(cmds); i++) {
+			const json_t *cmd = json_object_get(json_array_get(cmds, i), "AlterTableCmd");
+			const char *sub = pgtree_str(cmd, "subtype");
+			const json_t *def = json_object_get(cmd, "def");
+			if (sub && strcmp(sub, "AT_AddInherit") == 0) { /* rel's rows in the parent's scans */
+				const json_t *parent = json_object_get(def, "RangeVar");
+				add_rename(e, pgtree_str(rel, "schemaname"), pgtree_str(rel, "relname"), NULL,
+					   pgtree_str(parent, "schemaname"), pgtree_str(parent, "relname"), 0);
+			} else if (sub && strcmp(sub, "AT_AttachPartition") == 0) { /* the partition's rows in rel's */
+				const json_t *part = json_object_get(json_object_get(def, "PartitionCmd"), "name");
+				add_rename(e, pgtree_str(part, "schemaname"), pgtree_str(part, "relname"), NULL,
+					   pgtree_str(rel, "schemaname"), pgtree_str(rel, "relname"), 0);
+			}
+		}
+	}
+}
+
 /* Any other node: every column reference in it is computed on. */
 static void expr(expo *e, json_t *j, unsigned depth)
 {
@@ -347,9 +452,19 @@ static void expr(expo *e, json_t *j, unsigned depth)
 			/* EXISTS (SELECT ...): its output is never read */
 			select_stmt(e, json_object_get(json_object_get(v, "subselect"), "SelectStmt"), 1, depth + 1);
 		} else {
-			expr(e, v, depth + 1);
+			member(e, k, v, depth);
 		}
 	}
+}
+
+/* A member k of another node, or a statement of key k (not a SELECT). */
+static void member(expo *e, const char *k, json_t *v, unsigned depth)
+{
+	ddl_node(e, k, v);
+	int altering = strcmp(k, "AlterTableStmt") == 0;
+	e->altering += altering;
+	expr(e, v, depth + 1);
+	e->altering -= altering;
 }
 
 /* A statement: key is its node's name ("SelectStmt", ...), body the node. */
@@ -373,10 +488,10 @@ static void statement(expo *e, const char *key, json_t *body, unsigned depth)
 			statement(e, json_object_iter_key(it), json_object_iter_value(it), depth + 1);
 		return;
 	}
-	expr(e, body, depth + 1); /* INSERT, UPDATE, CREATE TABLE AS, VIEW, ...: stored or computed */
+	member(e, key, body, depth); /* INSERT, UPDATE, CREATE TABLE AS, VIEW, DDL, ...: stored or computed */
 }
 
-void exposure_of(const char *key, json_t *body, char ***computed, size_t *n_computed, int *whole)
+void exposure_of(const char *key, json_t *body, sql_stmt *st)
 {
 	expo e = {0};
 	collect_ranges(&e, body, 0);
@@ -392,9 +507,12 @@ void exposure_of(const char *key, json_t *body, char ***computed, size_t *n_comp
 		e.whole = has(&e.computed, e.unknown.v[i]);
 	if (e.overflow || e.ranges.overflow || e.computed.overflow || e.unknown.overflow)
 		e.whole = 1;
-	*computed = e.computed.v;
-	*n_computed = e.computed.n;
-	*whole = e.whole;
+	st->computed = e.computed.v;
+	st->n_computed = e.computed.n;
+	st->computed_whole = e.whole;
+	st->renames = e.renames;
+	st->n_renames = e.n_renames;
+	st->defines_code = e.defines_code;
 	names_free(&e.ranges);
 	names_free(&e.unknown);
 	for (size_t i = 0; i < e.n_flows; i++) {

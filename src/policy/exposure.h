@@ -7,8 +7,10 @@
  * upper(password), password || '', password::int (whose error quotes it), a
  * scalar subquery, a WHERE that compares it, an INSERT ... SELECT that copies
  * it — arrives with no such name, so a statement doing that to a masked
- * column is refused instead (policy.c). exposure.c says how the parse tree
- * is read.
+ * column is refused instead (policy.c). So is one renaming what the rules
+ * name (a column, a relation, a schema) out of them, and one defining code
+ * (a DO block, a function, a trigger, a rule) whose reads the walk cannot
+ * see. exposure.c says how the parse tree is read.
  */
 #ifndef WARDEN_EXPOSURE_H
 #define WARDEN_EXPOSURE_H
@@ -17,13 +19,17 @@
 
 #include <jansson.h>
 
+#include "policy/sqlclass.h"
+
 /*
  * For the statement node key ("SelectStmt", "InsertStmt", ...) with body
- * body (libpg_query's JSON): *computed (malloc'd, each malloc'd) the column
- * names computed on, as the parser folded them; *whole 1 when columns the
- * text does not name are (a whole row, a `*` inside an expression, a FROM
- * alias list over a table).
+ * body (libpg_query's JSON), fills st's column-rule fields: computed
+ * (malloc'd, each malloc'd) the column names computed on, as the parser
+ * folded them; computed_whole 1 when columns the text does not name are (a
+ * whole row, a `*` inside an expression, a FROM alias list over a table, a
+ * NATURAL JOIN, a position after a `*` in ORDER BY, GROUP BY or DISTINCT
+ * ON); renames, the names it changes; defines_code. sqlclass_free frees them.
  */
-void exposure_of(const char *key, json_t *body, char ***computed, size_t *n_computed, int *whole);
+void exposure_of(const char *key, json_t *body, sql_stmt *st);
 
 #endif

@@ -130,6 +130,7 @@ static sql_class *class_of_stmt(const sql_stmt *in)
 	}
 	o->functions = dup_strs(in->functions, in->n_functions);
 	o->computed = dup_strs(in->computed, in->n_computed);
+	o->renames = sqlclass_renames_dup(in->renames, in->n_renames);
 	c->stmts = o;
 	c->n = 1;
 	c->kinds = o->kinds;
@@ -623,6 +624,123 @@ static const char *masked_computed(const config_mask_profile *mp, const policy_s
 	return hit;
 }
 
+/*
+ * Renames. Column rules name "schema.table.column"; a statement giving
+ * columns other names must not take them out of the rules. For a relation
+ * or schema the columns are not in the text, so the glob itself is read:
+ * after a name's prefix ("public.customers."), what the glob can still match
+ * is what its rest matches from each cut k where its first k bytes match the
+ * prefix whole (a "*" there may go on reading: the cut after it says so).
+ * When every such cut of the old prefix is one of the new prefix's, every
+ * column the glob masked it still masks; otherwise the statement is refused.
+ * Cuts inside a "[...]" or after a "\" are not token boundaries and only
+ * ever add a cut, so they can refuse a rename that keeps the masking (a name
+ * holding such bytes), never let through one that loses it.
+ */
+static void glob_after(const char *g, size_t len, const char *p, unsigned char *at, char *tmp)
+{
+	for (size_t k = 0; k <= len; k++) {
+		memcpy(tmp, g, k);
+		tmp[k] = '\0';
+		at[k] = fnmatch(tmp, p, FNM_CASEFOLD) == 0;
+	}
+}
+
+/* Whether glob g may match a name starting with from that the same name with to instead does not. */
+static int glob_loses(const char *g, const char *from, const char *to)
+{
+	size_t len = strlen(g);
+	unsigned char *a = util_xmalloc(2 * (len + 1)), *b = a + len + 1;
+	char *tmp = util_xmalloc(len + 1);
+	glob_after(g, len, from, a, tmp);
+	glob_after(g, len, to, b, tmp);
+	int loses = 0;
+	for (size_t k = 0; k <= len && !loses; k++)
+		loses = a[k] && !b[k];
+	free(tmp);
+	free(a);
+	return loses;
+}
+
+static int globs_lose(const config_strlist *globs, const char *from, const char *to)
+{
+	for (size_t i = 0; i < globs->n; i++)
+		if (glob_loses(globs->v[i], from, to))
+			return 1;
+	return 0;
+}
+
+/* What a masked identity's statement is refused for (unmaskable). */
+typedef struct refusal {
+	enum { REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE } why;
+	const char *what, *name;   /* REF_RENAME: "column", "relation" or "schema", and its name */
+} refusal;
+
+static int renames_out(const config_strlist *globs, const policy_session *st, const session *s, const sql_rename *r)
+{
+	const char *small[8], **from = max_schemas(st) <= 8 ? small : util_xmalloc(max_schemas(st) * sizeof(char *));
+	const char *small2[8], **to = max_schemas(st) <= 8 ? small2 : util_xmalloc(max_schemas(st) * sizeof(char *));
+	int out = 0;
+	if (!r->relation) {
+		char a[520], b[520];
+		snprintf(a, sizeof(a), "%s.", r->schema);
+		snprintf(b, sizeof(b), "%s.", r->to);
+		out = globs_lose(globs, a, b);
+	} else {
+		sql_object o = {.schema = r->schema, .name = r->relation};
+		size_t nf = schemas_of(&o, st, s, from);
+		for (size_t i = 0; i < nf && !out; i++) {
+			char a[780], b[780];
+			if (r->column) {
+				snprintf(a, sizeof(a), "%s.%s.%s", from[i], r->relation, r->column);
+				snprintf(b, sizeof(b), "%s.%s.%s", from[i], r->relation, r->to);
+				out = any_glob(globs, a, FNM_CASEFOLD) && !any_glob(globs, b, FNM_CASEFOLD);
+				continue;
+			}
+			snprintf(a, sizeof(a), "%s.%s.", from[i], r->relation);
+			sql_object t = {.schema = r->same_schema ? (char *)from[i] : r->to_schema, .name = r->to};
+			size_t nt = schemas_of(&t, st, s, to);
+			for (size_t k = 0; k < nt && !out; k++) {
+				snprintf(b, sizeof(b), "%s.%s.", to[k], r->to);
+				out = globs_lose(globs, a, b);
+			}
+		}
+	}
+	if (from != small)
+		free(from);
+	if (to != small2)
+		free(to);
+	return out;
+}
+
+/* Whether profile mp's column rules refuse stmt, and why (*why). */
+static int unmaskable(const config_mask_profile *mp, const policy_session *st, const session *s, const sql_stmt *stmt,
+		      refusal *why)
+{
+	*why = (refusal){REF_NONE, NULL, NULL};
+	if (!mp->columns.n)
+		return 0;
+	if (stmt->defines_code) {
+		why->why = REF_CODE;
+		return 1;
+	}
+	for (size_t i = 0; i < stmt->n_renames; i++) {
+		const sql_rename *r = &stmt->renames[i];
+		if (renames_out(&mp->columns, st, s, r)) {
+			why->why = REF_RENAME;
+			why->what = r->column ? "column" : r->relation ? "relation" : "schema";
+			why->name = r->column ? r->column : r->relation ? r->relation : r->schema;
+			return 1;
+		}
+	}
+	const char *col = masked_computed(mp, st, s, stmt);
+	if (!col)
+		return 0;
+	why->why = *col ? REF_COMPUTED : REF_WHOLE;
+	why->name = col;
+	return 1;
+}
+
 typedef enum { M_NO = 0, M_YES, M_DANGEROUS } match_result;
 
 static match_result rule_matches(const config_rule *r, const subject *who, const policy_session *st,
@@ -734,9 +852,11 @@ static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt,
 		unknown_out->computed = stmt->computed;
 		unknown_out->n_computed = stmt->n_computed;
 		unknown_out->computed_whole = stmt->computed_whole;
+		unknown_out->defines_code = stmt->defines_code;
 		return unknown_out;
 	}
 	if (!stmt->kinds && !stmt->n_objects && !stmt->n_functions && !stmt->n_computed && !stmt->computed_whole &&
+	    !stmt->defines_code &&
 	    !(stmt->flags & ~(uint32_t)(SQLF_PREPARED | SQLF_MULTI_STATEMENT)))
 		return prep;
 	sql_class *m = class_of_stmt(prep);
@@ -744,6 +864,7 @@ static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt,
 	o->kinds |= stmt->kinds;
 	o->flags |= stmt->flags;
 	o->computed_whole |= stmt->computed_whole;
+	o->defines_code |= stmt->defines_code;
 	if (stmt->n_computed) { /* EXECUTE p(upper(x)): its arguments compute too */
 		o->computed = util_xrealloc(o->computed, (o->n_computed + stmt->n_computed) * sizeof(char *));
 		for (size_t i = 0; i < stmt->n_computed; i++)
@@ -842,22 +963,46 @@ static void fill_messages(const config_policy *p, policy_decision *d, int rule, 
 	d->hint = util_strndup(instead, strlen(instead));
 }
 
-/* A statement computing on what its column rules mask (masked_computed). */
-static void refusal_messages(policy_decision *d, const char *col, const char *profile)
+/* A statement its column rules refuse (unmaskable). */
+static void refusal_messages(policy_decision *d, const refusal *r, const char *profile)
 {
 	buf b = {0};
-	if (*col)
+	const char *hint = "Select the columns as they are (masked columns arrive masked) and name each one you "
+			   "need; a person with unmasked access can run this statement.";
+	switch (r->why) {
+	case REF_COMPUTED:
 		buf_printf(&b, "warden masks column \"%s\" for you (masking profile \"%s\"): it can be read as "
 			   "itself only, and this statement computes on it (a function, an operator, a cast, a "
-			   "comparison, a sort, or a copy into another table), which would show its values unmasked",
-			   col, profile);
-	else
-		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement reads a "
-			   "whole row, or * inside an expression, which would carry them unmasked", profile);
+			   "comparison, a sort, an index or constraint, or a copy into another table), which would "
+			   "show its values unmasked",
+			   r->name, profile);
+		break;
+	case REF_WHOLE:
+		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement computes on "
+			   "columns it does not name (a whole row, * inside an expression, a NATURAL JOIN, or an "
+			   "ORDER BY, GROUP BY or DISTINCT ON position at or after a *), which would show their "
+			   "values unmasked", profile);
+		hint = "Name the columns you need (in the select list, the join's ON or USING, the ORDER BY); "
+		       "masked columns arrive masked; a person with unmasked access can run this statement.";
+		break;
+	case REF_RENAME:
+		buf_printf(&b, "warden masks columns by name for you (masking profile \"%s\"): this statement would "
+			   "give %s \"%s\" a name the profile's column rules do not cover (a rename, SET SCHEMA, "
+			   "INHERIT or ATTACH PARTITION), and its masked values would then arrive unmasked",
+			   profile, r->what, r->name);
+		hint = "A person with unmasked access can run this statement, once the profile's column rules "
+		       "cover the new name.";
+		break;
+	default:
+		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement defines "
+			   "code (a DO block, a function or procedure, a trigger or a rule) whose reads warden "
+			   "cannot see, which could return masked columns unmasked", profile);
+		hint = "Run the statements the code would run one by one; a person with unmasked access can "
+		       "run this statement.";
+		break;
+	}
 	buf_append(&b, "", 1);
 	d->message = b.data;
-	static const char hint[] = "Select the columns as they are (masked columns arrive masked) and name "
-				   "each one you need; a person with unmasked access can run this statement.";
 	d->hint = util_strndup(hint, strlen(hint));
 }
 
@@ -940,7 +1085,8 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 		abort();
 	memset(merged, 0, (c->n <= 4 ? 4 : c->n) * sizeof(sql_class *));
 	const sql_stmt *best_eff = NULL;
-	const char *refused_col = NULL, *refused_profile = NULL;
+	refusal refused = {REF_NONE, NULL, NULL};
+	const char *refused_profile = NULL;
 	int refused_stmt = -1;
 	for (size_t i = 0; i < c->n; i++) {
 		const sql_stmt *eff = effective(st, &c->stmts[i], &unknown_exec[i], &merged[i]);
@@ -975,18 +1121,27 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 		if (a == POLICY_ALLOW && rule >= 0 && p->rules[rule].mask_profile >= 0 &&
 		    (size_t)p->rules[rule].mask_profile < p->n_mask_profiles) {
 			const config_mask_profile *mp = &p->mask_profiles[p->rules[rule].mask_profile];
-			const char *col = masked_computed(mp, st, s, eff);
-			if (col) {
+			refusal why;
+			if (unmaskable(mp, st, s, eff, &why)) {
 				a = POLICY_DENY;
-				if (!refused_col) {
-					refused_col = col;
+				if (refused.why == REF_NONE) {
+					refused = why;
 					refused_profile = mp->name;
 					refused_stmt = (int)i;
 				}
-				if (trace)
-					fprintf(trace, "    -> deny: it computes on %s%s%s, which profile \"%s\" masks whole\n",
-						*col ? "column \"" : "columns it does not name (a whole row or *)", col,
-						*col ? "\"" : "", mp->name);
+				if (trace && why.why == REF_COMPUTED)
+					fprintf(trace, "    -> deny: it computes on column \"%s\", which profile \"%s\" "
+						"masks whole\n", why.name, mp->name);
+				else if (trace && why.why == REF_WHOLE)
+					fprintf(trace, "    -> deny: it computes on columns it does not name (a whole row, * "
+						"in an expression, NATURAL JOIN, a position after *); profile \"%s\" masks "
+						"columns whole\n", mp->name);
+				else if (trace && why.why == REF_RENAME)
+					fprintf(trace, "    -> deny: it renames %s \"%s\" out of profile \"%s\"'s column "
+						"rules\n", why.what, why.name, mp->name);
+				else if (trace)
+					fprintf(trace, "    -> deny: it defines code (DO, a function, a trigger, a rule) under "
+						"profile \"%s\"'s column rules\n", mp->name);
 			}
 		}
 		if (best_stmt < 0 || a > best) {
@@ -1017,7 +1172,7 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 	if (!d->classification)
 		d->classification = dup_or_null(summary);
 	if (best != POLICY_ALLOW && best_stmt == refused_stmt)
-		refusal_messages(d, refused_col, refused_profile);
+		refusal_messages(d, &refused, refused_profile);
 	else if (best != POLICY_ALLOW)
 		fill_messages(p, d, best_rule, best_eff, c);
 	else

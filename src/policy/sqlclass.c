@@ -1128,8 +1128,7 @@ static void classify_tree(sql_class *c, json_t *root)
 			st->command = "unknown";
 		} else {
 			st->command = classify_stmt(&a, json_object_iter_key(it), json_object_iter_value(it), w, 1);
-			exposure_of(json_object_iter_key(it), json_object_iter_value(it), &st->computed,
-				    &st->n_computed, &st->computed_whole);
+			exposure_of(json_object_iter_key(it), json_object_iter_value(it), st);
 		}
 		if (n > 1)
 			st->flags |= SQLF_MULTI_STATEMENT;
@@ -1269,6 +1268,34 @@ static void free_strv(char **v, size_t n)
 	free(v);
 }
 
+static char *dup_or_null(const char *s)
+{
+	return s ? util_strndup(s, strlen(s)) : NULL;
+}
+
+sql_rename *sqlclass_renames_dup(const sql_rename *r, size_t n)
+{
+	if (!n)
+		return NULL;
+	sql_rename *o = util_xmalloc(n * sizeof(*o));
+	for (size_t i = 0; i < n; i++)
+		o[i] = (sql_rename){dup_or_null(r[i].schema), dup_or_null(r[i].relation), dup_or_null(r[i].column),
+				    dup_or_null(r[i].to_schema), dup_or_null(r[i].to), r[i].same_schema};
+	return o;
+}
+
+void sqlclass_renames_free(sql_rename *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(r[i].schema);
+		free(r[i].relation);
+		free(r[i].column);
+		free(r[i].to_schema);
+		free(r[i].to);
+	}
+	free(r);
+}
+
 void sqlclass_free(sql_class *c)
 {
 	if (!c)
@@ -1286,6 +1313,7 @@ void sqlclass_free(sql_class *c)
 		free(st->deallocate_name);
 		free_strv(st->search_path, st->n_search_path);
 		free_strv(st->computed, st->n_computed);
+		sqlclass_renames_free(st->renames, st->n_renames);
 	}
 	free(c->stmts);
 	free(c->error);

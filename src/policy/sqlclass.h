@@ -60,6 +60,23 @@ typedef struct sql_object {
 	int written;            /* 1: the statement writes it (or alters/drops it); 0: reads */
 } sql_object;
 
+/*
+ * A change of name column rules see (exposure.h): they mask columns by
+ * "schema.table.column", so a statement giving a column, a relation's
+ * columns or a schema's tables other names can take them out of the rules.
+ *   column:   column `column` of relation schema.relation renamed to `to`
+ *   relation: the columns of schema.relation seen as those of to_schema.to
+ *             (RENAME: same_schema; SET SCHEMA; INHERIT and ATTACH PARTITION:
+ *             the parent's scans return the child's rows under its names)
+ *   schema:   relation NULL, schema `schema` renamed to `to`
+ * Schemas as written (NULL: unqualified).
+ */
+typedef struct sql_rename {
+	char *schema, *relation, *column;
+	char *to_schema, *to;
+	int same_schema;
+} sql_rename;
+
 typedef struct sql_stmt {
 	uint32_t kinds;
 	uint32_t flags;
@@ -84,6 +101,9 @@ typedef struct sql_stmt {
 	char **computed;
 	size_t n_computed;
 	int computed_whole;
+	sql_rename *renames;    /* the names it changes */
+	size_t n_renames;
+	int defines_code;       /* DO, CREATE FUNCTION/PROCEDURE, TRIGGER, RULE: code the walk cannot read */
 } sql_stmt;
 
 typedef struct sql_class {
@@ -101,6 +121,8 @@ typedef struct sql_class {
  */
 sql_class *sqlclass_classify(const char *text, size_t len);
 void sqlclass_free(sql_class *c);
+sql_rename *sqlclass_renames_dup(const sql_rename *r, size_t n);
+void sqlclass_renames_free(sql_rename *r, size_t n);
 
 const char *sqlclass_kind_name(uint32_t kind_bit);   /* "read", "write", ...; NULL if not one bit */
 const char *sqlclass_flag_name(uint32_t flag_bit);   /* "multi_statement", ... */

@@ -511,11 +511,103 @@ static void test_mask_column_rules(void **state)
 	assert_int_equal(decide(&f, "select a::text from accounts a", rule, sizeof(rule), &msg), POLICY_DENY);
 	assert_non_null(strstr(msg, "whole row"));
 	free(msg);
+	/* columns the text does not name: a NATURAL JOIN's, a position after a star */
+	assert_int_equal(decide(&f, "select * from accounts natural join guesses", rule, sizeof(rule), &msg),
+			 POLICY_DENY);
+	assert_non_null(strstr(msg, "NATURAL JOIN"));
+	free(msg);
+	EXPECT(&f, "select * from accounts order by 2", POLICY_DENY, "masked");
+	EXPECT(&f, "select * from accounts order by id", POLICY_ALLOW, "masked");
+	/* an index or a constraint on a masked column: CLUSTER sorts the table by it, a
+	 * foreign key or ON CONFLICT answers whether a guessed value is there */
+	EXPECT(&f, "create index on accounts (password)", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table accounts add foreign key (password) references guesses (pw)", POLICY_DENY, "masked");
+	EXPECT(&f, "create index on accounts (id)", POLICY_ALLOW, "masked");
+	/* renames out of the rules */
+	EXPECT(&f, "alter table accounts rename column password to pw", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table accounts rename column password to password_old", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter table accounts rename column id to ident", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter table customers rename column ssn to s", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table billing.customers rename column ssn to s", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter table customers rename to c2", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table public.customers set schema archive", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table customers inherit p", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table p attach partition customers for values in (1)", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table orders rename to o2", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter table orders inherit p", POLICY_ALLOW, "masked");
+	/* "*.password*" masks every column of a table named password...: not the table's name otherwise */
+	EXPECT(&f, "alter table accounts rename to acc", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter table passwords rename to p2", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table passwords rename to password_history", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter schema public rename to p2", POLICY_DENY, "masked");
+	EXPECT(&f, "alter schema billing rename to b2", POLICY_ALLOW, "masked");
+	assert_int_equal(decide(&f, "alter table accounts rename password to pw", rule, sizeof(rule), &msg),
+			 POLICY_DENY);
+	assert_non_null(strstr(msg, "column \"password\""));
+	assert_non_null(strstr(msg, "a name the profile's column rules do not cover"));
+	free(msg);
+	/* code warden cannot read */
+	assert_int_equal(decide(&f, "do $$ begin raise notice '%', (select password from accounts limit 1); end $$",
+				rule, sizeof(rule), &msg), POLICY_DENY);
+	assert_non_null(strstr(msg, "defines code"));
+	free(msg);
+	EXPECT(&f, "create function f() returns text language sql as 'select password from accounts'", POLICY_DENY,
+	       "masked");
+	EXPECT(&f, "create trigger t after insert on orders for each row execute function audit()", POLICY_DENY,
+	       "masked");
+	EXPECT(&f, "set search_path = billing", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter table customers rename to c2", POLICY_ALLOW, "masked"); /* billing.customers */
+	EXPECT(&f, "set search_path = billing, public", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter table customers rename to c2", POLICY_DENY, "masked");
 	/* unmasked readers, and a profile without column rules, compute as they like */
 	as(&f, "dana", "[\"dba\"]", NULL);
 	EXPECT(&f, "select upper(password) from accounts", POLICY_ALLOW, "dba");
+	EXPECT(&f, "alter table accounts rename column password to pw", POLICY_ALLOW, "dba");
+	EXPECT(&f, "do $$ begin null; end $$", POLICY_ALLOW, "dba");
 	as(&f, "carol", "[]", NULL);
 	EXPECT(&f, "select upper(password), row_to_json(a) from accounts a", POLICY_ALLOW, "mail-only");
+	EXPECT(&f, "alter table accounts rename column password to pw", POLICY_ALLOW, "mail-only");
+	EXPECT(&f, "do $$ begin null; end $$", POLICY_ALLOW, "mail-only");
+	session_release(&f.s);
+	config_free(&f.cfg);
+}
+
+/*
+ * A relation or schema rename is read against the globs themselves: bracket
+ * expressions (with character classes) are one token each.
+ */
+static void test_mask_rename_globs(void **state)
+{
+	(void)state;
+	static const char yaml[] =
+		"masking:\n"
+		"  profiles:\n"
+		"    - name: pii\n"
+		"      columns: [\"public.cust[aeiou]mers.ss[!x]\", \"[[:lower:]]*.vault.*\", \"hr.emp\\\\*.pay\", \"billing.*.ssn\", \"Sales.Leads.*\"]\n"
+		"policy:\n"
+		"  rules:\n"
+		"    - { name: masked, match: {}, action: allow, mask: pii }\n";
+	fixture f = {0};
+	char err[512];
+	if (config_load_string(yaml, sizeof(yaml) - 1, "g.yaml", &f.cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	as(&f, "alice", "[]", NULL);
+	EXPECT(&f, "alter table public.custamers rename to c2", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table public.custxmers rename to c2", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter table public.customers rename to custumers", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter table public.customers rename column ssn to ssx", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table public.customers rename column ssn to ssh", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter schema secure rename to other", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter schema secure rename to \"9x\"", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table secure.vault rename to v2", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table secure.safe rename to v2", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter table hr.\"emp*\" rename to e2", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table hr.employees rename to e2", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter table sales.leads rename to l2", POLICY_DENY, "masked"); /* names match as the rules do */
+	/* an unqualified relation keeps its schema: billing.t to billing.t2, public.t to public.t2 */
+	EXPECT(&f, "set search_path = billing, public", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter table t rename to t2", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter table t set schema public", POLICY_DENY, "masked");
 	session_release(&f.s);
 	config_free(&f.cfg);
 }
@@ -583,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_review_config),
 		cmocka_unit_test(test_mask_config),
 		cmocka_unit_test(test_mask_column_rules),
+		cmocka_unit_test(test_mask_rename_globs),
 		cmocka_unit_test(test_capture_column_rules),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

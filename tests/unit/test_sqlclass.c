@@ -929,7 +929,13 @@ typedef struct expo_case {
 
 static const expo_case expo_cases[] = {
 	{"select password, api_key from accounts", "", 0},
-	{"select * from accounts order by 1", "", 0}, /* (after a star a position names no column) */
+	/* at or after a star a position names a column the text does not */
+	{"select * from accounts order by 1", "", 1},
+	{"select * from accounts order by 2 desc", "", 1},
+	{"select id, * from accounts order by 1", "id", 0},
+	{"select * from accounts group by 1, 2", "", 1},
+	{"select distinct on (3) * from accounts", "", 1},
+	{"select id from accounts order by 3", "", 0}, /* (no third column: PostgreSQL refuses it) */
 	{"select id, password as p from accounts order by 2 desc, 1", "id password", 0},
 	{"select password, count(*) from accounts group by 1", "password", 0},
 	{"select distinct on (2) id, password from accounts", "password", 0},
@@ -961,6 +967,17 @@ static const expo_case expo_cases[] = {
 	{"select password from accounts union select api_key from accounts", "api_key password", 0},
 	{"select count(*) from accounts where exists (select password from accounts where id = 1)", "id", 0},
 	{"select * from a join b using (k) join c on c.j = b.j", "j k", 0},
+	{"select * from accounts natural join guesses", "", 1}, /* compares the columns both have */
+	{"select a.id from accounts a natural left join guesses g", "", 1},
+	/* indexes and constraints sort, compare or look up their columns */
+	{"create index on accounts (password)", "password", 0},
+	{"create index on accounts (id) include (api_key)", "id api_key", 0},
+	{"alter table accounts add constraint u unique (password)", "password", 0},
+	{"alter table accounts add foreign key (password) references guesses (pw)", "password pw", 0},
+	{"alter table accounts add exclude using btree (password with =)", "password", 0},
+	{"create table g (pw text references accounts (password))", "password", 0},
+	{"create table g (password text, unique (password))", "", 0}, /* a new table's: empty */
+	{"insert into accounts (id, password) values (9, 'x') on conflict (password) do nothing", "password", 0},
 	/* statements that store or show what they read */
 	{"insert into t select password from accounts", "password", 0},
 	{"create table t as select password from accounts", "password", 0},
@@ -973,6 +990,96 @@ static const expo_case expo_cases[] = {
 	{"prepare p as select password from accounts where id = $1", "id", 0},
 	{"explain select upper(password) from accounts", "password", 0},
 };
+
+typedef struct rename_case {
+	const char *sql;
+	const char *schema, *relation, *column, *to_schema, *to;
+	int same_schema;
+} rename_case;
+
+/* Statements giving columns, relations' columns or schemas other names. */
+static const rename_case rename_cases[] = {
+	{"alter table s.accounts rename column password to pw", "s", "accounts", "password", NULL, "pw", 1},
+	{"alter table accounts rename password to pw", NULL, "accounts", "password", NULL, "pw", 1},
+	{"alter view v rename column secret to x", NULL, "v", "secret", NULL, "x", 1},
+	{"alter table accounts rename to acc", NULL, "accounts", NULL, NULL, "acc", 1},
+	{"alter materialized view s.mv rename to mv2", "s", "mv", NULL, "s", "mv2", 1},
+	{"alter table public.customers set schema archive", "public", "customers", NULL, "archive", "customers", 0},
+	{"alter view v set schema x", NULL, "v", NULL, "x", "v", 0},
+	{"alter schema public rename to p2", "public", NULL, NULL, NULL, "p2", 0},
+	{"alter table customers inherit s.p", NULL, "customers", NULL, "s", "p", 0},
+	{"alter table p attach partition s.customers for values in (1)", "s", "customers", NULL, NULL, "p", 0},
+};
+
+static int same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static void test_exposure_renames(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(rename_cases) / sizeof(*rename_cases); i++) {
+		const rename_case *t = &rename_cases[i];
+		sql_class *c = classify(t->sql);
+		assert_int_equal(c->n, 1);
+		const sql_stmt *st = &c->stmts[0];
+		if (st->n_renames != 1)
+			fail_msg("[%s]: %zu renames", t->sql, st->n_renames);
+		const sql_rename *r = &st->renames[0];
+		if (!same_str(r->schema, t->schema) || !same_str(r->relation, t->relation) ||
+		    !same_str(r->column, t->column) || !same_str(r->to_schema, t->to_schema) || !same_str(r->to, t->to) ||
+		    r->same_schema != t->same_schema)
+			fail_msg("[%s]: got %s.%s.%s -> %s.%s (%d)", t->sql, r->schema ? r->schema : "-",
+				 r->relation ? r->relation : "-", r->column ? r->column : "-",
+				 r->to_schema ? r->to_schema : "-", r->to ? r->to : "-", r->same_schema);
+		assert_int_equal(st->defines_code, 0);
+		sqlclass_free(c);
+	}
+	/* other renames (an index, a constraint, a function) change no column's name */
+	static const char *const none[] = {"alter index i rename to j", "alter table t rename constraint c to d",
+					   "alter function f() rename to g", "alter table t add column c int",
+					   "alter function f() set schema s", "alter table t no inherit p",
+					   "alter table p detach partition c"};
+	for (size_t i = 0; i < sizeof(none) / sizeof(*none); i++) {
+		sql_class *c = classify(none[i]);
+		if (c->stmts[0].n_renames != 0)
+			fail_msg("[%s]: a rename", none[i]);
+		sqlclass_free(c);
+	}
+}
+
+/* DO blocks, functions, procedures, triggers and rules: code the walk cannot read. */
+static void test_exposure_code(void **state)
+{
+	(void)state;
+	static const char *const code[] = {
+		"do $$ begin raise notice '%', (select password from accounts limit 1); end $$",
+		"create function f() returns text language sql as 'select password from accounts'",
+		"create or replace procedure p() language plpgsql as $$ begin null; end $$",
+		"create function f() returns int language sql begin atomic select 1; end",
+		"create trigger t after insert on accounts for each row execute function audit()",
+		"create rule r as on insert to accounts do also insert into log select password from accounts",
+		"create event trigger e on ddl_command_start execute function f()",
+		"create schema s create table t (a int) create trigger x before insert on t execute function f()",
+	};
+	for (size_t i = 0; i < sizeof(code) / sizeof(*code); i++) {
+		sql_class *c = classify(code[i]);
+		assert_int_equal(c->n, 1);
+		if (!c->stmts[0].defines_code)
+			fail_msg("[%s]: no code", code[i]);
+		sqlclass_free(c);
+	}
+	static const char *const plain[] = {"call p()", "select f()", "create view v as select 1",
+					    "alter function f() owner to x", "drop function f()",
+					    "create aggregate a (int) (sfunc = int4pl, stype = int)"};
+	for (size_t i = 0; i < sizeof(plain) / sizeof(*plain); i++) {
+		sql_class *c = classify(plain[i]);
+		if (c->stmts[0].defines_code)
+			fail_msg("[%s]: code", plain[i]);
+		sqlclass_free(c);
+	}
+}
 
 static void test_exposure(void **state)
 {
@@ -1054,6 +1161,8 @@ int main(void)
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_exposure),
 		cmocka_unit_test(test_exposure_limits),
+		cmocka_unit_test(test_exposure_renames),
+		cmocka_unit_test(test_exposure_code),
 	};
 	int failed = cmocka_run_group_tests_name("sqlclass", tests, NULL, NULL);
 	/* libpg_query keeps a per-thread memory context; free this thread's */
