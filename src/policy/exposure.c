@@ -174,6 +174,12 @@ static void expr(expo *e, json_t *j, unsigned depth);
 static void member(expo *e, const char *k, json_t *v, unsigned depth);
 static void select_stmt(expo *e, json_t *sel, int plain, unsigned depth);
 
+static int is_star(const json_t *fields)
+{
+	size_t n = json_array_size(fields);
+	return n && json_object_get(json_array_get(fields, n - 1), "A_Star");
+}
+
 /* A column reference computed on: its column, or a whole row. */
 static void colref_computed(expo *e, const json_t *fields)
 {
@@ -330,6 +336,10 @@ static void select_stmt(expo *e, json_t *sel, int plain, unsigned depth)
 	for (size_t i = 0; i < json_array_size(from); i++)
 		from_item(e, json_array_get(from, i), depth + 1);
 	json_t *targets = json_object_get(sel, "targetList");
+	/* plain DISTINCT compares the output columns it names, as GROUP BY would
+	 * (a star's are left: a whole row's duplicates) */
+	json_t *d0 = json_array_get(json_object_get(sel, "distinctClause"), 0);
+	int distinct = json_is_object(d0) && json_object_size(d0) == 0;
 	for (size_t i = 0; i < json_array_size(targets); i++) {
 		json_t *rt = json_object_get(json_array_get(targets, i), "ResTarget");
 		json_t *val = json_object_get(rt, "val");
@@ -338,6 +348,8 @@ static void select_stmt(expo *e, json_t *sel, int plain, unsigned depth)
 			colref_plain(e, json_object_get(cr, "fields"), pgtree_str(rt, "name"));
 		else
 			expr(e, val, depth + 1);
+		if (distinct && cr && !is_star(json_object_get(cr, "fields")))
+			colref_computed(e, json_object_get(cr, "fields"));
 	}
 	/* filters, groupings, orderings, windows, limits, VALUES: computed on */
 	static const char *const computed[] = {"whereClause", "havingClause", "groupClause", "sortClause",

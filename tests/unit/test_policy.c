@@ -518,6 +518,8 @@ static void test_mask_column_rules(void **state)
 	free(msg);
 	EXPECT(&f, "select * from accounts order by 2", POLICY_DENY, "masked");
 	EXPECT(&f, "select * from accounts order by id", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select distinct password from accounts", POLICY_DENY, "masked");
+	EXPECT(&f, "select distinct * from accounts", POLICY_ALLOW, "masked");
 	/* an index or a constraint on a masked column: CLUSTER sorts the table by it, a
 	 * foreign key or ON CONFLICT answers whether a guessed value is there */
 	EXPECT(&f, "create index on accounts (password)", POLICY_DENY, "masked");

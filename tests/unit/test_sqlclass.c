@@ -936,6 +936,10 @@ static const expo_case expo_cases[] = {
 	{"select * from accounts group by 1, 2", "", 1},
 	{"select distinct on (3) * from accounts", "", 1},
 	{"select id from accounts order by 3", "", 0}, /* (no third column: PostgreSQL refuses it) */
+	/* plain DISTINCT compares the columns it returns (a star's: whole rows' duplicates) */
+	{"select distinct password, a.id from accounts a", "password id", 0},
+	{"select distinct * from accounts", "", 0},
+	{"select distinct x from (select password as x from accounts) s", "password x", 0},
 	{"select id, password as p from accounts order by 2 desc, 1", "id password", 0},
 	{"select password, count(*) from accounts group by 1", "password", 0},
 	{"select distinct on (2) id, password from accounts", "password", 0},
