@@ -13,6 +13,8 @@
 	X(AZURE_STORAGE_KEY, "azure_storage_key") X(PRIVATE_KEY, "private_key")              \
 	X(PASSWORD_IN_URL, "password_in_url") X(BEARER_TOKEN, "bearer_token")                 \
 	X(AWS_SECRET_KEY, "aws_secret_key") X(GITHUB_TOKEN, "github_token")                  \
-	X(SLACK_TOKEN, "slack_token") X(STRIPE_KEY, "stripe_key") X(GOOGLE_API_KEY, "google_api_key")
+	X(SLACK_TOKEN, "slack_token") X(STRIPE_KEY, "stripe_key") X(GOOGLE_API_KEY, "google_api_key") \
+	X(OPENAI_KEY, "openai_key") X(ANTHROPIC_KEY, "anthropic_key") X(BASIC_AUTH, "basic_auth")      \
+	X(PASSWORD_IN_TEXT, "password_in_text")
 
 #endif

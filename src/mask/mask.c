@@ -200,25 +200,36 @@ static const struct {
 	{"TN", 24}, {"TR", 26}, {"UA", 29}, {"VG", 24}, {"XK", 20},
 };
 
+/*
+ * The standard's form is in capitals; people type IBANs in lower case too
+ * ("de89 3704 ..."). A lower-case letter anywhere asks for a country the
+ * table knows and its length: a run of letters and digits that happens to
+ * pass mod 97 (one in 97 does) is not masked for that alone.
+ */
 static bool iban_ok(const char *s, size_t n)
 {
 	char c[34];
 	size_t k = 0;
+	bool lower = false;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == ' ')
 			continue;
 		if (k == sizeof(c))
 			return false;
-		c[k++] = s[i];
+		lower = lower || (s[i] >= 'a' && s[i] <= 'z');
+		c[k++] = s[i] >= 'a' && s[i] <= 'z' ? (char)(s[i] - 'a' + 'A') : s[i];
 	}
 	if (k < 15 || !is_upper(c[0]) || !is_upper(c[1]) || !is_digit(c[2]) || !is_digit(c[3]))
 		return false;
-	for (size_t i = 0; i < sizeof(iban_lengths) / sizeof(iban_lengths[0]); i++)
+	bool known = false;
+	for (size_t i = 0; i < sizeof(iban_lengths) / sizeof(iban_lengths[0]) && !known; i++)
 		if (iban_lengths[i].cc[0] == c[0] && iban_lengths[i].cc[1] == c[1]) {
 			if (k != iban_lengths[i].len)
 				return false;
-			break;
+			known = true;
 		}
+	if (lower && !known)
+		return false;
 	/* mod 97 of the rearranged number (country + check digits moved to the
 	 * end, letters as 10..35), computed digit group by digit group. */
 	unsigned rem = 0;
@@ -249,6 +260,28 @@ static bool v_iban(const char *t, size_t *vs, size_t *ve)
 			return false;
 		e = i - 1;
 	}
+}
+
+/* HTTP Basic credentials: base64 (padded to a multiple of 4) of printable
+ * text holding a ":" (user:password). */
+static bool v_basic(const char *t, size_t *vs, size_t *ve)
+{
+	size_t n = *ve - *vs;
+	if (n % 4 != 0 || n > 4096)
+		return false;
+	unsigned char out[3 * 4096 / 4 + 1];
+	int len = EVP_DecodeBlock(out, (const unsigned char *)t + *vs, (int)n);
+	if (len < 3)
+		return false;
+	for (size_t i = n; i > 0 && t[*vs + i - 1] == '='; i--)
+		len--; /* EVP_DecodeBlock counts the padding's zero bytes */
+	bool colon = false;
+	for (int i = 0; i < len; i++) {
+		if (out[i] < 0x20 || out[i] == 0x7f)
+			return false;
+		colon = colon || out[i] == ':';
+	}
+	return colon;
 }
 
 /* AAA-GG-SSSS: one separator kind; area not 000, 666, 9xx; group not 00;
@@ -358,9 +391,9 @@ static const builtin builtins[MASK_DET_COUNT] = {
 		"(?<![\\w.-]|\\d[ -])\\d(?:[ -]?\\d){12,18}(?![\\w]|[ .-]?\\d)",
 		"\\d(?:[ -]?\\d){12}", 40, 1, 0, v_card, 0},
 	[MASK_DET_IBAN] = {
-		"(?<!\\w)[A-Z]{2}\\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)"
+		"(?<!\\w)[A-Za-z]{2}\\d{2}(?:[A-Za-z0-9]{11,30}|(?: [A-Za-z0-9]{4}){2,7}(?: [A-Za-z0-9]{1,4})?)"
 		"(?!\\w)",
-		"[A-Z]{2}\\d{2}(?:[A-Z0-9]{11}| [A-Z0-9]{4} [A-Z0-9]{4})", 48, 1, 0, v_iban, 0},
+		"[A-Za-z]{2}\\d{2}(?:[A-Za-z0-9]{11}| [A-Za-z0-9]{4} [A-Za-z0-9]{4})", 48, 1, 0, v_iban, 0},
 	[MASK_DET_US_SSN] = {
 		"(?<![\\w-]|\\d )\\d{3}[- ]\\d{2}[- ]\\d{4}(?![\\w]|[- ]\\d)",
 		"\\d{3}[- ]\\d{2}[- ]\\d{4}", 16, 1, 0, v_ssn, 0},
@@ -415,6 +448,39 @@ static const builtin builtins[MASK_DET_COUNT] = {
 	[MASK_DET_GOOGLE_API_KEY] = {
 		"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])",
 		"AIza[0-9A-Za-z_-]{35}", 39, 2, 0, NULL, 0},
+	/* OpenAI's keys: project, service-account and admin keys (sk-proj-, ...),
+	 * and the older sk- keys, which hold "T3BlbkFJ" ("OpenAI" in base64) */
+	[MASK_DET_OPENAI_KEY] = {
+		"(?<![A-Za-z0-9_-])sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,250}"
+		"|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})(?![A-Za-z0-9_-])",
+		"sk-(?:proj|svcacct|admin)-|T3BlbkFJ", 11 + 250, 2, 0, NULL, 3 + 20 + 8},
+	/* Anthropic's keys: sk-ant-api03-..., sk-ant-admin01-... */
+	[MASK_DET_ANTHROPIC_KEY] = {
+		"(?<![A-Za-z0-9_-])sk-ant-[a-z]{2,8}\\d{2}-[A-Za-z0-9_-]{32,250}(?![A-Za-z0-9_-])",
+		"sk-ant-", 7 + 10 + 1 + 250, 2, 0, NULL, 7},
+	/* HTTP Basic credentials: "Basic " and base64 that decodes to user:password
+	 * (v_basic); the credentials alone are masked */
+	[MASK_DET_BASIC_AUTH] = {
+		"(?<![A-Za-z0-9])[Bb][Aa][Ss][Ii][Cc][ \\t]{1,8}([A-Za-z0-9+/]{4,4096}={0,2})(?![A-Za-z0-9+/=])",
+		"[Bb][Aa][Ss][Ii][Cc][ \\t]", 5 + 8 + 4098, 2, 1, v_basic, 6},
+	/* A value given to a key named password, passwd or pwd (or ending so:
+	 * DB_PASSWORD, PGPASSWORD): connection strings (libpq's key=value, JDBC,
+	 * ODBC, ADO.NET), environment and configuration lines, logs; and SQL's
+	 * PASSWORD 'x' (CREATE/ALTER ROLE in a statement log). A quoted value to
+	 * its closing quote; else to a space, ";", ",", "&" or a quote. */
+#define PW_WORD "[Pp][Aa][Ss][Ss][Ww][Oo][Rr][Dd]"
+#define PW_HINT "(?:" PW_WORD "|[Pp][Aa][Ss][Ss][Ww][Dd]|[Pp][Ww][Dd])"
+/* (OLDPWD, the shell's previous directory, is no key of a password) */
+#define PW_KEY "(?:[A-Za-z0-9_]{0,40}?(?:" PW_WORD "|[Pp][Aa][Ss][Ss][Ww][Dd])|(?:[A-Za-z0-9_]{0,39}_)?[Pp][Ww][Dd])"
+	[MASK_DET_PASSWORD_IN_TEXT] = {
+		"(?<![A-Za-z0-9])(?|" PW_KEY "[\"']?[ \\t]{0,4}[:=][ \\t]{0,4}"
+		"(?|\"([^\"\\x00-\\x1f]{1,256})\"|'([^'\\x00-\\x1f]{1,256})'|([^\\s\"';,&]{1,256}))"
+		"|" PW_WORD "[ \\t]{1,4}'([^'\\x00-\\x1f]{1,256})')",
+		PW_HINT "[\"']?[ \\t]{0,4}[:=]|" PW_WORD "[ \\t]{1,4}'",
+		40 + 8 + 1 + 4 + 1 + 4 + 258, 2, 1, NULL, 40 + 8 + 1 + 4 + 1},
+#undef PW_KEY
+#undef PW_HINT
+#undef PW_WORD
 };
 
 #define X(id, name) name,
@@ -1208,14 +1274,14 @@ enum {
 	C_LEAD = 8,     /* "(" ")" "/": an opener right after it may start a phone */
 	C_JOIN = 16,    /* " .-": between a phone's runs */
 	C_CHAIN = 32,   /* " -": between a card's or an SSN's runs */
-	C_UPPER = 64,   /* A-Z: before an IBAN's digits */
+	C_ALPHA = 64,   /* A-Z, a-z: before an IBAN's digits */
 	C_NAT = 128,    /* " .-/": between a national phone number's runs */
 };
 static const unsigned char cclass[256] = {
 	[' '] = C_SEP | C_JOIN | C_CHAIN | C_NAT, ['-'] = C_SEP | C_JOIN | C_CHAIN | C_NAT,
 	['.'] = C_SEP | C_DOT | C_JOIN | C_NAT,   ['/'] = C_SEP | C_NAT | C_LEAD,
 	['('] = C_SEP | C_OPEN | C_LEAD,          [')'] = C_SEP | C_LEAD,
-	['+'] = C_SEP | C_OPEN,                   ['A' ... 'Z'] = C_UPPER,
+	['+'] = C_SEP | C_OPEN,                   ['A' ... 'Z'] = C_ALPHA, ['a' ... 'z'] = C_ALPHA,
 };
 
 /* Bit k set: p[k] is a digit (k < 64; p readable for 64 bytes). */
@@ -1398,6 +1464,27 @@ static void close_cluster(mask_scratch *s, const cluster *c, const unsigned char
 }
 
 /* The digit run p[gs, ge) (maximal). Inlined: it runs for every run of digits. */
+/* Whether p[i, n) starts with an IBAN's hint: two letters and two digits (the
+ * caller saw them), then 11 letters or digits, or " XXXX XXXX". */
+static bool iban_hint(const unsigned char *p, size_t i, size_t n)
+{
+	static const bool alnum[256] = {['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true};
+	if (n - i < 14)
+		return false;
+	if (p[i + 4] == ' ') {
+		for (size_t k = 5; k < 14; k++)
+			if (k == 9 ? p[i + k] != ' ' : !alnum[p[i + k]])
+				return false;
+		return true;
+	}
+	if (n - i < 15)
+		return false;
+	for (size_t k = 4; k < 15; k++)
+		if (!alnum[p[i + k]])
+			return false;
+	return true;
+}
+
 static inline __attribute__((always_inline)) void digit_run(mask_scratch *s, cluster *c, const unsigned char *p, size_t n, size_t gs, size_t ge,
 		      bool exact)
 {
@@ -1439,7 +1526,7 @@ static inline __attribute__((always_inline)) void digit_run(mask_scratch *s, clu
 			       .jn = 1, .opener = (k1 & C_OPEN) != 0, .zero = p[gs] == '0'};
 	}
 	c->card = c->card || (c->chain_ok && c->chain >= 13);
-	if (run >= 2 && (k1 & C_UPPER) && gs >= 2 && (cclass[p[gs - 2]] & C_UPPER)) {
+	if (run >= 2 && (k1 & C_ALPHA) && gs >= 2 && (cclass[p[gs - 2]] & C_ALPHA) && iban_hint(p, gs - 2, n)) {
 		if (exact) { /* an IBAN starts at the capitals */
 			add_syn(s, MASK_DET_IBAN, gs);
 		} else {

@@ -76,7 +76,7 @@ insert into public.customers values
  'sk_live_Xc3Vb4Nm5Qw6Er7Ty8Ui9Op0', 'EMP-104242'),
 (11, 'Mallory Null', null, null, null, null, null, null, null, null),
 (12, 'Zoë Müller', 'zoe.mueller@example.de', '+49 30 901820', '4111-1111-1111-1111', '901-23-4567',
- 'Unicode note: Grüße aus Köln, Post an zoë@müller-bäckerei.de, Rückruf 0171 1234567 oder 030/12345678, in Paris 01 42 68 53 00, in Dublin o''brien@example.ie. Invalid SSN 666-12-3456 stays; the card 5105 1051 0510 5100 does not.',
+ 'Unicode note: Grüße aus Köln, Post an zoë@müller-bäckerei.de, Rückruf 0171 1234567 oder 030/12345678, in Paris 01 42 68 53 00, in Dublin o''brien@example.ie. Invalid SSN 666-12-3456 stays; the card 5105 1051 0510 5100 does not. Deploy: OPENAI_API_KEY=sk-proj-Zq8Wm3Nx7Ty2Rv6Pb1Kc4Hd9Ab3dEf6hIj9kLm2nOp5qRs8t ANTHROPIC_API_KEY=sk-ant-api03-Lk9Jh8Gf7Ds6Ap5Ow4Ie3Ur2Ab3dEf6hIj9kLm2nOp5q-AbCdAA; curl -H "Authorization: Basic YWRtaW46dDBwLXMzY3JldA=="; dsn host=db.internal user=app password=Tr0ub4dorX9 dbname=app; refund to iban de89 3704 0044 0532 0130 00.',
  '{"secret_token": "zoeplain7788", "greeting": "Grüß Gott", "backup": "josé.garcía@correo.es"}',
  'sk_live_Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8', 'EMP-104243'),
 -- values of 50 and 49 bytes, whose lengths end in "2" and "1" on the wire, starting with an SSN and a phone
@@ -125,6 +125,10 @@ insert into t94.expect (value, kind, det) values
   ('o''brien@example.ie', 'secret', 'email'), ('o''brien', 'secret', null), -- an apostrophe in the local part (row 12)
   ('DE89 3704 0044 0532 0130 00', 'secret', 'iban'), ('GB82 WEST 1234 5698 7654 32', 'secret', 'iban'),
   ('NL91ABNA0417164300', 'secret', 'iban'),
+  ('de89 3704 0044 0532 0130 00', 'secret', 'iban'), -- typed in lower case (row 12)
+  ('sk-proj-Zq8Wm3Nx7Ty2Rv6Pb1Kc4Hd9Ab3dEf6hIj9kLm2nOp5qRs8t', 'secret', 'openai_key'), -- row 12's deploy notes
+  ('sk-ant-api03-Lk9Jh8Gf7Ds6Ap5Ow4Ie3Ur2Ab3dEf6hIj9kLm2nOp5q-AbCdAA', 'secret', 'anthropic_key'),
+  ('YWRtaW46dDBwLXMzY3JldA==', 'secret', 'basic_auth'), ('Tr0ub4dorX9', 'secret', 'password_in_text'),
   ('203.0.113.42', 'secret', 'ipv4'), ('198.51.100.7', 'secret', 'ipv4'), ('192.0.2.55', 'secret', 'ipv4'),
   ('eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c', 'secret', 'jwt'),
   ('eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ', 'secret', null),

@@ -39,7 +39,8 @@ WD_EXTRA="masking:
   profiles:
     - name: pii
       detectors: [email, phone, credit_card, iban, us_ssn, ipv4, jwt, aws_access_key, azure_storage_key, private_key, password_in_url, bearer_token,
-                  aws_secret_key, github_token, slack_token, stripe_key, google_api_key]
+                  aws_secret_key, github_token, slack_token, stripe_key, google_api_key, openai_key, anthropic_key,
+                  basic_auth, password_in_text]
       custom: [{ name: employee_id, pattern: \"EMP-[0-9]{6}\" }]
       columns: [\"public.customers.ssn\", \"*.password*\", \"*.api_key\"]
       json_keys: [\"secret*\", \"token\"]
@@ -616,7 +617,7 @@ while read -r det n; do
   got=$(jq -r --arg d "$det" '.masked[$d] // 0' <<<"$RES")
   assert_eq "$got" "$n" "audit: select * masked $n value(s) by detector $det"
 done <"$T/expect_counts.txt"
-other=$(jq -r '(.masked // {}) | to_entries | map(select(.key as $k | ["email","phone","credit_card","iban","us_ssn","ipv4","jwt","aws_access_key","azure_storage_key","private_key","password_in_url","bearer_token","aws_secret_key","github_token","slack_token","stripe_key","google_api_key","employee_id"] | index($k) | not)) | map("\(.key)=\(.value)") | join(" ")' <<<"$RES")
+other=$(jq -r '(.masked // {}) | to_entries | map(select(.key as $k | ["email","phone","credit_card","iban","us_ssn","ipv4","jwt","aws_access_key","azure_storage_key","private_key","password_in_url","bearer_token","aws_secret_key","github_token","slack_token","stripe_key","google_api_key","openai_key","anthropic_key","basic_auth","password_in_text","employee_id"] | index($k) | not)) | map("\(.key)=\(.value)") | join(" ")' <<<"$RES")
 log "other counters on that result (column rules, json keys: 2022 whole values and 2012 JSON values seeded): ${other:-none}"
 
 if [[ "${T94_CAPTURE:-masked}" == masked ]]; then

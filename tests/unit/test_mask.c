@@ -351,6 +351,16 @@ static void test_iban(void **state)
 	expect("DE89370400440532013000123", NULL);    /* wrong length for DE */
 	expect("NL91ABNA041716430", NULL);
 	expect("XX00 hello world", NULL);
+	/* typed in lower case: a country the table knows, at its length */
+	expect_det("iban de89 3704 0044 0532 0130 00 eur", "iban **** eur", MASK_DET_IBAN);
+	expect_det("to gb82west12345698765432.", "to ****.", MASK_DET_IBAN);
+	expect_det("gb82 west 1234 5698 7654 32", "****", MASK_DET_IBAN);
+	expect_det("De89370400440532013000", "****", MASK_DET_IBAN);
+	expect("de89 3704 0044 0532 0130 01", NULL);    /* checksum */
+	expect("de89370400440532013000123", NULL);      /* wrong length for DE */
+	expect_det("XY2212345678901234567", "****", MASK_DET_IBAN); /* a country not in the table, in capitals */
+	expect("xy2212345678901234567", NULL);          /* ... in lower case: one run in 97 passes mod 97 */
+	expect("bulk12.user@example", NULL);
 }
 
 static void test_ssn(void **state)
@@ -505,6 +515,76 @@ static void test_service_keys(void **state)
 	expect_det("key=AIzaSyA-1234567890abcdefghijklmnopqrstu&q=x", "key=****&q=x", MASK_DET_GOOGLE_API_KEY);
 	expect("AIzaSyA-1234567890abcdefghijklmnopqrst", NULL);    /* 34 after AIza */
 	expect("AIzaSyA-1234567890abcdefghijklmnopqrstuv", NULL);  /* 36 */
+}
+
+/* Keys of the model providers an agent itself talks to. */
+static void test_ai_keys(void **state)
+{
+	(void)state;
+	static const char proj[] = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0fGh3iJk6lMn9oPq2rSt5uVw8xYz1a";
+	char in[256], want[256];
+	snprintf(in, sizeof(in), "OPENAI_API_KEY=%s\n", proj);
+	expect_det(in, "OPENAI_API_KEY=****\n", MASK_DET_OPENAI_KEY);
+	expect_det("{\"key\": \"sk-svcacct-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0fGh3i_-x\"}", "{\"key\": \"****\"}",
+		   MASK_DET_OPENAI_KEY);
+	/* the older keys: 20, "T3BlbkFJ", 20 */
+	expect_det("key 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 end", "key **** end",
+		   MASK_DET_OPENAI_KEY);
+	expect("key sk-Ab3dEf6hIj9kLm2nOp5T3BlbkFJRs8tUv1wXy4zAb7cDe0f end", NULL); /* 19 before */
+	expect("sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0", NULL);     /* 39 after the prefix */
+	snprintf(in, sizeof(in), "x%s", proj);
+	expect(in, NULL);
+	expect("the sk-learn library, risk-proj-42", NULL);
+	expect_det("ANTHROPIC_API_KEY=sk-ant-api03-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0fGh3iJk6lMn9oPq2r-AbCdAA",
+		   "ANTHROPIC_API_KEY=****", MASK_DET_ANTHROPIC_KEY);
+	expect_det("sk-ant-admin01-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0f", "****", MASK_DET_ANTHROPIC_KEY);
+	expect("sk-ant-api03-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4", NULL); /* 31 after the prefix */
+	expect("sk-ant-api-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0f", NULL);
+	snprintf(want, sizeof(want), "%s", "the sk-ant- prefix");
+	expect(want, NULL);
+}
+
+/* HTTP Basic credentials: the base64 must decode to printable user:password. */
+static void test_basic_auth(void **state)
+{
+	(void)state;
+	expect_det("Authorization: Basic dXNlcjpwYXNzd29yZA==\r\n", "Authorization: Basic ****\r\n",
+		   MASK_DET_BASIC_AUTH);
+	expect_det("curl -H 'authorization: basic YWxhZGRpbjpvcGVuc2VzYW1l' x", "curl -H 'authorization: basic ****' x",
+		   MASK_DET_BASIC_AUTH);
+	expect_det("BASIC OnBhc3M=", "BASIC ****", MASK_DET_BASIC_AUTH); /* ":pass" */
+	expect("Basic plan includes support for 10 seats", NULL);
+	expect("Basic SupportPackageForSmallTeams", NULL);       /* not a multiple of 4 */
+	expect("Basic dXNlcnBhc3N3b3Jk", NULL);                  /* "userpassword": no ":" */
+	expect("Basic AAECAwQFBgc6", NULL);                      /* control bytes */
+	expect("Basic dXNlcjpwYXNzd29yZA==x", NULL);
+	expect("xBasic dXNlcjpwYXNzd29yZA==", NULL);
+}
+
+/* A value given to a key named for a password, or SQL's PASSWORD '...'. */
+static void test_password_in_text(void **state)
+{
+	(void)state;
+	expect_det("host=db port=5432 user=app password=hunter2 dbname=app",
+		   "host=db port=5432 user=app password=**** dbname=app", MASK_DET_PASSWORD_IN_TEXT);
+	expect_det("Server=tcp:x.example.net;Database=db;User ID=app;Password=Hunter2!;Encrypt=True",
+		   "Server=tcp:x.example.net;Database=db;User ID=app;Password=****;Encrypt=True", MASK_DET_PASSWORD_IN_TEXT);
+	expect_det("Driver={ODBC};UID=app;PWD=p4ss;", "Driver={ODBC};UID=app;PWD=****;", MASK_DET_PASSWORD_IN_TEXT);
+	expect_det("{\"password\": \"hunter 2\", \"user\": \"x\"}", "{\"password\": \"****\", \"user\": \"x\"}",
+		   MASK_DET_PASSWORD_IN_TEXT);
+	expect_det("DB_PASSWORD='s3cr3t value'", "DB_PASSWORD='****'", MASK_DET_PASSWORD_IN_TEXT);
+	expect_det("MYSQL_ROOT_PASSWORD=rootpw", "MYSQL_ROOT_PASSWORD=****", MASK_DET_PASSWORD_IN_TEXT);
+	expect_det("PGPASSWORD=x1 psql", "PGPASSWORD=**** psql", MASK_DET_PASSWORD_IN_TEXT);
+	expect_det("login?user=bob&passwd=s3cret&next=/", "login?user=bob&passwd=****&next=/",
+		   MASK_DET_PASSWORD_IN_TEXT);
+	expect_det("alter role app with login password 'Sup3r S3cret'", "alter role app with login password '****'",
+		   MASK_DET_PASSWORD_IN_TEXT);
+	expect("password_hint=my dog", NULL);
+	expect("OLDPWD=/home/x", NULL);
+	expect("reset your password today", NULL);
+	expect("password=", NULL);
+	expect("xpassword= not a key", "xpassword= **** a key");    /* a key ending so */
+	expect("the password is required", NULL);
 }
 
 static void test_custom(void **state)
@@ -1066,6 +1146,8 @@ static const char *const fragments[] = {
 	"-----END RSA PRIVATE KEY-----", "postgres://", "admin:s3cr3t@", "db.example.com",
 	"Bearer ", "abcdefghijklmnop0123456789", "EMP-123456", "TCK0042", "0", "12", "123",
 	"1234", "Jane", "Rue de la Paix", "ABCD", "==", "\xc3\xa9",
+	"sk-proj-", "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0fGh3iJk6lMn9oPq2r", "T3BlbkFJ", "sk-ant-api03-",
+	"Basic ", "dXNlcjpwYXNzd29yZA==", "YWxh", "password=", "PASSWORD '", "pwd:", "'", "\"", ";", "DB_",
 };
 
 static void test_corpus_engines_agree(void **state)
@@ -1163,6 +1245,78 @@ static void test_email_shapes_engines_agree(void **state)
  * fields (mask_may_match, with the delimiters a COPY line or text around a
  * value can have) is passed over only when no field holds a match.
  */
+/* IBANs with their check digits computed, in any case, grouped by four or not,
+ * among letters, digits and separators: the engines (the cluster walk's
+ * IBAN hints against the PCRE2 iteration) agree, and most are found. */
+static void test_iban_shapes_engines_agree(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *cc;
+		size_t len;
+	} countries[] = {{"DE", 22}, {"GB", 22}, {"FR", 27}, {"NL", 18}, {"CH", 21}, {"NO", 15}, {"MT", 31}};
+	static const char *const tok[] = {"a", "B", "7", "42", " ", ".", "-", "ab", "XY", "x1", "\n", "de", "GB"};
+	uint64_t seed = 0x6a09e667f3bcc909u;
+	char text[512];
+	size_t masked = 0, ibans = 0, lower = 0;
+	for (int iter = 0; iter < 20000; iter++) {
+#define NEXT() (seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17, seed)
+		size_t len = 0;
+		for (int k = (int)(NEXT() % 4); k > 0; k--) {
+			const char *t = tok[NEXT() % (sizeof(tok) / sizeof(*tok))];
+			memcpy(text + len, t, strlen(t));
+			len += strlen(t);
+		}
+		if (NEXT() % 8) /* mostly apart from what is around (else glued to it: no IBAN) */
+			text[len++] = " .,\n"[NEXT() % 4];
+		/* an IBAN: country, check digits, the rest letters and digits */
+		size_t c = NEXT() % (sizeof(countries) / sizeof(*countries)), n = countries[c].len;
+		char v[40];
+		memcpy(v, countries[c].cc, 2);
+		v[2] = v[3] = '0';
+		for (size_t i = 4; i < n; i++)
+			v[i] = NEXT() % 4 ? (char)('0' + NEXT() % 10) : (char)('A' + NEXT() % 26);
+		unsigned rem = 0; /* mod 97 of the rearranged number, check digits 00 */
+		for (size_t j = 0; j < n; j++) {
+			char ch = v[(j + 4) % n];
+			rem = ch <= '9' ? (rem * 10 + (unsigned)(ch - '0')) % 97 : (rem * 100 + (unsigned)(ch - 'A' + 10)) % 97;
+		}
+		unsigned check = 98 - rem;
+		if (NEXT() % 8 == 0)
+			check = (check + 1) % 100; /* and some that fail the checksum */
+		v[2] = (char)('0' + check / 10);
+		v[3] = (char)('0' + check % 10);
+		int mode = (int)(NEXT() % 3); /* 0 capitals, 1 lower case, 2 mixed */
+		lower += mode > 0;
+		bool spaced = NEXT() % 2;
+		for (size_t i = 0; i < n; i++) {
+			if (spaced && i && i % 4 == 0)
+				text[len++] = ' ';
+			char ch = v[i];
+			if (ch >= 'A' && ch <= 'Z' && (mode == 1 || (mode == 2 && NEXT() % 2)))
+				ch = (char)(ch - 'A' + 'a');
+			text[len++] = ch;
+		}
+		ibans++;
+		if (NEXT() % 8)
+			text[len++] = " .,\n"[NEXT() % 4];
+		for (int k = (int)(NEXT() % 4); k > 0; k--) {
+			const char *t = tok[NEXT() % (sizeof(tok) / sizeof(*tok))];
+			memcpy(text + len, t, strlen(t));
+			len += strlen(t);
+		}
+#undef NEXT
+		size_t nm;
+		uint32_t counts[MASK_DET_COUNT + MASK_MAX_CUSTOM];
+		char *got = run_profiles(redact, redact_s, text, len, &nm, counts);
+		masked += counts[MASK_DET_IBAN];
+		free(got);
+	}
+	/* the engines agreed on every text (run_profiles); a fair share were IBANs as typed */
+	assert_true(lower > ibans / 2);
+	assert_true(masked > ibans * 2 / 5);
+}
+
 static void test_digit_shapes_engines_agree(void **state)
 {
 	(void)state;
@@ -1253,6 +1407,9 @@ int main(void)
 		cmocka_unit_test(test_password_in_url),
 		cmocka_unit_test(test_bearer),
 		cmocka_unit_test(test_service_keys),
+		cmocka_unit_test(test_ai_keys),
+		cmocka_unit_test(test_basic_auth),
+		cmocka_unit_test(test_password_in_text),
 		cmocka_unit_test(test_custom),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_style_partial),
@@ -1270,6 +1427,7 @@ int main(void)
 		cmocka_unit_test(test_corpus_engines_agree),
 		cmocka_unit_test(test_email_shapes_engines_agree),
 		cmocka_unit_test(test_digit_shapes_engines_agree),
+		cmocka_unit_test(test_iban_shapes_engines_agree),
 		cmocka_unit_test(test_limit_fails_closed),
 		cmocka_unit_test(test_repeated_hint),
 		cmocka_unit_test(test_long_text),
