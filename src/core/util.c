@@ -85,6 +85,11 @@ char *util_strndup(const char *s, size_t n)
 	return p;
 }
 
+char *util_strdup_or_null(const char *s)
+{
+	return s ? util_strndup(s, strlen(s)) : NULL;
+}
+
 /* Invalid UTF-8 (a client may use another client_encoding) becomes U+FFFD, byte by byte. */
 static char *utf8_sanitize(const char *s, size_t n)
 {

@@ -18,6 +18,8 @@ int util_unhex(const char *in, size_t n, unsigned char *out) __attribute__((warn
 void util_random(void *out, size_t n);
 /* malloc'd copy of [s, s+n) with a NUL appended; aborts on OOM. */
 char *util_strndup(const char *s, size_t n);
+/* malloc'd copy of s, or NULL when s is NULL; aborts on OOM. */
+char *util_strdup_or_null(const char *s);
 void *util_xmalloc(size_t n);
 void *util_xrealloc(void *p, size_t n);
 /* snprintf into a caller's error buffer; err may be NULL or errlen 0. */

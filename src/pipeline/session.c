@@ -7,11 +7,6 @@
 #include "core/util.h"
 #include "policy/policy.h"
 
-static char *dup_or_null(const char *s)
-{
-	return s ? util_strndup(s, strlen(s)) : NULL;
-}
-
 void session_init(session *s, const char *protocol)
 {
 	memset(s, 0, sizeof(*s));
@@ -44,13 +39,13 @@ audit_entry *session_entry(session *s, audit_kind kind)
 	/* who and where are recorded once per session (see audit/store_sqlite.c) */
 	if (kind != AUDIT_SESSION_START && kind != AUDIT_AUTH_FAILURE)
 		return e;
-	e->user = dup_or_null(s->user);
-	e->groups = dup_or_null(s->groups_json);
-	e->agent = dup_or_null(s->agent);
-	e->client_addr = dup_or_null(s->client_addr);
-	e->connection = dup_or_null(s->connection);
-	e->protocol = dup_or_null(s->protocol);
-	e->startup_user = dup_or_null(s->startup_user);
+	e->user = util_strdup_or_null(s->user);
+	e->groups = util_strdup_or_null(s->groups_json);
+	e->agent = util_strdup_or_null(s->agent);
+	e->client_addr = util_strdup_or_null(s->client_addr);
+	e->connection = util_strdup_or_null(s->connection);
+	e->protocol = util_strdup_or_null(s->protocol);
+	e->startup_user = util_strdup_or_null(s->startup_user);
 	return e;
 }
 
@@ -60,10 +55,10 @@ audit_entry *session_request_entry(session *s, const request_desc *r, const char
 	audit_entry *e = session_entry(s, AUDIT_REQUEST);
 	if (r->statement)
 		e->statement = util_strndup(r->statement, r->statement_len);
-	e->params = dup_or_null(r->params_json);
-	e->decision = dup_or_null(decision);
-	e->rule = dup_or_null(rule);
-	e->classification = dup_or_null(classification);
+	e->params = util_strdup_or_null(r->params_json);
+	e->decision = util_strdup_or_null(decision);
+	e->rule = util_strdup_or_null(rule);
+	e->classification = util_strdup_or_null(classification);
 	return e;
 }
 
@@ -71,19 +66,19 @@ audit_entry *session_result_entry(session *s, int64_t request_id, const request_
 {
 	audit_entry *e = session_entry(s, AUDIT_RESULT);
 	e->request_id = request_id;
-	e->command_tag = dup_or_null(res->command_tag);
+	e->command_tag = util_strdup_or_null(res->command_tag);
 	e->rows = res->rows;
-	e->error_code = dup_or_null(res->error_code);
-	e->error_message = dup_or_null(res->error_message);
+	e->error_code = util_strdup_or_null(res->error_code);
+	e->error_message = util_strdup_or_null(res->error_message);
 	e->duration_us = res->duration_us;
-	e->masked = dup_or_null(res->masked);
-	e->result = dup_or_null(res->result);
+	e->masked = util_strdup_or_null(res->masked);
+	e->result = util_strdup_or_null(res->result);
 	return e;
 }
 
 audit_entry *session_end_entry(session *s, const char *reason)
 {
 	audit_entry *e = session_entry(s, AUDIT_SESSION_END);
-	e->reason = dup_or_null(reason);
+	e->reason = util_strdup_or_null(reason);
 	return e;
 }

@@ -113,11 +113,6 @@ static void add_flow(expo *e, const char *alias, const char *source)
 }
 
 
-static char *dup_or_null(const char *s)
-{
-	return s ? util_strndup(s, strlen(s)) : NULL;
-}
-
 static void add_rename(expo *e, const char *schema, const char *relation, const char *column,
 		       const char *to_schema, const char *to, int same_schema)
 {
@@ -131,8 +126,8 @@ static void add_rename(expo *e, const char *schema, const char *relation, const 
 		e->cap_renames = e->cap_renames ? 2 * e->cap_renames : 4;
 		e->renames = util_xrealloc(e->renames, e->cap_renames * sizeof(*e->renames));
 	}
-	e->renames[e->n_renames++] = (sql_rename){dup_or_null(schema), dup_or_null(relation), dup_or_null(column),
-						  dup_or_null(to_schema), dup_or_null(to), same_schema};
+	e->renames[e->n_renames++] = (sql_rename){util_strdup_or_null(schema), util_strdup_or_null(relation), util_strdup_or_null(column),
+						  util_strdup_or_null(to_schema), util_strdup_or_null(to), same_schema};
 }
 
 static int is_setop(const json_t *sel)

@@ -91,18 +91,13 @@ static void parse_groups(policy_session *st, const session *s)
 
 /* ---- copies of classifications (for PREPARE) ---- */
 
-static char *dup_or_null(const char *s)
-{
-	return s ? util_strndup(s, strlen(s)) : NULL;
-}
-
 static char **dup_strs(char **v, size_t n)
 {
 	if (!n)
 		return NULL;
 	char **out = util_xmalloc(n * sizeof(char *));
 	for (size_t i = 0; i < n; i++)
-		out[i] = dup_or_null(v[i]);
+		out[i] = util_strdup_or_null(v[i]);
 	return out;
 }
 
@@ -123,8 +118,8 @@ static sql_class *class_of_stmt(const sql_stmt *in)
 	if (in->n_objects) {
 		o->objects = util_xmalloc(in->n_objects * sizeof(sql_object));
 		for (size_t i = 0; i < in->n_objects; i++) {
-			o->objects[i].schema = dup_or_null(in->objects[i].schema);
-			o->objects[i].name = dup_or_null(in->objects[i].name);
+			o->objects[i].schema = util_strdup_or_null(in->objects[i].schema);
+			o->objects[i].name = util_strdup_or_null(in->objects[i].name);
 			o->objects[i].written = in->objects[i].written;
 		}
 	}
@@ -868,21 +863,21 @@ static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt,
 	if (stmt->n_computed) { /* EXECUTE p(upper(x)): its arguments compute too */
 		o->computed = util_xrealloc(o->computed, (o->n_computed + stmt->n_computed) * sizeof(char *));
 		for (size_t i = 0; i < stmt->n_computed; i++)
-			o->computed[o->n_computed++] = dup_or_null(stmt->computed[i]);
+			o->computed[o->n_computed++] = util_strdup_or_null(stmt->computed[i]);
 	}
 	if (stmt->n_objects) {
 		o->objects = util_xrealloc(o->objects, (o->n_objects + stmt->n_objects) * sizeof(sql_object));
 		for (size_t i = 0; i < stmt->n_objects; i++) {
 			sql_object *d = &o->objects[o->n_objects++];
-			d->schema = dup_or_null(stmt->objects[i].schema);
-			d->name = dup_or_null(stmt->objects[i].name);
+			d->schema = util_strdup_or_null(stmt->objects[i].schema);
+			d->name = util_strdup_or_null(stmt->objects[i].name);
 			d->written = stmt->objects[i].written;
 		}
 	}
 	if (stmt->n_functions) {
 		o->functions = util_xrealloc(o->functions, (o->n_functions + stmt->n_functions) * sizeof(char *));
 		for (size_t i = 0; i < stmt->n_functions; i++)
-			o->functions[o->n_functions++] = dup_or_null(stmt->functions[i]);
+			o->functions[o->n_functions++] = util_strdup_or_null(stmt->functions[i]);
 	}
 	m->kinds = o->kinds;
 	m->flags = o->flags;
@@ -948,7 +943,7 @@ static void fill_messages(const config_policy *p, policy_decision *d, int rule, 
 	buf_append(&b, "", 1);
 	d->message = b.data;
 	if (rule >= 0 && p->rules[rule].message)
-		d->detail = dup_or_null(p->rules[rule].message);
+		d->detail = util_strdup_or_null(p->rules[rule].message);
 	const char *instead;
 	if (d->action == POLICY_REVIEW)
 		instead = "It waits for a reviewer's decision; if none comes in time it is not run.";
@@ -1022,7 +1017,7 @@ static void remember(policy_session *st, const sql_stmt *stmt)
 		prepared *n = calloc(1, sizeof(*n));
 		if (!n)
 			abort();
-		n->name = dup_or_null(stmt->prepare_name);
+		n->name = util_strdup_or_null(stmt->prepare_name);
 		n->cls = class_of_stmt(stmt);
 		n->cls->stmts[0].flags &= ~(uint32_t)SQLF_MULTI_STATEMENT;
 		n->cls->flags = n->cls->stmts[0].flags;
@@ -1156,7 +1151,7 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 				d->classification = summarize(merged[i]);
 			for (const prepared *pp = st->prepared; pp && !d->classification; pp = pp->next)
 				if (&pp->cls->stmts[0] == eff)
-					d->classification = dup_or_null(pp->summary);
+					d->classification = util_strdup_or_null(pp->summary);
 		}
 	}
 	if (c->n == 0) {
@@ -1170,7 +1165,7 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 	else
 		d->rule = "empty";
 	if (!d->classification)
-		d->classification = dup_or_null(summary);
+		d->classification = util_strdup_or_null(summary);
 	if (best != POLICY_ALLOW && best_stmt == refused_stmt)
 		refusal_messages(d, &refused, refused_profile);
 	else if (best != POLICY_ALLOW)

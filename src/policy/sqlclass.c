@@ -1268,19 +1268,14 @@ static void free_strv(char **v, size_t n)
 	free(v);
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? util_strndup(s, strlen(s)) : NULL;
-}
-
 sql_rename *sqlclass_renames_dup(const sql_rename *r, size_t n)
 {
 	if (!n)
 		return NULL;
 	sql_rename *o = util_xmalloc(n * sizeof(*o));
 	for (size_t i = 0; i < n; i++)
-		o[i] = (sql_rename){dup_or_null(r[i].schema), dup_or_null(r[i].relation), dup_or_null(r[i].column),
-				    dup_or_null(r[i].to_schema), dup_or_null(r[i].to), r[i].same_schema};
+		o[i] = (sql_rename){util_strdup_or_null(r[i].schema), util_strdup_or_null(r[i].relation), util_strdup_or_null(r[i].column),
+				    util_strdup_or_null(r[i].to_schema), util_strdup_or_null(r[i].to), r[i].same_schema};
 	return o;
 }
 

@@ -62,11 +62,6 @@ static void init_lock(void)
 		abort();
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? util_strndup(s, strlen(s)) : NULL;
-}
-
 const char *review_status_name(review_status s)
 {
 	static const char *const names[] = { "pending", "approved", "denied", "expired", "withdrawn" };
@@ -150,15 +145,15 @@ static void record(review *r, const char *event, const char *actor, const char *
 		   const char *grant_json)
 {
 	audit_entry *e = audit_entry_new(AUDIT_REVIEW);
-	e->session = dup_or_null(r->session_id);
+	e->session = util_strdup_or_null(r->session_id);
 	e->seq = r->events++;
-	e->user = dup_or_null(actor);
-	e->decision = dup_or_null(event);
-	e->rule = dup_or_null(r->rule_name);
+	e->user = util_strdup_or_null(actor);
+	e->decision = util_strdup_or_null(event);
+	e->rule = util_strdup_or_null(r->rule_name);
 	e->request_id = r->request_id;
-	e->reason = dup_or_null(comment);
-	e->review = dup_or_null(r->id);
-	e->grant = dup_or_null(grant_json);
+	e->reason = util_strdup_or_null(comment);
+	e->review = util_strdup_or_null(r->id);
+	e->grant = util_strdup_or_null(grant_json);
 	audit_entry *one[1] = {e};
 	/* queued for the next commit; a store failure is logged by the writer and retried */
 	if (audit_submit(one, 1, NULL, NULL, NULL) != 0)
@@ -223,14 +218,14 @@ void review_open(const review_ticket *t, mailbox *mb, review_done_fn done, void 
 	util_random(raw, sizeof(raw));
 	util_hex(raw, sizeof(raw), r->id);
 	r->rule = t->rule;
-	r->rule_name = dup_or_null(t->rule ? t->rule->name : NULL);
-	r->session_id = dup_or_null(t->session_id);
-	r->user = dup_or_null(t->user);
-	r->groups_json = dup_or_null(t->groups_json);
-	r->agent = dup_or_null(t->agent);
-	r->connection = dup_or_null(t->connection);
-	r->statement = dup_or_null(t->statement);
-	r->classification = dup_or_null(t->classification);
+	r->rule_name = util_strdup_or_null(t->rule ? t->rule->name : NULL);
+	r->session_id = util_strdup_or_null(t->session_id);
+	r->user = util_strdup_or_null(t->user);
+	r->groups_json = util_strdup_or_null(t->groups_json);
+	r->agent = util_strdup_or_null(t->agent);
+	r->connection = util_strdup_or_null(t->connection);
+	r->statement = util_strdup_or_null(t->statement);
+	r->classification = util_strdup_or_null(t->classification);
 	r->request_id = t->request_id;
 	r->created_us = util_now_us();
 	r->expires_us = r->created_us + (int64_t)(t->rule ? t->rule->timeout_s : 600) * 1000000;
@@ -253,9 +248,9 @@ static void finish(review *r, review_status st, const char *by, const char *comm
 {
 	r->status = st;
 	r->decided_us = util_now_us();
-	r->decided_by = dup_or_null(by);
-	r->comment = dup_or_null(comment);
-	r->reason = dup_or_null(reason);
+	r->decided_by = util_strdup_or_null(by);
+	r->comment = util_strdup_or_null(comment);
+	r->reason = util_strdup_or_null(reason);
 }
 
 typedef struct delivery {
@@ -283,9 +278,9 @@ static void tell_owner(review *r)
 		abort();
 	o->status = r->status;
 	memcpy(o->review_id, r->id, REVIEW_ID_LEN);
-	o->reviewer = dup_or_null(r->decided_by);
-	o->comment = dup_or_null(r->comment);
-	o->reason = dup_or_null(r->reason);
+	o->reviewer = util_strdup_or_null(r->decided_by);
+	o->comment = util_strdup_or_null(r->comment);
+	o->reason = util_strdup_or_null(r->reason);
 	d->done = r->done;
 	d->owner = r->owner;
 	d->o = o;
@@ -398,12 +393,12 @@ static grant *grant_for(review *r)
 	util_random(raw, sizeof(raw));
 	util_hex(raw, sizeof(raw), g->id);
 	g->kind = kind;
-	g->user = dup_or_null(r->user);
-	g->connection = dup_or_null(r->connection);
-	g->rule = dup_or_null(r->rule_name);
-	g->session_id = kind == CONFIG_GRANT_SESSION ? dup_or_null(r->session_id) : NULL;
-	g->granted_by = dup_or_null(r->decided_by);
-	g->review_id = dup_or_null(r->id);
+	g->user = util_strdup_or_null(r->user);
+	g->connection = util_strdup_or_null(r->connection);
+	g->rule = util_strdup_or_null(r->rule_name);
+	g->session_id = kind == CONFIG_GRANT_SESSION ? util_strdup_or_null(r->session_id) : NULL;
+	g->granted_by = util_strdup_or_null(r->decided_by);
+	g->review_id = util_strdup_or_null(r->id);
 	g->created_us = util_now_us();
 	g->expires_us = kind == CONFIG_GRANT_DURATION ? g->created_us + (int64_t)duration * 1000000 : 0;
 	return g;
@@ -464,8 +459,8 @@ int review_decide(const char *id, const char *reviewer, const char *reviewer_gro
 		}
 		r->approvals = util_xrealloc(r->approvals, (r->n_approvals + 1) * sizeof(approval));
 		approval *a = &r->approvals[r->n_approvals++];
-		a->reviewer = dup_or_null(reviewer);
-		a->comment = dup_or_null(comment);
+		a->reviewer = util_strdup_or_null(reviewer);
+		a->comment = util_strdup_or_null(comment);
 		a->time_us = util_now_us();
 		a->grant = want;
 		a->duration_s = want == CONFIG_GRANT_DURATION ? (duration_s ? duration_s : r->rule->max_duration_s) : 0;
@@ -601,14 +596,14 @@ int review_grant_use(const char *user, const char *connection, const char *rule,
 		g->uses++;
 		grant_json(g, grant_json_out, grant_json_len);
 		audit_entry *e = audit_entry_new(AUDIT_REVIEW);
-		e->session = dup_or_null(session_id);
+		e->session = util_strdup_or_null(session_id);
 		e->seq = g->uses;
-		e->user = dup_or_null(user);
-		e->decision = dup_or_null("grant_used");
-		e->rule = dup_or_null(rule);
+		e->user = util_strdup_or_null(user);
+		e->decision = util_strdup_or_null("grant_used");
+		e->rule = util_strdup_or_null(rule);
 		e->request_id = request_id > 0 ? request_id : 0;
-		e->review = dup_or_null(g->review_id);
-		e->grant = dup_or_null(grant_json_out);
+		e->review = util_strdup_or_null(g->review_id);
+		e->grant = util_strdup_or_null(grant_json_out);
 		audit_entry *one[1] = {e};
 		if (audit_submit(one, 1, NULL, NULL, NULL) != 0)
 			log_error("grant %s: its use could not be recorded", g->id);
@@ -673,12 +668,12 @@ int review_grant_revoke(const char *id, const char *by, char *err, size_t errlen
 		char gj[200];
 		grant_json(g, gj, sizeof(gj));
 		audit_entry *e = audit_entry_new(AUDIT_REVIEW);
-		e->session = dup_or_null(g->session_id);
-		e->user = dup_or_null(by);
-		e->decision = dup_or_null("grant_revoked");
-		e->rule = dup_or_null(g->rule);
-		e->review = dup_or_null(g->review_id);
-		e->grant = dup_or_null(gj);
+		e->session = util_strdup_or_null(g->session_id);
+		e->user = util_strdup_or_null(by);
+		e->decision = util_strdup_or_null("grant_revoked");
+		e->rule = util_strdup_or_null(g->rule);
+		e->review = util_strdup_or_null(g->review_id);
+		e->grant = util_strdup_or_null(gj);
 		audit_entry *one[1] = {e};
 		if (audit_submit(one, 1, NULL, NULL, NULL) != 0)
 			log_error("grant %s: its revocation could not be recorded", g->id);
