@@ -126,8 +126,9 @@ static void add_rename(expo *e, const char *schema, const char *relation, const 
 		e->cap_renames = e->cap_renames ? 2 * e->cap_renames : 4;
 		e->renames = util_xrealloc(e->renames, e->cap_renames * sizeof(*e->renames));
 	}
-	e->renames[e->n_renames++] = (sql_rename){util_strdup_or_null(schema), util_strdup_or_null(relation), util_strdup_or_null(column),
-						  util_strdup_or_null(to_schema), util_strdup_or_null(to), same_schema};
+	e->renames[e->n_renames++] = (sql_rename){util_strdup_or_null(schema), util_strdup_or_null(relation),
+						  util_strdup_or_null(column), util_strdup_or_null(to_schema),
+						  util_strdup_or_null(to), same_schema};
 }
 
 static int is_setop(const json_t *sel)
@@ -371,8 +372,8 @@ static void names_computed(expo *e, const json_t *list)
 
 static int is_relation_kind(const char *t)
 {
-	return t && (strcmp(t, "OBJECT_TABLE") == 0 || strcmp(t, "OBJECT_VIEW") == 0 || strcmp(t, "OBJECT_MATVIEW") == 0 ||
-		     strcmp(t, "OBJECT_FOREIGN_TABLE") == 0);
+	return t && (strcmp(t, "OBJECT_TABLE") == 0 || strcmp(t, "OBJECT_VIEW") == 0 ||
+		     strcmp(t, "OBJECT_MATVIEW") == 0 || strcmp(t, "OBJECT_FOREIGN_TABLE") == 0);
 }
 
 /*

@@ -708,6 +708,29 @@ static int renames_out(const config_strlist *globs, const policy_session *st, co
 	return out;
 }
 
+static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
+{
+	switch (why->why) {
+	case REF_COMPUTED:
+		fprintf(trace, "    -> deny: it computes on column \"%s\", which profile \"%s\" masks whole\n",
+			why->name, profile);
+		break;
+	case REF_WHOLE:
+		fprintf(trace, "    -> deny: it computes on columns it does not name (a whole row, * in an "
+			"expression, NATURAL JOIN, a position after *); profile \"%s\" masks columns whole\n",
+			profile);
+		break;
+	case REF_RENAME:
+		fprintf(trace, "    -> deny: it renames %s \"%s\" out of profile \"%s\"'s column rules\n", why->what,
+			why->name, profile);
+		break;
+	default:
+		fprintf(trace, "    -> deny: it defines code (DO, a function, a trigger, a rule) under profile "
+			"\"%s\"'s column rules\n", profile);
+		break;
+	}
+}
+
 /* Whether profile mp's column rules refuse stmt, and why (*why). */
 static int unmaskable(const config_mask_profile *mp, const policy_session *st, const session *s, const sql_stmt *stmt,
 		      refusal *why)
@@ -1124,19 +1147,8 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 					refused_profile = mp->name;
 					refused_stmt = (int)i;
 				}
-				if (trace && why.why == REF_COMPUTED)
-					fprintf(trace, "    -> deny: it computes on column \"%s\", which profile \"%s\" "
-						"masks whole\n", why.name, mp->name);
-				else if (trace && why.why == REF_WHOLE)
-					fprintf(trace, "    -> deny: it computes on columns it does not name (a whole row, * "
-						"in an expression, NATURAL JOIN, a position after *); profile \"%s\" masks "
-						"columns whole\n", mp->name);
-				else if (trace && why.why == REF_RENAME)
-					fprintf(trace, "    -> deny: it renames %s \"%s\" out of profile \"%s\"'s column "
-						"rules\n", why.what, why.name, mp->name);
-				else if (trace)
-					fprintf(trace, "    -> deny: it defines code (DO, a function, a trigger, a rule) under "
-						"profile \"%s\"'s column rules\n", mp->name);
+				if (trace)
+					trace_refusal(trace, &why, mp->name);
 			}
 		}
 		if (best_stmt < 0 || a > best) {
