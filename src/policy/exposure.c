@@ -63,6 +63,7 @@ typedef struct expo {
 	sql_rename *renames;
 	size_t n_renames, cap_renames;
 	int whole, overflow, defines_code;
+	const char *query_function;
 	int altering;           /* inside ALTER TABLE: a constraint's columns are the table's existing ones */
 } expo;
 
@@ -383,9 +384,35 @@ static int is_relation_kind(const char *t)
  * INHERIT or ATTACH PARTITION gives columns other names; DO, a function, a
  * procedure, a trigger or a rule is code whose reads the walk cannot see.
  */
+/*
+ * Functions that run SQL given as text, or read whole tables, on the server:
+ * their results carry columns the statement does not name, none of them with
+ * a column behind it in RowDescription (query_to_xml('select password from
+ * accounts', ...) is the column in clear, as XML). The *_xmlschema ones give
+ * a result's shape only, no values.
+ */
+static const char *const query_functions[] = {
+	"query_to_xml", "query_to_xml_and_xmlschema", "cursor_to_xml", "table_to_xml", "table_to_xml_and_xmlschema",
+	"schema_to_xml", "schema_to_xml_and_xmlschema", "database_to_xml", "database_to_xml_and_xmlschema",
+	"ts_stat", "ts_rewrite",                                            /* ts_stat('select ...') */
+	"dblink", "dblink_exec", "dblink_open", "dblink_fetch", "dblink_send_query", "dblink_get_result",
+	"crosstab", "crosstab2", "crosstab3", "crosstab4", "connectby",    /* tablefunc */
+};
+
+static void func_call(expo *e, const json_t *v)
+{
+	const json_t *name = json_object_get(v, "funcname");
+	const char *fn = pgtree_string(json_array_get(name, json_array_size(name) - 1));
+	for (size_t i = 0; fn && !e->query_function && i < sizeof(query_functions) / sizeof(*query_functions); i++)
+		if (strcmp(fn, query_functions[i]) == 0)
+			e->query_function = query_functions[i];
+}
+
 static void ddl_node(expo *e, const char *k, const json_t *v)
 {
-	if (strcmp(k, "IndexElem") == 0) {
+	if (strcmp(k, "FuncCall") == 0) {
+		func_call(e, v);
+	} else if (strcmp(k, "IndexElem") == 0) {
 		add(&e->computed, pgtree_str(v, "name"));
 	} else if (strcmp(k, "Constraint") == 0) {
 		names_computed(e, json_object_get(v, "pk_attrs")); /* an existing table's (REFERENCES) */
@@ -521,6 +548,7 @@ void exposure_of(const char *key, json_t *body, sql_stmt *st)
 	st->renames = e.renames;
 	st->n_renames = e.n_renames;
 	st->defines_code = e.defines_code;
+	st->query_function = e.query_function;
 	names_free(&e.ranges);
 	names_free(&e.unknown);
 	for (size_t i = 0; i < e.n_flows; i++) {

@@ -667,7 +667,7 @@ static int globs_lose(const config_strlist *globs, const char *from, const char 
 
 /* What a masked identity's statement is refused for (unmaskable). */
 typedef struct refusal {
-	enum { REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE } why;
+	enum { REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION } why;
 	const char *what, *name;   /* REF_RENAME: "column", "relation" or "schema", and its name */
 } refusal;
 
@@ -724,6 +724,10 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 		fprintf(trace, "    -> deny: it renames %s \"%s\" out of profile \"%s\"'s column rules\n", why->what,
 			why->name, profile);
 		break;
+	case REF_QUERY_FUNCTION:
+		fprintf(trace, "    -> deny: it calls %s(), which runs SQL text or reads whole tables, under profile "
+			"\"%s\"'s column rules\n", why->name, profile);
+		break;
 	default:
 		fprintf(trace, "    -> deny: it defines code (DO, a function, a trigger, a rule) under profile "
 			"\"%s\"'s column rules\n", profile);
@@ -740,6 +744,11 @@ static int unmaskable(const config_mask_profile *mp, const policy_session *st, c
 		return 0;
 	if (stmt->defines_code) {
 		why->why = REF_CODE;
+		return 1;
+	}
+	if (stmt->query_function) {
+		why->why = REF_QUERY_FUNCTION;
+		why->name = stmt->query_function;
 		return 1;
 	}
 	for (size_t i = 0; i < stmt->n_renames; i++) {
@@ -871,10 +880,11 @@ static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt,
 		unknown_out->n_computed = stmt->n_computed;
 		unknown_out->computed_whole = stmt->computed_whole;
 		unknown_out->defines_code = stmt->defines_code;
+		unknown_out->query_function = stmt->query_function;
 		return unknown_out;
 	}
 	if (!stmt->kinds && !stmt->n_objects && !stmt->n_functions && !stmt->n_computed && !stmt->computed_whole &&
-	    !stmt->defines_code &&
+	    !stmt->defines_code && !stmt->query_function &&
 	    !(stmt->flags & ~(uint32_t)(SQLF_PREPARED | SQLF_MULTI_STATEMENT)))
 		return prep;
 	sql_class *m = class_of_stmt(prep);
@@ -883,6 +893,8 @@ static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt,
 	o->flags |= stmt->flags;
 	o->computed_whole |= stmt->computed_whole;
 	o->defines_code |= stmt->defines_code;
+	if (!o->query_function)
+		o->query_function = stmt->query_function; /* EXECUTE p(query_to_xml(...)) */
 	if (stmt->n_computed) { /* EXECUTE p(upper(x)): its arguments compute too */
 		o->computed = util_xrealloc(o->computed, (o->n_computed + stmt->n_computed) * sizeof(char *));
 		for (size_t i = 0; i < stmt->n_computed; i++)
@@ -1011,6 +1023,13 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 		hint = "A person with unmasked access can run this statement, once the profile's column rules "
 		       "cover the new name.";
 		break;
+	case REF_QUERY_FUNCTION:
+		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement calls %s(), "
+			   "which runs a query given as text or reads whole tables on the server, and would return "
+			   "masked columns unmasked", profile, r->name);
+		hint = "Run the query itself (masked columns arrive masked); a person with unmasked access can "
+		       "run this statement.";
+		break;
 	default:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement defines "
 			   "code (a DO block, a function or procedure, a trigger or a rule) whose reads warden "
@@ -1131,9 +1150,10 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 		}
 		/* results going out in clear are captured masked (audit.capture_results):
 		 * what the capture's column rules could not mask is not captured */
+		refusal cw;
 		if (a == POLICY_ALLOW && (rule < 0 || p->rules[rule].mask_profile < 0) && p->capture_profile >= 0 &&
 		    (size_t)p->capture_profile < p->n_mask_profiles &&
-		    masked_computed(&p->mask_profiles[p->capture_profile], st, s, eff))
+		    unmaskable(&p->mask_profiles[p->capture_profile], st, s, eff, &cw))
 			d->capture_unmaskable = 1;
 		/* ... and then what its column rules could not mask is refused */
 		if (a == POLICY_ALLOW && rule >= 0 && p->rules[rule].mask_profile >= 0 &&

@@ -179,7 +179,9 @@ for q in "select * from accounts natural join (select 'a-guessed-password'::text
          "alter table accounts rename column password to pw" "alter table customers rename to c2" \
          "alter table customers set schema t94" \
          "do \$\$ begin raise notice '%', (select password from accounts where id = 1); end \$\$" \
-         "create function t94.pw() returns setof text language sql as 'select password from public.accounts'"; do
+         "create function t94.pw() returns setof text language sql as 'select password from public.accounts'" \
+         "select query_to_xml('select password from accounts', true, false, '')" \
+         "select table_to_xml('accounts', true, false, '')" "select * from ts_stat('select to_tsvector(password) from accounts')"; do
   ap -At -c "$q" >"$T/refused.out" 2>&1; rc=$?
   assert_nonzero "$rc" "column rules: refused: $q"
   assert_contains "$(cat "$T/refused.out")" "warden masks column" "column rules: the refusal says why ($q)"
@@ -190,6 +192,8 @@ assert_eq "$(pg_direct -d app -At -c "select string_agg(attname, ',' order by at
 assert_eq "$(pg_direct -d app -At -c "select count(*) from pg_proc where proname = 'pw'")" "0" "column rules: the refused function was not created"
 out=$(ap -At -c "alter table accounts rename column password to pw" 2>&1)
 assert_contains "$out" "would give column \"password\" a name the profile's column rules do not cover" "column rules: a rename's refusal names the column"
+out=$(as_dana -At -c "select query_to_xml('select password from accounts where id = 1', true, false, '')" 2>&1)
+assert_contains "$out" "<password>CorrectHorseBatteryStaple</password>" "column rules: query_to_xml runs the query as text (the dba's, in clear)"
 out=$(as_dana -At -c "do \$\$ begin raise notice 'dba %', (select password from accounts where id = 1); end \$\$" 2>&1)
 assert_contains "$out" "dba CorrectHorseBatteryStaple" "column rules: the dba runs a DO block"
 out=$(ap -At -c "select upper(password) from accounts" -c "select count(*) from accounts" 2>&1)
@@ -649,7 +653,7 @@ if [[ "${T94_NO_MASK:-0}" != 1 ]]; then
   # (and the statements refused for computing on a masked column run in clear)
   assert_eq "$(jq -r '(.looser > 0) and (.changes | all((.old_masked == "pii" and .new_masked == null) or
       (.old == "deny" and .old_rule == "everyone-else-masked" and .new == "allow"))) and
-      ([.changes[] | select(.old == "deny")] | length >= 23)' <<<"$js")" "true" \
+      ([.changes[] | select(.old == "deny")] | length >= 26)' <<<"$js")" "true" \
     "policy test --json: looser, old_masked pii, new_masked null; the column rules' refusals allowed"
   out=$("$WARDEN" policy test -c "$WD_CFG" --candidate "$WD_CFG" 2>&1)
   assert_contains "$out" "would change (0 stricter, 0 looser)" "policy test: the same policy changes nothing, masking included"

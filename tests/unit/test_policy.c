@@ -548,6 +548,16 @@ static void test_mask_column_rules(void **state)
 	assert_non_null(strstr(msg, "column \"password\""));
 	assert_non_null(strstr(msg, "a name the profile's column rules do not cover"));
 	free(msg);
+	/* functions running SQL given as text, or reading whole tables, on the server */
+	assert_int_equal(decide(&f, "select query_to_xml('select password from accounts', true, false, '')", rule,
+				sizeof(rule), &msg), POLICY_DENY);
+	assert_non_null(strstr(msg, "calls query_to_xml()"));
+	free(msg);
+	EXPECT(&f, "select * from ts_stat('select to_tsvector(password) from accounts')", POLICY_DENY, "masked");
+	EXPECT(&f, "select pg_catalog.table_to_xml('accounts', true, false, '')", POLICY_DENY, "masked");
+	EXPECT(&f, "select query_to_xmlschema('select password from accounts', true, false, '')", POLICY_ALLOW,
+	       "masked"); /* a result's shape, no values */
+	EXPECT(&f, "prepare x as select cursor_to_xml('c', 10, false, false, '')", POLICY_DENY, "masked");
 	/* code warden cannot read */
 	assert_int_equal(decide(&f, "do $$ begin raise notice '%', (select password from accounts limit 1); end $$",
 				rule, sizeof(rule), &msg), POLICY_DENY);
@@ -659,6 +669,8 @@ static void test_capture_column_rules(void **state)
 	assert_int_equal(capture_unmaskable(no_policy, "select upper(password) from accounts", rule, sizeof(rule)), 1);
 	assert_string_equal(rule, "no-policy");
 	assert_int_equal(capture_unmaskable(no_policy, "select password from accounts", rule, sizeof(rule)), 0);
+	assert_int_equal(capture_unmaskable(with_policy, "select query_to_xml('select password from accounts', true, "
+					    "false, '')", rule, sizeof(rule)), 1);
 	assert_int_equal(capture_unmaskable(summary, "select upper(password) from accounts", rule, sizeof(rule)), 0);
 	assert_string_equal(rule, "no-policy");
 }

@@ -1074,6 +1074,25 @@ static void test_exposure_code(void **state)
 			fail_msg("[%s]: no code", code[i]);
 		sqlclass_free(c);
 	}
+	/* functions running SQL given as text or reading whole tables */
+	static const struct {
+		const char *sql, *fn;
+	} qf[] = {
+		{"select query_to_xml('select password from accounts', true, false, '')", "query_to_xml"},
+		{"select x from pg_catalog.table_to_xml('accounts', true, false, '') x", "table_to_xml"},
+		{"select * from ts_stat('select v from docs')", "ts_stat"},
+		{"select 1 where exists (select cursor_to_xml('c', 1, false, false, ''))", "cursor_to_xml"},
+		{"select * from dblink('dbname=app', 'select password from accounts') as t(p text)", "dblink"},
+		{"select query_to_xmlschema('select 1', true, false, '')", NULL},
+		{"select xmlelement(name x, password) from accounts", NULL},
+	};
+	for (size_t i = 0; i < sizeof(qf) / sizeof(*qf); i++) {
+		sql_class *c = classify(qf[i].sql);
+		const char *got = c->stmts[0].query_function;
+		if (!((!got && !qf[i].fn) || (got && qf[i].fn && strcmp(got, qf[i].fn) == 0)))
+			fail_msg("[%s]: query function %s, want %s", qf[i].sql, got ? got : "none", qf[i].fn ? qf[i].fn : "none");
+		sqlclass_free(c);
+	}
 	static const char *const plain[] = {"call p()", "select f()", "create view v as select 1",
 					    "alter function f() owner to x", "drop function f()",
 					    "create aggregate a (int) (sfunc = int4pl, stype = int)"};
