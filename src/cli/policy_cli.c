@@ -290,6 +290,9 @@ static int cmd_test(const char *config, const char *candidate, const char *since
 		}
 		replay_session *r = replay_get(table, e, &cand);
 		request_desc d = {.statement = e->statement, .statement_len = e->statement ? strlen(e->statement) : 0};
+		json_t *cls = e->classification ? json_loads(e->classification, 0, NULL) : NULL;
+		d.function_call = json_is_true(json_object_get(cls, "function_call")); /* a FunctionCall, by OID */
+		json_decref(cls);
 		policy_decision dec;
 		policy_decide(&cand.policy, r->s.policy, &r->s, &d, &dec);
 		const char *now = policy_action_name(dec.action);

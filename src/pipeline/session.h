@@ -37,6 +37,7 @@ typedef struct request_desc {
 	const char *statement;  /* SQL text; may be NULL */
 	size_t statement_len;
 	const char *params_json;/* JSON array text or NULL */
+	int function_call;      /* PostgreSQL's FunctionCall: a function by OID, no SQL text to read */
 } request_desc;
 
 /* Result of a forwarded request, accumulated by the adapter. */

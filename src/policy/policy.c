@@ -268,6 +268,8 @@ static char *summarize(const sql_class *c)
 		json_object_set_new(o, "flags", name_list(c->flags, sqlclass_flag_name, SQLF_COUNT));
 	if (c->error)
 		json_object_set_new(o, "error", json_string(c->error));
+	if (c->n == 1 && c->stmts[0].function_call) /* (what a replay needs: there is no SQL text) */
+		json_object_set_new(o, "function_call", json_true());
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (!s)
@@ -667,7 +669,7 @@ static int globs_lose(const config_strlist *globs, const char *from, const char 
 
 /* What a masked identity's statement is refused for (unmaskable). */
 typedef struct refusal {
-	enum { REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION } why;
+	enum { REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION, REF_FUNCTION_CALL } why;
 	const char *what, *name;   /* REF_RENAME: "column", "relation" or "schema", and its name */
 } refusal;
 
@@ -724,6 +726,10 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 		fprintf(trace, "    -> deny: it renames %s \"%s\" out of profile \"%s\"'s column rules\n", why->what,
 			why->name, profile);
 		break;
+	case REF_FUNCTION_CALL:
+		fprintf(trace, "    -> deny: a FunctionCall (a function by OID) under profile \"%s\"'s column rules\n",
+			profile);
+		break;
 	case REF_QUERY_FUNCTION:
 		fprintf(trace, "    -> deny: it calls %s(), which runs SQL text or reads whole tables, under profile "
 			"\"%s\"'s column rules\n", why->name, profile);
@@ -744,6 +750,10 @@ static int unmaskable(const config_mask_profile *mp, const policy_session *st, c
 		return 0;
 	if (stmt->defines_code) {
 		why->why = REF_CODE;
+		return 1;
+	}
+	if (stmt->function_call) {
+		why->why = REF_FUNCTION_CALL;
 		return 1;
 	}
 	if (stmt->query_function) {
@@ -1023,6 +1033,13 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 		hint = "A person with unmasked access can run this statement, once the profile's column rules "
 		       "cover the new name.";
 		break;
+	case REF_FUNCTION_CALL:
+		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this request is a FunctionCall "
+			   "(the protocol's fast path), which runs a function known by its OID only, and whose "
+			   "result warden cannot tie to a column", profile);
+		hint = "Call the function in a query (SELECT f(...)); a person with unmasked access can send "
+		       "this request.";
+		break;
 	case REF_QUERY_FUNCTION:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement calls %s(), "
 			   "which runs a query given as text or reads whole tables on the server, and would return "
@@ -1099,8 +1116,29 @@ static void subject_of(subject *who, policy_session *st, const session *s)
 	who->n_groups = st->n_groups;
 }
 
+/*
+ * A FunctionCall message runs a function known by its OID only, with no SQL
+ * text: one statement of kinds call and unknown (only a rule letting unknown
+ * statements through allows it), which column rules refuse.
+ */
+static sql_class *function_call_class(char **summary)
+{
+	sql_class *c = calloc(1, sizeof(*c));
+	sql_stmt *st = calloc(1, sizeof(*st));
+	if (!c || !st)
+		abort();
+	st->kinds = SQLK_CALL | SQLK_UNKNOWN;
+	st->command = "call";
+	st->function_call = 1;
+	c->stmts = st;
+	c->n = 1;
+	c->kinds = st->kinds;
+	*summary = summarize(c);
+	return c;
+}
+
 static policy_action run(const config_policy *p, policy_session *st, const session *s,
-			 const char *text, size_t len, policy_decision *d, FILE *trace)
+			 const char *text, size_t len, int function_call, policy_decision *d, FILE *trace)
 {
 	memset(d, 0, sizeof(*d));
 	d->stmt = -1;
@@ -1109,8 +1147,9 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 	subject who;
 	subject_of(&who, st, s);
 	char *summary;
-	int owned;
-	sql_class *c = classify(p, text ? text : "", text ? len : 0, &summary, &owned);
+	int owned = 1;
+	sql_class *c = function_call ? function_call_class(&summary)
+				     : classify(p, text ? text : "", text ? len : 0, &summary, &owned);
 	int best_rule = -1, best_stmt = -1;
 	policy_action best = POLICY_ALLOW;
 	/* per statement scratch: on the stack for the usual few statements */
@@ -1225,7 +1264,7 @@ void policy_decide(const config_policy *p, policy_session *st, const session *s,
 	    p->mask_profiles[p->capture_profile].columns.n) {
 		/* no policy section, but the capture's column rules need to know
 		 * what each statement computes on: everything is allowed */
-		run(p, st, s, r->statement, r->statement ? r->statement_len : 0, out, NULL);
+		run(p, st, s, r->statement, r->statement ? r->statement_len : 0, r->function_call, out, NULL);
 		out->rule = "no-policy";
 		return;
 	}
@@ -1238,14 +1277,14 @@ void policy_decide(const config_policy *p, policy_session *st, const session *s,
 		out->mask_profile = -1;
 		return;
 	}
-	run(p, st, s, r->statement, r->statement ? r->statement_len : 0, out, NULL);
+	run(p, st, s, r->statement, r->statement ? r->statement_len : 0, r->function_call, out, NULL);
 }
 
 policy_action policy_explain(const config_policy *p, policy_session *st, const session *s,
 			     const char *sql, FILE *out)
 {
 	policy_decision d;
-	policy_action a = run(p, st, s, sql, strlen(sql), &d, out);
+	policy_action a = run(p, st, s, sql, strlen(sql), 0, &d, out);
 	fprintf(out, "request: %s (rule %s)\n", policy_action_name(a), d.rule);
 	if (d.classification)
 		fprintf(out, "classification: %s\n", d.classification);

@@ -497,6 +497,55 @@ no_secrets "$T/wire.out.3" "raw protocol: the same statement, Bind/Execute/Sync,
 no_secrets "$T/wire.out.4" "raw protocol: unnamed Parse/Bind/Execute/Sync, never described" "$T/secrets.txt" allow_empty
 no_secrets "$T/wire.out.5" "raw protocol: three statements in one simple Query message" "$T/secrets.txt" allow_empty
 
+# ---------------------------------------------------------------- FunctionCall (the protocol's fast path)
+# A function called by OID, with no SQL text: query_to_xml runs the query it is given as text.
+# A masked identity's FunctionCall is refused under column rules (and the session goes on);
+# the dba's runs (the same message reaches the function and returns the column in clear).
+QX_OID=$(pg_direct -d app -At -c "select 'pg_catalog.query_to_xml(text,boolean,boolean,text)'::regprocedure::oid")
+cat >"$T/t94_fastpath.py" <<'PY'
+import struct, sys
+sys.path.insert(0, sys.argv[1])
+import pgwire
+from pgwire import msg, read_msg, parse_fields
+
+port, oid = int(sys.argv[2]), int(sys.argv[3])
+def call(user, key):
+    s, res = pgwire.login(port, user, "appdb", key, extra={"application_name": "t94-fastpath"})
+    assert res["ok"], res
+    args = [b"select password from accounts where id = 1", b"\x01", b"\x00", b""]
+    body = struct.pack("!ihhh", oid, 1, 1, len(args))
+    for a in args:
+        body += struct.pack("!i", len(a)) + a
+    s.sendall(msg("F", body + struct.pack("!h", 0)))
+    value, err = None, None
+    while True:
+        typ, p = read_msg(s)
+        if typ == "V":
+            (ln,) = struct.unpack("!i", p[:4])
+            value = None if ln < 0 else p[4:4 + ln].decode("utf-8", "replace")
+        elif typ == "E":
+            err = parse_fields(p)
+        elif typ == "Z":
+            break
+    rows, qerr = pgwire.simple_query(s, "select 1")
+    return value, err, rows, qerr
+
+value, err, rows, qerr = call("alice", sys.argv[4])
+print("alice: value=%r code=%s message=%s; then select 1: %r %s" % (value, err and err.get("C"), err and err.get("M"), rows, qerr or ""))
+value, err, rows, qerr = call("dana", sys.argv[5])
+print("dana: value=%r error=%s" % (value, err or ""))
+PY
+out=$(timeout $((60 * WAIT_SCALE)) "$PY" "$T/t94_fastpath.py" "$IT_ROOT" "$WD_PORT" "$QX_OID" "$KEY_ALICE" "$KEY_DANA" 2>&1)
+echo "$out" | sed 's/^/    /'
+assert_contains "$out" "alice: value=None code=42501 message=warden masks columns for you (masking profile \"pii\"): this request is a FunctionCall" \
+  "FunctionCall: a masked identity's call of query_to_xml by OID is refused (42501)"
+assert_contains "$out" "then select 1: [['1']]" "FunctionCall: the session goes on after the refusal"
+assert_not_contains "$(grep '^alice' <<<"$out")" "CorrectHorseBatteryStaple" "FunctionCall: nothing of the column reached the masked identity"
+assert_contains "$out" "<password>CorrectHorseBatteryStaple</password>" "FunctionCall: the dba's call runs the function (the column in clear)"
+audit_export
+assert_eq "$(audit_q '[.[] | select(.kind == "request" and .user == "alice" and .agent == "t94-fastpath")][0] | [.decision, .statement] | join(" ")')" \
+  "deny -- FunctionCall oid $QX_OID" "FunctionCall: the refused call is audited (deny, the OID)"
+
 # ---------------------------------------------------------------- LISTEN/NOTIFY
 # pg_notify(channel, a value) carries it past the rows, to the session itself (before its
 # ReadyForQuery) and, later and outside any request, to every session listening: masked

@@ -624,6 +624,71 @@ static void test_mask_rename_globs(void **state)
 	config_free(&f.cfg);
 }
 
+/* A FunctionCall (a function by OID) as user/groups under yaml: the decision's action, its message into msg. */
+static policy_action function_call(const char *yaml, const char *user, const char *groups, char *rule, size_t rlen,
+				   char **msg)
+{
+	fixture f = {0};
+	char err[512];
+	if (config_load_string(yaml, strlen(yaml), "fc.yaml", &f.cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	as(&f, user, groups, NULL);
+	static const char text[] = "-- FunctionCall oid 2924";
+	request_desc r = {.statement = text, .statement_len = sizeof(text) - 1, .function_call = 1};
+	policy_decision d;
+	policy_decide(&f.cfg.policy, f.s.policy, &f.s, &r, &d);
+	snprintf(rule, rlen, "%s", d.rule);
+	*msg = d.message ? util_strndup(d.message, strlen(d.message)) : NULL;
+	/* recorded so, for a replay (policy test) to decide it as a FunctionCall again */
+	assert_non_null(d.classification);
+	assert_non_null(strstr(d.classification, "\"kinds\":[\"call\",\"unknown\"]"));
+	assert_non_null(strstr(d.classification, "\"function_call\":true"));
+	policy_action a = d.action;
+	policy_decision_release(&d);
+	session_release(&f.s);
+	config_free(&f.cfg);
+	return a;
+}
+
+/*
+ * A FunctionCall message runs a function known by its OID only: a call of an
+ * unknown kind, so rules naming kinds do not let it through; under column
+ * rules it is refused (its result has no column behind it).
+ */
+static void test_function_call(void **state)
+{
+	(void)state;
+	static const char masked[] =
+		"masking:\n  profiles:\n    - { name: pii, detectors: [email], columns: [\"*.password*\"] }\n"
+		"    - { name: mails, detectors: [email] }\n"
+		"policy:\n  default: deny\n  rules:\n"
+		"    - { name: dba, match: { groups: [dba] }, action: allow }\n"
+		"    - { name: mail-only, match: { users: [carol] }, action: allow, mask: mails }\n"
+		"    - { name: masked, match: {}, action: allow, mask: pii }\n";
+	static const char readers[] =
+		"policy:\n  default: deny\n  rules:\n"
+		"    - { name: readers, match: { kinds: [read, call] }, action: allow }\n"
+		"    - { name: unknown, match: { users: [uma], kinds: [call, unknown] }, action: allow }\n";
+	char rule[64], *msg;
+	assert_int_equal(function_call(masked, "alice", "[]", rule, sizeof(rule), &msg), POLICY_DENY);
+	assert_string_equal(rule, "masked");
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "FunctionCall"));
+	free(msg);
+	assert_int_equal(function_call(masked, "dana", "[\"dba\"]", rule, sizeof(rule), &msg), POLICY_ALLOW);
+	assert_string_equal(rule, "dba");
+	free(msg);
+	assert_int_equal(function_call(masked, "carol", "[]", rule, sizeof(rule), &msg), POLICY_ALLOW);
+	assert_string_equal(rule, "mail-only");
+	free(msg);
+	assert_int_equal(function_call(readers, "rita", "[]", rule, sizeof(rule), &msg), POLICY_DENY);
+	assert_string_equal(rule, "default");
+	free(msg);
+	assert_int_equal(function_call(readers, "uma", "[]", rule, sizeof(rule), &msg), POLICY_ALLOW);
+	assert_string_equal(rule, "unknown");
+	free(msg);
+}
+
 /* capture_unmaskable for sql under yaml, as dana (dba); the decision's rule into rule. */
 static int capture_unmaskable(const char *yaml, const char *sql, char *rule, size_t rlen)
 {
@@ -691,6 +756,7 @@ int main(void)
 		cmocka_unit_test(test_mask_column_rules),
 		cmocka_unit_test(test_mask_rename_globs),
 		cmocka_unit_test(test_capture_column_rules),
+		cmocka_unit_test(test_function_call),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -765,9 +765,10 @@ typedef struct scan_batch {
  * message waits at the start of cin until the review ends.
  */
 static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t unit,
-		       const char *text, size_t text_len, const char *params)
+		       const char *text, size_t text_len, const char *params, int function_call)
 {
-	request_desc d = {.statement = text, .statement_len = text_len, .params_json = params};
+	request_desc d = {.statement = text, .statement_len = text_len, .params_json = params,
+			  .function_call = function_call};
 	policy_decision dec;
 	policy_decide(&cfg_of(ps)->policy, ps->s.policy, &ps->s, &d, &dec);
 	if (ps->lexing_unsafe && cfg_of(ps)->policy.present && dec.action == POLICY_ALLOW) {
@@ -1182,7 +1183,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		const char *sql = pg_get_str(&r, &len);
 		if (!sql)
 			return protocol_violation(ps, "Query is not NUL-terminated");
-		return add_request(ps, b, 0, ps->units_scanned++, sql, len, NULL);
+		return add_request(ps, b, 0, ps->units_scanned++, sql, len, NULL, 0);
 	}
 	case 'P': {
 		const char *name = pg_get_str(&r, NULL);
@@ -1215,7 +1216,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		pg_named *p = named_find(ps->portals, portal);
 		const char *text = p && p->text ? p->text : NULL;
 		int rc = add_request(ps, b, 1, ps->units_scanned, text, text ? strlen(text) : 0,
-				     p ? p->params : NULL);
+				     p ? p->params : NULL, 0);
 		pg_request *last = ps->pending;
 		while (last && last->next)
 			last = last->next;
@@ -1251,7 +1252,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			return protocol_violation(ps, "malformed FunctionCall");
 		char text[64];
 		int n = snprintf(text, sizeof(text), "-- FunctionCall oid %u", oid);
-		return add_request(ps, b, 0, ps->units_scanned++, text, (size_t)n, NULL);
+		return add_request(ps, b, 0, ps->units_scanned++, text, (size_t)n, NULL, 1);
 	}
 	case 'C': {
 		uint8_t what = pg_get_u8(&r);
