@@ -62,7 +62,7 @@ typedef struct expo {
 	size_t n_flows, cap_flows;
 	sql_rename *renames;
 	size_t n_renames, cap_renames;
-	int whole, overflow, defines_code;
+	int whole, overflow, defines_code, links_foreign;
 	const char *query_function;
 	int altering;           /* inside ALTER TABLE: a constraint's columns are the table's existing ones */
 } expo;
@@ -382,7 +382,8 @@ static int is_relation_kind(const char *t)
  * looks up its columns (CLUSTER then orders the table by them; a foreign key
  * or ON CONFLICT answers whether a value is there); a rename, SET SCHEMA,
  * INHERIT or ATTACH PARTITION gives columns other names; DO, a function, a
- * procedure, a trigger or a rule is code whose reads the walk cannot see.
+ * procedure, a trigger or a rule is code whose reads the walk cannot see;
+ * a foreign table or server reads tables under names of its own.
  */
 /*
  * Functions that run SQL given as text, or read whole tables, on the server:
@@ -424,6 +425,15 @@ static void ddl_node(expo *e, const char *k, const json_t *v)
 	} else if (strcmp(k, "DoStmt") == 0 || strcmp(k, "CreateFunctionStmt") == 0 || strcmp(k, "RuleStmt") == 0 ||
 		   strcmp(k, "CreateTrigStmt") == 0 || strcmp(k, "CreateEventTrigStmt") == 0) {
 		e->defines_code = 1;
+	} else if (strcmp(k, "CreateForeignTableStmt") == 0 || strcmp(k, "CreateForeignServerStmt") == 0 ||
+		   strcmp(k, "AlterForeignServerStmt") == 0 || strcmp(k, "CreateUserMappingStmt") == 0 ||
+		   strcmp(k, "AlterUserMappingStmt") == 0 || strcmp(k, "ImportForeignSchemaStmt") == 0 ||
+		   strcmp(k, "CreateFdwStmt") == 0 || strcmp(k, "AlterFdwStmt") == 0 ||
+		   (strcmp(k, "AlterTableStmt") == 0 && pgtree_str(v, "objtype") &&
+		    strcmp(pgtree_str(v, "objtype"), "OBJECT_FOREIGN_TABLE") == 0)) {
+		/* a foreign table reads a table (this database's too: postgres_fdw, a
+		 * column_name option) under names of its own */
+		e->links_foreign = 1;
 	} else if (strcmp(k, "RenameStmt") == 0) {
 		const char *t = pgtree_str(v, "renameType");
 		const json_t *rel = json_object_get(v, "relation");
@@ -549,6 +559,7 @@ void exposure_of(const char *key, json_t *body, sql_stmt *st)
 	st->n_renames = e.n_renames;
 	st->defines_code = e.defines_code;
 	st->query_function = e.query_function;
+	st->links_foreign = e.links_foreign;
 	names_free(&e.ranges);
 	names_free(&e.unknown);
 	for (size_t i = 0; i < e.n_flows; i++) {

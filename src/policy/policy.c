@@ -669,7 +669,9 @@ static int globs_lose(const config_strlist *globs, const char *from, const char 
 
 /* What a masked identity's statement is refused for (unmaskable). */
 typedef struct refusal {
-	enum { REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION, REF_FUNCTION_CALL } why;
+	enum {
+		REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION, REF_FUNCTION_CALL, REF_FOREIGN
+	} why;
 	const char *what, *name;   /* REF_RENAME: "column", "relation" or "schema", and its name */
 } refusal;
 
@@ -726,6 +728,10 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 		fprintf(trace, "    -> deny: it renames %s \"%s\" out of profile \"%s\"'s column rules\n", why->what,
 			why->name, profile);
 		break;
+	case REF_FOREIGN:
+		fprintf(trace, "    -> deny: it defines or changes a foreign table or server under profile \"%s\"'s "
+			"column rules\n", profile);
+		break;
 	case REF_FUNCTION_CALL:
 		fprintf(trace, "    -> deny: a FunctionCall (a function by OID) under profile \"%s\"'s column rules\n",
 			profile);
@@ -754,6 +760,10 @@ static int unmaskable(const config_mask_profile *mp, const policy_session *st, c
 	}
 	if (stmt->function_call) {
 		why->why = REF_FUNCTION_CALL;
+		return 1;
+	}
+	if (stmt->links_foreign) {
+		why->why = REF_FOREIGN;
 		return 1;
 	}
 	if (stmt->query_function) {
@@ -1032,6 +1042,12 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 			   profile, r->what, r->name);
 		hint = "A person with unmasked access can run this statement, once the profile's column rules "
 		       "cover the new name.";
+		break;
+	case REF_FOREIGN:
+		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement defines or "
+			   "changes a foreign table or server, which reads tables (this database's too) under names "
+			   "of its own that the profile's column rules do not cover", profile);
+		hint = "A person with unmasked access can run this statement.";
 		break;
 	case REF_FUNCTION_CALL:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this request is a FunctionCall "

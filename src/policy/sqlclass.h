@@ -104,6 +104,7 @@ typedef struct sql_stmt {
 	sql_rename *renames;    /* the names it changes */
 	size_t n_renames;
 	int defines_code;       /* DO, CREATE FUNCTION/PROCEDURE, TRIGGER, RULE: code the walk cannot read */
+	int links_foreign;      /* CREATE FOREIGN TABLE/SERVER, USER MAPPING, IMPORT FOREIGN SCHEMA, ALTER of one */
 	int function_call;      /* a FunctionCall message (request_desc.function_call): kinds call + unknown */
 	const char *query_function; /* a call running SQL given as text or reading whole tables
 				     * (query_to_xml, table_to_xml, ts_stat, dblink, ...): its name (static) */

@@ -181,7 +181,8 @@ for q in "select * from accounts natural join (select 'a-guessed-password'::text
          "do \$\$ begin raise notice '%', (select password from accounts where id = 1); end \$\$" \
          "create function t94.pw() returns setof text language sql as 'select password from public.accounts'" \
          "select query_to_xml('select password from accounts', true, false, '')" \
-         "select table_to_xml('accounts', true, false, '')" "select * from ts_stat('select to_tsvector(password) from accounts')"; do
+         "select table_to_xml('accounts', true, false, '')" "select * from ts_stat('select to_tsvector(password) from accounts')" \
+         "create foreign table t94.ft (pw text options (column_name 'password')) server loop options (table_name 'accounts')"; do
   ap -At -c "$q" >"$T/refused.out" 2>&1; rc=$?
   assert_nonzero "$rc" "column rules: refused: $q"
   assert_contains "$(cat "$T/refused.out")" "warden masks column" "column rules: the refusal says why ($q)"

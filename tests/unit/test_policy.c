@@ -558,6 +558,11 @@ static void test_mask_column_rules(void **state)
 	EXPECT(&f, "select query_to_xmlschema('select password from accounts', true, false, '')", POLICY_ALLOW,
 	       "masked"); /* a result's shape, no values */
 	EXPECT(&f, "prepare x as select cursor_to_xml('c', 10, false, false, '')", POLICY_DENY, "masked");
+	/* a foreign table reads a table under names of its own (postgres_fdw: this database's too) */
+	assert_int_equal(decide(&f, "create foreign table ft (pw text options (column_name 'password')) server loop "
+				"options (table_name 'accounts')", rule, sizeof(rule), &msg), POLICY_DENY);
+	assert_non_null(strstr(msg, "foreign table or server"));
+	free(msg);
 	/* code warden cannot read */
 	assert_int_equal(decide(&f, "do $$ begin raise notice '%', (select password from accounts limit 1); end $$",
 				rule, sizeof(rule), &msg), POLICY_DENY);

@@ -1074,6 +1074,24 @@ static void test_exposure_code(void **state)
 			fail_msg("[%s]: no code", code[i]);
 		sqlclass_free(c);
 	}
+	/* foreign tables and servers: tables read under names of their own */
+	static const char *const foreign[] = {
+		"create foreign table ft (pw text options (column_name 'password')) server loop options (table_name 'accounts')",
+		"create server loop foreign data wrapper postgres_fdw options (dbname 'app')",
+		"create user mapping for current_user server loop options (user 'app', password 'x')",
+		"import foreign schema public from server loop into s",
+		"alter server loop options (set dbname 'x')",
+		"alter foreign table ft alter column pw options (set column_name 'password')",
+	};
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(*foreign); i++) {
+		sql_class *c = classify(foreign[i]);
+		if (!c->stmts[0].links_foreign || c->stmts[0].defines_code)
+			fail_msg("[%s]: links_foreign %d", foreign[i], c->stmts[0].links_foreign);
+		sqlclass_free(c);
+	}
+	sql_class *lf = classify("alter table t add column x int");
+	assert_int_equal(lf->stmts[0].links_foreign, 0);
+	sqlclass_free(lf);
 	/* functions running SQL given as text or reading whole tables */
 	static const struct {
 		const char *sql, *fn;
