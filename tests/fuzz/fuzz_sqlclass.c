@@ -4,7 +4,8 @@
  * must keep the promises the policy relies on: every statement has a known
  * command and some kind (only a plain EXECUTE has none: the policy gives it
  * the prepared statement's), every object a name and no duplicates, unions
- * that are unions, byte ranges inside the text, and the same answer twice.
+ * that are unions, byte ranges inside the text, every rename a new name and
+ * something renamed, and the same answer twice (column rules' inputs too).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -62,6 +63,18 @@ static void check(const sql_class *c, size_t size)
 		if ((st->execute_name && strcmp(st->command, "execute") != 0) ||
 		    (st->prepare_name && strcmp(st->command, "prepare") != 0))
 			abort();
+		/* column rules' inputs: names to compare against the rules' globs */
+		for (size_t k = 0; k < st->n_computed; k++)
+			if (!st->computed[k])
+				abort();
+		for (size_t k = 0; k < st->n_renames; k++) {
+			const sql_rename *r = &st->renames[k];
+			if (!r->to || (!r->relation && !r->schema) || (r->column && !r->relation))
+				abort();
+		}
+		if (st->function_call || (st->defines_code & ~1) || (st->links_foreign & ~1) ||
+		    (st->computed_whole & ~1))
+			abort();
 		if (st->location < 0 || st->length < 0 || (size_t)st->location > size ||
 		    (size_t)st->location + (size_t)st->length > size)
 			abort();
@@ -88,7 +101,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	for (size_t i = 0; i < c->n; i++)
 		if (again->stmts[i].n_objects != c->stmts[i].n_objects ||
-		    again->stmts[i].n_functions != c->stmts[i].n_functions)
+		    again->stmts[i].n_functions != c->stmts[i].n_functions ||
+		    again->stmts[i].n_computed != c->stmts[i].n_computed ||
+		    again->stmts[i].computed_whole != c->stmts[i].computed_whole ||
+		    again->stmts[i].n_renames != c->stmts[i].n_renames ||
+		    again->stmts[i].defines_code != c->stmts[i].defines_code ||
+		    again->stmts[i].links_foreign != c->stmts[i].links_foreign ||
+		    !same(again->stmts[i].query_function, c->stmts[i].query_function))
 			abort();
 	sqlclass_free(again);
 	sqlclass_free(c);
