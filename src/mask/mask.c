@@ -412,9 +412,13 @@ static const builtin builtins[MASK_DET_COUNT] = {
 	[MASK_DET_AZURE_STORAGE_KEY] = {
 		"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])",
 		"[A-Za-z0-9+/]{20}==", 88, 0, 0, NULL, 0},
+	/* A PEM block to its END line; or, cut short (a column's length, a
+	 * truncated log line), the key material after the BEGIN line: its base64
+	 * lines (JSON's "\\n" escapes too) up to the last base64 character */
 	[MASK_DET_PRIVATE_KEY] = {
-		"-----BEGIN (?:[A-Z0-9]{1,16} ){0,3}PRIVATE KEY-----[\\s\\S]{0,16384}?"
-		"-----END (?:[A-Z0-9]{1,16} ){0,3}PRIVATE KEY-----",
+		"-----BEGIN (?:[A-Z0-9]{1,16} ){0,3}PRIVATE KEY-----(?:[\\s\\S]{0,16384}?"
+		"-----END (?:[A-Z0-9]{1,16} ){0,3}PRIVATE KEY-----"
+		"|(?=(?:\\s|\\\\[rn])*[A-Za-z0-9+/]{16})[A-Za-z0-9+/=\\s\\\\]{0,16384}(?<=[A-Za-z0-9+/=]))",
 		"PRIVATE KEY-----", 16600, 2, 0, NULL, 11 + 3 * 17 + 16 /* the BEGIN line's */},
 	[MASK_DET_PASSWORD_IN_URL] = {
 		"(?<=[A-Za-z0-9])://[^\\x00-\\x20:/@]{0,128}:([^\\x00-\\x20/@]{1,256})@",

@@ -440,7 +440,17 @@ static void test_private_key(void **state)
 	expect_det("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----",
 		   "****", MASK_DET_PRIVATE_KEY);
 	expect("-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----", NULL);
-	expect("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIK (truncated)", NULL);
+	/* cut short: the key material is masked, what follows it is not */
+	expect_det("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIK (truncated)", "**** (truncated)",
+		   MASK_DET_PRIVATE_KEY);
+	expect_det("key=-----BEGIN RSA PRIVATE KEY-----\r\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4\r\nWGeKLs1P",
+		   "key=****", MASK_DET_PRIVATE_KEY);
+	expect_det("{\"k\":\"-----BEGIN PRIVATE KEY-----\\nMC4CAQAwBQYDK2VwBCIEIKxyz\\nabc\"}", "{\"k\":\"****\"}",
+		   MASK_DET_PRIVATE_KEY);
+	/* a BEGIN line with no key material after it (documentation, a placeholder) */
+	expect("paste it after -----BEGIN PRIVATE KEY----- and before the END line", NULL);
+	expect("-----BEGIN PRIVATE KEY-----\n<your key here>", NULL);
+	expect("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2V", NULL); /* 15 characters */
 }
 
 static void test_password_in_url(void **state)
