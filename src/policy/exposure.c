@@ -378,14 +378,6 @@ static int is_relation_kind(const char *t)
 }
 
 /*
- * DDL the column rules see: an index or a constraint sorts, compares or
- * looks up its columns (CLUSTER then orders the table by them; a foreign key
- * or ON CONFLICT answers whether a value is there); a rename, SET SCHEMA,
- * INHERIT or ATTACH PARTITION gives columns other names; DO, a function, a
- * procedure, a trigger or a rule is code whose reads the walk cannot see;
- * a foreign table or server reads tables under names of its own.
- */
-/*
  * Functions that run SQL given as text, or read whole tables, on the server:
  * their results carry columns the statement does not name, none of them with
  * a column behind it in RowDescription (query_to_xml('select password from
@@ -409,6 +401,15 @@ static void func_call(expo *e, const json_t *v)
 			e->query_function = query_functions[i];
 }
 
+/*
+ * DDL the column rules see: an index or a constraint sorts, compares or
+ * looks up its columns (CLUSTER then orders the table by them; a foreign key
+ * or ON CONFLICT answers whether a value is there); a rename, SET SCHEMA,
+ * INHERIT or ATTACH PARTITION gives columns other names; DO, a function, a
+ * procedure, a trigger or a rule is code whose reads the walk cannot see;
+ * a foreign table or server reads tables under names of its own; a call
+ * of one of query_functions runs what the walk cannot read.
+ */
 static void ddl_node(expo *e, const char *k, const json_t *v)
 {
 	if (strcmp(k, "FuncCall") == 0) {
