@@ -171,6 +171,13 @@ static void expr(expo *e, json_t *j, unsigned depth);
 static void member(expo *e, const char *k, json_t *v, unsigned depth);
 static void select_stmt(expo *e, json_t *sel, int plain, unsigned depth);
 
+/* Each String of list (column names) is computed on. */
+static void names_computed(expo *e, const json_t *list)
+{
+	for (size_t i = 0; i < json_array_size(list); i++)
+		add(&e->computed, pgtree_string(json_array_get(list, i)));
+}
+
 static int is_star(const json_t *fields)
 {
 	size_t n = json_array_size(fields);
@@ -237,7 +244,7 @@ static void alias_list(expo *e, const json_t *colnames, json_t *sel, unsigned de
 			json_t *val = json_object_get(json_object_get(json_array_get(targets, t), "ResTarget"), "val");
 			const json_t *fields = json_object_get(json_object_get(val, "ColumnRef"), "fields");
 			size_t nf = json_array_size(fields);
-			if (nf && json_object_get(json_array_get(fields, nf - 1), "A_Star")) {
+			if (is_star(fields)) {
 				add(&e->unknown, alias); /* a star before or at k: which column is k? */
 				break;
 			}
@@ -269,9 +276,7 @@ static void from_item(expo *e, json_t *item, unsigned depth)
 		expr(e, json_object_get(v, "quals"), depth + 1);
 		if (json_is_true(json_object_get(v, "isNatural")))
 			e->whole = 1; /* compares the columns the two sides share: which, the text does not say */
-		json_t *using = json_object_get(v, "usingClause"); /* compared */
-		for (size_t i = 0; i < json_array_size(using); i++)
-			add(&e->computed, pgtree_string(json_array_get(using, i)));
+		names_computed(e, json_object_get(v, "usingClause")); /* compared */
 		alias_list(e, json_object_get(json_object_get(v, "alias"), "colnames"), NULL,
 			   depth);
 	} else {
@@ -296,7 +301,7 @@ static void ordinals(expo *e, json_t *items, json_t *targets)
 			json_t *val = json_object_get(json_object_get(json_array_get(targets, t), "ResTarget"), "val");
 			const json_t *fields = json_object_get(json_object_get(val, "ColumnRef"), "fields");
 			size_t nf = json_array_size(fields);
-			if (nf && json_object_get(json_array_get(fields, nf - 1), "A_Star")) {
+			if (is_star(fields)) {
 				e->whole = 1;
 				break;
 			}
@@ -363,12 +368,6 @@ static int exists_sublink(const json_t *sublink)
 {
 	const char *t = pgtree_str(sublink, "subLinkType");
 	return t && strcmp(t, "EXISTS_SUBLINK") == 0;
-}
-
-static void names_computed(expo *e, const json_t *list)
-{
-	for (size_t i = 0; i < json_array_size(list); i++)
-		add(&e->computed, pgtree_string(json_array_get(list, i)));
 }
 
 static int is_relation_kind(const char *t)
