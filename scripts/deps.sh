@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(
   build-essential clang libclang-rt-14-dev pkg-config
-  libuv1-dev libssl-dev libpg-query-dev libsqlite3-dev libpq-dev libjansson-dev libjsmn-dev
+  libuv1-dev libssl-dev libpg-query-dev libprotobuf-c-dev libsqlite3-dev libpq-dev libjansson-dev libjsmn-dev
   libyaml-dev libcmocka-dev libcurl4-openssl-dev libhttp-parser-dev libpcre2-dev libhyperscan-dev
   postgresql postgresql-client pgbouncer
   python3 python3-psycopg

@@ -21,6 +21,7 @@
 #include "identity/keystore.h"
 #include "identity/oidc.h"
 #include "mask/profiles.h"
+#include "policy/redact.h"
 #include "proto/pg/catalog.h"
 #include "review/notify.h"
 #include "review/review.h"
@@ -96,6 +97,9 @@ int cli_serve_main(int argc, char **argv)
 	} else {
 		bad = mask_profiles_load(&cfg, check, err, sizeof(err)) != 0;
 	}
+	/* the credential detectors statements are recorded through (policy/redact.h) */
+	if (!bad && redact_init(err, sizeof(err)) != 0)
+		bad = 1;
 	if (bad) {
 		fprintf(stderr, "warden: %s\n", err);
 		for (size_t i = 0; i < cfg.n_connections; i++)
@@ -107,6 +111,7 @@ int cli_serve_main(int argc, char **argv)
 	}
 	if (check) {
 		mask_profiles_free();
+		redact_free();
 		printf("%s: configuration is valid (%zu connection%s, %zu API key%s)\n", path,
 		       cfg.n_connections, cfg.n_connections == 1 ? "" : "s", cfg.n_api_keys,
 		       cfg.n_api_keys == 1 ? "" : "s");
@@ -179,6 +184,7 @@ int cli_serve_main(int argc, char **argv)
 	notify_stop();
 	review_stop();
 	mask_profiles_free();
+	redact_free();
 	pg_catalog_shutdown();
 	keystore_stop();
 	oidc_stop();

@@ -52,6 +52,10 @@ policy:
       action: review
       reviewers: [ops]
       approvals: 2
+    - name: role-change
+      match: { kinds: [dcl] }
+      action: review
+      reviewers: [ops]
     - name: everything-else
       match: { kinds: [read, write, transaction, set] }
       action: allow"
@@ -285,6 +289,38 @@ out=$(WD_PORT=$WD_PORT KEY=$KEY_ALICE GW=$GW BOB=$KEY_BOB WARDEN=$WARDEN timeout
 echo "$out"
 assert_contains "$out" "PY-FAILURES 0" "psycopg checks ran to the end without failures"
 
+# 8. credentials typed into statements: the review, its notifications and the
+#    audit get them replaced ('****'); the target gets the statement as sent
+pg_direct -d app -c "drop role if exists t93_role" -c "create role t93_role login" -c "alter role app_scram createrole" >/dev/null
+(PGAPPNAME=claude-code psql -X -At -c "ALTER ROLE t93_role PASSWORD 'Hunter2-t93-role'" >"$T/a8.out" 2>&1) &
+P8=$!
+ID=$(pending_id) || die "no pending review (role password)"
+out=$(wd_review "$KEY_BOB" show "$ID" 2>&1)
+assert_contains "$out" "ALTER ROLE t93_role PASSWORD '****'" "review show: the role's password replaced"
+assert_not_contains "$out" "Hunter2-t93-role" "review show: the password itself is not shown"
+wd_review "$KEY_BOB" approve "$ID" >/dev/null
+wait "$P8"
+assert_eq "$(cat "$T/a8.out")" "ALTER ROLE" "the approved ALTER ROLE ran"
+out=$(env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE -u PGSSLMODE PGPASSWORD=Hunter2-t93-role \
+  "$PGBIN/psql" -X -At -h 127.0.0.1 -p "$IT_PG_PORT" -U t93_role -d app -c "select current_user" 2>&1)
+assert_eq "$out" "t93_role" "the target got the password as sent: t93_role logs in with it"
+out=$(psql -X -At -c "SET app.api_token = 'tk-t93-setting-5521'" -c "select current_setting('app.api_token')" 2>&1)
+assert_eq "$out" $'SET\ntk-t93-setting-5521' "SET of a token: the target got the value as sent"
+out=$("$PY" - "$WD_PORT" "$KEY_ALICE" 2>&1 <<'PY'
+import sys, psycopg
+conn = psycopg.connect(host="127.0.0.1", port=int(sys.argv[1]), dbname="appdb", user="alice",
+                       password=sys.argv[2], sslmode="disable", autocommit=True)
+print(conn.execute("select %s::text", ["postgresql://svc:Pw-t93-param-77@db.internal/app"]).fetchone()[0])
+PY
+)
+assert_eq "$out" "postgresql://svc:Pw-t93-param-77@db.internal/app" "a bound parameter reaches the target as sent"
+pg_direct -d app -c "alter role app_scram nocreaterole" -c "drop role t93_role" >/dev/null
+for _ in $(seq 1 50); do
+  [[ $(jq -s '[.[] | select(.body.review.rule == "role-change")] | length' "$HOOK_OUT" 2>/dev/null) -ge 2 ]] && break; sleep 0.2
+done
+assert_eq "$(jq -s '[.[] | select(.body.event == "review.requested" and .body.review.statement == "ALTER ROLE t93_role PASSWORD '"'****'"'")] | length' "$HOOK_OUT")" "1" \
+  "webhook: the held ALTER ROLE with its password replaced"
+
 # webhooks: signed JSON and a Slack message per event
 for _ in $(seq 1 50); do [[ $(jq -s '[.[] | select(.body.event == "review.approved")] | length' "$HOOK_OUT" 2>/dev/null) -ge 3 ]] && break; sleep 0.2; done
 assert_eq "$(jq -s '[.[] | select(.headers["x-warden-event"] == "review.requested" and .body.review.rule == "orders-delete")] | length > 0' "$HOOK_OUT")" "true" "webhook: review.requested delivered"
@@ -303,4 +339,15 @@ audit_expect '.kind == "review" and .event == "refused" and .user == "alice" and
 audit_expect '.kind == "request" and .decision == "review" and .rule == "orders-delete"' "held requests are recorded with decision review"
 audit_expect '.kind == "request" and .decision == "allow" and .grant.kind == "duration"' "a request run under a grant names the grant"
 audit_expect '.kind == "auth_failure" and .protocol == "admin"' "a refused admin credential is recorded"
+audit_expect ".kind == \"request\" and .decision == \"review\" and .statement == \"ALTER ROLE t93_role PASSWORD '****'\"" \
+  "the held ALTER ROLE is recorded with its password replaced"
+audit_expect ".kind == \"request\" and .statement == \"SET app.api_token = '****'\"" \
+  "a SET of a token is recorded with the value replaced"
+audit_expect '.kind == "request" and ((.params // []) | tostring | contains("postgresql://svc:****@db.internal/app"))' \
+  "a bound parameter's password is recorded replaced"
+for s in Hunter2-t93-role tk-t93-setting-5521 Pw-t93-param-77; do
+  hits=$(grep -rlaF -- "$s" "$WD_DATA" "$AUDIT_RAW" "$HOOK_OUT" "$WD_LOG" 2>/dev/null || true)
+  [[ -z "$hits" ]] && ok "a credential typed into a statement is in no record (audit store, export, webhooks, log)" ||
+    fail "a credential typed into a statement is recorded in: $hits"
+done
 it_finish

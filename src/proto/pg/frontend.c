@@ -27,6 +27,7 @@
 #include "identity/keystore.h"
 #include "identity/oidc.h"
 #include "policy/policy.h"
+#include "policy/redact.h"
 #include "policy/sqlclass.h"
 #include "proto/pg/cancel.h"
 #include "review/review.h"
@@ -799,8 +800,21 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 	}
 	int held = dec.action == POLICY_REVIEW;
 	int denied = dec.action == POLICY_DENY;
-	audit_entry *e = session_request_entry(&ps->s, &d, held ? "review" : denied ? "deny" : "allow",
+	/* what is recorded (the audit, a review's notification): credentials typed into
+	 * the statement or its parameters replaced; the target gets the message as sent */
+	request_desc rec = d;
+	size_t red_len = 0;
+	char *red = redact_statement(text, text_len, &red_len);
+	char *red_params = redact_params(params);
+	if (red) {
+		rec.statement = red;
+		rec.statement_len = red_len;
+	}
+	if (red_params)
+		rec.params_json = red_params;
+	audit_entry *e = session_request_entry(&ps->s, &rec, held ? "review" : denied ? "deny" : "allow",
 					       dec.rule, dec.classification);
+	free(red_params);
 	if (grant[0])
 		e->grant = util_strndup(grant, strlen(grant));
 	if (!held && !denied && dec.mask_profile >= 0) {
@@ -834,7 +848,8 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 	if (held) {
 		/* not pending: it waits outside the in-flight order until its review ends */
 		r->rule = rule;
-		r->statement = text ? util_strndup(text, text_len) : NULL;
+		r->statement = red ? red : text ? util_strndup(text, text_len) : NULL;
+		red = NULL;
 		r->classification = dec.classification ? util_strndup(dec.classification, strlen(dec.classification))
 						       : NULL;
 		ps->held_req = r;
@@ -863,6 +878,7 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 		b->entries = util_xrealloc(b->entries, b->cap * sizeof(*b->entries));
 	}
 	b->entries[b->n++] = e;
+	free(red);
 	return denied ? 2 : 0;
 }
 

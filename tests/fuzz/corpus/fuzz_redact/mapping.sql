@@ -1,0 +1,1 @@
+CREATE USER MAPPING FOR app SERVER s OPTIONS (user 'u', password $$pw$$, sslpassword U&'d\0061t')

@@ -1,0 +1,1 @@
+UPDATE t SET a = f(1, 2), token = 'x' WHERE id = 1; SET app.secret TO E'a\'b'

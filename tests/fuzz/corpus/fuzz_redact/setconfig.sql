@@ -1,0 +1,1 @@
+select set_config('app.password', 'x', false), dblink_connect('host=h password=p')
