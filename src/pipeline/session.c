@@ -6,6 +6,7 @@
 
 #include "core/util.h"
 #include "policy/policy.h"
+#include "policy/redact.h"
 
 void session_init(session *s, const char *protocol)
 {
@@ -69,7 +70,9 @@ audit_entry *session_result_entry(session *s, int64_t request_id, const request_
 	e->command_tag = util_strdup_or_null(res->command_tag);
 	e->rows = res->rows;
 	e->error_code = util_strdup_or_null(res->error_code);
-	e->error_message = util_strdup_or_null(res->error_message);
+	/* "invalid input syntax for type integer: \"<what was sent>\"": a key typed in goes no further */
+	char *msg = res->error_message ? redact_text(res->error_message, strlen(res->error_message)) : NULL;
+	e->error_message = msg ? msg : util_strdup_or_null(res->error_message);
 	e->duration_us = res->duration_us;
 	e->masked = util_strdup_or_null(res->masked);
 	e->result = util_strdup_or_null(res->result);

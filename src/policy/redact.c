@@ -307,6 +307,15 @@ char *redact_statement(const char *text, size_t len, size_t *out_len)
 	return s;
 }
 
+char *redact_text(const char *text, size_t len)
+{
+	buf out = {0};
+	if (!text || !detect(text, len, &out))
+		return NULL;
+	buf_append(&out, "", 1);
+	return out.data;
+}
+
 char *redact_params(const char *params_json)
 {
 	if (!params_json)

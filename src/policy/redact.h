@@ -38,6 +38,13 @@ void redact_free(void);
 char *redact_statement(const char *text, size_t len, size_t *out_len);
 
 /*
+ * Text that is not SQL (an error's message: PostgreSQL quotes the input it
+ * could not read) as recorded, the detectors alone: NULL when nothing was
+ * replaced.
+ */
+char *redact_text(const char *text, size_t len);
+
+/*
  * A request's parameters as recorded (a JSON array of strings, nulls and
  * {"hex": ...} objects): a new JSON text with the credentials inside its
  * strings replaced, or NULL when nothing was.

@@ -315,6 +315,8 @@ PY
 )
 assert_eq "$out" "postgresql://svc:Pw-t93-param-77@db.internal/app" "a bound parameter reaches the target as sent"
 pg_direct -d app -c "alter role app_scram nocreaterole" -c "drop role t93_role" >/dev/null
+out=$(psql -X -At -c "select 'AKIAT93ERRORKEY12345'::int" 2>&1)
+assert_contains "$out" 'invalid input syntax for type integer: "AKIAT93ERRORKEY12345"' "an error quoting a key reaches the client as the target sent it"
 for _ in $(seq 1 50); do
   [[ $(jq -s '[.[] | select(.body.review.rule == "role-change")] | length' "$HOOK_OUT" 2>/dev/null) -ge 2 ]] && break; sleep 0.2
 done
@@ -345,7 +347,9 @@ audit_expect ".kind == \"request\" and .statement == \"SET app.api_token = '****
   "a SET of a token is recorded with the value replaced"
 audit_expect '.kind == "request" and ((.params // []) | tostring | contains("postgresql://svc:****@db.internal/app"))' \
   "a bound parameter's password is recorded replaced"
-for s in Hunter2-t93-role tk-t93-setting-5521 Pw-t93-param-77; do
+audit_expect '.kind == "result" and .error_message == "invalid input syntax for type integer: \"****\""' \
+  "an error quoting a key is recorded with the key replaced"
+for s in Hunter2-t93-role tk-t93-setting-5521 Pw-t93-param-77 AKIAT93ERRORKEY12345; do
   hits=$(grep -rlaF -- "$s" "$WD_DATA" "$AUDIT_RAW" "$HOOK_OUT" "$WD_LOG" 2>/dev/null || true)
   [[ -z "$hits" ]] && ok "a credential typed into a statement is in no record (audit store, export, webhooks, log)" ||
     fail "a credential typed into a statement is recorded in: $hits"

@@ -160,6 +160,19 @@ static void test_params(void **state)
 	assert_null(redact_params(NULL));
 }
 
+static void test_text(void **state)
+{
+	(void)state;
+	const char *m = "invalid input syntax for type integer: \"AKIAIOSFODNN7EXAMPLE\"";
+	char *r = redact_text(m, strlen(m));
+	assert_non_null(r);
+	assert_string_equal(r, "invalid input syntax for type integer: \"****\"");
+	free(r);
+	m = "invalid input syntax for type integer: \"twelve\"";
+	assert_null(redact_text(m, strlen(m)));
+	assert_null(redact_text(NULL, 0));
+}
+
 static void *thread_main(void *arg)
 {
 	(void)arg;
@@ -201,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_recorded_classifies_alike),
 		cmocka_unit_test(test_length_bound),
 		cmocka_unit_test(test_params),
+		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_threads),
 	};
 	int failed = cmocka_run_group_tests_name("redact", tests, NULL, NULL);
