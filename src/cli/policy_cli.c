@@ -292,6 +292,11 @@ static int cmd_test(const char *config, const char *candidate, const char *since
 		request_desc d = {.statement = e->statement, .statement_len = e->statement ? strlen(e->statement) : 0};
 		json_t *cls = e->classification ? json_loads(e->classification, 0, NULL) : NULL;
 		d.function_call = json_is_true(json_object_get(cls, "function_call")); /* a FunctionCall, by OID */
+		/* its function as the catalog named it: "-- FunctionCall oid 764: "pg_catalog"."lo_open"" */
+		static const char fc[] = "-- FunctionCall oid ";
+		const char *named = d.function_call && e->statement && strncmp(e->statement, fc, sizeof(fc) - 1) == 0
+					    ? strstr(e->statement, ": ") : NULL;
+		d.function_name = named ? named + 2 : NULL;
 		json_decref(cls);
 		policy_decision dec;
 		policy_decide(&cand.policy, r->s.policy, &r->s, &d, &dec);

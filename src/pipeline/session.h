@@ -38,6 +38,8 @@ typedef struct request_desc {
 	size_t statement_len;
 	const char *params_json;/* JSON array text or NULL */
 	int function_call;      /* PostgreSQL's FunctionCall: a function by OID, no SQL text to read */
+	const char *function_name; /* its function, quoted ("pg_catalog"."lo_open"), when the target's
+				    * catalog named it; NULL: unknown */
 } request_desc;
 
 /* Result of a forwarded request, accumulated by the adapter. */

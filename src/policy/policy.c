@@ -1137,8 +1137,28 @@ static void subject_of(subject *who, policy_session *st, const session *s)
  * text: one statement of kinds call and unknown (only a rule letting unknown
  * statements through allows it), which column rules refuse.
  */
-static sql_class *function_call_class(char **summary)
+/*
+ * A FunctionCall: the function it names by OID, when the target's catalog
+ * named it, is decided as `SELECT that_function()` would be (its kinds, the
+ * function for `functions:` rules and dangerous_functions); one whose name is
+ * unknown is one statement of kinds call and unknown. Either way it is marked
+ * a function call: column rules refuse it, a replay decides it so again.
+ */
+static sql_class *function_call_class(const config_policy *p, const char *name, char **summary)
 {
+	if (name) {
+		buf q = {0};
+		buf_printf(&q, "SELECT %s()", name);
+		sql_class *c = sqlclass_classify(q.data, q.len);
+		buf_free(&q);
+		if (c->n == 1 && !c->error && c->stmts[0].n_functions == 1) {
+			flag_dangerous(p, c);
+			c->stmts[0].function_call = 1;
+			*summary = summarize(c);
+			return c;
+		}
+		sqlclass_free(c);
+	}
 	sql_class *c = calloc(1, sizeof(*c));
 	sql_stmt *st = calloc(1, sizeof(*st));
 	if (!c || !st)
@@ -1154,7 +1174,8 @@ static sql_class *function_call_class(char **summary)
 }
 
 static policy_action run(const config_policy *p, policy_session *st, const session *s,
-			 const char *text, size_t len, int function_call, policy_decision *d, FILE *trace)
+			 const char *text, size_t len, int function_call, const char *function_name,
+			 policy_decision *d, FILE *trace)
 {
 	memset(d, 0, sizeof(*d));
 	d->stmt = -1;
@@ -1164,7 +1185,7 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 	subject_of(&who, st, s);
 	char *summary;
 	int owned = 1;
-	sql_class *c = function_call ? function_call_class(&summary)
+	sql_class *c = function_call ? function_call_class(p, function_name, &summary)
 				     : classify(p, text ? text : "", text ? len : 0, &summary, &owned);
 	int best_rule = -1, best_stmt = -1;
 	policy_action best = POLICY_ALLOW;
@@ -1280,7 +1301,7 @@ void policy_decide(const config_policy *p, policy_session *st, const session *s,
 	    p->mask_profiles[p->capture_profile].columns.n) {
 		/* no policy section, but the capture's column rules need to know
 		 * what each statement computes on: everything is allowed */
-		run(p, st, s, r->statement, r->statement ? r->statement_len : 0, r->function_call, out, NULL);
+		run(p, st, s, r->statement, r->statement ? r->statement_len : 0, r->function_call, r->function_name, out, NULL);
 		out->rule = "no-policy";
 		return;
 	}
@@ -1293,14 +1314,14 @@ void policy_decide(const config_policy *p, policy_session *st, const session *s,
 		out->mask_profile = -1;
 		return;
 	}
-	run(p, st, s, r->statement, r->statement ? r->statement_len : 0, r->function_call, out, NULL);
+	run(p, st, s, r->statement, r->statement ? r->statement_len : 0, r->function_call, r->function_name, out, NULL);
 }
 
 policy_action policy_explain(const config_policy *p, policy_session *st, const session *s,
 			     const char *sql, FILE *out)
 {
 	policy_decision d;
-	policy_action a = run(p, st, s, sql, strlen(sql), 0, &d, out);
+	policy_action a = run(p, st, s, sql, strlen(sql), 0, NULL, &d, out);
 	fprintf(out, "request: %s (rule %s)\n", policy_action_name(a), d.rule);
 	if (d.classification)
 		fprintf(out, "classification: %s\n", d.classification);

@@ -86,6 +86,14 @@ static size_t detect(const char *in, size_t n, buf *out)
 	return mask_text(detectors, s, in, n, out, NULL);
 }
 
+/* Whether the detectors may find something in in[0, n) (Hyperscan's one look). */
+static int may_detect(const char *in, size_t n)
+{
+	if (redact_init(NULL, 0) != 0)
+		abort();
+	return mask_may_match(detectors, scratch(), in, n);
+}
+
 /* ---- SQL: string literals in credential positions ----------------------- */
 
 /* A name holding one of these (ASCII case ignored) names a credential. */
@@ -235,17 +243,15 @@ static size_t first_word_end(const char *text, size_t len)
 }
 
 /*
- * The SQL reading: the text with each credential literal replaced, into out;
- * how many were. A text the scanner cannot read (an unterminated literal or
- * comment) is kept up to its first credential word, the rest replaced.
+ * The text with each credential literal replaced by '****' and, with look,
+ * what the detectors find inside the other string literals and
+ * comments (never in names or operators: `password::text` is a cast), into
+ * out; how many parts were replaced. A text the scanner cannot read (an
+ * unterminated literal or comment) is kept up to its first credential word,
+ * the rest replaced, or else through the detectors whole.
  */
-static size_t sql_literals(const char *text, size_t len, buf *out)
+static size_t sql_pass(const char *text, size_t len, int look, buf *out)
 {
-	int hit = 0;
-	for (size_t i = 0; i < sizeof(cues) / sizeof(cues[0]) && !hit; i++)
-		hit = util_memcasemem(text, len, cues[i], strlen(cues[i]));
-	if (!hit)
-		return 0; /* no name can be a credential's: nothing to scan for */
 	char *z = util_strndup(text, len); /* the scanner reads up to a NUL */
 	PgQueryScanResult r = pg_query_scan(z);
 	size_t n = 0;
@@ -258,21 +264,31 @@ static size_t sql_literals(const char *text, size_t len, buf *out)
 			buf_append(out, text, w);
 			buf_append(out, " ****", 5);
 			n = 1;
+		} else if (look) {
+			n = detect(text, len, out);
 		}
 	} else {
 		scan sc = {z, res->tokens, res->n_tokens};
 		size_t copied = 0;
+		buf part = {0};
 		for (size_t j = 0; j < sc.n; j++) {
 			const PgQuery__ScanToken *t = sc.tok[j];
-			if (!is_literal(t) || t->start < 0 || (size_t)t->start < copied || (size_t)t->start >= len ||
-			    !credential_literal(&sc, (long)j))
+			if ((!is_literal(t) && !is_comment(t)) || t->start < 0 || (size_t)t->start < copied ||
+			    (size_t)t->start >= len)
 				continue;
-			size_t e = literal_end(&sc, (long)j, len);
+			size_t e = is_literal(t) ? literal_end(&sc, (long)j, len) : (size_t)t->end;
+			e = e > len ? len : e;
+			part.len = 0;
+			if (is_literal(t) && credential_literal(&sc, (long)j))
+				buf_append(&part, "'****'", 6);
+			else if (!look || e <= (size_t)t->start || !detect(text + t->start, e - (size_t)t->start, &part))
+				continue;
 			buf_append(out, text + copied, (size_t)t->start - copied);
-			buf_append(out, "'****'", 6);
-			copied = e > len ? len : e;
+			buf_append(out, part.data, part.len);
+			copied = e;
 			n++;
 		}
+		buf_free(&part);
 		if (n)
 			buf_append(out, text + copied, len - copied);
 		pg_query__scan_result__free_unpacked(res, NULL);
@@ -286,25 +302,21 @@ char *redact_statement(const char *text, size_t len, size_t *out_len)
 {
 	if (!text || !len)
 		return NULL;
-	/* the detectors first, then the SQL reading of what they left (a literal
-	 * they emptied is '****' to it, and stays so) */
-	buf det = {0};
-	size_t m = detect(text, len, &det);
-	const char *t = m ? det.data : text;
-	size_t tl = m ? det.len : len;
-	buf sql = {0};
-	size_t n = sql_literals(t, tl, &sql);
-	buf *res = n ? &sql : m ? &det : NULL;
-	char *s = NULL;
-	if (res) {
-		buf_append(res, "", 1);
-		s = res->data;
-		*out_len = res->len - 1;
-		res->data = NULL;
+	int cue = 0;
+	for (size_t i = 0; i < sizeof(cues) / sizeof(cues[0]) && !cue; i++)
+		cue = util_memcasemem(text, len, cues[i], strlen(cues[i]));
+	/* one Hyperscan look says whether the detectors need the literals read */
+	int look = may_detect(text, len);
+	if (!cue && !look)
+		return NULL; /* no credential's name, nothing a detector could find */
+	buf out = {0};
+	if (!sql_pass(text, len, look, &out)) {
+		buf_free(&out);
+		return NULL;
 	}
-	buf_free(&sql);
-	buf_free(&det);
-	return s;
+	buf_append(&out, "", 1);
+	*out_len = out.len - 1;
+	return out.data;
 }
 
 char *redact_text(const char *text, size_t len)

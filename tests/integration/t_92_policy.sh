@@ -30,13 +30,16 @@ POLICY='policy:
     - name: dev-writes
       match: { groups: [dev], kinds: [read, write], objects: ["public.t92_*"] }
       action: allow
+    - name: keep-large-objects
+      match: { functions: [lo_unlink] }
+      action: deny
     - name: reads
       match: { kinds: [read, transaction, set] }
       action: allow'
 WD_EXTRA=$POLICY wd_new "$(conn appdb)"
 out=$("$WARDEN" policy check -c "$WD_CFG" 2>&1); rc=$?
 assert_rc "$rc" 0 "policy check accepts the policy"
-assert_contains "$out" "policy OK: 6 rules, default deny" "policy check summarises it"
+assert_contains "$out" "policy OK: 7 rules, default deny" "policy check summarises it"
 wd_start
 
 bob() { PGPASSWORD=$KEY_BOB PGUSER=bob PGAPPNAME=setup psql -X -q -v ON_ERROR_STOP=1 "$@"; }
@@ -236,6 +239,50 @@ echo "$out"
 assert_contains "$out" "NODE-FAILURES 0" "node-postgres checks ran to the end without failures"
 assert_eq "$(pg_direct -d app -At -c "select count(*) from t92_orders where item = 'x'")" "0" "node: nothing was updated"
 
+# FunctionCall (the protocol's fast path) names its function by OID: warden asks the target's
+# catalog for its name and decides it as SELECT of that function. psql's large objects are
+# FunctionCalls (libpq's lo_creat, lo_open, lowrite, loread, lo_close, lo_unlink).
+head -c 3000 /dev/urandom >"$T/blob.in"
+out=$(ap -c "\\lo_import '$T/blob.in'")
+LO_OID=$(sed -nE 's/^lo_import ([0-9]+)$/\1/p' <<<"$out")
+[[ -n "$LO_OID" ]] && ok "psql \\lo_import through warden: large object $LO_OID (lo_creat, lo_open, lowrite by FunctionCall)" ||
+  fail "psql \\lo_import was refused: $(show "$out")"
+out=$(ap -c "\\lo_export ${LO_OID:-0} '$T/blob.out'")
+assert_files_equal "$T/blob.in" "$T/blob.out" "psql \\lo_export: the large object read back (loread by FunctionCall)"
+out=$(ap -c "\\lo_unlink ${LO_OID:-0}")
+assert_contains "$out" "42501" "lo_unlink by FunctionCall: denied by the rule naming the function"
+assert_contains "$out" "keep-large-objects" "lo_unlink by FunctionCall: the message names the rule"
+assert_eq "$(pg_direct -d app -At -c "select count(*) from pg_largeobject_metadata where oid = ${LO_OID:-0}")" "1" "the large object is still there"
+TB_OID=$(pg_direct -d app -At -c "select 'pg_catalog.pg_terminate_backend(integer,bigint)'::regprocedure::oid")
+out=$(timeout $((30 * WAIT_SCALE)) "$PY" - "$IT_ROOT" "$WD_PORT" "$TB_OID" "$KEY_ALICE" 2>&1 <<'PY'
+import struct, sys
+sys.path.insert(0, sys.argv[1])
+import pgwire
+from pgwire import msg, read_msg, parse_fields
+s, res = pgwire.login(int(sys.argv[2]), "alice", "appdb", sys.argv[4], extra={"application_name": "t92-fastpath"})
+assert res["ok"], res
+args = [struct.pack("!i", 1), struct.pack("!q", 0)]
+body = struct.pack("!ihhh", int(sys.argv[3]), 1, 1, len(args))
+for a in args:
+    body += struct.pack("!i", len(a)) + a
+s.sendall(msg("F", body + struct.pack("!h", 0)))
+while True:
+    typ, p = read_msg(s)
+    if typ == "E":
+        e = parse_fields(p)
+        print("error", e.get("C"), e.get("M"))
+    elif typ == "V":
+        print("ran")
+    elif typ == "Z":
+        break
+rows, err = pgwire.simple_query(s, "select 1")
+print("then", rows)
+PY
+)
+assert_contains "$out" "error 42501" "a dangerous function by FunctionCall (pg_terminate_backend by OID): denied"
+assert_not_contains "$out" "ran" "pg_terminate_backend did not run"
+assert_contains "$out" "then [['1']]" "the session goes on"
+
 # policy explain
 out=$("$WARDEN" policy explain -c "$WD_CFG" --user alice --groups dev --agent claude-code --connection appdb \
   "select 1; delete from public.t92_orders" 2>&1)
@@ -250,7 +297,7 @@ assert_contains "$out" "skipped rule \"reads\"" "explain: says why the reads rul
 printf '%s\n' "$POLICY" | sed 's/kinds: \[read, transaction, set\]/kinds: [read, transactoin]/' >"$T/bad1.yaml"
 out=$("$WARDEN" policy check -c "$T/bad1.yaml" 2>&1); rc=$?
 assert_rc "$rc" 1 "policy check: an unknown kind fails"
-assert_match "$out" 'bad1.yaml:[0-9]+: policy.rules\[5\].match.kinds\[1\]: unknown kind "transactoin"' "policy check: the unknown kind with its line"
+assert_match "$out" 'bad1.yaml:[0-9]+: policy.rules\[6\].match.kinds\[1\]: unknown kind "transactoin"' "policy check: the unknown kind with its line"
 printf '%s\n' "$POLICY" | sed 's/match: { groups: \[ops\] }/match: {}/' >"$T/bad2.yaml"
 out=$("$WARDEN" policy check -c "$T/bad2.yaml" 2>&1); rc=$?
 assert_rc "$rc" 1 "policy check: a rule after a catch-all fails"
@@ -272,6 +319,10 @@ results=$(audit_q '[ (map(select(.kind == "request" and .decision == "deny") | .
 assert_eq "$results" "$denied_ids" "every denied request has its result entry"
 audit_expect '.kind == "request" and .decision == "deny" and (.statement | test("pg_read_file")) and (.classification.flags | index("dangerous_function"))' "pg_read_file flagged dangerous in the audit"
 audit_expect '.kind == "request" and (.statement | test("^execute p92")) and .decision == "allow" and .classification.statements == ["select"]' "EXECUTE recorded with the prepared statement's classification"
+
+audit_expect '.kind == "request" and .decision == "allow" and .rule == "reads" and .classification.function_call == true and .classification.functions == ["pg_catalog.lowrite"] and (.statement | test("^-- FunctionCall oid [0-9]+: \"pg_catalog\".\"lowrite\"$"))' "a FunctionCall recorded with the OID and the function's name"
+audit_expect '.kind == "request" and .decision == "deny" and .rule == "keep-large-objects" and .classification.functions == ["pg_catalog.lo_unlink"]' "lo_unlink by FunctionCall recorded denied by its rule"
+audit_expect '.kind == "request" and .decision == "deny" and .agent == "t92-fastpath" and (.classification.flags | index("dangerous_function"))' "pg_terminate_backend by FunctionCall recorded as a dangerous function"
 
 # policy test: what-if against the recorded traffic
 sed -e 's/name: reads$/name: reads-narrow/' -e 's/match: { kinds: \[read, transaction, set\] }/match: { kinds: [read, transaction, set], agents: ["psql"] }/' \

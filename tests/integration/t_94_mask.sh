@@ -545,7 +545,7 @@ assert_not_contains "$(grep '^alice' <<<"$out")" "CorrectHorseBatteryStaple" "Fu
 assert_contains "$out" "<password>CorrectHorseBatteryStaple</password>" "FunctionCall: the dba's call runs the function (the column in clear)"
 audit_export
 assert_eq "$(audit_q '[.[] | select(.kind == "request" and .user == "alice" and .agent == "t94-fastpath")][0] | [.decision, .statement] | join(" ")')" \
-  "deny -- FunctionCall oid $QX_OID" "FunctionCall: the refused call is audited (deny, the OID)"
+  "deny -- FunctionCall oid $QX_OID: \"pg_catalog\".\"query_to_xml\"" "FunctionCall: the refused call is audited (deny, the OID, the function the catalog names)"
 
 # ---------------------------------------------------------------- LISTEN/NOTIFY
 # pg_notify(channel, a value) carries it past the rows, to the session itself (before its

@@ -182,6 +182,48 @@ static void test_names_dropped_and_missing(void **state)
 	assert_string_equal(small, "s.t");
 }
 
+/* One function lookup; its done's ok. */
+static int fetch_function(const config_connection *c, int cc_index, uint32_t oid)
+{
+	uv_loop_t loop;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	fetch_result r = {0};
+	assert_int_equal(pg_catalog_fetch_function(&loop, c, cc_index, oid, on_done, &r), 0);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_int_equal(r.calls, 1);
+	return r.ok;
+}
+
+/* A FunctionCall's OID: its function's name, quoted, from the catalog; none for an OID of no function. */
+static void test_function_names(void **state)
+{
+	NEED_SERVER();
+	PQclear(admin_sql("CREATE FUNCTION s.\"we\"\"ird fn\"() RETURNS int LANGUAGE sql AS 'select 1'"));
+	uint32_t lo_open = admin_oid("SELECT 'pg_catalog.lo_open'::regproc::oid");
+	uint32_t weird = admin_oid("SELECT 's.\"we\"\"ird fn\"'::regproc::oid");
+	char name[300];
+	assert_int_equal(pg_catalog_function(0, lo_open, name, sizeof(name)), 0); /* not fetched yet */
+	config_connection bad = cc;
+	bad.password = (char *)"wrong_pw_cat7q";
+	/* (a connection index of its own: no pooled connection logged in already) */
+	assert_int_equal(fetch_function(&bad, 7, lo_open), 0);
+	assert_int_equal(pg_catalog_function(7, lo_open, name, sizeof(name)), 0); /* a failure caches nothing */
+	assert_int_equal(fetch_function(&cc, 0, lo_open), 1);
+	assert_int_equal(pg_catalog_function(0, lo_open, name, sizeof(name)), 1);
+	assert_string_equal(name, "\"pg_catalog\".\"lo_open\"");
+	assert_int_equal(pg_catalog_function(1, lo_open, name, sizeof(name)), 0); /* other cc */
+	assert_int_equal(fetch_function(&cc, 0, weird), 1);
+	assert_int_equal(pg_catalog_function(0, weird, name, sizeof(name)), 1);
+	assert_string_equal(name, "\"s\".\"we\"\"ird fn\"");
+	assert_int_equal(fetch_function(&cc, 0, t_oid), 1); /* a table's OID: no function */
+	assert_int_equal(pg_catalog_function(0, t_oid, name, sizeof(name)), -1);
+	uv_loop_t loop;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(pg_catalog_fetch_function(&loop, &cc, 0, 0, on_done, NULL), -1); /* OID 0 */
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 static int catalog_backends(void)
 {
 	PGresult *res = admin_sql("SELECT count(*) FROM pg_catalog.pg_stat_activity"
@@ -260,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_unfetched_answers_zero),
 		cmocka_unit_test(test_wrong_password_caches_nothing),
 		cmocka_unit_test(test_names_dropped_and_missing),
+		cmocka_unit_test(test_function_names),
 		cmocka_unit_test(test_pool_bounded_and_reconnects),
 		cmocka_unit_test(test_cache_bounded),
 	};

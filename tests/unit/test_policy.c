@@ -694,6 +694,68 @@ static void test_function_call(void **state)
 	free(msg);
 }
 
+/* A FunctionCall whose function the target's catalog named (quoted): the decision, its rule and classification. */
+static policy_action named_call(const char *yaml, const char *user, const char *name, char *rule, size_t rlen,
+				char *cls, size_t clen)
+{
+	fixture f = {0};
+	char err[512];
+	if (config_load_string(yaml, strlen(yaml), "fc.yaml", &f.cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	as(&f, user, "[]", NULL);
+	char text[340];
+	int n = snprintf(text, sizeof(text), "-- FunctionCall oid 764: %s", name);
+	request_desc r = {.statement = text, .statement_len = (size_t)n, .function_call = 1,
+			  .function_name = strchr(text, ':') + 2};
+	policy_decision d;
+	policy_decide(&f.cfg.policy, f.s.policy, &f.s, &r, &d);
+	snprintf(rule, rlen, "%s", d.rule);
+	snprintf(cls, clen, "%s", d.classification ? d.classification : "");
+	policy_action a = d.action;
+	policy_decision_release(&d);
+	session_release(&f.s);
+	config_free(&f.cfg);
+	return a;
+}
+
+/*
+ * A FunctionCall the catalog named is decided as SELECT of that function:
+ * rules by kind and by function see it, dangerous_functions applies to it,
+ * and column rules still refuse it.
+ */
+static void test_function_call_named(void **state)
+{
+	(void)state;
+	static const char yaml[] =
+		"masking:\n  profiles:\n    - { name: pii, detectors: [email], columns: [\"*.password*\"] }\n"
+		"policy:\n  default: deny\n  rules:\n"
+		"    - { name: no-unlink, match: { functions: [lo_unlink] }, action: deny }\n"
+		"    - { name: masked, match: { users: [mia] }, action: allow, mask: pii }\n"
+		"    - { name: readers, match: { kinds: [read] }, action: allow }\n";
+	char rule[64], cls[512];
+	assert_int_equal(named_call(yaml, "rita", "\"pg_catalog\".\"lo_open\"", rule, sizeof(rule), cls, sizeof(cls)),
+			 POLICY_ALLOW);
+	assert_string_equal(rule, "readers");
+	assert_non_null(strstr(cls, "\"functions\":[\"pg_catalog.lo_open\"]"));
+	assert_non_null(strstr(cls, "\"function_call\":true"));
+	assert_int_equal(named_call(yaml, "rita", "\"pg_catalog\".\"lo_unlink\"", rule, sizeof(rule), cls, sizeof(cls)),
+			 POLICY_DENY);
+	assert_string_equal(rule, "no-unlink");
+	/* a dangerous function: a rule by kind does not let it through (select pg_terminate_backend(1) alike) */
+	assert_int_equal(named_call(yaml, "rita", "\"pg_catalog\".\"pg_terminate_backend\"", rule, sizeof(rule), cls,
+				    sizeof(cls)), POLICY_DENY);
+	assert_string_equal(rule, "default");
+	assert_non_null(strstr(cls, "dangerous_function"));
+	/* column rules: refused, named or not */
+	assert_int_equal(named_call(yaml, "mia", "\"pg_catalog\".\"lo_open\"", rule, sizeof(rule), cls, sizeof(cls)),
+			 POLICY_DENY);
+	assert_string_equal(rule, "masked");
+	/* a name that does not read as one function: unknown, as unnamed */
+	assert_int_equal(named_call(yaml, "rita", "x(); drop table t; select y", rule, sizeof(rule), cls, sizeof(cls)),
+			 POLICY_DENY);
+	assert_non_null(strstr(cls, "\"kinds\":[\"call\",\"unknown\"]"));
+}
+
 /* capture_unmaskable for sql under yaml, as dana (dba); the decision's rule into rule. */
 static int capture_unmaskable(const char *yaml, const char *sql, char *rule, size_t rlen)
 {
@@ -762,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_mask_rename_globs),
 		cmocka_unit_test(test_capture_column_rules),
 		cmocka_unit_test(test_function_call),
+		cmocka_unit_test(test_function_call_named),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -70,6 +70,16 @@ static const case_t cases[] = {
 	{"SET search_path = a; SELECT g(b, token = 'q')", NULL},
 	{"SELECT * FROM api_keys WHERE owner = 'bob'", NULL},
 	{"select 1", NULL},
+	/* the detectors read literals and comments, not names and operators */
+	{"select password::text from accounts where id = 1", NULL},
+	{"select * from accounts natural join (select 'a-guessed-password'::text as password) g", NULL},
+	{"select token:=1", NULL},
+	{"select AKIAIOSFODNN7EXAMPLE from t, \"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2ln\"", NULL},
+	{"select 1 -- rotated: password=S3cretPw2 in the vault", "select 1 -- rotated: password=**** in the vault"},
+	{"CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$ select 'postgres://a:pw9876@h/d' $$",
+	 "CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$ select 'postgres://a:****@h/d' $$"},
+	{"select 'x' /* unterminated comment with password=abc", "select 'x' /* unterminated comment with password ****"},
+	{"select 'no word here, AKIAIOSFODNN7EXAMPLE", "select 'no word here, ****"},
 	/* the detectors: credentials anywhere in the text */
 	{"SELECT dblink_connect('host=db.internal dbname=app user=admin password=S3cretPw')",
 	 "SELECT dblink_connect('host=db.internal dbname=app user=admin password=****')"},

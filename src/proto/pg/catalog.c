@@ -53,6 +53,21 @@ static const char catalog_named_sql[] =
 	" AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
 	" ORDER BY a.attrelid, a.attnum";
 
+/* A function by OID (FunctionCall names it so), as schema and name. */
+static const char catalog_function_sql[] =
+	"SELECT n.nspname, p.proname FROM pg_catalog.pg_proc p"
+	" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace"
+	" WHERE p.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid";
+
+/* OID -> function name, for FunctionCall (name NULL: no such function) */
+typedef struct cat_fn {
+	struct cat_fn *next;
+	int cc_index;
+	uint32_t oid;
+	char *name;         /* "schema"."function", quoted as an identifier */
+	uint64_t fetched_ns;
+} cat_fn;
+
 /* name -> OID, for COPY (0: not visible) */
 typedef struct cat_name {
 	struct cat_name *next;
@@ -88,6 +103,7 @@ typedef struct cat_work {
 	void *arg;
 	int ok;
 	char *name;     /* pg_catalog_fetch_table: the quoted name instead of tables */
+	uint32_t fn_oid;        /* pg_catalog_fetch_function: the function instead */
 } cat_work;
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -96,6 +112,8 @@ static size_t cache_count;
 
 static cat_name *names;        /* under cache_mu; bounded with the tables */
 static size_t names_count;
+static cat_fn *fns;            /* under cache_mu; bounded as the names are */
+static size_t fns_count;
 
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static cat_idle *pool;
@@ -132,6 +150,13 @@ static void cache_clear_locked(void)
 		free(n);
 	}
 	names_count = 0;
+	while (fns) {
+		cat_fn *f = fns;
+		fns = f->next;
+		free(f->name);
+		free(f);
+	}
+	fns_count = 0;
 }
 
 /* Takes ownership of t, replacing an older entry for the same table. */
@@ -387,6 +412,51 @@ static void name_insert(int cc_index, const char *q, uint32_t oid)
 	pthread_mutex_unlock(&cache_mu);
 }
 
+int pg_catalog_function(int cc_index, uint32_t oid, char *name, size_t cap)
+{
+	int rc = 0;
+	uint64_t now = uv_hrtime();
+	pthread_mutex_lock(&cache_mu);
+	for (cat_fn *f = fns; f; f = f->next) {
+		if (f->cc_index != cc_index || f->oid != oid)
+			continue;
+		if (now - f->fetched_ns <= (uint64_t)CATALOG_TTL_S * 1000000000u) {
+			rc = f->name ? 1 : -1;
+			if (f->name && cap)
+				snprintf(name, cap, "%s", f->name);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&cache_mu);
+	return rc;
+}
+
+/* pg_catalog_fetch_function's row (none: no such function). */
+static void function_rows(cat_work *w, PGresult *res)
+{
+	cat_fn *f = util_xmalloc(sizeof(*f));
+	*f = (cat_fn){.cc_index = w->cc_index, .oid = w->fn_oid, .fetched_ns = uv_hrtime()};
+	if (PQntuples(res) == 1 && PQnfields(res) == 2)
+		f->name = quoted_name(PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+	pthread_mutex_lock(&cache_mu);
+	for (cat_fn **p = &fns; *p; p = &(*p)->next) {
+		if ((*p)->cc_index == f->cc_index && (*p)->oid == f->oid) {
+			cat_fn *old = *p;
+			*p = old->next;
+			free(old->name);
+			free(old);
+			fns_count--;
+			break;
+		}
+	}
+	if (fns_count >= CATALOG_MAX_TABLES)
+		cache_clear_locked();
+	f->next = fns;
+	fns = f;
+	fns_count++;
+	pthread_mutex_unlock(&cache_mu);
+}
+
 static void cache_result_rows(cat_work *w, PGresult *res)
 {
 	cache_result(w, res);
@@ -439,7 +509,11 @@ static void named_rows(cat_work *w, PGresult *res)
 static void catalog_work(uv_work_t *req)
 {
 	cat_work *w = req->data;
-	if (w->name) {
+	if (w->fn_oid) {
+		char oid[16];
+		snprintf(oid, sizeof(oid), "%u", (unsigned)w->fn_oid);
+		run_query(w, catalog_function_sql, oid, function_rows);
+	} else if (w->name) {
 		run_query(w, catalog_named_sql, w->name, named_rows);
 	} else {
 		qsort(w->tables, w->n, sizeof(uint32_t), cmp_oid);
@@ -500,6 +574,21 @@ int pg_catalog_fetch_table(uv_loop_t *loop, const config_connection *cc, int cc_
 	w->req.data = w;
 	if (uv_queue_work(loop, &w->req, catalog_work, catalog_after) != 0) {
 		free(w->name);
+		free(w);
+		return -1;
+	}
+	return 0;
+}
+
+int pg_catalog_fetch_function(uv_loop_t *loop, const config_connection *cc, int cc_index, uint32_t oid,
+			      pg_catalog_done done, void *arg)
+{
+	if (!oid)
+		return -1;
+	cat_work *w = util_xmalloc(sizeof(*w));
+	*w = (cat_work){.cc = cc, .cc_index = cc_index, .done = done, .arg = arg, .fn_oid = oid};
+	w->req.data = w;
+	if (uv_queue_work(loop, &w->req, catalog_work, catalog_after) != 0) {
 		free(w);
 		return -1;
 	}

@@ -61,6 +61,16 @@ int pg_catalog_table(int cc_index, const char *schema, const char *table, uint32
 int pg_catalog_fetch_table(uv_loop_t *loop, const config_connection *cc, int cc_index,
 			   const char *schema, const char *table, pg_catalog_done done, void *arg);
 
+/*
+ * A FunctionCall names its function by OID: its name, quoted as SQL reads
+ * it ("pg_catalog"."lo_open"), into name (truncated to cap: give it 300). 1 when known, 0 when not
+ * cached (fetch it), -1 when the target has no function of that OID.
+ */
+int pg_catalog_function(int cc_index, uint32_t oid, char *name, size_t cap);
+/* Fetches that function's name; done as for pg_catalog_fetch. */
+int pg_catalog_fetch_function(uv_loop_t *loop, const config_connection *cc, int cc_index, uint32_t oid,
+			      pg_catalog_done done, void *arg);
+
 /* Drops every cached entry and closes warden's catalog connections (gateway
  * stop); no fetch may be in flight. */
 void pg_catalog_shutdown(void);

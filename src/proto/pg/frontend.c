@@ -30,6 +30,7 @@
 #include "policy/redact.h"
 #include "policy/sqlclass.h"
 #include "proto/pg/cancel.h"
+#include "proto/pg/catalog.h"
 #include "review/review.h"
 #include "proto/pg/codec.h"
 #include "proto/pg/pg_session.h"
@@ -217,7 +218,7 @@ static void update_client_reading(pg_session *ps)
 	 */
 	size_t kept = ps->cin ? ps->cin->end - ps->cin->start : 0;
 	int want = (ps->state == PGS_STARTUP || ps->state == PGS_AUTH || ps->state == PGS_READY) &&
-		   !ps->audit_wait && (!ps->review_wait || kept < REVIEW_READ_LIMIT) &&
+		   !ps->audit_wait && !ps->fn_wait && (!ps->review_wait || kept < REVIEW_READ_LIMIT) &&
 		   (!ps->target_inited || conn_write_queued(&ps->target) < HIGH_WATER);
 	if (want)
 		conn_read_start(&ps->client);
@@ -766,10 +767,11 @@ typedef struct scan_batch {
  * message waits at the start of cin until the review ends.
  */
 static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t unit,
-		       const char *text, size_t text_len, const char *params, int function_call)
+		       const char *text, size_t text_len, const char *params, int function_call,
+		       const char *function_name)
 {
 	request_desc d = {.statement = text, .statement_len = text_len, .params_json = params,
-			  .function_call = function_call};
+			  .function_call = function_call, .function_name = function_name};
 	policy_decision dec;
 	policy_decide(&cfg_of(ps)->policy, ps->s.policy, &ps->s, &d, &dec);
 	if (ps->lexing_unsafe && cfg_of(ps)->policy.present && dec.action == POLICY_ALLOW) {
@@ -1181,11 +1183,27 @@ static int protocol_violation(pg_session *ps, const char *what)
 	return -1;
 }
 
+/* A FunctionCall's function was looked up: its message is read again. */
+static void on_function(void *arg, int ok)
+{
+	pg_session *ps = arg;
+	ps->refs--;
+	if (ps->state == PGS_CLOSING) {
+		pg_session_maybe_free(ps);
+		return;
+	}
+	if (!ok)
+		ps->fn_unnamed = ps->fn_wait; /* the target could not be asked: decided unnamed */
+	ps->fn_wait = 0;
+	pg_frontend_resume_client(ps);
+}
+
 /*
  * Scans one whole message at m; returns 0, 1 to stop scanning after it
  * (Terminate), 2 when it is a denied request (scanning stops after it and it
- * is substituted when forwarded), 3 when it is held for a review, or -1
- * (closed).
+ * is substituted when forwarded), 3 when it is held for a review, 5 when it
+ * waits, unscanned, for its function's name (on_function reads it again), or
+ * -1 (closed).
  */
 static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t total)
 {
@@ -1199,7 +1217,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		const char *sql = pg_get_str(&r, &len);
 		if (!sql)
 			return protocol_violation(ps, "Query is not NUL-terminated");
-		return add_request(ps, b, 0, ps->units_scanned++, sql, len, NULL, 0);
+		return add_request(ps, b, 0, ps->units_scanned++, sql, len, NULL, 0, NULL);
 	}
 	case 'P': {
 		const char *name = pg_get_str(&r, NULL);
@@ -1232,7 +1250,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		pg_named *p = named_find(ps->portals, portal);
 		const char *text = p && p->text ? p->text : NULL;
 		int rc = add_request(ps, b, 1, ps->units_scanned, text, text ? strlen(text) : 0,
-				     p ? p->params : NULL, 0);
+				     p ? p->params : NULL, 0, NULL);
 		pg_request *last = ps->pending;
 		while (last && last->next)
 			last = last->next;
@@ -1266,9 +1284,23 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		uint32_t oid = (uint32_t)pg_get_i32(&r);
 		if (r.bad)
 			return protocol_violation(ps, "malformed FunctionCall");
-		char text[64];
-		int n = snprintf(text, sizeof(text), "-- FunctionCall oid %u", oid);
-		return add_request(ps, b, 0, ps->units_scanned++, text, (size_t)n, NULL, 1);
+		/* the function is decided by its name, from the target's catalog */
+		char name[300];
+		int known = pg_catalog_function(ps->cc_index, oid, name, sizeof(name));
+		if (known == 0 && ps->fn_unnamed != oid) {
+			ps->refs++;
+			if (pg_catalog_fetch_function(&ps->w->loop, ps->cc, ps->cc_index, oid, on_function, ps) == 0) {
+				ps->fn_wait = oid;
+				return 5;
+			}
+			ps->refs--;
+		}
+		ps->fn_unnamed = 0;
+		char text[340];
+		int n = snprintf(text, sizeof(text), "-- FunctionCall oid %u%s%s", oid, known == 1 ? ": " : "",
+				 known == 1 ? name : "");
+		return add_request(ps, b, 0, ps->units_scanned++, text, (size_t)n, NULL, 1,
+				   known == 1 ? strchr(text, ':') + 2 : NULL);
 	}
 	case 'C': {
 		uint8_t what = pg_get_u8(&r);
@@ -1322,7 +1354,7 @@ static void process_ready(pg_session *ps)
 	}
 	scan_batch b = {0};
 	int terminate = 0;
-	while (ps->cin && !ps->audit_wait && !ps->review_wait && ps->state == PGS_READY) {
+	while (ps->cin && !ps->audit_wait && !ps->review_wait && !ps->fn_wait && ps->state == PGS_READY) {
 		chunk *c = ps->cin;
 		size_t avail = c->end - c->start - ps->scanned;
 		const char *m = c->data + c->start + ps->scanned;
@@ -1363,6 +1395,8 @@ static void process_ready(pg_session *ps)
 			terminate = 1; /* Terminate: not forwarded; warden ends the target session itself */
 			break;
 		}
+		if (sr == 5)
+			break; /* read again when the lookup is done */
 		ps->scanned += total;
 		if (sr == 2) {
 			ps->subst_len = total;

@@ -163,6 +163,8 @@ typedef struct pg_session {
 	size_t held_len;                /* its bytes, kept at the start of cin */
 	char held_type;                 /* 'Q', 'F' or 'E' */
 	int review_wait;                /* a review is open: client input waits */
+	uint32_t fn_wait;               /* a FunctionCall's function (OID) is being looked up: input waits */
+	uint32_t fn_unnamed;            /* the OID whose lookup failed: decided unnamed when read again */
 	char review_id[33];
 	buf deferred;                   /* synthesized replies queued behind in-flight ones */
 	pg_named *stmts, *portals;
