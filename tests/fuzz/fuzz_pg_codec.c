@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the PostgreSQL message codec: the startup packet
  * parser, message framing, and the decoders warden applies to messages from
- * clients (Bind, Query text) and targets (ErrorResponse, CommandComplete).
+ * clients (Bind, FunctionCall, Query text) and targets (ErrorResponse,
+ * CommandComplete).
  * The input is treated as a startup packet and then as a stream of regular
  * messages, the way the proxy sees bytes from a peer.
  */
@@ -38,6 +39,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (!params || params[0] != '[')
 					abort();
 				free(params);
+			}
+			break;
+		}
+		case 'F': {
+			uint32_t oid;
+			char *args = NULL;
+			if (pg_parse_function_call(body, blen, &oid, &args) == 0) {
+				if (!args || args[0] != '[')
+					abort();
+				free(args);
+			} else if (args) {
+				abort();
 			}
 			break;
 		}

@@ -147,6 +147,14 @@ try:
 except Exception as e:
     out("unknown_msg", exception=repr(e))
 
+# After login: a FunctionCall whose argument's length runs past the message
+try:
+    s, r = w.login(port, user="alice", database="appdb", password=key)
+    s.sendall(w.msg("F", struct.pack("!ihhi", 1254, 0, 1, 400) + b"abc" + struct.pack("!h", 0)))
+    out("bad_fcall", login=r.get("ok"), error=w.read_until_error_or_close(s)); s.close()
+except Exception as e:
+    out("bad_fcall", exception=repr(e))
+
 # Client that connects and sends nothing: closed after auth_timeout_ms (3 s here)
 try:
     s = w.connect(port, timeout=30)
@@ -192,6 +200,8 @@ assert_eq "$(wire bogus_cancel '.data // .exception')" "" "bogus CancelRequest: 
 assert_eq "$(wire bad_msg_len .error.C)" "08P01" "message length < 4 after login -> 08P01"
 assert_match "$(wire huge_msg '.error.C // "closed"')" "^(08P01|54000|closed)$" "message over max_message_size -> refused ($(wire huge_msg '.error.C // "closed"'))"
 assert_eq "$(wire unknown_msg .error.C)" "08P01" "unknown message type -> 08P01"
+assert_eq "$(wire bad_fcall .error.C)" "08P01" "a FunctionCall whose argument runs past the message -> 08P01"
+assert_eq "$(wire bad_fcall .error.M)" "invalid frontend message: malformed FunctionCall" "the malformed FunctionCall: a precise message"
 s=$(wire silent .seconds)
 if [[ "$s" =~ ^[0-9.]+$ ]] && awk -v s="$s" -v lim=$((10 * WAIT_SCALE)) 'BEGIN{exit !(s < lim)}'; then
   ok "silent client closed after ${s}s (auth_timeout_ms 3000)"

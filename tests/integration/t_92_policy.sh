@@ -322,7 +322,7 @@ audit_expect '.kind == "request" and (.statement | test("^execute p92")) and .de
 
 audit_expect '.kind == "request" and .decision == "allow" and .rule == "reads" and .classification.function_call == true and .classification.functions == ["pg_catalog.lowrite"] and (.statement | test("^-- FunctionCall oid [0-9]+: \"pg_catalog\".\"lowrite\"$"))' "a FunctionCall recorded with the OID and the function's name"
 audit_expect '.kind == "request" and .decision == "deny" and .rule == "keep-large-objects" and .classification.functions == ["pg_catalog.lo_unlink"]' "lo_unlink by FunctionCall recorded denied by its rule"
-audit_expect '.kind == "request" and .decision == "deny" and .agent == "t92-fastpath" and (.classification.flags | index("dangerous_function"))' "pg_terminate_backend by FunctionCall recorded as a dangerous function"
+audit_expect '.kind == "request" and .decision == "deny" and .agent == "t92-fastpath" and (.classification.flags | index("dangerous_function")) and .params == [{"hex":"00000001"},{"hex":"0000000000000000"}]' "pg_terminate_backend by FunctionCall recorded as a dangerous function, its arguments as parameters"
 
 # policy test: what-if against the recorded traffic
 sed -e 's/name: reads$/name: reads-narrow/' -e 's/match: { kinds: \[read, transaction, set\] }/match: { kinds: [read, transaction, set], agents: ["psql"] }/' \

@@ -185,6 +185,71 @@ static void test_bind_params(void **state)
 	buf_free(&b);
 }
 
+/* A FunctionCall message: oid, format codes, arguments, result format. */
+static void put_fcall(buf *b, uint32_t oid, int n_formats, const int16_t *formats, int n_args, const char **vals,
+		      const int32_t *lens, int16_t result_format)
+{
+	size_t at = pg_msg_begin(b, 'F');
+	pg_put_i32(b, (int32_t)oid);
+	pg_put_i16(b, (int16_t)n_formats);
+	for (int i = 0; i < n_formats; i++)
+		pg_put_i16(b, formats[i]);
+	pg_put_i16(b, (int16_t)n_args);
+	for (int i = 0; i < n_args; i++) {
+		pg_put_i32(b, lens[i]);
+		if (lens[i] > 0)
+			pg_put_bytes(b, vals[i], (size_t)lens[i]);
+	}
+	pg_put_i16(b, result_format);
+	pg_msg_end(b, at);
+}
+
+static void test_function_call_args(void **state)
+{
+	(void)state;
+	buf b = {0};
+	const int16_t formats[] = {1};
+	const char *vals[] = {"\x00\x00\x00\x01", "\x00\x00\x00\x00\x00\x00\x00\x00"};
+	const int32_t lens[] = {4, 8};
+	put_fcall(&b, 2096, 1, formats, 2, vals, lens, 1);
+	uint32_t oid = 0;
+	char *args;
+	assert_int_equal(pg_parse_function_call(b.data + 5, b.len - 5, &oid, &args), 0);
+	assert_int_equal(oid, 2096);
+	assert_string_equal(args, "[{\"hex\":\"00000001\"},{\"hex\":\"0000000000000000\"}]");
+	free(args);
+	/* text arguments, a NULL, no format codes (all text) */
+	b.len = 0;
+	const char *tv[] = {"it's \"x\"", NULL};
+	const int32_t tl[] = {8, -1};
+	put_fcall(&b, 764, 0, NULL, 2, tv, tl, 0);
+	assert_int_equal(pg_parse_function_call(b.data + 5, b.len - 5, &oid, &args), 0);
+	assert_string_equal(args, "[\"it's \\\"x\\\"\",null]");
+	free(args);
+	/* malformed: a result format of 2, an argument past the end, bytes left over, cut short */
+	b.len = 0;
+	put_fcall(&b, 764, 0, NULL, 2, tv, tl, 2);
+	assert_int_equal(pg_parse_function_call(b.data + 5, b.len - 5, &oid, &args), -1);
+	assert_null(args);
+	b.len = 0;
+	put_fcall(&b, 764, 0, NULL, 1, tv, tl, 0);
+	memcpy(b.data + 5 + 4 + 2 + 2, "\0\0\x01\x90", 4); /* the argument's length becomes 400 */
+	assert_int_equal(pg_parse_function_call(b.data + 5, b.len - 5, &oid, &args), -1);
+	b.len = 0;
+	put_fcall(&b, 764, 0, NULL, 1, tv, tl, 0);
+	buf_append(&b, "x", 1);
+	assert_int_equal(pg_parse_function_call(b.data + 5, b.len - 5, &oid, &args), -1);
+	assert_int_equal(pg_parse_function_call(b.data + 5, 3, &oid, &args), -1);
+	/* two format codes for three arguments */
+	b.len = 0;
+	const int16_t two[] = {0, 1};
+	const char *three[] = {"a", "b", "c"};
+	const int32_t l3[] = {1, 1, 1};
+	put_fcall(&b, 764, 2, two, 3, three, l3, 0);
+	assert_int_equal(pg_parse_function_call(b.data + 5, b.len - 5, &oid, &args), -1);
+	buf_free(&b);
+}
+
 static void test_tag_rows(void **state)
 {
 	(void)state;
@@ -207,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_frame),
 		cmocka_unit_test(test_error_roundtrip),
 		cmocka_unit_test(test_bind_params),
+		cmocka_unit_test(test_function_call_args),
 		cmocka_unit_test(test_tag_rows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

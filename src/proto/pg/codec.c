@@ -293,26 +293,27 @@ static void json_append_str(buf *b, const char *s, size_t n)
 	free(j);
 }
 
-int pg_parse_bind(const char *body, size_t len, const char **portal, const char **stmt,
-		  char **params_json)
+/*
+ * Format codes, then the values (Bind's parameters, FunctionCall's
+ * arguments), from r as a JSON array text into *json: text values as
+ * strings, NULL as null, binary values as {"hex":"..."}. 0, or -1 when
+ * malformed (then *json is NULL).
+ */
+static int values_json(pg_reader *r, char **json)
 {
-	pg_reader r;
-	pg_reader_init(&r, body, len);
-	*params_json = NULL;
-	*portal = pg_get_str(&r, NULL);
-	*stmt = pg_get_str(&r, NULL);
-	int16_t n_formats = pg_get_i16(&r);
-	if (r.bad || n_formats < 0)
+	*json = NULL;
+	int16_t n_formats = pg_get_i16(r);
+	if (r->bad || n_formats < 0)
 		return -1;
-	const char *formats = pg_get_bytes(&r, (size_t)n_formats * 2);
-	int16_t n_params = pg_get_i16(&r);
-	if (r.bad || n_params < 0 || (n_formats > 1 && n_formats != n_params))
+	const char *formats = pg_get_bytes(r, (size_t)n_formats * 2);
+	int16_t n_values = pg_get_i16(r);
+	if (r->bad || n_values < 0 || (n_formats > 1 && n_formats != n_values))
 		return -1;
 	buf out = {0};
 	buf_append(&out, "[", 1);
-	for (int i = 0; i < n_params; i++) {
-		int32_t vlen = pg_get_i32(&r);
-		if (r.bad || vlen < -1)
+	for (int i = 0; i < n_values; i++) {
+		int32_t vlen = pg_get_i32(r);
+		if (r->bad || vlen < -1)
 			goto bad;
 		if (i)
 			buf_append(&out, ",", 1);
@@ -320,7 +321,7 @@ int pg_parse_bind(const char *body, size_t len, const char **portal, const char 
 			buf_append(&out, "null", 4);
 			continue;
 		}
-		const char *v = pg_get_bytes(&r, (size_t)vlen);
+		const char *v = pg_get_bytes(r, (size_t)vlen);
 		if (!v)
 			goto bad;
 		int binary = 0;
@@ -339,16 +340,49 @@ int pg_parse_bind(const char *body, size_t len, const char **portal, const char 
 			json_append_str(&out, v, (size_t)vlen);
 		}
 	}
-	int16_t n_result_formats = pg_get_i16(&r);
-	if (r.bad || n_result_formats < 0 || !pg_get_bytes(&r, (size_t)n_result_formats * 2) ||
-	    r.pos != r.len)
-		goto bad;
 	buf_append(&out, "]", 2); /* includes the NUL */
-	*params_json = out.data;
+	*json = out.data;
 	return 0;
 bad:
 	buf_free(&out);
 	return -1;
+}
+
+int pg_parse_bind(const char *body, size_t len, const char **portal, const char **stmt,
+		  char **params_json)
+{
+	pg_reader r;
+	pg_reader_init(&r, body, len);
+	*params_json = NULL;
+	*portal = pg_get_str(&r, NULL);
+	*stmt = pg_get_str(&r, NULL);
+	if (r.bad || values_json(&r, params_json) != 0)
+		return -1;
+	int16_t n_result_formats = pg_get_i16(&r);
+	if (r.bad || n_result_formats < 0 || !pg_get_bytes(&r, (size_t)n_result_formats * 2) ||
+	    r.pos != r.len) {
+		free(*params_json);
+		*params_json = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int pg_parse_function_call(const char *body, size_t len, uint32_t *oid, char **args_json)
+{
+	pg_reader r;
+	pg_reader_init(&r, body, len);
+	*args_json = NULL;
+	*oid = (uint32_t)pg_get_i32(&r);
+	if (r.bad || values_json(&r, args_json) != 0)
+		return -1;
+	int16_t result_format = pg_get_i16(&r);
+	if (r.bad || (result_format != 0 && result_format != 1) || r.pos != r.len) {
+		free(*args_json);
+		*args_json = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 int64_t pg_tag_rows(const char *tag)

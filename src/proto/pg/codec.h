@@ -110,6 +110,14 @@ int pg_parse_error_fields(const char *body, size_t len, pg_error_fields *out);
 int pg_parse_bind(const char *body, size_t len, const char **portal, const char **stmt,
 		  char **params_json) __attribute__((warn_unused_result));
 
+/*
+ * FunctionCall body -> the function's OID and its arguments as a JSON array
+ * text, as pg_parse_bind gives parameters. Returns 0 or -1 (malformed: a
+ * length past the end, a result format other than 0 or 1, bytes left over);
+ * *args_json is malloc'd.
+ */
+int pg_parse_function_call(const char *body, size_t len, uint32_t *oid, char **args_json);
+
 /* Rows affected/returned from a CommandComplete tag ("INSERT 0 5" -> 5), or -1. */
 int64_t pg_tag_rows(const char *tag);
 

@@ -1281,8 +1281,9 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		return 0;
 	}
 	case 'F': {
-		uint32_t oid = (uint32_t)pg_get_i32(&r);
-		if (r.bad)
+		uint32_t oid;
+		char *args;
+		if (pg_parse_function_call(body, blen, &oid, &args) != 0)
 			return protocol_violation(ps, "malformed FunctionCall");
 		/* the function is decided by its name, from the target's catalog */
 		char name[300];
@@ -1291,6 +1292,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			ps->refs++;
 			if (pg_catalog_fetch_function(&ps->w->loop, ps->cc, ps->cc_index, oid, on_function, ps) == 0) {
 				ps->fn_wait = oid;
+				free(args);
 				return 5;
 			}
 			ps->refs--;
@@ -1299,8 +1301,11 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		char text[340];
 		int n = snprintf(text, sizeof(text), "-- FunctionCall oid %u%s%s", oid, known == 1 ? ": " : "",
 				 known == 1 ? name : "");
-		return add_request(ps, b, 0, ps->units_scanned++, text, (size_t)n, NULL, 1,
-				   known == 1 ? strchr(text, ':') + 2 : NULL);
+		/* its arguments are recorded as a Bind's parameters are */
+		int rc = add_request(ps, b, 0, ps->units_scanned++, text, (size_t)n, args, 1,
+				     known == 1 ? strchr(text, ':') + 2 : NULL);
+		free(args);
+		return rc;
 	}
 	case 'C': {
 		uint8_t what = pg_get_u8(&r);
