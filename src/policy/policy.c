@@ -1133,16 +1133,13 @@ static void subject_of(subject *who, policy_session *st, const session *s)
 }
 
 /*
- * A FunctionCall message runs a function known by its OID only, with no SQL
- * text: one statement of kinds call and unknown (only a rule letting unknown
- * statements through allows it), which column rules refuse.
- */
-/*
- * A FunctionCall: the function it names by OID, when the target's catalog
- * named it, is decided as `SELECT that_function()` would be (its kinds, the
- * function for `functions:` rules and dangerous_functions); one whose name is
- * unknown is one statement of kinds call and unknown. Either way it is marked
- * a function call: column rules refuse it, a replay decides it so again.
+ * A FunctionCall message runs a function known by its OID, with no SQL text.
+ * When the target's catalog named it (name, quoted), it is decided as `SELECT
+ * that_function()` would be (its kinds, the function for `functions:` rules
+ * and dangerous_functions); otherwise it is one statement of kinds call and
+ * unknown (only a rule letting unknown statements through allows it). Either
+ * way it is marked a function call: column rules refuse it, and a replay
+ * decides it as one again.
  */
 static sql_class *function_call_class(const config_policy *p, const char *name, char **summary)
 {
