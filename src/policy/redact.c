@@ -242,6 +242,32 @@ static size_t first_word_end(const char *text, size_t len)
 	return best;
 }
 
+/* Whether a quote right after c would lex with it (a literal's quote doubled,
+ * U&'..', E'..', a name's last letter). */
+static int joins_quote(char c)
+{
+	unsigned char u = (unsigned char)c;
+	return c == '\'' || c == '&' || c == '_' || c == '$' || (u >= '0' && u <= '9') || (u >= 'A' && u <= 'Z') ||
+	       (u >= 'a' && u <= 'z') || u >= 0x80;
+}
+
+/* Whether part reads as one token of the kind token (a literal: either kind). */
+static int one_token(const buf *part, PgQuery__Token token)
+{
+	char *z = util_strndup(part->data, part->len);
+	PgQueryScanResult r = pg_query_scan(z);
+	PgQuery__ScanResult *res =
+		r.error ? NULL : pg_query__scan_result__unpack(NULL, r.pbuf.len, (const uint8_t *)r.pbuf.data);
+	int one = res && res->n_tokens == 1 &&
+		  (res->tokens[0]->token == token || (is_literal(res->tokens[0]) && (token == PG_QUERY__TOKEN__SCONST ||
+										      token == PG_QUERY__TOKEN__USCONST)));
+	if (res)
+		pg_query__scan_result__free_unpacked(res, NULL);
+	pg_query_free_scan_result(r);
+	free(z);
+	return one;
+}
+
 /*
  * The text with each credential literal replaced by '****' and, with look,
  * what the detectors find inside the other string literals and
@@ -283,8 +309,24 @@ static size_t sql_pass(const char *text, size_t len, int look, buf *out)
 				buf_append(&part, "'****'", 6);
 			else if (!look || e <= (size_t)t->start || !detect(text + t->start, e - (size_t)t->start, &part))
 				continue;
+			else if (!one_token(&part, t->token)) {
+				/* what the detectors left reads otherwise (E'password=a\'b' cut at its
+				 * escape, a comment's end in a value): the whole token goes */
+				part.len = 0;
+				const char *whole = is_literal(t) ? "'****'" : t->token == PG_QUERY__TOKEN__C_COMMENT ? "/* **** */"
+												       : "-- ****";
+				buf_append(&part, whole, strlen(whole));
+			}
 			buf_append(out, text + copied, (size_t)t->start - copied);
+			/* a quote where the token had none (a $$..$$ or E'..' token replaced),
+			 * right after a quote, & or a name's letter, would join the tokens
+			 * ('a'$$pw$$ is two literals, 'a''****' one): a blank keeps them apart */
+			if (part.len && part.data[0] == '\'' && text[t->start] != '\'' && out->len &&
+			    joins_quote(out->data[out->len - 1]))
+				buf_append(out, " ", 1);
 			buf_append(out, part.data, part.len);
+			if (part.len && part.data[part.len - 1] == '\'' && text[e - 1] != '\'' && e < len && text[e] == '\'')
+				buf_append(out, " ", 1);
 			copied = e;
 			n++;
 		}

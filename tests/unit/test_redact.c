@@ -88,6 +88,16 @@ static const case_t cases[] = {
 	{"INSERT INTO keys VALUES ('AKIAIOSFODNN7EXAMPLE')", "INSERT INTO keys VALUES ('****')"},
 	{"insert into notes values ('use sk-ant-api03-abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV-ABCDEFAA today')",
 	 "insert into notes values ('use **** today')"},
+	/* a replaced literal stays a token of its own */
+	{"select 'a'$$pw=secret1$$, x FROM t WHERE p = ''", NULL},
+	{"ALTER ROLE x PASSWORD $$pw$$'b'", "ALTER ROLE x PASSWORD '****' 'b'"},
+	{"select 'a'$$password=abc$$", "select 'a' '****'"},
+	{"select U&$$password=abc$$", "select U& '****'"},
+	{"select 'x'E'password=abc\\'d'", "select 'x' '****'"},
+	{"select n'password=abc'", "select n'password=****'"},
+	/* what the detectors leave must read as the token it was */
+	{"select E'password=abc\\'def' as x", "select '****' as x"},
+	{"select 1 /* password=abc*/ + 2", "select 1 /* **** */ + 2"},
 	/* unreadable by the scanner: kept up to the credential word */
 	{"ALTER ROLE x PASSWORD 'unterminated", "ALTER ROLE x PASSWORD ****"},
 };
