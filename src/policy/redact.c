@@ -242,13 +242,21 @@ static size_t first_word_end(const char *text, size_t len)
 	return best;
 }
 
-/* Whether a quote right after c would lex with it (a literal's quote doubled,
- * U&'..', E'..', a name's last letter). */
-static int joins_quote(char c)
+/*
+ * What replaces the literal token at text[0, n): '****' quoted as the token
+ * was ($$..$$, E'..', U&'..' or '..'), so that it lexes with what is around it
+ * as the token did ('a'$$pw$$ is two literals, 'a''****' would be one, and a
+ * newline between two quoted literals joins them).
+ */
+static const char *literal_stars(const char *t, size_t n)
 {
-	unsigned char u = (unsigned char)c;
-	return c == '\'' || c == '&' || c == '_' || c == '$' || (u >= '0' && u <= '9') || (u >= 'A' && u <= 'Z') ||
-	       (u >= 'a' && u <= 'z') || u >= 0x80;
+	if (n && t[0] == '$')
+		return "$$****$$";
+	if (n && (t[0] == 'E' || t[0] == 'e'))
+		return "E'****'";
+	if (n && (t[0] == 'U' || t[0] == 'u'))
+		return "U&'****'";
+	return "'****'";
 }
 
 /* Whether part reads as one token of the kind token (a literal: either kind). */
@@ -269,7 +277,7 @@ static int one_token(const buf *part, PgQuery__Token token)
 }
 
 /*
- * The text with each credential literal replaced by '****' and, with look,
+ * The text with each credential literal replaced by **** (literal_stars) and, with look,
  * what the detectors find inside the other string literals and
  * comments (never in names or operators: `password::text` is a cast), into
  * out; how many parts were replaced. A text the scanner cannot read (an
@@ -305,28 +313,22 @@ static size_t sql_pass(const char *text, size_t len, int look, buf *out)
 			size_t e = is_literal(t) ? literal_end(&sc, (long)j, len) : (size_t)t->end;
 			e = e > len ? len : e;
 			part.len = 0;
-			if (is_literal(t) && credential_literal(&sc, (long)j))
-				buf_append(&part, "'****'", 6);
+			if (is_literal(t) && credential_literal(&sc, (long)j)) {
+				const char *st = literal_stars(text + t->start, e - (size_t)t->start);
+				buf_append(&part, st, strlen(st));
+			}
 			else if (!look || e <= (size_t)t->start || !detect(text + t->start, e - (size_t)t->start, &part))
 				continue;
 			else if (!one_token(&part, t->token)) {
 				/* what the detectors left reads otherwise (E'password=a\'b' cut at its
 				 * escape, a comment's end in a value): the whole token goes */
 				part.len = 0;
-				const char *whole = is_literal(t) ? "'****'" : t->token == PG_QUERY__TOKEN__C_COMMENT ? "/* **** */"
-												       : "-- ****";
+				const char *whole = is_literal(t) ? literal_stars(text + t->start, e - (size_t)t->start)
+							: t->token == PG_QUERY__TOKEN__C_COMMENT ? "/* **** */" : "-- ****";
 				buf_append(&part, whole, strlen(whole));
 			}
 			buf_append(out, text + copied, (size_t)t->start - copied);
-			/* a quote where the token had none (a $$..$$ or E'..' token replaced),
-			 * right after a quote, & or a name's letter, would join the tokens
-			 * ('a'$$pw$$ is two literals, 'a''****' one): a blank keeps them apart */
-			if (part.len && part.data[0] == '\'' && text[t->start] != '\'' && out->len &&
-			    joins_quote(out->data[out->len - 1]))
-				buf_append(out, " ", 1);
 			buf_append(out, part.data, part.len);
-			if (part.len && part.data[part.len - 1] == '\'' && text[e - 1] != '\'' && e < len && text[e] == '\'')
-				buf_append(out, " ", 1);
 			copied = e;
 			n++;
 		}
