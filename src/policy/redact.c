@@ -243,20 +243,23 @@ static size_t first_word_end(const char *text, size_t len)
 }
 
 /*
- * What replaces the literal token at text[0, n): '****' quoted as the token
- * was ($$..$$, E'..', U&'..' or '..'), so that it lexes with what is around it
- * as the token did ('a'$$pw$$ is two literals, 'a''****' would be one, and a
- * newline between two quoted literals joins them).
+ * What replaces the literal token at t[0, n), into out: **** quoted as the
+ * token was ($$..$$, E'..', U&'..' or '..', the prefix as written), so that
+ * it lexes with what is around it as the token did ('a'$$pw$$ is two
+ * literals, 'a''****' would be one, and a newline between two quoted
+ * literals joins them).
  */
-static const char *literal_stars(const char *t, size_t n)
+static void literal_stars(const char *t, size_t n, buf *out)
 {
-	if (n && t[0] == '$')
-		return "$$****$$";
-	if (n && (t[0] == 'E' || t[0] == 'e'))
-		return "E'****'";
-	if (n && (t[0] == 'U' || t[0] == 'u'))
-		return "U&'****'";
-	return "'****'";
+	if (n && t[0] == '$') {
+		buf_append(out, "$$****$$", 8);
+		return;
+	}
+	if (n >= 2 && (t[0] == 'E' || t[0] == 'e'))
+		buf_append(out, t, 1);
+	else if (n >= 3 && (t[0] == 'U' || t[0] == 'u') && t[1] == '&')
+		buf_append(out, t, 2);
+	buf_append(out, "'****'", 6);
 }
 
 /* Whether part reads as one token of the kind token (a literal: either kind). */
@@ -313,19 +316,20 @@ static size_t sql_pass(const char *text, size_t len, int look, buf *out)
 			size_t e = is_literal(t) ? literal_end(&sc, (long)j, len) : (size_t)t->end;
 			e = e > len ? len : e;
 			part.len = 0;
-			if (is_literal(t) && credential_literal(&sc, (long)j)) {
-				const char *st = literal_stars(text + t->start, e - (size_t)t->start);
-				buf_append(&part, st, strlen(st));
-			}
+			if (is_literal(t) && credential_literal(&sc, (long)j))
+				literal_stars(text + t->start, e - (size_t)t->start, &part);
 			else if (!look || e <= (size_t)t->start || !detect(text + t->start, e - (size_t)t->start, &part))
 				continue;
 			else if (!one_token(&part, t->token)) {
 				/* what the detectors left reads otherwise (E'password=a\'b' cut at its
 				 * escape, a comment's end in a value): the whole token goes */
 				part.len = 0;
-				const char *whole = is_literal(t) ? literal_stars(text + t->start, e - (size_t)t->start)
-							: t->token == PG_QUERY__TOKEN__C_COMMENT ? "/* **** */" : "-- ****";
-				buf_append(&part, whole, strlen(whole));
+				if (is_literal(t))
+					literal_stars(text + t->start, e - (size_t)t->start, &part);
+				else if (t->token == PG_QUERY__TOKEN__C_COMMENT)
+					buf_append(&part, "/* **** */", 10);
+				else
+					buf_append(&part, "-- ****", 7);
 			}
 			buf_append(out, text + copied, (size_t)t->start - copied);
 			buf_append(out, part.data, part.len);

@@ -97,6 +97,8 @@ static const case_t cases[] = {
 	{"select 'a'$$password=abc$$", "select 'a'$$****$$"},
 	{"select U&$$password=abc$$", "select U&$$****$$"},
 	{"select 'x'E'password=abc\\'d'", "select 'x'E'****'"},
+	{"alter role a password e'x\\'y' valid until 'infinity'; alter role b password u&'x'",
+	 "alter role a password e'****' valid until 'infinity'; alter role b password u&'****'"},
 	{"select n'password=abc'", "select n'password=****'"},
 	/* what the detectors leave must read as the token it was */
 	{"select E'password=abc\\'def' as x", "select E'****' as x"},
