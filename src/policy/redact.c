@@ -62,8 +62,14 @@ void redact_free(void)
 	detectors = NULL;
 }
 
+/* This thread's scratch for the detectors, compiled first if they are not yet
+ * (serve compiles them at start-up: built-in patterns, never failing after). */
 static mask_scratch *scratch(void)
 {
+	if (redact_init(NULL, 0) != 0) {
+		log_error("redact: %s", init_err);
+		abort();
+	}
 	mask_scratch *s = pthread_getspecific(scratch_key);
 	if (!s) {
 		if (!(s = mask_scratch_new(detectors)))
@@ -73,25 +79,18 @@ static mask_scratch *scratch(void)
 	return s;
 }
 
-/* The detectors over in[0, n): how many values they replaced, the text in out when any. */
-static size_t detect(const char *in, size_t n, buf *out)
-{
-	if (redact_init(NULL, 0) != 0) {
-		log_error("redact: %s", init_err);
-		abort(); /* built-in patterns: compiled at start-up by serve, never fails after */
-	}
-	mask_scratch *s = scratch();
-	if (!mask_may_match(detectors, s, in, n))
-		return 0;
-	return mask_text(detectors, s, in, n, out, NULL);
-}
-
 /* Whether the detectors may find something in in[0, n) (Hyperscan's one look). */
 static int may_detect(const char *in, size_t n)
 {
-	if (redact_init(NULL, 0) != 0)
-		abort();
 	return mask_may_match(detectors, scratch(), in, n);
+}
+
+/* The detectors over in[0, n): how many values they replaced, the text in out when any. */
+static size_t detect(const char *in, size_t n, buf *out)
+{
+	if (!may_detect(in, n))
+		return 0;
+	return mask_text(detectors, scratch(), in, n, out, NULL);
 }
 
 /* ---- SQL: string literals in credential positions ----------------------- */
@@ -381,7 +380,7 @@ char *redact_params(const char *params_json)
 	if (!params_json)
 		return NULL;
 	/* one look at the whole array first: most parameters hold nothing */
-	if (redact_init(NULL, 0) == 0 && !mask_may_match(detectors, scratch(), params_json, strlen(params_json)))
+	if (!may_detect(params_json, strlen(params_json)))
 		return NULL;
 	json_t *a = json_loads(params_json, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 	if (!json_is_array(a)) {
