@@ -82,7 +82,8 @@ static mask_scratch *scratch(void)
 /* Whether the detectors may find something in in[0, n) (Hyperscan's one look). */
 static int may_detect(const char *in, size_t n)
 {
-	return mask_may_match(detectors, scratch(), in, n);
+	mask_scratch *s = scratch(); /* first: it compiles the detectors */
+	return mask_may_match(detectors, s, in, n);
 }
 
 /* The detectors over in[0, n): how many values they replaced, the text in out when any. */
@@ -90,7 +91,8 @@ static size_t detect(const char *in, size_t n, buf *out)
 {
 	if (!may_detect(in, n))
 		return 0;
-	return mask_text(detectors, scratch(), in, n, out, NULL);
+	mask_scratch *s = scratch();
+	return mask_text(detectors, s, in, n, out, NULL);
 }
 
 /* ---- SQL: string literals in credential positions ----------------------- */
