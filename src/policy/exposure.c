@@ -381,7 +381,12 @@ static int is_relation_kind(const char *t)
  * their results carry columns the statement does not name, none of them with
  * a column behind it in RowDescription (query_to_xml('select password from
  * accounts', ...) is the column in clear, as XML). The *_xmlschema ones give
- * a result's shape only, no values.
+ * a result's shape only, no values. Reading whole tables includes reading
+ * what they are stored in: their pages (pageinspect: a heap page's tuples, a
+ * B-tree's, BRIN's and GiST's keys), the changes logical decoding gives as
+ * text, the WAL's block images (pg_walinspect, 16+) and their files
+ * (pg_read_binary_file(pg_relation_filepath('accounts')), or lo_import then
+ * lo_get): each holds every column's values as they are stored.
  */
 static const char *const query_functions[] = {
 	"query_to_xml", "query_to_xml_and_xmlschema", "cursor_to_xml", "table_to_xml", "table_to_xml_and_xmlschema",
@@ -389,6 +394,13 @@ static const char *const query_functions[] = {
 	"ts_stat", "ts_rewrite",                                            /* ts_stat('select ...') */
 	"dblink", "dblink_exec", "dblink_open", "dblink_fetch", "dblink_send_query", "dblink_get_result",
 	"crosstab", "crosstab2", "crosstab3", "crosstab4", "connectby",    /* tablefunc */
+	"xpath_table",                                                     /* xml2: a query from its text arguments */
+	"pg_logical_slot_get_changes", "pg_logical_slot_peek_changes",      /* logical decoding */
+	"pg_logical_slot_get_binary_changes", "pg_logical_slot_peek_binary_changes",
+	"get_raw_page", "heap_page_items", "heap_page_item_attrs", "tuple_data_split", /* pageinspect */
+	"bt_page_items", "brin_page_items", "gist_page_items", "gist_page_items_bytea", "hash_page_items",
+	"pg_get_wal_block_info",                                            /* pg_walinspect */
+	"pg_read_file", "pg_read_binary_file", "lo_import",                 /* a table's files */
 };
 
 static void func_call(expo *e, const json_t *v)

@@ -172,7 +172,8 @@ for q in "select upper(password) from accounts" "select password || '' from acco
 done
 # ... and so is one comparing columns the text does not name (a NATURAL JOIN with a guess, a
 # position after a star), indexing or constraining a masked column, renaming one out of the
-# rules, or defining code warden cannot read
+# rules, defining code warden cannot read, or reading what tables are stored in (pageinspect's
+# pages and tuples, logical decoding's changes)
 for q in "select * from accounts natural join (select 'a-guessed-password'::text as password) g" \
          "select * from accounts order by 2" "create index on accounts (password)" \
          "insert into accounts (id, password) values (99, 'x') on conflict (password) do nothing" \
@@ -182,6 +183,8 @@ for q in "select * from accounts natural join (select 'a-guessed-password'::text
          "create function t94.pw() returns setof text language sql as 'select password from public.accounts'" \
          "select query_to_xml('select password from accounts', true, false, '')" \
          "select table_to_xml('accounts', true, false, '')" "select * from ts_stat('select to_tsvector(password) from accounts')" \
+         "select t_data from heap_page_items(get_raw_page('accounts', 0))" "select data from bt_page_items('accounts_pkey', 1)" \
+         "select data from pg_logical_slot_peek_changes('t94', null, null)" \
          "create foreign table t94.ft (pw text options (column_name 'password')) server loop options (table_name 'accounts')"; do
   ap -At -c "$q" >"$T/refused.out" 2>&1; rc=$?
   assert_nonzero "$rc" "column rules: refused: $q"

@@ -558,6 +558,27 @@ static void test_mask_column_rules(void **state)
 	EXPECT(&f, "select query_to_xmlschema('select password from accounts', true, false, '')", POLICY_ALLOW,
 	       "masked"); /* a result's shape, no values */
 	EXPECT(&f, "prepare x as select cursor_to_xml('c', 10, false, false, '')", POLICY_DENY, "masked");
+	/* ... and what tables are stored in: pages, logical decoding's changes, WAL block images, files */
+	assert_int_equal(decide(&f, "select t_data from heap_page_items(get_raw_page('accounts', 0))", rule,
+				sizeof(rule), &msg), POLICY_DENY);
+	assert_non_null(strstr(msg, "calls heap_page_items()"));
+	free(msg);
+	EXPECT(&f, "select * from public.heap_page_item_attrs(get_raw_page('accounts', 0), 'accounts'::regclass)",
+	       POLICY_DENY, "masked");
+	EXPECT(&f, "select data from bt_page_items('accounts_password_idx', 1)", POLICY_DENY, "masked");
+	EXPECT(&f, "select value from brin_page_items(get_raw_page('i', 2), 'i')", POLICY_DENY, "masked");
+	EXPECT(&f, "select keys from gist_page_items(get_raw_page('g', 0), 'g')", POLICY_DENY, "masked");
+	EXPECT(&f, "select data from pg_catalog.pg_logical_slot_peek_changes('s', null, null)", POLICY_DENY, "masked");
+	EXPECT(&f, "select * from pg_logical_slot_get_binary_changes('s', null, null, 'proto_version', '1')",
+	       POLICY_DENY, "masked");
+	EXPECT(&f, "select block_data from pg_get_wal_block_info('0/0', '0/FFFFFFFF')", POLICY_DENY, "masked");
+	EXPECT(&f, "select pg_read_binary_file(pg_relation_filepath('accounts'))", POLICY_DENY, "masked");
+	EXPECT(&f, "select lo_get(lo_import('/var/lib/postgresql/15/main/base/1/1259'))", POLICY_DENY, "masked");
+	EXPECT(&f, "select * from xpath_table('id', 'doc', 'docs', '/a', 'true') as t(id int, a text)", POLICY_DENY,
+	       "masked");
+	/* a page's or an index's shape, no values */
+	EXPECT(&f, "select * from bt_metap('accounts_pkey')", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select * from page_header(decode(repeat('00', 8192), 'hex'))", POLICY_ALLOW, "masked");
 	/* a foreign table reads a table under names of its own (postgres_fdw: this database's too) */
 	assert_int_equal(decide(&f, "create foreign table ft (pw text options (column_name 'password')) server loop "
 				"options (table_name 'accounts')", rule, sizeof(rule), &msg), POLICY_DENY);
