@@ -62,7 +62,7 @@ typedef struct expo {
 	size_t n_flows, cap_flows;
 	sql_rename *renames;
 	size_t n_renames, cap_renames;
-	int whole, overflow, defines_code, links_foreign;
+	int whole, overflow, defines_code, links_foreign, reorders;
 	const char *query_function;
 	int altering;           /* inside ALTER TABLE: a constraint's columns are the table's existing ones */
 } expo;
@@ -419,7 +419,10 @@ static void func_call(expo *e, const json_t *v)
  * INHERIT or ATTACH PARTITION gives columns other names; DO, a function, a
  * procedure, a trigger or a rule is code whose reads the walk cannot see;
  * a foreign table or server reads tables under names of its own; a call
- * of one of query_functions runs what the walk cannot read.
+ * of one of query_functions runs what the walk cannot read; CLUSTER (and
+ * ALTER TABLE ... CLUSTER ON, which names the index a later bare CLUSTER
+ * takes) stores a table's rows in the order of an index whose columns the
+ * text does not name: reading them back in that order is an ORDER BY.
  */
 static void ddl_node(expo *e, const char *k, const json_t *v)
 {
@@ -446,6 +449,8 @@ static void ddl_node(expo *e, const char *k, const json_t *v)
 		/* a foreign table reads a table (this database's too: postgres_fdw, a
 		 * column_name option) under names of its own */
 		e->links_foreign = 1;
+	} else if (strcmp(k, "ClusterStmt") == 0) {
+		e->reorders = 1;
 	} else if (strcmp(k, "RenameStmt") == 0) {
 		const char *t = pgtree_str(v, "renameType");
 		const json_t *rel = json_object_get(v, "relation");
@@ -468,7 +473,9 @@ static void ddl_node(expo *e, const char *k, const json_t *v)
 			const json_t *cmd = json_object_get(json_array_get(cmds, i), "AlterTableCmd");
 			const char *sub = pgtree_str(cmd, "subtype");
 			const json_t *def = json_object_get(cmd, "def");
-			if (sub && strcmp(sub, "AT_AddInherit") == 0) { /* rel's rows in the parent's scans */
+			if (sub && strcmp(sub, "AT_ClusterOn") == 0) {
+				e->reorders = 1;
+			} else if (sub && strcmp(sub, "AT_AddInherit") == 0) { /* rel's rows in the parent's scans */
 				const json_t *parent = json_object_get(def, "RangeVar");
 				add_rename(e, pgtree_str(rel, "schemaname"), pgtree_str(rel, "relname"), NULL,
 					   pgtree_str(parent, "schemaname"), pgtree_str(parent, "relname"), 0);
@@ -572,6 +579,7 @@ void exposure_of(const char *key, json_t *body, sql_stmt *st)
 	st->defines_code = e.defines_code;
 	st->query_function = e.query_function;
 	st->links_foreign = e.links_foreign;
+	st->reorders = e.reorders;
 	names_free(&e.ranges);
 	names_free(&e.unknown);
 	for (size_t i = 0; i < e.n_flows; i++) {

@@ -670,7 +670,7 @@ static int globs_lose(const config_strlist *globs, const char *from, const char 
 /* What a masked identity's statement is refused for (unmaskable). */
 typedef struct refusal {
 	enum {
-		REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION, REF_FUNCTION_CALL, REF_FOREIGN
+		REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION, REF_FUNCTION_CALL, REF_FOREIGN, REF_CLUSTER
 	} why;
 	const char *what, *name;   /* REF_RENAME: "column", "relation" or "schema", and its name */
 } refusal;
@@ -732,6 +732,10 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 		fprintf(trace, "    -> deny: it defines or changes a foreign table or server under profile \"%s\"'s "
 			"column rules\n", profile);
 		break;
+	case REF_CLUSTER:
+		fprintf(trace, "    -> deny: it stores a table's rows in an index's order (CLUSTER) under profile "
+			"\"%s\"'s column rules\n", profile);
+		break;
 	case REF_FUNCTION_CALL:
 		fprintf(trace, "    -> deny: a FunctionCall (a function by OID) under profile \"%s\"'s column rules\n",
 			profile);
@@ -764,6 +768,10 @@ static int unmaskable(const config_mask_profile *mp, const policy_session *st, c
 	}
 	if (stmt->links_foreign) {
 		why->why = REF_FOREIGN;
+		return 1;
+	}
+	if (stmt->reorders) {
+		why->why = REF_CLUSTER;
 		return 1;
 	}
 	if (stmt->query_function) {
@@ -1042,6 +1050,13 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 			   profile, r->what, r->name);
 		hint = "A person with unmasked access can run this statement, once the profile's column rules "
 		       "cover the new name.";
+		break;
+	case REF_CLUSTER:
+		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement stores a "
+			   "table's rows in the order of an index (CLUSTER, or the index a later CLUSTER takes), "
+			   "whose columns it does not name: read back in that order, the rows would answer "
+			   "questions about masked values, as an ORDER BY on them would", profile);
+		hint = "A person with unmasked access can run this statement.";
 		break;
 	case REF_FOREIGN:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement defines or "

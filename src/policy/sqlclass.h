@@ -105,6 +105,7 @@ typedef struct sql_stmt {
 	size_t n_renames;
 	int defines_code;       /* DO, CREATE FUNCTION/PROCEDURE, TRIGGER, RULE: code the walk cannot read */
 	int links_foreign;      /* CREATE FOREIGN TABLE/SERVER, USER MAPPING, IMPORT FOREIGN SCHEMA, ALTER of one */
+	int reorders;           /* CLUSTER, ALTER TABLE ... CLUSTER ON: rows stored in an index's order */
 	int function_call;      /* a FunctionCall message (request_desc.function_call): kinds call + unknown */
 	const char *query_function; /* a call running SQL given as text or reading whole tables
 				     * (query_to_xml, table_to_xml, ts_stat, dblink, ...): its name (static) */

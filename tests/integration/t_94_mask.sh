@@ -172,8 +172,9 @@ for q in "select upper(password) from accounts" "select password || '' from acco
 done
 # ... and so is one comparing columns the text does not name (a NATURAL JOIN with a guess, a
 # position after a star), indexing or constraining a masked column, renaming one out of the
-# rules, defining code warden cannot read, or reading what tables are stored in (pageinspect's
-# pages and tuples, logical decoding's changes)
+# rules, defining code warden cannot read, reading what tables are stored in (pageinspect's
+# pages and tuples, logical decoding's changes), or storing a table's rows in an index's order
+# (CLUSTER: the index's columns are not in the text)
 for q in "select * from accounts natural join (select 'a-guessed-password'::text as password) g" \
          "select * from accounts order by 2" "create index on accounts (password)" \
          "insert into accounts (id, password) values (99, 'x') on conflict (password) do nothing" \
@@ -185,6 +186,7 @@ for q in "select * from accounts natural join (select 'a-guessed-password'::text
          "select table_to_xml('accounts', true, false, '')" "select * from ts_stat('select to_tsvector(password) from accounts')" \
          "select t_data from heap_page_items(get_raw_page('accounts', 0))" "select data from bt_page_items('accounts_pkey', 1)" \
          "select data from pg_logical_slot_peek_changes('t94', null, null)" \
+         "cluster accounts using accounts_pkey" "alter table accounts cluster on accounts_pkey" "cluster" \
          "create foreign table t94.ft (pw text options (column_name 'password')) server loop options (table_name 'accounts')"; do
   ap -At -c "$q" >"$T/refused.out" 2>&1; rc=$?
   assert_nonzero "$rc" "column rules: refused: $q"

@@ -576,6 +576,18 @@ static void test_mask_column_rules(void **state)
 	EXPECT(&f, "select lo_get(lo_import('/var/lib/postgresql/15/main/base/1/1259'))", POLICY_DENY, "masked");
 	EXPECT(&f, "select * from xpath_table('id', 'doc', 'docs', '/a', 'true') as t(id int, a text)", POLICY_DENY,
 	       "masked");
+	/* CLUSTER stores the rows in an index's order, whose columns the text does not name; read back,
+	 * the order answers what ORDER BY password would (a bare CLUSTER takes the index CLUSTER ON set) */
+	assert_int_equal(decide(&f, "cluster accounts using accounts_password_key", rule, sizeof(rule), &msg),
+			 POLICY_DENY);
+	assert_non_null(strstr(msg, "CLUSTER"));
+	free(msg);
+	EXPECT(&f, "cluster accounts", POLICY_DENY, "masked");
+	EXPECT(&f, "cluster", POLICY_DENY, "masked");
+	EXPECT(&f, "cluster verbose", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table accounts cluster on accounts_password_key", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table accounts set without cluster", POLICY_ALLOW, "masked");
+	EXPECT(&f, "vacuum full accounts", POLICY_ALLOW, "masked");
 	/* a page's or an index's shape, no values */
 	EXPECT(&f, "select * from bt_metap('accounts_pkey')", POLICY_ALLOW, "masked");
 	EXPECT(&f, "select * from page_header(decode(repeat('00', 8192), 'hex'))", POLICY_ALLOW, "masked");
