@@ -42,7 +42,7 @@ WD_EXTRA="masking:
                   aws_secret_key, github_token, slack_token, stripe_key, google_api_key, openai_key, anthropic_key,
                   basic_auth, password_in_text]
       custom: [{ name: employee_id, pattern: \"EMP-[0-9]{6}\" }]
-      columns: [\"public.customers.ssn\", \"*.password*\", \"*.api_key\"]
+      columns: [\"public.customers.ssn\", \"*.password*\", \"*.api_key\", \"public.ledger.entry\", \"public.lbase.entry\"]
       json_keys: [\"secret*\", \"token\"]
       style: partial
 policy:
@@ -148,6 +148,24 @@ assert_match "$(head -c 200 "$T/psql_accounts.out")" '^1\|\*{4}' "psql: accounts
 # the partial style keeps the last digits of a number only: nothing of a password or a key
 out=$(ap -At -F '|' -c "select password, api_key from accounts order by id" 2>&1)
 assert_eq "$out" $'****|****\n****|****\n****|****' "psql: passwords and API keys masked whole, no character kept (partial style)"
+
+# a partition (a partition's too) and an inheritance child are read under the column rules of
+# the tables they come from (rules name public.ledger.entry and public.lbase.entry only)
+pg_direct -d app -c "create table public.ledger (id int, entry text, memo text) partition by range (id);
+  create table public.ledger_2025 partition of public.ledger for values from (0) to (100) partition by range (id);
+  create table public.ledger_2025_q1 partition of public.ledger_2025 for values from (0) to (50);
+  insert into public.ledger values (1, 'ledger-entry-secret-1', 'memo-clear-1'), (2, 'ledger-entry-secret-2', 'memo-clear-2');
+  create table public.lbase (id int, entry text); create table public.lkid (memo text) inherits (public.lbase);
+  insert into public.lkid values (3, 'ledger-entry-secret-3', 'memo-clear-3');
+  grant select on public.ledger, public.ledger_2025, public.ledger_2025_q1, public.lbase, public.lkid to app_scram" >/dev/null \
+  || fail "create the ledger tables"
+ap -At -F '|' -c "select * from ledger_2025_q1 order by id" -c "select id, entry from ledger_2025 order by id" \
+  -c "select * from lkid" -c "copy ledger_2025_q1 to stdout" -c "copy lkid (entry, memo) to stdout" >"$T/ledger.out" 2>&1
+assert_not_contains "$(cat "$T/ledger.out")" "ledger-entry-secret" "column rules: a partition's, a partition's partition's and an inheritance child's column masked under its parent's rule"
+assert_eq "$(grep -c '\*\*\*\*' "$T/ledger.out")" "8" "column rules: every row read from the partitions and the child has its entry masked ($(show "$(cat "$T/ledger.out")" 300))"
+assert_contains "$(cat "$T/ledger.out")" "1|****|memo-clear-1" "column rules: the partition's other columns pass as they are"
+out=$(as_dana -At -c "select entry from ledger_2025_q1 order by id limit 1" 2>&1)
+assert_eq "$out" "ledger-entry-secret-1" "column rules: the dba reads the partition in clear"
 
 # JSON documents built by the query (no table column behind them: detectors and json_keys)
 ap -At -R $'\036' -c "select jsonb_build_object('token', name, 'mail', email, 'n', notes), json_build_object('secret_x', card) from customers order by id" >"$T/psql_json.out" 2>&1

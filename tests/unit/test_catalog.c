@@ -2,7 +2,8 @@
  * pg catalog — against a real PostgreSQL: names come back as
  * "schema.table.column" for live columns, dropped columns and missing tables
  * answer -1, nothing answers before a fetch, a wrong password caches nothing,
- * the idle pool stays within two connections, a pooled connection killed by
+ * a partition's or an inheritance child's columns match the column rules
+ * written for the tables it comes from, the idle pool stays within two connections, a pooled connection killed by
  * the server is replaced (one retry), and the cache stays bounded.
  *
  * Needs WARDEN_TEST_PGHOST / WARDEN_TEST_PGPORT / WARDEN_TEST_PGPASSWORD
@@ -182,6 +183,62 @@ static void test_names_dropped_and_missing(void **state)
 	assert_string_equal(small, "s.t");
 }
 
+/*
+ * A partition (at any depth) or an inheritance child: its columns by its own
+ * name, and a column rule written for the table it comes from matches them
+ * too; a same-named column of an unrelated table, or another column, does not.
+ */
+static void test_parents_rules(void **state)
+{
+	NEED_SERVER();
+	PQclear(admin_sql("CREATE TABLE s.ledger (id int, secret text, note text) PARTITION BY RANGE (id);"
+			  " CREATE TABLE s.\"ledger.2025\" PARTITION OF s.ledger FOR VALUES FROM (0) TO (100)"
+			  "   PARTITION BY RANGE (id);"
+			  " CREATE TABLE s.ledger_q1 PARTITION OF s.\"ledger.2025\" FOR VALUES FROM (0) TO (50);"
+			  " CREATE TABLE s.base (secret text); CREATE TABLE s.kid (extra int) INHERITS (s.base);"
+			  " CREATE TABLE s.other (secret text)"));
+	uint32_t tables[] = {admin_oid("SELECT 's.ledger_q1'::regclass::oid"),
+			     admin_oid("SELECT 's.\"ledger.2025\"'::regclass::oid"),
+			     admin_oid("SELECT 's.kid'::regclass::oid"), admin_oid("SELECT 's.other'::regclass::oid"),
+			     admin_oid("SELECT 's.ledger'::regclass::oid")};
+	assert_int_equal(fetch_many(&cc, 0, tables, 5, 1), 1);
+	char *rules[] = {(char *)"s.ledger.secret", (char *)"s.base.secret"};
+	config_strlist globs = {.v = rules, .n = 2};
+	char name[64];
+	uint32_t type;
+	int masked;
+	struct {
+		uint32_t oid;
+		int16_t att;
+		const char *name;
+		int masked;
+	} want[] = {
+		{tables[0], 2, "s.ledger_q1.secret", 1}, /* a partition's partition */
+		{tables[0], 3, "s.ledger_q1.note", 0},
+		{tables[1], 2, "s.ledger.2025.secret", 1},
+		{tables[2], 1, "s.kid.secret", 1},       /* an inheritance child */
+		{tables[2], 2, "s.kid.extra", 0},
+		{tables[3], 1, "s.other.secret", 0},     /* the same name, no parent */
+		{tables[4], 2, "s.ledger.secret", 1},    /* the table itself */
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
+		assert_int_equal(pg_catalog_column_rule(0, want[i].oid, want[i].att, &globs, name, sizeof(name), &type,
+							&masked), 1);
+		assert_string_equal(name, want[i].name);
+		if (masked != want[i].masked)
+			fail_msg("%s: masked %d, want %d", want[i].name, masked, want[i].masked);
+	}
+	/* no globs: names only */
+	assert_int_equal(pg_catalog_column_rule(0, tables[0], 2, NULL, name, sizeof(name), &type, &masked), 1);
+	assert_int_equal(masked, 0);
+	assert_int_equal(type, 25);
+	/* the parent's name alone, as a glob would read it through a parent */
+	char *parent_only[] = {(char *)"s.ledger.*"};
+	config_strlist pg = {.v = parent_only, .n = 1};
+	assert_int_equal(pg_catalog_column_rule(0, tables[0], 3, &pg, name, sizeof(name), &type, &masked), 1);
+	assert_int_equal(masked, 1);
+}
+
 /* One function lookup; its done's ok. */
 static int fetch_function(const config_connection *c, int cc_index, uint32_t oid)
 {
@@ -302,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_unfetched_answers_zero),
 		cmocka_unit_test(test_wrong_password_caches_nothing),
 		cmocka_unit_test(test_names_dropped_and_missing),
+		cmocka_unit_test(test_parents_rules),
 		cmocka_unit_test(test_function_names),
 		cmocka_unit_test(test_pool_bounded_and_reconnects),
 		cmocka_unit_test(test_cache_bounded),

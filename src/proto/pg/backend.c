@@ -519,11 +519,13 @@ static int resolve_columns(pg_session *ps, int final)
 		if (!col->table_oid || col->attnum <= 0)
 			continue;
 		char name[3 * 64 + 8];
-		int rc = pg_catalog_column(ps->cc_index, col->table_oid, col->attnum, name, sizeof(name));
+		uint32_t type;
+		int masked;
+		int rc = pg_catalog_column_rule(ps->cc_index, col->table_oid, col->attnum, globs, name, sizeof(name),
+						&type, &masked);
 		if (rc == 1) {
-			for (size_t g = 0; g < globs->n; g++)
-				if (fnmatch(globs->v[g], name, FNM_CASEFOLD) == 0)
-					col->action = PGM_WHOLE;
+			if (masked) /* by its table's name or a parent's (a partition's columns) */
+				col->action = PGM_WHOLE;
 		} else if (rc == 0 && final) {
 			col->action = PGM_WHOLE; /* the names could not be learnt: nothing leaves unread */
 		} else if (rc == 0) {
@@ -612,20 +614,21 @@ static int copy_columns(pg_session *ps, const pg_request *r, int final)
 		size_t f = 0;
 		for (int16_t att = 1; att <= 1600 && (co->n_columns || f < n_fields); att++) {
 			uint32_t type;
-			int k = pg_catalog_column_type(ps->cc_index, oid, att, name, sizeof(name), &type);
+			int masked;
+			int k = pg_catalog_column_rule(ps->cc_index, oid, att, globs, name, sizeof(name), &type, &masked);
 			if (k == 0)
 				break; /* expired meanwhile: what is not named below is masked whole */
 			if (k != 1)
 				continue;
 			if (!co->n_columns) {
-				whole[f] = (uint8_t)glob_match(globs, name);
+				whole[f] = (uint8_t)masked;
 				types[f++] = type;
 				continue;
 			}
 			const char *col = strrchr(name, '.');
 			for (size_t i = 0; col && i < co->n_columns; i++) {
 				if (strcmp(co->columns[i], col + 1) == 0) {
-					whole[i] = (uint8_t)glob_match(globs, name);
+					whole[i] = (uint8_t)masked;
 					types[i] = type;
 				}
 			}

@@ -17,6 +17,7 @@
  * must not be able to shadow them through its search_path and so rename (and
  * unmask) columns.
  */
+#include <fnmatch.h>
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
@@ -34,24 +35,30 @@
 #define CATALOG_BUCKETS 1024
 #define CATALOG_POOL_IDLE 2
 
-static const char catalog_sql[] =
-	"SELECT a.attrelid, a.attnum, n.nspname, c.relname, a.attname, a.atttypid"
-	" FROM pg_catalog.pg_attribute a"
-	" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid"
-	" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
-	" WHERE a.attrelid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[])"
-	" AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
-	" ORDER BY a.attrelid, a.attnum";
+/*
+ * The columns of the tables WHERE picks, each as its table names it (depth
+ * 0) and again under the name of each table it inherits from, a partitioned
+ * table's partitions included (depth 1 and up: pg_inherits, up to 64 levels;
+ * a column of a child has its parent's name): column rules written for a
+ * table also mask what is read from its partitions or children.
+ */
+#define CATALOG_COLUMNS_SQL(WHERE)                                                                         \
+	"WITH RECURSIVE up(child, rel, depth) AS ("                                                         \
+	" SELECT c.oid, c.oid, 0 FROM pg_catalog.pg_class c WHERE " WHERE                                   \
+	" UNION ALL SELECT up.child, i.inhparent, up.depth OPERATOR(pg_catalog.+) 1"                         \
+	" FROM up JOIN pg_catalog.pg_inherits i ON i.inhrelid OPERATOR(pg_catalog.=) up.rel"                \
+	" WHERE up.depth OPERATOR(pg_catalog.<) 64)"                                                         \
+	" SELECT up.child, a.attnum, n.nspname, c.relname, a.attname, a.atttypid, up.depth"                  \
+	" FROM up JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) up.child"             \
+	" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) up.rel"                                \
+	" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"                    \
+	" WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"                                   \
+	" ORDER BY up.child, a.attnum, up.depth"
+
+static const char catalog_sql[] = CATALOG_COLUMNS_SQL("c.oid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[])");
 
 /* The same for one table named as text (COPY without a column list). */
-static const char catalog_named_sql[] =
-	"SELECT a.attrelid, a.attnum, n.nspname, c.relname, a.attname, a.atttypid"
-	" FROM pg_catalog.pg_attribute a"
-	" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid"
-	" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
-	" WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1)"
-	" AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
-	" ORDER BY a.attrelid, a.attnum";
+static const char catalog_named_sql[] = CATALOG_COLUMNS_SQL("c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1)");
 
 /* A function by OID (FunctionCall names it so), as schema and name. */
 static const char catalog_function_sql[] =
@@ -84,7 +91,10 @@ typedef struct cat_table {
 	uint64_t fetched_ns;
 	int ncols;   /* 0 with cols NULL: the table is unknown */
 	char **cols; /* [attnum - 1] */
+	char **attnames;     /* [attnum - 1]: the column's own name, as the parents name it too */
 	uint32_t *types;     /* [attnum - 1] */
+	char **parents;      /* "schema.table" of each table it inherits from, at any depth */
+	int n_parents;
 } cat_table;
 
 typedef struct cat_idle {
@@ -125,9 +135,15 @@ static size_t bucket_of(int cc_index, uint32_t oid)
 
 static void table_free(cat_table *t)
 {
-	for (int i = 0; i < t->ncols; i++)
+	for (int i = 0; i < t->ncols; i++) {
 		free(t->cols[i]);
+		free(t->attnames[i]);
+	}
+	for (int i = 0; i < t->n_parents; i++)
+		free(t->parents[i]);
+	free(t->parents);
 	free(t->cols);
+	free(t->attnames);
 	free(t->types);
 	free(t);
 }
@@ -190,7 +206,40 @@ int pg_catalog_column(int cc_index, uint32_t table_oid, int16_t attnum, char *na
 int pg_catalog_column_type(int cc_index, uint32_t table_oid, int16_t attnum, char *name, size_t cap,
 			   uint32_t *type)
 {
+	return pg_catalog_column_rule(cc_index, table_oid, attnum, NULL, name, cap, type, NULL);
+}
+
+/* Whether one of globs matches "schema.table.column" (fnmatch, case-insensitive). */
+static int globs_match(const config_strlist *globs, const char *name)
+{
+	for (size_t g = 0; g < globs->n; g++)
+		if (fnmatch(globs->v[g], name, FNM_CASEFOLD) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether globs match column i of t, under t's name or a parent's. Under cache_mu. */
+static int column_masked(const cat_table *t, int i, const config_strlist *globs)
+{
+	if (globs_match(globs, t->cols[i]))
+		return 1;
+	for (int k = 0; k < t->n_parents; k++) {
+		buf b = {0};
+		buf_printf(&b, "%s.%s", t->parents[k], t->attnames[i]);
+		int hit = globs_match(globs, b.data);
+		buf_free(&b);
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+int pg_catalog_column_rule(int cc_index, uint32_t table_oid, int16_t attnum, const config_strlist *globs,
+			   char *name, size_t cap, uint32_t *type, int *masked)
+{
 	*type = 0;
+	if (masked)
+		*masked = 0;
 	if (table_oid == 0)
 		return -1; /* not a table column (an expression, a constant) */
 	int rc = 0;
@@ -207,6 +256,8 @@ int pg_catalog_column_type(int cc_index, uint32_t table_oid, int16_t attnum, cha
 			if (cap > 0)
 				snprintf(name, cap, "%s", t->cols[attnum - 1]);
 			*type = t->types ? t->types[attnum - 1] : 0;
+			if (masked && globs)
+				*masked = column_masked(t, attnum - 1, globs);
 		}
 		break;
 	}
@@ -305,8 +356,24 @@ static int cmp_oid(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Adds "schema.table" to t's parents, once. */
+static void add_parent(cat_table *t, const char *schema, const char *table)
+{
+	buf b = {0};
+	buf_printf(&b, "%s.%s", schema, table);
+	for (int k = 0; k < t->n_parents; k++) {
+		if (strcmp(t->parents[k], b.data) == 0) {
+			buf_free(&b);
+			return;
+		}
+	}
+	t->parents = util_xrealloc(t->parents, (size_t)(t->n_parents + 1) * sizeof(*t->parents));
+	t->parents[t->n_parents++] = util_strndup(b.data, b.len);
+	buf_free(&b);
+}
+
 /* Caches one entry per requested table (sorted, unique) from rows ordered by
- * attrelid, attnum. */
+ * table, attnum, depth (CATALOG_COLUMNS_SQL). */
 static void cache_result(const cat_work *w, PGresult *res)
 {
 	int rows = PQntuples(res), r = 0;
@@ -327,17 +394,23 @@ static void cache_result(const cat_work *w, PGresult *res)
 			continue;
 		}
 		t->cols = calloc((size_t)t->ncols, sizeof(char *));
+		t->attnames = calloc((size_t)t->ncols, sizeof(char *));
 		t->types = calloc((size_t)t->ncols, sizeof(uint32_t));
-		if (!t->cols || !t->types)
+		if (!t->cols || !t->attnames || !t->types)
 			abort();
 		for (int j = first; j < r; j++) {
 			long attnum = strtol(PQgetvalue(res, j, 1), NULL, 10);
+			if (strtol(PQgetvalue(res, j, 6), NULL, 10) > 0) {
+				add_parent(t, PQgetvalue(res, j, 2), PQgetvalue(res, j, 3));
+				continue;
+			}
 			if (attnum < 1 || attnum > t->ncols || t->cols[attnum - 1])
 				continue; /* not what the query returns; never trusted as an index */
 			buf name = {0};
 			buf_printf(&name, "%s.%s.%s", PQgetvalue(res, j, 2), PQgetvalue(res, j, 3),
 				   PQgetvalue(res, j, 4));
 			t->cols[attnum - 1] = util_strndup(name.data, name.len);
+			t->attnames[attnum - 1] = util_strndup(PQgetvalue(res, j, 4), strlen(PQgetvalue(res, j, 4)));
 			t->types[attnum - 1] = (uint32_t)strtoul(PQgetvalue(res, j, 5), NULL, 10);
 			buf_free(&name);
 		}

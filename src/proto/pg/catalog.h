@@ -34,6 +34,16 @@ int pg_catalog_column(int cc_index, uint32_t table_oid, int16_t attnum, char *na
 /* The same, with the column's type OID in *type when known. */
 int pg_catalog_column_type(int cc_index, uint32_t table_oid, int16_t attnum, char *name, size_t cap,
 			   uint32_t *type);
+/*
+ * The same, and (when known) whether one of globs (column rules, fnmatch,
+ * case-insensitive) matches the column: its own "schema.table.column", or the
+ * same column under the name of a table its table inherits from, at any depth
+ * (a partition's, a partition's partition's, an inheritance child's): a rule
+ * written for a table masks its partitions' columns too. globs and masked may
+ * be NULL.
+ */
+int pg_catalog_column_rule(int cc_index, uint32_t table_oid, int16_t attnum, const config_strlist *globs,
+			   char *name, size_t cap, uint32_t *type, int *masked);
 
 /*
  * Fetches the columns of tables[0, n) (deduplicated by the caller or not) on
