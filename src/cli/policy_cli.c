@@ -238,6 +238,34 @@ static char *one_line(const char *s, size_t max)
 	return b.data;
 }
 
+/*
+ * session.h's parents in a replay: what the request's classification
+ * recorded ("inherits": {"schema.table": ["parent", ...] or null}); a
+ * relation it does not name had none (or was not asked about).
+ */
+static int replay_parents(void *ctx, const char *schema, const char *table, char ***out)
+{
+	*out = NULL;
+	buf key = {0};
+	buf_printf(&key, "%s.%s", schema, table);
+	json_t *v = ctx ? json_object_get(ctx, key.data) : NULL;
+	buf_free(&key);
+	if (!v)
+		return 0;
+	if (!json_is_array(v))
+		return -1; /* null: the catalog could not say */
+	size_t n = json_array_size(v), k = 0;
+	if (!n)
+		return 0;
+	*out = util_xmalloc(n * sizeof(**out));
+	for (size_t i = 0; i < n; i++) {
+		const char *p = json_string_value(json_array_get(v, i));
+		if (p)
+			(*out)[k++] = util_strndup(p, strlen(p));
+	}
+	return (int)k;
+}
+
 static int cmd_test(const char *config, const char *candidate, const char *since, int as_json)
 {
 	if (!candidate)
@@ -297,9 +325,13 @@ static int cmd_test(const char *config, const char *candidate, const char *since
 		const char *named = d.function_call && e->statement && strncmp(e->statement, fc, sizeof(fc) - 1) == 0
 					    ? strstr(e->statement, ": ") : NULL;
 		d.function_name = named ? named + 2 : NULL;
-		json_decref(cls);
+		/* the parents the target's catalog named for its relations, as recorded */
+		r->s.parents = replay_parents;
+		r->s.parents_ctx = json_object_get(cls, "inherits");
 		policy_decision dec;
 		policy_decide(&cand.policy, r->s.policy, &r->s, &d, &dec);
+		r->s.parents_ctx = NULL;
+		json_decref(cls);
 		const char *now = policy_action_name(dec.action);
 		const char *was = e->decision ? e->decision : "allow";
 		/* an allowed request's masking is part of its decision: "allow" vs "allow, masked (pii)" */

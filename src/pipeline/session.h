@@ -29,6 +29,15 @@ typedef struct session {
 	char *startup_user;
 	char *target_user;      /* the role warden logs in to the target as ("$user" in search_path) */
 	struct policy_session *policy;  /* the decide stage's per-session state */
+	/*
+	 * The tables schema.table inherits from, at any depth (a partition's
+	 * parent and its parent's, an inheritance child's), as "schema.table"
+	 * into *out (malloc'd, each string too); returns how many, or -1 when the
+	 * target's catalog cannot say (the policy then fails closed). NULL: no
+	 * table has any (an adapter that cannot ask its target).
+	 */
+	int (*parents)(void *ctx, const char *schema, const char *table, char ***out);
+	void *parents_ctx;
 	int recorded;           /* session_start was submitted */
 } session;
 

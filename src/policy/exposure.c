@@ -114,14 +114,15 @@ static void add_flow(expo *e, const char *alias, const char *source)
 }
 
 
-static void add_rename(expo *e, const char *schema, const char *relation, const char *column,
-		       const char *to_schema, const char *to, int same_schema)
+/* The rename added, or NULL (nothing to rename, or too many: the statement fails closed). */
+static sql_rename *add_rename(expo *e, const char *schema, const char *relation, const char *column,
+			      const char *to_schema, const char *to, int same_schema)
 {
 	if (!to || (!relation && !schema))
-		return;
+		return NULL;
 	if (e->n_renames == MAX_FLOWS) {
 		e->overflow = 1;
-		return;
+		return NULL;
 	}
 	if (e->n_renames == e->cap_renames) {
 		e->cap_renames = e->cap_renames ? 2 * e->cap_renames : 4;
@@ -129,7 +130,8 @@ static void add_rename(expo *e, const char *schema, const char *relation, const 
 	}
 	e->renames[e->n_renames++] = (sql_rename){util_strdup_or_null(schema), util_strdup_or_null(relation),
 						  util_strdup_or_null(column), util_strdup_or_null(to_schema),
-						  util_strdup_or_null(to), same_schema};
+						  util_strdup_or_null(to), same_schema, 0};
+	return &e->renames[e->n_renames - 1];
 }
 
 static int is_setop(const json_t *sel)
@@ -416,7 +418,8 @@ static void func_call(expo *e, const json_t *v)
  * DDL the column rules see: an index or a constraint sorts, compares or
  * looks up its columns (CLUSTER then orders the table by them; a foreign key
  * or ON CONFLICT answers whether a value is there); a rename, SET SCHEMA,
- * INHERIT or ATTACH PARTITION gives columns other names; DO, a function, a
+ * INHERIT, NO INHERIT, ATTACH or DETACH PARTITION gives columns other names
+ * (the rules of a table cover its partitions and children); DO, a function, a
  * procedure, a trigger or a rule is code whose reads the walk cannot see;
  * a foreign table or server reads tables under names of its own; a call
  * of one of query_functions runs what the walk cannot read; CLUSTER (and
@@ -483,6 +486,20 @@ static void ddl_node(expo *e, const char *k, const json_t *v)
 				const json_t *part = json_object_get(json_object_get(def, "PartitionCmd"), "name");
 				add_rename(e, pgtree_str(part, "schemaname"), pgtree_str(part, "relname"), NULL,
 					   pgtree_str(rel, "schemaname"), pgtree_str(rel, "relname"), 0);
+			} else if (sub && (strcmp(sub, "AT_DetachPartition") == 0 ||
+					   strcmp(sub, "AT_DetachPartitionFinalize") == 0)) {
+				/* the partition's rows, read under rel's rules until now, under its own name only */
+				const json_t *part = json_object_get(json_object_get(def, "PartitionCmd"), "name");
+				sql_rename *r = add_rename(e, pgtree_str(rel, "schemaname"), pgtree_str(rel, "relname"),
+							   NULL, pgtree_str(part, "schemaname"), pgtree_str(part, "relname"), 0);
+				if (r)
+					r->detaches = 1;
+			} else if (sub && strcmp(sub, "AT_DropInherit") == 0) { /* NO INHERIT: rel's rows, the same */
+				const json_t *parent = json_object_get(def, "RangeVar");
+				sql_rename *r = add_rename(e, pgtree_str(parent, "schemaname"), pgtree_str(parent, "relname"),
+							   NULL, pgtree_str(rel, "schemaname"), pgtree_str(rel, "relname"), 0);
+				if (r)
+					r->detaches = 1;
 			}
 		}
 	}

@@ -29,6 +29,7 @@ struct policy_session {
 	char **search_path;     /* NULL: the default "$user", public */
 	size_t n_search_path;
 	int search_path_set;
+	json_t *inherits;       /* the decision being made: the parents it asked about, for its classification */
 };
 
 policy_session *policy_session_new(void)
@@ -65,6 +66,7 @@ void policy_session_free(policy_session *st)
 		prepared_free(p);
 	}
 	free_strs(st->search_path, st->n_search_path);
+	json_decref(st->inherits);
 	free(st);
 }
 
@@ -591,10 +593,34 @@ static int object_match(const config_strlist *l, const policy_session *st, const
  * RowDescription names the column); a value computed on arrives with no
  * name, so a statement computing on a column the profile's rules name is
  * refused (exposure.h). The column is one of a relation the statement names:
- * "schema.table.column" for each schema an unqualified name may resolve to.
+ * "schema.table.column" for each schema an unqualified name may resolve to,
+ * and the same column of each table that relation inherits from (a rule
+ * written for a partitioned table covers its partitions: session.h's
+ * parents; when the target's catalog could not say, the column counts).
+ * The parents asked about go into the decision's classification
+ * ("inherits"), so that a replay decides the same without the target.
  * Returns the column's name ("" for columns the text does not name), or NULL.
  */
-static const char *masked_computed(const config_mask_profile *mp, const policy_session *st, const session *s,
+static int parents_of(policy_session *st, const session *s, const char *schema, const char *table, char ***out)
+{
+	*out = NULL;
+	if (!s || !s->parents)
+		return 0;
+	int n = s->parents(s->parents_ctx, schema, table, out);
+	if (n == 0)
+		return 0;
+	if (!st->inherits)
+		st->inherits = json_object();
+	json_t *v = n < 0 ? json_null() : json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(v, json_string((*out)[i]));
+	buf key = {0};
+	buf_printf(&key, "%s.%s", schema, table);
+	json_object_set_new(st->inherits, key.data, v);
+	buf_free(&key);
+	return n;
+}
+static const char *masked_computed(const config_mask_profile *mp, policy_session *st, const session *s,
 				   const sql_stmt *stmt)
 {
 	const config_strlist *globs = &mp->columns;
@@ -604,16 +630,26 @@ static const char *masked_computed(const config_mask_profile *mp, const policy_s
 		return "";
 	const char *small[8], **schemas = max_schemas(st) <= 8 ? small : util_xmalloc(max_schemas(st) * sizeof(char *));
 	const char *hit = NULL;
-	for (size_t i = 0; i < stmt->n_objects && !hit; i++) {
+	for (size_t i = 0; i < stmt->n_objects && !hit && stmt->n_computed; i++) {
 		const sql_object *o = &stmt->objects[i];
 		size_t n = schemas_of(o, st, s, schemas);
-		for (size_t c = 0; c < stmt->n_computed && !hit; c++) {
-			for (size_t k = 0; k < n && !hit; k++) {
+		for (size_t k = 0; k < n && !hit; k++) {
+			char **par;
+			int np = parents_of(st, s, schemas[k], o->name, &par);
+			for (size_t c = 0; c < stmt->n_computed && !hit; c++) {
 				char full[3 * 256];
 				snprintf(full, sizeof(full), "%s.%s.%s", schemas[k], o->name, stmt->computed[c]);
-				if (any_glob(globs, full, FNM_CASEFOLD))
+				if (np < 0 || any_glob(globs, full, FNM_CASEFOLD))
 					hit = stmt->computed[c];
+				for (int j = 0; j < np && !hit; j++) {
+					snprintf(full, sizeof(full), "%s.%s", par[j], stmt->computed[c]);
+					if (any_glob(globs, full, FNM_CASEFOLD))
+						hit = stmt->computed[c];
+				}
 			}
+			for (int j = 0; j < np; j++)
+				free(par[j]);
+			free(par);
 		}
 	}
 	if (schemas != small)
@@ -675,7 +711,7 @@ typedef struct refusal {
 	const char *what, *name;   /* REF_RENAME: "column", "relation" or "schema", and its name */
 } refusal;
 
-static int renames_out(const config_strlist *globs, const policy_session *st, const session *s, const sql_rename *r)
+static int renames_out(const config_strlist *globs, policy_session *st, const session *s, const sql_rename *r)
 {
 	const char *small[8], **from = max_schemas(st) <= 8 ? small : util_xmalloc(max_schemas(st) * sizeof(char *));
 	const char *small2[8], **to = max_schemas(st) <= 8 ? small2 : util_xmalloc(max_schemas(st) * sizeof(char *));
@@ -699,10 +735,21 @@ static int renames_out(const config_strlist *globs, const policy_session *st, co
 			snprintf(a, sizeof(a), "%s.%s.", from[i], r->relation);
 			sql_object t = {.schema = r->same_schema ? (char *)from[i] : r->to_schema, .name = r->to};
 			size_t nt = schemas_of(&t, st, s, to);
+			/* a detached partition leaves its parent's rules, and its parent's parents' */
+			char **par = NULL;
+			int np = r->detaches ? parents_of(st, s, from[i], r->relation, &par) : 0;
 			for (size_t k = 0; k < nt && !out; k++) {
 				snprintf(b, sizeof(b), "%s.%s.", to[k], r->to);
-				out = globs_lose(globs, a, b);
+				out = np < 0 || globs_lose(globs, a, b);
+				for (int j = 0; j < np && !out; j++) {
+					char pa[780];
+					snprintf(pa, sizeof(pa), "%s.", par[j]);
+					out = globs_lose(globs, pa, b);
+				}
 			}
+			for (int j = 0; j < np; j++)
+				free(par[j]);
+			free(par);
 		}
 	}
 	if (from != small)
@@ -752,7 +799,7 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 }
 
 /* Whether profile mp's column rules refuse stmt, and why (*why). */
-static int unmaskable(const config_mask_profile *mp, const policy_session *st, const session *s, const sql_stmt *stmt,
+static int unmaskable(const config_mask_profile *mp, policy_session *st, const session *s, const sql_stmt *stmt,
 		      refusal *why)
 {
 	*why = (refusal){REF_NONE, NULL, NULL};
@@ -1195,6 +1242,8 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 	d->mask_profile = -1;
 	subject who;
 	subject_of(&who, st, s);
+	json_decref(st->inherits);
+	st->inherits = NULL;
 	char *summary;
 	int owned = 1;
 	sql_class *c = function_call ? function_call_class(p, function_name, &summary)
@@ -1286,6 +1335,19 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 		d->rule = "empty";
 	if (!d->classification)
 		d->classification = util_strdup_or_null(summary);
+	if (st->inherits && d->classification) {
+		/* what the target's catalog said of the relations' parents (masked_computed) */
+		json_t *cls = json_loads(d->classification, 0, NULL);
+		if (json_is_object(cls)) {
+			json_object_set(cls, "inherits", st->inherits);
+			char *t = json_dumps(cls, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			if (t) {
+				free(d->classification);
+				d->classification = t;
+			}
+		}
+		json_decref(cls);
+	}
 	if (best != POLICY_ALLOW && best_stmt == refused_stmt)
 		refusal_messages(d, &refused, refused_profile);
 	else if (best != POLICY_ALLOW)

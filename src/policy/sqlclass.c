@@ -1276,7 +1276,7 @@ sql_rename *sqlclass_renames_dup(const sql_rename *r, size_t n)
 	for (size_t i = 0; i < n; i++)
 		o[i] = (sql_rename){util_strdup_or_null(r[i].schema), util_strdup_or_null(r[i].relation),
 				    util_strdup_or_null(r[i].column), util_strdup_or_null(r[i].to_schema),
-				    util_strdup_or_null(r[i].to), r[i].same_schema};
+				    util_strdup_or_null(r[i].to), r[i].same_schema, r[i].detaches};
 	return o;
 }
 

@@ -75,6 +75,8 @@ typedef struct sql_rename {
 	char *schema, *relation, *column;
 	char *to_schema, *to;
 	int same_schema;
+	int detaches;           /* DETACH PARTITION, NO INHERIT: relation is the parent whose rows (and its
+				 * parents') to stop holding: their rules cover them no longer */
 } sql_rename;
 
 typedef struct sql_stmt {

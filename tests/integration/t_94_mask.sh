@@ -157,7 +157,9 @@ pg_direct -d app -c "create table public.ledger (id int, entry text, memo text) 
   insert into public.ledger values (1, 'ledger-entry-secret-1', 'memo-clear-1'), (2, 'ledger-entry-secret-2', 'memo-clear-2');
   create table public.lbase (id int, entry text); create table public.lkid (memo text) inherits (public.lbase);
   insert into public.lkid values (3, 'ledger-entry-secret-3', 'memo-clear-3');
-  grant select on public.ledger, public.ledger_2025, public.ledger_2025_q1, public.lbase, public.lkid to app_scram" >/dev/null \
+  alter table public.ledger owner to app_scram; alter table public.ledger_2025 owner to app_scram;
+  alter table public.ledger_2025_q1 owner to app_scram; alter table public.lbase owner to app_scram;
+  alter table public.lkid owner to app_scram" >/dev/null \
   || fail "create the ledger tables"
 ap -At -F '|' -c "select * from ledger_2025_q1 order by id" -c "select id, entry from ledger_2025 order by id" \
   -c "select * from lkid" -c "copy ledger_2025_q1 to stdout" -c "copy lkid (entry, memo) to stdout" >"$T/ledger.out" 2>&1
@@ -166,6 +168,21 @@ assert_eq "$(grep -c '\*\*\*\*' "$T/ledger.out")" "8" "column rules: every row r
 assert_contains "$(cat "$T/ledger.out")" "1|****|memo-clear-1" "column rules: the partition's other columns pass as they are"
 out=$(as_dana -At -c "select entry from ledger_2025_q1 order by id limit 1" 2>&1)
 assert_eq "$out" "ledger-entry-secret-1" "column rules: the dba reads the partition in clear"
+# ... and computing on such a column there is refused, as on the parent's (the policy asks the catalog)
+# ... and so is detaching a partition or ending an inheritance (its rows would then be read
+# under a name the rules do not cover)
+for q in "select upper(entry) from ledger_2025_q1" "select id from public.ledger_2025 where entry like 'l%'" \
+         "select entry || '' from lkid" "alter table ledger_2025 detach partition ledger_2025_q1" \
+         "alter table lkid no inherit lbase"; do
+  ap -At -c "$q" >"$T/refused.out" 2>&1; rc=$?
+  assert_nonzero "$rc" "column rules: refused on a partition or child: $q"
+  assert_contains "$(cat "$T/refused.out")" "warden masks column" "column rules: the refusal says why ($q)"
+  assert_not_contains "$(cat "$T/refused.out")" "ledger-entry-secret" "column rules: nothing of the column in the refusal ($q)"
+done
+assert_eq "$(pg_direct -d app -At -c "select count(*) from pg_inherits where inhrelid in ('public.ledger_2025_q1'::regclass, 'public.lkid'::regclass)")" \
+  "2" "column rules: the partition and the child are still attached"
+out=$(ap -At -c "select upper(memo) from ledger_2025_q1 order by id" 2>&1)
+assert_eq "$out" $'MEMO-CLEAR-1\nMEMO-CLEAR-2' "column rules: computing on a partition's other columns runs"
 
 # JSON documents built by the query (no table column behind them: detectors and json_keys)
 ap -At -R $'\036' -c "select jsonb_build_object('token', name, 'mail', email, 'n', notes), json_build_object('secret_x', card) from customers order by id" >"$T/psql_json.out" 2>&1

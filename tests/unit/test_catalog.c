@@ -183,6 +183,25 @@ static void test_names_dropped_and_missing(void **state)
 	assert_string_equal(small, "s.t");
 }
 
+/* pg_catalog_parents(cc_index, schema, table) is want (comma-separated), listed or not. */
+static void expect_parents(int cc_index, const char *schema, const char *table, const char *want, int want_listed)
+{
+	char **par;
+	int listed;
+	int n = pg_catalog_parents(cc_index, schema, table, &par, &listed);
+	assert_true(n >= 0);
+	char got[512] = "";
+	size_t at = 0;
+	for (int i = 0; i < n; i++) {
+		at += (size_t)snprintf(got + at, sizeof(got) - at, "%s%s", i ? "," : "", par[i]);
+		free(par[i]);
+	}
+	free(par);
+	if (strcmp(got, want) != 0 || listed != want_listed)
+		fail_msg("%s.%s: parents [%s] listed %d, want [%s] listed %d", schema, table, got, listed, want,
+			 want_listed);
+}
+
 /*
  * A partition (at any depth) or an inheritance child: its columns by its own
  * name, and a column rule written for the table it comes from matches them
@@ -237,6 +256,51 @@ static void test_parents_rules(void **state)
 	config_strlist pg = {.v = parent_only, .n = 1};
 	assert_int_equal(pg_catalog_column_rule(0, tables[0], 3, &pg, name, sizeof(name), &type, &masked), 1);
 	assert_int_equal(masked, 1);
+
+	/* by name, for the policy: every relation of the connection with its parents, fetched whole */
+	int listed;
+	char **par;
+	assert_int_equal(pg_catalog_families(0), 0);
+	assert_int_equal(pg_catalog_parents(0, "s", "ledger_q1", &par, &listed), -1); /* not fetched */
+	uv_loop_t loop;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	fetch_result r = {0};
+	assert_int_equal(pg_catalog_fetch_families(&loop, &cc, 0, on_done, &r), 0);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.ok, 1);
+	assert_int_equal(pg_catalog_families(0), 1);
+	expect_parents(0, "s", "ledger_q1", "s.ledger,s.ledger.2025", 1);
+	expect_parents(0, "s", "ledger.2025", "s.ledger", 1);
+	expect_parents(0, "s", "kid", "s.base", 1);
+	expect_parents(0, "s", "other", "", 1);          /* listed, no parent */
+	expect_parents(0, "s", "ledger", "", 1);         /* the parent itself */
+	expect_parents(0, "public", "ledger_q1", "", 0); /* no such relation */
+	assert_int_equal(pg_catalog_parents(1, "s", "ledger_q1", &par, &listed), -1); /* other cc */
+	/* a partition created since the fetch: not listed until the next one */
+	PQclear(admin_sql("CREATE TABLE s.ledger_q2 PARTITION OF s.\"ledger.2025\" FOR VALUES FROM (50) TO (100)"));
+	expect_parents(0, "s", "ledger_q2", "", 0);
+	usleep(60000);
+	assert_int_equal(pg_catalog_families_recent(0), 0); /* fetched more than a moment ago */
+	assert_int_equal(uv_loop_init(&loop), 0);
+	r = (fetch_result){0};
+	assert_int_equal(pg_catalog_fetch_families(&loop, &cc, 0, on_done, &r), 0);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_int_equal(pg_catalog_families_recent(0), 1);
+	expect_parents(0, "s", "ledger_q2", "s.ledger,s.ledger.2025", 1);
+	/* a target that does not answer: unknown, and not asked again for CATALOG_TTL_S */
+	config_connection bad = cc;
+	bad.password = (char *)"wrong_pw_cat7q";
+	assert_int_equal(uv_loop_init(&loop), 0);
+	r = (fetch_result){0};
+	assert_int_equal(pg_catalog_fetch_families(&loop, &bad, 3, on_done, &r), 0);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_int_equal(r.ok, 0);
+	assert_int_equal(pg_catalog_families(3), 1);
+	assert_int_equal(pg_catalog_parents(3, "s", "ledger_q1", &par, &listed), -1);
 }
 
 /* One function lookup; its done's ok. */

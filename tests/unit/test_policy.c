@@ -452,6 +452,27 @@ static void test_mask_config(void **state)
 }
 
 /*
+ * A target whose public.customers has a partition customers_2025, itself
+ * partitioned (customers_2025_q1); what "mystery" is, the catalog could not
+ * tell (session.h's parents).
+ */
+static int fake_parents(void *ctx, const char *schema, const char *table, char ***out)
+{
+	(void)ctx;
+	*out = NULL;
+	if (strcmp(table, "mystery") == 0)
+		return -1;
+	if (strcmp(schema, "public") != 0 || strncmp(table, "customers_2025", 14) != 0)
+		return 0;
+	int n = strcmp(table, "customers_2025_q1") == 0 ? 2 : 1;
+	*out = util_xmalloc(2 * sizeof(**out));
+	(*out)[0] = util_strndup("public.customers", 16);
+	if (n == 2)
+		(*out)[1] = util_strndup("public.customers_2025", 21);
+	return n;
+}
+
+/*
  * Column rules mask a column's values where they arrive as themselves; a
  * masked identity's statement computing on such a column is refused, with a
  * message naming it. The column's table is one the statement names, in the
@@ -618,6 +639,44 @@ static void test_mask_column_rules(void **state)
 	EXPECT(&f, "select upper(password), row_to_json(a) from accounts a", POLICY_ALLOW, "mail-only");
 	EXPECT(&f, "alter table accounts rename column password to pw", POLICY_ALLOW, "mail-only");
 	EXPECT(&f, "do $$ begin null; end $$", POLICY_ALLOW, "mail-only");
+	/* a partition is read under its parents' rules (the target's catalog says which: fake_parents),
+	 * so detaching one, or ending an inheritance, takes its columns out of them */
+	as(&f, "alice", "[\"eng\"]", NULL);
+	EXPECT(&f, "alter table customers detach partition customers_2025", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table public.customers detach partition public.customers_2025 concurrently", POLICY_DENY,
+	       "masked");
+	EXPECT(&f, "alter table customers detach partition customers_2025 finalize", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table customers_old no inherit customers", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table orders detach partition orders_2025", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter table accounts detach partition accounts_old", POLICY_ALLOW, "masked"); /* *.password* still */
+	as(&f, "alice", "[\"eng\"]", NULL);
+	f.s.parents = fake_parents;
+	/* a partition of a partition leaves the rules of its parent's parent too */
+	EXPECT(&f, "alter table customers_2025 detach partition customers_2025_q1", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table customers_2025_q1 no inherit customers_2025", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table mystery detach partition m1", POLICY_DENY, "masked"); /* unknown: fail closed */
+	EXPECT(&f, "alter table customers_2025 rename to c25", POLICY_ALLOW, "masked"); /* still a partition */
+	EXPECT(&f, "select upper(ssn) from customers_2025", POLICY_DENY, "masked");
+	{ /* the parents the catalog named are in the classification (a replay decides by them) */
+		const char *q = "select upper(ssn) from public.customers_2025_q1";
+		request_desc r = {.statement = q, .statement_len = strlen(q)};
+		policy_decision d;
+		policy_decide(&f.cfg.policy, f.s.policy, &f.s, &r, &d);
+		assert_int_equal(d.action, POLICY_DENY);
+		assert_non_null(d.classification);
+		if (!strstr(d.classification,
+			    "\"inherits\":{\"public.customers_2025_q1\":[\"public.customers\",\"public.customers_2025\"]}"))
+			fail_msg("classification: %s", d.classification);
+		policy_decision_release(&d);
+	}
+	EXPECT(&f, "select id from public.customers_2025_q1 where ssn like '1%'", POLICY_DENY, "masked");
+	EXPECT(&f, "select upper(name), ssn from customers_2025", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select upper(ssn) from orders", POLICY_ALLOW, "masked");
+	/* a table the catalog could not tell about may be a partition: computing on it is refused */
+	EXPECT(&f, "select upper(note) from mystery", POLICY_DENY, "masked");
+	EXPECT(&f, "select note from mystery", POLICY_ALLOW, "masked");
+	EXPECT(&f, "set search_path = billing", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select upper(ssn) from customers_2025", POLICY_ALLOW, "masked"); /* billing's: no parent */
 	session_release(&f.s);
 	config_free(&f.cfg);
 }

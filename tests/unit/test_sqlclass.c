@@ -999,20 +999,26 @@ typedef struct rename_case {
 	const char *sql;
 	const char *schema, *relation, *column, *to_schema, *to;
 	int same_schema;
+	int detaches;
 } rename_case;
 
 /* Statements giving columns, relations' columns or schemas other names. */
 static const rename_case rename_cases[] = {
-	{"alter table s.accounts rename column password to pw", "s", "accounts", "password", NULL, "pw", 1},
-	{"alter table accounts rename password to pw", NULL, "accounts", "password", NULL, "pw", 1},
-	{"alter view v rename column secret to x", NULL, "v", "secret", NULL, "x", 1},
-	{"alter table accounts rename to acc", NULL, "accounts", NULL, NULL, "acc", 1},
-	{"alter materialized view s.mv rename to mv2", "s", "mv", NULL, "s", "mv2", 1},
-	{"alter table public.customers set schema archive", "public", "customers", NULL, "archive", "customers", 0},
-	{"alter view v set schema x", NULL, "v", NULL, "x", "v", 0},
-	{"alter schema public rename to p2", "public", NULL, NULL, NULL, "p2", 0},
-	{"alter table customers inherit s.p", NULL, "customers", NULL, "s", "p", 0},
-	{"alter table p attach partition s.customers for values in (1)", "s", "customers", NULL, NULL, "p", 0},
+	{"alter table s.accounts rename column password to pw", "s", "accounts", "password", NULL, "pw", 1, 0},
+	{"alter table accounts rename password to pw", NULL, "accounts", "password", NULL, "pw", 1, 0},
+	{"alter view v rename column secret to x", NULL, "v", "secret", NULL, "x", 1, 0},
+	{"alter table accounts rename to acc", NULL, "accounts", NULL, NULL, "acc", 1, 0},
+	{"alter materialized view s.mv rename to mv2", "s", "mv", NULL, "s", "mv2", 1, 0},
+	{"alter table public.customers set schema archive", "public", "customers", NULL, "archive", "customers", 0, 0},
+	{"alter view v set schema x", NULL, "v", NULL, "x", "v", 0, 0},
+	{"alter schema public rename to p2", "public", NULL, NULL, NULL, "p2", 0, 0},
+	{"alter table customers inherit s.p", NULL, "customers", NULL, "s", "p", 0, 0},
+	{"alter table p attach partition s.customers for values in (1)", "s", "customers", NULL, NULL, "p", 0, 0},
+	/* a partition or child leaves the parent's rules (which cover it): rows of p, now under c's name */
+	{"alter table p detach partition c", NULL, "p", NULL, NULL, "c", 0, 1},
+	{"alter table s.p detach partition s.c concurrently", "s", "p", NULL, "s", "c", 0, 1},
+	{"alter table p detach partition c finalize", NULL, "p", NULL, NULL, "c", 0, 1},
+	{"alter table t no inherit s.p", "s", "p", NULL, NULL, "t", 0, 1},
 };
 
 static int same_str(const char *a, const char *b)
@@ -1033,7 +1039,7 @@ static void test_exposure_renames(void **state)
 		const sql_rename *r = &st->renames[0];
 		if (!same_str(r->schema, t->schema) || !same_str(r->relation, t->relation) ||
 		    !same_str(r->column, t->column) || !same_str(r->to_schema, t->to_schema) || !same_str(r->to, t->to) ||
-		    r->same_schema != t->same_schema)
+		    r->same_schema != t->same_schema || r->detaches != t->detaches)
 			fail_msg("[%s]: got %s.%s.%s -> %s.%s (%d)", t->sql, r->schema ? r->schema : "-",
 				 r->relation ? r->relation : "-", r->column ? r->column : "-",
 				 r->to_schema ? r->to_schema : "-", r->to ? r->to : "-", r->same_schema);
@@ -1043,8 +1049,7 @@ static void test_exposure_renames(void **state)
 	/* other renames (an index, a constraint, a function) change no column's name */
 	static const char *const none[] = {"alter index i rename to j", "alter table t rename constraint c to d",
 					   "alter function f() rename to g", "alter table t add column c int",
-					   "alter function f() set schema s", "alter table t no inherit p",
-					   "alter table p detach partition c"};
+					   "alter function f() set schema s"};
 	for (size_t i = 0; i < sizeof(none) / sizeof(*none); i++) {
 		sql_class *c = classify(none[i]);
 		if (c->stmts[0].n_renames != 0)

@@ -60,6 +60,31 @@ static const char catalog_sql[] = CATALOG_COLUMNS_SQL("c.oid OPERATOR(pg_catalog
 /* The same for one table named as text (COPY without a column list). */
 static const char catalog_named_sql[] = CATALOG_COLUMNS_SQL("c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1)");
 
+/*
+ * Every relation a statement can read (tables, partitioned tables, views,
+ * materialized views, foreign tables), once with no parent (NULLs) or once
+ * per table it inherits from, at any depth (partitions included): what the
+ * policy reads a statement's relation names against. A name missing from it
+ * is one created since (or none such). Bounded: past FAMILIES_MAX rows the
+ * answer is taken as unknown.
+ */
+#define FAMILIES_MAX 100000
+static const char catalog_families_sql[] =
+	"WITH RECURSIVE up(child, rel, depth) AS ("
+	" SELECT i.inhrelid, i.inhparent, 1 FROM pg_catalog.pg_inherits i"
+	" UNION ALL SELECT up.child, i.inhparent, up.depth OPERATOR(pg_catalog.+) 1"
+	" FROM up JOIN pg_catalog.pg_inherits i ON i.inhrelid OPERATOR(pg_catalog.=) up.rel"
+	" WHERE up.depth OPERATOR(pg_catalog.<) 64)"
+	" SELECT cn.nspname, c.relname, pn.nspname, p.relname FROM pg_catalog.pg_class c"
+	" JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) c.relnamespace"
+	" LEFT JOIN up ON up.child OPERATOR(pg_catalog.=) c.oid"
+	" LEFT JOIN pg_catalog.pg_class p ON p.oid OPERATOR(pg_catalog.=) up.rel"
+	" LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid OPERATOR(pg_catalog.=) p.relnamespace"
+	" WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f}'::pg_catalog.\"char\"[])"
+	" LIMIT $1::pg_catalog.int4";
+/* Families fetched this recently are not fetched again for a relation they miss. */
+#define FAMILIES_RECHECK_NS 50000000ull
+
 /* A function by OID (FunctionCall names it so), as schema and name. */
 static const char catalog_function_sql[] =
 	"SELECT n.nspname, p.proname FROM pg_catalog.pg_proc p"
@@ -97,6 +122,22 @@ typedef struct cat_table {
 	int n_parents;
 } cat_table;
 
+/* One table's parent (catalog_families_sql's rows), names raw. */
+typedef struct cat_edge {
+	char *cs, *ct;  /* the relation */
+	char *ps, *pt;  /* a table it inherits from, or NULL (none) */
+} cat_edge;
+
+/* A connection's families: its edges sorted by table; replaced whole. */
+typedef struct cat_families {
+	struct cat_families *next;
+	int cc_index;
+	uint64_t fetched_ns;
+	cat_edge *edges;
+	size_t n;
+	int unknown;            /* the target could not tell (too many, or never answered) */
+} cat_families;
+
 typedef struct cat_idle {
 	struct cat_idle *next;
 	int cc_index;
@@ -114,6 +155,7 @@ typedef struct cat_work {
 	int ok;
 	char *name;     /* pg_catalog_fetch_table: the quoted name instead of tables */
 	uint32_t fn_oid;        /* pg_catalog_fetch_function: the function instead */
+	int families;           /* pg_catalog_fetch_families: the families instead */
 } cat_work;
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -124,6 +166,7 @@ static cat_name *names;        /* under cache_mu; bounded with the tables */
 static size_t names_count;
 static cat_fn *fns;            /* under cache_mu; bounded as the names are */
 static size_t fns_count;
+static cat_families *families; /* under cache_mu; one per cc_index */
 
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static cat_idle *pool;
@@ -173,6 +216,18 @@ static void cache_clear_locked(void)
 		free(f);
 	}
 	fns_count = 0;
+}
+
+static void families_free(cat_families *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->edges[i].cs);
+		free(f->edges[i].ct);
+		free(f->edges[i].ps);
+		free(f->edges[i].pt);
+	}
+	free(f->edges);
+	free(f);
 }
 
 /* Takes ownership of t, replacing an older entry for the same table. */
@@ -579,10 +634,19 @@ static void named_rows(cat_work *w, PGresult *res)
 	}
 }
 
+static void families_rows(cat_work *w, PGresult *res);
+static void families_unanswered(int cc_index);
+
 static void catalog_work(uv_work_t *req)
 {
 	cat_work *w = req->data;
-	if (w->fn_oid) {
+	if (w->families) {
+		char limit[16];
+		snprintf(limit, sizeof(limit), "%d", FAMILIES_MAX);
+		run_query(w, catalog_families_sql, limit, families_rows);
+		if (!w->ok)
+			families_unanswered(w->cc_index);
+	} else if (w->fn_oid) {
 		char oid[16];
 		snprintf(oid, sizeof(oid), "%u", (unsigned)w->fn_oid);
 		run_query(w, catalog_function_sql, oid, function_rows);
@@ -668,6 +732,163 @@ int pg_catalog_fetch_function(uv_loop_t *loop, const config_connection *cc, int 
 	return 0;
 }
 
+static int edge_cmp(const void *a, const void *b)
+{
+	const cat_edge *x = a, *y = b;
+	int c = strcmp(x->cs, y->cs);
+	return c ? c : strcmp(x->ct, y->ct);
+}
+
+static void families_put(cat_families *f);
+
+static void families_rows(cat_work *w, PGresult *res)
+{
+	int rows = PQntuples(res);
+	cat_families *f = util_xmalloc(sizeof(*f));
+	*f = (cat_families){.cc_index = w->cc_index, .fetched_ns = uv_hrtime()};
+	if (rows >= FAMILIES_MAX) {
+		log_warn("catalog: connection %s: more than %d inherited tables: a masked identity's statement "
+			 "computing on a column is refused (its table may be a partition)",
+			 w->cc->name, FAMILIES_MAX - 1);
+		f->unknown = 1;
+		rows = 0;
+	}
+	f->n = (size_t)rows;
+	f->edges = util_xmalloc((rows ? (size_t)rows : 1) * sizeof(*f->edges));
+	for (int r = 0; r < rows; r++) {
+		cat_edge *e = &f->edges[r];
+		e->cs = util_strndup(PQgetvalue(res, r, 0), strlen(PQgetvalue(res, r, 0)));
+		e->ct = util_strndup(PQgetvalue(res, r, 1), strlen(PQgetvalue(res, r, 1)));
+		e->ps = PQgetisnull(res, r, 2) ? NULL : util_strndup(PQgetvalue(res, r, 2), strlen(PQgetvalue(res, r, 2)));
+		e->pt = PQgetisnull(res, r, 3) ? NULL : util_strndup(PQgetvalue(res, r, 3), strlen(PQgetvalue(res, r, 3)));
+	}
+	qsort(f->edges, f->n, sizeof(*f->edges), edge_cmp);
+	families_put(f);
+}
+
+/* Takes ownership of f, replacing the connection's older families. */
+static void families_put(cat_families *f)
+{
+	pthread_mutex_lock(&cache_mu);
+	for (cat_families **p = &families; *p; p = &(*p)->next) {
+		if ((*p)->cc_index == f->cc_index) {
+			cat_families *old = *p;
+			*p = old->next;
+			families_free(old);
+			break;
+		}
+	}
+	f->next = families;
+	families = f;
+	pthread_mutex_unlock(&cache_mu);
+}
+
+/*
+ * The target did not answer: the last families known are kept for another
+ * CATALOG_TTL_S (a partition created meanwhile is found at the next fetch);
+ * with none, they are unknown until then. Either way the next fetch waits.
+ */
+static void families_unanswered(int cc_index)
+{
+	pthread_mutex_lock(&cache_mu);
+	for (cat_families *f = families; f; f = f->next) {
+		if (f->cc_index == cc_index) {
+			f->fetched_ns = uv_hrtime();
+			pthread_mutex_unlock(&cache_mu);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&cache_mu);
+	cat_families *f = util_xmalloc(sizeof(*f));
+	*f = (cat_families){.cc_index = cc_index, .fetched_ns = uv_hrtime(), .unknown = 1};
+	f->edges = util_xmalloc(1);
+	families_put(f);
+}
+
+/* Under cache_mu. */
+static cat_families *families_of(int cc_index)
+{
+	for (cat_families *f = families; f; f = f->next)
+		if (f->cc_index == cc_index)
+			return f;
+	return NULL;
+}
+
+int pg_catalog_families(int cc_index)
+{
+	pthread_mutex_lock(&cache_mu);
+	cat_families *f = families_of(cc_index);
+	int fresh = f && uv_hrtime() - f->fetched_ns <= (uint64_t)CATALOG_TTL_S * 1000000000u;
+	pthread_mutex_unlock(&cache_mu);
+	return fresh;
+}
+
+int pg_catalog_families_recent(int cc_index)
+{
+	pthread_mutex_lock(&cache_mu);
+	cat_families *f = families_of(cc_index);
+	int recent = f && uv_hrtime() - f->fetched_ns <= FAMILIES_RECHECK_NS;
+	pthread_mutex_unlock(&cache_mu);
+	return recent;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int pg_catalog_parents(int cc_index, const char *schema, const char *table, char ***out, int *listed)
+{
+	int rc = -1;
+	*listed = 0;
+	*out = NULL;
+	pthread_mutex_lock(&cache_mu);
+	cat_families *f = families_of(cc_index);
+	if (f && !f->unknown) {
+		rc = 0;
+		cat_edge key = {.cs = (char *)schema, .ct = (char *)table};
+		size_t lo = 0, hi = f->n;
+		while (lo < hi) { /* the first edge of the table */
+			size_t mid = lo + (hi - lo) / 2;
+			if (edge_cmp(&f->edges[mid], &key) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		*listed = lo < f->n && edge_cmp(&f->edges[lo], &key) == 0;
+		size_t hi2 = lo;
+		while (hi2 < f->n && edge_cmp(&f->edges[hi2], &key) == 0)
+			hi2++;
+		for (size_t i = lo; i < hi2; i++) {
+			if (!f->edges[i].ps || !f->edges[i].pt)
+				continue; /* no parent */
+			if (!*out)
+				*out = util_xmalloc((hi2 - lo) * sizeof(**out));
+			buf b = {0};
+			buf_printf(&b, "%s.%s", f->edges[i].ps, f->edges[i].pt);
+			(*out)[rc++] = util_strndup(b.data, b.len);
+			buf_free(&b);
+		}
+		if (rc > 1)
+			qsort(*out, (size_t)rc, sizeof(**out), str_cmp);
+	}
+	pthread_mutex_unlock(&cache_mu);
+	return rc;
+}
+
+int pg_catalog_fetch_families(uv_loop_t *loop, const config_connection *cc, int cc_index, pg_catalog_done done,
+			      void *arg)
+{
+	cat_work *w = util_xmalloc(sizeof(*w));
+	*w = (cat_work){.cc = cc, .cc_index = cc_index, .done = done, .arg = arg, .families = 1};
+	w->req.data = w;
+	if (uv_queue_work(loop, &w->req, catalog_work, catalog_after) != 0) {
+		free(w);
+		return -1;
+	}
+	return 0;
+}
+
 void pg_catalog_shutdown(void)
 {
 	pthread_mutex_lock(&pool_mu);
@@ -680,5 +901,10 @@ void pg_catalog_shutdown(void)
 	pthread_mutex_unlock(&pool_mu);
 	pthread_mutex_lock(&cache_mu);
 	cache_clear_locked();
+	while (families) {
+		cat_families *f = families;
+		families = f->next;
+		families_free(f);
+	}
 	pthread_mutex_unlock(&cache_mu);
 }

@@ -81,6 +81,27 @@ int pg_catalog_function(int cc_index, uint32_t oid, char *name, size_t cap);
 int pg_catalog_fetch_function(uv_loop_t *loop, const config_connection *cc, int cc_index, uint32_t oid,
 			      pg_catalog_done done, void *arg);
 
+/*
+ * Partitions and inheritance children, for the policy (session.h's
+ * parent_rule): every relation of the connection with the tables it
+ * inherits from at any depth, fetched whole and cached for CATALOG_TTL_S.
+ * pg_catalog_families: 1 when what is cached is fresh (0: fetch).
+ * pg_catalog_parents: the tables schema.table inherits from, as
+ * "schema.table" into *out (malloc'd, each string too, sorted): how many,
+ * or -1 when not known (never fetched, the target never answered, or more
+ * relations than warden keeps); *listed is 1 when
+ * the relation is among them (one that is not in any schema a statement's
+ * name can mean was created since, or is none: fetch again, and ask again,
+ * unless pg_catalog_families_recent says they were fetched a moment ago).
+ * A fetch the target does not answer keeps what was known for another
+ * CATALOG_TTL_S.
+ */
+int pg_catalog_families(int cc_index);
+int pg_catalog_families_recent(int cc_index);
+int pg_catalog_parents(int cc_index, const char *schema, const char *table, char ***out, int *listed);
+int pg_catalog_fetch_families(uv_loop_t *loop, const config_connection *cc, int cc_index, pg_catalog_done done,
+			      void *arg);
+
 /* Drops every cached entry and closes warden's catalog connections (gateway
  * stop); no fetch may be in flight. */
 void pg_catalog_shutdown(void);

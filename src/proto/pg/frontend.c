@@ -94,6 +94,14 @@ static void free_requests(pg_request *r)
 	}
 }
 
+/* Drops what the policy asked parents about. */
+static void families_forget(pg_session *ps)
+{
+	for (size_t i = 0; i < ps->fam_n; i++)
+		free(ps->fam_asked[i]);
+	ps->fam_n = 0;
+}
+
 void pg_session_maybe_free(pg_session *ps)
 {
 	if (ps->handles > 0 || ps->refs > 0)
@@ -116,6 +124,9 @@ void pg_session_maybe_free(pg_session *ps)
 	free((void *)ps->copy_spec.whole);
 	free((void *)ps->copy_spec.types);
 	pgm_ctx_release(&ps->mctx);
+	families_forget(ps);
+	free(ps->fam_asked);
+	free(ps->fam_listed);
 	if (ps->t_rest)
 		chunk_unref(ps->t_rest);
 	buf_free(&ps->deferred);
@@ -218,7 +229,7 @@ static void update_client_reading(pg_session *ps)
 	 */
 	size_t kept = ps->cin ? ps->cin->end - ps->cin->start : 0;
 	int want = (ps->state == PGS_STARTUP || ps->state == PGS_AUTH || ps->state == PGS_READY) &&
-		   !ps->audit_wait && !ps->fn_wait && (!ps->review_wait || kept < REVIEW_READ_LIMIT) &&
+		   !ps->audit_wait && !ps->fn_wait && !ps->fam_wait && (!ps->review_wait || kept < REVIEW_READ_LIMIT) &&
 		   (!ps->target_inited || conn_write_queued(&ps->target) < HIGH_WATER);
 	if (want)
 		conn_read_start(&ps->client);
@@ -332,6 +343,32 @@ static void on_auth_timeout(uv_timer_t *t)
  * socket is then attached by the caller (pgs_close on failure). NULL when
  * nothing could be set up (the count is given back).
  */
+/* session.h's parents: the connection's partitions and inheritance children (catalog.c). */
+static int parents(void *ctx, const char *schema, const char *table, char ***out)
+{
+	pg_session *ps = ctx;
+	*out = NULL;
+	if (!ps->cc)
+		return 0;
+	int listed;
+	int rc = pg_catalog_parents(ps->cc_index, schema, table, out, &listed);
+	/* which relations the families list, for add_request (one created since) */
+	size_t i = 0;
+	while (i < ps->fam_n && strcmp(ps->fam_asked[i], table) != 0)
+		i++;
+	if (i == ps->fam_n) {
+		if (ps->fam_n == ps->fam_cap) {
+			ps->fam_cap = ps->fam_cap ? 2 * ps->fam_cap : 8;
+			ps->fam_asked = util_xrealloc(ps->fam_asked, ps->fam_cap * sizeof(*ps->fam_asked));
+			ps->fam_listed = util_xrealloc(ps->fam_listed, ps->fam_cap);
+		}
+		ps->fam_asked[ps->fam_n] = util_strndup(table, strlen(table));
+		ps->fam_listed[ps->fam_n++] = 0;
+	}
+	ps->fam_listed[i] |= (uint8_t)listed;
+	return rc;
+}
+
 static pg_session *session_new(worker *w)
 {
 	pg_session *ps = calloc(1, sizeof(*ps));
@@ -343,6 +380,8 @@ static pg_session *session_new(worker *w)
 	ps->tx_status = 'I';
 	ps->async_mask = -1;
 	session_init(&ps->s, "postgres");
+	ps->s.parents = parents;
+	ps->s.parents_ctx = ps;
 	if (conn_init(&ps->client, &w->loop, ps, client_on_read, client_on_event) != 0) {
 		session_release(&ps->s);
 		free(ps);
@@ -753,6 +792,9 @@ static void named_set(pg_named **list, const char *name, char *text, char *param
 	n->described = 0;
 }
 
+static int families_fetch(pg_session *ps);
+
+
 typedef struct scan_batch {
 	audit_entry **entries;
 	size_t n, cap;
@@ -773,7 +815,23 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 	request_desc d = {.statement = text, .statement_len = text_len, .params_json = params,
 			  .function_call = function_call, .function_name = function_name};
 	policy_decision dec;
+	families_forget(ps);
 	policy_decide(&cfg_of(ps)->policy, ps->s.policy, &ps->s, &d, &dec);
+	int unlisted = 0;
+	for (size_t i = 0; i < ps->fam_n; i++)
+		unlisted |= !ps->fam_listed[i];
+	families_forget(ps);
+	if (unlisted && !ps->fam_rechecked && !pg_catalog_families_recent(ps->cc_index) && families_fetch(ps)) {
+		/* it names a relation the families list in none of the schemas
+		 * its name can mean (a partition created since they were
+		 * fetched?): decided again once they are fetched again, once
+		 * (what the policy remembers of an allowed statement is the same
+		 * twice) */
+		ps->fam_rechecked = 1;
+		policy_decision_release(&dec);
+		return 5;
+	}
+	ps->fam_rechecked = 0;
 	if (ps->lexing_unsafe && cfg_of(ps)->policy.present && dec.action == POLICY_ALLOW) {
 		/* the server would not read this text as the parser did (see backend.c watch_parameter) */
 		const char *m = ps->lexing_unsafe & 1
@@ -1198,12 +1256,57 @@ static void on_function(void *arg, int ok)
 	pg_frontend_resume_client(ps);
 }
 
+/* The connection's partitions were looked up: the request waiting is read again. */
+static void on_families(void *arg, int ok)
+{
+	(void)ok; /* unanswered: what was known stays (catalog.c), or none, and the policy fails closed */
+	pg_session *ps = arg;
+	ps->refs--;
+	if (ps->state == PGS_CLOSING) {
+		pg_session_maybe_free(ps);
+		return;
+	}
+	ps->fam_wait = 0;
+	pg_frontend_resume_client(ps);
+}
+
+/* Fetches the connection's families; 1: the message waits (on_families). */
+static int families_fetch(pg_session *ps)
+{
+	ps->refs++;
+	if (pg_catalog_fetch_families(&ps->w->loop, ps->cc, ps->cc_index, on_families, ps) != 0) {
+		ps->refs--;
+		return 0; /* decided with what is known */
+	}
+	ps->fam_wait = 1;
+	return 1;
+}
+
+/*
+ * Column rules written for a table cover its partitions and inheritance
+ * children, which the policy learns from the target's catalog: with column
+ * rules configured, a request is decided once the connection's families are
+ * fresh (fetched at most every CATALOG_TTL_S, and again when a statement
+ * names a relation created since). 1: the message waits (on_families).
+ */
+static int families_wait(pg_session *ps)
+{
+	const warden_config *cfg = cfg_of(ps);
+	int rules = 0;
+	for (size_t i = 0; i < cfg->n_mask_profiles && !rules; i++)
+		rules = cfg->mask_profiles[i].columns.n > 0;
+	if (!rules || !ps->cc || pg_catalog_families(ps->cc_index))
+		return 0;
+	return families_fetch(ps);
+}
+
 /*
  * Scans one whole message at m; returns 0, 1 to stop scanning after it
  * (Terminate), 2 when it is a denied request (scanning stops after it and it
  * is substituted when forwarded), 3 when it is held for a review, 5 when it
- * waits, unscanned, for its function's name (on_function reads it again), or
- * -1 (closed).
+ * waits, unscanned, for a lookup in the target's catalog (its function's
+ * name: on_function, or the connection's partitions: on_families, read it
+ * again), or -1 (closed).
  */
 static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t total)
 {
@@ -1217,7 +1320,12 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		const char *sql = pg_get_str(&r, &len);
 		if (!sql)
 			return protocol_violation(ps, "Query is not NUL-terminated");
-		return add_request(ps, b, 0, ps->units_scanned++, sql, len, NULL, 0, NULL);
+		if (families_wait(ps))
+			return 5;
+		int rc = add_request(ps, b, 0, ps->units_scanned, sql, len, NULL, 0, NULL);
+		if (rc != 5)
+			ps->units_scanned++;
+		return rc;
 	}
 	case 'P': {
 		const char *name = pg_get_str(&r, NULL);
@@ -1249,6 +1357,8 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			return protocol_violation(ps, "malformed Execute");
 		pg_named *p = named_find(ps->portals, portal);
 		const char *text = p && p->text ? p->text : NULL;
+		if (families_wait(ps))
+			return 5;
 		int rc = add_request(ps, b, 1, ps->units_scanned, text, text ? strlen(text) : 0,
 				     p ? p->params : NULL, 0, NULL);
 		pg_request *last = ps->pending;
@@ -1359,7 +1469,8 @@ static void process_ready(pg_session *ps)
 	}
 	scan_batch b = {0};
 	int terminate = 0;
-	while (ps->cin && !ps->audit_wait && !ps->review_wait && !ps->fn_wait && ps->state == PGS_READY) {
+	while (ps->cin && !ps->audit_wait && !ps->review_wait && !ps->fn_wait && !ps->fam_wait &&
+	       ps->state == PGS_READY) {
 		chunk *c = ps->cin;
 		size_t avail = c->end - c->start - ps->scanned;
 		const char *m = c->data + c->start + ps->scanned;

@@ -165,6 +165,13 @@ typedef struct pg_session {
 	int review_wait;                /* a review is open: client input waits */
 	uint32_t fn_wait;               /* a FunctionCall's function (OID) is being looked up: input waits */
 	uint32_t fn_unnamed;            /* the OID whose lookup failed: decided unnamed when read again */
+	int fam_wait;                   /* the connection's partitions are being looked up: input waits */
+	/* the relations the policy asked about for the request being decided,
+	 * and whether the families list each under one of the schemas asked */
+	char **fam_asked;
+	uint8_t *fam_listed;
+	size_t fam_n, fam_cap;
+	int fam_rechecked;              /* the request being decided waited for them once already */
 	char review_id[33];
 	buf deferred;                   /* synthesized replies queued behind in-flight ones */
 	pg_named *stmts, *portals;
