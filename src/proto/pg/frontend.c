@@ -1412,9 +1412,11 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		int n = snprintf(text, sizeof(text), "-- FunctionCall oid %u%s%s", oid, known == 1 ? ": " : "",
 				 known == 1 ? name : "");
 		/* its arguments are recorded as a Bind's parameters are */
-		int rc = add_request(ps, b, 0, ps->units_scanned++, text, (size_t)n, args, 1,
+		int rc = add_request(ps, b, 0, ps->units_scanned, text, (size_t)n, args, 1,
 				     known == 1 ? strchr(text, ':') + 2 : NULL);
 		free(args);
+		if (rc != 5)
+			ps->units_scanned++;
 		return rc;
 	}
 	case 'C': {
