@@ -747,8 +747,8 @@ static void families_rows(cat_work *w, PGresult *res)
 	cat_families *f = util_xmalloc(sizeof(*f));
 	*f = (cat_families){.cc_index = w->cc_index, .fetched_ns = uv_hrtime()};
 	if (rows >= FAMILIES_MAX) {
-		log_warn("catalog: connection %s: more than %d inherited tables: a masked identity's statement "
-			 "computing on a column is refused (its table may be a partition)",
+		log_warn("catalog: connection %s: more than %d relations, too many to tell the partitions by: "
+			 "a masked identity's statement computing on a column is refused",
 			 w->cc->name, FAMILIES_MAX - 1);
 		f->unknown = 1;
 		rows = 0;
