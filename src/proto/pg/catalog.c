@@ -685,6 +685,19 @@ static void catalog_after(uv_work_t *req, int status)
 	free(w);
 }
 
+/* Queues w on loop's thread pool; frees it when it cannot be. */
+static int queue(uv_loop_t *loop, cat_work *w)
+{
+	w->req.data = w;
+	if (uv_queue_work(loop, &w->req, catalog_work, catalog_after) != 0) {
+		free(w->tables);
+		free(w->name);
+		free(w);
+		return -1;
+	}
+	return 0;
+}
+
 int pg_catalog_fetch(uv_loop_t *loop, const config_connection *cc, int cc_index,
 		     const uint32_t *tables, size_t n, pg_catalog_done done, void *arg)
 {
@@ -693,13 +706,7 @@ int pg_catalog_fetch(uv_loop_t *loop, const config_connection *cc, int cc_index,
 	w->tables = util_xmalloc(n ? n * sizeof(uint32_t) : 1);
 	if (n)
 		memcpy(w->tables, tables, n * sizeof(uint32_t));
-	w->req.data = w;
-	if (uv_queue_work(loop, &w->req, catalog_work, catalog_after) != 0) {
-		free(w->tables);
-		free(w);
-		return -1;
-	}
-	return 0;
+	return queue(loop, w);
 }
 
 int pg_catalog_fetch_table(uv_loop_t *loop, const config_connection *cc, int cc_index,
@@ -708,13 +715,7 @@ int pg_catalog_fetch_table(uv_loop_t *loop, const config_connection *cc, int cc_
 	cat_work *w = util_xmalloc(sizeof(*w));
 	*w = (cat_work){.cc = cc, .cc_index = cc_index, .done = done, .arg = arg,
 			.name = quoted_name(schema, table)};
-	w->req.data = w;
-	if (uv_queue_work(loop, &w->req, catalog_work, catalog_after) != 0) {
-		free(w->name);
-		free(w);
-		return -1;
-	}
-	return 0;
+	return queue(loop, w);
 }
 
 int pg_catalog_fetch_function(uv_loop_t *loop, const config_connection *cc, int cc_index, uint32_t oid,
@@ -724,12 +725,7 @@ int pg_catalog_fetch_function(uv_loop_t *loop, const config_connection *cc, int 
 		return -1;
 	cat_work *w = util_xmalloc(sizeof(*w));
 	*w = (cat_work){.cc = cc, .cc_index = cc_index, .done = done, .arg = arg, .fn_oid = oid};
-	w->req.data = w;
-	if (uv_queue_work(loop, &w->req, catalog_work, catalog_after) != 0) {
-		free(w);
-		return -1;
-	}
-	return 0;
+	return queue(loop, w);
 }
 
 static int edge_cmp(const void *a, const void *b)
@@ -881,12 +877,7 @@ int pg_catalog_fetch_families(uv_loop_t *loop, const config_connection *cc, int 
 {
 	cat_work *w = util_xmalloc(sizeof(*w));
 	*w = (cat_work){.cc = cc, .cc_index = cc_index, .done = done, .arg = arg, .families = 1};
-	w->req.data = w;
-	if (uv_queue_work(loop, &w->req, catalog_work, catalog_after) != 0) {
-		free(w);
-		return -1;
-	}
-	return 0;
+	return queue(loop, w);
 }
 
 void pg_catalog_shutdown(void)
