@@ -9,7 +9,6 @@
  * the one the gateway writes; it is never created here.
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -165,9 +164,8 @@ static int cmd_mask(const char *config, const char *profile, const char *type, c
 		return 1;
 	}
 	run r = {.mp = mask_profiles_get(pi), .type = oid, .explain = explain};
-	for (size_t g = 0; column && g < cp->columns.n; g++)
-		if (fnmatch(cp->columns.v[g], column, FNM_CASEFOLD) == 0)
-			r.whole = 1; /* as backend.c's resolve_columns names a column */
+	if (column && config_globs_match(&cp->columns, column))
+		r.whole = 1; /* as backend.c's resolve_columns names a column */
 	mask_scratch *s = mask_scratch_new(r.mp);
 	if (!s)
 		abort();

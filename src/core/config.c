@@ -13,6 +13,7 @@
 #include "mask/detectors.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1602,4 +1603,12 @@ const config_connection *config_find_connection(const warden_config *cfg, const 
 			return &cfg->connections[i];
 	}
 	return NULL;
+}
+
+int config_globs_match(const config_strlist *globs, const char *name)
+{
+	for (size_t g = 0; g < globs->n; g++)
+		if (fnmatch(globs->v[g], name, FNM_CASEFOLD) == 0)
+			return 1;
+	return 0;
 }

@@ -207,4 +207,7 @@ int config_parse_duration(const char *s, long lo, long hi, long *out) __attribut
 
 const config_connection *config_find_connection(const warden_config *cfg, const char *name);
 
+/* Whether one of globs (column rules: "schema.table.column") matches name: fnmatch, case-insensitive. */
+int config_globs_match(const config_strlist *globs, const char *name);
+
 #endif

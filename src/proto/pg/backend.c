@@ -19,7 +19,6 @@
  * the RowDescription, the rest of the read waits in t_rest, and it goes on
  * when the lookup answers.
  */
-#include <fnmatch.h>
 #include <pthread.h>
 #include <jansson.h>
 #include <netdb.h>
@@ -552,14 +551,6 @@ static int resolve_columns(pg_session *ps, int final)
 	return waiting;
 }
 
-static int glob_match(const config_strlist *globs, const char *name)
-{
-	for (size_t g = 0; g < globs->n; g++)
-		if (fnmatch(globs->v[g], name, FNM_CASEFOLD) == 0)
-			return 1;
-	return 0;
-}
-
 /*
  * A COPY TO STDOUT: the fields column rules mask whole, and their types (a
  * masked number is written NULL, as in rows). The table's columns come from
@@ -646,7 +637,7 @@ static int copy_columns(pg_session *ps, const pg_request *r, int final)
 				continue;
 			snprintf(name, sizeof(name), "%s.%s.%s", co->schema ? co->schema : "public", co->table,
 				 co->columns[i]);
-			whole[i] = (uint8_t)glob_match(globs, name);
+			whole[i] = (uint8_t)config_globs_match(globs, name);
 		}
 		cp->n_whole = cp->n_types = co->n_columns;
 		return 0;

@@ -17,7 +17,6 @@
  * must not be able to shadow them through its search_path and so rename (and
  * unmask) columns.
  */
-#include <fnmatch.h>
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
@@ -264,24 +263,15 @@ int pg_catalog_column_type(int cc_index, uint32_t table_oid, int16_t attnum, cha
 	return pg_catalog_column_rule(cc_index, table_oid, attnum, NULL, name, cap, type, NULL);
 }
 
-/* Whether one of globs matches "schema.table.column" (fnmatch, case-insensitive). */
-static int globs_match(const config_strlist *globs, const char *name)
-{
-	for (size_t g = 0; g < globs->n; g++)
-		if (fnmatch(globs->v[g], name, FNM_CASEFOLD) == 0)
-			return 1;
-	return 0;
-}
-
 /* Whether globs match column i of t, under t's name or a parent's. Under cache_mu. */
 static int column_masked(const cat_table *t, int i, const config_strlist *globs)
 {
-	if (globs_match(globs, t->cols[i]))
+	if (config_globs_match(globs, t->cols[i]))
 		return 1;
 	for (int k = 0; k < t->n_parents; k++) {
 		buf b = {0};
 		buf_printf(&b, "%s.%s", t->parents[k], t->attnames[i]);
-		int hit = globs_match(globs, b.data);
+		int hit = config_globs_match(globs, b.data);
 		buf_free(&b);
 		if (hit)
 			return 1;
