@@ -64,6 +64,9 @@ typedef struct expo {
 	size_t n_renames, cap_renames;
 	int whole, overflow, defines_code, links_foreign, reorders;
 	const char *query_function;
+	names json_keys;        /* keys JSON values are read at by name */
+	const char *json_any;   /* what reads JSON values at keys the text does not give */
+	int json_reads;
 	int altering;           /* inside ALTER TABLE: a constraint's columns are the table's existing ones */
 } expo;
 
@@ -414,6 +417,339 @@ static void func_call(expo *e, const json_t *v)
 			e->query_function = query_functions[i];
 }
 
+/* ---- JSON read by key (json_keys) -------------------------------------- */
+
+/* n without the casts around it (`'a'::text`). */
+static const json_t *uncast(const json_t *n)
+{
+	for (int i = 0; i < 64 && json_object_get(n, "TypeCast"); i++)
+		n = json_object_get(json_object_get(n, "TypeCast"), "arg");
+	return n;
+}
+
+/* A string constant's value, or NULL. */
+static const char *const_string(const json_t *n)
+{
+	const json_t *sv = json_object_get(json_object_get(uncast(n), "A_Const"), "sval");
+	if (!json_is_object(sv))
+		return NULL;
+	const char *v = pgtree_str(sv, "sval");
+	return v ? v : ""; /* (the tree leaves an empty string's value out) */
+}
+
+/* Whether n is a number, a NULL or an integer cast: an array position, no key. */
+static int position(const json_t *n)
+{
+	const json_t *c = json_object_get(n, "A_Const");
+	if (c)
+		return json_object_get(c, "ival") || json_object_get(c, "isnull") || json_object_get(c, "fval");
+	const json_t *tc = json_object_get(n, "TypeCast");
+	const json_t *tnames = json_object_get(json_object_get(tc, "typeName"), "names");
+	const char *t = pgtree_string(json_array_get(tnames, json_array_size(tnames) - 1));
+	return t && (strcmp(t, "int2") == 0 || strcmp(t, "int4") == 0 || strcmp(t, "int8") == 0);
+}
+
+/*
+ * One key (`->` and `->>`'s right side, a subscript, a path element): a
+ * string constant is read, a position is none. A column reference is taken
+ * for a position too: that is how an array's are written (`prattrs[s]` in
+ * pg_dump's queries, `doc->i` over generate_series), and which it is the
+ * text does not say. Anything else — a parameter, a function, a subquery —
+ * is a key the text does not give.
+ */
+static void json_key(expo *e, const json_t *n, const char *what)
+{
+	const char *k = const_string(n);
+	if (k)
+		add(&e->json_keys, k);
+	else if (!position(n) && !json_object_get(n, "ColumnRef"))
+		e->json_any = what;
+}
+
+/*
+ * A text[] constant ('{nested,"secret pin"}'): each element is a key. Its
+ * elements are split as PostgreSQL's array input does for the simple forms
+ * (commas, double quotes); a backslash or a nested brace could spell a key
+ * otherwise, so such a path counts as one the text does not give.
+ */
+static void json_path_literal(expo *e, const char *s, const char *what)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n'))
+		n--;
+	while (n && (*s == ' ' || *s == '\t' || *s == '\n'))
+		s++, n--;
+	if (n < 2 || s[0] != '{' || s[n - 1] != '}' || memchr(s, '\\', n) || memchr(s + 1, '{', n - 2) ||
+	    memchr(s + 1, '}', n - 2)) {
+		e->json_any = what;
+		return;
+	}
+	char *el = util_xmalloc(n);
+	for (size_t i = 1; i < n - 1;) {
+		while (i < n - 1 && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n'))
+			i++;
+		size_t len = 0;
+		if (i < n - 1 && s[i] == '"') {
+			for (i++; i < n - 1 && s[i] != '"'; i++)
+				el[len++] = s[i];
+			if (i == n - 1) { /* an unterminated quote: PostgreSQL refuses it, so is it */
+				e->json_any = what;
+				break;
+			}
+			i++;
+		} else {
+			for (; i < n - 1 && s[i] != ','; i++)
+				el[len++] = s[i];
+			while (len && (el[len - 1] == ' ' || el[len - 1] == '\t' || el[len - 1] == '\n'))
+				len--;
+		}
+		el[len] = '\0';
+		add(&e->json_keys, el);
+		while (i < n - 1 && s[i] != ',')
+			i++;
+		i++;
+	}
+	free(el);
+}
+
+/* A text[] path: an ARRAY[...] of keys or a constant; anything else is not given. */
+static void json_path(expo *e, const json_t *n, const char *what)
+{
+	const json_t *arr = json_object_get(uncast(n), "A_ArrayExpr");
+	const char *lit = const_string(n);
+	if (arr) {
+		const json_t *els = json_object_get(arr, "elements");
+		for (size_t i = 0; i < json_array_size(els); i++)
+			json_key(e, json_array_get(els, i), what);
+	} else if (lit) {
+		json_path_literal(e, lit, what);
+	} else {
+		e->json_any = what;
+	}
+}
+
+static int ident_start(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+}
+
+/*
+ * A jsonpath constant ('$.nested.secret_pin', '$.* ? (@.kind == "x")'): its
+ * words and quoted strings are taken as keys (more than its keys: a method's
+ * name, a string compared to, which can only refuse more). A wildcard (`*`,
+ * `**`) or .keyvalue() reads values at keys the path does not give; a
+ * backslash can spell a key (\u0074oken): such a path is one not given.
+ */
+static void json_jsonpath(expo *e, const char *p, const char *what)
+{
+	if (strchr(p, '*') || strchr(p, '\\') || util_memcasemem(p, strlen(p), "keyvalue", 8)) {
+		e->json_any = what;
+		return;
+	}
+	size_t n = strlen(p);
+	char *w = util_xmalloc(n + 1);
+	for (size_t i = 0; i < n;) {
+		size_t len = 0;
+		if (p[i] == '"') {
+			for (i++; i < n && p[i] != '"'; i++)
+				w[len++] = p[i];
+			i++;
+		} else if (ident_start((unsigned char)p[i]) && (i == 0 || p[i - 1] != '$')) {
+			for (; i < n && (ident_start((unsigned char)p[i]) || (p[i] >= '0' && p[i] <= '9')); i++)
+				w[len++] = p[i];
+		} else {
+			i++;
+			continue;
+		}
+		w[len] = '\0';
+		add(&e->json_keys, w);
+	}
+	free(w);
+}
+
+/* Every object key in a JSON document, at any depth. */
+static void doc_keys(expo *e, const json_t *doc, unsigned depth)
+{
+	if (depth > MAX_DEPTH)
+		return;
+	const char *k;
+	const json_t *v;
+	size_t i;
+	if (json_is_object(doc)) {
+		json_object_foreach((json_t *)doc, k, v) {
+			add(&e->json_keys, k);
+			doc_keys(e, v, depth + 1);
+		}
+	} else if (json_is_array(doc)) {
+		json_array_foreach(doc, i, v)
+			doc_keys(e, v, depth + 1);
+	}
+}
+
+/* A containment's constant (`doc @> '{"secret_token": "x"}'`): a WHERE
+ * asking whether a value is there. Not JSON: another type's @> (arrays, ranges). */
+static void json_contains(expo *e, const json_t *n)
+{
+	const char *lit = const_string(n);
+	json_t *doc = lit ? json_loads(lit, JSON_DECODE_ANY, NULL) : NULL;
+	e->json_reads = 1; /* (whatever its constant: the class depends on it) */
+	if (doc) {
+		doc_keys(e, doc, 0);
+		json_decref(doc);
+	}
+}
+
+/* Functions reading JSON values at keys their arguments give (from the second on). */
+static const char *const json_by_keys[] = {"json_extract_path", "json_extract_path_text", "jsonb_extract_path",
+					   "jsonb_extract_path_text"};
+/* ... at a jsonpath (their second argument, or `path =>`) */
+static const char *const json_by_path[] = {"jsonb_path_query", "jsonb_path_query_array", "jsonb_path_query_first",
+					   "jsonb_path_exists", "jsonb_path_match", "jsonb_path_query_tz",
+					   "jsonb_path_query_array_tz", "jsonb_path_query_first_tz",
+					   "jsonb_path_exists_tz", "jsonb_path_match_tz", "json_value", "json_query",
+					   "json_exists"};
+/* ... at every key, each value apart from its key (or keys a type's columns give) */
+static const char *const json_by_any[] = {"json_each", "json_each_text", "jsonb_each", "jsonb_each_text",
+					  "json_populate_record", "json_populate_recordset", "jsonb_populate_record",
+					  "jsonb_populate_recordset", "json_to_tsvector", "jsonb_to_tsvector"};
+/* ... at the keys a column definition list names (FROM jsonb_to_record(doc) AS x(k text)) */
+static const char *const json_by_coldef[] = {"json_to_record", "json_to_recordset", "jsonb_to_record",
+					     "jsonb_to_recordset"};
+
+static const char *listed(const char *fn, const char *const *l, size_t n)
+{
+	for (size_t i = 0; fn && i < n; i++)
+		if (strcmp(fn, l[i]) == 0)
+			return l[i];
+	return NULL;
+}
+#define LISTED(fn, l) listed(fn, l, sizeof(l) / sizeof(*l))
+
+static const char *func_name(const json_t *call)
+{
+	const json_t *name = json_object_get(call, "funcname");
+	return pgtree_string(json_array_get(name, json_array_size(name) - 1));
+}
+
+static void json_call(expo *e, const json_t *v)
+{
+	const char *fn = func_name(v), *hit;
+	const json_t *args = json_object_get(v, "args");
+	size_t n = json_array_size(args);
+	if ((hit = LISTED(fn, json_by_keys))) {
+		e->json_reads = 1;
+		int variadic = json_is_true(json_object_get(v, "func_variadic"));
+		for (size_t i = 1; i < n; i++) {
+			const json_t *a = json_array_get(args, i);
+			if (json_object_get(a, "NamedArgExpr"))
+				e->json_any = hit;
+			else if (variadic && i + 1 == n)
+				json_path(e, a, hit);
+			else
+				json_key(e, a, hit);
+		}
+	} else if ((hit = LISTED(fn, json_by_path))) {
+		e->json_reads = 1;
+		/* the second argument, or the one named path (`path => '$.k', target => doc`) */
+		const json_t *path = n > 1 && !json_object_get(json_array_get(args, 1), "NamedArgExpr")
+			? json_array_get(args, 1) : NULL;
+		for (size_t i = 0; i < n; i++) {
+			const json_t *na = json_object_get(json_array_get(args, i), "NamedArgExpr");
+			const char *an = pgtree_str(na, "name");
+			if (an && strcmp(an, "path") == 0)
+				path = json_object_get(na, "arg");
+		}
+		const char *p = const_string(path);
+		if (p)
+			json_jsonpath(e, p, hit);
+		else
+			e->json_any = hit;
+	} else if ((hit = LISTED(fn, json_by_any))) {
+		e->json_reads = 1;
+		e->json_any = hit;
+	} else if (fn && (strcmp(fn, "jsonb_contains") == 0 || strcmp(fn, "jsonb_contained") == 0)) {
+		for (size_t i = 0; i < n; i++)
+			json_contains(e, json_array_get(args, i));
+	}
+}
+
+/* FROM jsonb_to_record(doc) AS x(k text), ROWS FROM (jsonb_to_record(doc) AS (k text)) */
+static void json_range_function(expo *e, const json_t *v)
+{
+	const json_t *fns = json_object_get(v, "functions");
+	for (size_t i = 0; i < json_array_size(fns); i++) {
+		const json_t *items = json_object_get(json_object_get(json_array_get(fns, i), "List"), "items");
+		const char *fn = func_name(json_object_get(json_array_get(items, 0), "FuncCall"));
+		const char *hit = LISTED(fn, json_by_coldef);
+		if (!hit)
+			continue;
+		e->json_reads = 1;
+		const json_t *defs = json_array_size(fns) == 1 && json_array_size(json_object_get(v, "coldeflist"))
+			? json_object_get(v, "coldeflist")
+			: json_object_get(json_object_get(json_array_get(items, 1), "List"), "items");
+		if (!json_array_size(defs))
+			e->json_any = hit;
+		for (size_t k = 0; k < json_array_size(defs); k++) {
+			const char *col = pgtree_str(json_object_get(json_array_get(defs, k), "ColumnDef"), "colname");
+			if (col)
+				add(&e->json_keys, col);
+			else
+				e->json_any = hit;
+		}
+	}
+}
+
+/*
+ * JSON values read by key: `->`, `->>` (a key or a position), `#>`, `#>>`
+ * (a path), a subscript (`doc['k']`), the functions above, a jsonpath
+ * (`@?`, `@@` with a constant), a containment's constant (`@>`, `<@`).
+ * json_keys masks a value inside its document, by its key; read apart from
+ * it, the value arrives with no key to mask it by (policy.c refuses that
+ * when the key is one the profile names, or one the text does not give).
+ */
+static void json_node(expo *e, const char *k, const json_t *v)
+{
+	if (strcmp(k, "A_Expr") == 0) {
+		const char *kind = pgtree_str(v, "kind");
+		const json_t *name = json_object_get(v, "name");
+		const char *op = pgtree_string(json_array_get(name, json_array_size(name) - 1));
+		if (!kind || strcmp(kind, "AEXPR_OP") != 0 || !op)
+			return;
+		const json_t *r = json_object_get(v, "rexpr");
+		if (strcmp(op, "->") == 0 || strcmp(op, "->>") == 0) {
+			e->json_reads = 1;
+			json_key(e, r, op[2] ? "->>" : "->");
+		} else if (strcmp(op, "#>") == 0 || strcmp(op, "#>>") == 0) {
+			e->json_reads = 1;
+			json_path(e, r, op[2] ? "#>>" : "#>");
+		} else if (strcmp(op, "@?") == 0 || strcmp(op, "@@") == 0) {
+			/* (@@ is text search's too: a constant is read as a path, which can only refuse more) */
+			const char *p = const_string(r);
+			e->json_reads = 1;
+			if (p)
+				json_jsonpath(e, p, op[1] == '?' ? "@?" : "@@");
+			else if (op[1] == '?')
+				e->json_any = "@?";
+		} else if (strcmp(op, "@>") == 0 || strcmp(op, "<@") == 0) {
+			json_contains(e, json_object_get(v, "lexpr"));
+			json_contains(e, r);
+		}
+	} else if (strcmp(k, "A_Indirection") == 0) {
+		const json_t *ind = json_object_get(v, "indirection");
+		for (size_t i = 0; i < json_array_size(ind); i++) {
+			const json_t *ix = json_object_get(json_array_get(ind, i), "A_Indices");
+			if (!ix || json_is_true(json_object_get(ix, "is_slice")))
+				continue;
+			e->json_reads = 1;
+			json_key(e, json_object_get(ix, "uidx"), "a subscript");
+		}
+	} else if (strcmp(k, "FuncCall") == 0) {
+		json_call(e, v);
+	} else if (strcmp(k, "RangeFunction") == 0) {
+		json_range_function(e, v);
+	}
+}
+
 /*
  * DDL the column rules see: an index or a constraint sorts, compares or
  * looks up its columns (CLUSTER then orders the table by them; a foreign key
@@ -542,6 +878,7 @@ static void expr(expo *e, json_t *j, unsigned depth)
 static void member(expo *e, const char *k, json_t *v, unsigned depth)
 {
 	ddl_node(e, k, v);
+	json_node(e, k, v);
 	int altering = strcmp(k, "AlterTableStmt") == 0;
 	e->altering += altering;
 	expr(e, v, depth + 1);
@@ -597,6 +934,10 @@ void exposure_of(const char *key, json_t *body, sql_stmt *st)
 	st->query_function = e.query_function;
 	st->links_foreign = e.links_foreign;
 	st->reorders = e.reorders;
+	st->json_keys = e.json_keys.v;
+	st->n_json_keys = e.json_keys.n;
+	st->json_any = e.json_keys.overflow ? "json" : e.json_any;
+	st->json_reads = e.json_reads;
 	names_free(&e.ranges);
 	names_free(&e.unknown);
 	for (size_t i = 0; i < e.n_flows; i++) {

@@ -11,6 +11,12 @@
  * name (a column, a relation, a schema) out of them, and one defining code
  * (a DO block, a function, a trigger, a rule) whose reads the walk cannot
  * see. exposure.c says how the parse tree is read.
+ *
+ * For json_keys (masking.profiles[].json_keys), which mask a value inside its
+ * document by its key: the keys the statement reads JSON values at apart
+ * from their documents (->>, #>>, a subscript, a jsonpath, ...), and whether
+ * it reads at keys its text does not give (jsonb_each, a key from a
+ * parameter): such a value would arrive with no key to mask it by.
  */
 #ifndef WARDEN_EXPOSURE_H
 #define WARDEN_EXPOSURE_H
@@ -28,7 +34,8 @@
  * folded them; computed_whole 1 when columns the text does not name are (a
  * whole row, a `*` inside an expression, a FROM alias list over a table, a
  * NATURAL JOIN, a position after a `*` in ORDER BY, GROUP BY or DISTINCT
- * ON); renames, the names it changes; defines_code. sqlclass_free frees them.
+ * ON); renames, the names it changes; defines_code; json_keys (malloc'd,
+ * each malloc'd), json_any and json_reads. sqlclass_free frees them.
  */
 void exposure_of(const char *key, json_t *body, sql_stmt *st);
 

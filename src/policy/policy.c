@@ -127,6 +127,7 @@ static sql_class *class_of_stmt(const sql_stmt *in)
 	}
 	o->functions = dup_strs(in->functions, in->n_functions);
 	o->computed = dup_strs(in->computed, in->n_computed);
+	o->json_keys = dup_strs(in->json_keys, in->n_json_keys);
 	o->renames = sqlclass_renames_dup(in->renames, in->n_renames);
 	c->stmts = o;
 	c->n = 1;
@@ -306,9 +307,10 @@ static void flag_dangerous(const config_policy *p, sql_class *c)
 
 static int cacheable(const sql_class *c)
 {
-	/* SET search_path values are constants: normalization hides them */
+	/* SET search_path values are constants: normalization hides them; so
+	 * are the keys JSON is read at (`doc->>'theme'`, `doc->>'token'`) */
 	for (size_t i = 0; i < c->n; i++)
-		if (c->stmts[i].sets_search_path || c->stmts[i].sets_lexing)
+		if (c->stmts[i].sets_search_path || c->stmts[i].sets_lexing || c->stmts[i].json_reads)
 			return 0;
 	return c->error == NULL;
 }
@@ -706,7 +708,8 @@ static int globs_lose(const config_strlist *globs, const char *from, const char 
 /* What a masked identity's statement is refused for (unmaskable). */
 typedef struct refusal {
 	enum {
-		REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION, REF_FUNCTION_CALL, REF_FOREIGN, REF_CLUSTER
+		REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION, REF_FUNCTION_CALL, REF_FOREIGN, REF_CLUSTER,
+		REF_JSON_KEY, REF_JSON_ANY, REF_UNPARSED
 	} why;
 	const char *what, *name;   /* REF_RENAME: "column", "relation" or "schema", and its name */
 } refusal;
@@ -791,6 +794,18 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 		fprintf(trace, "    -> deny: it calls %s(), which runs SQL text or reads whole tables, under profile "
 			"\"%s\"'s column rules\n", why->name, profile);
 		break;
+	case REF_JSON_KEY:
+		fprintf(trace, "    -> deny: it reads the value of JSON key \"%s\" apart from its document, and "
+			"profile \"%s\" masks that key's values\n", why->name, profile);
+		break;
+	case REF_JSON_ANY:
+		fprintf(trace, "    -> deny: it reads JSON values at keys its text does not give (%s), and profile "
+			"\"%s\" masks values by key\n", why->name, profile);
+		break;
+	case REF_UNPARSED:
+		fprintf(trace, "    -> deny: the SQL parser cannot read it, and profile \"%s\" masks columns or JSON "
+			"keys\n", profile);
+		break;
 	default:
 		fprintf(trace, "    -> deny: it defines code (DO, a function, a trigger, a rule) under profile "
 			"\"%s\"'s column rules\n", profile);
@@ -803,6 +818,23 @@ static int unmaskable(const config_mask_profile *mp, policy_session *st, const s
 		      refusal *why)
 {
 	*why = (refusal){REF_NONE, NULL, NULL};
+	if (stmt->unparsed && (mp->columns.n || mp->json_keys.n)) {
+		/* what it reads, computes or renames is not known */
+		why->why = REF_UNPARSED;
+		return 1;
+	}
+	if (mp->json_keys.n && stmt->json_any) {
+		why->why = REF_JSON_ANY;
+		why->name = stmt->json_any;
+		return 1;
+	}
+	for (size_t i = 0; i < stmt->n_json_keys && mp->json_keys.n; i++) {
+		if (config_globs_match(&mp->json_keys, stmt->json_keys[i])) {
+			why->why = REF_JSON_KEY;
+			why->name = stmt->json_keys[i];
+			return 1;
+		}
+	}
 	if (!mp->columns.n)
 		return 0;
 	if (stmt->defines_code) {
@@ -956,10 +988,14 @@ static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt,
 		unknown_out->computed_whole = stmt->computed_whole;
 		unknown_out->defines_code = stmt->defines_code;
 		unknown_out->query_function = stmt->query_function;
+		unknown_out->json_keys = stmt->json_keys;
+		unknown_out->n_json_keys = stmt->n_json_keys;
+		unknown_out->json_any = stmt->json_any;
+		unknown_out->json_reads = stmt->json_reads;
 		return unknown_out;
 	}
 	if (!stmt->kinds && !stmt->n_objects && !stmt->n_functions && !stmt->n_computed && !stmt->computed_whole &&
-	    !stmt->defines_code && !stmt->query_function &&
+	    !stmt->defines_code && !stmt->query_function && !stmt->n_json_keys && !stmt->json_any &&
 	    !(stmt->flags & ~(uint32_t)(SQLF_PREPARED | SQLF_MULTI_STATEMENT)))
 		return prep;
 	sql_class *m = class_of_stmt(prep);
@@ -970,6 +1006,14 @@ static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt,
 	o->defines_code |= stmt->defines_code;
 	if (!o->query_function)
 		o->query_function = stmt->query_function; /* EXECUTE p(query_to_xml(...)) */
+	if (!o->json_any)
+		o->json_any = stmt->json_any;     /* EXECUTE p(doc->>k) */
+	o->json_reads |= stmt->json_reads;
+	if (stmt->n_json_keys) {
+		o->json_keys = util_xrealloc(o->json_keys, (o->n_json_keys + stmt->n_json_keys) * sizeof(char *));
+		for (size_t i = 0; i < stmt->n_json_keys; i++)
+			o->json_keys[o->n_json_keys++] = util_strdup_or_null(stmt->json_keys[i]);
+	}
 	if (stmt->n_computed) { /* EXECUTE p(upper(x)): its arguments compute too */
 		o->computed = util_xrealloc(o->computed, (o->n_computed + stmt->n_computed) * sizeof(char *));
 		for (size_t i = 0; i < stmt->n_computed; i++)
@@ -1117,6 +1161,31 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 			   "result warden cannot tie to a column", profile);
 		hint = "Call the function in a query (SELECT f(...)); a person with unmasked access can send "
 		       "this request.";
+		break;
+	case REF_JSON_KEY:
+		buf_printf(&b, "warden masks the values of JSON key \"%s\" for you (masking profile \"%s\"): they "
+			   "can be read inside their documents only, and this statement reads one apart from its key "
+			   "(->, ->>, #>, #>>, a subscript, jsonb_extract_path, a jsonpath, a jsonb_to_record column "
+			   "or a containment test), which would show it unmasked or answer questions about it",
+			   r->name, profile);
+		hint = "Select the JSON document itself (values under masked keys arrive masked), or read keys "
+		       "the profile does not mask; a person with unmasked access can run this statement.";
+		break;
+	case REF_JSON_ANY:
+		buf_printf(&b, "warden masks values in JSON documents by key for you (masking profile \"%s\"): this "
+			   "statement reads JSON values at keys its text does not give (%s: every key, or a key from a "
+			   "parameter, a column or a path's wildcard), which could show masked values unmasked",
+			   profile, r->name);
+		hint = "Name each key in the statement's text (doc->>'key', doc #>> '{a,b}'), or select the "
+		       "document itself (values under masked keys arrive masked); a person with unmasked access "
+		       "can run this statement.";
+		break;
+	case REF_UNPARSED:
+		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): its SQL parser (PostgreSQL "
+			   PG_MAJORVERSION "'s grammar) cannot read this statement (%s), so what it computes on is not "
+			   "known", profile, r->name ? r->name : "no parse");
+		hint = "Correct the statement, or write it in syntax PostgreSQL " PG_MAJORVERSION " knows; a person "
+		       "with unmasked access can run statements warden cannot read.";
 		break;
 	case REF_QUERY_FUNCTION:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement calls %s(), "
@@ -1298,6 +1367,8 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 			const config_mask_profile *mp = &p->mask_profiles[p->rules[rule].mask_profile];
 			refusal why;
 			if (unmaskable(mp, st, s, eff, &why)) {
+				if (why.why == REF_UNPARSED)
+					why.name = c->error;
 				a = POLICY_DENY;
 				if (refused.why == REF_NONE) {
 					refused = why;

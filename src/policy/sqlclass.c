@@ -1095,6 +1095,7 @@ static void set_unknown(sql_class *c, const char *error)
 	c->n = 1;
 	c->stmts[0].kinds = SQLK_UNKNOWN;
 	c->stmts[0].command = "unknown";
+	c->stmts[0].unparsed = 1;
 	c->kinds = SQLK_UNKNOWN;
 	c->error = dup_str(error ? error : "unknown parse error");
 }
@@ -1309,6 +1310,7 @@ void sqlclass_free(sql_class *c)
 		free(st->deallocate_name);
 		free_strv(st->search_path, st->n_search_path);
 		free_strv(st->computed, st->n_computed);
+		free_strv(st->json_keys, st->n_json_keys);
 		sqlclass_renames_free(st->renames, st->n_renames);
 	}
 	free(c->stmts);

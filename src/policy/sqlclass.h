@@ -111,6 +111,14 @@ typedef struct sql_stmt {
 	int function_call;      /* a FunctionCall message (request_desc.function_call): kinds call + unknown */
 	const char *query_function; /* a call running SQL given as text or reading whole tables
 				     * (query_to_xml, table_to_xml, ts_stat, dblink, ...): its name (static) */
+	/* json_keys (exposure.h): the keys it reads JSON values at by name, what
+	 * reads them at keys its text does not give (its name, static), and
+	 * whether it reads JSON by key or path at all */
+	char **json_keys;
+	size_t n_json_keys;
+	const char *json_any;
+	int json_reads;
+	int unparsed;           /* the text does not parse (sql_class.error): nothing of it is known */
 } sql_stmt;
 
 typedef struct sql_class {

@@ -190,6 +190,35 @@ assert_eq "$(($(count_sep "$T/psql_json.out") + 1))" "1013" "psql: JSON built by
 no_secrets "$T/psql_json.out" "psql: JSON documents built by the query (json_keys token, secret*; detectors inside)"
 assert_eq "$(grep -o '"token": "\*\*\*\*"' "$T/psql_json.out" | wc -l)" "1013" "psql: JSON built by the query: the value under json_keys token masked in every row"
 
+# json_keys mask a value inside its document, by its key: read apart from it (->>, #>>, a
+# subscript, a jsonpath, jsonb_each, jsonb_to_record, a containment test) it would arrive with
+# no key to mask it by, so that is refused; keys the profile does not mask are read as they are
+for q in "select profile->>'secret_token' from customers" "select profile->'nested'->>'secret_pin' from customers" \
+         "select profile #>> '{nested,secret_pin}' from customers" "select profile['token'] from customers" \
+         "select jsonb_extract_path_text(profile, 'Token') from customers" \
+         "select jsonb_path_query(profile, '\$.**') from customers" "select jsonb_path_query(profile, '\$.token') from customers" \
+         "select jsonb_each_text(profile) from customers" "select k, v from customers, jsonb_each(profile) j(k, v)" \
+         "select x.token from customers c, jsonb_to_record(c.profile) as x(token text)" \
+         "select id from customers where profile @> '{\"token\": \"a-guessed-token\"}'" \
+         "select id from customers where profile->>'token' like 'tk%'"; do
+  ap -At -c "$q" >"$T/refused.out" 2>&1; rc=$?
+  assert_nonzero "$rc" "json_keys: refused: $q"
+  assert_contains "$(cat "$T/refused.out")" "warden masks " "json_keys: the refusal says why ($q)"
+  assert_contains "$(cat "$T/refused.out")" "JSON" "json_keys: the refusal names JSON ($q)"
+  no_secrets "$T/refused.out" "json_keys: $q"
+done
+out=$(ap -At -c "select profile->>'theme', profile #>> '{nested,level}', profile->'nested' from customers where id in (1, 4) order by id" 2>&1)
+assert_eq "$out" $'|3|{"level": 3, "secret_pin": "****"}\ndark||' "json_keys: keys the profile does not mask are read apart, documents arrive masked"
+out=$(as_dana -At -c "select profile->>'secret_token', profile #>> '{nested,secret_pin}' from customers where id = 1" 2>&1)
+assert_eq "$out" "plainvalue123|pinalpha7731" "json_keys: the dba reads any key"
+# a text warden's parser cannot read may compute on anything: refused to a masked identity
+# (PostgreSQL's own syntax error for the dba)
+out=$(ap -At -c "selec password from accounts" 2>&1)
+assert_contains "$out" "cannot read this statement (syntax error at or near \"selec\")" "unparsed: a masked identity's text warden cannot read is refused"
+out=$(as_dana -At -c "selec password from accounts" 2>&1)
+assert_contains "$out" "syntax error at or near \"selec\"" "unparsed: the dba gets the target's syntax error"
+assert_not_contains "$out" "warden" "unparsed: the dba's statement went to the target"
+
 # column rules mask a column's values where they arrive as themselves: a
 # statement computing on a masked column (its values would arrive with no
 # column behind them) is refused, and the session goes on
@@ -401,6 +430,18 @@ with psycopg.connect(host="127.0.0.1", port=port, dbname="appdb", user="alice", 
         check(cur.fetchall() == [("****",)], "extended protocol: password read as itself arrives masked (binary)")
     except Exception as e:
         check(False, "extended protocol: password read as itself", repr(e))
+
+    # a JSON key from a parameter: the text does not say which key is read
+    try:
+        cur.execute("select profile->>%s from customers where id = 1", ("secret_token",))
+        check(False, "extended protocol: a JSON key from a parameter refused", cur.fetchall())
+    except psycopg.errors.InsufficientPrivilege as e:
+        check("keys its text does not give" in str(e) and "plainvalue" not in str(e),
+              "extended protocol: a JSON key from a parameter refused", str(e))
+        conn.rollback()
+    except Exception as e:
+        check(False, "extended protocol: a JSON key from a parameter refused with 42501", repr(e))
+        conn.rollback()
 
     try:
         cur.execute(ALL, binary=True)

@@ -873,6 +873,116 @@ static int capture_unmaskable(const char *yaml, const char *sql, char *rule, siz
  * profile (capture_results: masked); a value computed on a column its rules
  * mask would be captured in clear, so such a request's rows are not captured.
  */
+/*
+ * json_keys mask a value inside its document, by its key: read apart from it
+ * (->>, #>>, a subscript, a jsonpath, jsonb_to_record, jsonb_each), the value
+ * would arrive with no key to mask it by, so that is refused when the key is
+ * one the profile masks or one the text does not give. A text the parser
+ * cannot read is refused under a profile with column rules or JSON keys.
+ */
+static void test_mask_json_keys(void **state)
+{
+	(void)state;
+	static const char yaml[] =
+		"masking:\n"
+		"  profiles:\n"
+		"    - name: pii\n"
+		"      detectors: [email]\n"
+		"      json_keys: [\"secret*\", \"token\"]\n"
+		"    - name: mails\n"
+		"      detectors: [email]\n"
+		"policy:\n"
+		"  default: deny\n"
+		"  rules:\n"
+		"    - { name: dba, match: { groups: [dba] }, action: allow }\n"
+		"    - { name: mail-only, match: { users: [carol] }, action: allow, mask: mails }\n"
+		"    - { name: masked, match: {}, action: allow, mask: pii }\n";
+	fixture f = {0};
+	char err[512];
+	if (config_load_string(yaml, sizeof(yaml) - 1, "j.yaml", &f.cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	static const char *const allowed[] = {
+		"select profile from customers",
+		"select profile->>'theme', profile->'nested', profile #>> '{nested,level}', profile['plan'] from customers",
+		"select profile->0, profile->'tags'->>1 from customers",
+		"select jsonb_path_query(profile, '$.nested.level') from customers",
+		"select x.theme from customers c, jsonb_to_record(c.profile) as x(theme text)",
+		"select id from customers where profile @> '{\"theme\": \"dark\"}'",
+		"select jsonb_object_keys(profile), profile ? 'token' from customers",
+		"select id from orders where tags @> '{a,b}'",
+		"select profile - 'token', jsonb_set(profile, '{token}', '\"x\"') from customers",
+	};
+	static const char *const refused[] = {
+		"select profile->>'secret_token' from customers",
+		"select profile->'Token' from customers",
+		"select profile->'nested'->>'secret_pin' from customers",
+		"select profile #>> '{nested,secret_pin}' from customers",
+		"select profile #> array['nested', 'secret_pin'] from customers",
+		"select profile['token'] from customers",
+		"select jsonb_extract_path_text(profile, 'nested', 'secret_pin') from customers",
+		"select jsonb_extract_path(profile, variadic array['token']) from customers",
+		"select * from customers c, jsonb_to_record(c.profile) as x(token text)",
+		"select id from customers where profile @> '{\"nested\": {\"secret_pin\": \"1234\"}}'",
+		"select id from customers where jsonb_contains(profile, '{\"token\": \"x\"}')",
+		"select jsonb_path_query(profile, '$.nested.secret_pin') from customers",
+		"select id from customers where profile @? '$.token'",
+		"select jsonb_path_exists(path => '$.token', target => profile) from customers",
+		"select id from customers where profile->>'token' = 'tk1'",
+		"select 1; select profile->>'token' from customers",
+		/* at keys the text does not give */
+		"select jsonb_each_text(profile) from customers",
+		"select k, v from customers, jsonb_each(profile) as j(k, v)",
+		"select jsonb_populate_record(null::customers, profile) from customers",
+		"select profile->>lower(k) from customers, keys",
+		"select profile[$1] from customers",
+		"select jsonb_path_query(profile, '$.**') from customers",
+		"select jsonb_path_query(profile, '$.keyvalue()') from customers",
+		"select jsonb_to_tsvector(profile, '[\"string\"]') from customers",
+		"prepare p as select profile->>$1 from customers",
+		/* a text the parser cannot read */
+		"selec profile->>'token' from customers",
+	};
+	as(&f, "alice", "[\"eng\"]", NULL);
+	for (int pass = 0; pass < 2; pass++) { /* the second pass: from the classification cache */
+		for (size_t i = 0; i < sizeof(allowed) / sizeof(*allowed); i++)
+			EXPECT(&f, allowed[i], POLICY_ALLOW, "masked");
+		for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++)
+			EXPECT(&f, refused[i], POLICY_DENY, "masked");
+	}
+	/* texts differing in a constant only: each decided by its own key */
+	EXPECT(&f, "select profile->>'theme' from customers where id = 1", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select profile->>'token' from customers where id = 1", POLICY_DENY, "masked");
+	EXPECT(&f, "select profile->0 from customers where id = 2", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select profile->'token' from customers where id = 2", POLICY_DENY, "masked");
+	EXPECT(&f, "select profile->>'theme' from customers where id = 3", POLICY_ALLOW, "masked");
+	/* EXECUTE's arguments read too */
+	EXPECT(&f, "prepare q as select profile from customers where id = $1", POLICY_ALLOW, "masked");
+	EXPECT(&f, "execute q(1)", POLICY_ALLOW, "masked");
+	EXPECT(&f, "execute q((select (profile->>'token')::int from customers limit 1))", POLICY_DENY, "masked");
+	char rule[64], *msg = NULL;
+	assert_int_equal(decide(&f, "select profile->>'secret_answer' from customers", rule, sizeof(rule), &msg),
+			 POLICY_DENY);
+	assert_non_null(strstr(msg, "JSON key \"secret_answer\""));
+	assert_non_null(strstr(msg, "masking profile \"pii\""));
+	free(msg);
+	assert_int_equal(decide(&f, "select jsonb_each_text(profile) from customers", rule, sizeof(rule), &msg),
+			 POLICY_DENY);
+	assert_non_null(strstr(msg, "keys its text does not give (jsonb_each_text"));
+	free(msg);
+	assert_int_equal(decide(&f, "selec 1", rule, sizeof(rule), &msg), POLICY_DENY);
+	assert_non_null(strstr(msg, "cannot read this statement (syntax error at or near \"selec\")"));
+	free(msg);
+	/* a profile without JSON keys or column rules, and the dba, read as they like */
+	as(&f, "carol", "[\"eng\"]", NULL);
+	EXPECT(&f, "select profile->>'token', jsonb_each_text(profile) from customers", POLICY_ALLOW, "mail-only");
+	EXPECT(&f, "selec 1", POLICY_ALLOW, "mail-only");
+	as(&f, "dan", "[\"dba\"]", NULL);
+	EXPECT(&f, "select profile->>'token' from customers", POLICY_ALLOW, "dba");
+	EXPECT(&f, "selec 1", POLICY_ALLOW, "dba");
+	session_release(&f.s);
+	config_free(&f.cfg);
+}
+
 static void test_capture_column_rules(void **state)
 {
 	(void)state;
@@ -915,6 +1025,7 @@ int main(void)
 		cmocka_unit_test(test_mask_column_rules),
 		cmocka_unit_test(test_mask_rename_globs),
 		cmocka_unit_test(test_capture_column_rules),
+		cmocka_unit_test(test_mask_json_keys),
 		cmocka_unit_test(test_function_call),
 		cmocka_unit_test(test_function_call_named),
 	};

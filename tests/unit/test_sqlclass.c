@@ -1158,6 +1158,97 @@ static void test_exposure(void **state)
 	}
 }
 
+/* JSON read by key: the keys each statement reads values at (space-separated, any
+ * order; "|" separates a key holding a space), and what reads at keys it does not give. */
+typedef struct json_case {
+	const char *sql;
+	const char *keys;
+	const char *any;        /* NULL: none */
+	int reads;
+} json_case;
+
+static const json_case json_cases[] = {
+	{"select doc from t", "", NULL, 0},
+	{"select doc->>'a', doc->'b', doc #>> '{c,d}', doc #> array['e','f'] from t", "a b c d e f", NULL, 1},
+	{"select doc->0, doc->'g'->>1, doc->(i::int) from t", "g", NULL, 1},
+	{"select doc['h'], arr[1], arr[2:3] from t", "h", NULL, 1},
+	{"select doc #>> '{ nested , \"secret pin\" }' from t", "nested secret|pin", NULL, 1},
+	{"select doc->>'' from t", "|", NULL, 1},
+	{"select jsonb_extract_path_text(doc, 'a', 'b'), json_extract_path(doc, variadic array['c']) from t",
+	 "a b c", NULL, 1},
+	{"select jsonb_path_query(doc, '$.a.\"b c\" ? (@.d > 1)') from t", "a b|c d", NULL, 1},
+	{"select jsonb_path_exists(path => '$.k', target => doc) from t", "k", NULL, 1},
+	{"select x.a from t, jsonb_to_record(t.doc) as x(a text, b int)", "a b", NULL, 1},
+	{"select * from rows from (jsonb_to_record(doc) as (c text)) r, t", "c", NULL, 1},
+	{"select 1 from t where doc @> '{\"k\": {\"m\": 1}}' or '[{\"n\": 2}]' <@ doc", "k m n", NULL, 1},
+	{"select 1 from t where tags @> '{a,b}'", "", NULL, 1},
+	{"select 1 from t where jsonb_contains(doc, '{\"o\": 1}')", "o", NULL, 1},
+	{"select doc->>$1 from t", "", "->>", 1},
+	{"select doc->k, doc[k], prattrs[s] from t, keys", "", NULL, 1},
+	{"select doc->lower(k) from t, keys", "", "->", 1},
+	{"select doc[$1] from t", "", "a subscript", 1},
+	{"select doc->(select k from keys limit 1) from t", "", "->", 1},
+	{"select doc #>> p from t", "", "#>>", 1},
+	{"select doc #>> '{a,\\\"b\\\"}' from t", "", "#>>", 1},
+	{"select jsonb_each_text(doc) from t", "", "jsonb_each_text", 1},
+	{"select * from t, jsonb_each(t.doc)", "", "jsonb_each", 1},
+	{"select jsonb_populate_record(null::t, doc) from t", "", "jsonb_populate_record", 1},
+	{"select jsonb_path_query(doc, '$.*') from t", "", "jsonb_path_query", 1},
+	{"select jsonb_path_query(doc, 'strict $.keyvalue()') from t", "", "jsonb_path_query", 1},
+	{"select jsonb_path_query(doc, '$.\"\\u0074oken\"') from t", "", "jsonb_path_query", 1},
+	{"select jsonb_path_query(doc, p) from t", "", "jsonb_path_query", 1},
+	{"select 1 from t where doc @? '$.a'", "a", NULL, 1},
+	{"select jsonb_to_tsvector(doc, '[\"string\"]') from t", "", "jsonb_to_tsvector", 1},
+	{"select jsonb_object_keys(doc), doc ? 'k', jsonb_array_length(doc->'l') from t", "l", NULL, 1},
+	{"select upper(name) from t", "", NULL, 0},
+};
+
+static void test_exposure_json(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(json_cases) / sizeof(*json_cases); i++) {
+		const json_case *t = &json_cases[i];
+		sql_class *c = classify(t->sql);
+		if (c->n != 1 || c->error)
+			fail_msg("[%s]: does not parse: %s", t->sql, c->error ? c->error : "");
+		const sql_stmt *st = &c->stmts[0];
+		char want[256], got[512] = "";
+		snprintf(want, sizeof(want), "%s", t->keys);
+		size_t n_want = 0;
+		for (char *save = NULL, *tok = strtok_r(want, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+			for (char *x = tok; *x; x++)
+				if (*x == '|')
+					*x = ' ';
+			if (strcmp(tok, " ") == 0)
+				*tok = '\0';   /* "|" alone: the empty key */
+			n_want++;
+			int found = 0;
+			for (size_t k = 0; k < st->n_json_keys; k++)
+				found |= strcmp(st->json_keys[k], tok) == 0;
+			if (!found)
+				fail_msg("[%s]: key [%s] not read", t->sql, tok);
+		}
+		size_t gl = 0;
+		for (size_t k = 0; k < st->n_json_keys && gl < sizeof(got); k++)
+			gl += (size_t)snprintf(got + gl, sizeof(got) - gl, "[%s]", st->json_keys[k]);
+		if (st->n_json_keys != n_want)
+			fail_msg("[%s]: keys %s, want [%s]", t->sql, got, t->keys);
+		if ((st->json_any == NULL) != (t->any == NULL) || (t->any && strcmp(st->json_any, t->any) != 0))
+			fail_msg("[%s]: any %s, want %s", t->sql, st->json_any ? st->json_any : "none",
+				 t->any ? t->any : "none");
+		if (st->json_reads != t->reads)
+			fail_msg("[%s]: reads %d, want %d", t->sql, st->json_reads, t->reads);
+		sqlclass_free(c);
+	}
+	/* a text that does not parse says so */
+	sql_class *c = classify("selec doc->>'a' from t");
+	assert_int_equal(c->stmts[0].unparsed, 1);
+	sqlclass_free(c);
+	c = classify("select 1");
+	assert_int_equal(c->stmts[0].unparsed, 0);
+	sqlclass_free(c);
+}
+
 /* More names than the walk keeps: the statement computes on columns it does not name. */
 static void test_exposure_limits(void **state)
 {
@@ -1207,6 +1298,7 @@ int main(void)
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_exposure),
 		cmocka_unit_test(test_exposure_limits),
+		cmocka_unit_test(test_exposure_json),
 		cmocka_unit_test(test_exposure_renames),
 		cmocka_unit_test(test_exposure_code),
 	};
