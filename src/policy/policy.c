@@ -305,12 +305,24 @@ static void flag_dangerous(const config_policy *p, sql_class *c)
 	}
 }
 
+/*
+ * Whether c reads JSON by key or path: the keys are constants, which
+ * normalization hides (`doc->>'theme'` and `doc->>'token'` share a key), so
+ * c is cached under its own text only, and a hit by another key is not used.
+ */
+static int reads_json(const sql_class *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->stmts[i].json_reads)
+			return 1;
+	return 0;
+}
+
 static int cacheable(const sql_class *c)
 {
-	/* SET search_path values are constants: normalization hides them; so
-	 * are the keys JSON is read at (`doc->>'theme'`, `doc->>'token'`) */
+	/* SET search_path values are constants: normalization hides them */
 	for (size_t i = 0; i < c->n; i++)
-		if (c->stmts[i].sets_search_path || c->stmts[i].sets_lexing || c->stmts[i].json_reads)
+		if (c->stmts[i].sets_search_path || c->stmts[i].sets_lexing)
 			return 0;
 	return c->error == NULL;
 }
@@ -456,10 +468,14 @@ static sql_class *classify(const config_policy *p, const char *text, size_t len,
 	 * normalized form: looked up as it is, it skips the normalization.
 	 */
 	class_cache *cc = thread_cache(p);
-	cache_entry *hit = cache_find(cc, z, fnv1a(z));
+	uint64_t zh = fnv1a(z);
+	cache_entry *hit = cache_find(cc, z, zh);
 	char *nk = hit ? NULL : number_key(z, len);
-	if (!hit && nk)
+	if (!hit && nk) {
 		hit = cache_find(cc, nk, fnv1a(nk));
+		if (hit && reads_json(hit->cls))
+			hit = NULL;
+	}
 	if (hit) {
 		free(z);
 		free(nk);
@@ -480,7 +496,7 @@ static sql_class *classify(const config_policy *p, const char *text, size_t len,
 	}
 	int alias = nk && number_runs_normalized(z, len, nr.normalized_query);
 	uint64_t h = fnv1a(nr.normalized_query);
-	if ((hit = cache_find(cc, nr.normalized_query, h))) {
+	if ((hit = cache_find(cc, nr.normalized_query, h)) && !reads_json(hit->cls)) {
 		if (alias && cc->n < CACHE_MAX) /* never a clear here: it would free hit */
 			cache_put(cc, nk, fnv1a(nk), hit->cls, hit->summary, 1);
 		pg_query_free_normalize_result(nr);
@@ -491,15 +507,24 @@ static sql_class *classify(const config_policy *p, const char *text, size_t len,
 		return hit->cls;
 	}
 	sql_class *c = sqlclass_classify(text, len);
-	free(z);
 	flag_dangerous(p, c);
 	*summary = summarize(c);
 	if (!cacheable(c)) {
 		pg_query_free_normalize_result(nr);
+		free(z);
 		free(nk);
 		*owned = 1;
 		return c;
 	}
+	if (reads_json(c)) { /* under its own text only */
+		pg_query_free_normalize_result(nr);
+		free(nk);
+		cache_put(cc, z, zh, c, *summary, 0);
+		free(z);
+		*owned = 0;
+		return c;
+	}
+	free(z);
 	cache_put(cc, nr.normalized_query, h, c, *summary, 0);
 	if (alias && cc->n < CACHE_MAX)
 		cache_put(cc, nk, fnv1a(nk), c, *summary, 1);

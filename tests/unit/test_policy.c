@@ -955,6 +955,11 @@ static void test_mask_json_keys(void **state)
 	EXPECT(&f, "select profile->0 from customers where id = 2", POLICY_ALLOW, "masked");
 	EXPECT(&f, "select profile->'token' from customers where id = 2", POLICY_DENY, "masked");
 	EXPECT(&f, "select profile->>'theme' from customers where id = 3", POLICY_ALLOW, "masked");
+	/* (a text that is its own normalized form, then one normalized to it) */
+	EXPECT(&f, "select profile->>$1 from customers where id = $2", POLICY_DENY, "masked");
+	EXPECT(&f, "select profile->>'theme' from customers where id = 4", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select profile->>'theme' from customers where id = 4", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select profile->>$1 from customers where id = $2", POLICY_DENY, "masked");
 	/* EXECUTE's arguments read too */
 	EXPECT(&f, "prepare q as select profile from customers where id = $1", POLICY_ALLOW, "masked");
 	EXPECT(&f, "execute q(1)", POLICY_ALLOW, "masked");
