@@ -239,11 +239,12 @@ static char *one_line(const char *s, size_t max)
 }
 
 /*
- * session.h's parents in a replay: what the request's classification
- * recorded ("inherits": {"schema.table": ["parent", ...] or null}); a
- * relation it does not name had none (or was not asked about).
+ * session.h's parents and uniques in a replay: what the request's
+ * classification recorded ("inherits": {"schema.table": ["parent", ...] or
+ * null}, "unique": {"schema.table": ["column", ...] or null}); a relation it
+ * does not name had none (or was not asked about).
  */
-static int replay_parents(void *ctx, const char *schema, const char *table, char ***out)
+static int replay_recorded(void *ctx, const char *schema, const char *table, char ***out)
 {
 	*out = NULL;
 	buf key = {0};
@@ -326,11 +327,14 @@ static int cmd_test(const char *config, const char *candidate, const char *since
 					    ? strstr(e->statement, ": ") : NULL;
 		d.function_name = named ? named + 2 : NULL;
 		/* the parents the target's catalog named for its relations, as recorded */
-		r->s.parents = replay_parents;
+		r->s.parents = replay_recorded;
 		r->s.parents_ctx = json_object_get(cls, "inherits");
+		r->s.uniques = replay_recorded;
+		r->s.uniques_ctx = json_object_get(cls, "unique");
 		policy_decision dec;
 		policy_decide(&cand.policy, r->s.policy, &r->s, &d, &dec);
 		r->s.parents_ctx = NULL;
+		r->s.uniques_ctx = NULL;
 		json_decref(cls);
 		const char *now = policy_action_name(dec.action);
 		const char *was = e->decision ? e->decision : "allow";

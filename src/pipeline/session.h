@@ -38,6 +38,13 @@ typedef struct session {
 	 */
 	int (*parents)(void *ctx, const char *schema, const char *table, char ***out);
 	void *parents_ctx;
+	/*
+	 * The columns of schema.table a unique index or an exclusion constraint
+	 * decides on (its own, a partition's or a child's), as parents gives
+	 * parents: a write to one answers whether a value is there. NULL: none.
+	 */
+	int (*uniques)(void *ctx, const char *schema, const char *table, char ***out);
+	void *uniques_ctx;
 	int recorded;           /* session_start was submitted */
 } session;
 

@@ -67,6 +67,8 @@ typedef struct expo {
 	names json_keys;        /* keys JSON values are read at by name */
 	const char *json_any;   /* what reads JSON values at keys the text does not give */
 	int json_reads;
+	names written;          /* columns written */
+	int writes_all;         /* every column of a relation written (no column list) */
 	int altering;           /* inside ALTER TABLE: a constraint's columns are the table's existing ones */
 } expo;
 
@@ -750,6 +752,45 @@ static void json_node(expo *e, const char *k, const json_t *v)
 	}
 }
 
+/* ---- columns written ------------------------------------------------------ */
+
+/* Each ResTarget's name in list (INSERT's columns, SET's targets). */
+static void names_written(expo *e, const json_t *list)
+{
+	for (size_t i = 0; i < json_array_size(list); i++)
+		add(&e->written, pgtree_str(json_object_get(json_array_get(list, i), "ResTarget"), "name"));
+}
+
+/*
+ * The columns a statement writes: a unique index or an exclusion constraint
+ * on one of them answers, by refusing the write, whether a value is there
+ * (policy.c reads them against the column rules and the target's indexes).
+ */
+static void write_node(expo *e, const char *k, const json_t *v)
+{
+	if (strcmp(k, "InsertStmt") == 0) {
+		const json_t *cols = json_object_get(v, "cols");
+		names_written(e, cols);
+		if (!json_array_size(cols))
+			e->writes_all = 1;
+		names_written(e, json_object_get(json_object_get(v, "onConflictClause"), "targetList"));
+	} else if (strcmp(k, "UpdateStmt") == 0) {
+		names_written(e, json_object_get(v, "targetList"));
+	} else if (strcmp(k, "MergeWhenClause") == 0) {
+		const char *cmd = pgtree_str(v, "commandType");
+		const json_t *t = json_object_get(v, "targetList");
+		names_written(e, t);
+		if (cmd && strcmp(cmd, "CMD_INSERT") == 0 && !json_array_size(t))
+			e->writes_all = 1;
+	} else if (strcmp(k, "CopyStmt") == 0 && json_is_true(json_object_get(v, "is_from"))) {
+		const json_t *cols = json_object_get(v, "attlist");
+		for (size_t i = 0; i < json_array_size(cols); i++)
+			add(&e->written, pgtree_string(json_array_get(cols, i)));
+		if (!json_array_size(cols))
+			e->writes_all = 1;
+	}
+}
+
 /*
  * DDL the column rules see: an index or a constraint sorts, compares or
  * looks up its columns (CLUSTER then orders the table by them; a foreign key
@@ -879,6 +920,7 @@ static void member(expo *e, const char *k, json_t *v, unsigned depth)
 {
 	ddl_node(e, k, v);
 	json_node(e, k, v);
+	write_node(e, k, v);
 	int altering = strcmp(k, "AlterTableStmt") == 0;
 	e->altering += altering;
 	expr(e, v, depth + 1);
@@ -938,6 +980,9 @@ void exposure_of(const char *key, json_t *body, sql_stmt *st)
 	st->n_json_keys = e.json_keys.n;
 	st->json_any = e.json_keys.overflow ? "json" : e.json_any;
 	st->json_reads = e.json_reads;
+	st->written = e.written.v;
+	st->n_written = e.written.n;
+	st->writes_all = e.writes_all || e.written.overflow;
 	names_free(&e.ranges);
 	names_free(&e.unknown);
 	for (size_t i = 0; i < e.n_flows; i++) {

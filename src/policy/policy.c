@@ -30,6 +30,8 @@ struct policy_session {
 	size_t n_search_path;
 	int search_path_set;
 	json_t *inherits;       /* the decision being made: the parents it asked about, for its classification */
+	json_t *uniques;        /* ... and the unique columns */
+	char unique_col[256];   /* the decision being made: the unique column it would write (written_unique) */
 };
 
 policy_session *policy_session_new(void)
@@ -67,6 +69,7 @@ void policy_session_free(policy_session *st)
 	}
 	free_strs(st->search_path, st->n_search_path);
 	json_decref(st->inherits);
+	json_decref(st->uniques);
 	free(st);
 }
 
@@ -128,6 +131,7 @@ static sql_class *class_of_stmt(const sql_stmt *in)
 	o->functions = dup_strs(in->functions, in->n_functions);
 	o->computed = dup_strs(in->computed, in->n_computed);
 	o->json_keys = dup_strs(in->json_keys, in->n_json_keys);
+	o->written = dup_strs(in->written, in->n_written);
 	o->renames = sqlclass_renames_dup(in->renames, in->n_renames);
 	c->stmts = o;
 	c->n = 1;
@@ -628,24 +632,110 @@ static int object_match(const config_strlist *l, const policy_session *st, const
  * ("inherits"), so that a replay decides the same without the target.
  * Returns the column's name ("" for columns the text does not name), or NULL.
  */
-static int parents_of(policy_session *st, const session *s, const char *schema, const char *table, char ***out)
+/* What a session.h hook said of schema.table, recorded into *rec (keyed "schema.table"). */
+static int ask_catalog(int (*hook)(void *, const char *, const char *, char ***), void *ctx, json_t **rec,
+		       const char *schema, const char *table, char ***out)
 {
 	*out = NULL;
-	if (!s || !s->parents)
+	if (!hook)
 		return 0;
-	int n = s->parents(s->parents_ctx, schema, table, out);
+	int n = hook(ctx, schema, table, out);
 	if (n == 0)
 		return 0;
-	if (!st->inherits)
-		st->inherits = json_object();
+	if (!*rec)
+		*rec = json_object();
 	json_t *v = n < 0 ? json_null() : json_array();
 	for (int i = 0; i < n; i++)
 		json_array_append_new(v, json_string((*out)[i]));
 	buf key = {0};
 	buf_printf(&key, "%s.%s", schema, table);
-	json_object_set_new(st->inherits, key.data, v);
+	json_object_set_new(*rec, key.data, v);
 	buf_free(&key);
 	return n;
+}
+
+static int parents_of(policy_session *st, const session *s, const char *schema, const char *table, char ***out)
+{
+	return ask_catalog(s ? s->parents : NULL, s ? s->parents_ctx : NULL, &st->inherits, schema, table, out);
+}
+
+static int uniques_of(policy_session *st, const session *s, const char *schema, const char *table, char ***out)
+{
+	return ask_catalog(s ? s->uniques : NULL, s ? s->uniques_ctx : NULL, &st->uniques, schema, table, out);
+}
+
+static void free_list(char **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Whether globs mask column col of schema.table, or of one of the np tables in par. */
+static int column_masked(const config_strlist *globs, const char *schema, const char *table, char **par, int np,
+			 const char *col)
+{
+	char full[3 * 256];
+	snprintf(full, sizeof(full), "%s.%s.%s", schema, table, col);
+	if (any_glob(globs, full, FNM_CASEFOLD))
+		return 1;
+	for (int j = 0; j < np; j++) {
+		snprintf(full, sizeof(full), "%s.%s", par[j], col);
+		if (any_glob(globs, full, FNM_CASEFOLD))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A write to a masked column that a unique index or an exclusion constraint
+ * decides on (session.h's uniques) answers whether a guessed value is
+ * there: the write fails (or ON CONFLICT DO NOTHING does nothing) exactly
+ * when it is, as `WHERE password = 'guess'` would answer, which is refused.
+ * Returns that column's name, "" for one the text does not name (a write of
+ * every column, or a catalog that cannot say), or NULL.
+ */
+static const char *written_unique(const config_mask_profile *mp, policy_session *st, const session *s,
+				  const sql_stmt *stmt)
+{
+	const config_strlist *globs = &mp->columns;
+	if (!globs->n || (!stmt->n_written && !stmt->writes_all))
+		return NULL;
+	const char *small[8], **schemas = max_schemas(st) <= 8 ? small : util_xmalloc(max_schemas(st) * sizeof(char *));
+	const char *hit = NULL;
+	for (size_t i = 0; i < stmt->n_objects && !hit; i++) {
+		const sql_object *o = &stmt->objects[i];
+		if (!o->written)
+			continue;
+		size_t n = schemas_of(o, st, s, schemas);
+		for (size_t k = 0; k < n && !hit; k++) {
+			char **par, **uq;
+			int np = parents_of(st, s, schemas[k], o->name, &par);
+			int nu = uniques_of(st, s, schemas[k], o->name, &uq);
+			if (nu < 0 || np < 0) {
+				/* not known: a masked column written counts */
+				for (size_t c = 0; c < stmt->n_written && !hit; c++)
+					if (np < 0 || column_masked(globs, schemas[k], o->name, par, np, stmt->written[c]))
+						hit = stmt->written[c];
+				if (!hit && stmt->writes_all)
+					hit = "";
+			}
+			for (int u = 0; u < nu && !hit; u++) {
+				int written = stmt->writes_all;
+				for (size_t c = 0; c < stmt->n_written && !written; c++)
+					written = strcmp(stmt->written[c], uq[u]) == 0;
+				if (written && column_masked(globs, schemas[k], o->name, par, np, uq[u])) {
+					snprintf(st->unique_col, sizeof(st->unique_col), "%s", uq[u]);
+					hit = st->unique_col; /* (outlives uq) */
+				}
+			}
+			free_list(par, np);
+			free_list(uq, nu);
+		}
+	}
+	if (schemas != small)
+		free(schemas);
+	return hit;
 }
 static const char *masked_computed(const config_mask_profile *mp, policy_session *st, const session *s,
 				   const sql_stmt *stmt)
@@ -734,7 +824,7 @@ static int globs_lose(const config_strlist *globs, const char *from, const char 
 typedef struct refusal {
 	enum {
 		REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION, REF_FUNCTION_CALL, REF_FOREIGN, REF_CLUSTER,
-		REF_JSON_KEY, REF_JSON_ANY, REF_UNPARSED
+		REF_JSON_KEY, REF_JSON_ANY, REF_UNPARSED, REF_UNIQUE
 	} why;
 	const char *what, *name;   /* REF_RENAME: "column", "relation" or "schema", and its name */
 } refusal;
@@ -827,6 +917,10 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 		fprintf(trace, "    -> deny: it reads JSON values at keys its text does not give (%s), and profile "
 			"\"%s\" masks values by key\n", why->name, profile);
 		break;
+	case REF_UNIQUE:
+		fprintf(trace, "    -> deny: it writes column \"%s\", which profile \"%s\" masks whole and a unique "
+			"index or exclusion constraint decides on\n", *why->name ? why->name : "(every column)", profile);
+		break;
 	case REF_UNPARSED:
 		fprintf(trace, "    -> deny: the SQL parser cannot read it, and profile \"%s\" masks columns or JSON "
 			"keys\n", profile);
@@ -893,11 +987,17 @@ static int unmaskable(const config_mask_profile *mp, policy_session *st, const s
 		}
 	}
 	const char *col = masked_computed(mp, st, s, stmt);
-	if (!col)
-		return 0;
-	why->why = *col ? REF_COMPUTED : REF_WHOLE;
-	why->name = col;
-	return 1;
+	if (col) {
+		why->why = *col ? REF_COMPUTED : REF_WHOLE;
+		why->name = col;
+		return 1;
+	}
+	if ((col = written_unique(mp, st, s, stmt))) {
+		why->why = REF_UNIQUE;
+		why->name = col;
+		return 1;
+	}
+	return 0;
 }
 
 typedef enum { M_NO = 0, M_YES, M_DANGEROUS } match_result;
@@ -1205,6 +1305,20 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 		       "document itself (values under masked keys arrive masked); a person with unmasked access "
 		       "can run this statement.";
 		break;
+	case REF_UNIQUE:
+		if (*r->name)
+			buf_printf(&b, "warden masks column \"%s\" for you (masking profile \"%s\"): this statement "
+				   "writes it, and a unique index or an exclusion constraint decides on it, so whether the "
+				   "write fails would answer whether a value is already there, as comparing the column "
+				   "would", r->name, profile);
+		else
+			buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement writes "
+				   "columns it does not name or the target's catalog cannot say which of them a unique "
+				   "index decides on, so whether the write fails could answer whether a masked value is "
+				   "already there", profile);
+		hint = "Name the columns you write and leave out masked ones a unique index covers; a person "
+		       "with unmasked access can run this statement.";
+		break;
 	case REF_UNPARSED:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): its SQL parser (PostgreSQL "
 			   PG_MAJORVERSION "'s grammar) cannot read this statement (%s), so what it computes on is not "
@@ -1338,6 +1452,8 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 	subject_of(&who, st, s);
 	json_decref(st->inherits);
 	st->inherits = NULL;
+	json_decref(st->uniques);
+	st->uniques = NULL;
 	char *summary;
 	int owned = 1;
 	sql_class *c = function_call ? function_call_class(p, function_name, &summary)
@@ -1431,11 +1547,15 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 		d->rule = "empty";
 	if (!d->classification)
 		d->classification = util_strdup_or_null(summary);
-	if (st->inherits && d->classification) {
-		/* what the target's catalog said of the relations' parents (masked_computed) */
+	if ((st->inherits || st->uniques) && d->classification) {
+		/* what the target's catalog said of the relations' parents
+		 * (masked_computed) and unique columns (written_unique) */
 		json_t *cls = json_loads(d->classification, 0, NULL);
 		if (json_is_object(cls)) {
-			json_object_set(cls, "inherits", st->inherits);
+			if (st->inherits)
+				json_object_set(cls, "inherits", st->inherits);
+			if (st->uniques)
+				json_object_set(cls, "unique", st->uniques);
 			char *t = json_dumps(cls, JSON_COMPACT | JSON_PRESERVE_ORDER);
 			if (t) {
 				free(d->classification);

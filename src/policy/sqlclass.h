@@ -118,6 +118,11 @@ typedef struct sql_stmt {
 	size_t n_json_keys;
 	const char *json_any;
 	int json_reads;
+	/* the columns it writes (INSERT's, UPDATE's SET, MERGE's, COPY FROM's),
+	 * or every column of what it writes (writes_all: no column list) */
+	char **written;
+	size_t n_written;
+	int writes_all;
 	int unparsed;           /* the text does not parse (sql_class.error): nothing of it is known */
 } sql_stmt;
 

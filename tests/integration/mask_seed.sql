@@ -27,7 +27,7 @@ create table public.customers (
   api_key  text,
   employee text
 );
-create table public.accounts (id int primary key, password text, api_key text);
+create table public.accounts (id int primary key, password text, api_key text unique);
 
 create table t94.expect (value text not null, kind text not null check (kind in ('secret', 'clear')), det text);
 

@@ -211,6 +211,28 @@ out=$(ap -At -c "select profile->>'theme', profile #>> '{nested,level}', profile
 assert_eq "$out" $'|3|{"level": 3, "secret_pin": "****"}\ndark||' "json_keys: keys the profile does not mask are read apart, documents arrive masked"
 out=$(as_dana -At -c "select profile->>'secret_token', profile #>> '{nested,secret_pin}' from customers where id = 1" 2>&1)
 assert_eq "$out" "plainvalue123|pinalpha7731" "json_keys: the dba reads any key"
+# a write to a masked column that a unique index decides on (accounts.api_key) answers, by
+# failing, whether a guessed value is there, as comparing the column would: refused; a write
+# to a masked column no unique index covers runs, and so does the dba's
+for q in "insert into accounts (id, api_key) values (99, 'ak_a-guessed-key')" "insert into accounts values (99, 'x', 'y')" \
+         "update accounts set api_key = 'ak_a-guessed-key' where id = 1" \
+         "insert into accounts (id, api_key) values (99, 'ak_a-guessed-key') on conflict do nothing" \
+         "with w as (insert into accounts (id, api_key) values (99, 'ak_a-guessed-key') returning 1) select 1"; do
+  ap -At -c "$q" >"$T/refused.out" 2>&1; rc=$?
+  assert_nonzero "$rc" "unique: refused: $q"
+  assert_contains "$(cat "$T/refused.out")" "a unique index or an exclusion constraint decides on it" "unique: the refusal says why ($q)"
+  no_secrets "$T/refused.out" "unique: $q"
+done
+assert_eq "$(pg_direct -d app -At -c "select count(*) || ' ' || count(*) filter (where api_key like 'ak_a-guessed%') from public.accounts")" \
+  "3 0" "unique: the refused writes changed nothing"
+ap -At -c "insert into accounts (id, password) values (99, 'a-new-password')" >"$T/unique_ok.out" 2>&1; rc=$?
+assert_rc "$rc" 0 "unique: a write to a masked column no unique index covers runs ($(show "$(cat "$T/unique_ok.out")" 200))"
+as_dana -At -c "update accounts set api_key = 'ak_dba-set' where id = 99" >"$T/unique_ok.out" 2>&1; rc=$?
+assert_rc "$rc" 0 "unique: the dba writes the unique masked column ($(show "$(cat "$T/unique_ok.out")" 200))"
+assert_eq "$(pg_direct -d app -At -c "select password || ' ' || api_key from public.accounts where id = 99")" \
+  "a-new-password ak_dba-set" "unique: the allowed writes are there"
+pg_direct -d app -c "delete from public.accounts where id = 99" >/dev/null
+
 # a text warden's parser cannot read may compute on anything: refused to a masked identity
 # (PostgreSQL's own syntax error for the dba)
 out=$(ap -At -c "selec password from accounts" 2>&1)

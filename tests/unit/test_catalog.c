@@ -183,12 +183,14 @@ static void test_names_dropped_and_missing(void **state)
 	assert_string_equal(small, "s.t");
 }
 
-/* pg_catalog_parents(cc_index, schema, table) is want (comma-separated), listed or not. */
-static void expect_parents(int cc_index, const char *schema, const char *table, const char *want, int want_listed)
+/* pg_catalog_parents (or pg_catalog_unique) of schema.table is want (comma-separated), listed or not. */
+static void expect_family(int cc_index, const char *schema, const char *table, int unique, const char *want,
+			  int want_listed)
 {
 	char **par;
 	int listed;
-	int n = pg_catalog_parents(cc_index, schema, table, &par, &listed);
+	int n = unique ? pg_catalog_unique(cc_index, schema, table, &par, &listed)
+		       : pg_catalog_parents(cc_index, schema, table, &par, &listed);
 	assert_true(n >= 0);
 	char got[512] = "";
 	size_t at = 0;
@@ -198,8 +200,13 @@ static void expect_parents(int cc_index, const char *schema, const char *table, 
 	}
 	free(par);
 	if (strcmp(got, want) != 0 || listed != want_listed)
-		fail_msg("%s.%s: parents [%s] listed %d, want [%s] listed %d", schema, table, got, listed, want,
-			 want_listed);
+		fail_msg("%s.%s: %s [%s] listed %d, want [%s] listed %d", schema, table, unique ? "unique" : "parents",
+			 got, listed, want, want_listed);
+}
+
+static void expect_parents(int cc_index, const char *schema, const char *table, const char *want, int want_listed)
+{
+	expect_family(cc_index, schema, table, 0, want, want_listed);
 }
 
 /*
@@ -300,6 +307,45 @@ static void test_parents_rules(void **state)
 	assert_int_equal(r.ok, 0);
 	assert_int_equal(pg_catalog_families(3), 1);
 	assert_int_equal(pg_catalog_parents(3, "s", "ledger_q1", &par, &listed), -1);
+}
+
+/*
+ * The columns a unique index or an exclusion constraint decides on, for the
+ * policy (a write to one answers whether a value is there): key columns
+ * only (not INCLUDE's), every column for an index on an expression or with a
+ * predicate, and a partition's own for its parent too.
+ */
+static void test_unique_columns(void **state)
+{
+	NEED_SERVER();
+	PQclear(admin_sql("CREATE TABLE s.u1 (id int PRIMARY KEY, email text UNIQUE, note text, code text);"
+			  " CREATE UNIQUE INDEX ON s.u1 (code) INCLUDE (note);"
+			  " CREATE TABLE s.u2 (a int, b text, c text); CREATE UNIQUE INDEX ON s.u2 (lower(b));"
+			  " CREATE TABLE s.u3 (a int, b text); CREATE UNIQUE INDEX ON s.u3 (a) WHERE b IS NOT NULL;"
+			  " CREATE TABLE s.u4 (r int4range, n text, EXCLUDE USING gist (r WITH &&));"
+			  " CREATE TABLE s.up (id int, k text, m text) PARTITION BY LIST (id);"
+			  " CREATE TABLE s.up1 PARTITION OF s.up FOR VALUES IN (1); CREATE UNIQUE INDEX ON s.up1 (k);"
+			  " CREATE TABLE s.plain (a int)"));
+	/* (on connection 0: a pooled catalog connection per index, which test_pool counts) */
+	uv_loop_t loop;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	fetch_result r = {0};
+	assert_int_equal(pg_catalog_fetch_families(&loop, &cc, 0, on_done, &r), 0);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_int_equal(r.ok, 1);
+	expect_family(0, "s", "u1", 1, "code,email,id", 1);
+	expect_family(0, "s", "u2", 1, "a,b,c", 1);   /* lower(b): which columns, the index's expression says */
+	expect_family(0, "s", "u3", 1, "a,b", 1);     /* a predicate */
+	expect_family(0, "s", "u4", 1, "r", 1);       /* an exclusion constraint */
+	expect_family(0, "s", "up1", 1, "k", 1);
+	expect_family(0, "s", "up", 1, "k", 1);       /* its partition's */
+	expect_family(0, "s", "plain", 1, "", 1);
+	expect_family(0, "s", "nosuch", 1, "", 0);
+	expect_family(0, "s", "up1", 0, "s.up", 1);   /* the parents still */
+	char **out;
+	int listed;
+	assert_int_equal(pg_catalog_unique(6, "s", "u1", &out, &listed), -1); /* not fetched */
 }
 
 /* One function lookup; its done's ok. */
@@ -423,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_password_caches_nothing),
 		cmocka_unit_test(test_names_dropped_and_missing),
 		cmocka_unit_test(test_parents_rules),
+		cmocka_unit_test(test_unique_columns),
 		cmocka_unit_test(test_function_names),
 		cmocka_unit_test(test_pool_bounded_and_reconnects),
 		cmocka_unit_test(test_cache_bounded),

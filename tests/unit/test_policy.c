@@ -988,6 +988,108 @@ static void test_mask_json_keys(void **state)
 	config_free(&f.cfg);
 }
 
+/* The target's unique columns, as a catalog would name them (session.h's uniques). */
+static int fake_uniques(void *ctx, const char *schema, const char *table, char ***out)
+{
+	(void)ctx;
+	*out = NULL;
+	if (strcmp(table, "mystery") == 0)
+		return -1;
+	if (strcmp(schema, "public") != 0)
+		return 0;
+	const char *cols = strcmp(table, "accounts") == 0	     ? "id api_key"
+			   : strncmp(table, "customers_2025", 14) == 0 ? "ssn"
+			   : strcmp(table, "customers") == 0	     ? "id"
+								     : NULL;
+	if (!cols)
+		return 0;
+	int n = 0;
+	*out = util_xmalloc(2 * sizeof(**out));
+	for (const char *p = cols; *p;) {
+		const char *e = strchr(p, ' ');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		(*out)[n++] = util_strndup(p, l);
+		p += l + (e != NULL);
+	}
+	return n;
+}
+
+/*
+ * A masked identity's write to a masked column that a unique index or an
+ * exclusion constraint decides on is refused: whether it fails answers
+ * whether a guessed value is there, as comparing the column would.
+ */
+static void test_mask_unique_writes(void **state)
+{
+	(void)state;
+	static const char yaml[] =
+		"masking:\n"
+		"  profiles:\n"
+		"    - name: pii\n"
+		"      detectors: [email]\n"
+		"      columns: [\"public.customers.ssn\", \"*.api_key\", \"*.password*\"]\n"
+		"policy:\n"
+		"  default: deny\n"
+		"  rules:\n"
+		"    - { name: dba, match: { groups: [dba] }, action: allow }\n"
+		"    - { name: masked, match: {}, action: allow, mask: pii }\n";
+	fixture f = {0};
+	char err[512];
+	if (config_load_string(yaml, sizeof(yaml) - 1, "u.yaml", &f.cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	as(&f, "alice", "[\"eng\"]", NULL);
+	f.s.parents = fake_parents;
+	f.s.uniques = fake_uniques;
+	EXPECT(&f, "insert into accounts (id, api_key) values (9, 'ak_guess')", POLICY_DENY, "masked");
+	EXPECT(&f, "insert into accounts values (9, 'pw', 'ak_guess')", POLICY_DENY, "masked");
+	EXPECT(&f, "update accounts set api_key = 'ak_guess' where id = 1", POLICY_DENY, "masked");
+	EXPECT(&f, "copy accounts (id, api_key) from stdin", POLICY_DENY, "masked");
+	EXPECT(&f, "copy accounts from stdin", POLICY_DENY, "masked");
+	EXPECT(&f, "merge into accounts a using g on a.id = g.id when not matched then insert (id, api_key) values (g.id, 'x')",
+	       POLICY_DENY, "masked");
+	EXPECT(&f, "with w as (insert into accounts (id, api_key) values (9, 'x') returning 1) select 1", POLICY_DENY,
+	       "masked");
+	/* a partition's own unique index on a column its parent's rule masks */
+	EXPECT(&f, "insert into customers_2025 (id, ssn) values (9, '123-45-6789')", POLICY_DENY, "masked");
+	/* a masked column no unique index covers, an unmasked unique one, other tables */
+	EXPECT(&f, "insert into accounts (id, password) values (9, 'pw')", POLICY_ALLOW, "masked");
+	EXPECT(&f, "update accounts set password = 'pw' where id = 9", POLICY_ALLOW, "masked");
+	EXPECT(&f, "insert into customers (id, ssn) values (9, '123-45-6789')", POLICY_ALLOW, "masked");
+	EXPECT(&f, "insert into customers values (9, 'x', '123-45-6789')", POLICY_ALLOW, "masked");
+	EXPECT(&f, "insert into orders (id, api_key) values (9, 'x')", POLICY_ALLOW, "masked");
+	EXPECT(&f, "delete from accounts where id = 9", POLICY_ALLOW, "masked");
+	/* a catalog that cannot say: a masked column written, or every column, is refused
+	 * (and any column, when its parents are not known either: their rules may mask it) */
+	EXPECT(&f, "insert into mystery (id, password) values (9, 'x')", POLICY_DENY, "masked");
+	EXPECT(&f, "insert into mystery values (9, 'x')", POLICY_DENY, "masked");
+	EXPECT(&f, "insert into mystery (id) values (9)", POLICY_DENY, "masked");
+	f.s.parents = NULL;
+	EXPECT(&f, "insert into mystery (id) values (9)", POLICY_ALLOW, "masked");
+	EXPECT(&f, "insert into mystery (id, password) values (9, 'x')", POLICY_DENY, "masked");
+	f.s.parents = fake_parents;
+	char rule[64], *msg = NULL;
+	assert_int_equal(decide(&f, "insert into accounts values (9, 'pw', 'ak')", rule, sizeof(rule), &msg),
+			 POLICY_DENY);
+	assert_non_null(strstr(msg, "column \"api_key\""));
+	assert_non_null(strstr(msg, "unique index"));
+	free(msg);
+	{ /* the unique columns the catalog named are in the classification (a replay decides by them) */
+		const char *q = "insert into public.accounts (id, api_key) values (9, 'x')";
+		request_desc r = {.statement = q, .statement_len = strlen(q)};
+		policy_decision d;
+		policy_decide(&f.cfg.policy, f.s.policy, &f.s, &r, &d);
+		assert_int_equal(d.action, POLICY_DENY);
+		if (!d.classification || !strstr(d.classification, "\"unique\":{\"public.accounts\":[\"id\",\"api_key\"]}"))
+			fail_msg("classification: %s", d.classification ? d.classification : "(none)");
+		policy_decision_release(&d);
+	}
+	as(&f, "dan", "[\"dba\"]", NULL);
+	f.s.uniques = fake_uniques;
+	EXPECT(&f, "insert into accounts (id, api_key) values (9, 'ak_guess')", POLICY_ALLOW, "dba");
+	session_release(&f.s);
+	config_free(&f.cfg);
+}
+
 static void test_capture_column_rules(void **state)
 {
 	(void)state;
@@ -1031,6 +1133,7 @@ int main(void)
 		cmocka_unit_test(test_mask_rename_globs),
 		cmocka_unit_test(test_capture_column_rules),
 		cmocka_unit_test(test_mask_json_keys),
+		cmocka_unit_test(test_mask_unique_writes),
 		cmocka_unit_test(test_function_call),
 		cmocka_unit_test(test_function_call_named),
 	};

@@ -1249,6 +1249,50 @@ static void test_exposure_json(void **state)
 	sqlclass_free(c);
 }
 
+/* The columns a statement writes (a unique index on one answers whether a value is there). */
+static void test_written(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *sql, *written; /* space-separated, any order */
+		int all;
+	} cases[] = {
+		{"insert into t (a, b) values (1, 2)", "a b", 0},
+		{"insert into t values (1, 2)", "", 1},
+		{"insert into t select * from u", "", 1},
+		{"insert into t (a) values (1) on conflict (a) do update set c = 3", "a c", 0},
+		{"update t set a = 1, (b, c) = (2, 3), d[1] = 4 where e = 5", "a b c d", 0},
+		{"merge into t using s on t.id = s.id when matched then update set p = s.p "
+		 "when not matched then insert (id, q) values (s.id, s.q)", "p id q", 0},
+		{"merge into t using s on t.id = s.id when not matched then insert values (s.id)", "", 1},
+		{"copy t (a, b) from stdin", "a b", 0},
+		{"copy t from stdin", "", 1},
+		{"copy t (a) to stdout", "", 0},
+		{"with x as (insert into t (a) values (1) returning 1) select 1", "a", 0},
+		{"delete from t where a = 1", "", 0},
+		{"select a from t", "", 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		sql_class *c = classify(cases[i].sql);
+		const sql_stmt *st = &c->stmts[0];
+		char want[128];
+		snprintf(want, sizeof(want), "%s", cases[i].written);
+		size_t n = 0;
+		for (char *save = NULL, *tok = strtok_r(want, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+			n++;
+			int found = 0;
+			for (size_t k = 0; k < st->n_written; k++)
+				found |= strcmp(st->written[k], tok) == 0;
+			if (!found)
+				fail_msg("[%s]: %s not written", cases[i].sql, tok);
+		}
+		if (st->n_written != n || st->writes_all != cases[i].all)
+			fail_msg("[%s]: %zu written (want %zu), all %d (want %d)", cases[i].sql, st->n_written, n,
+				 st->writes_all, cases[i].all);
+		sqlclass_free(c);
+	}
+}
+
 /* More names than the walk keeps: the statement computes on columns it does not name. */
 static void test_exposure_limits(void **state)
 {
@@ -1299,6 +1343,7 @@ int main(void)
 		cmocka_unit_test(test_exposure),
 		cmocka_unit_test(test_exposure_limits),
 		cmocka_unit_test(test_exposure_json),
+		cmocka_unit_test(test_written),
 		cmocka_unit_test(test_exposure_renames),
 		cmocka_unit_test(test_exposure_code),
 	};

@@ -64,8 +64,12 @@ static const char catalog_named_sql[] = CATALOG_COLUMNS_SQL("c.oid OPERATOR(pg_c
  * materialized views, foreign tables), once with no parent (NULLs) or once
  * per table it inherits from, at any depth (partitions included): what the
  * policy reads a statement's relation names against. A name missing from it
- * is one created since (or none such). Bounded: past FAMILIES_MAX rows the
- * answer is taken as unknown.
+ * is one created since (or none such). Then, in the fifth column (NULL in
+ * the rows before), each column a unique index or an exclusion constraint
+ * of the relation, or of a partition or child of it, decides on: a write to
+ * it answers whether a value is there. An index on an expression or with a
+ * predicate counts every column of its table. Bounded: past FAMILIES_MAX
+ * rows the answer is taken as unknown.
  */
 #define FAMILIES_MAX 100000
 static const char catalog_families_sql[] =
@@ -73,13 +77,28 @@ static const char catalog_families_sql[] =
 	" SELECT i.inhrelid, i.inhparent, 1 FROM pg_catalog.pg_inherits i"
 	" UNION ALL SELECT up.child, i.inhparent, up.depth OPERATOR(pg_catalog.+) 1"
 	" FROM up JOIN pg_catalog.pg_inherits i ON i.inhrelid OPERATOR(pg_catalog.=) up.rel"
-	" WHERE up.depth OPERATOR(pg_catalog.<) 64)"
-	" SELECT cn.nspname, c.relname, pn.nspname, p.relname FROM pg_catalog.pg_class c"
+	" WHERE up.depth OPERATOR(pg_catalog.<) 64),"
+	" uq(relid, col) AS ("
+	" SELECT x.indrelid, a.attname FROM pg_catalog.pg_index x"
+	" CROSS JOIN LATERAL pg_catalog.unnest(x.indkey::pg_catalog.int2[]) WITH ORDINALITY k(n, i)"
+	" JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) x.indrelid"
+	" AND a.attnum OPERATOR(pg_catalog.=) k.n"
+	" WHERE (x.indisunique OR x.indisexclusion) AND k.i OPERATOR(pg_catalog.<=) x.indnkeyatts"
+	" UNION SELECT x.indrelid, a.attname FROM pg_catalog.pg_index x"
+	" JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) x.indrelid"
+	" AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+	" WHERE (x.indisunique OR x.indisexclusion) AND (x.indexprs IS NOT NULL OR x.indpred IS NOT NULL)),"
+	" uqa(relid, col) AS (SELECT relid, col FROM uq"
+	" UNION SELECT up.rel, uq.col FROM uq JOIN up ON up.child OPERATOR(pg_catalog.=) uq.relid)"
+	" SELECT cn.nspname, c.relname, pn.nspname, p.relname, NULL::pg_catalog.name FROM pg_catalog.pg_class c"
 	" JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) c.relnamespace"
 	" LEFT JOIN up ON up.child OPERATOR(pg_catalog.=) c.oid"
 	" LEFT JOIN pg_catalog.pg_class p ON p.oid OPERATOR(pg_catalog.=) up.rel"
 	" LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid OPERATOR(pg_catalog.=) p.relnamespace"
 	" WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f}'::pg_catalog.\"char\"[])"
+	" UNION ALL SELECT n.nspname, c.relname, NULL, NULL, uqa.col FROM uqa"
+	" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) uqa.relid"
+	" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 	" LIMIT $1::pg_catalog.int4";
 /* Families fetched this recently are not fetched again for a relation they miss. */
 #define FAMILIES_RECHECK_NS 50000000ull
@@ -121,10 +140,11 @@ typedef struct cat_table {
 	int n_parents;
 } cat_table;
 
-/* One table's parent (catalog_families_sql's rows), names raw. */
+/* One table's parent or unique column (catalog_families_sql's rows), names raw. */
 typedef struct cat_edge {
 	char *cs, *ct;  /* the relation */
 	char *ps, *pt;  /* a table it inherits from, or NULL (none) */
+	char *u;        /* a column a unique index decides on (ps, pt NULL), or NULL */
 } cat_edge;
 
 /* A connection's families: its edges sorted by table; replaced whole. */
@@ -224,6 +244,7 @@ static void families_free(cat_families *f)
 		free(f->edges[i].ct);
 		free(f->edges[i].ps);
 		free(f->edges[i].pt);
+		free(f->edges[i].u);
 	}
 	free(f->edges);
 	free(f);
@@ -747,6 +768,7 @@ static void families_rows(cat_work *w, PGresult *res)
 		e->ct = util_strndup(PQgetvalue(res, r, 1), strlen(PQgetvalue(res, r, 1)));
 		e->ps = PQgetisnull(res, r, 2) ? NULL : util_strndup(PQgetvalue(res, r, 2), strlen(PQgetvalue(res, r, 2)));
 		e->pt = PQgetisnull(res, r, 3) ? NULL : util_strndup(PQgetvalue(res, r, 3), strlen(PQgetvalue(res, r, 3)));
+		e->u = PQgetisnull(res, r, 4) ? NULL : util_strndup(PQgetvalue(res, r, 4), strlen(PQgetvalue(res, r, 4)));
 	}
 	qsort(f->edges, f->n, sizeof(*f->edges), edge_cmp);
 	families_put(f);
@@ -823,7 +845,11 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int pg_catalog_parents(int cc_index, const char *schema, const char *table, char ***out, int *listed)
+/*
+ * The parents (unique 0) or the unique columns (unique 1) of schema.table,
+ * sorted, as pg_catalog_parents and pg_catalog_unique say.
+ */
+static int family_lookup(int cc_index, const char *schema, const char *table, int unique, char ***out, int *listed)
 {
 	int rc = -1;
 	*listed = 0;
@@ -846,12 +872,16 @@ int pg_catalog_parents(int cc_index, const char *schema, const char *table, char
 		while (hi2 < f->n && edge_cmp(&f->edges[hi2], &key) == 0)
 			hi2++;
 		for (size_t i = lo; i < hi2; i++) {
-			if (!f->edges[i].ps || !f->edges[i].pt)
-				continue; /* no parent */
+			const cat_edge *e = &f->edges[i];
+			if (unique ? !e->u : !e->ps || !e->pt)
+				continue; /* another kind of row, or no parent */
 			if (!*out)
 				*out = util_xmalloc((hi2 - lo) * sizeof(**out));
 			buf b = {0};
-			buf_printf(&b, "%s.%s", f->edges[i].ps, f->edges[i].pt);
+			if (unique)
+				buf_append(&b, e->u, strlen(e->u));
+			else
+				buf_printf(&b, "%s.%s", e->ps, e->pt);
 			(*out)[rc++] = util_strndup(b.data, b.len);
 			buf_free(&b);
 		}
@@ -860,6 +890,16 @@ int pg_catalog_parents(int cc_index, const char *schema, const char *table, char
 	}
 	pthread_mutex_unlock(&cache_mu);
 	return rc;
+}
+
+int pg_catalog_parents(int cc_index, const char *schema, const char *table, char ***out, int *listed)
+{
+	return family_lookup(cc_index, schema, table, 0, out, listed);
+}
+
+int pg_catalog_unique(int cc_index, const char *schema, const char *table, char ***out, int *listed)
+{
+	return family_lookup(cc_index, schema, table, 1, out, listed);
 }
 
 int pg_catalog_fetch_families(uv_loop_t *loop, const config_connection *cc, int cc_index, pg_catalog_done done,

@@ -99,6 +99,13 @@ int pg_catalog_fetch_function(uv_loop_t *loop, const config_connection *cc, int 
 int pg_catalog_families(int cc_index);
 int pg_catalog_families_recent(int cc_index);
 int pg_catalog_parents(int cc_index, const char *schema, const char *table, char ***out, int *listed);
+/*
+ * The columns of schema.table that a unique index or an exclusion constraint
+ * decides on, its own or a partition's or child's (every column of a table
+ * with such an index on an expression or with a predicate), as
+ * pg_catalog_parents gives parents: how many, -1 when not known.
+ */
+int pg_catalog_unique(int cc_index, const char *schema, const char *table, char ***out, int *listed);
 int pg_catalog_fetch_families(uv_loop_t *loop, const config_connection *cc, int cc_index, pg_catalog_done done,
 			      void *arg);
 

@@ -343,15 +343,18 @@ static void on_auth_timeout(uv_timer_t *t)
  * socket is then attached by the caller (pgs_close on failure). NULL when
  * nothing could be set up (the count is given back).
  */
-/* session.h's parents: the connection's partitions and inheritance children (catalog.c). */
-static int parents(void *ctx, const char *schema, const char *table, char ***out)
+/*
+ * session.h's parents and uniques: the connection's partitions and
+ * inheritance children, and its unique columns (catalog.c's families).
+ */
+static int family(pg_session *ps, const char *schema, const char *table, int unique, char ***out)
 {
-	pg_session *ps = ctx;
 	*out = NULL;
 	if (!ps->cc)
 		return 0;
 	int listed;
-	int rc = pg_catalog_parents(ps->cc_index, schema, table, out, &listed);
+	int rc = unique ? pg_catalog_unique(ps->cc_index, schema, table, out, &listed)
+			: pg_catalog_parents(ps->cc_index, schema, table, out, &listed);
 	/* which relations the families list, for add_request (one created since) */
 	size_t i = 0;
 	while (i < ps->fam_n && strcmp(ps->fam_asked[i], table) != 0)
@@ -369,6 +372,16 @@ static int parents(void *ctx, const char *schema, const char *table, char ***out
 	return rc;
 }
 
+static int parents(void *ctx, const char *schema, const char *table, char ***out)
+{
+	return family(ctx, schema, table, 0, out);
+}
+
+static int uniques(void *ctx, const char *schema, const char *table, char ***out)
+{
+	return family(ctx, schema, table, 1, out);
+}
+
 static pg_session *session_new(worker *w)
 {
 	pg_session *ps = calloc(1, sizeof(*ps));
@@ -382,6 +395,8 @@ static pg_session *session_new(worker *w)
 	session_init(&ps->s, "postgres");
 	ps->s.parents = parents;
 	ps->s.parents_ctx = ps;
+	ps->s.uniques = uniques;
+	ps->s.uniques_ctx = ps;
 	if (conn_init(&ps->client, &w->loop, ps, client_on_read, client_on_event) != 0) {
 		session_release(&ps->s);
 		free(ps);
