@@ -183,6 +183,18 @@ static void test_names_dropped_and_missing(void **state)
 	assert_string_equal(small, "s.t");
 }
 
+/* One families fetch for cc_index over c, run to its end: its done's calls and ok. */
+static fetch_result fetch_families(const config_connection *c, int cc_index)
+{
+	uv_loop_t loop;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	fetch_result r = {0};
+	assert_int_equal(pg_catalog_fetch_families(&loop, c, cc_index, on_done, &r), 0);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	return r;
+}
+
 /* pg_catalog_parents (or pg_catalog_unique) of schema.table is want (comma-separated), listed or not. */
 static void expect_family(int cc_index, const char *schema, const char *table, int unique, const char *want,
 			  int want_listed)
@@ -269,12 +281,7 @@ static void test_parents_rules(void **state)
 	char **par;
 	assert_int_equal(pg_catalog_families(0), 0);
 	assert_int_equal(pg_catalog_parents(0, "s", "ledger_q1", &par, &listed), -1); /* not fetched */
-	uv_loop_t loop;
-	assert_int_equal(uv_loop_init(&loop), 0);
-	fetch_result r = {0};
-	assert_int_equal(pg_catalog_fetch_families(&loop, &cc, 0, on_done, &r), 0);
-	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-	assert_int_equal(uv_loop_close(&loop), 0);
+	fetch_result r = fetch_families(&cc, 0);
 	assert_int_equal(r.calls, 1);
 	assert_int_equal(r.ok, 1);
 	assert_int_equal(pg_catalog_families(0), 1);
@@ -290,21 +297,12 @@ static void test_parents_rules(void **state)
 	expect_parents(0, "s", "ledger_q2", "", 0);
 	usleep(60000);
 	assert_int_equal(pg_catalog_families_recent(0), 0); /* fetched more than a moment ago */
-	assert_int_equal(uv_loop_init(&loop), 0);
-	r = (fetch_result){0};
-	assert_int_equal(pg_catalog_fetch_families(&loop, &cc, 0, on_done, &r), 0);
-	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_int_equal(fetch_families(&cc, 0).ok, 1);
 	expect_parents(0, "s", "ledger_q2", "s.ledger,s.ledger.2025", 1);
 	/* a target that does not answer: unknown, and not asked again for CATALOG_TTL_S */
 	config_connection bad = cc;
 	bad.password = (char *)"wrong_pw_cat7q";
-	assert_int_equal(uv_loop_init(&loop), 0);
-	r = (fetch_result){0};
-	assert_int_equal(pg_catalog_fetch_families(&loop, &bad, 3, on_done, &r), 0);
-	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-	assert_int_equal(uv_loop_close(&loop), 0);
-	assert_int_equal(r.ok, 0);
+	assert_int_equal(fetch_families(&bad, 3).ok, 0);
 	assert_int_equal(pg_catalog_families(3), 1);
 	assert_int_equal(pg_catalog_parents(3, "s", "ledger_q1", &par, &listed), -1);
 }
@@ -327,13 +325,7 @@ static void test_unique_columns(void **state)
 			  " CREATE TABLE s.up1 PARTITION OF s.up FOR VALUES IN (1); CREATE UNIQUE INDEX ON s.up1 (k);"
 			  " CREATE TABLE s.plain (a int)"));
 	/* (on connection 0: a pooled catalog connection per index, which test_pool counts) */
-	uv_loop_t loop;
-	assert_int_equal(uv_loop_init(&loop), 0);
-	fetch_result r = {0};
-	assert_int_equal(pg_catalog_fetch_families(&loop, &cc, 0, on_done, &r), 0);
-	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-	assert_int_equal(uv_loop_close(&loop), 0);
-	assert_int_equal(r.ok, 1);
+	assert_int_equal(fetch_families(&cc, 0).ok, 1);
 	expect_family(0, "s", "u1", 1, "code,email,id", 1);
 	expect_family(0, "s", "u2", 1, "a,b,c", 1);   /* lower(b): which columns, the index's expression says */
 	expect_family(0, "s", "u3", 1, "a,b", 1);     /* a predicate */
