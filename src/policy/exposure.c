@@ -24,8 +24,9 @@
  * have) and an ORDER BY, GROUP BY or DISTINCT ON position at or after a `*`
  * carry columns the text does not name: `whole`.
  *
- * DDL: an index's and an ALTER TABLE constraint's columns, and those a
- * REFERENCES names, are computed on (ddl_node); renames, SET SCHEMA, INHERIT
+ * DDL: an index's and an ALTER TABLE constraint's columns, those a
+ * REFERENCES names, and a column whose type changes or that is set NOT NULL
+ * are computed on (ddl_node); renames, SET SCHEMA, INHERIT
  * and ATTACH PARTITION are listed for the policy to read against the rules'
  * globs; DO, functions, procedures, triggers and rules set defines_code.
  */
@@ -855,6 +856,10 @@ static void ddl_node(expo *e, const char *k, const json_t *v)
 			const json_t *def = json_object_get(cmd, "def");
 			if (sub && strcmp(sub, "AT_ClusterOn") == 0) {
 				e->reorders = 1;
+			} else if (sub && (strcmp(sub, "AT_AlterColumnType") == 0 || strcmp(sub, "AT_SetNotNull") == 0)) {
+				/* every value cast, or compared with NULL: its error answers
+				 * questions about them (a varchar(3) too short for one) */
+				add(&e->computed, pgtree_str(cmd, "name"));
 			} else if (sub && strcmp(sub, "AT_AddInherit") == 0) { /* rel's rows in the parent's scans */
 				const json_t *parent = json_object_get(def, "RangeVar");
 				add_rename(e, pgtree_str(rel, "schemaname"), pgtree_str(rel, "relname"), NULL,

@@ -264,6 +264,7 @@ done
 for q in "select * from accounts natural join (select 'a-guessed-password'::text as password) g" \
          "select * from accounts order by 2" "create index on accounts (password)" \
          "insert into accounts (id, password) values (99, 'x') on conflict (password) do nothing" \
+         "alter table accounts alter column password type varchar(3)" "alter table accounts alter column api_key set not null" \
          "alter table accounts rename column password to pw" "alter table customers rename to c2" \
          "alter table customers set schema t94" \
          "do \$\$ begin raise notice '%', (select password from accounts where id = 1); end \$\$" \

@@ -546,6 +546,11 @@ static void test_mask_column_rules(void **state)
 	EXPECT(&f, "create index on accounts (password)", POLICY_DENY, "masked");
 	EXPECT(&f, "alter table accounts add foreign key (password) references guesses (pw)", POLICY_DENY, "masked");
 	EXPECT(&f, "create index on accounts (id)", POLICY_ALLOW, "masked");
+	/* a type change casts every value, SET NOT NULL compares each with NULL: their errors answer */
+	EXPECT(&f, "alter table accounts alter column password type varchar(3)", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table accounts alter column password set not null", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table accounts alter column id type bigint, alter column password drop not null", POLICY_ALLOW,
+	       "masked");
 	/* renames out of the rules */
 	EXPECT(&f, "alter table accounts rename column password to pw", POLICY_DENY, "masked");
 	EXPECT(&f, "alter table accounts rename column password to password_old", POLICY_ALLOW, "masked");

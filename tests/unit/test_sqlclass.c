@@ -979,6 +979,8 @@ static const expo_case expo_cases[] = {
 	{"alter table accounts add constraint u unique (password)", "password", 0},
 	{"alter table accounts add foreign key (password) references guesses (pw)", "password pw", 0},
 	{"alter table accounts add exclude using btree (password with =)", "password", 0},
+	{"alter table accounts alter column password type varchar(3), alter api_key set not null", "password api_key", 0},
+	{"alter table accounts alter column password set default 'x', alter api_key drop not null", "", 0},
 	{"create table g (pw text references accounts (password))", "password", 0},
 	{"create table g (password text, unique (password))", "", 0}, /* a new table's: empty */
 	{"insert into accounts (id, password) values (9, 'x') on conflict (password) do nothing", "password", 0},
