@@ -71,7 +71,7 @@ static const char catalog_named_sql[] = CATALOG_COLUMNS_SQL("c.oid OPERATOR(pg_c
  * predicate counts every column of its table. Bounded: past FAMILIES_MAX
  * rows the answer is taken as unknown.
  */
-#define FAMILIES_MAX 100000
+#define FAMILIES_MAX 200000
 static const char catalog_families_sql[] =
 	"WITH RECURSIVE up(child, rel, depth) AS ("
 	" SELECT i.inhrelid, i.inhparent, 1 FROM pg_catalog.pg_inherits i"
@@ -754,9 +754,9 @@ static void families_rows(cat_work *w, PGresult *res)
 	cat_families *f = util_xmalloc(sizeof(*f));
 	*f = (cat_families){.cc_index = w->cc_index, .fetched_ns = uv_hrtime()};
 	if (rows >= FAMILIES_MAX) {
-		log_warn("catalog: connection %s: more than %d relations, too many to tell the partitions by: "
-			 "a masked identity's statement computing on a column is refused",
-			 w->cc->name, FAMILIES_MAX - 1);
+		log_warn("catalog: connection %s: more than %d rows of relations, parents and unique columns, too "
+			 "many to tell partitions and unique indexes by: a masked identity's statement computing on "
+			 "a column, or writing a masked one, is refused", w->cc->name, FAMILIES_MAX - 1);
 		f->unknown = 1;
 		rows = 0;
 	}
