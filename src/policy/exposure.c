@@ -726,12 +726,13 @@ static void json_node(expo *e, const char *k, const json_t *v)
 			e->json_reads = 1;
 			json_path(e, r, op[2] ? "#>>" : "#>");
 		} else if (strcmp(op, "@?") == 0 || strcmp(op, "@@") == 0) {
-			/* (@@ is text search's too: a constant is read as a path, which can only refuse more) */
+			/* @@ is text search's too ('cat & dog'): a path reads from its
+			 * root, $, so a constant without one reads no document */
 			const char *p = const_string(r);
 			e->json_reads = 1;
-			if (p)
+			if (p && strchr(p, '$'))
 				json_jsonpath(e, p, op[1] == '?' ? "@?" : "@@");
-			else if (op[1] == '?')
+			else if (!p && op[1] == '?')
 				e->json_any = "@?";
 		} else if (strcmp(op, "@>") == 0 || strcmp(op, "<@") == 0) {
 			json_contains(e, json_object_get(v, "lexpr"));

@@ -916,6 +916,7 @@ static void test_mask_json_keys(void **state)
 		"select jsonb_object_keys(profile), profile ? 'token' from customers",
 		"select id from orders where tags @> '{a,b}'",
 		"select profile - 'token', jsonb_set(profile, '{token}', '\"x\"') from customers",
+		"select id from customers where to_tsvector(notes) @@ 'token & secret'",
 	};
 	static const char *const refused[] = {
 		"select profile->>'secret_token' from customers",
@@ -931,6 +932,7 @@ static void test_mask_json_keys(void **state)
 		"select id from customers where jsonb_contains(profile, '{\"token\": \"x\"}')",
 		"select jsonb_path_query(profile, '$.nested.secret_pin') from customers",
 		"select id from customers where profile @? '$.token'",
+		"select id from customers where profile @@ '$.token == \"x\"'",
 		"select jsonb_path_exists(path => '$.token', target => profile) from customers",
 		"select id from customers where profile->>'token' = 'tk1'",
 		"select 1; select profile->>'token' from customers",

@@ -1200,6 +1200,7 @@ static const json_case json_cases[] = {
 	{"select jsonb_path_query(doc, '$.\"\\u0074oken\"') from t", "", "jsonb_path_query", 1},
 	{"select jsonb_path_query(doc, p) from t", "", "jsonb_path_query", 1},
 	{"select 1 from t where doc @? '$.a'", "a", NULL, 1},
+	{"select 1 from t where doc @@ '$.b == 1' and to_tsvector(x) @@ 'token & c'", "b", NULL, 1},
 	{"select jsonb_to_tsvector(doc, '[\"string\"]') from t", "", "jsonb_to_tsvector", 1},
 	{"select jsonb_object_keys(doc), doc ? 'k', jsonb_array_length(doc->'l') from t", "l", NULL, 1},
 	{"select upper(name) from t", "", NULL, 0},
