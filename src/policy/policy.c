@@ -619,19 +619,6 @@ static int object_match(const config_strlist *l, const policy_session *st, const
 	return hit;
 }
 
-/*
- * Column rules mask a column's values where they arrive as themselves (the
- * RowDescription names the column); a value computed on arrives with no
- * name, so a statement computing on a column the profile's rules name is
- * refused (exposure.h). The column is one of a relation the statement names:
- * "schema.table.column" for each schema an unqualified name may resolve to,
- * and the same column of each table that relation inherits from (a rule
- * written for a partitioned table covers its partitions: session.h's
- * parents; when the target's catalog could not say, the column counts).
- * The parents asked about go into the decision's classification
- * ("inherits"), so that a replay decides the same without the target.
- * Returns the column's name ("" for columns the text does not name), or NULL.
- */
 /* What a session.h hook said of schema.table, recorded into *rec (keyed "schema.table"). */
 static int ask_catalog(int (*hook)(void *, const char *, const char *, char ***), void *ctx, json_t **rec,
 		       const char *schema, const char *table, char ***out)
@@ -662,13 +649,6 @@ static int parents_of(policy_session *st, const session *s, const char *schema, 
 static int uniques_of(policy_session *st, const session *s, const char *schema, const char *table, char ***out)
 {
 	return ask_catalog(s ? s->uniques : NULL, s ? s->uniques_ctx : NULL, &st->uniques, schema, table, out);
-}
-
-static void free_list(char **v, int n)
-{
-	for (int i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 /* Whether globs mask column col of schema.table, or of one of the np tables in par. */
@@ -729,14 +709,27 @@ static const char *written_unique(const config_mask_profile *mp, policy_session 
 					hit = st->unique_col; /* (outlives uq) */
 				}
 			}
-			free_list(par, np);
-			free_list(uq, nu);
+			free_strs(par, np > 0 ? (size_t)np : 0);
+			free_strs(uq, nu > 0 ? (size_t)nu : 0);
 		}
 	}
 	if (schemas != small)
 		free(schemas);
 	return hit;
 }
+/*
+ * Column rules mask a column's values where they arrive as themselves (the
+ * RowDescription names the column); a value computed on arrives with no
+ * name, so a statement computing on a column the profile's rules name is
+ * refused (exposure.h). The column is one of a relation the statement names:
+ * "schema.table.column" for each schema an unqualified name may resolve to,
+ * and the same column of each table that relation inherits from (a rule
+ * written for a partitioned table covers its partitions: session.h's
+ * parents; when the target's catalog could not say, the column counts).
+ * The parents asked about go into the decision's classification
+ * ("inherits"), so that a replay decides the same without the target.
+ * Returns the column's name ("" for columns the text does not name), or NULL.
+ */
 static const char *masked_computed(const config_mask_profile *mp, policy_session *st, const session *s,
 				   const sql_stmt *stmt)
 {
@@ -753,20 +746,10 @@ static const char *masked_computed(const config_mask_profile *mp, policy_session
 		for (size_t k = 0; k < n && !hit; k++) {
 			char **par;
 			int np = parents_of(st, s, schemas[k], o->name, &par);
-			for (size_t c = 0; c < stmt->n_computed && !hit; c++) {
-				char full[3 * 256];
-				snprintf(full, sizeof(full), "%s.%s.%s", schemas[k], o->name, stmt->computed[c]);
-				if (np < 0 || any_glob(globs, full, FNM_CASEFOLD))
+			for (size_t c = 0; c < stmt->n_computed && !hit; c++)
+				if (np < 0 || column_masked(globs, schemas[k], o->name, par, np, stmt->computed[c]))
 					hit = stmt->computed[c];
-				for (int j = 0; j < np && !hit; j++) {
-					snprintf(full, sizeof(full), "%s.%s", par[j], stmt->computed[c]);
-					if (any_glob(globs, full, FNM_CASEFOLD))
-						hit = stmt->computed[c];
-				}
-			}
-			for (int j = 0; j < np; j++)
-				free(par[j]);
-			free(par);
+			free_strs(par, np > 0 ? (size_t)np : 0);
 		}
 	}
 	if (schemas != small)
