@@ -339,11 +339,6 @@ static void on_auth_timeout(uv_timer_t *t)
 }
 
 /*
- * A session for a new connection on w, which worker_pick has counted; its
- * socket is then attached by the caller (pgs_close on failure). NULL when
- * nothing could be set up (the count is given back).
- */
-/*
  * session.h's parents and uniques: the connection's partitions and
  * inheritance children, and its unique columns (catalog.c's families).
  */
@@ -382,6 +377,11 @@ static int uniques(void *ctx, const char *schema, const char *table, char ***out
 	return family(ctx, schema, table, 1, out);
 }
 
+/*
+ * A session for a new connection on w, which worker_pick has counted; its
+ * socket is then attached by the caller (pgs_close on failure). NULL when
+ * nothing could be set up (the count is given back).
+ */
 static pg_session *session_new(worker *w)
 {
 	pg_session *ps = calloc(1, sizeof(*ps));
