@@ -45,6 +45,14 @@ typedef struct session {
 	 */
 	int (*uniques)(void *ctx, const char *schema, const char *table, char ***out);
 	void *uniques_ctx;
+	/*
+	 * The columns of schema.table a foreign key holds, each followed by the
+	 * column it references ("schema.table.column"), as pairs into *out (an
+	 * even count; -1: not known): a write to one answers whether a value
+	 * is in the referenced column. NULL: none.
+	 */
+	int (*references)(void *ctx, const char *schema, const char *table, char ***out);
+	void *references_ctx;
 	int recorded;           /* session_start was submitted */
 } session;
 

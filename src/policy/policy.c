@@ -31,7 +31,9 @@ struct policy_session {
 	int search_path_set;
 	json_t *inherits;       /* the decision being made: the parents it asked about, for its classification */
 	json_t *uniques;        /* ... and the unique columns */
+	json_t *references;     /* ... and the foreign keys */
 	char unique_col[256];   /* the decision being made: the unique column it would write (written_unique) */
+	char unique_ref[800];   /* ... and the masked column its foreign key references, or "" */
 };
 
 policy_session *policy_session_new(void)
@@ -70,6 +72,7 @@ void policy_session_free(policy_session *st)
 	free_strs(st->search_path, st->n_search_path);
 	json_decref(st->inherits);
 	json_decref(st->uniques);
+	json_decref(st->references);
 	free(st);
 }
 
@@ -651,6 +654,21 @@ static int uniques_of(policy_session *st, const session *s, const char *schema, 
 	return ask_catalog(s ? s->uniques : NULL, s ? s->uniques_ctx : NULL, &st->uniques, schema, table, out);
 }
 
+static int references_of(policy_session *st, const session *s, const char *schema, const char *table, char ***out)
+{
+	return ask_catalog(s ? s->references : NULL, s ? s->references_ctx : NULL, &st->references, schema, table,
+			   out);
+}
+
+/* Whether the statement writes column col (by name, or as one of every column). */
+static int writes_column(const sql_stmt *stmt, const char *col)
+{
+	int written = stmt->writes_all;
+	for (size_t c = 0; c < stmt->n_written && !written; c++)
+		written = strcmp(stmt->written[c], col) == 0;
+	return written;
+}
+
 /* Whether globs mask column col of schema.table, or of one of the np tables in par. */
 static int column_masked(const config_strlist *globs, const char *schema, const char *table, char **par, int np,
 			 const char *col)
@@ -672,13 +690,17 @@ static int column_masked(const config_strlist *globs, const char *schema, const 
  * decides on (session.h's uniques) answers whether a guessed value is
  * there: the write fails (or ON CONFLICT DO NOTHING does nothing) exactly
  * when it is, as `WHERE password = 'guess'` would answer, which is refused.
- * Returns that column's name, "" for one the text does not name (a write of
- * every column, or a catalog that cannot say), or NULL.
+ * So does a write to a column whose foreign key references a masked column
+ * (session.h's references): it fails exactly when the value is not there
+ * (st->unique_ref names the referenced column, "" otherwise).
+ * Returns the written column's name, "" for one the text does not name (a
+ * write of every column, or a catalog that cannot say), or NULL.
  */
 static const char *written_unique(const config_mask_profile *mp, policy_session *st, const session *s,
 				  const sql_stmt *stmt)
 {
 	const config_strlist *globs = &mp->columns;
+	st->unique_ref[0] = '\0';
 	if (!globs->n || (!stmt->n_written && !stmt->writes_all))
 		return NULL;
 	const char *small[8], **schemas = max_schemas(st) <= 8 ? small : util_xmalloc(max_schemas(st) * sizeof(char *));
@@ -701,16 +723,24 @@ static const char *written_unique(const config_mask_profile *mp, policy_session 
 					hit = "";
 			}
 			for (int u = 0; u < nu && !hit; u++) {
-				int written = stmt->writes_all;
-				for (size_t c = 0; c < stmt->n_written && !written; c++)
-					written = strcmp(stmt->written[c], uq[u]) == 0;
-				if (written && column_masked(globs, schemas[k], o->name, par, np, uq[u])) {
+				if (writes_column(stmt, uq[u]) && column_masked(globs, schemas[k], o->name, par, np, uq[u])) {
 					snprintf(st->unique_col, sizeof(st->unique_col), "%s", uq[u]);
 					hit = st->unique_col; /* (outlives uq) */
 				}
 			}
+			char **rf;
+			int nr = hit ? 0 : references_of(st, s, schemas[k], o->name, &rf);
+			for (int j = 0; j + 1 < nr && !hit; j += 2) {
+				if (writes_column(stmt, rf[j]) && any_glob(globs, rf[j + 1], FNM_CASEFOLD)) {
+					snprintf(st->unique_col, sizeof(st->unique_col), "%s", rf[j]);
+					snprintf(st->unique_ref, sizeof(st->unique_ref), "%s", rf[j + 1]);
+					hit = st->unique_col;
+				}
+			}
 			free_strs(par, np > 0 ? (size_t)np : 0);
 			free_strs(uq, nu > 0 ? (size_t)nu : 0);
+			if (nr > 0)
+				free_strs(rf, (size_t)nr);
 		}
 	}
 	if (schemas != small)
@@ -901,8 +931,13 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 			"\"%s\" masks values by key\n", why->name, profile);
 		break;
 	case REF_UNIQUE:
-		fprintf(trace, "    -> deny: it writes column \"%s\", which profile \"%s\" masks whole and a unique "
-			"index or exclusion constraint decides on\n", *why->name ? why->name : "(every column)", profile);
+		if (why->what)
+			fprintf(trace, "    -> deny: it writes column \"%s\", whose foreign key references %s, which "
+				"profile \"%s\" masks whole\n", why->name, why->what, profile);
+		else
+			fprintf(trace, "    -> deny: it writes column \"%s\", which profile \"%s\" masks whole and a "
+				"unique index or exclusion constraint decides on\n",
+				*why->name ? why->name : "(every column)", profile);
 		break;
 	case REF_UNPARSED:
 		fprintf(trace, "    -> deny: the SQL parser cannot read it, and profile \"%s\" masks columns or JSON "
@@ -978,6 +1013,7 @@ static int unmaskable(const config_mask_profile *mp, policy_session *st, const s
 	if ((col = written_unique(mp, st, s, stmt))) {
 		why->why = REF_UNIQUE;
 		why->name = col;
+		why->what = st->unique_ref[0] ? st->unique_ref : NULL;
 		return 1;
 	}
 	return 0;
@@ -1289,7 +1325,12 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 		       "can run this statement.";
 		break;
 	case REF_UNIQUE:
-		if (*r->name)
+		if (*r->name && r->what)
+			buf_printf(&b, "warden masks column %s for you (masking profile \"%s\"): this statement writes "
+				   "column \"%s\", whose foreign key references it, so whether the write fails would "
+				   "answer whether a value is there, as comparing the masked column would", r->what,
+				   profile, r->name);
+		else if (*r->name)
 			buf_printf(&b, "warden masks column \"%s\" for you (masking profile \"%s\"): this statement "
 				   "writes it, and a unique index or an exclusion constraint decides on it, so whether the "
 				   "write fails would answer whether a value is already there, as comparing the column "
@@ -1437,6 +1478,8 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 	st->inherits = NULL;
 	json_decref(st->uniques);
 	st->uniques = NULL;
+	json_decref(st->references);
+	st->references = NULL;
 	char *summary;
 	int owned = 1;
 	sql_class *c = function_call ? function_call_class(p, function_name, &summary)
@@ -1530,7 +1573,7 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 		d->rule = "empty";
 	if (!d->classification)
 		d->classification = util_strdup_or_null(summary);
-	if ((st->inherits || st->uniques) && d->classification) {
+	if ((st->inherits || st->uniques || st->references) && d->classification) {
 		/* what the target's catalog said of the relations' parents
 		 * (masked_computed) and unique columns (written_unique) */
 		json_t *cls = json_loads(d->classification, 0, NULL);
@@ -1539,6 +1582,8 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 				json_object_set(cls, "inherits", st->inherits);
 			if (st->uniques)
 				json_object_set(cls, "unique", st->uniques);
+			if (st->references)
+				json_object_set(cls, "references", st->references);
 			char *t = json_dumps(cls, JSON_COMPACT | JSON_PRESERVE_ORDER);
 			if (t) {
 				free(d->classification);

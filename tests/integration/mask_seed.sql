@@ -11,7 +11,7 @@
 --                                   superuser: nothing read through warden can reach it.
 \set ON_ERROR_STOP 1
 set client_min_messages = warning;
-drop table if exists public.customers, public.accounts;
+drop table if exists public.key_requests, public.customers, public.accounts;
 drop schema if exists t94 cascade;
 create schema t94;
 
@@ -234,4 +234,7 @@ insert into t94.expect (value, kind, det) values
 
 alter table public.customers owner to app_scram;
 alter table public.accounts owner to app_scram;
+-- a foreign key to a column rule's column: a write to it answers whether a value is there
+create table public.key_requests (id int primary key, requested_key text references public.accounts (api_key));
+alter table public.key_requests owner to app_scram;
 analyze public.customers;

@@ -223,6 +223,16 @@ for q in "insert into accounts (id, api_key) values (99, 'ak_a-guessed-key')" "i
   assert_contains "$(cat "$T/refused.out")" "a unique index or an exclusion constraint decides on it" "unique: the refusal says why ($q)"
   no_secrets "$T/refused.out" "unique: $q"
 done
+# ... and so is a write to a column whose foreign key references one (it fails when the value is not there)
+for q in "insert into key_requests (id, requested_key) values (1, 'ak_a-guessed-key')" \
+         "update key_requests set requested_key = 'ak_a-guessed-key'"; do
+  ap -At -c "$q" >"$T/refused.out" 2>&1; rc=$?
+  assert_nonzero "$rc" "foreign key: refused: $q"
+  assert_contains "$(cat "$T/refused.out")" "column \"requested_key\", whose foreign key references it" "foreign key: the refusal says why ($q)"
+done
+ap -At -c "insert into key_requests (id) values (1)" >"$T/unique_ok.out" 2>&1; rc=$?
+assert_rc "$rc" 0 "foreign key: a write leaving the referencing column out runs ($(show "$(cat "$T/unique_ok.out")" 200))"
+pg_direct -d app -c "delete from public.key_requests" >/dev/null
 assert_eq "$(pg_direct -d app -At -c "select count(*) || ' ' || count(*) filter (where api_key like 'ak_a-guessed%') from public.accounts")" \
   "3 0" "unique: the refused writes changed nothing"
 ap -At -c "insert into accounts (id, password) values (99, 'a-new-password')" >"$T/unique_ok.out" 2>&1; rc=$?

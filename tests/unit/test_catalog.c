@@ -323,7 +323,8 @@ static void test_unique_columns(void **state)
 			  " CREATE TABLE s.u4 (r int4range, n text, EXCLUDE USING gist (r WITH &&));"
 			  " CREATE TABLE s.up (id int, k text, m text) PARTITION BY LIST (id);"
 			  " CREATE TABLE s.up1 PARTITION OF s.up FOR VALUES IN (1); CREATE UNIQUE INDEX ON s.up1 (k);"
-			  " CREATE TABLE s.plain (a int)"));
+			  " CREATE TABLE s.plain (a int);"
+			  " CREATE TABLE s.fkc (id int, pid int REFERENCES s.u1 (id), mail text REFERENCES s.u1 (email))"));
 	/* (on connection 0: a pooled catalog connection per index, which test_pool counts) */
 	assert_int_equal(fetch_families(&cc, 0).ok, 1);
 	expect_family(0, "s", "u1", 1, "code,email,id", 1);
@@ -335,6 +336,23 @@ static void test_unique_columns(void **state)
 	expect_family(0, "s", "plain", 1, "", 1);
 	expect_family(0, "s", "nosuch", 1, "", 0);
 	expect_family(0, "s", "up1", 0, "s.up", 1);   /* the parents still */
+	/* foreign keys: each column with the one it references (in pairs, in no set order) */
+	char **fk;
+	int fl;
+	int nf = pg_catalog_references(0, "s", "fkc", &fk, &fl);
+	assert_int_equal(nf, 4);
+	assert_int_equal(fl, 1);
+	int pid = 0, mail = 0;
+	for (int i = 0; i + 1 < nf; i += 2) {
+		pid |= strcmp(fk[i], "pid") == 0 && strcmp(fk[i + 1], "s.u1.id") == 0;
+		mail |= strcmp(fk[i], "mail") == 0 && strcmp(fk[i + 1], "s.u1.email") == 0;
+	}
+	for (int i = 0; i < nf; i++)
+		free(fk[i]);
+	free(fk);
+	assert_true(pid && mail);
+	expect_family(0, "s", "fkc", 1, "", 1);       /* no unique column of its own */
+	assert_int_equal(pg_catalog_references(0, "s", "u1", &fk, &fl), 0);
 	char **out;
 	int listed;
 	assert_int_equal(pg_catalog_unique(6, "s", "u1", &out, &listed), -1); /* not fetched */

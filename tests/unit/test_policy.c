@@ -1021,10 +1021,25 @@ static int fake_uniques(void *ctx, const char *schema, const char *table, char *
 	return n;
 }
 
+/* The target's foreign keys: column, referenced column (session.h's references). */
+static int fake_references(void *ctx, const char *schema, const char *table, char ***out)
+{
+	(void)ctx;
+	*out = NULL;
+	if (strcmp(schema, "public") != 0 || strcmp(table, "requests") != 0)
+		return 0;
+	static const char *const pairs[] = {"owner_id", "public.accounts.id", "requested_key", "public.accounts.api_key"};
+	*out = util_xmalloc(4 * sizeof(**out));
+	for (int i = 0; i < 4; i++)
+		(*out)[i] = util_strndup(pairs[i], strlen(pairs[i]));
+	return 4;
+}
+
 /*
  * A masked identity's write to a masked column that a unique index or an
  * exclusion constraint decides on is refused: whether it fails answers
- * whether a guessed value is there, as comparing the column would.
+ * whether a guessed value is there, as comparing the column would. So is a
+ * write to a column whose foreign key references a masked column.
  */
 static void test_mask_unique_writes(void **state)
 {
@@ -1090,9 +1105,34 @@ static void test_mask_unique_writes(void **state)
 			fail_msg("classification: %s", d.classification ? d.classification : "(none)");
 		policy_decision_release(&d);
 	}
+	/* a foreign key to a masked column: the write fails when the value is not there */
+	f.s.references = fake_references;
+	EXPECT(&f, "insert into requests (id, requested_key) values (1, 'ak_guess')", POLICY_DENY, "masked");
+	EXPECT(&f, "update requests set requested_key = 'ak_guess' where id = 1", POLICY_DENY, "masked");
+	EXPECT(&f, "insert into requests values (1, 2, 'ak_guess')", POLICY_DENY, "masked");
+	EXPECT(&f, "insert into requests (id, owner_id) values (1, 2)", POLICY_ALLOW, "masked");
+	assert_int_equal(decide(&f, "insert into requests (id, requested_key) values (1, 'x')", rule, sizeof(rule), &msg),
+			 POLICY_DENY);
+	assert_non_null(strstr(msg, "column public.accounts.api_key"));
+	assert_non_null(strstr(msg, "column \"requested_key\", whose foreign key references it"));
+	free(msg);
+	{
+		const char *q = "insert into public.requests (id, requested_key) values (1, 'x')";
+		request_desc r = {.statement = q, .statement_len = strlen(q)};
+		policy_decision d;
+		policy_decide(&f.cfg.policy, f.s.policy, &f.s, &r, &d);
+		assert_int_equal(d.action, POLICY_DENY);
+		if (!d.classification || !strstr(d.classification, "\"references\":{\"public.requests\":[\"owner_id\","
+								  "\"public.accounts.id\",\"requested_key\","
+								  "\"public.accounts.api_key\"]}"))
+			fail_msg("classification: %s", d.classification ? d.classification : "(none)");
+		policy_decision_release(&d);
+	}
 	as(&f, "dan", "[\"dba\"]", NULL);
 	f.s.uniques = fake_uniques;
+	f.s.references = fake_references;
 	EXPECT(&f, "insert into accounts (id, api_key) values (9, 'ak_guess')", POLICY_ALLOW, "dba");
+	EXPECT(&f, "insert into requests (id, requested_key) values (1, 'ak_guess')", POLICY_ALLOW, "dba");
 	session_release(&f.s);
 	config_free(&f.cfg);
 }

@@ -68,8 +68,11 @@ static const char catalog_named_sql[] = CATALOG_COLUMNS_SQL("c.oid OPERATOR(pg_c
  * the rows before), each column a unique index or an exclusion constraint
  * of the relation, or of a partition or child of it, decides on: a write to
  * it answers whether a value is there. An index on an expression or with a
- * predicate counts every column of its table. Bounded: past FAMILIES_MAX
- * rows the answer is taken as unknown.
+ * predicate counts every column of its table. Then each column a foreign
+ * key of the relation holds, with the column it references in the sixth
+ * ("schema.table.column"): a write to it answers whether a value is in the
+ * referenced one. Bounded: past FAMILIES_MAX rows the answer is taken as
+ * unknown.
  */
 #define FAMILIES_MAX 200000
 static const char catalog_families_sql[] =
@@ -89,15 +92,30 @@ static const char catalog_families_sql[] =
 	" AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
 	" WHERE (x.indisunique OR x.indisexclusion) AND (x.indexprs IS NOT NULL OR x.indpred IS NOT NULL)),"
 	" uqa(relid, col) AS (SELECT relid, col FROM uq"
-	" UNION SELECT up.rel, uq.col FROM uq JOIN up ON up.child OPERATOR(pg_catalog.=) uq.relid)"
-	" SELECT cn.nspname, c.relname, pn.nspname, p.relname, NULL::pg_catalog.name FROM pg_catalog.pg_class c"
+	" UNION SELECT up.rel, uq.col FROM uq JOIN up ON up.child OPERATOR(pg_catalog.=) uq.relid),"
+	" fk(relid, col, ref) AS ("
+	" SELECT k.conrelid, a.attname, rn.nspname OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) r.relname"
+	" OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) ra.attname FROM pg_catalog.pg_constraint k"
+	" CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(k.conkey), pg_catalog.unnest(k.confkey)) u(att, refatt)"
+	" JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.conrelid"
+	" AND a.attnum OPERATOR(pg_catalog.=) u.att"
+	" JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) k.confrelid"
+	" JOIN pg_catalog.pg_namespace rn ON rn.oid OPERATOR(pg_catalog.=) r.relnamespace"
+	" JOIN pg_catalog.pg_attribute ra ON ra.attrelid OPERATOR(pg_catalog.=) k.confrelid"
+	" AND ra.attnum OPERATOR(pg_catalog.=) u.refatt"
+	" WHERE k.contype OPERATOR(pg_catalog.=) 'f')"
+	" SELECT cn.nspname, c.relname, pn.nspname, p.relname, NULL::pg_catalog.name, NULL::pg_catalog.text"
+	" FROM pg_catalog.pg_class c"
 	" JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) c.relnamespace"
 	" LEFT JOIN up ON up.child OPERATOR(pg_catalog.=) c.oid"
 	" LEFT JOIN pg_catalog.pg_class p ON p.oid OPERATOR(pg_catalog.=) up.rel"
 	" LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid OPERATOR(pg_catalog.=) p.relnamespace"
 	" WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f}'::pg_catalog.\"char\"[])"
-	" UNION ALL SELECT n.nspname, c.relname, NULL, NULL, uqa.col FROM uqa"
+	" UNION ALL SELECT n.nspname, c.relname, NULL, NULL, uqa.col, NULL FROM uqa"
 	" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) uqa.relid"
+	" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+	" UNION ALL SELECT n.nspname, c.relname, NULL, NULL, fk.col, fk.ref FROM fk"
+	" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) fk.relid"
 	" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 	" LIMIT $1::pg_catalog.int4";
 /* Families fetched this recently are not fetched again for a relation they miss. */
@@ -145,6 +163,7 @@ typedef struct cat_edge {
 	char *cs, *ct;  /* the relation */
 	char *ps, *pt;  /* a table it inherits from, or NULL (none) */
 	char *u;        /* a column a unique index decides on (ps, pt NULL), or NULL */
+	char *r;        /* with u: the column u's foreign key references ("schema.table.column"), or NULL */
 } cat_edge;
 
 /* A connection's families: its edges sorted by table; replaced whole. */
@@ -245,6 +264,7 @@ static void families_free(cat_families *f)
 		free(f->edges[i].ps);
 		free(f->edges[i].pt);
 		free(f->edges[i].u);
+		free(f->edges[i].r);
 	}
 	free(f->edges);
 	free(f);
@@ -769,6 +789,7 @@ static void families_rows(cat_work *w, PGresult *res)
 		e->ps = PQgetisnull(res, r, 2) ? NULL : util_strndup(PQgetvalue(res, r, 2), strlen(PQgetvalue(res, r, 2)));
 		e->pt = PQgetisnull(res, r, 3) ? NULL : util_strndup(PQgetvalue(res, r, 3), strlen(PQgetvalue(res, r, 3)));
 		e->u = PQgetisnull(res, r, 4) ? NULL : util_strndup(PQgetvalue(res, r, 4), strlen(PQgetvalue(res, r, 4)));
+		e->r = PQgetisnull(res, r, 5) ? NULL : util_strndup(PQgetvalue(res, r, 5), strlen(PQgetvalue(res, r, 5)));
 	}
 	qsort(f->edges, f->n, sizeof(*f->edges), edge_cmp);
 	families_put(f);
@@ -840,16 +861,19 @@ int pg_catalog_families_recent(int cc_index)
 	return recent;
 }
 
+enum { FAM_PARENTS, FAM_UNIQUE, FAM_REFERENCES };
+
 static int str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /*
- * The parents (unique 0) or the unique columns (unique 1) of schema.table,
- * sorted, as pg_catalog_parents and pg_catalog_unique say.
+ * The parents (FAM_PARENTS), the unique columns (FAM_UNIQUE) or the foreign
+ * key pairs (FAM_REFERENCES) of schema.table, as pg_catalog_parents,
+ * pg_catalog_unique and pg_catalog_references say.
  */
-static int family_lookup(int cc_index, const char *schema, const char *table, int unique, char ***out, int *listed)
+static int family_lookup(int cc_index, const char *schema, const char *table, int kind, char ***out, int *listed)
 {
 	int rc = -1;
 	*listed = 0;
@@ -873,19 +897,22 @@ static int family_lookup(int cc_index, const char *schema, const char *table, in
 			hi2++;
 		for (size_t i = lo; i < hi2; i++) {
 			const cat_edge *e = &f->edges[i];
-			if (unique ? !e->u : !e->ps || !e->pt)
+			if (kind == FAM_PARENTS ? !e->ps || !e->pt : kind == FAM_UNIQUE ? !e->u || e->r : !e->r)
 				continue; /* another kind of row, or no parent */
 			if (!*out)
-				*out = util_xmalloc((hi2 - lo) * sizeof(**out));
-			buf b = {0};
-			if (unique)
-				buf_append(&b, e->u, strlen(e->u));
-			else
+				*out = util_xmalloc(2 * (hi2 - lo) * sizeof(**out));
+			if (kind == FAM_PARENTS) {
+				buf b = {0};
 				buf_printf(&b, "%s.%s", e->ps, e->pt);
-			(*out)[rc++] = util_strndup(b.data, b.len);
-			buf_free(&b);
+				(*out)[rc++] = util_strndup(b.data, b.len);
+				buf_free(&b);
+			} else {
+				(*out)[rc++] = util_strndup(e->u, strlen(e->u));
+				if (kind == FAM_REFERENCES)
+					(*out)[rc++] = util_strndup(e->r, strlen(e->r));
+			}
 		}
-		if (rc > 1)
+		if (rc > 1 && kind != FAM_REFERENCES) /* (pairs stay in the catalog's order) */
 			qsort(*out, (size_t)rc, sizeof(**out), str_cmp);
 	}
 	pthread_mutex_unlock(&cache_mu);
@@ -894,12 +921,17 @@ static int family_lookup(int cc_index, const char *schema, const char *table, in
 
 int pg_catalog_parents(int cc_index, const char *schema, const char *table, char ***out, int *listed)
 {
-	return family_lookup(cc_index, schema, table, 0, out, listed);
+	return family_lookup(cc_index, schema, table, FAM_PARENTS, out, listed);
 }
 
 int pg_catalog_unique(int cc_index, const char *schema, const char *table, char ***out, int *listed)
 {
-	return family_lookup(cc_index, schema, table, 1, out, listed);
+	return family_lookup(cc_index, schema, table, FAM_UNIQUE, out, listed);
+}
+
+int pg_catalog_references(int cc_index, const char *schema, const char *table, char ***out, int *listed)
+{
+	return family_lookup(cc_index, schema, table, FAM_REFERENCES, out, listed);
 }
 
 int pg_catalog_fetch_families(uv_loop_t *loop, const config_connection *cc, int cc_index, pg_catalog_done done,

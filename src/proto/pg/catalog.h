@@ -106,6 +106,12 @@ int pg_catalog_parents(int cc_index, const char *schema, const char *table, char
  * pg_catalog_parents gives parents: how many, -1 when not known.
  */
 int pg_catalog_unique(int cc_index, const char *schema, const char *table, char ***out, int *listed);
+/*
+ * The columns of schema.table a foreign key holds, each followed in *out by
+ * the column it references ("schema.table.column"): 2 entries per column,
+ * so an even count, or -1 when not known.
+ */
+int pg_catalog_references(int cc_index, const char *schema, const char *table, char ***out, int *listed);
 int pg_catalog_fetch_families(uv_loop_t *loop, const config_connection *cc, int cc_index, pg_catalog_done done,
 			      void *arg);
 

@@ -339,17 +339,18 @@ static void on_auth_timeout(uv_timer_t *t)
 }
 
 /*
- * session.h's parents and uniques: the connection's partitions and
- * inheritance children, and its unique columns (catalog.c's families).
+ * session.h's parents, uniques and references: the connection's partitions
+ * and inheritance children, its unique columns and its foreign keys
+ * (catalog.c's families).
  */
-static int family(pg_session *ps, const char *schema, const char *table, int unique, char ***out)
+static int family(pg_session *ps, const char *schema, const char *table,
+		  int (*lookup)(int, const char *, const char *, char ***, int *), char ***out)
 {
 	*out = NULL;
 	if (!ps->cc)
 		return 0;
 	int listed;
-	int rc = unique ? pg_catalog_unique(ps->cc_index, schema, table, out, &listed)
-			: pg_catalog_parents(ps->cc_index, schema, table, out, &listed);
+	int rc = lookup(ps->cc_index, schema, table, out, &listed);
 	/* which relations the families list, for add_request (one created since) */
 	size_t i = 0;
 	while (i < ps->fam_n && strcmp(ps->fam_asked[i], table) != 0)
@@ -369,12 +370,17 @@ static int family(pg_session *ps, const char *schema, const char *table, int uni
 
 static int parents(void *ctx, const char *schema, const char *table, char ***out)
 {
-	return family(ctx, schema, table, 0, out);
+	return family(ctx, schema, table, pg_catalog_parents, out);
 }
 
 static int uniques(void *ctx, const char *schema, const char *table, char ***out)
 {
-	return family(ctx, schema, table, 1, out);
+	return family(ctx, schema, table, pg_catalog_unique, out);
+}
+
+static int references(void *ctx, const char *schema, const char *table, char ***out)
+{
+	return family(ctx, schema, table, pg_catalog_references, out);
 }
 
 /*
@@ -397,6 +403,8 @@ static pg_session *session_new(worker *w)
 	ps->s.parents_ctx = ps;
 	ps->s.uniques = uniques;
 	ps->s.uniques_ctx = ps;
+	ps->s.references = references;
+	ps->s.references_ctx = ps;
 	if (conn_init(&ps->client, &w->loop, ps, client_on_read, client_on_event) != 0) {
 		session_release(&ps->s);
 		free(ps);
