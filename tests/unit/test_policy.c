@@ -472,6 +472,18 @@ static int fake_parents(void *ctx, const char *schema, const char *table, char *
 	return n;
 }
 
+/* sql is denied, and its classification holds want (what a replay decides by). */
+static void expect_denied_with(fixture *f, const char *sql, const char *want)
+{
+	request_desc r = {.statement = sql, .statement_len = strlen(sql)};
+	policy_decision d;
+	policy_decide(&f->cfg.policy, f->s.policy, &f->s, &r, &d);
+	assert_int_equal(d.action, POLICY_DENY);
+	if (!d.classification || !strstr(d.classification, want))
+		fail_msg("%s: classification %s, want %s", sql, d.classification ? d.classification : "(none)", want);
+	policy_decision_release(&d);
+}
+
 /*
  * Column rules mask a column's values where they arrive as themselves; a
  * masked identity's statement computing on such a column is refused, with a
@@ -662,18 +674,9 @@ static void test_mask_column_rules(void **state)
 	EXPECT(&f, "alter table mystery detach partition m1", POLICY_DENY, "masked"); /* unknown: fail closed */
 	EXPECT(&f, "alter table customers_2025 rename to c25", POLICY_ALLOW, "masked"); /* still a partition */
 	EXPECT(&f, "select upper(ssn) from customers_2025", POLICY_DENY, "masked");
-	{ /* the parents the catalog named are in the classification (a replay decides by them) */
-		const char *q = "select upper(ssn) from public.customers_2025_q1";
-		request_desc r = {.statement = q, .statement_len = strlen(q)};
-		policy_decision d;
-		policy_decide(&f.cfg.policy, f.s.policy, &f.s, &r, &d);
-		assert_int_equal(d.action, POLICY_DENY);
-		assert_non_null(d.classification);
-		if (!strstr(d.classification,
-			    "\"inherits\":{\"public.customers_2025_q1\":[\"public.customers\",\"public.customers_2025\"]}"))
-			fail_msg("classification: %s", d.classification);
-		policy_decision_release(&d);
-	}
+	/* the parents the catalog named are in the classification (a replay decides by them) */
+	expect_denied_with(&f, "select upper(ssn) from public.customers_2025_q1",
+			   "\"inherits\":{\"public.customers_2025_q1\":[\"public.customers\",\"public.customers_2025\"]}");
 	EXPECT(&f, "select id from public.customers_2025_q1 where ssn like '1%'", POLICY_DENY, "masked");
 	EXPECT(&f, "select upper(name), ssn from customers_2025", POLICY_ALLOW, "masked");
 	EXPECT(&f, "select upper(ssn) from orders", POLICY_ALLOW, "masked");
@@ -1095,16 +1098,9 @@ static void test_mask_unique_writes(void **state)
 	assert_non_null(strstr(msg, "column \"api_key\""));
 	assert_non_null(strstr(msg, "unique index"));
 	free(msg);
-	{ /* the unique columns the catalog named are in the classification (a replay decides by them) */
-		const char *q = "insert into public.accounts (id, api_key) values (9, 'x')";
-		request_desc r = {.statement = q, .statement_len = strlen(q)};
-		policy_decision d;
-		policy_decide(&f.cfg.policy, f.s.policy, &f.s, &r, &d);
-		assert_int_equal(d.action, POLICY_DENY);
-		if (!d.classification || !strstr(d.classification, "\"unique\":{\"public.accounts\":[\"id\",\"api_key\"]}"))
-			fail_msg("classification: %s", d.classification ? d.classification : "(none)");
-		policy_decision_release(&d);
-	}
+	/* the unique columns the catalog named are in the classification (a replay decides by them) */
+	expect_denied_with(&f, "insert into public.accounts (id, api_key) values (9, 'x')",
+			   "\"unique\":{\"public.accounts\":[\"id\",\"api_key\"]}");
 	/* a foreign key to a masked column: the write fails when the value is not there */
 	f.s.references = fake_references;
 	EXPECT(&f, "insert into requests (id, requested_key) values (1, 'ak_guess')", POLICY_DENY, "masked");
@@ -1116,18 +1112,9 @@ static void test_mask_unique_writes(void **state)
 	assert_non_null(strstr(msg, "column public.accounts.api_key"));
 	assert_non_null(strstr(msg, "column \"requested_key\", whose foreign key references it"));
 	free(msg);
-	{
-		const char *q = "insert into public.requests (id, requested_key) values (1, 'x')";
-		request_desc r = {.statement = q, .statement_len = strlen(q)};
-		policy_decision d;
-		policy_decide(&f.cfg.policy, f.s.policy, &f.s, &r, &d);
-		assert_int_equal(d.action, POLICY_DENY);
-		if (!d.classification || !strstr(d.classification, "\"references\":{\"public.requests\":[\"owner_id\","
-								  "\"public.accounts.id\",\"requested_key\","
-								  "\"public.accounts.api_key\"]}"))
-			fail_msg("classification: %s", d.classification ? d.classification : "(none)");
-		policy_decision_release(&d);
-	}
+	expect_denied_with(&f, "insert into public.requests (id, requested_key) values (1, 'x')",
+			   "\"references\":{\"public.requests\":[\"owner_id\",\"public.accounts.id\",\"requested_key\","
+			   "\"public.accounts.api_key\"]}");
 	as(&f, "dan", "[\"dba\"]", NULL);
 	f.s.uniques = fake_uniques;
 	f.s.references = fake_references;
