@@ -107,6 +107,15 @@ all_secrets() {
 count_sep() { tr -cd '\036' <"$1" | wc -c; }   # psql -R $'\036': records = separators + 1
 
 ap() { PGAPPNAME=${APP:-t94-psql} psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+# refused LABEL NEEDLE QUERY — the masked identity's QUERY is refused, saying NEEDLE, and nothing
+# sensitive is in the answer (which stays in $T/refused.out)
+refused() {
+  local label=$1 needle=$2 q=$3 rc
+  ap -At -c "$q" >"$T/refused.out" 2>&1; rc=$?
+  assert_nonzero "$rc" "$label: refused: $q"
+  assert_contains "$(cat "$T/refused.out")" "$needle" "$label: the refusal says why ($q)"
+  no_secrets "$T/refused.out" "$label: $q"
+}
 as_dana() { PGUSER=dana PGPASSWORD=$KEY_DANA PGAPPNAME=t94-dba psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 # ---------------------------------------------------------------- psql, text format
@@ -201,11 +210,8 @@ for q in "select profile->>'secret_token' from customers" "select profile->'nest
          "select x.token from customers c, jsonb_to_record(c.profile) as x(token text)" \
          "select id from customers where profile @> '{\"token\": \"a-guessed-token\"}'" \
          "select id from customers where profile->>'token' like 'tk%'"; do
-  ap -At -c "$q" >"$T/refused.out" 2>&1; rc=$?
-  assert_nonzero "$rc" "json_keys: refused: $q"
-  assert_contains "$(cat "$T/refused.out")" "warden masks " "json_keys: the refusal says why ($q)"
+  refused json_keys "warden masks " "$q"
   assert_contains "$(cat "$T/refused.out")" "JSON" "json_keys: the refusal names JSON ($q)"
-  no_secrets "$T/refused.out" "json_keys: $q"
 done
 out=$(ap -At -c "select profile->>'theme', profile #>> '{nested,level}', profile->'nested' from customers where id in (1, 4) order by id" 2>&1)
 assert_eq "$out" $'|3|{"level": 3, "secret_pin": "****"}\ndark||' "json_keys: keys the profile does not mask are read apart, documents arrive masked"
@@ -218,10 +224,7 @@ for q in "insert into accounts (id, api_key) values (99, 'ak_a-guessed-key')" "i
          "update accounts set api_key = 'ak_a-guessed-key' where id = 1" \
          "insert into accounts (id, api_key) values (99, 'ak_a-guessed-key') on conflict do nothing" \
          "with w as (insert into accounts (id, api_key) values (99, 'ak_a-guessed-key') returning 1) select 1"; do
-  ap -At -c "$q" >"$T/refused.out" 2>&1; rc=$?
-  assert_nonzero "$rc" "unique: refused: $q"
-  assert_contains "$(cat "$T/refused.out")" "a unique index or an exclusion constraint decides on it" "unique: the refusal says why ($q)"
-  no_secrets "$T/refused.out" "unique: $q"
+  refused unique "a unique index or an exclusion constraint decides on it" "$q"
 done
 # ... and so is a write to a column whose foreign key references one (it fails when the value is not there)
 for q in "insert into key_requests (id, requested_key) values (1, 'ak_a-guessed-key')" \
@@ -261,10 +264,7 @@ for q in "select upper(password) from accounts" "select password || '' from acco
          "select password from accounts union all select 'x'" "select id from accounts where password like 'C%'" \
          "select jsonb_build_object('token', api_key) from customers" "select substr(ssn, 1, 3) from customers" \
          "with c(p) as (select password from accounts) select p || '' from c" "select id, password from accounts order by 2"; do
-  ap -At -c "$q" >"$T/refused.out" 2>&1; rc=$?
-  assert_nonzero "$rc" "column rules: refused: $q"
-  assert_contains "$(cat "$T/refused.out")" "warden masks column" "column rules: the refusal says why ($q)"
-  no_secrets "$T/refused.out" "column rules: $q"
+  refused "column rules" "warden masks column" "$q"
 done
 # ... and so is one comparing columns the text does not name (a NATURAL JOIN with a guess, a
 # position after a star), indexing or constraining a masked column, renaming one out of the
@@ -285,10 +285,7 @@ for q in "select * from accounts natural join (select 'a-guessed-password'::text
          "select data from pg_logical_slot_peek_changes('t94', null, null)" \
          "cluster accounts using accounts_pkey" "alter table accounts cluster on accounts_pkey" "cluster" \
          "create foreign table t94.ft (pw text options (column_name 'password')) server loop options (table_name 'accounts')"; do
-  ap -At -c "$q" >"$T/refused.out" 2>&1; rc=$?
-  assert_nonzero "$rc" "column rules: refused: $q"
-  assert_contains "$(cat "$T/refused.out")" "warden masks column" "column rules: the refusal says why ($q)"
-  no_secrets "$T/refused.out" "column rules: $q"
+  refused "column rules" "warden masks column" "$q"
 done
 assert_eq "$(pg_direct -d app -At -c "select string_agg(attname, ',' order by attnum) from pg_attribute where attrelid = 'public.accounts'::regclass and attnum > 0")" \
   "id,password,api_key" "column rules: the refused rename left the column's name"
