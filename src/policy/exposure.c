@@ -411,13 +411,27 @@ static const char *const query_functions[] = {
 	"pg_read_file", "pg_read_binary_file", "lo_import",                 /* a table's files */
 };
 
+/* The entry of list l that is fn, or NULL. */
+static const char *listed(const char *fn, const char *const *l, size_t n)
+{
+	for (size_t i = 0; fn && i < n; i++)
+		if (strcmp(fn, l[i]) == 0)
+			return l[i];
+	return NULL;
+}
+#define LISTED(fn, l) listed(fn, l, sizeof(l) / sizeof(*l))
+
+/* A FuncCall's function name, without its schema. */
+static const char *func_name(const json_t *call)
+{
+	const json_t *name = json_object_get(call, "funcname");
+	return pgtree_string(json_array_get(name, json_array_size(name) - 1));
+}
+
 static void func_call(expo *e, const json_t *v)
 {
-	const json_t *name = json_object_get(v, "funcname");
-	const char *fn = pgtree_string(json_array_get(name, json_array_size(name) - 1));
-	for (size_t i = 0; fn && !e->query_function && i < sizeof(query_functions) / sizeof(*query_functions); i++)
-		if (strcmp(fn, query_functions[i]) == 0)
-			e->query_function = query_functions[i];
+	if (!e->query_function)
+		e->query_function = LISTED(func_name(v), query_functions);
 }
 
 /* ---- JSON read by key (json_keys) -------------------------------------- */
@@ -618,21 +632,6 @@ static const char *const json_by_any[] = {"json_each", "json_each_text", "jsonb_
 /* ... at the keys a column definition list names (FROM jsonb_to_record(doc) AS x(k text)) */
 static const char *const json_by_coldef[] = {"json_to_record", "json_to_recordset", "jsonb_to_record",
 					     "jsonb_to_recordset"};
-
-static const char *listed(const char *fn, const char *const *l, size_t n)
-{
-	for (size_t i = 0; fn && i < n; i++)
-		if (strcmp(fn, l[i]) == 0)
-			return l[i];
-	return NULL;
-}
-#define LISTED(fn, l) listed(fn, l, sizeof(l) / sizeof(*l))
-
-static const char *func_name(const json_t *call)
-{
-	const json_t *name = json_object_get(call, "funcname");
-	return pgtree_string(json_array_get(name, json_array_size(name) - 1));
-}
 
 static void json_call(expo *e, const json_t *v)
 {
