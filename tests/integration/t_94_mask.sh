@@ -588,6 +588,23 @@ s.sendall(msg("P", cstr(b"") + cstr(SQL) + struct.pack("!h", 0)) + bind(b"", 0) 
 rows, err, seen = collect()
 print("parse/bind/execute, never described: %d rows, messages %s %s" % (len(rows), "".join(sorted(set(seen))), err or ""))
 results.append((0, rows, err))
+# a portal fetched in parts (Execute with a row limit, as JDBC's fetchSize and
+# node's pg-cursor do): PortalSuspended, then Execute of the same portal in a later
+# Sync with no Describe of its own; every part is masked
+rows, err = pgwire.simple_query(s, "begin")
+assert err is None, err
+s.sendall(msg("P", cstr(b"s94c") + cstr(SQL) + struct.pack("!h", 0))
+          + msg("B", cstr(b"c94") + cstr(b"s94c") + struct.pack("!hhh", 0, 0, 0))
+          + msg("E", cstr(b"c94") + struct.pack("!i", 5)) + SYNC)
+parts = [collect()]
+for limit in (5, 0):
+    s.sendall(msg("E", cstr(b"c94") + struct.pack("!i", limit)) + SYNC)
+    parts.append(collect())
+rows, err = pgwire.simple_query(s, "commit")
+assert err is None, err
+print("portal in parts: rows %s, suspended %s %s" % ("+".join(str(len(r)) for r, _, _ in parts),
+      "".join("s" if "s" in seen else "-" for _, _, seen in parts), [e for _, e, _ in parts if e]))
+results.append((0, [row for r, _, _ in parts for row in r], next((e for _, e, _ in parts if e), None)))
 # several statements in one simple Query message: every result set is masked
 rows, err = pgwire.simple_query(s, "select email from customers where id = 2; select notes, profile from customers where id = 4; "
                                    "select ssn as s, api_key from customers where id <= 13 order by id")
@@ -602,12 +619,14 @@ print("WIRE-ROWS", " ".join(str(c) for c in counts), "ERRORS", sum(1 for _, _, e
 PY
 out=$(timeout $((60 * WAIT_SCALE)) "$PY" "$T/t94_wire.py" "$IT_ROOT" "$WD_PORT" "$KEY_ALICE" "$T/wire.out" 2>&1)
 echo "$out" | sed 's/^/    /'
-assert_match "$out" 'WIRE-ROWS (13 ){4}15 ERRORS 0' "raw protocol: every execution returned its rows (4 x 13, then 1 + 1 + 13)"
+assert_match "$out" 'WIRE-ROWS (13 ){5}15 ERRORS 0' "raw protocol: every execution returned its rows (5 x 13, then 1 + 1 + 13)"
+assert_contains "$out" "portal in parts: rows 5+5+3, suspended ss- []" "raw protocol: a portal fetched 5 rows at a time is suspended twice, then completes"
 no_secrets "$T/wire.out.1" "raw protocol: statement described once (Parse/Describe S/Sync), then Bind/Execute/Sync, text results" "$T/secrets.txt" allow_empty
 no_secrets "$T/wire.out.2" "raw protocol: the same statement, Bind/Execute/Sync, binary results" "$T/secrets.txt" allow_empty
 no_secrets "$T/wire.out.3" "raw protocol: the same statement, Bind/Execute/Sync, text results again" "$T/secrets.txt" allow_empty
 no_secrets "$T/wire.out.4" "raw protocol: unnamed Parse/Bind/Execute/Sync, never described" "$T/secrets.txt" allow_empty
-no_secrets "$T/wire.out.5" "raw protocol: three statements in one simple Query message" "$T/secrets.txt" allow_empty
+no_secrets "$T/wire.out.5" "raw protocol: a portal fetched in parts (Execute with a row limit, no Describe)" "$T/secrets.txt" allow_empty
+no_secrets "$T/wire.out.6" "raw protocol: three statements in one simple Query message" "$T/secrets.txt" allow_empty
 
 # ---------------------------------------------------------------- FunctionCall (the protocol's fast path)
 # A function called by OID, with no SQL text: query_to_xml runs the query it is given as text.
