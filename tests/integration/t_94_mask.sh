@@ -3,7 +3,8 @@
 # 1013 rows, every detector's shapes, valid and invalid cards, IBANs and SSNs,
 # JSON keys, column rules) read by a masked identity through psql (text),
 # psycopg (text and binary results, a binary parameter, prepared statements, a
-# server-side cursor), raw extended protocol (Execute without Describe),
+# server-side cursor), node-postgres (objects, arrays, binary results, a named
+# statement), raw extended protocol (Execute without Describe, a portal in parts),
 # COPY TO STDOUT (text, CSV, a query, binary) and pg_dump: no seeded sensitive
 # value reaches the client, near misses and ordinary values are unchanged,
 # row counts are right, the masked COPY and dump still load. The dba group
@@ -537,6 +538,25 @@ for f in py_text py_binary py_param py_cursor py_copy; do
 done
 all_clear "$T/py_text.out" "psycopg text results"
 all_clear "$T/py_binary.out" "psycopg binary results"
+
+# ---------------------------------------------------------------- node-postgres
+# npm pg parses what it receives: masked jsonb must still be JSON; simple, parameterised,
+# binary-format and named-statement reads, as the masked identity and as the dba.
+NODE_DIR="$IT_ROOT/../node"
+for who in alice dana; do
+  key=$KEY_ALICE; [[ $who == dana ]] && key=$KEY_DANA
+  out=$(cd "$NODE_DIR" && WD_PORT=$WD_PORT WD_USER=$who WD_KEY=$key OUT="$T/node_$who" ROWS=$N_ROWS \
+        timeout $((120 * WAIT_SCALE)) node mask_client.js 2>&1); rc=$?
+  echo "$out" | sed 's/^/    /'
+  assert_rc "$rc" 0 "node-postgres as $who ran without failures"
+  assert_contains "$out" "NODE-FAILURES 0" "node-postgres as $who ran to the end"
+done
+for f in simple param binary named; do
+  no_secrets "$T/node_alice.$f" "node-postgres ($f)"
+  all_secrets "$T/node_dana.$f" "node-postgres as the dba ($f)"
+done
+all_clear "$T/node_alice.simple" "node-postgres (simple)"
+all_clear "$T/node_alice.binary" "node-postgres (binary)"
 
 # ---------------------------------------------------------------- raw extended protocol
 # Parse + Describe once, then Bind/Execute without Describe (as drivers do for a
