@@ -34,6 +34,7 @@ struct policy_session {
 	json_t *references;     /* ... and the foreign keys */
 	char unique_col[256];   /* the decision being made: the unique column it would write (written_unique) */
 	char unique_ref[800];   /* ... and the masked column its foreign key references, or "" */
+	int unique_unknown;     /* ... or the catalog cannot say what its foreign keys reference */
 };
 
 policy_session *policy_session_new(void)
@@ -701,6 +702,7 @@ static const char *written_unique(const config_mask_profile *mp, policy_session 
 {
 	const config_strlist *globs = &mp->columns;
 	st->unique_ref[0] = '\0';
+	st->unique_unknown = 0;
 	if (!globs->n || (!stmt->n_written && !stmt->writes_all))
 		return NULL;
 	const char *small[8], **schemas = max_schemas(st) <= 8 ? small : util_xmalloc(max_schemas(st) * sizeof(char *));
@@ -736,6 +738,13 @@ static const char *written_unique(const config_mask_profile *mp, policy_session 
 					snprintf(st->unique_ref, sizeof(st->unique_ref), "%s", rf[j + 1]);
 					hit = st->unique_col;
 				}
+			}
+			if (nr < 0 && !hit) {
+				/* not known: any column written may reference a masked one */
+				snprintf(st->unique_col, sizeof(st->unique_col), "%s",
+					 stmt->n_written ? stmt->written[0] : "");
+				st->unique_unknown = 1;
+				hit = st->unique_col;
 			}
 			free_strs(par, np > 0 ? (size_t)np : 0);
 			free_strs(uq, nu > 0 ? (size_t)nu : 0);
@@ -837,7 +846,7 @@ static int globs_lose(const config_strlist *globs, const char *from, const char 
 typedef struct refusal {
 	enum {
 		REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION, REF_FUNCTION_CALL, REF_FOREIGN, REF_CLUSTER,
-		REF_JSON_KEY, REF_JSON_ANY, REF_UNPARSED, REF_UNIQUE
+		REF_JSON_KEY, REF_JSON_ANY, REF_UNPARSED, REF_UNIQUE, REF_REFERENCES
 	} why;
 	const char *what, *name;   /* REF_RENAME: "column", "relation" or "schema", and its name */
 } refusal;
@@ -939,6 +948,11 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 				"unique index or exclusion constraint decides on\n",
 				*why->name ? why->name : "(every column)", profile);
 		break;
+	case REF_REFERENCES:
+		fprintf(trace, "    -> deny: it writes %s%s%s, and the target's catalog cannot say whether a foreign "
+			"key references a column profile \"%s\" masks\n", *why->name ? "column \"" : "",
+			*why->name ? why->name : "every column", *why->name ? "\"" : "", profile);
+		break;
 	case REF_UNPARSED:
 		fprintf(trace, "    -> deny: the SQL parser cannot read it, and profile \"%s\" masks columns or JSON "
 			"keys\n", profile);
@@ -1011,7 +1025,7 @@ static int unmaskable(const config_mask_profile *mp, policy_session *st, const s
 		return 1;
 	}
 	if ((col = written_unique(mp, st, s, stmt))) {
-		why->why = REF_UNIQUE;
+		why->why = st->unique_unknown ? REF_REFERENCES : REF_UNIQUE;
 		why->name = col;
 		why->what = st->unique_ref[0] ? st->unique_ref : NULL;
 		return 1;
@@ -1342,6 +1356,15 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 				   "already there", profile);
 		hint = "Name the columns you write and leave out masked ones a unique index covers; a person "
 		       "with unmasked access can run this statement.";
+		break;
+	case REF_REFERENCES:
+		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement writes %s%s%s, "
+			   "and the target's catalog cannot say whether a foreign key from it references a masked "
+			   "column, so whether the write fails could answer whether a masked value is there",
+			   profile, *r->name ? "column \"" : "", *r->name ? r->name : "columns it does not name",
+			   *r->name ? "\"" : "");
+		hint = "Try again when the target's catalog can be read; a person with unmasked access can run "
+		       "this statement.";
 		break;
 	case REF_UNPARSED:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): its SQL parser (PostgreSQL "

@@ -1029,6 +1029,8 @@ static int fake_references(void *ctx, const char *schema, const char *table, cha
 {
 	(void)ctx;
 	*out = NULL;
+	if (strcmp(table, "mystery") == 0)
+		return -1;
 	if (strcmp(schema, "public") != 0 || strcmp(table, "requests") != 0)
 		return 0;
 	static const char *const pairs[] = {"owner_id", "public.accounts.id", "requested_key", "public.accounts.api_key"};
@@ -1115,11 +1117,28 @@ static void test_mask_unique_writes(void **state)
 	expect_denied_with(&f, "insert into public.requests (id, requested_key) values (1, 'x')",
 			   "\"references\":{\"public.requests\":[\"owner_id\",\"public.accounts.id\",\"requested_key\","
 			   "\"public.accounts.api_key\"]}");
+	/* a catalog that cannot say what a table's foreign keys reference: any column written may
+	 * reference a masked one (its parents known, none of its columns masked) */
+	f.s.parents = NULL;
+	EXPECT(&f, "insert into mystery (id) values (9)", POLICY_DENY, "masked");
+	EXPECT(&f, "update mystery set id = 9", POLICY_DENY, "masked");
+	EXPECT(&f, "insert into mystery select 9", POLICY_DENY, "masked");
+	EXPECT(&f, "delete from mystery where id = 9", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select id from mystery", POLICY_ALLOW, "masked");
+	assert_int_equal(decide(&f, "insert into mystery (id) values (9)", rule, sizeof(rule), &msg), POLICY_DENY);
+	assert_non_null(strstr(msg, "writes column \"id\", and the target's catalog cannot say whether a foreign key"));
+	free(msg);
+	assert_int_equal(decide(&f, "insert into mystery values (9)", rule, sizeof(rule), &msg), POLICY_DENY);
+	assert_non_null(strstr(msg, "columns it does not name"));
+	free(msg);
+	expect_denied_with(&f, "insert into public.mystery (id) values (9)", "\"references\":{\"public.mystery\":null}");
+	f.s.parents = fake_parents;
 	as(&f, "dan", "[\"dba\"]", NULL);
 	f.s.uniques = fake_uniques;
 	f.s.references = fake_references;
 	EXPECT(&f, "insert into accounts (id, api_key) values (9, 'ak_guess')", POLICY_ALLOW, "dba");
 	EXPECT(&f, "insert into requests (id, requested_key) values (1, 'ak_guess')", POLICY_ALLOW, "dba");
+	EXPECT(&f, "insert into mystery (id) values (9)", POLICY_ALLOW, "dba");
 	session_release(&f.s);
 	config_free(&f.cfg);
 }
