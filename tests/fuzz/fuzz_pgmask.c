@@ -63,9 +63,11 @@ static const char *const all_names[] = {MASK_DETECTORS(X)};
 #undef X
 
 enum { T_BOOL = 16, T_BYTEA = 17, T_INT8 = 20, T_INT2 = 21, T_INT4 = 23, T_TEXT = 25, T_JSON = 114,
-       T_FLOAT8 = 701, T_INET = 869, T_VARCHAR = 1043, T_TIMESTAMP = 1114, T_NUMERIC = 1700, T_JSONB = 3802 };
+       T_FLOAT8 = 701, T_INET = 869, T_VARCHAR = 1043, T_TIMESTAMP = 1114, T_NUMERIC = 1700, T_JSONB = 3802,
+       T_INT8_ARRAY = 1016, T_INT8_RANGE = 3926 };
+/* 0: a type warden does not know (in binary, an array or a record is taken apart by its form) */
 static const uint32_t types[16] = {T_TEXT, T_VARCHAR, T_JSON, T_JSONB, T_BYTEA, T_INT8, T_INT4, T_NUMERIC,
-				   T_INET, T_BOOL, 0, T_INT2, T_FLOAT8, T_TIMESTAMP, T_TEXT, T_JSONB};
+				   T_INET, T_BOOL, 0, T_INT2, T_FLOAT8, T_TIMESTAMP, T_INT8_ARRAY, T_INT8_RANGE};
 
 #define N_COUNTS (MASK_DET_COUNT + PGM_COUNT_EXTRA)
 
@@ -182,7 +184,7 @@ static int text_like(uint32_t t)
 static int strict_text(uint32_t t)
 {
 	return t == T_BOOL || t == T_INT8 || t == T_INT2 || t == T_INT4 || t == T_NUMERIC || t == T_INET ||
-	       t == T_FLOAT8 || t == T_TIMESTAMP;
+	       t == T_FLOAT8 || t == T_TIMESTAMP || t == T_INT8_ARRAY || t == T_INT8_RANGE;
 }
 
 static void check_counts(const uint32_t *counts, int rc)

@@ -462,6 +462,24 @@ with psycopg.connect(host="127.0.0.1", port=port, dbname="appdb", user="alice", 
     except Exception as e:
         check(False, "extended protocol: password read as itself", repr(e))
 
+    # numbers and addresses inside arrays, ranges and records: NULL when something matches,
+    # in binary format (taken apart) and in text (psycopg cannot parse {****1111} as an int8[];
+    # a record's fields are text to it, and rewritten)
+    CONT = ("select array[4111111111111111]::int8[], int8range(4111111111111111, null), "
+            "array['172.31.250.9'::inet], array['4111111111111111'::numeric], "
+            "array[row(1, 4111111111111111::int8)], array[1, 2]::int8[], int4range(1, 5)")
+    for binary in (False, True):
+        try:
+            cur.execute(CONT, binary=binary)
+            got = cur.fetchall()[0]
+            check(list(got[:4]) == [None] * 4 and (got[4] is None if binary else "4111111111111111" not in repr(got[4]))
+                  and got[5] == [1, 2] and (got[6].lower, got[6].upper) == (1, 5),
+                  "numbers in arrays, ranges and records (%s): NULL, the others unchanged" % ("binary" if binary else "text"),
+                  repr(got))
+        except Exception as e:
+            check(False, "numbers in arrays, ranges and records (%s)" % ("binary" if binary else "text"), repr(e))
+            conn.rollback()
+
     # a JSON key from a parameter: the text does not say which key is read
     try:
         cur.execute("select profile->>%s from customers where id = 1", ("secret_token",))

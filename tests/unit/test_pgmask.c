@@ -867,6 +867,135 @@ PER_ENGINE(test_inet, ST_REDACT)
 	pgm_desc_free(&d);
 }
 
+/* ---- DataRow: arrays, ranges, records ---- */
+
+/* An element as the binary containers hold it: its length (-1: NULL), then its bytes. */
+static void put_elem(buf *b, val v)
+{
+	p32(b, v.n);
+	if (v.n > 0)
+		buf_append(b, v.p, (size_t)v.n);
+}
+
+/* array_send's form: ndim dimensions of dims[], lower bounds 1, the elements (row-major). */
+static val bin_array(buf *b, uint32_t et, int ndim, const int *dims, size_t n, const val *elems)
+{
+	b->len = 0;
+	int nulls = 0;
+	for (size_t i = 0; i < n; i++)
+		nulls |= elems[i].n < 0;
+	p32(b, ndim);
+	p32(b, nulls);
+	p32(b, (int32_t)et);
+	for (int d = 0; d < ndim; d++) {
+		p32(b, dims[d]);
+		p32(b, 1);
+	}
+	for (size_t i = 0; i < n; i++)
+		put_elem(b, elems[i]);
+	return (val){b->data, (int32_t)b->len};
+}
+
+/* range_send's form: [lo, hi) with both bounds, or [lo, infinity) when hi.n == 0. */
+static val bin_range(buf *b, val lo, val hi)
+{
+	b->len = 0;
+	char flags = (char)(0x02 | (hi.n ? 0 : 0x10));
+	buf_append(b, &flags, 1);
+	put_elem(b, lo);
+	if (hi.n)
+		put_elem(b, hi);
+	return (val){b->data, (int32_t)b->len};
+}
+
+/* record_send's form: n fields, each its type and value. */
+static val bin_record(buf *b, size_t n, const uint32_t *types, const val *fields)
+{
+	b->len = 0;
+	p32(b, (int32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		p32(b, (int32_t)types[i]);
+		put_elem(b, fields[i]);
+	}
+	return (val){b->data, (int32_t)b->len};
+}
+
+/*
+ * A number or an address inside an array, a range, a multirange or a record
+ * is read as its text: binary containers are taken apart (an array or a
+ * record by its form, whatever its type's OID), and a match makes the value
+ * NULL, in text format too when the elements are of a type clients parse
+ * strictly ({****1111} is no int8[]); an array of text is rewritten.
+ */
+PER_ENGINE(test_containers, ST_REDACT)
+{
+	pgm_desc d = {0};
+	DESC(&d, {"a1", 1, 1, 1016, 1, PGM_SCAN}, {"a2", 1, 2, 1016, 1, PGM_SCAN}, {"a3", 1, 3, 1041, 1, PGM_SCAN},
+	     {"r4", 1, 4, 3926, 1, PGM_SCAN}, {"m5", 1, 5, 4536, 1, PGM_SCAN}, {"c6", 1, 6, 2249, 1, PGM_SCAN},
+	     {"c7", 1, 7, 2287, 1, PGM_SCAN}, {"a8", 1, 8, 1231, 1, PGM_SCAN}, {"t9", 1, 9, 1016, 0, PGM_SCAN},
+	     {"t10", 1, 10, 3926, 0, PGM_SCAN}, {"t11", 1, 11, 1009, 0, PGM_SCAN}, {"a12", 1, 12, 1016, 1, PGM_SCAN},
+	     {"a13", 1, 13, 1016, 1, PGM_SCAN}, {"a14", 1, 14, 1016, 1, PGM_SCAN}, {"a15", 1, 15, 16500, 1, PGM_SCAN},
+	     {"t16", 1, 16, 1016, 0, PGM_SCAN}, {"t17", 1, 17, 3904, 0, PGM_SCAN});
+	char card[8], one[8], two[8], small[4], addr[8] = {2, 32, 0, 4, 10, 1, 2, 3};
+	val vcard = be_int(card, 8, 4111111111111111LL), vone = be_int(one, 8, 1), vtwo = be_int(two, 8, 2);
+	buf b[15] = {{0}}, n1 = {0}, body = {0};
+	val a1 = bin_array(&b[0], 20, 1, (const int[]){2}, 2, (const val[]){vcard, vone});
+	val a2 = bin_array(&b[1], 20, 1, (const int[]){3}, 3, (const val[]){vone, vtwo, vone});
+	val a3 = bin_array(&b[2], 869, 1, (const int[]){1}, 1, (const val[]){{addr, 8}});
+	val r4 = bin_range(&b[3], vcard, (val){NULL, 0});
+	val range = bin_range(&b[4], vone, vcard);
+	b[5].len = 0;
+	p32(&b[5], 1);
+	put_elem(&b[5], range);
+	val m5 = {b[5].data, (int32_t)b[5].len};
+	val c6 = bin_record(&b[6], 2, (const uint32_t[]){20, 25}, (const val[]){vcard, S("x")});
+	val inner = bin_record(&b[7], 1, (const uint32_t[]){20}, (const val[]){vcard});
+	val outer = bin_record(&b[8], 2, (const uint32_t[]){23, 2249},
+			       (const val[]){be_int(small, 4, 1), inner});
+	val c7 = bin_array(&b[9], 2249, 1, (const int[]){1}, 1, (const val[]){outer});
+	val num = numeric(&n1, 0, 3, 0, 4, (const int[]){4111, 1111, 1111, 1111});
+	val a8 = bin_array(&b[10], 1700, 2, (const int[]){2, 2}, 4, (const val[]){vone, vtwo, vone, num});
+	/* a12: one byte more than the elements; a13: no dimensions; a14: a NULL element */
+	bin_array(&b[11], 20, 1, (const int[]){1}, 1, (const val[]){vcard});
+	buf_append(&b[11], "", 1);
+	val a12 = {b[11].data, (int32_t)b[11].len};
+	val a13 = bin_array(&b[12], 20, 0, NULL, 0, NULL);
+	val a14 = bin_array(&b[13], 20, 1, (const int[]){2}, 2, (const val[]){SNULL, vtwo});
+	/* a15: an array type warden does not know (a domain's), its elements int8 */
+	val a15 = bin_array(&b[14], 20, 1, (const int[]){1}, 1, (const val[]){vcard});
+	ROW(&body, a1, a2, a3, r4, m5, c6, c7, a8, S("{4111111111111111,1}"), S("[4111111111111111,4111111111111112)"),
+	    S("{x@y.org,plain}"), a12, a13, a14, a15, S("{1,2}"), S("[1,5)"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, SNULL, a2, SNULL, SNULL, SNULL, SNULL, SNULL, SNULL, SNULL, SNULL, S("{****,plain}"),
+		   a12, a13, a14, SNULL, S("{1,2}"), S("[1,5)"));
+	COUNTS(f, MASK_DET_EMAIL, 1, MASK_DET_CREDIT_CARD, 9, MASK_DET_IPV4, 1);
+
+	/* nested deeper than 8: not read, and so NULL, whatever it holds */
+	val deep = vcard;
+	uint32_t et = 20;
+	buf nest[10] = {{0}};
+	for (int i = 0; i < 10; i++) {
+		deep = bin_array(&nest[i], et, 1, (const int[]){1}, 1, (const val[]){deep});
+		et = 1016;
+	}
+	DESC(&d, {"deep", 1, 1, 1016, 1, PGM_SCAN}, {"shallow", 1, 2, 1016, 1, PGM_SCAN});
+	ROW(&body, deep, bin_array(&n1, 1016, 1, (const int[]){1}, 1, (const val[]){a1}));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, SNULL, SNULL);
+	COUNTS(f, MASK_DET_CREDIT_CARD, 1);
+	ROW(&body, bin_array(&n1, 20, 1, (const int[]){2}, 2, (const val[]){vone, vtwo}), a13);
+	assert_int_equal(data_row(f, &d, &body), 0);
+	NO_COUNTS(f);
+
+	for (int i = 0; i < 10; i++)
+		buf_free(&nest[i]);
+	for (int i = 0; i < 15; i++)
+		buf_free(&b[i]);
+	buf_free(&n1);
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
 /* ---- DataRow: no RowDescription, malformed bodies ---- */
 
 PER_ENGINE(test_undescribed, ST_REDACT)
@@ -1444,6 +1573,7 @@ int main(void)
 		cmocka_unit_test(test_jsonb_text),
 		cmocka_unit_test(test_bytea_text),
 		cmocka_unit_test(test_inet),
+		cmocka_unit_test(test_containers),
 		cmocka_unit_test(test_undescribed),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_row_description),

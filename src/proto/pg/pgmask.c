@@ -42,7 +42,52 @@ static int text_like(uint32_t t)
 	}
 }
 
-/* Types whose text form clients parse strictly: a masked value would break them. */
+/* The built-in ranges: the range's type, its subtype, its multirange's type (pg_range.dat). */
+static const uint32_t ranges[][3] = {
+	{3904, T_INT4, 4451}, {3906, T_NUMERIC, 4532}, {3908, T_TIMESTAMP, 4533},
+	{3910, T_TIMESTAMPTZ, 4534}, {3912, T_DATE, 4535}, {3926, T_INT8, 4536},
+};
+
+/* 1 when t is a built-in range, 2 a multirange (*sub: its subtype); else 0. */
+static int range_kind(uint32_t t, uint32_t *sub)
+{
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		*sub = ranges[i][1];
+		if (ranges[i][0] == t)
+			return 1;
+		if (ranges[i][2] == t)
+			return 2;
+	}
+	return 0;
+}
+
+/*
+ * What a built-in container of the types below holds (pg_type.dat): an
+ * array's (int2vector's, oidvector's) element type, a range's or a
+ * multirange's subtype. 0: t is none of them.
+ */
+static uint32_t container_of(uint32_t t)
+{
+	static const uint32_t arrays[][2] = {
+		{22, T_INT2}, {30, T_OID}, {271, T_XID8}, {651, T_CIDR}, {775, T_MACADDR8}, {791, T_MONEY},
+		{1000, T_BOOL}, {1005, T_INT2}, {1007, T_INT4}, {1011, T_XID}, {1016, T_INT8}, {1021, T_FLOAT4},
+		{1022, T_FLOAT8}, {1028, T_OID}, {1040, T_MACADDR}, {1041, T_INET}, {1115, T_TIMESTAMP},
+		{1182, T_DATE}, {1183, T_TIME}, {1185, T_TIMESTAMPTZ}, {1187, T_INTERVAL}, {1231, T_NUMERIC},
+		{1270, T_TIMETZ}, {2951, T_UUID},
+		/* arrays of the ranges and of the multiranges */
+		{3905, 3904}, {3907, 3906}, {3909, 3908}, {3911, 3910}, {3913, 3912}, {3927, 3926},
+		{6150, 4451}, {6151, 4532}, {6152, 4533}, {6153, 4534}, {6155, 4535}, {6157, 4536},
+	};
+	for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++)
+		if (arrays[i][0] == t)
+			return arrays[i][1];
+	uint32_t sub;
+	return range_kind(t, &sub) ? sub : 0;
+}
+
+/* Types whose text form clients parse strictly: a masked value would break
+ * them; so would one inside an array or a range of them ({****1111} is no
+ * int8[]). */
 static int strict_text(uint32_t t)
 {
 	switch (t) {
@@ -51,8 +96,10 @@ static int strict_text(uint32_t t)
 	case T_TIMETZ: case T_TIMESTAMP: case T_TIMESTAMPTZ: case T_INTERVAL: case T_UUID:
 	case T_INET: case T_CIDR: case T_MACADDR: case T_MACADDR8:
 		return 1;
-	default:
-		return 0;
+	default: {
+		uint32_t e = container_of(t);
+		return e && strict_text(e);
+	}
 	}
 }
 
@@ -789,6 +836,145 @@ static vresult null_if_match(pgm_ctx *c, const char *v, size_t n)
 	return hits ? V_NULL : V_SAME;
 }
 
+static int binary_finds(pgm_ctx *c, uint32_t t, const char *v, size_t n, int depth);
+
+/* One element: a 4-byte length (-1: NULL) and its bytes at v[*p]; 0 when it
+ * does not fit in n. */
+static int element(const char *v, size_t n, size_t *p, const char **e, size_t *el)
+{
+	if (n - *p < 4)
+		return 0;
+	int32_t l = (int32_t)pg_be32(v + *p);
+	*p += 4;
+	*e = v + *p;
+	*el = 0;
+	if (l < 0)
+		return l == -1;
+	if ((size_t)l > n - *p)
+		return 0;
+	*el = (size_t)l;
+	*p += (size_t)l;
+	return 1;
+}
+
+/* range_send's form: flags, then the bounds it has (a length and the bytes). */
+static int binary_range_finds(pgm_ctx *c, uint32_t sub, const char *v, size_t n, int depth)
+{
+	if (n < 1)
+		return 0;
+	unsigned flags = (unsigned char)v[0];
+	size_t p = 1;
+	for (unsigned b = 0; b < 2; b++) {
+		/* a bound is there unless the range is empty or the bound infinite or NULL */
+		if (flags & (0x01u | (b ? 0x10u | 0x40u : 0x08u | 0x20u)))
+			continue;
+		const char *e;
+		size_t el;
+		if (!element(v, n, &p, &e, &el))
+			return 0;
+		if (binary_finds(c, sub, e, el, depth))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether a binary array, record, range or multirange (array_send's,
+ * record_send's, range_send's, multirange_send's forms) holds an element
+ * the detectors find, each element read as binary_finds reads a value of
+ * its type. An array or a record is recognised by its form, whatever its
+ * type (a domain's array or a composite type has an OID of its own); a
+ * value that is neither is not looked into.
+ */
+static int binary_container_finds(pgm_ctx *c, uint32_t t, const char *v, size_t n, int depth)
+{
+	const char *e;
+	size_t el, p;
+	uint32_t sub;
+	int kind = range_kind(t, &sub);
+	if (kind == 1)
+		return binary_range_finds(c, sub, v, n, depth);
+	if (kind == 2) { /* the number of ranges, then each (a length and range_send's form) */
+		if (n < 4)
+			return 0;
+		uint32_t count = pg_be32(v);
+		p = 4;
+		for (uint32_t i = 0; i < count; i++) {
+			if (!element(v, n, &p, &e, &el))
+				return 0;
+			if (binary_range_finds(c, sub, e, el, depth))
+				return 1;
+		}
+		return 0;
+	}
+	/* an array: dimensions (at most 6), a has-NULLs flag, the element type, each
+	 * dimension's size and lower bound, then the elements, exactly n bytes */
+	if (n >= 12) {
+		int32_t ndim = (int32_t)pg_be32(v), flag = (int32_t)pg_be32(v + 4);
+		uint32_t et = pg_be32(v + 8);
+		uint64_t count = ndim > 0;
+		p = 12;
+		int ok = ndim >= 0 && ndim <= 6 && (flag == 0 || flag == 1) && n - p >= 8 * (size_t)ndim;
+		for (int32_t d = 0; ok && d < ndim; d++) {
+			int32_t dim = (int32_t)pg_be32(v + p);
+			ok = dim >= 0 && (count *= (uint64_t)dim) <= n / 4;
+			p += 8;
+		}
+		size_t first = p;
+		for (uint64_t i = 0; ok && i < count; i++)
+			ok = element(v, n, &p, &e, &el);
+		if (ok && p == n) {
+			for (p = first; p < n;) {
+				element(v, n, &p, &e, &el);
+				if (binary_finds(c, et, e, el, depth))
+					return 1;
+			}
+			return 0;
+		}
+	}
+	/* a record: the number of fields, then each field's type and value, exactly n bytes */
+	if (n >= 4) {
+		int32_t nf = (int32_t)pg_be32(v);
+		p = 4;
+		int ok = nf >= 0;
+		for (int32_t i = 0; ok && i < nf; i++)
+			ok = n - p >= 4 && (p += 4, element(v, n, &p, &e, &el));
+		if (ok && p == n) {
+			for (p = 4; p < n;) {
+				uint32_t ft = pg_be32(v + p);
+				p += 4;
+				element(v, n, &p, &e, &el);
+				if (binary_finds(c, ft, e, el, depth))
+					return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * Whether the detectors find anything in a binary value of type t: a
+ * number or an address as its text, a text-like value as it is, the
+ * elements of a container as their own values, and anything else as its
+ * bytes. Past 8 containers deep, a value that is neither text nor a number
+ * counts as found (what it holds is not read).
+ */
+static int binary_finds(pgm_ctx *c, uint32_t t, const char *v, size_t n, int depth)
+{
+	buf txt = {0};
+	int hit;
+	if (binary_as_text(t, v, n, &txt) == 0)
+		hit = null_if_match(c, txt.data ? txt.data : "", txt.len) == V_NULL;
+	else if (null_if_match(c, v, n) == V_NULL)
+		hit = 1;
+	else if (text_like(t))
+		hit = 0;
+	else
+		hit = depth >= 8 || binary_container_finds(c, t, v, n, depth + 1);
+	buf_free(&txt);
+	return hit;
+}
+
 static void count_column(pgm_ctx *c)
 {
 	if (c->counts)
@@ -860,14 +1046,7 @@ static vresult scan_value(pgm_ctx *c, const pgm_col *col, const char *v, size_t 
 	}
 	if (text_like(t))
 		return mask_string(c, v, n, t == T_JSON, out) ? V_REWRITTEN : V_SAME;
-	buf txt = {0};
-	vresult r;
-	if (binary_as_text(t, v, n, &txt) == 0)
-		r = null_if_match(c, txt.data, txt.len);
-	else
-		r = null_if_match(c, v, n);
-	buf_free(&txt);
-	return r;
+	return binary_finds(c, t, v, n, 0) ? V_NULL : V_SAME;
 }
 
 int pgm_value(pgm_ctx *c, uint32_t type_oid, int whole, const char *v, size_t n, buf *out)
