@@ -756,10 +756,36 @@ static void json_node(expo *e, const char *k, const json_t *v)
 /* ---- columns written ------------------------------------------------------ */
 
 /* Each ResTarget's name in list (INSERT's columns, SET's targets). */
+/* Whether a value written is the column's DEFAULT, which the statement does not
+ * choose. (A NULL cannot conflict either, but it is a constant: normalized, a
+ * statement writing NULL shares its classification cache key with one writing
+ * a guess.) */
+static int unchosen(const json_t *v)
+{
+	return json_object_get(v, "SetToDefault") != NULL;
+}
+
+/* The columns of a SET list (UPDATE, ON CONFLICT DO UPDATE), but those set to DEFAULT. */
 static void names_written(expo *e, const json_t *list)
 {
-	for (size_t i = 0; i < json_array_size(list); i++)
-		add(&e->written, pgtree_str(json_object_get(json_array_get(list, i), "ResTarget"), "name"));
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		const json_t *rt = json_object_get(json_array_get(list, i), "ResTarget");
+		if (!unchosen(json_object_get(rt, "val")))
+			add(&e->written, pgtree_str(rt, "name"));
+	}
+}
+
+/* An INSERT's columns, but those every row of its VALUES sets to DEFAULT. */
+static void insert_written(expo *e, const json_t *cols, const json_t *select)
+{
+	const json_t *rows = json_object_get(json_object_get(select, "SelectStmt"), "valuesLists");
+	for (size_t i = 0; i < json_array_size(cols); i++) {
+		int chosen = !json_array_size(rows);
+		for (size_t r = 0; r < json_array_size(rows) && !chosen; r++)
+			chosen = !unchosen(json_array_get(json_object_get(json_object_get(json_array_get(rows, r), "List"), "items"), i));
+		if (chosen)
+			add(&e->written, pgtree_str(json_object_get(json_array_get(cols, i), "ResTarget"), "name"));
+	}
 }
 
 /*
@@ -770,9 +796,9 @@ static void names_written(expo *e, const json_t *list)
 static void write_node(expo *e, const char *k, const json_t *v)
 {
 	if (strcmp(k, "InsertStmt") == 0) {
-		const json_t *cols = json_object_get(v, "cols");
-		names_written(e, cols);
-		if (!json_array_size(cols))
+		const json_t *cols = json_object_get(v, "cols"), *select = json_object_get(v, "selectStmt");
+		insert_written(e, cols, select);
+		if (!json_array_size(cols) && select) /* (DEFAULT VALUES: no select, nothing chosen) */
 			e->writes_all = 1;
 		names_written(e, json_object_get(json_object_get(v, "onConflictClause"), "targetList"));
 	} else if (strcmp(k, "UpdateStmt") == 0) {

@@ -1085,6 +1085,12 @@ static void test_mask_unique_writes(void **state)
 	EXPECT(&f, "insert into customers values (9, 'x', '123-45-6789')", POLICY_ALLOW, "masked");
 	EXPECT(&f, "insert into orders (id, api_key) values (9, 'x')", POLICY_ALLOW, "masked");
 	EXPECT(&f, "delete from accounts where id = 9", POLICY_ALLOW, "masked");
+	/* DEFAULT is no guess (NULL is a constant: cached with a guess's class, it is refused too) */
+	EXPECT(&f, "insert into accounts (id, api_key) values (9, default), (10, default)", POLICY_ALLOW, "masked");
+	EXPECT(&f, "insert into accounts (id, api_key) values (9, default), (10, 'ak_guess')", POLICY_DENY, "masked");
+	EXPECT(&f, "update accounts set api_key = default where id = 9", POLICY_ALLOW, "masked");
+	EXPECT(&f, "insert into accounts default values", POLICY_ALLOW, "masked");
+	EXPECT(&f, "update accounts set api_key = null where id = 9", POLICY_DENY, "masked");
 	/* a catalog that cannot say: a masked column written, or every column, is refused
 	 * (and any column, when its parents are not known either: their rules may mask it) */
 	EXPECT(&f, "insert into mystery (id, password) values (9, 'x')", POLICY_DENY, "masked");

@@ -1274,6 +1274,12 @@ static void test_written(void **state)
 		{"with x as (insert into t (a) values (1) returning 1) select 1", "a", 0},
 		{"delete from t where a = 1", "", 0},
 		{"select a from t", "", 0},
+		/* DEFAULT is not a value the statement chooses (NULL is a constant, as a guess is) */
+		{"insert into t default values", "", 0},
+		{"insert into t (a, b, c) values (1, default, null), (2, default, default)", "a c", 0},
+		{"insert into t (a, b) values (1, default), (2, 'x')", "a b", 0},
+		{"update t set a = null, b = default, c = 1", "a c", 0},
+		{"insert into t (a) values (1) on conflict (a) do update set b = default", "a", 0},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		sql_class *c = classify(cases[i].sql);
