@@ -3,16 +3,7 @@
 // Exits non-zero on any failure.
 'use strict';
 const { Client } = require('pg');
-
-let failures = 0;
-function check(cond, what, detail) {
-  if (cond) {
-    console.log('  ok   node: ' + what);
-  } else {
-    failures++;
-    console.log('  FAIL node: ' + what + (detail !== undefined ? ' ' + JSON.stringify(detail) : ''));
-  }
-}
+const { check, run } = require('./report');
 
 async function main() {
   const ssl = process.env.WD_SSL === '1';
@@ -86,11 +77,4 @@ async function main() {
   await client.end();
 }
 
-main().then(() => {
-  console.log('NODE-FAILURES ' + failures);
-  process.exit(failures ? 1 : 0);
-}, (e) => {
-  console.log('  FAIL node: unexpected exception: ' + (e && e.stack ? e.stack : e));
-  console.log('NODE-FAILURES ' + (failures + 1));
-  process.exit(1);
-});
+run(main);

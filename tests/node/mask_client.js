@@ -9,16 +9,7 @@
 'use strict';
 const fs = require('fs');
 const { Client } = require('pg');
-
-let failures = 0;
-function check(cond, what, detail) {
-  if (cond) {
-    console.log('  ok   node: ' + what);
-  } else {
-    failures++;
-    console.log('  FAIL node: ' + what + (detail !== undefined ? ' ' + JSON.stringify(detail).slice(0, 300) : ''));
-  }
-}
+const { check, run } = require('./report');
 
 // Every value as text, one row per line: what the client got, to search for seeded values.
 function dump(file, rows) {
@@ -68,11 +59,4 @@ async function main() {
   await client.end();
 }
 
-main().then(() => {
-  console.log('NODE-FAILURES ' + failures);
-  process.exit(failures ? 1 : 0);
-}, (e) => {
-  console.log('  FAIL node: unexpected exception: ' + (e && e.stack ? e.stack : e));
-  console.log('NODE-FAILURES ' + (failures + 1));
-  process.exit(1);
-});
+run(main);
