@@ -1124,10 +1124,13 @@ static const char *const mask_detector_names[] = {MASK_DETECTORS(X)};
  * from pg_stats where attname = 'password'` lists passwords), and
  * pg_stat_activity.query holds every session's latest statement — warden's
  * identities share the target's role, so PostgreSQL shows them each other's
- * (an UPDATE's literals). A profile with column rules masks these whole too.
+ * (an UPDATE's literals) — and pg_stat_statements.query (the extension's, in
+ * whichever schema it is) the statements it does not normalize (utility
+ * statements, CALL's arguments). A profile with column rules masks these
+ * whole too.
  */
 static const char *const stats_columns[] = {
-	"pg_catalog.pg_stat_activity.query",
+	"pg_catalog.pg_stat_activity.query",          "*.pg_stat_statements.query",
 	"pg_catalog.pg_stats.most_common_vals",       "pg_catalog.pg_stats.histogram_bounds",
 	"pg_catalog.pg_stats.most_common_elems",      "pg_catalog.pg_stats_ext.most_common_vals",
 	"pg_catalog.pg_stats_ext_exprs.most_common_vals", "pg_catalog.pg_stats_ext_exprs.histogram_bounds",

@@ -394,7 +394,11 @@ static int is_relation_kind(const char *t)
  * B-tree's, BRIN's and GiST's keys), the changes logical decoding gives as
  * text, the WAL's block images (pg_walinspect, 16+) and their files
  * (pg_read_binary_file(pg_relation_filepath('accounts')), or lo_import then
- * lo_get): each holds every column's values as they are stored.
+ * lo_get): each holds every column's values as they are stored. So does
+ * what other sessions run: pg_stat_get_activity and
+ * pg_stat_get_backend_activity are pg_stat_activity.query (every session's
+ * statement, the dba's UPDATE with its literals) without the view's column,
+ * and pg_stat_statements(), the extension's view's.
  */
 static const char *const query_functions[] = {
 	"query_to_xml", "query_to_xml_and_xmlschema", "cursor_to_xml", "table_to_xml", "table_to_xml_and_xmlschema",
@@ -409,6 +413,7 @@ static const char *const query_functions[] = {
 	"bt_page_items", "brin_page_items", "gist_page_items", "gist_page_items_bytea", "hash_page_items",
 	"pg_get_wal_block_info",                                            /* pg_walinspect */
 	"pg_read_file", "pg_read_binary_file", "lo_import",                 /* a table's files */
+	"pg_stat_get_activity", "pg_stat_get_backend_activity", "pg_stat_statements", /* sessions' statements */
 };
 
 /* The entry of list l that is fn, or NULL. */

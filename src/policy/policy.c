@@ -928,7 +928,7 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 			profile);
 		break;
 	case REF_QUERY_FUNCTION:
-		fprintf(trace, "    -> deny: it calls %s(), which runs SQL text or reads whole tables, under profile "
+		fprintf(trace, "    -> deny: it calls %s(), which runs SQL text or reads whole tables or sessions' statements, under profile "
 			"\"%s\"'s column rules\n", why->name, profile);
 		break;
 	case REF_JSON_KEY:
@@ -1375,8 +1375,8 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 		break;
 	case REF_QUERY_FUNCTION:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement calls %s(), "
-			   "which runs a query given as text or reads whole tables on the server, and would return "
-			   "masked columns unmasked", profile, r->name);
+			   "which runs a query given as text or reads whole tables or other sessions' statements on the "
+			   "server, and would return masked columns unmasked", profile, r->name);
 		hint = "Run the query itself (masked columns arrive masked); a person with unmasked access can "
 		       "run this statement.";
 		break;

@@ -324,6 +324,13 @@ done
 ap -At -R $'\036' -c "select pid, query from pg_stat_activity" >"$T/activity.out" 2>&1
 assert_contains "$(cat "$T/activity.out")" "****" "column rules: pg_stat_activity arrives, its query column masked"
 assert_not_contains "$(cat "$T/activity.out")" "dba-literal-8d41c2" "column rules: another session's statement is not shown to a masked reader"
+# the functions behind the view give the same statements without its column: refused
+refused "pg_stat_activity's functions" "pg_stat_get_activity()" "select pid, query from pg_stat_get_activity(null)"
+refused "pg_stat_activity's functions" "pg_stat_get_backend_activity()" \
+  "select pg_stat_get_backend_activity(b) from pg_stat_get_backend_idset() b"
+assert_not_contains "$(cat "$T/refused.out")" "dba-literal-8d41c2" "column rules: pg_stat_get_backend_activity shows no other session's statement"
+out=$(as_dana -At -c "select query from pg_stat_get_activity(null)" 2>&1)
+assert_contains "$out" "dba-literal-8d41c2" "the dba reads other sessions' statements (pg_stat_get_activity)"
 kill "$SLEEPER" 2>/dev/null
 pg_direct -d app -At -c "select pg_cancel_backend(pid) from pg_stat_activity where query like '%pg_sleep(30)%' and pid <> pg_backend_pid()" >/dev/null
 

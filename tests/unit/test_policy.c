@@ -432,6 +432,11 @@ static void test_mask_config(void **state)
 		stats += strcmp(cfg.mask_profiles[0].columns.v[i], "pg_catalog.pg_stats.histogram_bounds") == 0 ||
 			 strcmp(cfg.mask_profiles[0].columns.v[i], "pg_catalog.pg_statistic.stavalues[1-5]") == 0;
 	assert_int_equal(stats, 2);
+	/* ... and other sessions' statements, pg_stat_statements' in whichever schema it is */
+	assert_true(config_globs_match(&cfg.mask_profiles[0].columns, "pg_catalog.pg_stat_activity.query"));
+	assert_true(config_globs_match(&cfg.mask_profiles[0].columns, "public.pg_stat_statements.query"));
+	assert_true(config_globs_match(&cfg.mask_profiles[0].columns, "extensions.pg_stat_statements.query"));
+	assert_false(config_globs_match(&cfg.mask_profiles[0].columns, "public.pg_stat_statements.calls"));
 	config_free(&cfg);
 	static const char nocols[] = "masking:\n  profiles:\n    - { name: p, detectors: [email] }\n";
 	if (config_load_string(nocols, sizeof(nocols) - 1, "n.yaml", &cfg, err, sizeof(err)) != 0)

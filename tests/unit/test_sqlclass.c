@@ -1108,6 +1108,10 @@ static void test_exposure_code(void **state)
 		{"select * from ts_stat('select v from docs')", "ts_stat"},
 		{"select 1 where exists (select cursor_to_xml('c', 1, false, false, ''))", "cursor_to_xml"},
 		{"select * from dblink('dbname=app', 'select password from accounts') as t(p text)", "dblink"},
+		{"select pid, query from pg_stat_get_activity(null)", "pg_stat_get_activity"},
+		{"select pg_stat_get_backend_activity(b) from pg_stat_get_backend_idset() b", "pg_stat_get_backend_activity"},
+		{"select query from public.pg_stat_statements(true)", "pg_stat_statements"},
+		{"select query from pg_stat_statements", NULL},   /* the view: its column is masked whole */
 		{"select query_to_xmlschema('select 1', true, false, '')", NULL},
 		{"select xmlelement(name x, password) from accounts", NULL},
 	};
