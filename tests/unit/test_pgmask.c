@@ -987,6 +987,25 @@ PER_ENGINE(test_containers, ST_REDACT)
 	assert_int_equal(data_row(f, &d, &body), 0);
 	NO_COUNTS(f);
 
+	/* JSON in an array or a record: its values under json_keys are NULL with it, in text
+	 * (array_agg(profile), row(id, profile), escaped as elements) and in binary */
+	DESC(&d, {"ja", 1, 1, 3807, 0, PGM_SCAN}, {"rec", 1, 2, 2249, 0, PGM_SCAN}, {"nest", 1, 3, 2287, 0, PGM_SCAN},
+	     {"dims", 1, 4, 199, 0, PGM_SCAN}, {"plain", 1, 5, 3807, 0, PGM_SCAN}, {"bja", 1, 6, 3807, 1, PGM_SCAN},
+	     {"brec", 1, 7, 2249, 1, PGM_SCAN}, {"bplain", 1, 8, 3807, 1, PGM_SCAN});
+	static const char jdoc[] = "\1{\"token\": \"tk-1\"}", jplain[] = "\1{\"theme\": \"dark\"}";
+	val bja = bin_array(&nest[0], 3802, 1, (const int[]){1}, 1, (const val[]){{jdoc, 18}});
+	val brec = bin_record(&nest[1], 2, (const uint32_t[]){23, 3802}, (const val[]){be_int(small, 4, 1), {jdoc, 18}});
+	val bplain = bin_array(&nest[2], 3802, 1, (const int[]){1}, 1, (const val[]){{jplain, 18}});
+	ROW(&body, S("{\"{\\\"tags\\\": [1], \\\"token\\\": \\\"tk-1\\\"}\",NULL}"),
+	    S("(1,\"{\"\"secret_pin\"\": \"\"p-7\"\"}\")"),
+	    S("{\"(1,\\\"{\\\"\\\"token\\\"\\\": 2}\\\")\"}"),
+	    S("[0:1]={{\"{\\\"a\\\": 1}\"},{\"{\\\"secret\\\": 1}\"}}"),
+	    S("{\"{\\\"theme\\\": \\\"dark\\\"}\"}"), bja, brec, bplain);
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, SNULL, SNULL, SNULL, SNULL, S("{\"{\\\"theme\\\": \\\"dark\\\"}\"}"), SNULL, SNULL,
+		   bplain);
+	COUNTS(f, C_JSON, 6);
+
 	for (int i = 0; i < 10; i++)
 		buf_free(&nest[i]);
 	for (int i = 0; i < 15; i++)

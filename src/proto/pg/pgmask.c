@@ -28,7 +28,7 @@ enum {
 	T_FLOAT8 = 701, T_UNKNOWN = 705, T_MACADDR8 = 774, T_MONEY = 790, T_MACADDR = 829, T_INET = 869,
 	T_BPCHAR = 1042, T_VARCHAR = 1043, T_DATE = 1082, T_TIME = 1083, T_TIMESTAMP = 1114,
 	T_TIMESTAMPTZ = 1184, T_INTERVAL = 1186, T_TIMETZ = 1266, T_NUMERIC = 1700, T_UUID = 2950,
-	T_JSONB = 3802, T_XID8 = 5069,
+	T_JSONB = 3802, T_XID8 = 5069, T_JSON_ARRAY = 199, T_RECORD = 2249, T_JSONB_ARRAY = 3807,
 };
 
 static int text_like(uint32_t t)
@@ -838,6 +838,76 @@ static vresult null_if_match(pgm_ctx *c, const char *v, size_t n)
 
 static int binary_finds(pgm_ctx *c, uint32_t t, const char *v, size_t n, int depth);
 
+/* Whether json_keys mask something in the document v[0, n) (is_json: it must
+ * be JSON, so one that cannot be read counts too). */
+static int json_keys_found(pgm_ctx *c, const char *v, size_t n, int is_json)
+{
+	buf junk = {0};
+	int r = json_keys_pass(c, v, n, is_json, &junk);
+	buf_free(&junk);
+	return r != 0;
+}
+
+/*
+ * A text-format array (array_out's form: "{a,\"b c\",{d}}", braces nesting
+ * for dimensions, a "[1:2]=" before them when a lower bound is not 1) or
+ * record (record_out's: "(a,\"b \"\"c\"\"\")") in v[0, n): whether one of its
+ * elements, unquoted, is a JSON document json_keys mask something in, or an
+ * array or record holding one (to a depth of 8). is_json: the elements are
+ * JSON (json[], jsonb[]). What cannot be read as either form holds none.
+ */
+static int text_container_keys(pgm_ctx *c, const char *v, size_t n, int is_json, int depth)
+{
+	size_t i = 0;
+	if (n && v[0] == '[') { /* dimension bounds */
+		while (i < n && v[i] != '=')
+			i++;
+		i++;
+	}
+	if (i >= n || (v[i] != '{' && v[i] != '('))
+		return 0;
+	int record = v[i] == '(';
+	char close = record ? ')' : '}';
+	buf el = {0};
+	int hit = 0;
+	for (i++; i < n && !hit;) {
+		if (!record && v[i] == '{') { /* a dimension: its elements are this array's */
+			i++;
+			continue;
+		}
+		if (v[i] == ',' || v[i] == close) {
+			i++;
+			continue;
+		}
+		el.len = 0;
+		if (v[i] == '"') { /* quoted: \x is x; in a record, "" is " too */
+			for (i++; i < n; i++) {
+				if (v[i] == '\\' && i + 1 < n) {
+					i++;
+				} else if (v[i] == '"') {
+					if (!(record && i + 1 < n && v[i + 1] == '"'))
+						break;
+					i++;
+				}
+				buf_append(&el, v + i, 1);
+			}
+			i++;
+		} else {
+			size_t s0 = i;
+			while (i < n && v[i] != ',' && v[i] != close)
+				i++;
+			buf_append(&el, v + s0, i - s0);
+		}
+		const char *e = el.data ? el.data : "";
+		if (looks_json(e, el.len) && json_keys_found(c, e, el.len, is_json))
+			hit = 1;
+		else if (depth < 8 && el.len && (e[0] == '{' || e[0] == '(' || e[0] == '['))
+			hit = text_container_keys(c, e, el.len, 0, depth + 1);
+	}
+	buf_free(&el);
+	return hit;
+}
+
 /* One element: a 4-byte length (-1: NULL) and its bytes at v[*p]; 0 when it
  * does not fit in n. */
 static int element(const char *v, size_t n, size_t *p, const char **e, size_t *el)
@@ -967,6 +1037,8 @@ static int binary_finds(pgm_ctx *c, uint32_t t, const char *v, size_t n, int dep
 		hit = null_if_match(c, txt.data ? txt.data : "", txt.len) == V_NULL;
 	else if (null_if_match(c, v, n) == V_NULL)
 		hit = 1;
+	else if (t == T_JSON || t == T_JSONB) /* an element (at the top, scan_value rewrites it) */
+		hit = json_keys_found(c, t == T_JSONB && n && v[0] == 1 ? v + 1 : v, t == T_JSONB && n ? n - 1 : n, 1);
 	else if (text_like(t))
 		hit = 0;
 	else
@@ -1031,6 +1103,11 @@ static vresult scan_value(pgm_ctx *c, const pgm_col *col, const char *v, size_t 
 			buf_free(&m);
 			return r;
 		}
+		/* JSON in an array or a record (array_agg(profile), row(id, profile)): its
+		 * values are under masked keys where it stands, escaped as elements */
+		if (!text_like(t) && c->json_keys && c->json_keys->n &&
+		    text_container_keys(c, v, n, t == T_JSON_ARRAY || t == T_JSONB_ARRAY, 0))
+			return V_NULL;
 		return mask_string(c, v, n, t == T_JSON || t == T_JSONB, out) ? V_REWRITTEN : V_SAME;
 	}
 	/* binary */
