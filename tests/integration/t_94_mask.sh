@@ -487,6 +487,20 @@ with psycopg.connect(host="127.0.0.1", port=port, dbname="appdb", user="alice", 
             check(False, "numbers in arrays, ranges and records (%s)" % ("binary" if binary else "text"), repr(e))
             conn.rollback()
 
+    # JSON documents inside an array or a record: NULL when one holds a value under a masked key
+    for binary in (False, True):
+        try:
+            got = [cur.execute(q, binary=binary).fetchall()[0][0] for q in (
+                "select array_agg(profile order by id) from customers where id <= 2",
+                "select row(id, profile) from customers where id = 1",
+                "select array_agg(profile->'tags') from customers where id = 1")]
+            check(got[0] is None and got[1] is None and got[2] == [["vip", "newsletter"]],
+                  "JSON in arrays and records (%s): NULL when a masked key is in it" % ("binary" if binary else "text"),
+                  repr(got)[:300])
+        except Exception as e:
+            check(False, "JSON in arrays and records (%s)" % ("binary" if binary else "text"), repr(e))
+            conn.rollback()
+
     # a JSON key from a parameter: the text does not say which key is read
     try:
         cur.execute("select profile->>%s from customers where id = 1", ("secret_token",))
