@@ -31,7 +31,8 @@ static const char usage_text[] =
 	"                   [--explain] [TEXT ...]\n"
 	"  Masks each TEXT (or each line of standard input) as warden masks a value of a\n"
 	"  column of TYPE (text, json, jsonb, varchar, int4, int8, numeric, uuid, date,\n"
-	"  timestamptz; default text) with the profile (default: the first), and prints it.\n"
+	"  timestamptz, an array of one of them (int8[], jsonb[], ...), int8range, record;\n"
+	"  default text) with the profile (default: the first), and prints it.\n"
 	"  --column: the column it comes from, for the profile's column rules.\n"
 	"  --explain: one JSON object per value, with what each detector found.\n";
 
@@ -55,6 +56,9 @@ static const struct {
 } type_names[] = {
 	{"text", 25},  {"json", 114},  {"jsonb", 3802},     {"varchar", 1043}, {"int4", 23},
 	{"int8", 20},  {"numeric", 1700}, {"uuid", 2950},   {"date", 1082},    {"timestamptz", 1184},
+	{"text[]", 1009}, {"json[]", 199}, {"jsonb[]", 3807}, {"varchar[]", 1015}, {"int4[]", 1007},
+	{"int8[]", 1016}, {"numeric[]", 1231}, {"uuid[]", 2951}, {"date[]", 1182}, {"timestamptz[]", 1185},
+	{"int8range", 3926}, {"record", 2249},
 };
 
 typedef struct run {

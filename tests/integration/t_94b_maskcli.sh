@@ -62,6 +62,9 @@ assert_eq "$(m --column public.t94b.api_key sk_live_abcdef)" "****" "--column ma
 assert_eq "$(m --column public.t94b.note sk_live_abcdef)" "sk_live_abcdef" "--column no rule names: detectors only"
 assert_eq "$(m --type int8 4532015112830366 12)" $'NULL\n12' "--type int8: a card number becomes NULL (a number cannot hold ****), others stay"
 assert_eq "$(m --type int8 --explain 4532015112830366 | jq -c '[.masked, .found.credit_card]')" "[null,1]" "--explain: NULL is null"
+assert_eq "$(m --type 'int8[]' '{4532015112830366,12}' '{1,2}')" $'NULL\n{1,2}' "--type int8[]: an array of numbers holding a card number becomes NULL"
+assert_eq "$(m --type 'jsonb[]' '{"{\"token\": \"tk-1\"}"}' '{"{\"theme\": \"x@y.org\"}"}')" \
+  "$(printf '%s\n%s' NULL '{"{\"theme\": \"****\"}"}')" "--type jsonb[]: a document with a masked key makes the array NULL; detectors rewrite the others"
 
 # ---------------------------------------------------------------- errors
 out=$(m --profile nosuch x 2>&1); rc=$?
