@@ -853,8 +853,9 @@ static int json_keys_found(pgm_ctx *c, const char *v, size_t n, int is_json)
  * for dimensions, a "[1:2]=" before them when a lower bound is not 1) or
  * record (record_out's: "(a,\"b \"\"c\"\"\")") in v[0, n): whether one of its
  * elements, unquoted, is a JSON document json_keys mask something in, or an
- * array or record holding one (to a depth of 8). is_json: the elements are
- * JSON (json[], jsonb[]). What cannot be read as either form holds none.
+ * array or record holding one (past 8 deep, one that may be counts).
+ * is_json: the elements are JSON (json[], jsonb[]). What cannot be read as
+ * either form holds none.
  */
 static int text_container_keys(pgm_ctx *c, const char *v, size_t n, int is_json, int depth)
 {
@@ -901,8 +902,8 @@ static int text_container_keys(pgm_ctx *c, const char *v, size_t n, int is_json,
 		const char *e = el.data ? el.data : "";
 		if (looks_json(e, el.len) && json_keys_found(c, e, el.len, is_json))
 			hit = 1;
-		else if (depth < 8 && el.len && (e[0] == '{' || e[0] == '(' || e[0] == '['))
-			hit = text_container_keys(c, e, el.len, 0, depth + 1);
+		else if (el.len && (e[0] == '{' || e[0] == '(' || e[0] == '['))
+			hit = depth >= 8 || text_container_keys(c, e, el.len, 0, depth + 1);
 	}
 	buf_free(&el);
 	return hit;
@@ -1037,8 +1038,10 @@ static int binary_finds(pgm_ctx *c, uint32_t t, const char *v, size_t n, int dep
 		hit = null_if_match(c, txt.data ? txt.data : "", txt.len) == V_NULL;
 	else if (null_if_match(c, v, n) == V_NULL)
 		hit = 1;
-	else if (t == T_JSON || t == T_JSONB) /* an element (at the top, scan_value rewrites it) */
-		hit = json_keys_found(c, t == T_JSONB && n && v[0] == 1 ? v + 1 : v, t == T_JSONB && n ? n - 1 : n, 1);
+	else if (t == T_JSON || t == T_JSONB) { /* an element (at the top, scan_value rewrites it) */
+		size_t version = t == T_JSONB && n && v[0] == 1;
+		hit = json_keys_found(c, v + version, n - version, 1);
+	}
 	else if (text_like(t))
 		hit = 0;
 	else
