@@ -91,4 +91,56 @@ if ((n >= 4 * N)); then ok "batch: results recorded ($n)"; else fail "batch: $n 
 n=$(audit_q '[.[] | .id] | (. == sort)')
 assert_eq "$n" "true" "export is in id order"
 audit_expect_no_foreign_users "alice"
+
+# ---- batch: extended-protocol units the scan stops inside of
+# An Execute whose rows are masked and that the client did not describe gets a
+# Describe sent ahead of it; a denied Execute gets a stand-in. The scan stops
+# after either; in batch mode no record's callback resumes it, so the rest of
+# the unit (its Sync) must be scanned there and then, or the client waits forever.
+WD_DURABILITY=batch WD_EXTRA='masking:
+  profiles:
+    - { name: pii, detectors: [email] }
+policy:
+  rules:
+    - { name: no-drop, match: { kinds: [ddl] }, action: deny }
+    - { name: masked, match: {}, action: allow, mask: pii }' wd_new "$(conn appdb)"
+wd_start
+out=$(timeout $((60 * WAIT_SCALE)) "$PY" - "$IT_ROOT" "$WD_PORT" "$KEY_ALICE" "$N" 2>&1 <<'PY'
+import struct, sys
+sys.path.insert(0, sys.argv[1])
+import pgwire
+from pgwire import msg, read_msg
+port, key, n = int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+s, res = pgwire.login(port, "alice", "appdb", key, extra={"application_name": "t90-units"})
+assert res["ok"], res
+def cstr(b): return b + b"\0"
+def unit(sql):  # Parse, Bind, Execute, Sync: no Describe
+    return (msg("P", cstr(b"") + cstr(sql) + struct.pack("!h", 0)) + msg("B", cstr(b"") + cstr(b"") + struct.pack("!hhh", 0, 0, 0))
+            + msg("E", cstr(b"") + struct.pack("!i", 0)) + msg("S"))
+def answers(k):
+    got = []
+    while len(got) < k:
+        t, p = read_msg(s)
+        if t == "D":
+            got.append(p[6:].decode())
+        elif t == "E":
+            got.append("E" + pgwire.parse_fields(p)["C"])
+        elif t == "Z":
+            got.append("Z")
+    return got
+s.sendall(unit(b"select 'mail x@y.org'"))
+print("masked:", answers(2))
+s.sendall(unit(b"drop table if exists t90_none"))
+print("denied:", answers(2))
+# n units in one write: each stops the scan once
+s.sendall(b"".join(unit(b"select 'u%d'" % i) for i in range(n)))
+got = answers(2 * n)
+print("pipelined:", sum(1 for g in got if g == "Z"), "ready,", sum(1 for g in got if g.startswith("u")), "rows")
+PY
+)
+echo "$out" | sed 's/^/    /'
+assert_contains "$out" "masked: ['mail ****', 'Z']" "batch: an undescribed Execute with masked rows is answered (Describe sent ahead)"
+assert_contains "$out" "denied: ['E42501', 'Z']" "batch: a denied Execute is answered (its stand-in fails, Sync answered)"
+assert_contains "$out" "pipelined: $N ready, $N rows" "batch: $N such units in one write are all answered"
+wd_stop
 it_finish

@@ -1483,17 +1483,24 @@ static int identity_expired(pg_session *ps)
 	return 1;
 }
 
-static void process_ready(pg_session *ps)
+/*
+ * Scans and forwards what the client sent. 1 when the scan stopped after a
+ * message that changes what goes to the target (a denial's stand-in, a
+ * Describe sent ahead) and nothing is awaited: the rest (the unit's Sync) is
+ * to be scanned now, as no record's callback will (batch durability records
+ * within its window and calls none).
+ */
+static int scan_ready(pg_session *ps)
 {
 	const warden_config *cfg = cfg_of(ps);
 	if (ps->cin && identity_expired(ps))
-		return;
+		return 0;
 	if (ps->cin && ps->stored_key_used && keystore_revoked(ps->stored_key)) {
 		pgs_fatal(ps, "28000", "the API key of this session was revoked", "apikey_revoked");
-		return;
+		return 0;
 	}
 	scan_batch b = {0};
-	int terminate = 0;
+	int terminate = 0, again = 0;
 	while (ps->cin && !ps->audit_wait && !ps->review_wait && !ps->fn_wait && !ps->fam_wait &&
 	       ps->state == PGS_READY) {
 		chunk *c = ps->cin;
@@ -1509,7 +1516,7 @@ static void process_ready(pg_session *ps)
 				 avail >= 5 ? pg_be32(m + 1) : 0, cfg->max_message_bytes);
 			free(b.entries);
 			pgs_fatal(ps, "08P01", msg, "protocol_error");
-			return;
+			return 0;
 		}
 		if (rc == 0 || avail < total)
 			break;
@@ -1530,7 +1537,7 @@ static void process_ready(pg_session *ps)
 			for (size_t i = 0; i < b.n; i++)
 				audit_entry_free(b.entries[i]);
 			free(b.entries);
-			return;
+			return 0;
 		}
 		if (sr == 1) {
 			terminate = 1; /* Terminate: not forwarded; warden ends the target session itself */
@@ -1542,6 +1549,7 @@ static void process_ready(pg_session *ps)
 		if (sr == 2) {
 			ps->subst_len = total;
 			ps->subst_type = type == 'E' ? 'E' : 'Q';
+			again = 1;
 			break;
 		}
 		if (sr == 3) {
@@ -1551,6 +1559,7 @@ static void process_ready(pg_session *ps)
 		}
 		if (sr == 4) {
 			ps->inject_len = total;
+			again = 1;
 			break;
 		}
 	}
@@ -1560,9 +1569,18 @@ static void process_ready(pg_session *ps)
 		forward_range(ps);
 	if (terminate && ps->state == PGS_READY) {
 		if (ps->audit_wait)
-			return; /* the Terminate is read again after the commit */
+			return 0; /* the Terminate is read again after the commit */
 		pgs_close(ps, "client_terminate");
+		return 0;
 	}
+	return again && ps->cin && !ps->audit_wait && !ps->review_wait && !ps->fn_wait && !ps->fam_wait &&
+	       ps->state == PGS_READY;
+}
+
+static void process_ready(pg_session *ps)
+{
+	while (scan_ready(ps))
+		;
 }
 
 static void process_client(pg_session *ps)
