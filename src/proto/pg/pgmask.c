@@ -42,47 +42,70 @@ static int text_like(uint32_t t)
 	}
 }
 
-/* The built-in ranges: the range's type, its subtype, its multirange's type (pg_range.dat). */
-static const uint32_t ranges[][3] = {
-	{3904, T_INT4, 4451}, {3906, T_NUMERIC, 4532}, {3908, T_TIMESTAMP, 4533},
-	{3910, T_TIMESTAMPTZ, 4534}, {3912, T_DATE, 4535}, {3926, T_INT8, 4536},
-};
-
-/* 1 when t is a built-in range, 2 a multirange (*sub: its subtype); else 0. */
+/* 1 when t is a built-in range, 2 a multirange (*sub: its subtype); else 0 (pg_range.dat). */
 static int range_kind(uint32_t t, uint32_t *sub)
 {
-	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
-		*sub = ranges[i][1];
-		if (ranges[i][0] == t)
-			return 1;
-		if (ranges[i][2] == t)
-			return 2;
+	switch (t) {
+	case 3904: case 4451: *sub = T_INT4; break;             /* int4range, int4multirange */
+	case 3906: case 4532: *sub = T_NUMERIC; break;          /* numrange */
+	case 3908: case 4533: *sub = T_TIMESTAMP; break;        /* tsrange */
+	case 3910: case 4534: *sub = T_TIMESTAMPTZ; break;      /* tstzrange */
+	case 3912: case 4535: *sub = T_DATE; break;             /* daterange */
+	case 3926: case 4536: *sub = T_INT8; break;             /* int8range */
+	default: return 0;
 	}
-	return 0;
+	return t < 4000 ? 1 : 2;
 }
 
 /*
  * What a built-in container of the types below holds (pg_type.dat): an
  * array's (int2vector's, oidvector's) element type, a range's or a
- * multirange's subtype. 0: t is none of them.
+ * multirange's subtype. 0: t is none of them. (A switch: strict_text asks
+ * this of every value of a type it does not list.)
  */
 static uint32_t container_of(uint32_t t)
 {
-	static const uint32_t arrays[][2] = {
-		{22, T_INT2}, {30, T_OID}, {271, T_XID8}, {651, T_CIDR}, {775, T_MACADDR8}, {791, T_MONEY},
-		{1000, T_BOOL}, {1005, T_INT2}, {1007, T_INT4}, {1011, T_XID}, {1016, T_INT8}, {1021, T_FLOAT4},
-		{1022, T_FLOAT8}, {1028, T_OID}, {1040, T_MACADDR}, {1041, T_INET}, {1115, T_TIMESTAMP},
-		{1182, T_DATE}, {1183, T_TIME}, {1185, T_TIMESTAMPTZ}, {1187, T_INTERVAL}, {1231, T_NUMERIC},
-		{1270, T_TIMETZ}, {2951, T_UUID},
-		/* arrays of the ranges and of the multiranges */
-		{3905, 3904}, {3907, 3906}, {3909, 3908}, {3911, 3910}, {3913, 3912}, {3927, 3926},
-		{6150, 4451}, {6151, 4532}, {6152, 4533}, {6153, 4534}, {6155, 4535}, {6157, 4536},
-	};
-	for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++)
-		if (arrays[i][0] == t)
-			return arrays[i][1];
-	uint32_t sub;
-	return range_kind(t, &sub) ? sub : 0;
+	switch (t) {
+	case 22: case 1005: return T_INT2;
+	case 30: case 1028: return T_OID;
+	case 271: return T_XID8;
+	case 651: return T_CIDR;
+	case 775: return T_MACADDR8;
+	case 791: return T_MONEY;
+	case 1000: return T_BOOL;
+	case 1007: return T_INT4;
+	case 1011: return T_XID;
+	case 1016: return T_INT8;
+	case 1021: return T_FLOAT4;
+	case 1022: return T_FLOAT8;
+	case 1040: return T_MACADDR;
+	case 1041: return T_INET;
+	case 1115: return T_TIMESTAMP;
+	case 1182: return T_DATE;
+	case 1183: return T_TIME;
+	case 1185: return T_TIMESTAMPTZ;
+	case 1187: return T_INTERVAL;
+	case 1231: return T_NUMERIC;
+	case 1270: return T_TIMETZ;
+	case 2951: return T_UUID;
+	/* arrays of the ranges and of the multiranges */
+	case 3905: return 3904;
+	case 3907: return 3906;
+	case 3909: return 3908;
+	case 3911: return 3910;
+	case 3913: return 3912;
+	case 3927: return 3926;
+	case 6150: return 4451;
+	case 6151: return 4532;
+	case 6152: return 4533;
+	case 6153: return 4534;
+	case 6155: return 4535;
+	case 6157: return 4536;
+	default: {
+		uint32_t sub;
+		return range_kind(t, &sub) ? sub : 0;
+	}
+	}
 }
 
 /* Types whose text form clients parse strictly: a masked value would break
@@ -1091,9 +1114,15 @@ static vresult scan_value(pgm_ctx *c, const pgm_col *col, const char *v, size_t 
 	}
 	uint32_t t = col->type_oid;
 	if (col->format == 0) {
-		if (strict_text(t))
-			return null_if_match(c, v, n);
-		if (t == T_BYTEA && n >= 2 && v[0] == '\\' && v[1] == 'x') {
+		if (!text_like(t)) { /* (text, the common case, asks nothing more) */
+			if (strict_text(t))
+				return null_if_match(c, v, n);
+			/* JSON in an array or a record (array_agg(profile), row(id, profile)):
+			 * its values are under masked keys where it stands, escaped as elements */
+			if (c->json_keys && c->json_keys->n &&
+			    text_container_keys(c, v, n, t == T_JSON_ARRAY || t == T_JSONB_ARRAY, 0))
+				return V_NULL;
+		} else if (t == T_BYTEA && n >= 2 && v[0] == '\\' && v[1] == 'x') {
 			buf raw = {0}, m = {0};
 			vresult r = V_SAME;
 			if (bytea_unhex(v, n, &raw) != 0)
@@ -1106,11 +1135,6 @@ static vresult scan_value(pgm_ctx *c, const pgm_col *col, const char *v, size_t 
 			buf_free(&m);
 			return r;
 		}
-		/* JSON in an array or a record (array_agg(profile), row(id, profile)): its
-		 * values are under masked keys where it stands, escaped as elements */
-		if (!text_like(t) && c->json_keys && c->json_keys->n &&
-		    text_container_keys(c, v, n, t == T_JSON_ARRAY || t == T_JSONB_ARRAY, 0))
-			return V_NULL;
 		return mask_string(c, v, n, t == T_JSON || t == T_JSONB, out) ? V_REWRITTEN : V_SAME;
 	}
 	/* binary */
