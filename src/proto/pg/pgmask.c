@@ -932,44 +932,46 @@ static int text_container_keys(pgm_ctx *c, const char *v, size_t n, int is_json,
 	return hit;
 }
 
-/* One element: a 4-byte length (-1: NULL) and its bytes at v[*p]; 0 when it
- * does not fit in n. */
-static int element(const char *v, size_t n, size_t *p, const char **e, size_t *el)
+/* One element (codec.h's reader): a 4-byte length, -1 for NULL, and its bytes.
+ * 0 when it does not fit. */
+static int element(pg_reader *r, const char **e, size_t *el)
 {
-	if (n - *p < 4)
-		return 0;
-	int32_t l = (int32_t)pg_be32(v + *p);
-	*p += 4;
-	*e = v + *p;
-	*el = 0;
-	if (l < 0)
-		return l == -1;
-	if ((size_t)l > n - *p)
-		return 0;
-	*el = (size_t)l;
-	*p += (size_t)l;
-	return 1;
+	int32_t l = pg_get_i32(r);
+	*el = l > 0 ? (size_t)l : 0;
+	*e = l > 0 ? pg_get_bytes(r, (size_t)l) : "";
+	return !r->bad && l >= -1;
 }
 
 /* range_send's form: flags, then the bounds it has (a length and the bytes). */
 static int binary_range_finds(pgm_ctx *c, uint32_t sub, const char *v, size_t n, int depth)
 {
-	if (n < 1)
-		return 0;
-	unsigned flags = (unsigned char)v[0];
-	size_t p = 1;
-	for (unsigned b = 0; b < 2; b++) {
+	pg_reader r;
+	pg_reader_init(&r, v, n);
+	unsigned flags = pg_get_u8(&r);
+	for (unsigned b = 0; b < 2 && !r.bad; b++) {
 		/* a bound is there unless the range is empty or the bound infinite or NULL */
 		if (flags & (0x01u | (b ? 0x10u | 0x40u : 0x08u | 0x20u)))
 			continue;
 		const char *e;
 		size_t el;
-		if (!element(v, n, &p, &e, &el))
-			return 0;
-		if (binary_finds(c, sub, e, el, depth))
+		if (element(&r, &e, &el) && binary_finds(c, sub, e, el, depth))
 			return 1;
 	}
 	return 0;
+}
+
+/* count elements from r's position on, each after its type when typed (a
+ * record's fields): 1 when they fill r exactly. (r is a copy.) */
+static int elements_fit(pg_reader r, int64_t count, int typed)
+{
+	const char *e;
+	size_t el;
+	for (int64_t i = 0; i < count && !r.bad; i++) {
+		if (typed)
+			pg_get_i32(&r);
+		element(&r, &e, &el);
+	}
+	return !r.bad && r.pos == r.len;
 }
 
 /*
@@ -983,65 +985,45 @@ static int binary_range_finds(pgm_ctx *c, uint32_t sub, const char *v, size_t n,
 static int binary_container_finds(pgm_ctx *c, uint32_t t, const char *v, size_t n, int depth)
 {
 	const char *e;
-	size_t el, p;
+	size_t el;
 	uint32_t sub;
+	pg_reader r;
+	pg_reader_init(&r, v, n);
 	int kind = range_kind(t, &sub);
-	if (kind == 1)
-		return binary_range_finds(c, sub, v, n, depth);
-	if (kind == 2) { /* the number of ranges, then each (a length and range_send's form) */
-		if (n < 4)
-			return 0;
-		uint32_t count = pg_be32(v);
-		p = 4;
-		for (uint32_t i = 0; i < count; i++) {
-			if (!element(v, n, &p, &e, &el))
-				return 0;
+	if (kind) { /* a multirange: the number of ranges, then each (a length and range_send's form) */
+		if (kind == 1)
+			return binary_range_finds(c, sub, v, n, depth);
+		for (uint32_t i = 0, count = (uint32_t)pg_get_i32(&r); i < count && element(&r, &e, &el); i++)
 			if (binary_range_finds(c, sub, e, el, depth))
 				return 1;
-		}
 		return 0;
 	}
 	/* an array: dimensions (at most 6), a has-NULLs flag, the element type, each
 	 * dimension's size and lower bound, then the elements, exactly n bytes */
-	if (n >= 12) {
-		int32_t ndim = (int32_t)pg_be32(v), flag = (int32_t)pg_be32(v + 4);
-		uint32_t et = pg_be32(v + 8);
-		uint64_t count = ndim > 0;
-		p = 12;
-		int ok = ndim >= 0 && ndim <= 6 && (flag == 0 || flag == 1) && n - p >= 8 * (size_t)ndim;
-		for (int32_t d = 0; ok && d < ndim; d++) {
-			int32_t dim = (int32_t)pg_be32(v + p);
-			ok = dim >= 0 && (count *= (uint64_t)dim) <= n / 4;
-			p += 8;
-		}
-		size_t first = p;
-		for (uint64_t i = 0; ok && i < count; i++)
-			ok = element(v, n, &p, &e, &el);
-		if (ok && p == n) {
-			for (p = first; p < n;) {
-				element(v, n, &p, &e, &el);
-				if (binary_finds(c, et, e, el, depth))
-					return 1;
-			}
-			return 0;
-		}
+	int32_t ndim = pg_get_i32(&r), flag = pg_get_i32(&r);
+	uint32_t et = (uint32_t)pg_get_i32(&r);
+	int64_t count = ndim > 0;
+	int ok = !r.bad && ndim >= 0 && ndim <= 6 && (flag == 0 || flag == 1);
+	for (int32_t d = 0; ok && d < ndim; d++) {
+		int32_t dim = pg_get_i32(&r);
+		pg_get_i32(&r); /* its lower bound */
+		ok = !r.bad && dim >= 0 && (count *= dim) <= (int64_t)(n / 4);
+	}
+	if (ok && elements_fit(r, count, 0)) {
+		while (r.pos < r.len && element(&r, &e, &el))
+			if (binary_finds(c, et, e, el, depth))
+				return 1;
+		return 0;
 	}
 	/* a record: the number of fields, then each field's type and value, exactly n bytes */
-	if (n >= 4) {
-		int32_t nf = (int32_t)pg_be32(v);
-		p = 4;
-		int ok = nf >= 0;
-		for (int32_t i = 0; ok && i < nf; i++)
-			ok = n - p >= 4 && (p += 4, element(v, n, &p, &e, &el));
-		if (ok && p == n) {
-			for (p = 4; p < n;) {
-				uint32_t ft = pg_be32(v + p);
-				p += 4;
-				element(v, n, &p, &e, &el);
-				if (binary_finds(c, ft, e, el, depth))
-					return 1;
-			}
-		}
+	pg_reader_init(&r, v, n);
+	int32_t nf = pg_get_i32(&r);
+	if (r.bad || nf < 0 || !elements_fit(r, nf, 1))
+		return 0;
+	while (r.pos < r.len && !r.bad) {
+		uint32_t ft = (uint32_t)pg_get_i32(&r);
+		if (element(&r, &e, &el) && binary_finds(c, ft, e, el, depth))
+			return 1;
 	}
 	return 0;
 }
