@@ -53,6 +53,14 @@ typedef struct session {
 	 */
 	int (*references)(void *ctx, const char *schema, const char *table, char ***out);
 	void *references_ctx;
+	/*
+	 * The columns of schema.table whose type is JSON (json, jsonb, an array
+	 * of one, a domain over one), as parents gives parents: json_keys mask
+	 * values inside their documents, so computing on one is refused. NULL:
+	 * none.
+	 */
+	int (*json_columns)(void *ctx, const char *schema, const char *table, char ***out);
+	void *json_columns_ctx;
 	int recorded;           /* session_start was submitted */
 } session;
 

@@ -71,6 +71,11 @@ typedef struct expo {
 	names written;          /* columns written */
 	int writes_all;         /* every column of a relation written (no column list) */
 	int altering;           /* inside ALTER TABLE: a constraint's columns are the table's existing ones */
+	names doc_computed;     /* computed on other than as a JSON document (doc_read) */
+	names doc_texted;       /* sent whole as text (doc_output) */
+	const json_t **docs;    /* ColumnRef nodes read as JSON documents: by key, or sent as they are */
+	size_t n_docs, cap_docs;
+	const json_t *top;      /* the statement's own SELECT, whose output columns reach the client */
 } expo;
 
 static int has(const names *l, const char *s)
@@ -95,6 +100,13 @@ static int add(names *l, const char *s)
 	}
 	l->v[l->n++] = util_strndup(s, strlen(s));
 	return 1;
+}
+
+/* A column name computed on: under column rules, and as a JSON document. */
+static void computed_name(expo *e, const char *s)
+{
+	add(&e->computed, s);
+	add(&e->doc_computed, s);
 }
 
 static void names_free(names *l)
@@ -178,12 +190,14 @@ static void collect_ranges(expo *e, json_t *j, unsigned depth)
 static void expr(expo *e, json_t *j, unsigned depth);
 static void member(expo *e, const char *k, json_t *v, unsigned depth);
 static void select_stmt(expo *e, json_t *sel, int plain, unsigned depth);
+static void doc_output(expo *e, const json_t *n, unsigned depth, int top);
+static void doc_names(expo *e, const json_t *n, unsigned depth);
 
 /* Each String of list (column names) is computed on. */
 static void names_computed(expo *e, const json_t *list)
 {
 	for (size_t i = 0; i < json_array_size(list); i++)
-		add(&e->computed, pgtree_string(json_array_get(list, i)));
+		computed_name(e, pgtree_string(json_array_get(list, i)));
 }
 
 static int is_star(const json_t *fields)
@@ -192,8 +206,17 @@ static int is_star(const json_t *fields)
 	return n && json_object_get(json_array_get(fields, n - 1), "A_Star");
 }
 
-/* A column reference computed on: its column, or a whole row. */
-static void colref_computed(expo *e, const json_t *fields)
+static int doc_read(const expo *e, const json_t *colref)
+{
+	for (size_t i = 0; i < e->n_docs; i++)
+		if (e->docs[i] == colref)
+			return 1;
+	return 0;
+}
+
+/* A column reference computed on: its column, or a whole row. colref: the
+ * ColumnRef node, when one the walk may have found read as a document. */
+static void colref_computed(expo *e, const json_t *fields, const json_t *colref)
 {
 	size_t n = json_array_size(fields);
 	if (!n)
@@ -207,6 +230,8 @@ static void colref_computed(expo *e, const json_t *fields)
 	if (!name)
 		return;
 	add(&e->computed, name);
+	if (!colref || !doc_read(e, colref))
+		add(&e->doc_computed, name);
 	if (has(&e->ranges, name)) /* a table's name alone (or a column named like one) */
 		e->whole = 1;
 }
@@ -314,7 +339,9 @@ static void ordinals(expo *e, json_t *items, json_t *targets)
 				break;
 			}
 			if (t + 1 == (size_t)k && nf)
-				add(&e->computed, pgtree_string(json_array_get(fields, nf - 1)));
+				computed_name(e, pgtree_string(json_array_get(fields, nf - 1)));
+			else if (t + 1 == (size_t)k)
+				doc_names(e, val, 0); /* (under column rules its columns are computed on already) */
 		}
 	}
 }
@@ -354,12 +381,15 @@ static void select_stmt(expo *e, json_t *sel, int plain, unsigned depth)
 		json_t *rt = json_object_get(json_array_get(targets, i), "ResTarget");
 		json_t *val = json_object_get(rt, "val");
 		json_t *cr = json_object_get(val, "ColumnRef");
-		if (plain && cr)
+		if (plain && cr) {
 			colref_plain(e, json_object_get(cr, "fields"), pgtree_str(rt, "name"));
-		else
+		} else {
+			if (sel == e->top && !distinct)
+				doc_output(e, val, depth + 1, 1);
 			expr(e, val, depth + 1);
+		}
 		if (distinct && cr && !is_star(json_object_get(cr, "fields")))
-			colref_computed(e, json_object_get(cr, "fields"));
+			colref_computed(e, json_object_get(cr, "fields"), NULL);
 	}
 	/* filters, groupings, orderings, windows, limits, VALUES: computed on */
 	static const char *const computed[] = {"whereClause", "havingClause", "groupClause", "sortClause",
@@ -447,6 +477,144 @@ static const json_t *uncast(const json_t *n)
 	for (int i = 0; i < 64 && json_object_get(n, "TypeCast"); i++)
 		n = json_object_get(json_object_get(n, "TypeCast"), "arg");
 	return n;
+}
+
+/*
+ * Whether a cast keeps a JSON document whole: to json or jsonb, or with
+ * text set to text (as written or pg_catalog's), with no type modifier and
+ * not to an array. varchar(n) and char cut a document short, and what is
+ * left of it is no document json_keys can read; text keeps a document
+ * whole, but inside an array, a row or a JSON value it is a string, no
+ * document (to_json(profile::text)).
+ */
+static int doc_cast(const json_t *tc, int *text)
+{
+	const json_t *tn = json_object_get(tc, "typeName"), *nm = json_object_get(tn, "names");
+	size_t n = json_array_size(nm);
+	if (n < 1 || n > 2 || json_array_size(json_object_get(tn, "typmods")) || json_object_get(tn, "arrayBounds"))
+		return 0;
+	const char *sch = n == 2 ? pgtree_string(json_array_get(nm, 0)) : "pg_catalog";
+	const char *t = pgtree_string(json_array_get(nm, n - 1));
+	if (!sch || !t || strcmp(sch, "pg_catalog") != 0)
+		return 0;
+	if (text && strcmp(t, "text") == 0)
+		return *text = 1;
+	return strcmp(t, "json") == 0 || strcmp(t, "jsonb") == 0;
+}
+
+/* n without the casts around it that keep a document whole (doc_cast;
+ * text: casts to text too, and *text set when there is one). */
+static const json_t *doc_uncast(const json_t *n, int *text)
+{
+	for (int i = 0; i < 64; i++) {
+		const json_t *tc = json_object_get(n, "TypeCast");
+		if (!tc || !doc_cast(tc, text))
+			break;
+		n = json_object_get(tc, "arg");
+	}
+	return n;
+}
+
+/*
+ * n is read as a JSON document — by key, or sent to the client as it is,
+ * where json_keys mask its values: a column reference there (under casts
+ * doc_cast allows) is not computing on the document. Past MAX_NAMES such
+ * references the rest count as computed on (fail closed).
+ */
+static void doc_mark(expo *e, const json_t *n)
+{
+	int text = 0;
+	const json_t *cr = json_object_get(doc_uncast(n, &text), "ColumnRef");
+	if (!cr || e->n_docs == MAX_NAMES)
+		return;
+	if (e->n_docs == e->cap_docs) {
+		e->cap_docs = e->cap_docs ? 2 * e->cap_docs : 8;
+		e->docs = util_xrealloc(e->docs, e->cap_docs * sizeof(*e->docs));
+	}
+	e->docs[e->n_docs++] = cr;
+}
+
+/* A FuncCall of a function named as written or as pg_catalog's. */
+static int catalog_function(const json_t *call)
+{
+	const json_t *name = json_object_get(call, "funcname");
+	size_t n = json_array_size(name);
+	const char *sch = n == 2 ? pgtree_string(json_array_get(name, 0)) : NULL;
+	return n == 1 || (n == 2 && sch && strcmp(sch, "pg_catalog") == 0);
+}
+
+/* Functions whose result holds their arguments' documents whole (the
+ * *_build_object and *_object_agg ones: their values, not their keys). */
+static const char *const doc_keeping[] = {"to_json", "to_jsonb", "json_agg", "jsonb_agg", "array_agg",
+					  "json_strip_nulls", "jsonb_strip_nulls", "json_build_array",
+					  "jsonb_build_array", "json_build_object", "jsonb_build_object",
+					  "json_object_agg", "jsonb_object_agg"};
+
+/*
+ * An output column of the statement's own SELECT (top), or a part of one:
+ * the documents it sends whole reach the client, where json_keys mask them
+ * by key. The column as it is, cast to json or jsonb, or at the top to text
+ * (a JSON column's text is one document; an array of documents' is not, so
+ * the column goes into doc_texted for the policy to tell) or through
+ * jsonb_pretty; and a row, an array, a COALESCE or a doc_keeping function
+ * of such parts (array_agg(profile), row(id, profile)).
+ */
+static void doc_output(expo *e, const json_t *n, unsigned depth, int top)
+{
+	if (depth > MAX_DEPTH)
+		return;
+	int text = 0;
+	n = doc_uncast(n, top ? &text : NULL);
+	const json_t *v, *cr = json_object_get(n, "ColumnRef"), *args = NULL;
+	size_t first = 0, step = 1;
+	if (cr) {
+		const json_t *f = json_object_get(cr, "fields");
+		if (text && json_array_size(f))
+			add(&e->doc_texted, pgtree_string(json_array_get(f, json_array_size(f) - 1)));
+		doc_mark(e, n);
+		return;
+	}
+	if (text)
+		return; /* a row's or an array's text: no document */
+	if ((v = json_object_get(n, "FuncCall")) && top && catalog_function(v) && func_name(v) &&
+	    strcmp(func_name(v), "jsonb_pretty") == 0 && json_array_size(json_object_get(v, "args")) == 1) {
+		const json_t *a = doc_uncast(json_array_get(json_object_get(v, "args"), 0), NULL);
+		if (json_object_get(a, "ColumnRef"))
+			doc_mark(e, a); /* (jsonb only: one document's text) */
+	} else if ((v = json_object_get(n, "RowExpr")) || (v = json_object_get(n, "CoalesceExpr"))) {
+		args = json_object_get(v, "args");
+	} else if ((v = json_object_get(n, "A_ArrayExpr"))) {
+		args = json_object_get(v, "elements");
+	} else if ((v = json_object_get(n, "FuncCall")) && catalog_function(v) && LISTED(func_name(v), doc_keeping)) {
+		args = json_object_get(v, "args");
+		if (strstr(func_name(v), "_object")) /* values after keys */
+			first = 1, step = 2;
+	}
+	for (size_t i = first; i < json_array_size(args); i += step)
+		doc_output(e, json_array_get(args, i), depth + 1, 0);
+}
+
+/* Each column reference in n is computed on as a document (an output
+ * column an ORDER BY, GROUP BY or DISTINCT ON position sorts or groups by). */
+static void doc_names(expo *e, const json_t *n, unsigned depth)
+{
+	if (depth > MAX_DEPTH)
+		return;
+	const char *k;
+	json_t *v;
+	size_t i;
+	if (json_is_object(n)) {
+		json_object_foreach((json_t *)n, k, v) {
+			const json_t *f = strcmp(k, "ColumnRef") == 0 ? json_object_get(v, "fields") : NULL;
+			if (f && json_array_size(f))
+				add(&e->doc_computed, pgtree_string(json_array_get(f, json_array_size(f) - 1)));
+			else
+				doc_names(e, v, depth + 1);
+		}
+	} else if (json_is_array(n)) {
+		json_array_foreach((json_t *)n, i, v)
+			doc_names(e, v, depth + 1);
+	}
 }
 
 /* A string constant's value, or NULL. */
@@ -638,11 +806,27 @@ static const char *const json_by_any[] = {"json_each", "json_each_text", "jsonb_
 static const char *const json_by_coldef[] = {"json_to_record", "json_to_recordset", "jsonb_to_record",
 					     "jsonb_to_recordset"};
 
+/* ... or at none: what a document is, not what it holds */
+static const char *const json_shape[] = {"json_typeof", "jsonb_typeof", "json_array_length", "jsonb_array_length",
+					 "json_object_keys", "jsonb_object_keys"};
+
 static void json_call(expo *e, const json_t *v)
 {
 	const char *fn = func_name(v), *hit;
 	const json_t *args = json_object_get(v, "args");
 	size_t n = json_array_size(args);
+	/* the document read, not computed on (doc_mark): the first argument,
+	 * or the one named target (`path => '$.k', target => doc`) */
+	if (catalog_function(v) && (LISTED(fn, json_by_keys) || LISTED(fn, json_by_path) || LISTED(fn, json_shape))) {
+		for (size_t i = 0; i < n; i++) {
+			const json_t *a = json_array_get(args, i), *na = json_object_get(a, "NamedArgExpr");
+			const char *an = pgtree_str(na, "name");
+			if (i == 0 && !na)
+				doc_mark(e, a);
+			else if (an && strcmp(an, "target") == 0)
+				doc_mark(e, json_object_get(na, "arg"));
+		}
+	}
 	if ((hit = LISTED(fn, json_by_keys))) {
 		e->json_reads = 1;
 		int variadic = json_is_true(json_object_get(v, "func_variadic"));
@@ -677,6 +861,10 @@ static void json_call(expo *e, const json_t *v)
 	} else if (fn && (strcmp(fn, "jsonb_contains") == 0 || strcmp(fn, "jsonb_contained") == 0)) {
 		for (size_t i = 0; i < n; i++)
 			json_contains(e, json_array_get(args, i));
+		if (n == 2 && catalog_function(v) && const_string(json_array_get(args, 1)))
+			doc_mark(e, json_array_get(args, 0));
+		if (n == 2 && catalog_function(v) && const_string(json_array_get(args, 0)))
+			doc_mark(e, json_array_get(args, 1));
 	}
 }
 
@@ -722,25 +910,39 @@ static void json_node(expo *e, const char *k, const json_t *v)
 		const char *op = pgtree_string(json_array_get(name, json_array_size(name) - 1));
 		if (!kind || strcmp(kind, "AEXPR_OP") != 0 || !op)
 			return;
-		const json_t *r = json_object_get(v, "rexpr");
+		const json_t *l = json_object_get(v, "lexpr"), *r = json_object_get(v, "rexpr");
+		/* (the document on the left is read by a key or path the text gives,
+		 * not computed on: doc_mark; by a position, it may be a document too) */
 		if (strcmp(op, "->") == 0 || strcmp(op, "->>") == 0) {
 			e->json_reads = 1;
 			json_key(e, r, op[2] ? "->>" : "->");
+			if (const_string(r))
+				doc_mark(e, l);
 		} else if (strcmp(op, "#>") == 0 || strcmp(op, "#>>") == 0) {
 			e->json_reads = 1;
 			json_path(e, r, op[2] ? "#>>" : "#>");
+			if (const_string(r) || json_object_get(uncast(r), "A_ArrayExpr"))
+				doc_mark(e, l);
 		} else if (strcmp(op, "@?") == 0 || strcmp(op, "@@") == 0) {
 			/* @@ is text search's too ('cat & dog'): a path reads from its
 			 * root, $, so a constant without one reads no document */
 			const char *p = const_string(r);
 			e->json_reads = 1;
-			if (p && strchr(p, '$'))
+			if (p && strchr(p, '$')) {
 				json_jsonpath(e, p, op[1] == '?' ? "@?" : "@@");
-			else if (!p && op[1] == '?')
+				doc_mark(e, l);
+			} else if (!p && op[1] == '?') {
 				e->json_any = "@?";
+			}
 		} else if (strcmp(op, "@>") == 0 || strcmp(op, "<@") == 0) {
-			json_contains(e, json_object_get(v, "lexpr"));
+			json_contains(e, l);
 			json_contains(e, r);
+			if (const_string(r))
+				doc_mark(e, l);
+			if (const_string(l))
+				doc_mark(e, r);
+		} else if (strcmp(op, "?") == 0 || strcmp(op, "?|") == 0 || strcmp(op, "?&") == 0) {
+			doc_mark(e, l); /* whether keys are there: no value */
 		}
 	} else if (strcmp(k, "A_Indirection") == 0) {
 		const json_t *ind = json_object_get(v, "indirection");
@@ -750,7 +952,11 @@ static void json_node(expo *e, const char *k, const json_t *v)
 				continue;
 			e->json_reads = 1;
 			json_key(e, json_object_get(ix, "uidx"), "a subscript");
+			if (i == 0 && const_string(json_object_get(ix, "uidx")))
+				doc_mark(e, json_object_get(v, "arg")); /* doc['k']... */
 		}
+	} else if (strcmp(k, "NullTest") == 0) {
+		doc_mark(e, json_object_get(v, "arg"));
 	} else if (strcmp(k, "FuncCall") == 0) {
 		json_call(e, v);
 	} else if (strcmp(k, "RangeFunction") == 0) {
@@ -841,7 +1047,7 @@ static void ddl_node(expo *e, const char *k, const json_t *v)
 	if (strcmp(k, "FuncCall") == 0) {
 		func_call(e, v);
 	} else if (strcmp(k, "IndexElem") == 0) {
-		add(&e->computed, pgtree_str(v, "name"));
+		computed_name(e, pgtree_str(v, "name"));
 	} else if (strcmp(k, "Constraint") == 0) {
 		names_computed(e, json_object_get(v, "pk_attrs")); /* an existing table's (REFERENCES) */
 		if (e->altering) {
@@ -890,7 +1096,7 @@ static void ddl_node(expo *e, const char *k, const json_t *v)
 			} else if (sub && (strcmp(sub, "AT_AlterColumnType") == 0 || strcmp(sub, "AT_SetNotNull") == 0)) {
 				/* every value cast, or compared with NULL: its error answers
 				 * questions about them (a varchar(3) too short for one) */
-				add(&e->computed, pgtree_str(cmd, "name"));
+				computed_name(e, pgtree_str(cmd, "name"));
 			} else if (sub && strcmp(sub, "AT_AddInherit") == 0) { /* rel's rows in the parent's scans */
 				const json_t *parent = json_object_get(def, "RangeVar");
 				add_rename(e, pgtree_str(rel, "schemaname"), pgtree_str(rel, "relname"), NULL,
@@ -939,7 +1145,7 @@ static void expr(expo *e, json_t *j, unsigned depth)
 	json_t *v;
 	json_object_foreach(j, k, v) {
 		if (strcmp(k, "ColumnRef") == 0) {
-			colref_computed(e, json_object_get(v, "fields"));
+			colref_computed(e, json_object_get(v, "fields"), v);
 		} else if (strcmp(k, "SelectStmt") == 0) {
 			select_stmt(e, v, 0, depth + 1);
 		} else if (strcmp(k, "SubLink") == 0 && exists_sublink(v)) {
@@ -971,6 +1177,8 @@ static void statement(expo *e, const char *key, json_t *body, unsigned depth)
 		return;
 	}
 	if (strcmp(key, "SelectStmt") == 0) {
+		if (!e->top)
+			e->top = body;
 		select_stmt(e, body, 1, depth + 1);
 		return;
 	}
@@ -999,10 +1207,27 @@ void exposure_of(const char *key, json_t *body, sql_stmt *st)
 			if (has(&e.computed, e.flows[i].alias))
 				grew |= add(&e.computed, e.flows[i].source);
 	}
+	for (int grew = 1; grew;) {
+		grew = 0;
+		for (size_t i = 0; i < e.n_flows; i++)
+			if (has(&e.doc_computed, e.flows[i].alias))
+				grew |= add(&e.doc_computed, e.flows[i].source);
+	}
+	for (int grew = 1; grew;) {
+		grew = 0;
+		for (size_t i = 0; i < e.n_flows; i++)
+			if (has(&e.doc_texted, e.flows[i].alias))
+				grew |= add(&e.doc_texted, e.flows[i].source);
+	}
+	int doc_whole = e.whole;
 	for (size_t i = 0; i < e.unknown.n && !e.whole; i++)
 		e.whole = has(&e.computed, e.unknown.v[i]);
+	for (size_t i = 0; i < e.unknown.n && !doc_whole; i++)
+		doc_whole = has(&e.doc_computed, e.unknown.v[i]);
 	if (e.overflow || e.ranges.overflow || e.computed.overflow || e.unknown.overflow)
 		e.whole = 1;
+	if (e.overflow || e.ranges.overflow || e.doc_computed.overflow || e.doc_texted.overflow || e.unknown.overflow)
+		doc_whole = 1;
 	st->computed = e.computed.v;
 	st->n_computed = e.computed.n;
 	st->computed_whole = e.whole;
@@ -1016,11 +1241,17 @@ void exposure_of(const char *key, json_t *body, sql_stmt *st)
 	st->n_json_keys = e.json_keys.n;
 	st->json_any = e.json_keys.overflow ? "json" : e.json_any;
 	st->json_reads = e.json_reads;
+	st->doc_computed = e.doc_computed.v;
+	st->n_doc_computed = e.doc_computed.n;
+	st->doc_whole = doc_whole;
+	st->doc_texted = e.doc_texted.v;
+	st->n_doc_texted = e.doc_texted.n;
 	st->written = e.written.v;
 	st->n_written = e.written.n;
 	st->writes_all = e.writes_all || e.written.overflow;
 	names_free(&e.ranges);
 	names_free(&e.unknown);
+	free(e.docs);
 	for (size_t i = 0; i < e.n_flows; i++) {
 		free(e.flows[i].alias);
 		free(e.flows[i].source);

@@ -16,7 +16,13 @@
  * document by its key: the keys the statement reads JSON values at apart
  * from their documents (->>, #>>, a subscript, a jsonpath, ...), and whether
  * it reads at keys its text does not give (jsonb_each, a key from a
- * parameter): such a value would arrive with no key to mask it by.
+ * parameter): such a value would arrive with no key to mask it by. And the
+ * column names it computes on other than as JSON documents — read by a key
+ * or path its text gives, tested for what they are (IS NULL, ?,
+ * jsonb_typeof), or sent whole in its own select list (as themselves, cast
+ * to json, jsonb or text, in a row, an array, array_agg, to_jsonb, ...):
+ * replace(profile::text, ...) gives a document's values with no key to mask
+ * them by. policy.c reads those names against the target's JSON columns.
  */
 #ifndef WARDEN_EXPOSURE_H
 #define WARDEN_EXPOSURE_H
@@ -35,7 +41,10 @@
  * whole row, a `*` inside an expression, a FROM alias list over a table, a
  * NATURAL JOIN, a position after a `*` in ORDER BY, GROUP BY or DISTINCT
  * ON); renames, the names it changes; defines_code; json_keys (malloc'd,
- * each malloc'd), json_any and json_reads. sqlclass_free frees them.
+ * each malloc'd), json_any and json_reads; doc_computed and doc_whole, as
+ * computed and computed_whole are for documents, and doc_texted, the names
+ * it sends whole cast to text (no document when the column is an array of
+ * them). sqlclass_free frees them.
  */
 void exposure_of(const char *key, json_t *body, sql_stmt *st);
 

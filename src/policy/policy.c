@@ -32,6 +32,8 @@ struct policy_session {
 	json_t *inherits;       /* the decision being made: the parents it asked about, for its classification */
 	json_t *uniques;        /* ... and the unique columns */
 	json_t *references;     /* ... and the foreign keys */
+	json_t *json_cols;      /* ... and the JSON columns */
+	char doc_col[600];      /* the decision being made: "table.column", the JSON column it computes on */
 	char unique_col[256];   /* the decision being made: the unique column it would write (written_unique) */
 	char unique_ref[800];   /* ... and the masked column its foreign key references, or "" */
 	int unique_unknown;     /* ... or the catalog cannot say what its foreign keys reference */
@@ -74,6 +76,7 @@ void policy_session_free(policy_session *st)
 	json_decref(st->inherits);
 	json_decref(st->uniques);
 	json_decref(st->references);
+	json_decref(st->json_cols);
 	free(st);
 }
 
@@ -135,6 +138,8 @@ static sql_class *class_of_stmt(const sql_stmt *in)
 	o->functions = dup_strs(in->functions, in->n_functions);
 	o->computed = dup_strs(in->computed, in->n_computed);
 	o->json_keys = dup_strs(in->json_keys, in->n_json_keys);
+	o->doc_computed = dup_strs(in->doc_computed, in->n_doc_computed);
+	o->doc_texted = dup_strs(in->doc_texted, in->n_doc_texted);
 	o->written = dup_strs(in->written, in->n_written);
 	o->renames = sqlclass_renames_dup(in->renames, in->n_renames);
 	c->stmts = o;
@@ -661,6 +666,13 @@ static int references_of(policy_session *st, const session *s, const char *schem
 			   out);
 }
 
+static int json_columns_of(policy_session *st, const session *s, const char *schema, const char *table,
+			   char ***out)
+{
+	return ask_catalog(s ? s->json_columns : NULL, s ? s->json_columns_ctx : NULL, &st->json_cols, schema, table,
+			   out);
+}
+
 /* Whether the statement writes column col (by name, or as one of every column). */
 static int writes_column(const sql_stmt *stmt, const char *col)
 {
@@ -796,6 +808,76 @@ static const char *masked_computed(const config_mask_profile *mp, policy_session
 	return hit;
 }
 
+/* Whether name is the JSON column catalog entry js names (session.h's
+ * json_columns; "name[]" for an array of documents), and, with array set,
+ * one of an array. */
+static int json_column_is(const char *js, const char *name, int array)
+{
+	size_t l = strlen(js), n = strlen(name);
+	int arr = l >= 2 && strcmp(js + l - 2, "[]") == 0;
+	if (array && !arr)
+		return 0;
+	return strcmp(js, name) == 0 || (arr && n == l - 2 && strncmp(js, name, n) == 0);
+}
+
+/*
+ * json_keys mask a value inside its document, by its key; a document
+ * computed on — replace(profile::text, ...), left(profile::text, 40), a
+ * WHERE comparing its text, md5 of it — gives its values with no key to
+ * mask them by, or answers questions about them. So a statement computing
+ * on a JSON column (session.h's json_columns: json, jsonb, an array of one,
+ * a domain over one) of a relation it names, other than reading it by key or
+ * sending it whole (exposure.h), is refused; so is one sending an array of
+ * documents as text (no document: `{"{\"token\": ...}"}`), one computing
+ * on columns it does not name (a whole row) of a relation with JSON
+ * columns, and, when the target's catalog cannot say which columns are
+ * JSON, one computing on any column or sending one as text. The JSON
+ * columns asked about go into the decision's classification
+ * ("json_columns"), so that a replay decides the same. Returns the column's
+ * name ("" for columns the text does not name), with "table.column" in
+ * st->doc_col, or NULL.
+ */
+static const char *doc_computed(policy_session *st, const session *s, const sql_stmt *stmt)
+{
+	st->doc_col[0] = '\0';
+	if (!stmt->n_doc_computed && !stmt->doc_whole && !stmt->n_doc_texted)
+		return NULL;
+	const char *small[8], **schemas = max_schemas(st) <= 8 ? small : util_xmalloc(max_schemas(st) * sizeof(char *));
+	const char *hit = NULL;
+	for (size_t i = 0; i < stmt->n_objects && !hit; i++) {
+		const sql_object *o = &stmt->objects[i];
+		size_t n = schemas_of(o, st, s, schemas);
+		for (size_t k = 0; k < n && !hit; k++) {
+			char **js;
+			int nj = json_columns_of(st, s, schemas[k], o->name, &js);
+			if (nj < 0 || (nj > 0 && stmt->doc_whole))
+				hit = stmt->doc_whole ? ""
+				      : stmt->n_doc_computed ? stmt->doc_computed[0]
+				      : stmt->doc_texted[0];
+			for (int j = 0; j < nj && !hit; j++) {
+				for (size_t c = 0; c < stmt->n_doc_computed && !hit; c++)
+					if (json_column_is(js[j], stmt->doc_computed[c], 0))
+						hit = stmt->doc_computed[c];
+				for (size_t c = 0; c < stmt->n_doc_texted && !hit; c++)
+					if (json_column_is(js[j], stmt->doc_texted[c], 1))
+						hit = stmt->doc_texted[c];
+			}
+			if (hit && nj < 0)
+				snprintf(st->doc_col, sizeof(st->doc_col), "%s (the target's catalog cannot say which of "
+					 "its columns are JSON)", o->name);
+			else if (hit && *hit)
+				snprintf(st->doc_col, sizeof(st->doc_col), "%s.%s", o->name, hit);
+			else if (hit) /* (a whole row: its first JSON column) */
+				snprintf(st->doc_col, sizeof(st->doc_col), "%s.%.*s", o->name,
+					 (int)strcspn(js[0], "["), js[0]);
+			free_strs(js, nj > 0 ? (size_t)nj : 0);
+		}
+	}
+	if (schemas != small)
+		free(schemas);
+	return hit;
+}
+
 /*
  * Renames. Column rules name "schema.table.column"; a statement giving
  * columns other names must not take them out of the rules. For a relation
@@ -846,7 +928,7 @@ static int globs_lose(const config_strlist *globs, const char *from, const char 
 typedef struct refusal {
 	enum {
 		REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION, REF_FUNCTION_CALL, REF_FOREIGN, REF_CLUSTER,
-		REF_JSON_KEY, REF_JSON_ANY, REF_UNPARSED, REF_UNIQUE, REF_REFERENCES
+		REF_JSON_KEY, REF_JSON_ANY, REF_UNPARSED, REF_UNIQUE, REF_REFERENCES, REF_JSON_COMPUTED
 	} why;
 	const char *what, *name;   /* REF_RENAME: "column", "relation" or "schema", and its name */
 } refusal;
@@ -957,6 +1039,10 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 		fprintf(trace, "    -> deny: the SQL parser cannot read it, and profile \"%s\" masks columns or JSON "
 			"keys\n", profile);
 		break;
+	case REF_JSON_COMPUTED:
+		fprintf(trace, "    -> deny: it computes on the JSON documents of %s other than by key, and profile "
+			"\"%s\" masks values in them by key\n", why->what, profile);
+		break;
 	default:
 		fprintf(trace, "    -> deny: it defines code (DO, a function, a trigger, a rule) under profile "
 			"\"%s\"'s column rules\n", profile);
@@ -964,7 +1050,10 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 	}
 }
 
-/* Whether profile mp's column rules refuse stmt, and why (*why). */
+static int column_refusal(const config_mask_profile *mp, policy_session *st, const session *s,
+			  const sql_stmt *stmt, refusal *why);
+
+/* Whether profile mp's column rules or json_keys refuse stmt, and why (*why). */
 static int unmaskable(const config_mask_profile *mp, policy_session *st, const session *s, const sql_stmt *stmt,
 		      refusal *why)
 {
@@ -986,8 +1075,9 @@ static int unmaskable(const config_mask_profile *mp, policy_session *st, const s
 			return 1;
 		}
 	}
-	if (!mp->columns.n)
+	if (!mp->columns.n && !mp->json_keys.n)
 		return 0;
+	/* what reads tables out of the walk's sight: column rules' and json_keys' */
 	if (stmt->defines_code) {
 		why->why = REF_CODE;
 		return 1;
@@ -1000,13 +1090,30 @@ static int unmaskable(const config_mask_profile *mp, policy_session *st, const s
 		why->why = REF_FOREIGN;
 		return 1;
 	}
-	if (stmt->reorders) {
-		why->why = REF_CLUSTER;
-		return 1;
-	}
 	if (stmt->query_function) {
 		why->why = REF_QUERY_FUNCTION;
 		why->name = stmt->query_function;
+		return 1;
+	}
+	const char *col;
+	if (mp->columns.n && column_refusal(mp, st, s, stmt, why))
+		return 1;
+	if (mp->json_keys.n && (col = doc_computed(st, s, stmt))) {
+		why->why = REF_JSON_COMPUTED;
+		why->name = col;
+		why->what = st->doc_col;
+		return 1;
+	}
+	return 0;
+}
+
+/* Whether profile mp's column rules refuse stmt past what unmaskable asks of every profile. */
+static int column_refusal(const config_mask_profile *mp, policy_session *st, const session *s,
+			  const sql_stmt *stmt, refusal *why)
+{
+	const char *col;
+	if (stmt->reorders) {
+		why->why = REF_CLUSTER;
 		return 1;
 	}
 	for (size_t i = 0; i < stmt->n_renames; i++) {
@@ -1018,7 +1125,7 @@ static int unmaskable(const config_mask_profile *mp, policy_session *st, const s
 			return 1;
 		}
 	}
-	const char *col = masked_computed(mp, st, s, stmt);
+	col = masked_computed(mp, st, s, stmt);
 	if (col) {
 		why->why = *col ? REF_COMPUTED : REF_WHOLE;
 		why->name = col;
@@ -1150,10 +1257,15 @@ static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt,
 		unknown_out->n_json_keys = stmt->n_json_keys;
 		unknown_out->json_any = stmt->json_any;
 		unknown_out->json_reads = stmt->json_reads;
+		unknown_out->doc_computed = stmt->doc_computed;
+		unknown_out->n_doc_computed = stmt->n_doc_computed;
+		unknown_out->doc_whole = stmt->doc_whole;
+		unknown_out->doc_texted = stmt->doc_texted;
+		unknown_out->n_doc_texted = stmt->n_doc_texted;
 		return unknown_out;
 	}
 	if (!stmt->kinds && !stmt->n_objects && !stmt->n_functions && !stmt->n_computed && !stmt->computed_whole &&
-	    !stmt->defines_code && !stmt->query_function && !stmt->n_json_keys && !stmt->json_any &&
+	    !stmt->n_doc_computed && !stmt->doc_whole && !stmt->defines_code && !stmt->query_function && !stmt->n_json_keys && !stmt->json_any &&
 	    !(stmt->flags & ~(uint32_t)(SQLF_PREPARED | SQLF_MULTI_STATEMENT)))
 		return prep;
 	sql_class *m = class_of_stmt(prep);
@@ -1161,6 +1273,7 @@ static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt,
 	o->kinds |= stmt->kinds;
 	o->flags |= stmt->flags;
 	o->computed_whole |= stmt->computed_whole;
+	o->doc_whole |= stmt->doc_whole;
 	o->defines_code |= stmt->defines_code;
 	if (!o->query_function)
 		o->query_function = stmt->query_function; /* EXECUTE p(query_to_xml(...)) */
@@ -1176,6 +1289,12 @@ static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt,
 		o->computed = util_xrealloc(o->computed, (o->n_computed + stmt->n_computed) * sizeof(char *));
 		for (size_t i = 0; i < stmt->n_computed; i++)
 			o->computed[o->n_computed++] = util_strdup_or_null(stmt->computed[i]);
+	}
+	if (stmt->n_doc_computed) {
+		o->doc_computed = util_xrealloc(o->doc_computed,
+						(o->n_doc_computed + stmt->n_doc_computed) * sizeof(char *));
+		for (size_t i = 0; i < stmt->n_doc_computed; i++)
+			o->doc_computed[o->n_doc_computed++] = util_strdup_or_null(stmt->doc_computed[i]);
 	}
 	if (stmt->n_objects) {
 		o->objects = util_xrealloc(o->objects, (o->n_objects + stmt->n_objects) * sizeof(sql_object));
@@ -1366,6 +1485,15 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 		hint = "Try again when the target's catalog can be read; a person with unmasked access can run "
 		       "this statement.";
 		break;
+	case REF_JSON_COMPUTED:
+		buf_printf(&b, "warden masks values in the JSON documents of %s by key for you (masking profile "
+			   "\"%s\"): they can be read by key or as whole documents only, and this statement computes "
+			   "on %s (a function, an operator, a cast that cuts it short, a comparison, a sort, or a copy "
+			   "into another table), which would show masked values unmasked or answer questions about "
+			   "them", r->what, profile, *r->name ? "a document" : "documents it does not name (a whole row)");
+		hint = "Select the document itself or read it by key (doc->>'key', doc #>> '{a,b}'): values under "
+		       "masked keys arrive masked; a person with unmasked access can run this statement.";
+		break;
 	case REF_UNPARSED:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): its SQL parser (PostgreSQL "
 			   PG_MAJORVERSION "'s grammar) cannot read this statement (%s), so what it computes on is not "
@@ -1503,6 +1631,8 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 	st->uniques = NULL;
 	json_decref(st->references);
 	st->references = NULL;
+	json_decref(st->json_cols);
+	st->json_cols = NULL;
 	char *summary;
 	int owned = 1;
 	sql_class *c = function_call ? function_call_class(p, function_name, &summary)
@@ -1596,7 +1726,7 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 		d->rule = "empty";
 	if (!d->classification)
 		d->classification = util_strdup_or_null(summary);
-	if ((st->inherits || st->uniques || st->references) && d->classification) {
+	if ((st->inherits || st->uniques || st->references || st->json_cols) && d->classification) {
 		/* what the target's catalog said of the relations' parents
 		 * (masked_computed) and unique columns (written_unique) */
 		json_t *cls = json_loads(d->classification, 0, NULL);
@@ -1607,6 +1737,8 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 				json_object_set(cls, "unique", st->uniques);
 			if (st->references)
 				json_object_set(cls, "references", st->references);
+			if (st->json_cols)
+				json_object_set(cls, "json_columns", st->json_cols);
 			char *t = json_dumps(cls, JSON_COMPACT | JSON_PRESERVE_ORDER);
 			if (t) {
 				free(d->classification);

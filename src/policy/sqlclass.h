@@ -118,6 +118,15 @@ typedef struct sql_stmt {
 	size_t n_json_keys;
 	const char *json_any;
 	int json_reads;
+	/* json_keys (exposure.h): the column names it computes on other than as
+	 * JSON documents (read by key, or sent whole), and whether columns it
+	 * does not name are */
+	char **doc_computed;
+	size_t n_doc_computed;
+	int doc_whole;
+	char **doc_texted;      /* ... and those it sends whole cast to text (an array of documents'
+				 * text is none: policy.c refuses that) */
+	size_t n_doc_texted;
 	/* the columns it writes (INSERT's, UPDATE's SET, MERGE's, COPY FROM's),
 	 * or every column of what it writes (writes_all: no column list) */
 	char **written;

@@ -218,6 +218,21 @@ out=$(ap -At -c "select profile->>'theme', profile #>> '{nested,level}', profile
 assert_eq "$out" $'|3|{"level": 3, "secret_pin": "****"}\ndark||' "json_keys: keys the profile does not mask are read apart, documents arrive masked"
 out=$(as_dana -At -c "select profile->>'secret_token', profile #>> '{nested,secret_pin}' from customers where id = 1" 2>&1)
 assert_eq "$out" "plainvalue123|pinalpha7731" "json_keys: the dba reads any key"
+# computing on a JSON column's documents other than by key (string functions over their text,
+# a cut, a comparison of the text) would give values under masked keys with no key to mask them
+# by, or answer questions about them: refused; sending a document whole or reading it by key is not
+for q in "select left(profile::text, 60) from customers where id = 1" \
+         "select replace(profile::text, 'token', 'k') from customers where id = 1" \
+         "select id from customers where profile::text like '%\"token\": \"tk9%'" \
+         "select profile::varchar(40) from customers where id = 1" \
+         "select md5(profile::text) from customers where id = 1" \
+         "select to_json(profile::text) from customers where id = 1"; do
+  refused "json_keys documents" "JSON documents of customers.profile" "$q"
+done
+out=$(ap -At -c "select profile::text, profile->>'token_type' from customers where id = 1 and profile ? 'token' and profile->>'plan' is null" 2>&1)
+assert_match "$out" '"token": "\*{4}.*\|refreshable$' "json_keys documents: a document sent whole (as text too) arrives masked, keys read apart as they are"
+out=$(as_dana -At -c "select left(profile::text, 200) from customers where id = 1" 2>&1)
+assert_contains "$out" "tkvalue98765" "json_keys documents: the dba computes on documents as it likes"
 # a write to a masked column that a unique index decides on (accounts.api_key) answers, by
 # failing, whether a guessed value is there, as comparing the column would: refused; a write
 # to a masked column no unique index covers runs, and so does the dba's

@@ -195,14 +195,16 @@ static fetch_result fetch_families(const config_connection *c, int cc_index)
 	return r;
 }
 
-/* pg_catalog_parents (or pg_catalog_unique) of schema.table is want (comma-separated), listed or not. */
+/* pg_catalog_parents (unique 0), pg_catalog_unique (1) or pg_catalog_json_columns (2) of
+ * schema.table is want (comma-separated), listed or not. */
 static void expect_family(int cc_index, const char *schema, const char *table, int unique, const char *want,
 			  int want_listed)
 {
 	char **par;
 	int listed;
-	int n = unique ? pg_catalog_unique(cc_index, schema, table, &par, &listed)
-		       : pg_catalog_parents(cc_index, schema, table, &par, &listed);
+	int n = unique == 2 ? pg_catalog_json_columns(cc_index, schema, table, &par, &listed)
+		: unique    ? pg_catalog_unique(cc_index, schema, table, &par, &listed)
+			    : pg_catalog_parents(cc_index, schema, table, &par, &listed);
 	assert_true(n >= 0);
 	char got[512] = "";
 	size_t at = 0;
@@ -212,7 +214,8 @@ static void expect_family(int cc_index, const char *schema, const char *table, i
 	}
 	free(par);
 	if (strcmp(got, want) != 0 || listed != want_listed)
-		fail_msg("%s.%s: %s [%s] listed %d, want [%s] listed %d", schema, table, unique ? "unique" : "parents",
+		fail_msg("%s.%s: %s [%s] listed %d, want [%s] listed %d", schema, table,
+			 unique == 2 ? "json" : unique ? "unique" : "parents",
 			 got, listed, want, want_listed);
 }
 
@@ -358,6 +361,35 @@ static void test_unique_columns(void **state)
 	assert_int_equal(pg_catalog_unique(6, "s", "u1", &out, &listed), -1); /* not fetched */
 }
 
+/*
+ * The JSON columns (json_keys mask values inside their documents): json,
+ * jsonb, arrays of them ("name[]"), domains over them and over their
+ * arrays, a view's and a partition's; a unique index on one is a unique
+ * column still.
+ */
+static void test_json_columns(void **state)
+{
+	NEED_SERVER();
+	PQclear(admin_sql("CREATE DOMAIN s.doc AS jsonb; CREATE DOMAIN s.docs AS jsonb[];"
+			  " CREATE TABLE s.j (id int, a json, b jsonb UNIQUE, c jsonb[], d s.doc, e s.docs, f s.doc[],"
+			  "   g text, h json[]);"
+			  " CREATE VIEW s.jv AS SELECT id, b AS bee, g FROM s.j;"
+			  " CREATE TABLE s.jp (id int, p jsonb) PARTITION BY LIST (id);"
+			  " CREATE TABLE s.jp1 PARTITION OF s.jp FOR VALUES IN (1);"
+			  " ALTER TABLE s.j ADD COLUMN gone jsonb; ALTER TABLE s.j DROP COLUMN gone"));
+	assert_int_equal(fetch_families(&cc, 0).ok, 1);
+	expect_family(0, "s", "j", 2, "a,b,c[],d,e[],f[],h[]", 1);
+	expect_family(0, "s", "j", 1, "b", 1);
+	expect_family(0, "s", "jv", 2, "bee", 1);
+	expect_family(0, "s", "jp1", 2, "p", 1);
+	expect_family(0, "s", "jp", 2, "p", 1);
+	expect_family(0, "s", "plain", 2, "", 1);
+	expect_family(0, "s", "nosuch", 2, "", 0);
+	char **out;
+	int listed;
+	assert_int_equal(pg_catalog_json_columns(6, "s", "j", &out, &listed), -1); /* not fetched */
+}
+
 /* One function lookup; its done's ok. */
 static int fetch_function(const config_connection *c, int cc_index, uint32_t oid)
 {
@@ -480,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_names_dropped_and_missing),
 		cmocka_unit_test(test_parents_rules),
 		cmocka_unit_test(test_unique_columns),
+		cmocka_unit_test(test_json_columns),
 		cmocka_unit_test(test_function_names),
 		cmocka_unit_test(test_pool_bounded_and_reconnects),
 		cmocka_unit_test(test_cache_bounded),

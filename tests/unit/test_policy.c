@@ -1120,6 +1120,116 @@ static void test_mask_unique_writes(void **state)
 	config_free(&f.cfg);
 }
 
+/* The target's JSON columns (session.h's json_columns): public.customers has two,
+ * docs an array of documents. */
+static int fake_json_columns(void *ctx, const char *schema, const char *table, char ***out)
+{
+	(void)ctx;
+	*out = NULL;
+	if (strcmp(table, "mystery") == 0)
+		return -1;
+	if (strcmp(schema, "public") != 0 || strcmp(table, "customers") != 0)
+		return 0;
+	*out = util_xmalloc(2 * sizeof(**out));
+	(*out)[0] = util_strndup("docs[]", 6);
+	(*out)[1] = util_strndup("profile", 7);
+	return 2;
+}
+
+/*
+ * json_keys mask values inside documents by key: a masked identity's
+ * statement computing on a JSON column's documents other than by key
+ * (replace(profile::text, ...), a cut, a comparison of its text) is
+ * refused; reading it by key or sending it whole is not. So is what reads
+ * tables out of the walk's sight (code, query_to_xml), for a profile with
+ * json_keys and no column rules too.
+ */
+static void test_mask_json_computed(void **state)
+{
+	(void)state;
+	static const char yaml[] =
+		"masking:\n"
+		"  profiles:\n"
+		"    - name: pii\n"
+		"      detectors: [email]\n"
+		"      json_keys: [\"secret*\", \"token\"]\n"
+		"policy:\n"
+		"  default: deny\n"
+		"  rules:\n"
+		"    - { name: dba, match: { groups: [dba] }, action: allow }\n"
+		"    - { name: masked, match: {}, action: allow, mask: pii }\n";
+	fixture f = {0};
+	char err[512];
+	if (config_load_string(yaml, sizeof(yaml) - 1, "j.yaml", &f.cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	static const char *const allowed[] = {
+		"select profile, profile::text, row(id, profile), array_agg(profile) from customers group by id",
+		"select profile->>'theme', profile #>> '{nested,level}', profile['plan'] from customers",
+		"select id from customers where profile->>'plan' = 'basic' and profile ? 'theme' and profile is not null",
+		"select upper(name), replace(notes, 'a', 'b') from customers",
+		"select replace(profile::text, 'a', 'b') from orders",   /* no JSON column of that name there */
+		"select p->>'theme' from (select profile as p from customers) s",
+		"select count(*) from customers where name like 'A%'",
+		"select docs, jsonb_pretty(profile), array_agg(docs) from customers group by id",
+		"select name::text, notes::text from customers",
+	};
+	static const char *const refused[] = {
+		"select replace(profile::text, 'a', 'b') from customers",
+		"select left(profile::text, 40) from customers",
+		"select profile::varchar(40) from customers",
+		"select id from customers where profile::text like '%\"token\": \"tk9%'",
+		"select id from customers where profile = '{\"token\": \"x\"}'",
+		"select id from customers where profile @> jsonb_build_object('token', 'x')",
+		"select md5(profile::text) from public.customers",
+		"select profile->0, docs[1] from customers",
+		"select upper(p::text) from (select profile as p from customers) s",
+		"select distinct profile from customers",
+		"select to_jsonb(c) from customers c",
+		"select upper(name) from mystery",
+		"select name::text from mystery",
+		/* an array of documents' text is no document */
+		"select docs::text from customers",
+		"select d::text from (select docs as d from customers) s",
+		"select to_json(profile::text) from customers",
+		/* what the walk cannot see into */
+		"select query_to_xml('select profile from customers', true, true, '')",
+		"do $$ begin perform 1; end $$",
+		"create function f() returns text language sql as 'select profile::text from customers'",
+	};
+	for (int pass = 0; pass < 2; pass++) { /* the second pass: from the classification cache */
+		as(&f, "alice", "[\"eng\"]", NULL);
+		f.s.json_columns = fake_json_columns;
+		for (size_t i = 0; i < sizeof(allowed) / sizeof(*allowed); i++)
+			EXPECT(&f, allowed[i], POLICY_ALLOW, "masked");
+		for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++)
+			EXPECT(&f, refused[i], POLICY_DENY, "masked");
+		/* the dba reads as it likes */
+		as(&f, "dan", "[\"dba\"]", NULL);
+		f.s.json_columns = fake_json_columns;
+		for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++)
+			EXPECT(&f, refused[i], POLICY_ALLOW, "dba");
+	}
+	as(&f, "alice", "[\"eng\"]", NULL);
+	f.s.json_columns = fake_json_columns;
+	REFUSED(&f, "select left(profile::text, 40) from customers", "JSON documents of customers.profile by key",
+		"masking profile \"pii\"", "computes on a document");
+	REFUSED(&f, "select to_jsonb(c) from customers c", "JSON documents of customers.docs",
+		"documents it does not name (a whole row)");
+	REFUSED(&f, "select upper(name) from mystery", "mystery (the target's catalog cannot say which of its columns");
+	REFUSED(&f, "select docs::text from customers", "JSON documents of customers.docs by key");
+	expect_denied_with(&f, "select md5(profile::text) from public.customers",
+			   "\"json_columns\":{\"public.customers\":[\"docs[]\",\"profile\"]}");
+	/* EXECUTE's arguments compute too */
+	EXPECT(&f, "prepare q as select profile from customers where id = $1", POLICY_ALLOW, "masked");
+	EXPECT(&f, "execute q(1)", POLICY_ALLOW, "masked");
+	EXPECT(&f, "execute q((select length(profile::text) from customers limit 1))", POLICY_DENY, "masked");
+	/* without the catalog's answer (an adapter that cannot ask): no JSON columns known */
+	f.s.json_columns = NULL;
+	EXPECT(&f, "select replace(profile::text, 'a', 'b') from customers", POLICY_ALLOW, "masked");
+	session_release(&f.s);
+	config_free(&f.cfg);
+}
+
 static void test_capture_column_rules(void **state)
 {
 	(void)state;
@@ -1164,6 +1274,7 @@ int main(void)
 		cmocka_unit_test(test_capture_column_rules),
 		cmocka_unit_test(test_mask_json_keys),
 		cmocka_unit_test(test_mask_unique_writes),
+		cmocka_unit_test(test_mask_json_computed),
 		cmocka_unit_test(test_function_call),
 		cmocka_unit_test(test_function_call_named),
 	};

@@ -1256,6 +1256,108 @@ static void test_exposure_json(void **state)
 	sqlclass_free(c);
 }
 
+/* JSON documents computed on (json_keys): the column names a statement computes
+ * on other than as documents read by key or sent whole, space-separated. */
+static const expo_case doc_cases[] = {
+	/* sent whole: a column, casts that keep it whole, rows, arrays, aggregates */
+	{"select profile, profile::text, profile::jsonb::text, profile::pg_catalog.json from customers", "", 0},
+	{"select row(id, profile), array[profile], coalesce(profile, '{}') from customers", "", 0},
+	{"select array_agg(profile order by id), jsonb_agg(profile) filter (where id > 1) from customers", "id", 0},
+	{"select to_jsonb(profile), jsonb_pretty(profile), jsonb_build_object('p', profile) from customers", "", 0},
+	/* text keeps a document whole at the top only: inside a JSON value or an array it is a string */
+	{"select to_json(profile::text) from customers", "profile", 0},
+	{"select array[profile::text], jsonb_build_array(docs::text) from customers", "profile docs", 0},
+	{"select array_agg(jsonb_pretty(profile)) from customers", "profile", 0},
+	{"select array_agg(profile)::text, row(id, docs)::text from customers", "profile id docs", 0},
+	/* read by a key or path the text gives, or by what it is */
+	{"select profile->>'plan', profile->'nested'->>'level', profile #>> '{nested,level}' from customers", "", 0},
+	{"select id from customers where profile->>'plan' = 'basic' order by profile->>'plan'", "", 0},
+	{"select profile['plan'], c.profile::jsonb #> array['a','b'] from customers c", "", 0},
+	{"select id from customers where profile ? 'token' and profile is not null and profile @> '{\"plan\": 1}'", "", 0},
+	{"select jsonb_typeof(profile), jsonb_object_keys(profile), jsonb_extract_path_text(profile, 'plan') from customers", "", 0},
+	{"select jsonb_path_query(target => profile, path => '$.plan') from customers", "", 0},
+	{"select id from customers where profile @? '$.plan' and jsonb_contains(profile, '{}')", "", 0},
+	/* computed on: string functions, comparisons, cuts, computed keys, positions */
+	{"select replace(profile::text, 'a', 'b') from customers", "profile", 0},
+	{"select left(profile::text, 40) from customers", "profile", 0},
+	{"select profile::varchar(40) from customers", "profile", 0},
+	{"select profile::char, id from customers", "profile", 0},
+	{"select profile::text[] from customers", "profile", 0},
+	{"select id from customers where profile::text like '%tk9%'", "profile", 0},
+	{"select id from customers where profile = '{}'", "profile", 0},
+	{"select id from customers where profile @> jsonb_build_object('token', 'x')", "profile", 0},
+	{"select profile->lower('Plan'), profile->0, docs[1] from customers", "profile docs", 0},
+	{"select md5(profile::text), public.to_jsonb(profile) from customers", "profile", 0},
+	{"select jsonb_build_object(profile::text, 1) from customers", "profile", 0},
+	{"select distinct profile from customers", "profile", 0},
+	{"select to_jsonb(profile) from customers order by 1", "profile", 0},
+	{"select jsonb_agg(profile) from customers group by profile", "profile", 0},
+	/* under another name, in a subquery, a CTE, a union */
+	{"select upper(p::text) from (select profile as p from customers) s", "p profile", 0},
+	{"select p->>'plan' from (select profile as p from customers) s", "", 0},
+	{"select x from (select profile::text as x from customers) s", "profile", 0},
+	{"with c as (select profile from customers) select replace(profile::text, 'a', 'b') from c", "profile", 0},
+	{"select profile from customers union all select profile from archive", "profile", 0},
+	{"insert into t select profile from customers", "profile", 0},
+	/* whole rows */
+	{"select to_jsonb(c) from customers c", "", 1},
+	{"select c from customers c", "", 1},
+};
+
+static void test_exposure_docs(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(doc_cases) / sizeof(*doc_cases); i++) {
+		const expo_case *t = &doc_cases[i];
+		sql_class *c = classify(t->sql);
+		if (c->n != 1 || c->error)
+			fail_msg("[%s]: does not parse: %s", t->sql, c->error ? c->error : "");
+		const sql_stmt *st = &c->stmts[0];
+		char want[256], got[512] = "";
+		snprintf(want, sizeof(want), "%s", t->computed);
+		size_t n_want = 0, gl = 0;
+		for (char *save = NULL, *tok = strtok_r(want, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+			n_want++;
+			int found = 0;
+			for (size_t k = 0; k < st->n_doc_computed; k++)
+				found |= strcmp(st->doc_computed[k], tok) == 0;
+			if (!found)
+				fail_msg("[%s]: %s is not computed on as a document", t->sql, tok);
+		}
+		for (size_t k = 0; k < st->n_doc_computed && gl < sizeof(got); k++)
+			gl += (size_t)snprintf(got + gl, sizeof(got) - gl, "%s ", st->doc_computed[k]);
+		if (st->n_doc_computed != n_want || st->doc_whole != t->whole)
+			fail_msg("[%s]: documents computed [%s] whole %d, want [%s] whole %d", t->sql, got, st->doc_whole,
+				 t->computed, t->whole);
+		sqlclass_free(c);
+	}
+}
+
+/* The columns sent whole as text (doc_texted: an array of documents' text is none). */
+static void test_exposure_docs_texted(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *sql, *texted;
+	} cases[] = {
+		{"select profile::text, docs from customers", "profile"},
+		{"select profile::jsonb::text, jsonb_pretty(profile) from customers", "profile"},
+		{"select p::text from (select docs as p from customers) s", "p docs"},
+		{"select profile, to_jsonb(profile) from customers", ""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		sql_class *c = classify(cases[i].sql);
+		const sql_stmt *st = &c->stmts[0];
+		char got[256] = "";
+		size_t gl = 0;
+		for (size_t k = 0; k < st->n_doc_texted && gl < sizeof(got); k++)
+			gl += (size_t)snprintf(got + gl, sizeof(got) - gl, "%s%s", k ? " " : "", st->doc_texted[k]);
+		if (strcmp(got, cases[i].texted) != 0)
+			fail_msg("[%s]: sent as text [%s], want [%s]", cases[i].sql, got, cases[i].texted);
+		sqlclass_free(c);
+	}
+}
+
 /* The columns a statement writes (a unique index on one answers whether a value is there). */
 static void test_written(void **state)
 {
@@ -1356,6 +1458,8 @@ int main(void)
 		cmocka_unit_test(test_exposure),
 		cmocka_unit_test(test_exposure_limits),
 		cmocka_unit_test(test_exposure_json),
+		cmocka_unit_test(test_exposure_docs),
+		cmocka_unit_test(test_exposure_docs_texted),
 		cmocka_unit_test(test_written),
 		cmocka_unit_test(test_exposure_renames),
 		cmocka_unit_test(test_exposure_code),

@@ -71,8 +71,11 @@ static const char catalog_named_sql[] = CATALOG_COLUMNS_SQL("c.oid OPERATOR(pg_c
  * predicate counts every column of its table. Then each column a foreign
  * key of the relation holds, with the column it references in the sixth
  * ("schema.table.column"): a write to it answers whether a value is in the
- * referenced one. Bounded: past FAMILIES_MAX rows the answer is taken as
- * unknown.
+ * referenced one. Then, with 'json' in the seventh ('json[]' for an array
+ * of documents), each column whose type is json or jsonb, an array of them
+ * or a domain over one: json_keys mask values inside such a column's
+ * documents, so computing on them is refused.
+ * Bounded: past FAMILIES_MAX rows the answer is taken as unknown.
  */
 #define FAMILIES_MAX 200000
 static const char catalog_families_sql[] =
@@ -103,20 +106,34 @@ static const char catalog_families_sql[] =
 	" JOIN pg_catalog.pg_namespace rn ON rn.oid OPERATOR(pg_catalog.=) r.relnamespace"
 	" JOIN pg_catalog.pg_attribute ra ON ra.attrelid OPERATOR(pg_catalog.=) k.confrelid"
 	" AND ra.attnum OPERATOR(pg_catalog.=) u.refatt"
-	" WHERE k.contype OPERATOR(pg_catalog.=) 'f')"
-	" SELECT cn.nspname, c.relname, pn.nspname, p.relname, NULL::pg_catalog.name, NULL::pg_catalog.text"
+	" WHERE k.contype OPERATOR(pg_catalog.=) 'f'),"
+	" jt(oid, arr) AS (SELECT t.oid, false FROM pg_catalog.pg_type t"
+	" WHERE t.oid OPERATOR(pg_catalog.=) ANY ('{114,3802}'::pg_catalog.oid[])"
+	" UNION SELECT t.oid, jt.arr OR t.typbasetype OPERATOR(pg_catalog.<>) jt.oid"
+	" FROM pg_catalog.pg_type t JOIN jt ON t.typbasetype OPERATOR(pg_catalog.=) jt.oid"
+	" OR (t.typelem OPERATOR(pg_catalog.=) jt.oid AND t.typcategory OPERATOR(pg_catalog.=) 'A'))"
+	" SELECT cn.nspname, c.relname, pn.nspname, p.relname, NULL::pg_catalog.name, NULL::pg_catalog.text,"
+	" NULL::pg_catalog.text"
 	" FROM pg_catalog.pg_class c"
 	" JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) c.relnamespace"
 	" LEFT JOIN up ON up.child OPERATOR(pg_catalog.=) c.oid"
 	" LEFT JOIN pg_catalog.pg_class p ON p.oid OPERATOR(pg_catalog.=) up.rel"
 	" LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid OPERATOR(pg_catalog.=) p.relnamespace"
 	" WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f}'::pg_catalog.\"char\"[])"
-	" UNION ALL SELECT n.nspname, c.relname, NULL, NULL, uqa.col, NULL FROM uqa"
+	" UNION ALL SELECT n.nspname, c.relname, NULL, NULL, uqa.col, NULL, NULL FROM uqa"
 	" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) uqa.relid"
 	" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
-	" UNION ALL SELECT n.nspname, c.relname, NULL, NULL, fk.col, fk.ref FROM fk"
+	" UNION ALL SELECT n.nspname, c.relname, NULL, NULL, fk.col, fk.ref, NULL FROM fk"
 	" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) fk.relid"
 	" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+	" UNION ALL SELECT n.nspname, c.relname, NULL, NULL, a.attname, NULL,"
+	" CASE WHEN pg_catalog.bool_or(jt.arr) THEN 'json[]' ELSE 'json' END"
+	" FROM pg_catalog.pg_attribute a JOIN jt ON jt.oid OPERATOR(pg_catalog.=) a.atttypid"
+	" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid"
+	" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+	" WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+	" AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f}'::pg_catalog.\"char\"[])"
+	" GROUP BY n.nspname, c.relname, a.attname"
 	" LIMIT $1::pg_catalog.int4";
 /* Families fetched this recently are not fetched again for a relation they miss. */
 #define FAMILIES_RECHECK_NS 50000000ull
@@ -164,6 +181,7 @@ typedef struct cat_edge {
 	char *ps, *pt;  /* a table it inherits from, or NULL (none) */
 	char *u;        /* a column a unique index decides on (ps, pt NULL), or NULL */
 	char *r;        /* with u: the column u's foreign key references ("schema.table.column"), or NULL */
+	int json;       /* u is a column of a JSON type (r NULL): 1, or 2 for an array of documents */
 } cat_edge;
 
 /* A connection's families: its edges sorted by table; replaced whole. */
@@ -790,6 +808,7 @@ static void families_rows(cat_work *w, PGresult *res)
 		e->pt = PQgetisnull(res, r, 3) ? NULL : util_strndup(PQgetvalue(res, r, 3), strlen(PQgetvalue(res, r, 3)));
 		e->u = PQgetisnull(res, r, 4) ? NULL : util_strndup(PQgetvalue(res, r, 4), strlen(PQgetvalue(res, r, 4)));
 		e->r = PQgetisnull(res, r, 5) ? NULL : util_strndup(PQgetvalue(res, r, 5), strlen(PQgetvalue(res, r, 5)));
+		e->json = PQgetisnull(res, r, 6) ? 0 : strcmp(PQgetvalue(res, r, 6), "json[]") == 0 ? 2 : 1;
 	}
 	qsort(f->edges, f->n, sizeof(*f->edges), edge_cmp);
 	families_put(f);
@@ -861,7 +880,7 @@ int pg_catalog_families_recent(int cc_index)
 	return recent;
 }
 
-enum { FAM_PARENTS, FAM_UNIQUE, FAM_REFERENCES };
+enum { FAM_PARENTS, FAM_UNIQUE, FAM_REFERENCES, FAM_JSON };
 
 static int str_cmp(const void *a, const void *b)
 {
@@ -897,13 +916,21 @@ static int family_lookup(int cc_index, const char *schema, const char *table, in
 			hi2++;
 		for (size_t i = lo; i < hi2; i++) {
 			const cat_edge *e = &f->edges[i];
-			if (kind == FAM_PARENTS ? !e->ps || !e->pt : kind == FAM_UNIQUE ? !e->u || e->r : !e->r)
+			int other = kind == FAM_PARENTS ? !e->ps || !e->pt
+				    : kind == FAM_UNIQUE ? !e->u || e->r || e->json
+				    : kind == FAM_REFERENCES ? !e->r : !e->json;
+			if (other)
 				continue; /* another kind of row, or no parent */
 			if (!*out)
 				*out = util_xmalloc(2 * (hi2 - lo) * sizeof(**out));
 			if (kind == FAM_PARENTS) {
 				buf b = {0};
 				buf_printf(&b, "%s.%s", e->ps, e->pt);
+				(*out)[rc++] = util_strndup(b.data, b.len);
+				buf_free(&b);
+			} else if (kind == FAM_JSON && e->json == 2) {
+				buf b = {0};
+				buf_printf(&b, "%s[]", e->u);
 				(*out)[rc++] = util_strndup(b.data, b.len);
 				buf_free(&b);
 			} else {
@@ -932,6 +959,11 @@ int pg_catalog_unique(int cc_index, const char *schema, const char *table, char 
 int pg_catalog_references(int cc_index, const char *schema, const char *table, char ***out, int *listed)
 {
 	return family_lookup(cc_index, schema, table, FAM_REFERENCES, out, listed);
+}
+
+int pg_catalog_json_columns(int cc_index, const char *schema, const char *table, char ***out, int *listed)
+{
+	return family_lookup(cc_index, schema, table, FAM_JSON, out, listed);
 }
 
 int pg_catalog_fetch_families(uv_loop_t *loop, const config_connection *cc, int cc_index, pg_catalog_done done,

@@ -112,6 +112,12 @@ int pg_catalog_unique(int cc_index, const char *schema, const char *table, char 
  * so an even count, or -1 when not known.
  */
 int pg_catalog_references(int cc_index, const char *schema, const char *table, char ***out, int *listed);
+/*
+ * The columns of schema.table whose type is json or jsonb, an array of one
+ * or a domain over one, as pg_catalog_parents gives parents ("name[]" for
+ * an array of documents): how many, -1 when not known.
+ */
+int pg_catalog_json_columns(int cc_index, const char *schema, const char *table, char ***out, int *listed);
 int pg_catalog_fetch_families(uv_loop_t *loop, const config_connection *cc, int cc_index, pg_catalog_done done,
 			      void *arg);
 

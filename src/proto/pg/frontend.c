@@ -339,9 +339,9 @@ static void on_auth_timeout(uv_timer_t *t)
 }
 
 /*
- * session.h's parents, uniques and references: the connection's partitions
- * and inheritance children, its unique columns and its foreign keys
- * (catalog.c's families).
+ * session.h's parents, uniques, references and json_columns: the
+ * connection's partitions and inheritance children, its unique columns, its
+ * foreign keys and its JSON columns (catalog.c's families).
  */
 static int family(pg_session *ps, const char *schema, const char *table,
 		  int (*lookup)(int, const char *, const char *, char ***, int *), char ***out)
@@ -383,6 +383,11 @@ static int references(void *ctx, const char *schema, const char *table, char ***
 	return family(ctx, schema, table, pg_catalog_references, out);
 }
 
+static int json_columns(void *ctx, const char *schema, const char *table, char ***out)
+{
+	return family(ctx, schema, table, pg_catalog_json_columns, out);
+}
+
 /*
  * A session for a new connection on w, which worker_pick has counted; its
  * socket is then attached by the caller (pgs_close on failure). NULL when
@@ -405,6 +410,8 @@ static pg_session *session_new(worker *w)
 	ps->s.uniques_ctx = ps;
 	ps->s.references = references;
 	ps->s.references_ctx = ps;
+	ps->s.json_columns = json_columns;
+	ps->s.json_columns_ctx = ps;
 	if (conn_init(&ps->client, &w->loop, ps, client_on_read, client_on_event) != 0) {
 		session_release(&ps->s);
 		free(ps);
@@ -1307,8 +1314,9 @@ static int families_fetch(pg_session *ps)
 
 /*
  * Column rules written for a table cover its partitions and inheritance
- * children, which the policy learns from the target's catalog: with column
- * rules configured, a request is decided once the connection's families are
+ * children, and json_keys cover the documents of JSON columns, which the
+ * policy learns from the target's catalog: with column rules or json_keys
+ * configured, a request is decided once the connection's families are
  * fresh (fetched at most every CATALOG_TTL_S, and again when a statement
  * names a relation created since). 1: the message waits (on_families).
  */
@@ -1317,7 +1325,7 @@ static int families_wait(pg_session *ps)
 	const warden_config *cfg = cfg_of(ps);
 	int rules = 0;
 	for (size_t i = 0; i < cfg->n_mask_profiles && !rules; i++)
-		rules = cfg->mask_profiles[i].columns.n > 0;
+		rules = cfg->mask_profiles[i].columns.n > 0 || cfg->mask_profiles[i].json_keys.n > 0;
 	if (!rules || !ps->cc || pg_catalog_families(ps->cc_index))
 		return 0;
 	return families_fetch(ps);
