@@ -55,7 +55,7 @@ insert into public.customers values
  '{"secret_seed": "seedplain5521", "prefs": {"lang": "fr"}}',
  'sk_live_Pa4Sd5Fg6Hj7Kl8Zx9Cv0Bn1', 'EMP-104237'),
 (6, 'Frank Miller', 'frank.miller@example.net', '+4915123456789', '6011 1111 1111 1117', '456-78-9012',
- E'HTTP request headers: Authorization: Bearer 9f8e7d6c5b4a3210fedcba9876543210\r\nAccept: application/json',
+ E'HTTP request headers: Authorization: Bearer 9f8e7d6c5b4a3210fedcba9876543210\r\nAccept: application/json\r\nbody: {"event": "invoice.paid", "token": "whfragtok6612", "secret": {"pin": "whpin3390"}}',
  '{"api": {"token": "nestedtok4455", "version": 2}}',
  'sk_live_Qw1Er2Ty3Ui4Op5As6Df7Gh8', 'EMP-104238'),
 (7, 'Grace Wilson', 'grace.wilson@example.org', '(212) 555-0147', '4111111111111112', '567-89-0123',
@@ -151,6 +151,7 @@ insert into t94.expect (value, kind, det) values
   ('seedplain5521', 'secret', 'json_key'), ('nestedtok4455', 'secret', 'json_key'),
   ('nothingspecial', 'secret', 'json_key'), ('tkvalue11223', 'secret', 'json_key'),
   ('devtok8899', 'secret', 'json_key'), ('zoeplain7788', 'secret', 'json_key'),
+  ('whfragtok6612', 'secret', 'json_key'), ('whpin3390', 'secret', 'json_key'), -- JSON inside text (row 6's notes)
   -- column rule "*.api_key" (nothing a detector would find)
   ('sk_live_4eC39HqLyjWDarjtT1zdp7dc', 'secret', 'column'), ('sk_live_9Xb2LmQ7rT4vW8yZ1cD3fG5h', 'secret', 'column'),
   ('pk_test_TYooMQauvdEDq54NiTphI7jx', 'secret', 'column'), ('sk_live_Zq8Wm3Nx7Ty2Rv6Pb1Kc4Hd9', 'secret', 'column'),
@@ -171,7 +172,8 @@ insert into t94.expect (value, kind, det) values
   ('refreshable', 'clear', null), ('newsletter', 'clear', null), ('Lyon', 'clear', null),
   ('laptop', 'clear', null), ('silver', 'clear', null), ('Grüß Gott', 'clear', null),
   ('light-beside-a-card', 'clear', null), -- beside a card as a JSON number
-  ('EndpointSuffix=core.windows.net', 'clear', null), ('db.internal.example.com:5432/app', 'clear', null);
+  ('EndpointSuffix=core.windows.net', 'clear', null), ('db.internal.example.com:5432/app', 'clear', null),
+  ('invoice.paid', 'clear', null);
 
 -- ---------------------------------------------------------------- 1000 generated rows
 -- Luhn check digit of a string of digits.

@@ -454,9 +454,10 @@ PER_ENGINE(test_batch_skips, ST_REDACT)
 	     {"blob", 1, 4, 17, 0, PGM_SCAN}, {"key", 1, 5, 25, 0, PGM_WHOLE});
 	f->out.len = 0;
 	assert_int_equal(pgm_data_row(&f->c, &d2, msgs.data + at[0] + 5, rlen[0], &f->out), 1);
-	EXPECT_ROW(&f->out, 0, S("7"), S("**** card **** ip **** ssn **** {\"token\": 1}"), S("**** mid ****"),
+	EXPECT_ROW(&f->out, 0, S("7"), S("**** card **** ip **** ssn **** {\"token\": \"****\"}"), S("**** mid ****"),
 		   S("\\x2a2a2a2a"), S("****"));
-	COUNTS(f, MASK_DET_EMAIL, 3, MASK_DET_CREDIT_CARD, 1, MASK_DET_IPV4, 2, MASK_DET_US_SSN, 1, C_COLUMN, 1);
+	COUNTS(f, MASK_DET_EMAIL, 3, MASK_DET_CREDIT_CARD, 1, MASK_DET_IPV4, 2, MASK_DET_US_SSN, 1, C_COLUMN, 1,
+	       C_JSON, 1);
 	pgm_batch_end(&f->c);
 	buf_free(&body);
 	buf_free(&msgs);
@@ -1454,6 +1455,93 @@ PER_ENGINE(test_counts_add_up, ST_REDACT)
 	pgm_desc_free(&d);
 }
 
+/*
+ * JSON inside other text — a log line's payload, documents one after
+ * another, one cut short — has the values of its pairs under json_keys masked
+ * where they stand; the rest of the text is as it came.
+ */
+PER_ENGINE(test_json_fragments, ST_REDACT)
+{
+	pgm_desc d = {0};
+	DESC(&d, {"t", 1, 1, 25, 0, PGM_SCAN});
+	buf body = {0};
+	static const struct {
+		const char *in, *want; /* want NULL: unchanged */
+		int hits;
+	} cases[] = {
+		{"payload={\"token\": \"abc123\", \"user\": \"bob\"} sent", "payload={\"token\": \"****\", \"user\": \"bob\"} sent", 1},
+		{"{\"token\":\"a\"}\n{\"token\":\"b\"}", "{\"token\":\"****\"}\n{\"token\":\"****\"}", 2},
+		{"log {\"secret_pin\": \"12", "log {\"secret_pin\": \"****", 1},
+		{"x {\"secret_cfg\": {\"pin\": 7, \"n\": [1]}, \"k\": 2} y", "x {\"secret_cfg\": \"****\", \"k\": 2} y", 1},
+		{"x {\"secret_cfg\": {\"pin\": 7", "x {\"secret_cfg\": \"****\"", 1},
+		{"x \"Secrets\" :\n[1, \"b\"] y", "x \"Secrets\" :\n\"****\" y", 1},
+		{"a \"\\u0074oken\": \"v\" b", "a \"\\u0074oken\": \"****\" b", 1},
+		{"a \"token\": null, \"Token\": 42, \"TOKEN\": true", "a \"token\": null, \"Token\": \"****\", \"TOKEN\": \"****\"", 2},
+		{"a {\"token_type\": \"refresh\", \"x\": {\"token\": \"t\"}}", "a {\"token_type\": \"refresh\", \"x\": {\"token\": \"****\"}}", 1},
+		{"a \"secret\": \"x\\\"y\" b", "a \"secret\": \"****\" b", 1},
+		{"a \"note\": \"he said \\\"token\\\": x\" b", NULL, 0},
+		{"a \"token_type\": \"x\", token: y, \"token\" is", NULL, 0},
+		{"no quotes token: secret", NULL, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		mkrow(&body, 1, (const val[]){{cases[i].in, (int32_t)strlen(cases[i].in)}});
+		int r = data_row(f, &d, &body);
+		if (r != (cases[i].want != NULL))
+			fail_msg("[%s]: data_row %d", cases[i].in, r);
+		if (cases[i].want)
+			expect_row(&f->out, 3, 1, (const val[]){{cases[i].want, (int32_t)strlen(cases[i].want)}});
+		if (f->counts[C_JSON] != (uint32_t)cases[i].hits)
+			fail_msg("[%s]: %u JSON values, want %d", cases[i].in, f->counts[C_JSON], cases[i].hits);
+		memset(f->counts, 0, sizeof(f->counts));
+	}
+	/* a detector's match and a pair in one text */
+	ROW(&body, S("to a@b.io: {\"token\": \"t1\"}"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("to ****: {\"token\": \"****\"}"));
+	COUNTS(f, MASK_DET_EMAIL, 1, C_JSON, 1);
+	/* ... inside a JSON document's string (a log line stored in a document, a document
+	 * stored as a string), by the in-place pass and by the tree walk alike */
+	pgm_desc dj = {0};
+	DESC(&dj, {"j", 1, 1, 3802, 0, PGM_SCAN}, {"s", 1, 2, 3802, 0, PGM_SCAN});
+	for (int tree = 0; tree < 2; tree++) {
+		f->c.json_tree = tree;
+		ROW(&body, S("{\"log\": \"body: {\\\"token\\\": \\\"t1\\\"}\", \"x\": [\"{\\\"secret\\\": 2}\", \"k\"]}"),
+		    S("\"{\\\"token\\\": \\\"t2\\\", \\\"n\\\": 1}\""));
+		assert_int_equal(data_row(f, &dj, &body), 1);
+		EXPECT_ROW(&f->out, 3,
+			   S("{\"log\": \"body: {\\\"token\\\": \\\"****\\\"}\", \"x\": [\"{\\\"secret\\\": \\\"****\\\"}\", \"k\"]}"),
+			   S("\"{\\\"token\\\": \\\"****\\\", \\\"n\\\": 1}\""));
+		COUNTS(f, C_JSON, 3);
+		/* an escaped quote with no key under it: as it came */
+		ROW(&body, S("{\"log\": \"say \\\"hi\\\": token\"}"), S("x"));
+		assert_int_equal(data_row(f, &dj, &body), 0);
+	}
+	f->c.json_tree = 0;
+	pgm_desc_free(&dj);
+	/* ... inside an array's or a record's element, in text and binary: NULL with it */
+	pgm_desc d2 = {0};
+	DESC(&d2, {"ta", 1, 1, 1009, 0, PGM_SCAN}, {"rec", 1, 2, 2249, 0, PGM_SCAN}, {"bta", 1, 3, 1009, 1, PGM_SCAN},
+	     {"plain", 1, 4, 1009, 0, PGM_SCAN}, {"bplain", 1, 5, 1009, 1, PGM_SCAN});
+	buf b1 = {0}, b2 = {0};
+	val bta = bin_array(&b1, 25, 1, (const int[]){1}, 1, (const val[]){S("body: {\"token\": \"t9\"}")});
+	val bplain = bin_array(&b2, 25, 1, (const int[]){1}, 1, (const val[]){S("body: {\"theme\": \"t9\"}")});
+	ROW(&body, S("{\"body: {\\\"token\\\": \\\"t9\\\"}\"}"), S("(1,\"body: {\"\"token\"\": \"\"t9\"\"}\")"), bta,
+	    S("{\"body: {\\\"theme\\\": \\\"t9\\\"}\"}"), bplain);
+	assert_int_equal(data_row(f, &d2, &body), 1);
+	EXPECT_ROW(&f->out, 3, SNULL, SNULL, SNULL, S("{\"body: {\\\"theme\\\": \\\"t9\\\"}\"}"), bplain);
+	COUNTS(f, C_JSON, 3);
+	buf_free(&b1);
+	buf_free(&b2);
+	pgm_desc_free(&d2);
+	/* without json_keys: as it came */
+	f->c.json_keys = NULL;
+	ROW(&body, S("payload={\"token\": \"abc123\"}"));
+	assert_int_equal(data_row(f, &d, &body), 0);
+	f->c.json_keys = &json_keys;
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
 /* without json_keys: JSON is only scanned by the detectors */
 PER_ENGINE(test_no_json_keys, ST_REDACT)
 {
@@ -1610,6 +1698,7 @@ int main(void)
 		cmocka_unit_test(test_row_json),
 		cmocka_unit_test(test_counts_add_up),
 		cmocka_unit_test(test_no_json_keys),
+		cmocka_unit_test(test_json_fragments),
 		cmocka_unit_test(test_notice),
 		cmocka_unit_test(test_key_globs),
 	};

@@ -5,6 +5,7 @@
 
 #include <fnmatch.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +21,8 @@
 #define JSMN_STRICT
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 /* type OIDs (pg_type.dat) */
 enum {
@@ -195,6 +198,8 @@ void pgm_ctx_release(pgm_ctx *c)
 	free(c->voff);
 	c->voff = NULL;
 	c->voff_cap = 0;
+	pcre2_match_data_free(c->kv_md);
+	c->kv_md = NULL;
 	pgm_batch_end(c);
 }
 
@@ -329,6 +334,58 @@ static json_t *masked_key_value(pgm_ctx *c, json_t *v)
 	return m;
 }
 
+static int json_keys_pass(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out);
+static int json_fragments(pgm_ctx *c, const char *in, size_t n, buf *out);
+static int looks_json(const char *v, size_t n);
+
+/* How deep JSON stored in a JSON string is read (a document in a string in a document ...). */
+#define JSON_IN_STRING_DEPTH 4
+
+/*
+ * A JSON string value's text s[0, n) (escapes undone) that holds JSON itself
+ * — a log line with its payload, a document stored as a string: its values
+ * under json_keys masked (a document's, or the pairs' inside other text)
+ * into out as text, 1; 0 when there are none. What it reads with gets
+ * tokens of its own: the caller's are in use.
+ */
+static int string_keys(pgm_ctx *c, const char *s, size_t n, buf *out)
+{
+	if (c->jdepth >= JSON_IN_STRING_DEPTH || !memchr(s, '"', n) || !may_hold_key(c->json_keys, s, n))
+		return 0;
+	void *toks = c->jtoks;
+	size_t cap = c->jtoks_cap;
+	c->jtoks = NULL;
+	c->jtoks_cap = 0;
+	/* (the in-place pass whichever way the outer document is read: the
+	 * string's text is then the same either way, its spacing kept) */
+	int tree = c->json_tree;
+	c->json_tree = 0;
+	c->jdepth++;
+	int r = looks_json(s, n) ? json_keys_pass(c, s, n, 0, out) : 0;
+	if (!r)
+		r = json_fragments(c, s, n, out);
+	c->jdepth--;
+	c->json_tree = tree;
+	free(c->jtoks);
+	c->jtoks = toks;
+	c->jtoks_cap = cap;
+	return r != 0;
+}
+
+/* A string value j holding JSON (string_keys): the masked string, or NULL. */
+static json_t *string_keys_json(pgm_ctx *c, const json_t *j)
+{
+	buf m = {0};
+	json_t *r = NULL;
+	if (json_is_string(j) && string_keys(c, json_string_value(j), json_string_length(j), &m)) {
+		r = json_stringn(m.data ? m.data : "", m.len);
+		if (!r) /* (not UTF-8 any more: it was before, and the masking writes ASCII) */
+			r = json_string("****");
+	}
+	buf_free(&m);
+	return r;
+}
+
 static int walk_json(pgm_ctx *c, json_t *j, size_t *hits)
 {
 	int changed = 0;
@@ -343,14 +400,27 @@ static int walk_json(pgm_ctx *c, json_t *j, size_t *hits)
 				(*hits)++;
 				changed = 1;
 			} else {
-				changed |= walk_json(c, v, hits);
+				json_t *m = string_keys_json(c, v);
+				if (m) { /* (v is freed: a string, nothing in it to walk) */
+					json_object_set_new(j, k, m);
+					changed = 1;
+				} else {
+					changed |= walk_json(c, v, hits);
+				}
 			}
 		}
 	} else if (json_is_array(j)) {
 		size_t i;
 		json_t *v;
-		json_array_foreach(j, i, v)
-			changed |= walk_json(c, v, hits);
+		json_array_foreach(j, i, v) {
+			json_t *m = string_keys_json(c, v);
+			if (m) {
+				json_array_set_new(j, i, m);
+				changed = 1;
+			} else {
+				changed |= walk_json(c, v, hits);
+			}
+		}
 	}
 	return changed;
 }
@@ -477,10 +547,29 @@ static int json_keys_fast(pgm_ctx *c, const char *in, size_t n, buf *out, size_t
 			return -1;
 	}
 	size_t start = out->len, last = 0;
+	int embedded = 0, esc = memchr(in, '\\', n) && memmem(in, n, "\\\"", 2); /* (an escaped quote: JSON in a string) */
 	*hits = 0;
 	for (int i = 0; i < nt;) {
 		const jsmntok_t *t = &tk[i];
 		if (t->type != JSMN_STRING || t->parent < 0 || tk[t->parent].type != JSMN_OBJECT) {
+			/* a string value holding JSON, its quotes escaped (string_keys) */
+			const char *sv = in + t->start;
+			size_t sl = (size_t)(t->end - t->start);
+			if (esc && t->type == JSMN_STRING && sl > 2 && memmem(sv, sl, "\\\"", 2)) {
+				json_error_t err;
+				json_t *dec = json_loadb(sv - 1, sl + 2, JSON_DECODE_ANY, &err);
+				json_t *m = dec ? string_keys_json(c, dec) : NULL;
+				json_decref(dec);
+				if (!dec)
+					goto cannot;
+				if (m) {
+					buf_append(out, in + last, (size_t)t->start - 1 - last);
+					put_json_string(json_string_value(m), json_string_length(m), out);
+					last = (size_t)t->end + 1;
+					embedded = 1;
+				}
+				json_decref(m);
+			}
 			i++;
 			continue;
 		}
@@ -507,7 +596,7 @@ static int json_keys_fast(pgm_ctx *c, const char *in, size_t n, buf *out, size_t
 		(*hits)++;
 		i = j;
 	}
-	if (!*hits)
+	if (!*hits && !embedded)
 		return 0;
 	buf_append(out, in + last, n - last);
 	return 1;
@@ -570,7 +659,12 @@ static int json_keys_pass(pgm_ctx *c, const char *in, size_t n, int is_json, buf
 			c->counts[mask_detector_total(c->mp) + PGM_COUNT_JSON_KEY]++;
 		return 2;
 	}
-	int changed = walk_json(c, doc, &hits);
+	json_t *top = string_keys_json(c, doc); /* a document that is one string holding JSON */
+	if (top) {
+		json_decref(doc);
+		doc = top;
+	}
+	int changed = top != NULL || walk_json(c, doc, &hits);
 	if (changed) {
 		char *t = json_dumps(doc, JSON_ENCODE_ANY);
 		if (t) {
@@ -584,6 +678,131 @@ static int json_keys_pass(pgm_ctx *c, const char *in, size_t n, int is_json, buf
 	}
 	json_decref(doc);
 	return changed;
+}
+
+/*
+ * JSON inside other text — a log line's payload, documents one after
+ * another, a document cut short by a column's length: a `"key": value` pair
+ * (kv_re: the key, then a string's text, a number or literal, or the
+ * bracket an object or an array starts with) whose key a json_keys glob
+ * matches has its value masked where it stands. The pattern is one for
+ * every profile (the keys are read against the globs after it matched), so
+ * it is compiled once.
+ */
+#define KV_RE "\"((?:[^\"\\\\]|\\\\.){0,256}+)\"[ \\t\\r\\n]*+:[ \\t\\r\\n]*+" \
+	      "(?:\"((?:[^\"\\\\]|\\\\.)*+)\"?|(-?[0-9][0-9.eE+-]*+|true|false|null)|([\\[{]))"
+static pcre2_code *kv_re;
+static pthread_once_t kv_once = PTHREAD_ONCE_INIT;
+
+static void kv_compile(void)
+{
+	int e;
+	PCRE2_SIZE at;
+	kv_re = pcre2_compile((PCRE2_SPTR)KV_RE, PCRE2_ZERO_TERMINATED, 0, &e, &at, NULL);
+	if (!kv_re)
+		abort(); /* a constant pattern */
+	(void)pcre2_jit_compile(kv_re, PCRE2_JIT_COMPLETE); /* (without JIT it is interpreted) */
+}
+
+/* Whether the quoted JSON string q[0, n) (quotes included) is a key a glob
+ * matches: read through jansson when it has escapes; one it cannot read, or
+ * with a NUL in it, counts. */
+static int kv_key(pgm_ctx *c, const char *q, size_t n)
+{
+	if (!memchr(q, '\\', n))
+		return key_matches(c->json_keys, q + 1, n - 2);
+	json_error_t err;
+	json_t *k = json_loadb(q, n, JSON_DECODE_ANY, &err);
+	int r = !json_is_string(k) || memchr(json_string_value(k), '\0', json_string_length(k)) ||
+		key_matches(c->json_keys, json_string_value(k), json_string_length(k));
+	json_decref(k);
+	return r;
+}
+
+/* The end of the object or array starting at in[0] (where jansson stops
+ * reading one value), or n when it does not end in in[0, n) (cut short, or
+ * not JSON from there on). */
+static size_t kv_value_end(const char *in, size_t n)
+{
+	json_error_t err;
+	json_t *v = json_loadb(in, n, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL, &err);
+	json_decref(v);
+	return v && err.position > 0 && (size_t)err.position <= n ? (size_t)err.position : n;
+}
+
+/* The masked text of in[0, n) as the inside of a JSON string (a string value's text: unescaped first). */
+static void kv_masked(pgm_ctx *c, const char *in, size_t n, int string, buf *out)
+{
+	json_t *u = NULL;
+	if (string && memchr(in, '\\', n)) { /* (out may be c->tmp: a buffer of its own) */
+		buf q = {0};
+		buf_append(&q, "\"", 1);
+		buf_append(&q, in, n);
+		buf_append(&q, "\"", 1);
+		json_error_t err;
+		u = json_loadb(q.data, q.len, JSON_DECODE_ANY, &err);
+		buf_free(&q);
+	}
+	c->tmp2.len = 0;
+	if (json_is_string(u))
+		mask_whole(c->mp, json_string_value(u), json_string_length(u), &c->tmp2);
+	else
+		mask_whole(c->mp, in, n, &c->tmp2);
+	json_decref(u);
+	size_t at = out->len;
+	put_json_string(c->tmp2.data, c->tmp2.len, out);
+	memmove(out->data + at, out->data + at + 1, out->len - at - 2); /* without its quotes */
+	out->len -= 2;
+}
+
+/*
+ * The values under json_keys in the JSON pairs of text in[0, n), into out:
+ * a string's text is replaced inside its quotes, a number, true or false by
+ * a masked string, an object or an array (to its end, or to the text's when
+ * it is cut short) by a masked string; null stays. Returns 1 when out holds
+ * the rewritten text.
+ */
+static int json_fragments(pgm_ctx *c, const char *in, size_t n, buf *out)
+{
+	pthread_once(&kv_once, kv_compile);
+	if (!c->kv_md)
+		c->kv_md = pcre2_match_data_create_from_pattern(kv_re, NULL);
+	size_t start = out->len, last = 0, pos = 0, hits = 0;
+	while (pos < n) {
+		int rc = pcre2_match(kv_re, (PCRE2_SPTR)in, n, pos, 0, c->kv_md, NULL);
+		if (rc < 0)
+			break;
+		const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->kv_md);
+		size_t ks = ov[2], ke = ov[3], me = ov[1];
+		pos = me > ov[0] ? me : ov[0] + 1;
+		int g = rc > 4 ? 4 : rc > 3 && ov[6] != PCRE2_UNSET ? 3 : 2;
+		size_t vs = ov[2 * g], ve = ov[2 * g + 1];
+		if (vs == PCRE2_UNSET || !kv_key(c, in + ks - 1, ke - ks + 2)) {
+			if (g == 4)
+				pos = vs; /* the keys inside an object or array are read too */
+			continue;
+		}
+		if (g == 3 && in[vs] == 'n')
+			continue; /* null stays null */
+		if (g == 4)
+			pos = ve = vs + kv_value_end(in + vs, n - vs);
+		buf_append(out, in + last, vs - last);
+		if (g != 2)
+			buf_append(out, "\"", 1);
+		kv_masked(c, in + vs, ve - vs, g == 2, out);
+		if (g != 2)
+			buf_append(out, "\"", 1);
+		last = ve;
+		hits++;
+	}
+	if (!hits) {
+		out->len = start;
+		return 0;
+	}
+	buf_append(out, in + last, n - last);
+	if (c->counts)
+		c->counts[mask_detector_total(c->mp) + PGM_COUNT_JSON_KEY] += (uint32_t)hits;
+	return 1;
 }
 
 static int looks_json(const char *v, size_t n)
@@ -713,11 +932,11 @@ static int json_tree_detect(pgm_ctx *c, const char *in, size_t n, buf *out)
  */
 static int mask_string(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out)
 {
-	/* Text that is no JSON document, or with no json_keys to look for: the
-	 * detectors' output is all. (What they write starts with "****" or "h:",
-	 * so text that does not start as JSON does not after them.) A json
-	 * value's output is checked below: JSON it must stay. */
-	if (!is_json && (!c->json_keys || !c->json_keys->n || !looks_json(in, n)))
+	/* With no json_keys to look for, or text no key can be in: the
+	 * detectors' output is all. A json value's output is checked below:
+	 * JSON it must stay. */
+	int keys = c->json_keys && c->json_keys->n;
+	if (!is_json && (!keys || !memchr(in, '"', n) || !value_may_hold_key(c, in, n)))
 		return detect(c, in, n, out) > 0;
 	buf *first = &c->det;
 	first->len = 0;
@@ -726,8 +945,11 @@ static int mask_string(pgm_ctx *c, const char *in, size_t n, int is_json, buf *o
 	size_t cur_len = hits ? first->len : n;
 	int r = 0;
 	/* (the detectors' output jansson cannot read is no JSON column's value: below) */
-	if (c->json_keys && c->json_keys->n && (is_json || looks_json(cur, cur_len)))
+	if (keys && (is_json || looks_json(cur, cur_len)))
 		r = json_keys_pass(c, cur, cur_len, is_json && !hits, out);
+	/* JSON inside other text, documents one after another, one cut short */
+	if (keys && !r && !is_json)
+		r = json_fragments(c, cur, cur_len, out);
 	if (!r && hits) {
 		/* "****" where the JSON held a number, or after an escape's backslash, is
 		 * not JSON any more: the column's type says it must be, so its values are
@@ -866,7 +1088,9 @@ static int binary_finds(pgm_ctx *c, uint32_t t, const char *v, size_t n, int dep
 static int json_keys_found(pgm_ctx *c, const char *v, size_t n, int is_json)
 {
 	buf junk = {0};
-	int r = json_keys_pass(c, v, n, is_json, &junk);
+	int r = is_json || looks_json(v, n) ? json_keys_pass(c, v, n, is_json, &junk) : 0;
+	if (!r && !is_json && memchr(v, '"', n) && may_hold_key(c->json_keys, v, n))
+		r = json_fragments(c, v, n, &junk); /* JSON inside other text */
 	buf_free(&junk);
 	return r != 0;
 }
@@ -923,9 +1147,10 @@ static int text_container_keys(pgm_ctx *c, const char *v, size_t n, int is_json,
 			buf_append(&el, v + s0, i - s0);
 		}
 		const char *e = el.data ? el.data : "";
-		if (looks_json(e, el.len) && json_keys_found(c, e, el.len, is_json))
-			hit = 1;
-		else if (el.len && (e[0] == '{' || e[0] == '(' || e[0] == '['))
+		int nested = el.len && (e[0] == '{' || e[0] == '(' || e[0] == '[');
+		if ((!nested || looks_json(e, el.len)) && json_keys_found(c, e, el.len, is_json))
+			hit = 1; /* a document, or JSON inside an element's text */
+		else if (nested)
 			hit = depth >= 8 || text_container_keys(c, e, el.len, 0, depth + 1);
 	}
 	buf_free(&el);
@@ -1047,8 +1272,8 @@ static int binary_finds(pgm_ctx *c, uint32_t t, const char *v, size_t n, int dep
 		size_t version = t == T_JSONB && n && v[0] == 1;
 		hit = json_keys_found(c, v + version, n - version, 1);
 	}
-	else if (text_like(t))
-		hit = 0;
+	else if (text_like(t)) /* a document, or JSON inside text (array[notes]) */
+		hit = c->json_keys && c->json_keys->n && json_keys_found(c, v, n, 0);
 	else
 		hit = depth >= 8 || binary_container_finds(c, t, v, n, depth + 1);
 	buf_free(&txt);

@@ -79,6 +79,8 @@ typedef struct pgm_ctx {
 	size_t jtoks_cap;
 	int json_tree;          /* 1: json_keys by the jansson tree walk alone (what the
 				 * in-place pass is fuzzed against) */
+	void *kv_md;            /* PCRE2 match data for JSON pairs inside text (json_fragments) */
+	int jdepth;             /* JSON in JSON strings being read (string_keys), how deep */
 } pgm_ctx;
 
 /* Parses a RowDescription body into d (actions PGM_SCAN). -1 when malformed. */
