@@ -1133,6 +1133,32 @@ static void test_exposure_code(void **state)
 	}
 }
 
+/*
+ * t's statement gives names[0, n) (any order) and whole, as t wants them
+ * (t->computed, space-separated; t->whole); what: which list, for the message.
+ */
+static void expect_names(const expo_case *t, char *const *names, size_t n, int whole, const char *what)
+{
+	size_t want = 0;
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", t->computed);
+	for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		want++;
+		int found = 0;
+		for (size_t k = 0; k < n; k++)
+			found |= strcmp(names[k], tok) == 0;
+		if (!found)
+			fail_msg("[%s]: %s is not %s", t->sql, tok, what);
+	}
+	if (n != want || whole != t->whole) {
+		char got[512] = "";
+		size_t gl = 0;
+		for (size_t k = 0; k < n && gl < sizeof(got); k++)
+			gl += (size_t)snprintf(got + gl, sizeof(got) - gl, "%s ", names[k]);
+		fail_msg("[%s]: %s [%s] whole %d, want [%s] whole %d", t->sql, what, got, whole, t->computed, t->whole);
+	}
+}
+
 static void test_exposure(void **state)
 {
 	(void)state;
@@ -1141,25 +1167,7 @@ static void test_exposure(void **state)
 		sql_class *c = classify(t->sql);
 		assert_int_equal(c->n, 1);
 		const sql_stmt *st = &c->stmts[0];
-		size_t want = 0;
-		char buf[256];
-		snprintf(buf, sizeof(buf), "%s", t->computed);
-		for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-			want++;
-			int found = 0;
-			for (size_t k = 0; k < st->n_computed; k++)
-				found |= strcmp(st->computed[k], tok) == 0;
-			if (!found)
-				fail_msg("[%s]: %s is not computed on", t->sql, tok);
-		}
-		if (st->n_computed != want || st->computed_whole != t->whole) {
-			char got[512] = "";
-			size_t gl = 0;
-			for (size_t k = 0; k < st->n_computed && gl < sizeof(got); k++)
-				gl += (size_t)snprintf(got + gl, sizeof(got) - gl, "%s ", st->computed[k]);
-			fail_msg("[%s]: computed [%s] whole %d, want [%s] whole %d", t->sql, got, st->computed_whole,
-				 t->computed, t->whole);
-		}
+		expect_names(t, st->computed, st->n_computed, st->computed_whole, "computed on");
 		sqlclass_free(c);
 	}
 }
@@ -1313,22 +1321,7 @@ static void test_exposure_docs(void **state)
 		if (c->n != 1 || c->error)
 			fail_msg("[%s]: does not parse: %s", t->sql, c->error ? c->error : "");
 		const sql_stmt *st = &c->stmts[0];
-		char want[256], got[512] = "";
-		snprintf(want, sizeof(want), "%s", t->computed);
-		size_t n_want = 0, gl = 0;
-		for (char *save = NULL, *tok = strtok_r(want, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-			n_want++;
-			int found = 0;
-			for (size_t k = 0; k < st->n_doc_computed; k++)
-				found |= strcmp(st->doc_computed[k], tok) == 0;
-			if (!found)
-				fail_msg("[%s]: %s is not computed on as a document", t->sql, tok);
-		}
-		for (size_t k = 0; k < st->n_doc_computed && gl < sizeof(got); k++)
-			gl += (size_t)snprintf(got + gl, sizeof(got) - gl, "%s ", st->doc_computed[k]);
-		if (st->n_doc_computed != n_want || st->doc_whole != t->whole)
-			fail_msg("[%s]: documents computed [%s] whole %d, want [%s] whole %d", t->sql, got, st->doc_whole,
-				 t->computed, t->whole);
+		expect_names(t, st->doc_computed, st->n_doc_computed, st->doc_whole, "computed on as a document");
 		sqlclass_free(c);
 	}
 }
