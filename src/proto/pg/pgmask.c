@@ -334,9 +334,7 @@ static json_t *masked_key_value(pgm_ctx *c, json_t *v)
 	return m;
 }
 
-static int json_keys_pass(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out);
-static int json_fragments(pgm_ctx *c, const char *in, size_t n, buf *out);
-static int looks_json(const char *v, size_t n);
+static int keys_in_text(pgm_ctx *c, const char *v, size_t n, int is_json, buf *out);
 
 /* How deep JSON stored in a JSON string is read (a document in a string in a document ...). */
 #define JSON_IN_STRING_DEPTH 4
@@ -350,7 +348,7 @@ static int looks_json(const char *v, size_t n);
  */
 static int string_keys(pgm_ctx *c, const char *s, size_t n, buf *out)
 {
-	if (c->jdepth >= JSON_IN_STRING_DEPTH || !memchr(s, '"', n) || !may_hold_key(c->json_keys, s, n))
+	if (c->jdepth >= JSON_IN_STRING_DEPTH || !memchr(s, '"', n)) /* (no quote: no key) */
 		return 0;
 	void *toks = c->jtoks;
 	size_t cap = c->jtoks_cap;
@@ -361,9 +359,7 @@ static int string_keys(pgm_ctx *c, const char *s, size_t n, buf *out)
 	int tree = c->json_tree;
 	c->json_tree = 0;
 	c->jdepth++;
-	int r = looks_json(s, n) ? json_keys_pass(c, s, n, 0, out) : 0;
-	if (!r)
-		r = json_fragments(c, s, n, out);
+	int r = keys_in_text(c, s, n, 0, out);
 	c->jdepth--;
 	c->json_tree = tree;
 	free(c->jtoks);
@@ -1085,12 +1081,23 @@ static int binary_finds(pgm_ctx *c, uint32_t t, const char *v, size_t n, int dep
 
 /* Whether json_keys mask something in the document v[0, n) (is_json: it must
  * be JSON, so one that cannot be read counts too). */
+/*
+ * json_keys over v[0, n) into out: the document's values when it is one
+ * (is_json: its type says it is), else the JSON pairs inside the text.
+ * Returns json_keys_pass's answer, or json_fragments'.
+ */
+static int keys_in_text(pgm_ctx *c, const char *v, size_t n, int is_json, buf *out)
+{
+	int r = is_json || looks_json(v, n) ? json_keys_pass(c, v, n, is_json, out) : 0;
+	if (!r && !is_json && memchr(v, '"', n) && may_hold_key(c->json_keys, v, n))
+		r = json_fragments(c, v, n, out); /* JSON inside other text */
+	return r;
+}
+
 static int json_keys_found(pgm_ctx *c, const char *v, size_t n, int is_json)
 {
 	buf junk = {0};
-	int r = is_json || looks_json(v, n) ? json_keys_pass(c, v, n, is_json, &junk) : 0;
-	if (!r && !is_json && memchr(v, '"', n) && may_hold_key(c->json_keys, v, n))
-		r = json_fragments(c, v, n, &junk); /* JSON inside other text */
+	int r = keys_in_text(c, v, n, is_json, &junk);
 	buf_free(&junk);
 	return r != 0;
 }
