@@ -73,6 +73,7 @@ typedef struct expo {
 	int altering;           /* inside ALTER TABLE: a constraint's columns are the table's existing ones */
 	names doc_computed;     /* computed on other than as a JSON document (doc_read) */
 	names doc_texted;       /* sent whole as text (doc_output) */
+	names doc_stored, doc_stored_from; /* SET targets given a column's documents, and the columns (doc_stores) */
 	const json_t **docs;    /* ColumnRef nodes read as JSON documents: by key, or sent as they are */
 	size_t n_docs, cap_docs;
 	const json_t *top;      /* the statement's own SELECT, whose output columns reach the client */
@@ -86,10 +87,9 @@ static int has(const names *l, const char *s)
 	return 0;
 }
 
-static int add(names *l, const char *s)
+/* Appends s (not NULL) to l; 0 when l is full. */
+static int push(names *l, const char *s)
 {
-	if (!s || has(l, s))
-		return 0;
 	if (l->n == MAX_NAMES) {
 		l->overflow = 1;
 		return 0;
@@ -102,11 +102,28 @@ static int add(names *l, const char *s)
 	return 1;
 }
 
+static int add(names *l, const char *s)
+{
+	return s && !has(l, s) && push(l, s);
+}
+
 /* A column name computed on: under column rules, and as a JSON document. */
 static void computed_name(expo *e, const char *s)
 {
 	add(&e->computed, s);
 	add(&e->doc_computed, s);
+}
+
+/* Appends the pair (to, from) to doc_stored and doc_stored_from, unless
+ * there; 1 when it was not. */
+static int add_stored(expo *e, const char *to, const char *from)
+{
+	if (!to || !from)
+		return 0;
+	for (size_t i = 0; i < e->doc_stored.n; i++)
+		if (strcmp(e->doc_stored.v[i], to) == 0 && strcmp(e->doc_stored_from.v[i], from) == 0)
+			return 0;
+	return push(&e->doc_stored, to) && push(&e->doc_stored_from, from);
 }
 
 static void names_free(names *l)
@@ -190,7 +207,11 @@ static void collect_ranges(expo *e, json_t *j, unsigned depth)
 static void expr(expo *e, json_t *j, unsigned depth);
 static void member(expo *e, const char *k, json_t *v, unsigned depth);
 static void select_stmt(expo *e, json_t *sel, int plain, unsigned depth);
-static void doc_output(expo *e, const json_t *n, unsigned depth, int top);
+/* Where doc_output reads an expression: a part of an output column, the whole
+ * of one (DOC_TOP), or where its value must be json or jsonb or the statement
+ * fails before it reads a row (DOC_JSONB: a SET's value, an edited document). */
+enum { DOC_NESTED, DOC_TOP, DOC_JSONB };
+static void doc_output(expo *e, const json_t *n, unsigned depth, int mode);
 static void doc_names(expo *e, const json_t *n, unsigned depth);
 
 /* Each String of list (column names) is computed on. */
@@ -385,7 +406,7 @@ static void select_stmt(expo *e, json_t *sel, int plain, unsigned depth)
 			colref_plain(e, json_object_get(cr, "fields"), pgtree_str(rt, "name"));
 		} else {
 			if (sel == e->top && !distinct)
-				doc_output(e, val, depth + 1, 1);
+				doc_output(e, val, depth + 1, DOC_TOP);
 			expr(e, val, depth + 1);
 		}
 		if (distinct && cr && !is_star(json_object_get(cr, "fields")))
@@ -550,21 +571,68 @@ static const char *const doc_keeping[] = {"to_json", "to_jsonb", "json_agg", "js
 					  "jsonb_build_array", "json_build_object", "jsonb_build_object",
 					  "json_object_agg", "jsonb_object_agg"};
 
+/* Functions returning jsonb: an operand of || that is one (or a cast to
+ * jsonb) makes it jsonb's, whose result is a document, or no operator. */
+static const char *const jsonb_making[] = {"to_jsonb", "jsonb_build_object", "jsonb_build_array", "jsonb_object",
+					   "jsonb_agg", "jsonb_object_agg", "jsonb_strip_nulls", "jsonb_set",
+					   "jsonb_set_lax", "jsonb_insert"};
+
+/* Functions editing the document that is their first argument at the path
+ * that is their second, with the jsonb value that is their third. */
+static const char *const doc_editing[] = {"jsonb_set", "jsonb_set_lax", "jsonb_insert"};
+
+static void json_path_edit(expo *e, const json_t *n, const char *what);
+
+/* Whether n is jsonb as written: a cast to it, or a call of jsonb_making. */
+static int jsonb_typed(const json_t *n)
+{
+	const json_t *tc = json_object_get(n, "TypeCast"), *fc = json_object_get(n, "FuncCall");
+	if (tc) {
+		int text = 0;
+		const json_t *nm = json_object_get(json_object_get(tc, "typeName"), "names");
+		return doc_cast(tc, &text) && !text &&
+		       strcmp(pgtree_string(json_array_get(nm, json_array_size(nm) - 1)), "jsonb") == 0;
+	}
+	return fc && catalog_function(fc) && LISTED(func_name(fc), jsonb_making);
+}
+
+/* Whether the first n of args are given by position (no `name => value`). */
+static int positional(const json_t *args, size_t n)
+{
+	if (json_array_size(args) < n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (json_object_get(json_array_get(args, i), "NamedArgExpr"))
+			return 0;
+	return 1;
+}
+
 /*
- * An output column of the statement's own SELECT (top), or a part of one:
- * the documents it sends whole reach the client, where json_keys mask them
- * by key. The column as it is, cast to json or jsonb, or at the top to text
- * (a JSON column's text is one document; an array of documents' is not, so
- * the column goes into doc_texted for the policy to tell) or through
- * jsonb_pretty; and a row, an array, a COALESCE or a doc_keeping function
- * of such parts (array_agg(profile), row(id, profile)).
+ * An output column of the statement's own SELECT (DOC_TOP), a part of one
+ * (DOC_NESTED), or a value that must be json or jsonb (DOC_JSONB): the
+ * documents it holds whole reach the client, or a JSON column, where
+ * json_keys mask them by key. The column as it is, cast to json or jsonb,
+ * or at the top to text (a JSON column's text is one document; an array of
+ * documents' is not, so the column goes into doc_texted for the policy to
+ * tell) or through jsonb_pretty; a row, an array, a COALESCE or a
+ * doc_keeping function of such parts (array_agg(profile), row(id,
+ * profile)); and a document edited: jsonb_set, jsonb_set_lax, jsonb_insert
+ * (a path's keys before its last are read: json_path_edit), `- key`, `#-
+ * path`, and `||` — the one operator of these whose result can be text:
+ * `profile || notes`, or a json column's `profile || '{"a": 1}'`, is the
+ * text of the two side by side, and with a string before it (`'"x' ||
+ * profile`) the document's pairs no longer read as pairs. So `||` keeps its
+ * documents where its result must be jsonb (DOC_JSONB: jsonb || jsonb is
+ * the one || giving jsonb, so its operands must be too), or where an
+ * operand is jsonb as written (jsonb_typed), beside which another is jsonb,
+ * an array of it, or no operator.
  */
-static void doc_output(expo *e, const json_t *n, unsigned depth, int top)
+static void doc_output(expo *e, const json_t *n, unsigned depth, int mode)
 {
 	if (depth > MAX_DEPTH)
 		return;
-	int text = 0;
-	n = doc_uncast(n, top ? &text : NULL);
+	int text = 0, sub = mode == DOC_JSONB ? DOC_JSONB : DOC_NESTED;
+	n = doc_uncast(n, mode == DOC_TOP ? &text : NULL);
 	const json_t *v, *cr = json_object_get(n, "ColumnRef"), *args = NULL;
 	size_t first = 0, step = 1;
 	if (cr) {
@@ -576,7 +644,7 @@ static void doc_output(expo *e, const json_t *n, unsigned depth, int top)
 	}
 	if (text)
 		return; /* a row's or an array's text: no document */
-	if ((v = json_object_get(n, "FuncCall")) && top && catalog_function(v) && func_name(v) &&
+	if ((v = json_object_get(n, "FuncCall")) && mode == DOC_TOP && catalog_function(v) && func_name(v) &&
 	    strcmp(func_name(v), "jsonb_pretty") == 0 && json_array_size(json_object_get(v, "args")) == 1) {
 		const json_t *a = doc_uncast(json_array_get(json_object_get(v, "args"), 0), NULL);
 		if (json_object_get(a, "ColumnRef"))
@@ -589,9 +657,29 @@ static void doc_output(expo *e, const json_t *n, unsigned depth, int top)
 		args = json_object_get(v, "args");
 		if (strstr(func_name(v), "_object")) /* values after keys */
 			first = 1, step = 2;
+	} else if ((v = json_object_get(n, "FuncCall")) && catalog_function(v) && LISTED(func_name(v), doc_editing) &&
+		   positional(json_object_get(v, "args"), 3)) {
+		args = json_object_get(v, "args");
+		doc_output(e, json_array_get(args, 0), depth + 1, DOC_JSONB);
+		json_path_edit(e, json_array_get(args, 1), LISTED(func_name(v), doc_editing)); /* (static: json_any) */
+		doc_output(e, json_array_get(args, 2), depth + 1, DOC_JSONB);
+		return;
+	} else if ((v = json_object_get(n, "A_Expr")) && pgtree_str(v, "kind") &&
+		   strcmp(pgtree_str(v, "kind"), "AEXPR_OP") == 0 && json_array_size(json_object_get(v, "name")) == 1) {
+		const char *op = pgtree_string(json_array_get(json_object_get(v, "name"), 0));
+		const json_t *l = json_object_get(v, "lexpr"), *r = json_object_get(v, "rexpr");
+		if (op && strcmp(op, "||") == 0 && (mode == DOC_JSONB || jsonb_typed(l) || jsonb_typed(r))) {
+			doc_output(e, l, depth + 1, sub);
+			doc_output(e, r, depth + 1, sub);
+		} else if (op && strcmp(op, "-") == 0 && l) {
+			doc_output(e, l, depth + 1, DOC_JSONB); /* (text has no -: a document's text fails) */
+		} else if (op && strcmp(op, "#-") == 0) {
+			doc_output(e, l, depth + 1, DOC_JSONB);
+			json_path_edit(e, r, "#-");
+		}
 	}
 	for (size_t i = first; i < json_array_size(args); i += step)
-		doc_output(e, json_array_get(args, i), depth + 1, 0);
+		doc_output(e, json_array_get(args, i), depth + 1, DOC_NESTED);
 }
 
 /* Each column reference in n is computed on as a document (an output
@@ -662,7 +750,7 @@ static void json_key(expo *e, const json_t *n, const char *what)
  * (commas, double quotes); a backslash or a nested brace could spell a key
  * otherwise, so such a path counts as one the text does not give.
  */
-static void json_path_literal(expo *e, const char *s, const char *what)
+static void json_path_literal(expo *e, const char *s, const char *what, int skip_last)
 {
 	size_t n = strlen(s);
 	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n'))
@@ -674,7 +762,7 @@ static void json_path_literal(expo *e, const char *s, const char *what)
 		e->json_any = what;
 		return;
 	}
-	char *el = util_xmalloc(n);
+	char *el = util_xmalloc(n), *pending = NULL;
 	for (size_t i = 1; i < n - 1;) {
 		while (i < n - 1 && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n'))
 			i++;
@@ -694,28 +782,54 @@ static void json_path_literal(expo *e, const char *s, const char *what)
 				len--;
 		}
 		el[len] = '\0';
-		add(&e->json_keys, el);
+		if (pending) /* (an element is read once another follows it, with skip_last) */
+			add(&e->json_keys, pending);
+		free(pending);
+		pending = util_strndup(el, len);
 		while (i < n - 1 && s[i] != ',')
 			i++;
 		i++;
 	}
+	if (pending && !skip_last)
+		add(&e->json_keys, pending);
+	free(pending);
 	free(el);
 }
 
-/* A text[] path: an ARRAY[...] of keys or a constant; anything else is not given. */
-static void json_path(expo *e, const json_t *n, const char *what)
+/* A text[] path: an ARRAY[...] of keys or a constant; anything else is not
+ * given. skip_last: its last element is not read. */
+static void json_path_keys(expo *e, const json_t *n, const char *what, int skip_last)
 {
 	const json_t *arr = json_object_get(uncast(n), "A_ArrayExpr");
 	const char *lit = const_string(n);
 	if (arr) {
 		const json_t *els = json_object_get(arr, "elements");
-		for (size_t i = 0; i < json_array_size(els); i++)
+		size_t k = json_array_size(els);
+		for (size_t i = 0; i + (skip_last && k) < k; i++)
 			json_key(e, json_array_get(els, i), what);
 	} else if (lit) {
-		json_path_literal(e, lit, what);
+		json_path_literal(e, lit, what, skip_last);
 	} else {
 		e->json_any = what;
 	}
+}
+
+static void json_path(expo *e, const json_t *n, const char *what)
+{
+	json_path_keys(e, n, what, 0);
+}
+
+/*
+ * The path an edit writes at (jsonb_set's, jsonb_insert's, #-'s): the keys
+ * before its last are read, for an edit through a value answers what the
+ * value is ("path element at position 2 is not an integer": an array;
+ * jsonb_insert's "cannot replace existing key": an object holding the key).
+ * The last is written at, which shows nothing of what was there.
+ */
+static void json_path_edit(expo *e, const json_t *n, const char *what)
+{
+	e->json_reads = 1;
+	json_path_keys(e, n, what, 1);
 }
 
 static int ident_start(unsigned char c)
@@ -1124,6 +1238,48 @@ static void ddl_node(expo *e, const char *k, const json_t *v)
 	}
 }
 
+/*
+ * The documents a SET gives a column (UPDATE's, ON CONFLICT DO UPDATE's)
+ * are stored, not computed on, when the column is a JSON column, where
+ * json_keys mask them when they are read: `profile = jsonb_set(profile,
+ * '{plan}', '"pro"')`, `profile = profile || '{"plan": "pro"}'`, `profile =
+ * profile - 'plan'`, `profile['plan'] = '"pro"'`. The value's documents are
+ * doc_output's (DOC_JSONB: a text value is no json's or jsonb's, and
+ * PostgreSQL refuses to store it there before it reads a row) and the
+ * column goes into doc_stored, which policy.c holds against the written
+ * relations' JSON columns. A subscript's keys before its last are read, as
+ * an edit's path's are (json_path_edit).
+ */
+static void doc_stores(expo *e, const char *k, const json_t *v, unsigned depth)
+{
+	const json_t *list = NULL;
+	if (strcmp(k, "UpdateStmt") == 0)
+		list = json_object_get(v, "targetList");
+	else if (strcmp(k, "InsertStmt") == 0)
+		list = json_object_get(json_object_get(v, "onConflictClause"), "targetList");
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		const json_t *rt = json_object_get(json_array_get(list, i), "ResTarget");
+		const json_t *ind = json_object_get(rt, "indirection");
+		const char *name = pgtree_str(rt, "name");
+		size_t before = e->n_docs, n = json_array_size(ind);
+		for (size_t j = 0; j + 1 < n; j++) {
+			const json_t *ix = json_object_get(json_array_get(ind, j), "A_Indices");
+			if (ix && !json_is_true(json_object_get(ix, "is_slice"))) {
+				e->json_reads = 1;
+				json_key(e, json_object_get(ix, "uidx"), "a subscript");
+			}
+		}
+		if (n && json_object_get(json_array_get(ind, n - 1), "A_Indices"))
+			e->json_reads = 1; /* (the key written at: another one, another class) */
+		doc_output(e, json_object_get(rt, "val"), depth + 1, DOC_JSONB);
+		for (size_t d = before; d < e->n_docs; d++) {
+			const json_t *f = json_object_get(e->docs[d], "fields");
+			if (!is_star(f))
+				add_stored(e, name, pgtree_string(json_array_get(f, json_array_size(f) - 1)));
+		}
+	}
+}
+
 /* Any other node: every column reference in it is computed on. */
 static void expr(expo *e, json_t *j, unsigned depth)
 {
@@ -1163,6 +1319,7 @@ static void member(expo *e, const char *k, json_t *v, unsigned depth)
 	ddl_node(e, k, v);
 	json_node(e, k, v);
 	write_node(e, k, v);
+	doc_stores(e, k, v, depth);
 	int altering = strcmp(k, "AlterTableStmt") == 0;
 	e->altering += altering;
 	expr(e, v, depth + 1);
@@ -1192,6 +1349,15 @@ static void statement(expo *e, const char *key, json_t *body, unsigned depth)
 			statement(e, json_object_iter_key(it), json_object_iter_value(it), depth + 1);
 		return;
 	}
+	/* what an INSERT, UPDATE or DELETE RETURNING sends reaches the client as
+	 * the rows of a SELECT (column rules: with no column behind it in
+	 * RowDescription, computed) */
+	if (strcmp(key, "InsertStmt") == 0 || strcmp(key, "UpdateStmt") == 0 || strcmp(key, "DeleteStmt") == 0) {
+		json_t *ret = json_object_get(body, "returningList");
+		for (size_t i = 0; i < json_array_size(ret); i++)
+			doc_output(e, json_object_get(json_object_get(json_array_get(ret, i), "ResTarget"), "val"),
+				   depth + 1, DOC_TOP);
+	}
 	member(e, key, body, depth); /* INSERT, UPDATE, CREATE TABLE AS, VIEW, DDL, ...: stored or computed */
 }
 
@@ -1219,6 +1385,13 @@ void exposure_of(const char *key, json_t *body, sql_stmt *st)
 			if (has(&e.doc_texted, e.flows[i].alias))
 				grew |= add(&e.doc_texted, e.flows[i].source);
 	}
+	for (int grew = 1; grew;) { /* (a document stored from a name stores what it reads as itself) */
+		grew = 0;
+		for (size_t i = 0; i < e.n_flows; i++)
+			for (size_t k = 0; k < e.doc_stored.n; k++)
+				if (strcmp(e.doc_stored_from.v[k], e.flows[i].alias) == 0)
+					grew |= add_stored(&e, e.doc_stored.v[k], e.flows[i].source);
+	}
 	int doc_whole = e.whole;
 	for (size_t i = 0; i < e.unknown.n && !e.whole; i++)
 		e.whole = has(&e.computed, e.unknown.v[i]);
@@ -1226,7 +1399,8 @@ void exposure_of(const char *key, json_t *body, sql_stmt *st)
 		doc_whole = has(&e.doc_computed, e.unknown.v[i]);
 	if (e.overflow || e.ranges.overflow || e.computed.overflow || e.unknown.overflow)
 		e.whole = 1;
-	if (e.overflow || e.ranges.overflow || e.doc_computed.overflow || e.doc_texted.overflow || e.unknown.overflow)
+	if (e.overflow || e.ranges.overflow || e.doc_computed.overflow || e.doc_texted.overflow ||
+	    e.doc_stored.overflow || e.unknown.overflow)
 		doc_whole = 1;
 	st->computed = e.computed.v;
 	st->n_computed = e.computed.n;
@@ -1246,6 +1420,9 @@ void exposure_of(const char *key, json_t *body, sql_stmt *st)
 	st->doc_whole = doc_whole;
 	st->doc_texted = e.doc_texted.v;
 	st->n_doc_texted = e.doc_texted.n;
+	st->doc_stored = e.doc_stored.v;
+	st->doc_stored_from = e.doc_stored_from.v;
+	st->n_doc_stored = e.doc_stored.n;
 	st->written = e.written.v;
 	st->n_written = e.written.n;
 	st->writes_all = e.writes_all || e.written.overflow;

@@ -140,6 +140,8 @@ static sql_class *class_of_stmt(const sql_stmt *in)
 	o->json_keys = dup_strs(in->json_keys, in->n_json_keys);
 	o->doc_computed = dup_strs(in->doc_computed, in->n_doc_computed);
 	o->doc_texted = dup_strs(in->doc_texted, in->n_doc_texted);
+	o->doc_stored = dup_strs(in->doc_stored, in->n_doc_stored);
+	o->doc_stored_from = dup_strs(in->doc_stored_from, in->n_doc_stored);
 	o->written = dup_strs(in->written, in->n_written);
 	o->renames = sqlclass_renames_dup(in->renames, in->n_renames);
 	c->stmts = o;
@@ -835,12 +837,19 @@ static int json_column_is(const char *js, const char *name, int array)
  * columns asked about go into the decision's classification
  * ("json_columns"), so that a replay decides the same. Returns the column's
  * name ("" for columns the text does not name), with "table.column" in
- * st->doc_col, or NULL.
+ * st->doc_col, or NULL. A document a SET stores (doc_stored) keeps its keys
+ * only in a JSON column: one stored into another column of a relation the
+ * statement writes (`notes = profile - 'plan'`, text a later statement can
+ * cut), or into one the catalog cannot say is JSON, is refused too, with
+ * *stored set.
  */
-static const char *doc_computed(policy_session *st, const session *s, const sql_stmt *stmt)
+static const char *doc_stored_out(policy_session *st, const session *s, const sql_stmt *stmt, int *stored);
+
+static const char *doc_computed(policy_session *st, const session *s, const sql_stmt *stmt, int *stored)
 {
 	st->doc_col[0] = '\0';
-	if (!stmt->n_doc_computed && !stmt->doc_whole && !stmt->n_doc_texted)
+	*stored = 0;
+	if (!stmt->n_doc_computed && !stmt->doc_whole && !stmt->n_doc_texted && !stmt->n_doc_stored)
 		return NULL;
 	const char *small[8], **schemas = max_schemas(st) <= 8 ? small : util_xmalloc(max_schemas(st) * sizeof(char *));
 	const char *hit = NULL;
@@ -850,7 +859,8 @@ static const char *doc_computed(policy_session *st, const session *s, const sql_
 		for (size_t k = 0; k < n && !hit; k++) {
 			char **js;
 			int nj = json_columns_of(st, s, schemas[k], o->name, &js);
-			if (nj < 0 || (nj > 0 && stmt->doc_whole))
+			if ((nj < 0 || (nj > 0 && stmt->doc_whole)) &&
+			    (stmt->doc_whole || stmt->n_doc_computed || stmt->n_doc_texted))
 				hit = stmt->doc_whole ? ""
 				      : stmt->n_doc_computed ? stmt->doc_computed[0]
 				      : stmt->doc_texted[0];
@@ -871,6 +881,74 @@ static const char *doc_computed(policy_session *st, const session *s, const sql_
 				snprintf(st->doc_col, sizeof(st->doc_col), "%s.%.*s", o->name,
 					 (int)strcspn(js[0], "["), js[0]);
 			free_strs(js, nj > 0 ? (size_t)nj : 0);
+		}
+	}
+	if (schemas != small)
+		free(schemas);
+	return hit ? hit : doc_stored_out(st, s, stmt, stored);
+}
+
+/* Whether name is a JSON column of a relation stmt names, or may be (a
+ * relation the catalog cannot say of). */
+static int json_column_named(policy_session *st, const session *s, const sql_stmt *stmt, const char *name,
+			     const char **schemas)
+{
+	int is = 0;
+	for (size_t i = 0; i < stmt->n_objects && !is; i++) {
+		size_t n = schemas_of(&stmt->objects[i], st, s, schemas);
+		for (size_t k = 0; k < n && !is; k++) {
+			char **js;
+			int nj = json_columns_of(st, s, schemas[k], stmt->objects[i].name, &js);
+			is = nj < 0;
+			for (int j = 0; j < nj && !is; j++)
+				is = json_column_is(js[j], name, 0);
+			free_strs(js, nj > 0 ? (size_t)nj : 0);
+		}
+	}
+	return is;
+}
+
+/*
+ * The first of doc_stored given a JSON column's documents (doc_stored_from)
+ * that is no JSON column of a relation the statement writes: in a schema the
+ * relation may be in (schemas_of) whose catalog lists JSON columns of it, or
+ * in every one, when none of them lists it as one. (A schema listing none may
+ * hold no such relation: "$user"'s, mostly. A relation of that name there
+ * without JSON columns, before the one that has the column as JSON, would
+ * take the document as PostgreSQL resolves the name: the README says so.)
+ * doc_col says which, and *stored is set.
+ */
+static const char *doc_stored_out(policy_session *st, const session *s, const sql_stmt *stmt, int *stored)
+{
+	if (!stmt->n_doc_stored)
+		return NULL;
+	const char *small[8], **schemas = max_schemas(st) <= 8 ? small : util_xmalloc(max_schemas(st) * sizeof(char *));
+	const char *hit = NULL;
+	for (size_t i = 0; i < stmt->n_objects && !hit; i++) {
+		const sql_object *o = &stmt->objects[i];
+		if (!o->written)
+			continue;
+		for (size_t c = 0; c < stmt->n_doc_stored && !hit; c++) {
+			if (!json_column_named(st, s, stmt, stmt->doc_stored_from[c], schemas))
+				continue;
+			size_t n = schemas_of(o, st, s, schemas);
+			int json = 0, other = 0, unknown = 0;
+			for (size_t k = 0; k < n; k++) {
+				char **js;
+				int nj = json_columns_of(st, s, schemas[k], o->name, &js), is = 0;
+				for (int j = 0; j < nj && !is; j++)
+					is = json_column_is(js[j], stmt->doc_stored[c], 0);
+				json |= is;
+				other |= nj > 0 && !is;
+				unknown |= nj < 0;
+				free_strs(js, nj > 0 ? (size_t)nj : 0);
+			}
+			if (json && !other && !unknown)
+				continue;
+			hit = stmt->doc_stored[c];
+			*stored = 1;
+			snprintf(st->doc_col, sizeof(st->doc_col), "%s.%s, which %s", o->name, hit,
+				 unknown ? "the target's catalog cannot say is a JSON column" : "is no JSON column");
 		}
 	}
 	if (schemas != small)
@@ -928,7 +1006,8 @@ static int globs_lose(const config_strlist *globs, const char *from, const char 
 typedef struct refusal {
 	enum {
 		REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION, REF_FUNCTION_CALL, REF_FOREIGN, REF_CLUSTER,
-		REF_JSON_KEY, REF_JSON_ANY, REF_UNPARSED, REF_UNIQUE, REF_REFERENCES, REF_JSON_COMPUTED
+		REF_JSON_KEY, REF_JSON_ANY, REF_UNPARSED, REF_UNIQUE, REF_REFERENCES, REF_JSON_COMPUTED,
+		REF_JSON_STORED
 	} why;
 	const char *what, *name;   /* REF_RENAME: "column", "relation" or "schema", and its name */
 } refusal;
@@ -1043,6 +1122,10 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 		fprintf(trace, "    -> deny: it computes on the JSON documents of %s other than by key, and profile "
 			"\"%s\" masks values in them by key\n", why->what, profile);
 		break;
+	case REF_JSON_STORED:
+		fprintf(trace, "    -> deny: it stores JSON documents into %s, and profile \"%s\" masks values in "
+			"them by key\n", why->what, profile);
+		break;
 	default:
 		fprintf(trace, "    -> deny: it defines code (DO, a function, a trigger, a rule) under profile "
 			"\"%s\"'s column rules\n", profile);
@@ -1098,8 +1181,9 @@ static int unmaskable(const config_mask_profile *mp, policy_session *st, const s
 	const char *col;
 	if (mp->columns.n && column_refusal(mp, st, s, stmt, why))
 		return 1;
-	if (mp->json_keys.n && (col = doc_computed(st, s, stmt))) {
-		why->why = REF_JSON_COMPUTED;
+	int stored;
+	if (mp->json_keys.n && (col = doc_computed(st, s, stmt, &stored))) {
+		why->why = stored ? REF_JSON_STORED : REF_JSON_COMPUTED;
 		why->name = col;
 		why->what = st->doc_col;
 		return 1;
@@ -1491,8 +1575,16 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 			   "on %s (a function, an operator, a cast that cuts it short, a comparison, a sort, or a copy "
 			   "into another table), which would show masked values unmasked or answer questions about "
 			   "them", r->what, profile, *r->name ? "a document" : "documents it does not name (a whole row)");
-		hint = "Select the document itself or read it by key (doc->>'key', doc #>> '{a,b}'): values under "
-		       "masked keys arrive masked; a person with unmasked access can run this statement.";
+		hint = "Select the document itself, read it by key (doc->>'key', doc #>> '{a,b}') or edit it "
+		       "(jsonb_set, doc - 'key', doc #- '{a,b}', doc || '{...}'::jsonb): values under masked keys "
+		       "arrive masked; a person with unmasked access can run this statement.";
+		break;
+	case REF_JSON_STORED:
+		buf_printf(&b, "warden masks values in JSON documents by key for you (masking profile \"%s\"): this "
+			   "statement stores documents into %s, where their values would have no key to mask them by",
+			   profile, r->what);
+		hint = "Store documents into json or jsonb columns only (SET profile = jsonb_set(profile, ...)); a "
+		       "person with unmasked access can run this statement.";
 		break;
 	case REF_UNPARSED:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): its SQL parser (PostgreSQL "

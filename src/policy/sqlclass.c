@@ -1313,6 +1313,8 @@ void sqlclass_free(sql_class *c)
 		free_strv(st->json_keys, st->n_json_keys);
 		free_strv(st->doc_computed, st->n_doc_computed);
 		free_strv(st->doc_texted, st->n_doc_texted);
+		free_strv(st->doc_stored, st->n_doc_stored);
+		free_strv(st->doc_stored_from, st->n_doc_stored);
 		free_strv(st->written, st->n_written);
 		sqlclass_renames_free(st->renames, st->n_renames);
 	}

@@ -127,6 +127,11 @@ typedef struct sql_stmt {
 	char **doc_texted;      /* ... and those it sends whole cast to text (an array of documents'
 				 * text is none: policy.c refuses that) */
 	size_t n_doc_texted;
+	char **doc_stored;      /* ... and the columns its SETs give documents (exposure.c's doc_stores),
+				 * each from the column doc_stored_from[i] names (policy.c refuses a JSON
+				 * column's stored into one that is no JSON column of what it writes) */
+	char **doc_stored_from;
+	size_t n_doc_stored;
 	/* the columns it writes (INSERT's, UPDATE's SET, MERGE's, COPY FROM's),
 	 * or every column of what it writes (writes_all: no column list) */
 	char **written;

@@ -67,6 +67,10 @@ static void check(const sql_class *c, size_t size)
 		for (size_t k = 0; k < st->n_computed; k++)
 			if (!st->computed[k])
 				abort();
+		/* json_keys' inputs: a SET's documents, each from a column */
+		for (size_t k = 0; k < st->n_doc_stored; k++)
+			if (!st->doc_stored[k] || !st->doc_stored_from[k])
+				abort();
 		for (size_t k = 0; k < st->n_renames; k++) {
 			const sql_rename *r = &st->renames[k];
 			if (!r->to || (!r->relation && !r->schema) || (r->column && !r->relation))
@@ -105,6 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    again->stmts[i].n_computed != c->stmts[i].n_computed ||
 		    again->stmts[i].computed_whole != c->stmts[i].computed_whole ||
 		    again->stmts[i].n_renames != c->stmts[i].n_renames ||
+		    again->stmts[i].n_doc_stored != c->stmts[i].n_doc_stored ||
 		    again->stmts[i].defines_code != c->stmts[i].defines_code ||
 		    again->stmts[i].links_foreign != c->stmts[i].links_foreign ||
 		    !same(again->stmts[i].query_function, c->stmts[i].query_function))

@@ -233,6 +233,37 @@ out=$(ap -At -c "select profile::text, profile->>'token_type' from customers whe
 assert_match "$out" '"token": "\*{4}.*\|refreshable$' "json_keys documents: a document sent whole (as text too) arrives masked, keys read apart as they are"
 out=$(as_dana -At -c "select left(profile::text, 200) from customers where id = 1" 2>&1)
 assert_contains "$out" "tkvalue98765" "json_keys documents: the dba computes on documents as it likes"
+# editing a document (jsonb_set, - key, #- path, || jsonb) keeps its keys: its result sent to the
+# client or stored into a JSON column is a document, masked by key when read; one stored into a
+# text column, a result that can be text, or an edit through a masked key is refused
+out=$(ap -At -c "select profile - 'tags' #- '{nested,level}' || '{\"plan\": \"pro\"}'::jsonb from customers where id = 1" 2>&1)
+assert_eq "$out" '{"plan": "pro", "token": "****", "nested": {"secret_pin": "****"}, "token_type": "refreshable", "secret_token": "****"}' \
+  "json_keys edits: a document edited in the select list arrives masked by key"
+ap -At -c "begin" \
+  -c "update customers set profile = jsonb_set(profile, '{plan}', '\"pro\"') - 'tags' where id = 1 returning profile" \
+  -c "update customers set profile['nested']['level'] = '4' where id = 1" \
+  -c "update customers set profile = profile || '{\"tier\": \"gold\", \"token\": \"tk-rotated-1\"}' where id in (1, 2)" \
+  -c "select concat(profile->>'plan', '/', profile->>'tier', '/', profile #>> '{nested,level}') from customers where id = 1" \
+  -c "rollback" >"$T/edit.out" 2>&1; rc=$?
+assert_rc "$rc" 0 "json_keys edits: an agent updates documents with jsonb_set, -, a subscript and || ($(show "$(cat "$T/edit.out")" 300))"
+assert_eq "$(sed -n 1p "$T/edit.out")" '{"plan": "pro", "token": "****", "nested": {"level": 3, "secret_pin": "****"}, "token_type": "refreshable", "secret_token": "****"}' \
+  "json_keys edits: UPDATE ... RETURNING the edited document arrives masked by key"
+assert_eq "$(sed -n 2p "$T/edit.out")" "pro/gold/4" "json_keys edits: the edits are there to read by key"
+no_secrets "$T/edit.out" "json_keys edits"
+assert_eq "$(pg_direct -d app -At -c "select profile->>'token' from public.customers where id = 2")" "plainvalue456" \
+  "json_keys edits: rolled back"
+for q in "update customers set notes = profile - 'plan' where id = 1" \
+         "update customers set notes = profile || '{}' where id = 1"; do
+  refused "json_keys edits" "stores documents into customers.notes, which is no JSON column" "$q"
+done
+for q in "select notes || profile from customers where id = 1" "select profile || '{\"a\": 1}' from customers where id = 1" \
+         "select id from customers where profile - 'plan' = '{}'"; do
+  refused "json_keys edits" "JSON documents of customers.profile" "$q"
+done
+for q in "select jsonb_set(profile, '{token,0}', '1') from customers where id = 1" \
+         "update customers set profile['secret_token']['x'] = '1' where id = 1"; do
+  refused "json_keys edits" "JSON key \"" "$q"
+done
 # a write to a masked column that a unique index decides on (accounts.api_key) answers, by
 # failing, whether a guessed value is there, as comparing the column would: refused; a write
 # to a masked column no unique index covers runs, and so does the dba's

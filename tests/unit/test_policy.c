@@ -1126,8 +1126,13 @@ static int fake_json_columns(void *ctx, const char *schema, const char *table, c
 {
 	(void)ctx;
 	*out = NULL;
-	if (strcmp(table, "mystery") == 0)
+	if (strcmp(table, "mystery") == 0 || strcmp(schema, "limbo") == 0)
 		return -1;
+	if (strcmp(schema, "alt") == 0 && strcmp(table, "customers") == 0) { /* a customers of other JSON columns */
+		*out = util_xmalloc(sizeof(**out));
+		(*out)[0] = util_strndup("settings", 8);
+		return 1;
+	}
 	if (strcmp(schema, "public") != 0 || strcmp(table, "customers") != 0)
 		return 0;
 	*out = util_xmalloc(2 * sizeof(**out));
@@ -1172,6 +1177,21 @@ static void test_mask_json_computed(void **state)
 		"select count(*) from customers where name like 'A%'",
 		"select docs, jsonb_pretty(profile), array_agg(docs) from customers group by id",
 		"select name::text, notes::text from customers",
+		/* documents edited: what reaches the client, or a JSON column, is a document */
+		"select profile - 'token', profile #- '{nested,level}', jsonb_set(profile, '{plan}', '\"pro\"') from customers",
+		"select jsonb_insert(profile, '{tags,0}', '\"new\"'), jsonb_set_lax(profile, '{token}', null) from customers",
+		"select profile || '{\"plan\": \"pro\"}'::jsonb, jsonb_build_object('n', 1) || profile from customers",
+		"select jsonb_set(profile || '{\"a\": 1}', '{b}', profile) - 'c' from customers",
+		"update customers set profile = jsonb_set(profile, '{plan}', '\"pro\"') where id = 1",
+		"update customers set profile = profile || '{\"plan\": \"pro\"}', docs = docs where id = 1",
+		"update customers set profile = profile - 'plan' #- '{nested,level}' where profile->>'plan' = 'basic'",
+		"update customers set profile = jsonb_set(profile, '{token}', '\"rotated\"') returning id, profile",
+		"update customers set profile = jsonb_set(profile, array['nested', 'secret_pin'], '\"0000\"')",
+		"update customers set profile['plan'] = '\"pro\"', profile['nested']['level'] = '4'",
+		"update customers set name = notes, notes = coalesce(notes, name) where id = 1",
+		"update customers c set profile = o.profile from customers o where c.id = 1 and o.id = 2",
+		"insert into customers (id, profile) values (1, '{}') on conflict (id) do update set profile = customers.profile || excluded.profile",
+		"delete from customers where id = 1 returning profile, profile::text",
 	};
 	static const char *const refused[] = {
 		"select replace(profile::text, 'a', 'b') from customers",
@@ -1195,6 +1215,27 @@ static void test_mask_json_computed(void **state)
 		"select query_to_xml('select profile from customers', true, true, '')",
 		"do $$ begin perform 1; end $$",
 		"create function f() returns text language sql as 'select profile::text from customers'",
+		/* an edit whose result can be text, compares or stores a document's text */
+		"select profile || '{\"a\": 1}' from customers",
+		"select '\"x' || profile from customers",
+		"select notes || profile from customers",
+		"select '{}'::jsonb || (profile || notes) from customers",
+		"select (profile - 'token')::text from customers where id = 1 order by 1",
+		"select id from customers where jsonb_set(profile, '{plan}', '1') = '{\"token\": \"tk1\"}'",
+		"select id from customers where profile - 'plan' = '{\"token\": \"tk1\"}'",
+		"update customers set notes = profile - 'plan' where id = 1",
+		"update customers set notes = p from (select profile as p from customers) s",
+		"with s as (select profile as p from customers), u as (update customers set notes = s.p from s returning 1) select * from u",
+		"update customers set notes = jsonb_set(profile, '{a}', '1')::text",
+		"update customers set profile = to_jsonb(left(profile::text, 20))",
+		"update customers set name = 'x' where id = 1 returning left(profile::text, 20)",
+		"with u as (update customers set name = 'x' returning profile as p) select left(p::text, 9) from u",
+		/* an edit through a masked key answers what is under it */
+		"select jsonb_set(profile, '{token,0}', '1') from customers",
+		"select profile #- '{secret_pin,x}' from customers",
+		"update customers set profile['token']['x'] = '1'",
+		"update customers set profile = jsonb_insert(profile, array['secret_q', 'k'], '1')",
+		"select jsonb_set(profile, $1, '1') from customers",
 	};
 	for (int pass = 0; pass < 2; pass++) { /* the second pass: from the classification cache */
 		as(&f, "alice", "[\"eng\"]", NULL);
@@ -1217,6 +1258,21 @@ static void test_mask_json_computed(void **state)
 		"documents it does not name (a whole row)");
 	REFUSED(&f, "select upper(name) from mystery", "mystery (the target's catalog cannot say which of its columns");
 	REFUSED(&f, "select docs::text from customers", "JSON documents of customers.docs by key");
+	REFUSED(&f, "update customers set notes = profile - 'plan' where id = 1", "stores documents into customers.notes, "
+		"which is no JSON column", "masking profile \"pii\"");
+	REFUSED(&f, "select jsonb_set(profile, '{token,0}', '1') from customers", "JSON key \"token\"");
+	REFUSED(&f, "select jsonb_set(profile, $1, '1') from customers", "keys its text does not give (jsonb_set:");
+	REFUSED(&f, "select profile #- $1 from customers", "keys its text does not give (#-:");
+	/* a SET's JSON column, as each schema customers may be in has it */
+	static const char edit[] = "update customers set profile = profile - 'plan'";
+	EXPECT(&f, edit, POLICY_ALLOW, "masked");
+	EXPECT(&f, "set search_path to alt, public", POLICY_ALLOW, "masked");
+	REFUSED(&f, edit, "stores documents into customers.profile, which is no JSON column");
+	EXPECT(&f, "update public.customers set profile = profile - 'plan'", POLICY_ALLOW, "masked");
+	EXPECT(&f, "set search_path to public, limbo", POLICY_ALLOW, "masked");
+	REFUSED(&f, edit, "customers.profile, which the target's catalog cannot say is a JSON column");
+	EXPECT(&f, "set search_path to public, nowhere", POLICY_ALLOW, "masked");
+	EXPECT(&f, edit, POLICY_ALLOW, "masked");
 	expect_denied_with(&f, "select md5(profile::text) from public.customers",
 			   "\"json_columns\":{\"public.customers\":[\"docs[]\",\"profile\"]}");
 	/* EXECUTE's arguments compute too */

@@ -1307,6 +1307,30 @@ static const expo_case doc_cases[] = {
 	{"with c as (select profile from customers) select replace(profile::text, 'a', 'b') from c", "profile", 0},
 	{"select profile from customers union all select profile from archive", "profile", 0},
 	{"insert into t select profile from customers", "profile", 0},
+	/* edited: jsonb_set and its kind, - and #- (jsonb's only), || where its result is jsonb */
+	{"select jsonb_set(profile, '{a}', docs[1]), jsonb_insert(profile, '{a}', profile, true) from customers",
+	 "docs", 0},
+	{"select jsonb_set_lax(profile, '{a}', null, create_if_missing => true) from customers", "", 0},
+	{"select jsonb_set(profile, path => '{a}', new_value => '1', target => profile) from customers", "profile", 0},
+	{"select pg_catalog.jsonb_set(profile, '{a}', '1'), public.jsonb_set(docs, '{a}', '1') from customers", "docs", 0},
+	{"select profile - 'a', profile - 0, profile #- '{a,b}', -profile from customers", "profile", 0},
+	{"select profile - (profile->>'plan') from customers", "", 0},
+	{"select profile - notes from customers", "notes", 0},
+	{"select profile || '{}'::jsonb, to_jsonb(1) || profile, (profile || '[1]'::jsonb) - 0 from customers", "", 0},
+	{"select profile || '{}'::pg_catalog.jsonb, profile || '{}'::json from customers", "profile", 0},
+	{"select profile || docs from customers", "profile docs", 0},
+	{"select jsonb_set(profile || docs, '{a}', profile || '{}') - 'b' from customers", "", 0},
+	{"select '{}'::jsonb || (profile || notes), notes || '{}'::jsonb from customers", "profile notes", 0},
+	{"select profile operator(pg_catalog.||) '{}'::jsonb from customers", "profile", 0},
+	{"select id from customers where profile - 'a' = '{}'", "profile", 0},
+	/* stored by a SET (exposure's doc_stored: policy.c holds it against the JSON columns) */
+	{"update customers set profile = jsonb_set(profile, '{a}', '1'), notes = coalesce(notes, name)", "", 0},
+	{"update customers set profile = profile || docs[1], notes = profile::text", "docs profile", 0},
+	{"update customers set profile['a']['b'] = profile returning profile, docs::text", "", 0},
+	{"update customers set name = 'x' returning left(profile::text, 3), profile - 'a'", "profile", 0},
+	{"insert into customers values (1) on conflict (id) do update set profile = excluded.profile || customers.profile",
+	 "id", 0},
+	{"with u as (update customers set name = 'x' returning profile) select profile from u", "profile", 0},
 	/* whole rows */
 	{"select to_jsonb(c) from customers c", "", 1},
 	{"select c from customers c", "", 1},
@@ -1347,6 +1371,40 @@ static void test_exposure_docs_texted(void **state)
 			gl += (size_t)snprintf(got + gl, sizeof(got) - gl, "%s%s", k ? " " : "", st->doc_texted[k]);
 		if (strcmp(got, cases[i].texted) != 0)
 			fail_msg("[%s]: sent as text [%s], want [%s]", cases[i].sql, got, cases[i].texted);
+		sqlclass_free(c);
+	}
+}
+
+/* The documents a SET stores (doc_stored, doc_stored_from): "to=from" pairs, space-separated, in order. */
+static void test_exposure_docs_stored(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *sql, *stored;
+	} cases[] = {
+		{"update customers set profile = jsonb_set(profile, '{a}', docs[1]) - 'b'", "profile=profile"},
+		{"update customers set notes = profile - 'a', name = notes, id = id + 1", "notes=profile name=notes"},
+		{"update customers c set profile = o.profile || c.profile from archive o", "profile=profile"},
+		{"update customers set profile['a'] = docs, profile = coalesce(profile, '{}')", "profile=docs profile=profile"},
+		{"update customers set notes = profile::text, name = upper(notes)", ""},
+		{"insert into customers values (1) on conflict (id) do update set notes = excluded.profile", "notes=profile"},
+		{"with s as (select profile as p from customers), u as (update customers set notes = s.p from s returning 1) select * from u",
+		 "notes=p notes=profile"},
+		{"with s as (select docs as d, profile as p from customers) update customers set notes = s.p from s", "notes=p"},
+		{"delete from customers returning profile", ""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		sql_class *c = classify(cases[i].sql);
+		if (c->n != 1 || c->error)
+			fail_msg("[%s]: does not parse: %s", cases[i].sql, c->error ? c->error : "");
+		const sql_stmt *st = &c->stmts[0];
+		char got[256] = "";
+		size_t gl = 0;
+		for (size_t k = 0; k < st->n_doc_stored && gl < sizeof(got); k++)
+			gl += (size_t)snprintf(got + gl, sizeof(got) - gl, "%s%s=%s", k ? " " : "", st->doc_stored[k],
+					       st->doc_stored_from[k]);
+		if (strcmp(got, cases[i].stored) != 0)
+			fail_msg("[%s]: stored [%s], want [%s]", cases[i].sql, got, cases[i].stored);
 		sqlclass_free(c);
 	}
 }
@@ -1453,6 +1511,7 @@ int main(void)
 		cmocka_unit_test(test_exposure_json),
 		cmocka_unit_test(test_exposure_docs),
 		cmocka_unit_test(test_exposure_docs_texted),
+		cmocka_unit_test(test_exposure_docs_stored),
 		cmocka_unit_test(test_written),
 		cmocka_unit_test(test_exposure_renames),
 		cmocka_unit_test(test_exposure_code),
