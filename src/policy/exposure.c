@@ -74,7 +74,10 @@ typedef struct expo {
 	names doc_computed;     /* computed on other than as a JSON document (doc_read) */
 	names doc_texted;       /* sent whole as text (doc_output) */
 	names doc_stored, doc_stored_from; /* SET targets given a column's documents, and the columns (doc_stores) */
-	const json_t **docs;    /* ColumnRef nodes read as JSON documents: by key, or sent as they are */
+	struct doc_ref {
+		const json_t *colref;   /* a ColumnRef node read as a JSON document (doc_mark) */
+		int keyed;              /* by key or by what it is; else sent or stored as it is */
+	} *docs;
 	size_t n_docs, cap_docs;
 	const json_t *top;      /* the statement's own SELECT, whose output columns reach the client */
 } expo;
@@ -227,10 +230,11 @@ static int is_star(const json_t *fields)
 	return n && json_object_get(json_array_get(fields, n - 1), "A_Star");
 }
 
-static int doc_read(const expo *e, const json_t *colref)
+/* Whether colref is read as a document (keyed: by key or by what it is). */
+static int doc_read(const expo *e, const json_t *colref, int keyed)
 {
 	for (size_t i = 0; i < e->n_docs; i++)
-		if (e->docs[i] == colref)
+		if (e->docs[i].colref == colref && (!keyed || e->docs[i].keyed))
 			return 1;
 	return 0;
 }
@@ -251,7 +255,7 @@ static void colref_computed(expo *e, const json_t *fields, const json_t *colref)
 	if (!name)
 		return;
 	add(&e->computed, name);
-	if (!colref || !doc_read(e, colref))
+	if (!colref || !doc_read(e, colref, 0))
 		add(&e->doc_computed, name);
 	if (has(&e->ranges, name)) /* a table's name alone (or a column named like one) */
 		e->whole = 1;
@@ -537,12 +541,13 @@ static const json_t *doc_uncast(const json_t *n, int *text)
 }
 
 /*
- * n is read as a JSON document — by key, or sent to the client as it is,
- * where json_keys mask its values: a column reference there (under casts
- * doc_cast allows) is not computing on the document. Past MAX_NAMES such
- * references the rest count as computed on (fail closed).
+ * n is read as a JSON document — by key or by what it is (keyed), or sent
+ * to the client or stored as it is, where json_keys mask its values: a
+ * column reference there (under casts doc_cast allows) is not computing on
+ * the document. Past MAX_NAMES such references the rest count as computed
+ * on (fail closed).
  */
-static void doc_mark(expo *e, const json_t *n)
+static void doc_mark(expo *e, const json_t *n, int keyed)
 {
 	int text = 0;
 	const json_t *cr = json_object_get(doc_uncast(n, &text), "ColumnRef");
@@ -552,7 +557,7 @@ static void doc_mark(expo *e, const json_t *n)
 		e->cap_docs = e->cap_docs ? 2 * e->cap_docs : 8;
 		e->docs = util_xrealloc(e->docs, e->cap_docs * sizeof(*e->docs));
 	}
-	e->docs[e->n_docs++] = cr;
+	e->docs[e->n_docs++] = (struct doc_ref){cr, keyed};
 }
 
 /* A FuncCall of a function named as written or as pg_catalog's. */
@@ -614,9 +619,9 @@ static int positional(const json_t *args, size_t n)
  * json_keys mask them by key. The column as it is, cast to json or jsonb,
  * or at the top to text (a JSON column's text is one document; an array of
  * documents' is not, so the column goes into doc_texted for the policy to
- * tell) or through jsonb_pretty; a row, an array, a COALESCE or a
- * doc_keeping function of such parts (array_agg(profile), row(id,
- * profile)); and a document edited: jsonb_set, jsonb_set_lax, jsonb_insert
+ * tell) or through jsonb_pretty; a row, an array, a COALESCE, a CASE's
+ * results or a doc_keeping function of such parts (array_agg(profile),
+ * row(id, profile)); and a document edited: jsonb_set, jsonb_set_lax, jsonb_insert
  * (a path's keys before its last are read: json_path_edit), `- key`, `#-
  * path`, and `||` — the one operator of these whose result can be text:
  * `profile || notes`, or a json column's `profile || '{"a": 1}'`, is the
@@ -639,7 +644,7 @@ static void doc_output(expo *e, const json_t *n, unsigned depth, int mode)
 		const json_t *f = json_object_get(cr, "fields");
 		if (text && json_array_size(f))
 			add(&e->doc_texted, pgtree_string(json_array_get(f, json_array_size(f) - 1)));
-		doc_mark(e, n);
+		doc_mark(e, n, 0);
 		return;
 	}
 	if (text)
@@ -648,11 +653,19 @@ static void doc_output(expo *e, const json_t *n, unsigned depth, int mode)
 	    strcmp(func_name(v), "jsonb_pretty") == 0 && json_array_size(json_object_get(v, "args")) == 1) {
 		const json_t *a = doc_uncast(json_array_get(json_object_get(v, "args"), 0), NULL);
 		if (json_object_get(a, "ColumnRef"))
-			doc_mark(e, a); /* (jsonb only: one document's text) */
+			doc_mark(e, a, 0); /* (jsonb only: one document's text) */
 	} else if ((v = json_object_get(n, "RowExpr")) || (v = json_object_get(n, "CoalesceExpr"))) {
 		args = json_object_get(v, "args");
 	} else if ((v = json_object_get(n, "A_ArrayExpr"))) {
 		args = json_object_get(v, "elements");
+	} else if ((v = json_object_get(n, "CaseExpr"))) {
+		/* its results (its conditions compare: computed) */
+		const json_t *whens = json_object_get(v, "args");
+		for (size_t i = 0; i < json_array_size(whens); i++)
+			doc_output(e, json_object_get(json_object_get(json_array_get(whens, i), "CaseWhen"), "result"),
+				   depth + 1, sub);
+		doc_output(e, json_object_get(v, "defresult"), depth + 1, sub);
+		return;
 	} else if ((v = json_object_get(n, "FuncCall")) && catalog_function(v) && LISTED(func_name(v), doc_keeping)) {
 		args = json_object_get(v, "args");
 		if (strstr(func_name(v), "_object")) /* values after keys */
@@ -683,7 +696,9 @@ static void doc_output(expo *e, const json_t *n, unsigned depth, int mode)
 }
 
 /* Each column reference in n is computed on as a document (an output
- * column an ORDER BY, GROUP BY or DISTINCT ON position sorts or groups by). */
+ * column an ORDER BY, GROUP BY or DISTINCT ON position sorts or groups by),
+ * but one read by key or by what it is: `group by 1` over `profile->>'plan'`
+ * sorts what `group by profile->>'plan'` does. */
 static void doc_names(expo *e, const json_t *n, unsigned depth)
 {
 	if (depth > MAX_DEPTH)
@@ -694,9 +709,9 @@ static void doc_names(expo *e, const json_t *n, unsigned depth)
 	if (json_is_object(n)) {
 		json_object_foreach((json_t *)n, k, v) {
 			const json_t *f = strcmp(k, "ColumnRef") == 0 ? json_object_get(v, "fields") : NULL;
-			if (f && json_array_size(f))
+			if (f && json_array_size(f) && !doc_read(e, v, 1))
 				add(&e->doc_computed, pgtree_string(json_array_get(f, json_array_size(f) - 1)));
-			else
+			else if (!f)
 				doc_names(e, v, depth + 1);
 		}
 	} else if (json_is_array(n)) {
@@ -936,9 +951,9 @@ static void json_call(expo *e, const json_t *v)
 			const json_t *a = json_array_get(args, i), *na = json_object_get(a, "NamedArgExpr");
 			const char *an = pgtree_str(na, "name");
 			if (i == 0 && !na)
-				doc_mark(e, a);
+				doc_mark(e, a, 1);
 			else if (an && strcmp(an, "target") == 0)
-				doc_mark(e, json_object_get(na, "arg"));
+				doc_mark(e, json_object_get(na, "arg"), 1);
 		}
 	}
 	if ((hit = LISTED(fn, json_by_keys))) {
@@ -976,9 +991,9 @@ static void json_call(expo *e, const json_t *v)
 		for (size_t i = 0; i < n; i++)
 			json_contains(e, json_array_get(args, i));
 		if (n == 2 && catalog_function(v) && const_string(json_array_get(args, 1)))
-			doc_mark(e, json_array_get(args, 0));
+			doc_mark(e, json_array_get(args, 0), 1);
 		if (n == 2 && catalog_function(v) && const_string(json_array_get(args, 0)))
-			doc_mark(e, json_array_get(args, 1));
+			doc_mark(e, json_array_get(args, 1), 1);
 	}
 }
 
@@ -1031,12 +1046,12 @@ static void json_node(expo *e, const char *k, const json_t *v)
 			e->json_reads = 1;
 			json_key(e, r, op[2] ? "->>" : "->");
 			if (const_string(r))
-				doc_mark(e, l);
+				doc_mark(e, l, 1);
 		} else if (strcmp(op, "#>") == 0 || strcmp(op, "#>>") == 0) {
 			e->json_reads = 1;
 			json_path(e, r, op[2] ? "#>>" : "#>");
 			if (const_string(r) || json_object_get(uncast(r), "A_ArrayExpr"))
-				doc_mark(e, l);
+				doc_mark(e, l, 1);
 		} else if (strcmp(op, "@?") == 0 || strcmp(op, "@@") == 0) {
 			/* @@ is text search's too ('cat & dog'): a path reads from its
 			 * root, $, so a constant without one reads no document */
@@ -1044,7 +1059,7 @@ static void json_node(expo *e, const char *k, const json_t *v)
 			e->json_reads = 1;
 			if (p && strchr(p, '$')) {
 				json_jsonpath(e, p, op[1] == '?' ? "@?" : "@@");
-				doc_mark(e, l);
+				doc_mark(e, l, 1);
 			} else if (!p && op[1] == '?') {
 				e->json_any = "@?";
 			}
@@ -1052,11 +1067,11 @@ static void json_node(expo *e, const char *k, const json_t *v)
 			json_contains(e, l);
 			json_contains(e, r);
 			if (const_string(r))
-				doc_mark(e, l);
+				doc_mark(e, l, 1);
 			if (const_string(l))
-				doc_mark(e, r);
+				doc_mark(e, r, 1);
 		} else if (strcmp(op, "?") == 0 || strcmp(op, "?|") == 0 || strcmp(op, "?&") == 0) {
-			doc_mark(e, l); /* whether keys are there: no value */
+			doc_mark(e, l, 1); /* whether keys are there: no value */
 		}
 	} else if (strcmp(k, "A_Indirection") == 0) {
 		const json_t *ind = json_object_get(v, "indirection");
@@ -1067,10 +1082,10 @@ static void json_node(expo *e, const char *k, const json_t *v)
 			e->json_reads = 1;
 			json_key(e, json_object_get(ix, "uidx"), "a subscript");
 			if (i == 0 && const_string(json_object_get(ix, "uidx")))
-				doc_mark(e, json_object_get(v, "arg")); /* doc['k']... */
+				doc_mark(e, json_object_get(v, "arg"), 1); /* doc['k']... */
 		}
 	} else if (strcmp(k, "NullTest") == 0) {
-		doc_mark(e, json_object_get(v, "arg"));
+		doc_mark(e, json_object_get(v, "arg"), 1);
 	} else if (strcmp(k, "FuncCall") == 0) {
 		json_call(e, v);
 	} else if (strcmp(k, "RangeFunction") == 0) {
@@ -1238,30 +1253,59 @@ static void ddl_node(expo *e, const char *k, const json_t *v)
 	}
 }
 
+/* The value val stored into column name: its documents are doc_output's
+ * (DOC_JSONB) and the pairs go into doc_stored. */
+static void doc_store(expo *e, const char *name, const json_t *val, unsigned depth)
+{
+	size_t before = e->n_docs;
+	doc_output(e, val, depth + 1, DOC_JSONB);
+	for (size_t d = before; d < e->n_docs; d++) {
+		const json_t *f = json_object_get(e->docs[d].colref, "fields");
+		if (!is_star(f))
+			add_stored(e, name, pgtree_string(json_array_get(f, json_array_size(f) - 1)));
+	}
+}
+
 /*
- * The documents a SET gives a column (UPDATE's, ON CONFLICT DO UPDATE's)
- * are stored, not computed on, when the column is a JSON column, where
- * json_keys mask them when they are read: `profile = jsonb_set(profile,
- * '{plan}', '"pro"')`, `profile = profile || '{"plan": "pro"}'`, `profile =
- * profile - 'plan'`, `profile['plan'] = '"pro"'`. The value's documents are
- * doc_output's (DOC_JSONB: a text value is no json's or jsonb's, and
- * PostgreSQL refuses to store it there before it reads a row) and the
- * column goes into doc_stored, which policy.c holds against the written
- * relations' JSON columns. A subscript's keys before its last are read, as
- * an edit's path's are (json_path_edit).
+ * The documents a SET gives a column (UPDATE's, ON CONFLICT DO UPDATE's),
+ * or an INSERT's SELECT under a column list, are stored, not computed on,
+ * when the column is a JSON column, where json_keys mask them when they are
+ * read: `profile = jsonb_set(profile, '{plan}', '"pro"')`, `profile =
+ * profile || '{"plan": "pro"}'`, `profile = profile - 'plan'`,
+ * `profile['plan'] = '"pro"'`, `insert into archive (id, doc) select id,
+ * profile from customers`. The value's documents are doc_output's
+ * (DOC_JSONB: a text value is no json's or jsonb's, and PostgreSQL refuses
+ * to store it there before it reads a row) and the column goes into
+ * doc_stored, which policy.c holds against the written relations' JSON
+ * columns. A subscript's keys before its last are read, as an edit's
+ * path's are (json_path_edit). (An INSERT's SELECT is read as a store when
+ * it is one SELECT, not a UNION's, with a column without a subscript for
+ * each of its outputs: otherwise which value goes where the text does not
+ * say. A `*` stores columns the text does not name: whole.)
  */
 static void doc_stores(expo *e, const char *k, const json_t *v, unsigned depth)
 {
 	const json_t *list = NULL;
-	if (strcmp(k, "UpdateStmt") == 0)
+	if (strcmp(k, "UpdateStmt") == 0) {
 		list = json_object_get(v, "targetList");
-	else if (strcmp(k, "InsertStmt") == 0)
+	} else if (strcmp(k, "InsertStmt") == 0) {
 		list = json_object_get(json_object_get(v, "onConflictClause"), "targetList");
+		const json_t *cols = json_object_get(v, "cols");
+		const json_t *sel = json_object_get(json_object_get(v, "selectStmt"), "SelectStmt");
+		const json_t *targets = json_object_get(sel, "targetList");
+		size_t n = json_array_size(targets);
+		int plain = n == json_array_size(cols); /* (a UNION's targets are its arms') */
+		for (size_t i = 0; i < n && plain; i++)
+			plain = !json_array_size(json_object_get(json_object_get(json_array_get(cols, i), "ResTarget"),
+								 "indirection"));
+		for (size_t i = 0; i < n && plain; i++)
+			doc_store(e, pgtree_str(json_object_get(json_array_get(cols, i), "ResTarget"), "name"),
+				  json_object_get(json_object_get(json_array_get(targets, i), "ResTarget"), "val"), depth);
+	}
 	for (size_t i = 0; i < json_array_size(list); i++) {
 		const json_t *rt = json_object_get(json_array_get(list, i), "ResTarget");
 		const json_t *ind = json_object_get(rt, "indirection");
-		const char *name = pgtree_str(rt, "name");
-		size_t before = e->n_docs, n = json_array_size(ind);
+		size_t n = json_array_size(ind);
 		for (size_t j = 0; j + 1 < n; j++) {
 			const json_t *ix = json_object_get(json_array_get(ind, j), "A_Indices");
 			if (ix && !json_is_true(json_object_get(ix, "is_slice"))) {
@@ -1271,12 +1315,7 @@ static void doc_stores(expo *e, const char *k, const json_t *v, unsigned depth)
 		}
 		if (n && json_object_get(json_array_get(ind, n - 1), "A_Indices"))
 			e->json_reads = 1; /* (the key written at: another one, another class) */
-		doc_output(e, json_object_get(rt, "val"), depth + 1, DOC_JSONB);
-		for (size_t d = before; d < e->n_docs; d++) {
-			const json_t *f = json_object_get(e->docs[d], "fields");
-			if (!is_star(f))
-				add_stored(e, name, pgtree_string(json_array_get(f, json_array_size(f) - 1)));
-		}
+		doc_store(e, pgtree_str(rt, "name"), json_object_get(rt, "val"), depth);
 	}
 }
 

@@ -1322,6 +1322,10 @@ static const expo_case doc_cases[] = {
 	{"select jsonb_set(profile || docs, '{a}', profile || '{}') - 'b' from customers", "", 0},
 	{"select '{}'::jsonb || (profile || notes), notes || '{}'::jsonb from customers", "profile notes", 0},
 	{"select profile operator(pg_catalog.||) '{}'::jsonb from customers", "profile", 0},
+	{"select case when profile ? 'a' then profile - 'a' when id > 1 then docs[1] else profile end from customers",
+	 "id docs", 0},
+	{"select case profile when '{}' then 1 end from customers", "profile", 0},
+	{"select case when true then profile::text end from customers", "profile", 0},
 	{"select id from customers where profile - 'a' = '{}'", "profile", 0},
 	/* stored by a SET (exposure's doc_stored: policy.c holds it against the JSON columns) */
 	{"update customers set profile = jsonb_set(profile, '{a}', '1'), notes = coalesce(notes, name)", "", 0},
@@ -1331,6 +1335,10 @@ static const expo_case doc_cases[] = {
 	{"insert into customers values (1) on conflict (id) do update set profile = excluded.profile || customers.profile",
 	 "id", 0},
 	{"with u as (update customers set name = 'x' returning profile) select profile from u", "profile", 0},
+	{"select profile->>'a', profile->'b', profile - 'c', profile from customers group by 1, 2 order by 3, 4",
+	 "profile", 0},
+	{"insert into archive (doc, n) select profile - 'a', profile->>'b' from customers order by 2", "", 0},
+	{"insert into archive (doc) select distinct profile from customers", "profile", 0},
 	/* whole rows */
 	{"select to_jsonb(c) from customers c", "", 1},
 	{"select c from customers c", "", 1},
@@ -1392,6 +1400,14 @@ static void test_exposure_docs_stored(void **state)
 		 "notes=p notes=profile"},
 		{"with s as (select docs as d, profile as p from customers) update customers set notes = s.p from s", "notes=p"},
 		{"delete from customers returning profile", ""},
+		{"update customers set profile = case when id = 1 then jsonb_set(profile, '{a}', '1') else docs[1] end",
+		 "profile=profile"},
+		{"insert into archive (id, doc, note) select id, profile || docs[1], coalesce(profile, '{}') from customers",
+		 "id=id doc=profile note=profile"},
+		{"insert into archive (id, doc) select * from customers", ""},
+		{"insert into archive (doc['a']) select profile from customers", ""},
+		{"insert into archive (doc) select profile from customers union select profile from customers", ""},
+		{"insert into archive (doc) values ('{}')", ""},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		sql_class *c = classify(cases[i].sql);
