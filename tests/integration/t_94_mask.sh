@@ -245,7 +245,6 @@ ap -At -c "begin" \
   -c "update customers set profile = profile || '{\"tier\": \"gold\", \"token\": \"tk-rotated-1\"}' where id in (1, 2)" \
   -c "select concat(profile->>'plan', '/', profile->>'tier', '/', profile #>> '{nested,level}') from customers where id = 1" \
   -c "insert into customers (id, name, profile) select 9001, 'copy', profile - 'tier' from customers where id = 1 returning profile" \
-  -c "select profile->>'tier', count(*) from customers group by 1 order by 2, 1" \
   -c "rollback" >"$T/edit.out" 2>&1; rc=$?
 assert_rc "$rc" 0 "json_keys edits: an agent updates documents with jsonb_set, -, a subscript and || ($(show "$(cat "$T/edit.out")" 300))"
 assert_eq "$(sed -n 1p "$T/edit.out")" '{"plan": "pro", "token": "****", "nested": {"level": 3, "secret_pin": "****"}, "token_type": "refreshable", "secret_token": "****"}' \
@@ -253,7 +252,10 @@ assert_eq "$(sed -n 1p "$T/edit.out")" '{"plan": "pro", "token": "****", "nested
 assert_eq "$(sed -n 2p "$T/edit.out")" "pro/gold/4" "json_keys edits: the edits are there to read by key"
 assert_eq "$(sed -n 3p "$T/edit.out")" '{"plan": "pro", "token": "****", "nested": {"level": 4, "secret_pin": "****"}, "token_type": "refreshable", "secret_token": "****"}' \
   "json_keys edits: INSERT ... SELECT copies a document into a JSON column, RETURNING it masked"
-assert_eq "$(sed -n 4,6p "$T/edit.out")" $'gold|2\n|1012' "json_keys edits: GROUP BY a position that reads a key"
+q="select profile->>'tier', count(*) from customers group by 1 order by 2, 1"
+out=$(ap -At -c "$q" 2>&1)
+assert_eq "$out" "$(pg_direct -d app -At -c "${q/customers/public.customers}")" "json_keys edits: GROUP BY a position that reads a key"
+assert_contains "$out" "gold|" "json_keys edits: GROUP BY a position that reads a key (tiers)"
 no_secrets "$T/edit.out" "json_keys edits"
 assert_eq "$(pg_direct -d app -At -c "select profile->>'token' from public.customers where id = 2")" "plainvalue456" \
   "json_keys edits: rolled back"
