@@ -1358,38 +1358,62 @@ static void test_exposure_docs(void **state)
 	}
 }
 
+/* A statement's text and the list it gives, joined by a lister. */
+typedef struct list_case {
+	const char *sql, *want;
+} list_case;
+
+/* Classifies each case's text and checks what list writes of its statement into got. */
+static void expect_lists(const list_case *cases, size_t n, void (*list)(const sql_stmt *, char *, size_t),
+			 const char *what)
+{
+	for (size_t i = 0; i < n; i++) {
+		sql_class *c = classify(cases[i].sql);
+		if (c->n != 1 || c->error)
+			fail_msg("[%s]: does not parse: %s", cases[i].sql, c->error ? c->error : "");
+		char got[256] = "";
+		list(&c->stmts[0], got, sizeof(got));
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("[%s]: %s [%s], want [%s]", cases[i].sql, what, got, cases[i].want);
+		sqlclass_free(c);
+	}
+}
+
+/* doc_texted, space-separated. */
+static void texted_list(const sql_stmt *st, char *got, size_t size)
+{
+	size_t gl = 0;
+	for (size_t k = 0; k < st->n_doc_texted && gl < size; k++)
+		gl += (size_t)snprintf(got + gl, size - gl, "%s%s", k ? " " : "", st->doc_texted[k]);
+}
+
+/* doc_stored and doc_stored_from: "to=from" pairs, space-separated, in order. */
+static void stored_list(const sql_stmt *st, char *got, size_t size)
+{
+	size_t gl = 0;
+	for (size_t k = 0; k < st->n_doc_stored && gl < size; k++)
+		gl += (size_t)snprintf(got + gl, size - gl, "%s%s=%s", k ? " " : "", st->doc_stored[k],
+				       st->doc_stored_from[k]);
+}
+
 /* The columns sent whole as text (doc_texted: an array of documents' text is none). */
 static void test_exposure_docs_texted(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *sql, *texted;
-	} cases[] = {
+	static const list_case cases[] = {
 		{"select profile::text, docs from customers", "profile"},
 		{"select profile::jsonb::text, jsonb_pretty(profile) from customers", "profile"},
 		{"select p::text from (select docs as p from customers) s", "p docs"},
 		{"select profile, to_jsonb(profile) from customers", ""},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		sql_class *c = classify(cases[i].sql);
-		const sql_stmt *st = &c->stmts[0];
-		char got[256] = "";
-		size_t gl = 0;
-		for (size_t k = 0; k < st->n_doc_texted && gl < sizeof(got); k++)
-			gl += (size_t)snprintf(got + gl, sizeof(got) - gl, "%s%s", k ? " " : "", st->doc_texted[k]);
-		if (strcmp(got, cases[i].texted) != 0)
-			fail_msg("[%s]: sent as text [%s], want [%s]", cases[i].sql, got, cases[i].texted);
-		sqlclass_free(c);
-	}
+	expect_lists(cases, sizeof(cases) / sizeof(*cases), texted_list, "sent as text");
 }
 
-/* The documents a SET stores (doc_stored, doc_stored_from): "to=from" pairs, space-separated, in order. */
+/* The documents a SET or an INSERT's SELECT stores (doc_stored, doc_stored_from). */
 static void test_exposure_docs_stored(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *sql, *stored;
-	} cases[] = {
+	static const list_case cases[] = {
 		{"update customers set profile = jsonb_set(profile, '{a}', docs[1]) - 'b'", "profile=profile"},
 		{"update customers set notes = profile - 'a', name = notes, id = id + 1", "notes=profile name=notes"},
 		{"update customers c set profile = o.profile || c.profile from archive o", "profile=profile"},
@@ -1409,20 +1433,7 @@ static void test_exposure_docs_stored(void **state)
 		{"insert into archive (doc) select profile from customers union select profile from customers", ""},
 		{"insert into archive (doc) values ('{}')", ""},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		sql_class *c = classify(cases[i].sql);
-		if (c->n != 1 || c->error)
-			fail_msg("[%s]: does not parse: %s", cases[i].sql, c->error ? c->error : "");
-		const sql_stmt *st = &c->stmts[0];
-		char got[256] = "";
-		size_t gl = 0;
-		for (size_t k = 0; k < st->n_doc_stored && gl < sizeof(got); k++)
-			gl += (size_t)snprintf(got + gl, sizeof(got) - gl, "%s%s=%s", k ? " " : "", st->doc_stored[k],
-					       st->doc_stored_from[k]);
-		if (strcmp(got, cases[i].stored) != 0)
-			fail_msg("[%s]: stored [%s], want [%s]", cases[i].sql, got, cases[i].stored);
-		sqlclass_free(c);
-	}
+	expect_lists(cases, sizeof(cases) / sizeof(*cases), stored_list, "stored");
 }
 
 /* The columns a statement writes (a unique index on one answers whether a value is there). */
