@@ -610,6 +610,23 @@ with psycopg.connect(host="127.0.0.1", port=port, dbname="appdb", user="alice", 
         check(False, "server-side cursor ran", repr(e))
     conn.rollback()
 
+    # an agent editing a document with parameters (json_keys), prepared after the first run: the
+    # RETURNING document arrives masked by key, in text and in binary
+    try:
+        rows = []
+        for i in range(4):
+            cur.execute("update customers set profile = jsonb_set(profile, '{plan}', %s::jsonb) || %s::jsonb "
+                        "where id = %s returning profile", ('"pro"', '{"tier": "gold"}', 1),
+                        binary=(i % 2 == 1), prepare=True if i >= 1 else None)
+            rows += cur.fetchall()
+        dump("py_edit.out", rows)
+        check(all(r[0].get("plan") == "pro" and r[0].get("tier") == "gold" and r[0].get("token") == "****" and
+                  r[0].get("nested", {}).get("secret_pin") == "****" for r in rows) and len(rows) == 4,
+              "psycopg: a document edited with parameters (prepared, text and binary), RETURNING it masked by key", rows)
+    except Exception as e:
+        check(False, "psycopg: a document edited with parameters ran", repr(e))
+    conn.rollback()
+
     # COPY TO STDOUT through psycopg (text)
     try:
         data = bytearray()
@@ -625,7 +642,7 @@ PY
 out=$(timeout $((120 * WAIT_SCALE)) "$PY" "$T/t94.py" "$T" "$WD_PORT" "$KEY_ALICE" 2>&1)
 echo "$out"
 assert_contains "$out" "PY-FAILURES 0" "psycopg checks ran to the end without failures"
-for f in py_text py_binary py_param py_cursor py_copy; do
+for f in py_text py_binary py_param py_cursor py_edit py_copy; do
   no_secrets "$T/$f.out" "psycopg ($f)"
 done
 all_clear "$T/py_text.out" "psycopg text results"
