@@ -924,12 +924,12 @@ static const char *doc_stored_out(policy_session *st, const session *s, const sq
 		return NULL;
 	const char *small[8], **schemas = max_schemas(st) <= 8 ? small : util_xmalloc(max_schemas(st) * sizeof(char *));
 	const char *hit = NULL;
-	for (size_t i = 0; i < stmt->n_objects && !hit; i++) {
-		const sql_object *o = &stmt->objects[i];
-		if (!o->written)
-			continue;
-		for (size_t c = 0; c < stmt->n_doc_stored && !hit; c++) {
-			if (!json_column_named(st, s, stmt, stmt->doc_stored_from[c], schemas))
+	for (size_t c = 0; c < stmt->n_doc_stored && !hit; c++) {
+		if (!json_column_named(st, s, stmt, stmt->doc_stored_from[c], schemas))
+			continue; /* (no document: `set name = notes`) */
+		for (size_t i = 0; i < stmt->n_objects && !hit; i++) {
+			const sql_object *o = &stmt->objects[i];
+			if (!o->written)
 				continue;
 			size_t n = schemas_of(o, st, s, schemas);
 			int json = 0, other = 0, unknown = 0;
