@@ -1006,6 +1006,15 @@ static int fake_uniques(void *ctx, const char *schema, const char *table, char *
 	return n;
 }
 
+/* A catalog's answer: *out, a malloc'd copy of the n strings of v; returns n. */
+static int fake_answer(char ***out, const char *const *v, int n)
+{
+	*out = util_xmalloc((size_t)n * sizeof(**out));
+	for (int i = 0; i < n; i++)
+		(*out)[i] = util_strndup(v[i], strlen(v[i]));
+	return n;
+}
+
 /* The target's foreign keys: column, referenced column (session.h's references). */
 static int fake_references(void *ctx, const char *schema, const char *table, char ***out)
 {
@@ -1016,10 +1025,7 @@ static int fake_references(void *ctx, const char *schema, const char *table, cha
 	if (strcmp(schema, "public") != 0 || strcmp(table, "requests") != 0)
 		return 0;
 	static const char *const pairs[] = {"owner_id", "public.accounts.id", "requested_key", "public.accounts.api_key"};
-	*out = util_xmalloc(4 * sizeof(**out));
-	for (int i = 0; i < 4; i++)
-		(*out)[i] = util_strndup(pairs[i], strlen(pairs[i]));
-	return 4;
+	return fake_answer(out, pairs, 4);
 }
 
 /*
@@ -1128,17 +1134,12 @@ static int fake_json_columns(void *ctx, const char *schema, const char *table, c
 	*out = NULL;
 	if (strcmp(table, "mystery") == 0 || strcmp(schema, "limbo") == 0)
 		return -1;
-	if (strcmp(schema, "alt") == 0 && strcmp(table, "customers") == 0) { /* a customers of other JSON columns */
-		*out = util_xmalloc(sizeof(**out));
-		(*out)[0] = util_strndup("settings", 8);
-		return 1;
-	}
-	if (strcmp(schema, "public") != 0 || strcmp(table, "customers") != 0)
+	static const char *const alt[] = {"settings"}, *const public[] = {"docs[]", "profile"};
+	if (strcmp(table, "customers") != 0)
 		return 0;
-	*out = util_xmalloc(2 * sizeof(**out));
-	(*out)[0] = util_strndup("docs[]", 6);
-	(*out)[1] = util_strndup("profile", 7);
-	return 2;
+	if (strcmp(schema, "alt") == 0) /* a customers of other JSON columns */
+		return fake_answer(out, alt, 1);
+	return strcmp(schema, "public") == 0 ? fake_answer(out, public, 2) : 0;
 }
 
 /*
