@@ -132,6 +132,16 @@ assert_contains "$(cat "$T/psql_err.out")" "invalid input syntax for type intege
 no_secrets "$T/psql_err.out" "psql: the cast error's message"
 ap -At -c "select ssn::int from customers where id = 1" >"$T/psql_err2.out" 2>&1
 no_secrets "$T/psql_err2.out" "psql: a cast error quoting a column-rule value (the SSN detector)"
+# ... and a document's text, masked by key as in a row: a cast of the object under an unmasked
+# key quotes it; a JSON error's CONTEXT quotes a document up to where it broke off
+ap -At -c "select (profile->'nested')::text::int from customers where id = 1" >"$T/psql_err3.out" 2>&1; rc=$?
+assert_nonzero "$rc" "psql: a cast of a document to int fails"
+assert_contains "$(cat "$T/psql_err3.out")" '{"level": 3, "secret_pin": "****"}' "psql: the cast error quotes the document with its masked key masked"
+no_secrets "$T/psql_err3.out" "psql: a cast error quoting a document"
+ap -At -c "select replace(profile->>'nested', '}', '')::jsonb from customers where id = 1" >"$T/psql_err4.out" 2>&1; rc=$?
+assert_nonzero "$rc" "psql: a document cut short fails as jsonb"
+assert_contains "$(cat "$T/psql_err4.out")" 'CONTEXT:  JSON data, line 1: {"level": 3, "secret_pin": "****"' "psql: the JSON error's CONTEXT quotes the document masked by key"
+no_secrets "$T/psql_err4.out" "psql: a JSON error's CONTEXT"
 out=$(ap -At -F '|' -c "select id, name, card from customers where id in (3, 5, 7, 9) order by id" 2>&1)
 assert_eq "$out" "3|Carol Jones|4111 1111 1111 1112
 5|Eve Davis|4111-1111-1111-1112
@@ -846,8 +856,11 @@ u, res = pgwire.login(None, "postgres", "app", "", sock=u)
 assert res["ok"], res
 rows, err = pgwire.simple_query(u, "NOTIFY t94ch, 'async bob.smith@example.net'")
 assert err is None, err
-got["alice"] += payloads(a, False, 1)
-got["dana"] += payloads(d, False, 2)
+# a document as the payload, as a trigger's pg_notify(ch, row_to_json(NEW)::text) sends it
+rows, err = pgwire.simple_query(u, "select pg_notify('t94ch', profile::text) from customers where id = 1")
+assert err is None, err
+got["alice"] += payloads(a, False, 2)
+got["dana"] += payloads(d, False, 3)
 for who in ("alice", "dana"):
     with open("%s.%s" % (out, who), "wb") as f:
         f.write(b"\n".join(got[who]) + b"\n")
@@ -856,9 +869,10 @@ PY
 out=$(timeout $((60 * WAIT_SCALE)) "$PY" "$T/t94_notify.py" "$IT_ROOT" "$WD_PORT" "$KEY_ALICE" "$KEY_DANA" \
   "$IT_PG_DIR/.s.PGSQL.$IT_PG_PORT" "$T/notify.out" 2>&1)
 echo "$out" | sed 's/^/    /'
-assert_contains "$out" "NOTIFY-PAYLOADS alice 2 dana 2" "LISTEN/NOTIFY: each session got both notifications"
+assert_contains "$out" "NOTIFY-PAYLOADS alice 3 dana 3" "LISTEN/NOTIFY: each session got the three notifications"
 no_secrets "$T/notify.out.alice" "LISTEN/NOTIFY: the payloads (within a request and outside any)"
 assert_contains "$(cat "$T/notify.out.alice")" "async ****" "LISTEN/NOTIFY: a notification outside any request is masked with the session's profile"
+assert_contains "$(cat "$T/notify.out.alice")" '"token": "****"' "LISTEN/NOTIFY: a document as the payload is masked by key"
 assert_contains "$(cat "$T/notify.out.dana")" "async bob.smith@example.net" "LISTEN/NOTIFY: the dba's session gets them in the clear"
 assert_contains "$(cat "$T/notify.out.dana")" "sync alice.martin@example.org" "LISTEN/NOTIFY: ... both of them"
 

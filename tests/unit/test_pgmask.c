@@ -1378,6 +1378,14 @@ PER_ENGINE(test_notification, ST_REDACT)
 	assert_int_equal(pgm_notification(&f->c, plain, sizeof(plain), &f->out), 0);
 	assert_int_equal(f->out.len, 0);
 	NO_COUNTS(f);
+	/* a trigger's pg_notify(ch, row_to_json(NEW)::text): json_keys over the document */
+	static const char doc[] = "\0\0\0\1" "ch\0" "{\"id\": 7, \"token\": \"tk9\", \"note\": \"x\"}";
+	assert_int_equal(pgm_notification(&f->c, doc, sizeof(doc), &f->out), 1);
+	static const char doc_want[] = "A\0\0\0\x33" "\0\0\0\1" "ch\0" "{\"id\": 7, \"token\": \"****\", \"note\": \"x\"}";
+	assert_int_equal(f->out.len, sizeof(doc_want));
+	assert_memory_equal(f->out.data, doc_want, sizeof(doc_want));
+	COUNTS(f, C_JSON, 1);
+	f->out.len = 0;
 	/* malformed: too short, a string without its NUL, bytes after the payload */
 	assert_int_equal(pgm_notification(&f->c, "\0\0\0\1\0", 5, &f->out), -1);
 	assert_int_equal(pgm_notification(&f->c, "\0\0\0\1" "ch", 6, &f->out), -1);
@@ -1629,6 +1637,21 @@ PER_ENGINE(test_notice, ST_REDACT)
 	f->out.len = 0;
 	assert_int_equal(pgm_notice(&f->c, 'E', b, n, &f->out), 0);
 	assert_int_equal(f->out.len, 0);
+	/* a failed cast quotes a document's text, a JSON error's CONTEXT a document cut
+	 * short: json_keys over every field, as over a row's text */
+	f->c.row_details = 0;
+	static const char cast[] = "SERROR\0C22P02\0Minvalid input syntax for type integer: "
+				   "\"{\"level\": 3, \"secret_pin\": \"pinalpha7731\"}\"\0"
+				   "WJSON data, line 1: {\"a\": 1, \"token\": \"tkvalue9876\0";
+	f->out.len = 0;
+	assert_int_equal(pgm_notice(&f->c, 'N', cast, sizeof(cast), &f->out), 1);
+	assert_int_equal(f->out.data[0], 'N');
+	assert_int_equal(pg_be32(f->out.data + 1), f->out.len - 1);
+	assert_string_equal(error_field(&f->out, 'M'),
+			    "invalid input syntax for type integer: \"{\"level\": 3, \"secret_pin\": \"****\"}\"");
+	assert_string_equal(error_field(&f->out, 'W'), "JSON data, line 1: {\"a\": 1, \"token\": \"****");
+	assert_string_equal(error_field(&f->out, 'C'), "22P02");
+	COUNTS(f, C_JSON, 2);
 	/* malformed: a field without its NUL */
 	f->out.len = 0;
 	assert_int_equal(pgm_notice(&f->c, 'E', "C23502\0DFailing row", 19, &f->out), -1);

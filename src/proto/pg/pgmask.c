@@ -1958,7 +1958,7 @@ int pgm_notice(pgm_ctx *c, char type, const char *body, size_t len, buf *out)
 		if (row_detail && body[p] == 'D') {
 			buf_append(out, ROW_DETAIL_MASKED, sizeof(ROW_DETAIL_MASKED) - 1);
 			changed = 1;
-		} else if (mask_text(c->mp, c->scratch, body + s, e - s, out, c->counts)) {
+		} else if (mask_string(c, body + s, e - s, 0, out)) {
 			changed = 1;
 		} else {
 			buf_append(out, body + s, e - s);
@@ -1994,7 +1994,7 @@ int pgm_notification(pgm_ctx *c, const char *body, size_t len, buf *out)
 	const char *part[2] = {body + 4, body + ps};
 	size_t plen[2] = {(size_t)(ch_end - body) - 4, (size_t)(pl_end - body) - ps};
 	for (int i = 0; i < 2; i++) {
-		if (mask_text(c->mp, c->scratch, part[i], plen[i], out, c->counts))
+		if (mask_string(c, part[i], plen[i], 0, out))
 			changed = 1;
 		else
 			buf_append(out, part[i], plen[i]);

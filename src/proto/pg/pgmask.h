@@ -140,8 +140,10 @@ typedef struct pgm_copy {
 int pgm_copy_data(pgm_ctx *c, const pgm_copy *cp, const char *body, size_t len, buf *out);
 
 /*
- * ErrorResponse / NoticeResponse (type 'E' / 'N'): detectors over every
- * field's text (a failed cast quotes the value it failed on); with
+ * ErrorResponse / NoticeResponse (type 'E' / 'N'): every field's text is
+ * masked as a text value in a row is, detectors and json_keys (a failed cast
+ * quotes the value it failed on, a document's text too: `(doc->'k')::text::int`
+ * quotes the object under k; a JSON error's CONTEXT quotes the document); with
  * c->row_details, the DETAIL of an integrity constraint's error (SQLSTATE
  * class 23: "Failing row contains (...)", "Key (...)=(...)") replaced whole,
  * as it quotes values no detector knows (a column rule's). Same returns.
@@ -149,9 +151,10 @@ int pgm_copy_data(pgm_ctx *c, const pgm_copy *cp, const char *body, size_t len, 
 int pgm_notice(pgm_ctx *c, char type, const char *body, size_t len, buf *out);
 
 /*
- * NotificationResponse (type 'A', LISTEN/NOTIFY): detectors over its channel
- * name and its payload (pg_notify(ch, an email) would carry it past the
- * rows); same returns.
+ * NotificationResponse (type 'A', LISTEN/NOTIFY): its channel name and its
+ * payload masked as text values in a row are (pg_notify(ch, an email) would
+ * carry it past the rows; a trigger's pg_notify(ch, row_to_json(NEW)::text), a
+ * document); same returns.
  */
 int pgm_notification(pgm_ctx *c, const char *body, size_t len, buf *out);
 
