@@ -70,6 +70,7 @@ typedef struct expo {
 	int json_reads;
 	names written;          /* columns written */
 	int writes_all;         /* every column of a relation written (no column list) */
+	int writes_const;       /* a constant written (unchosen): NULL or a value */
 	int altering;           /* inside ALTER TABLE: a constraint's columns are the table's existing ones */
 	names doc_computed;     /* computed on other than as a JSON document (doc_read) */
 	names doc_texted;       /* sent whole as text (doc_output) */
@@ -1095,34 +1096,45 @@ static void json_node(expo *e, const char *k, const json_t *v)
 
 /* ---- columns written ------------------------------------------------------ */
 
-/* Each ResTarget's name in list (INSERT's columns, SET's targets). */
-/* Whether a value written is the column's DEFAULT, which the statement does not
- * choose. (A NULL cannot conflict either, but it is a constant: normalized, a
- * statement writing NULL shares its classification cache key with one writing
- * a guess.) */
-static int unchosen(const json_t *v)
+/*
+ * Whether a value written is one the statement does not choose: the column's
+ * DEFAULT, or NULL (cast or not), which no unique index, exclusion constraint
+ * or foreign key compares with anything. A NULL is a constant, and
+ * normalization gives `SET k = NULL` and `SET k = 'guess'` one text: a
+ * constant written sets writes_const, and policy.c caches such a statement
+ * under its own text only where column rules apply.
+ */
+static int unchosen(expo *e, const json_t *v)
 {
-	return json_object_get(v, "SetToDefault") != NULL;
+	if (json_object_get(v, "SetToDefault"))
+		return 1;
+	const json_t *cast = json_object_get(v, "TypeCast");
+	const json_t *k = json_object_get(cast ? json_object_get(cast, "arg") : v, "A_Const");
+	if (!k)
+		return 0;
+	e->writes_const = 1;
+	return json_is_true(json_object_get(k, "isnull"));
 }
 
-/* The columns of a SET list (UPDATE, ON CONFLICT DO UPDATE), but those set to DEFAULT. */
-static void names_written(expo *e, const json_t *list)
+/* The columns of a SET list (UPDATE, ON CONFLICT DO UPDATE, MERGE), or of a
+ * MERGE's INSERT with its values, but those given DEFAULT or NULL. */
+static void names_written(expo *e, const json_t *list, const json_t *values)
 {
 	for (size_t i = 0; i < json_array_size(list); i++) {
 		const json_t *rt = json_object_get(json_array_get(list, i), "ResTarget");
-		if (!unchosen(json_object_get(rt, "val")))
+		if (!unchosen(e, values ? json_array_get(values, i) : json_object_get(rt, "val")))
 			add(&e->written, pgtree_str(rt, "name"));
 	}
 }
 
-/* An INSERT's columns, but those every row of its VALUES sets to DEFAULT. */
+/* An INSERT's columns, but those every row of its VALUES sets to DEFAULT or NULL. */
 static void insert_written(expo *e, const json_t *cols, const json_t *select)
 {
 	const json_t *rows = json_object_get(json_object_get(select, "SelectStmt"), "valuesLists");
 	for (size_t i = 0; i < json_array_size(cols); i++) {
 		int chosen = !json_array_size(rows);
-		for (size_t r = 0; r < json_array_size(rows) && !chosen; r++)
-			chosen = !unchosen(json_array_get(json_object_get(json_object_get(json_array_get(rows, r), "List"), "items"), i));
+		for (size_t r = 0; r < json_array_size(rows); r++) /* (every row: writes_const) */
+			chosen |= !unchosen(e, json_array_get(json_object_get(json_object_get(json_array_get(rows, r), "List"), "items"), i));
 		if (chosen)
 			add(&e->written, pgtree_str(json_object_get(json_array_get(cols, i), "ResTarget"), "name"));
 	}
@@ -1140,13 +1152,13 @@ static void write_node(expo *e, const char *k, const json_t *v)
 		insert_written(e, cols, select);
 		if (!json_array_size(cols) && select) /* (DEFAULT VALUES: no select, nothing chosen) */
 			e->writes_all = 1;
-		names_written(e, json_object_get(json_object_get(v, "onConflictClause"), "targetList"));
+		names_written(e, json_object_get(json_object_get(v, "onConflictClause"), "targetList"), NULL);
 	} else if (strcmp(k, "UpdateStmt") == 0) {
-		names_written(e, json_object_get(v, "targetList"));
+		names_written(e, json_object_get(v, "targetList"), NULL);
 	} else if (strcmp(k, "MergeWhenClause") == 0) {
 		const char *cmd = pgtree_str(v, "commandType");
 		const json_t *t = json_object_get(v, "targetList");
-		names_written(e, t);
+		names_written(e, t, json_object_get(v, "values"));
 		if (cmd && strcmp(cmd, "CMD_INSERT") == 0 && !json_array_size(t))
 			e->writes_all = 1;
 	} else if (strcmp(k, "CopyStmt") == 0 && json_is_true(json_object_get(v, "is_from"))) {
@@ -1465,6 +1477,7 @@ void exposure_of(const char *key, json_t *body, sql_stmt *st)
 	st->written = e.written.v;
 	st->n_written = e.written.n;
 	st->writes_all = e.writes_all || e.written.overflow;
+	st->writes_const = e.writes_const;
 	names_free(&e.ranges);
 	names_free(&e.unknown);
 	free(e.docs);

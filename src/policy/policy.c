@@ -320,17 +320,32 @@ static void flag_dangerous(const config_policy *p, sql_class *c)
 	}
 }
 
-/*
- * Whether c reads JSON by key or path: the keys are constants, which
- * normalization hides (`doc->>'theme'` and `doc->>'token'` share a key), so
- * c is cached under its own text only, and a hit by another key is not used.
- */
-static int reads_json(const sql_class *c)
+/* Whether a profile p's rules name has column rules. */
+static int has_column_rules(const config_policy *p)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (c->stmts[i].json_reads)
+	for (size_t i = 0; i < p->n_mask_profiles; i++)
+		if (p->mask_profiles[i].columns.n)
 			return 1;
 	return 0;
+}
+
+/*
+ * Whether c's classification depends on the value of a constant, which
+ * normalization hides, so that c is cached under its own text only and a hit
+ * by another text is not used: a JSON key or path read (`doc->>'theme'` and
+ * `doc->>'token'` share a key), and, where column rules apply, a constant
+ * written (`SET api_key = NULL` runs, `SET api_key = 'guess'` on a unique
+ * column does not).
+ */
+static int by_own_text(const config_policy *p, const sql_class *c)
+{
+	int consts = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->stmts[i].json_reads)
+			return 1;
+		consts |= c->stmts[i].writes_const;
+	}
+	return consts && has_column_rules(p);
 }
 
 static int cacheable(const sql_class *c)
@@ -488,7 +503,7 @@ static sql_class *classify(const config_policy *p, const char *text, size_t len,
 	char *nk = hit ? NULL : number_key(z, len);
 	if (!hit && nk) {
 		hit = cache_find(cc, nk, fnv1a(nk));
-		if (hit && reads_json(hit->cls))
+		if (hit && by_own_text(p, hit->cls))
 			hit = NULL;
 	}
 	if (hit) {
@@ -511,7 +526,7 @@ static sql_class *classify(const config_policy *p, const char *text, size_t len,
 	}
 	int alias = nk && number_runs_normalized(z, len, nr.normalized_query);
 	uint64_t h = fnv1a(nr.normalized_query);
-	if ((hit = cache_find(cc, nr.normalized_query, h)) && !reads_json(hit->cls)) {
+	if ((hit = cache_find(cc, nr.normalized_query, h)) && !by_own_text(p, hit->cls)) {
 		if (alias && cc->n < CACHE_MAX) /* never a clear here: it would free hit */
 			cache_put(cc, nk, fnv1a(nk), hit->cls, hit->summary, 1);
 		pg_query_free_normalize_result(nr);
@@ -531,7 +546,7 @@ static sql_class *classify(const config_policy *p, const char *text, size_t len,
 		*owned = 1;
 		return c;
 	}
-	if (reads_json(c)) { /* under its own text only */
+	if (by_own_text(p, c)) { /* under its own text only */
 		pg_query_free_normalize_result(nr);
 		free(nk);
 		cache_put(cc, z, zh, c, *summary, 0);

@@ -132,11 +132,14 @@ typedef struct sql_stmt {
 				 * column's stored into one that is no JSON column of what it writes) */
 	char **doc_stored_from;
 	size_t n_doc_stored;
-	/* the columns it writes (INSERT's, UPDATE's SET, MERGE's, COPY FROM's),
-	 * or every column of what it writes (writes_all: no column list) */
+	/* the columns it writes (INSERT's, UPDATE's SET, MERGE's, COPY FROM's) but
+	 * those given DEFAULT or NULL, or every column of what it writes
+	 * (writes_all: no column list); writes_const: a constant is written (NULL
+	 * or not: normalization gives both one text, policy.c's cache tells them apart) */
 	char **written;
 	size_t n_written;
 	int writes_all;
+	int writes_const;
 	int unparsed;           /* the text does not parse (sql_class.error): nothing of it is known */
 } sql_stmt;
 

@@ -308,6 +308,12 @@ as_dana -At -c "update accounts set api_key = 'ak_dba-set' where id = 99" >"$T/u
 assert_rc "$rc" 0 "unique: the dba writes the unique masked column ($(show "$(cat "$T/unique_ok.out")" 200))"
 assert_eq "$(pg_direct -d app -At -c "select password || ' ' || api_key from public.accounts where id = 99")" \
   "a-new-password ak_dba-set" "unique: the allowed writes are there"
+# NULL is no guess (no unique index compares it): revoking a key runs; the same statement with a
+# guess (one normalized text) is still refused after it
+ap -At -c "update accounts set api_key = null where id = 99" >"$T/unique_ok.out" 2>&1; rc=$?
+assert_rc "$rc" 0 "unique: SET api_key = NULL runs ($(show "$(cat "$T/unique_ok.out")" 200))"
+assert_eq "$(pg_direct -d app -At -c "select api_key is null from public.accounts where id = 99")" "t" "unique: the key is revoked"
+refused unique "a unique index or an exclusion constraint decides on it" "update accounts set api_key = 'ak_dba-set' where id = 99"
 pg_direct -d app -c "delete from public.accounts where id = 99" >/dev/null
 
 # a text warden's parser cannot read may compute on anything: refused to a masked identity

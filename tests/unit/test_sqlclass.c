@@ -1458,12 +1458,16 @@ static void test_written(void **state)
 		{"with x as (insert into t (a) values (1) returning 1) select 1", "a", 0},
 		{"delete from t where a = 1", "", 0},
 		{"select a from t", "", 0},
-		/* DEFAULT is not a value the statement chooses (NULL is a constant, as a guess is) */
+		/* DEFAULT and NULL are not values the statement chooses */
 		{"insert into t default values", "", 0},
-		{"insert into t (a, b, c) values (1, default, null), (2, default, default)", "a c", 0},
+		{"insert into t (a, b, c) values (1, default, null), (2, default, default)", "a", 0},
+		{"insert into t (a, b, c) values (1, null, null), (2, 'x', null::text)", "a b", 0},
 		{"insert into t (a, b) values (1, default), (2, 'x')", "a b", 0},
-		{"update t set a = null, b = default, c = 1", "a c", 0},
-		{"insert into t (a) values (1) on conflict (a) do update set b = default", "a", 0},
+		{"update t set a = null, b = default, c = 1, d = null::text, e = cast(null as int), f = 'null'", "c f", 0},
+		{"update t set (a, b) = (null, null)", "a b", 0},
+		{"insert into t (a) values (1) on conflict (a) do update set b = default, c = null", "a", 0},
+		{"merge into t using s on t.id = s.id when matched then update set p = null "
+		 "when not matched then insert (id, q, r) values (s.id, null, 'x')", "id r", 0},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		sql_class *c = classify(cases[i].sql);
@@ -1482,6 +1486,36 @@ static void test_written(void **state)
 		if (st->n_written != n || st->writes_all != cases[i].all)
 			fail_msg("[%s]: %zu written (want %zu), all %d (want %d)", cases[i].sql, st->n_written, n,
 				 st->writes_all, cases[i].all);
+		sqlclass_free(c);
+	}
+}
+
+/* Whether a constant is written (NULL or a value: normalization gives both one text). */
+static void test_writes_const(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *sql;
+		int consts;
+	} cases[] = {
+		{"update t set a = null", 1},
+		{"update t set a = 'guess'", 1},
+		{"update t set a = 'guess'::text", 1},
+		{"insert into t (a, b) values (f(), null)", 1},
+		{"insert into t (a, b) values (f(), g()), (h(), 2)", 1},
+		{"merge into t using s on t.id = s.id when not matched then insert (id, q) values (s.id, null)", 1},
+		{"insert into t (a) values (1) on conflict (a) do update set b = null", 1},
+		{"update t set a = b, c = default where d = 1", 0},
+		{"update t set a = $1", 0},
+		{"insert into t (a) select 1", 0},
+		{"insert into t (a) values (default)", 0},
+		{"delete from t where a = 'x'", 0},
+		{"select 1", 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		sql_class *c = classify(cases[i].sql);
+		if (c->stmts[0].writes_const != cases[i].consts)
+			fail_msg("[%s]: writes_const %d, want %d", cases[i].sql, c->stmts[0].writes_const, cases[i].consts);
 		sqlclass_free(c);
 	}
 }
@@ -1540,6 +1574,7 @@ int main(void)
 		cmocka_unit_test(test_exposure_docs_texted),
 		cmocka_unit_test(test_exposure_docs_stored),
 		cmocka_unit_test(test_written),
+		cmocka_unit_test(test_writes_const),
 		cmocka_unit_test(test_exposure_renames),
 		cmocka_unit_test(test_exposure_code),
 	};
