@@ -5,11 +5,16 @@
  * command and some kind (only a plain EXECUTE has none: the policy gives it
  * the prepared statement's), every object a name and no duplicates, unions
  * that are unions, byte ranges inside the text, every rename a new name and
- * something renamed, and the same answer twice (column rules' inputs too).
+ * something renamed, and the same answer twice (column rules' inputs too);
+ * a NULL spelled as a value changes what is written only where the class
+ * says a constant is written (the cache keeps such a class to its own text).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <pg_query.h>
 
 #include "policy/sqlclass.h"
 
@@ -89,6 +94,77 @@ static void check(const sql_class *c, size_t size)
 		abort();
 }
 
+static int ident_char(unsigned char ch)
+{
+	return ch == '_' || ch == '$' || ch >= 0x80 || (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z');
+}
+
+/* text with each word "null" (any case) spelled '0', or NULL when it has none */
+static char *nulls_as_values(const char *text, size_t size)
+{
+	char *t = malloc(size + 1); /* (4 bytes become 3) */
+	size_t o = 0, hits = 0;
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < size;) {
+		if (i + 4 <= size && strncasecmp(text + i, "null", 4) == 0 &&
+		    (i == 0 || !ident_char((unsigned char)text[i - 1])) &&
+		    (i + 4 == size || !ident_char((unsigned char)text[i + 4]))) {
+			memcpy(t + o, "'0'", 3);
+			o += 3;
+			i += 4;
+			hits++;
+			continue;
+		}
+		t[o++] = text[i++];
+	}
+	t[o] = '\0';
+	if (!hits) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/*
+ * The classification cache's premise (policy.c): texts that normalize alike
+ * are classified alike, unless the class says it depends on a constant's value
+ * (json_reads, writes_const: then it is cached under its own text only). A NULL
+ * and a value normalize alike; a NULL written is no guess, a value is.
+ */
+static void check_nulls(const char *text, size_t size, const sql_class *c)
+{
+	if (c->error || memchr(text, '\0', size))
+		return;
+	char *z = strndup(text, size), *v = nulls_as_values(text, size);
+	if (!z || !v) {
+		free(z);
+		free(v);
+		return;
+	}
+	PgQueryNormalizeResult a = pg_query_normalize(z), b = pg_query_normalize(v);
+	if (!a.error && !b.error && a.normalized_query && b.normalized_query &&
+	    strcmp(a.normalized_query, b.normalized_query) == 0) {
+		sql_class *d = sqlclass_classify(v, strlen(v));
+		if (d->error || d->n != c->n)
+			abort();
+		for (size_t i = 0; i < c->n; i++) {
+			const sql_stmt *x = &c->stmts[i], *y = &d->stmts[i];
+			if (x->json_reads || y->json_reads)
+				continue;
+			if (x->writes_const != y->writes_const)
+				abort();
+			if (!x->writes_const && (x->n_written != y->n_written || x->writes_all != y->writes_all))
+				abort();
+		}
+		sqlclass_free(d);
+	}
+	pg_query_free_normalize_result(a);
+	pg_query_free_normalize_result(b);
+	free(z);
+	free(v);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* the classifier must read only [0, size): a copy with no slack lets ASan see it */
@@ -98,6 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	sql_class *c = sqlclass_classify(text, size);
 	check(c, size);
+	check_nulls(text, size, c);
 	/* nothing depends on anything but the text */
 	sql_class *again = sqlclass_classify(text, size);
 	if (again->n != c->n || again->kinds != c->kinds || again->flags != c->flags ||
