@@ -1331,6 +1331,42 @@ static void doc_stores(expo *e, const char *k, const json_t *v, unsigned depth)
 	}
 }
 
+/* Whether n is a column reference to a column (not `*`, not a row by its table's name). */
+static int column_itself(const expo *e, const json_t *n)
+{
+	const json_t *fields = json_object_get(json_object_get(n, "ColumnRef"), "fields");
+	size_t nf = json_array_size(fields);
+	if (!nf || is_star(fields))
+		return 0;
+	const char *name = pgtree_string(json_array_get(fields, nf - 1));
+	return name && !has(&e->ranges, name);
+}
+
+/*
+ * Whether node k (v) reads nothing of a column but whether it is NULL, which a
+ * masked value shows as well (NULL stays NULL): `col IS [NOT] NULL`, and
+ * `count(col)` without DISTINCT or an ORDER BY (its FILTER and window are
+ * walked as usual, from *rest).
+ */
+static int nullness_read(const expo *e, const char *k, const json_t *v, const json_t **rest)
+{
+	*rest = NULL;
+	if (strcmp(k, "NullTest") == 0)
+		return column_itself(e, json_object_get(v, "arg"));
+	if (strcmp(k, "FuncCall") != 0)
+		return 0;
+	const json_t *name = json_object_get(v, "funcname"), *args = json_object_get(v, "args");
+	size_t nn = json_array_size(name);
+	const char *fn = pgtree_string(json_array_get(name, nn - 1));
+	const char *schema = nn == 2 ? pgtree_string(json_array_get(name, 0)) : NULL;
+	if (!fn || strcmp(fn, "count") != 0 || nn > 2 || (nn == 2 && (!schema || strcmp(schema, "pg_catalog") != 0)) ||
+	    json_array_size(args) != 1 || !column_itself(e, json_array_get(args, 0)) ||
+	    json_is_true(json_object_get(v, "agg_distinct")) || json_array_size(json_object_get(v, "agg_order")))
+		return 0;
+	*rest = v;
+	return 1;
+}
+
 /* Any other node: every column reference in it is computed on. */
 static void expr(expo *e, json_t *j, unsigned depth)
 {
@@ -1351,8 +1387,14 @@ static void expr(expo *e, json_t *j, unsigned depth)
 	const char *k;
 	json_t *v;
 	json_object_foreach(j, k, v) {
+		const json_t *rest;
 		if (strcmp(k, "ColumnRef") == 0) {
 			colref_computed(e, json_object_get(v, "fields"), v);
+		} else if (nullness_read(e, k, v, &rest)) {
+			if (rest) { /* count(col): its FILTER and its window */
+				expr(e, json_object_get(rest, "agg_filter"), depth + 1);
+				expr(e, json_object_get(rest, "over"), depth + 1);
+			}
 		} else if (strcmp(k, "SelectStmt") == 0) {
 			select_stmt(e, v, 0, depth + 1);
 		} else if (strcmp(k, "SubLink") == 0 && exists_sublink(v)) {

@@ -168,6 +168,13 @@ assert_match "$(head -c 200 "$T/psql_accounts.out")" '^1\|\*{4}' "psql: accounts
 # the partial style keeps the last digits of a number only: nothing of a password or a key
 out=$(ap -At -F '|' -c "select password, api_key from accounts order by id" 2>&1)
 assert_eq "$out" $'****|****\n****|****\n****|****' "psql: passwords and API keys masked whole, no character kept (partial style)"
+# whether a column rule's value is NULL is no secret (a NULL arrives as NULL): IS NULL and count(col)
+# run and give PostgreSQL's own answer; count(DISTINCT col) compares values and is refused
+q="select count(*) filter (where ssn is null), count(api_key), count(*) filter (where api_key is not null) from customers"
+out=$(ap -At -c "$q" 2>&1)
+assert_eq "$out" "$(pg_direct -d app -At -c "$q")" "column rules: IS NULL and count(col) run, with PostgreSQL's answer ($out)"
+refused "column rules" "warden masks column \"ssn\"" "select count(distinct ssn) from customers"
+refused "column rules" "warden masks column \"ssn\"" "select coalesce(ssn, 'none') from customers"
 
 # a partition (a partition's too) and an inheritance child are read under the column rules of
 # the tables they come from (rules name public.ledger.entry and public.lbase.entry only)

@@ -538,6 +538,13 @@ static void test_mask_column_rules(void **state)
 	EXPECT(&f, "select upper(x) from (select ssn as x from customers) s", POLICY_DENY, "masked");
 	EXPECT(&f, "select row_to_json(c) from customers c", POLICY_DENY, "masked");
 	EXPECT(&f, "select 1; select password::int from accounts", POLICY_DENY, "masked");
+	/* whether a value is NULL, which the masked value shows: `IS NULL`, count(col) */
+	EXPECT(&f, "select count(*) from customers where ssn is null", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select id, password is not null as has_password, count(ssn) over () from accounts, customers",
+	       POLICY_ALLOW, "masked");
+	EXPECT(&f, "select count(distinct ssn) from customers", POLICY_DENY, "masked");
+	EXPECT(&f, "select coalesce(ssn, 'none') from customers", POLICY_DENY, "masked");
+	EXPECT(&f, "select count(ssn) filter (where ssn > '5') from customers", POLICY_DENY, "masked");
 	/* the rule names public.customers.ssn: another schema's customers, another table's ssn */
 	EXPECT(&f, "select upper(ssn) from billing.customers", POLICY_ALLOW, "masked");
 	EXPECT(&f, "select upper(ssn) from orders", POLICY_ALLOW, "masked");

@@ -929,6 +929,17 @@ typedef struct expo_case {
 
 static const expo_case expo_cases[] = {
 	{"select password, api_key from accounts", "", 0},
+	/* whether a value is NULL, which a masked value shows too */
+	{"select count(*) from accounts where password is null or a.api_key is not null", "", 0},
+	{"select password is null, count(api_key), pg_catalog.count(password) from accounts group by 1", "", 0},
+	{"select x is null from (select password as x from accounts) s", "", 0},
+	{"select count(password) filter (where api_key = 'k') over (partition by id order by owner) from accounts",
+	 "api_key id owner", 0},
+	{"select count(distinct password), count(api_key order by api_key) from accounts", "password api_key", 0},
+	{"select (password || '') is null, coalesce(api_key, 'none'), count(password, id) from accounts",
+	 "password api_key id", 0},
+	{"select other.count(password), count(variadic array[api_key]) from accounts", "password api_key", 0},
+	{"select count(a.*), accounts is null from accounts a", "accounts", 1}, /* (rows: whole) */
 	/* at or after a star a position names a column the text does not */
 	{"select * from accounts order by 1", "", 1},
 	{"select * from accounts order by 2 desc", "", 1},
