@@ -216,14 +216,21 @@ for WL in "${WORKLOADS[@]}"; do
     say "$(awk -v a="${CPU[$WL/on,$c]}" -v na="${NTX[$WL/on,$c]}" -v b="${CPU[$WL/off,$c]}" -v nb="${NTX[$WL/off,$c]}" \
       -v t="$TICK" -v c="$c" 'BEGIN { if (na > 0 && nb > 0) { on = a / t / na * 1e6; off = b / t / nb * 1e6;
         printf "      -c %d warden CPU per query: off %.0f µs, on %.0f µs (%+.0f µs, %.2f µs per row)", c, off, on, on - off, (on - off) / 1000 } }')"
+    # on/off >= 0.8 lets a query take 1.25 times as long; with every core busy (-c 4), the
+    # extra time is the masking CPU of c queries spread over the cores: what that leaves per row
+    if (( c > $(nproc) )); then
+      say "$(awk -v l="${LAT[$WL/off,$c]}" -v c="$c" -v n="$(nproc)" \
+        'BEGIN { printf "      -c %d: 0.8 leaves masking %.2f µs of CPU per row (0.25 x off latency x %d cores / %d clients, the cores busy)", c, 0.25 * l * n / c, n, c }')"
+    fi
   done
 done
 say "  (two gateways side by side, alternated off/on/on/off, means; target on/off >= $TARGET)"
 
 # ---------------------------------------------------------------- the mask stage alone
 # The same rows as DataRows through pgm_data_row with the same profile, one thread, no
-# network: warden's CPU per row. Column specs come from the catalog: type OIDs, ":w"
-# where the profile's column rules mask the column whole.
+# network: warden's CPU per row, and of it the one scan of each read, which any design that
+# inspects every byte pays before it confirms anything. Column specs come from the catalog:
+# type OIDs, ":w" where the profile's column rules mask the column whole.
 if [[ -x "$REPO/build/mask_rows" ]]; then
   say ""
   say "mask stage alone (build/mask_rows, thread CPU time, 200 passes over the 1000 rows):"
