@@ -94,7 +94,7 @@
 #include "core/util.h"
 
 /* Bytes a built-in pattern may look at past the end of its match (lookaheads
- * are at most 2 bytes; generous on purpose). */
+ * are at most 10 bytes, password_in_text's closing braces; generous on purpose). */
 #define LOOKAROUND 16
 #define UNBOUNDED SIZE_MAX
 #define REDACTED "****"
@@ -471,18 +471,25 @@ static const builtin builtins[MASK_DET_COUNT] = {
 	 * DB_PASSWORD, PGPASSWORD): connection strings (libpq's key=value, JDBC,
 	 * ODBC, ADO.NET), environment and configuration lines, logs; and SQL's
 	 * PASSWORD 'x' (CREATE/ALTER ROLE in a statement log). A quoted value to
-	 * its closing quote; else to a space, ";", ",", "&" or a quote. */
+	 * its closing quote (ODBC's PWD={a;b} to its brace); else to a space, ";", ",", "&" or a quote, or to
+	 * "}" and "]" that close (no more of the value's characters follow
+	 * them): {"password": 123} keeps its brace, PWD=a}b is one value. A
+	 * bare null, true or false is no password: {"pwd": null} stays JSON,
+	 * and neither is what starts with "[" or "{" (a list, an object). */
 #define PW_WORD "[Pp][Aa][Ss][Ss][Ww][Oo][Rr][Dd]"
+#define PW_CHAR "[^\\s\"';,&}\\]]"
 #define PW_HINT "(?:" PW_WORD "|[Pp][Aa][Ss][Ss][Ww][Dd]|[Pp][Ww][Dd])"
 /* (OLDPWD, the shell's previous directory, is no key of a password) */
 #define PW_KEY "(?:[A-Za-z0-9_]{0,40}?(?:" PW_WORD "|[Pp][Aa][Ss][Ss][Ww][Dd])|(?:[A-Za-z0-9_]{0,39}_)?[Pp][Ww][Dd])"
 	[MASK_DET_PASSWORD_IN_TEXT] = {
 		"(?<![A-Za-z0-9])(?|" PW_KEY "[\"']?[ \\t]{0,4}[:=][ \\t]{0,4}"
-		"(?|\"([^\"\\x00-\\x1f]{1,256})\"|'([^'\\x00-\\x1f]{1,256})'|([^\\s\"';,&]{1,256}))"
+		"(?|\"([^\"\\x00-\\x1f]{1,256})\"|'([^'\\x00-\\x1f]{1,256})'|(?<==)\\{([^}\\x00-\\x1f]{1,254})\\}"
+		"|(?![\\[{]|(?:null|true|false)(?!" PW_CHAR "))((?:" PW_CHAR "|[}\\]](?=[}\\]]{0,8}" PW_CHAR ")){1,256}))"
 		"|" PW_WORD "[ \\t]{1,4}'([^'\\x00-\\x1f]{1,256})')",
 		PW_HINT "[\"']?[ \\t]{0,4}[:=]|" PW_WORD "[ \\t]{1,4}'",
 		40 + 8 + 1 + 4 + 1 + 4 + 258, 2, 1, NULL, 40 + 8 + 1 + 4 + 1},
 #undef PW_KEY
+#undef PW_CHAR
 #undef PW_HINT
 #undef PW_WORD
 };

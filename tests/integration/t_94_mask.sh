@@ -211,6 +211,25 @@ assert_eq "$(pg_direct -d app -At -c "select count(*) from pg_inherits where inh
 out=$(ap -At -c "select upper(memo) from ledger_2025_q1 order by id" 2>&1)
 assert_eq "$out" $'MEMO-CLEAR-1\nMEMO-CLEAR-2' "column rules: computing on a partition's other columns runs"
 
+# A secret known by its key (password_in_text, aws_secret_key) in a document whose card, a JSON
+# number, sends it through the one-by-one walk (its value is read with its key there); a
+# bare value in text ends before the brace that closes its object; null is no password
+pg_direct -d app -c "create table public.vault (id int, doc jsonb, j json, t text);
+  insert into public.vault values
+  (1, '{\"card\": 4111111111111111, \"password\": \"pwjsonplain77\", \"aws_secret_access_key\": \"vK7mQ2pX9rT4wY8zB3nC6dF1gH5jL0sA2eR7uI9o\", \"pin\": 99}',
+      '{\"card\": 4111111111111111, \"db\": {\"pwd\": 987654321}}',
+      '{\"password\": 24681357, \"db\": {\"pwd\": null}}'),
+  (2, '{\"pwd\": 13572468, \"x\": 1}', '[{\"password\": \"pwjsonplain88\"}]', 'Driver={ODBC};PWD={pw;odbc42};UID=app');
+  alter table public.vault owner to app_scram" >/dev/null || fail "create the vault table"
+ap -At -F '|' -c "select * from vault order by id" >"$T/vault.out" 2>&1
+printf '%s\n' pwjsonplain77 pwjsonplain88 vK7mQ2pX9rT4wY8zB3nC6dF1gH5jL0sA2eR7uI9o 987654321 24681357 13572468 odbc42 >"$T/vault_secrets.txt"
+no_secrets "$T/vault.out" "password_in_text in documents read one by one, JSON in text, ODBC braces" "$T/vault_secrets.txt"
+assert_eq "$(cat "$T/vault.out")" '1|{"pin": 99, "card": "****1111", "password": "****", "aws_secret_access_key": "****"}|{"card": "****1111", "db": {"pwd": "****"}}|{"password": ****, "db": {"pwd": null}}
+2|{"x": 1, "pwd": "****"}|[{"password": "****"}]|Driver={ODBC};PWD={****};UID=app' \
+  "password_in_text: each document still JSON, its other values as they were; text keeps its braces"
+out=$(as_dana -At -F '|' -c "select doc->>'password', j::text from vault where id = 1" 2>&1)
+assert_eq "$out" 'pwjsonplain77|{"card": 4111111111111111, "db": {"pwd": 987654321}}' "password_in_text: the dba reads the vault in clear"
+
 # JSON documents built by the query (no table column behind them: detectors and json_keys)
 ap -At -R $'\036' -c "select jsonb_build_object('token', name, 'mail', email, 'n', notes), json_build_object('secret_x', card) from customers order by id" >"$T/psql_json.out" 2>&1
 assert_eq "$(($(count_sep "$T/psql_json.out") + 1))" "1013" "psql: JSON built by the query: 1013 rows"

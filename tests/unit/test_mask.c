@@ -589,6 +589,14 @@ static void test_password_in_text(void **state)
 		   MASK_DET_PASSWORD_IN_TEXT);
 	expect_det("alter role app with login password 'Sup3r S3cret'", "alter role app with login password '****'",
 		   MASK_DET_PASSWORD_IN_TEXT);
+	/* a bare value ends before a "}" or "]" that closes; null, true and false are none */
+	expect_det("{\"password\": 12345}", "{\"password\": ****}", MASK_DET_PASSWORD_IN_TEXT);
+	expect("{\"db\": {\"password\": 123}}, [pwd=abc]", "{\"db\": {\"password\": ****}}, [pwd=****]");
+	expect_det("PWD=a}b]c;UID=x", "PWD=****;UID=x", MASK_DET_PASSWORD_IN_TEXT);
+	expect_det("Driver={x};PWD={p;w0rd};UID=x", "Driver={x};PWD={****};UID=x", MASK_DET_PASSWORD_IN_TEXT);
+	expect_det("password=nullable", "password=****", MASK_DET_PASSWORD_IN_TEXT);
+	expect("{\"pwd\": null, \"password\": true, \"db_password\": false}", NULL);
+	expect("password=null;", NULL);
 	expect("password_hint=my dog", NULL);
 	expect("OLDPWD=/home/x", NULL);
 	expect("reset your password today", NULL);

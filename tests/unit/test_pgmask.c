@@ -27,7 +27,7 @@
 
 #define N_ENGINES 2
 static const mask_engine engines[N_ENGINES] = {MASK_ENGINE_HYPERSCAN, MASK_ENGINE_PCRE2};
-static const char *const det_names[] = {"email", "credit_card", "us_ssn", "ipv4"};
+static const char *const det_names[] = {"email", "credit_card", "us_ssn", "ipv4", "password_in_text"};
 enum { ST_REDACT = 0, ST_PARTIAL, N_STYLES };
 static mask_profile *profiles[N_STYLES][N_ENGINES];
 static mask_scratch *scratches[N_STYLES][N_ENGINES];
@@ -49,7 +49,7 @@ static int setup(void **state)
 		for (int e = 0; e < N_ENGINES; e++) {
 			mask_spec spec = {
 				.detectors = det_names,
-				.n_detectors = 4,
+				.n_detectors = 5,
 				.hint_literals = (const char *const *)lits,
 				.n_hint_literals = n_lits,
 				.style = s == ST_REDACT ? MASK_STYLE_REDACT : MASK_STYLE_PARTIAL,
@@ -809,6 +809,16 @@ PER_ENGINE(test_jsonb_text, ST_REDACT)
 	assert_int_equal(data_row(f, &d, &body), 1);
 	EXPECT_ROW(&f->out, 3, S("{\"a\": \"x\\n****\", \"token\": \"****\"}"), S("{}"));
 	COUNTS(f, MASK_DET_EMAIL, 1, C_JSON, 1);
+
+	/* one by one, a value known by its key ({"password": ...}) is read with its
+	 * key, as the document's text has it: a string, a number; the same value
+	 * under another key, a null and a key holding an address stay as they are */
+	ROW(&body, S("{\"card\": 4111111111111111, \"password\": \"hunter2\", \"x\": \"hunter2\"}"),
+	    S("{\"pwd\": 1234, \"a\": [4111111111111111], \"db_password\": null, \"a@b.io\": \"v\"}"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("{\"card\": \"****\", \"password\": \"****\", \"x\": \"hunter2\"}"),
+		   S("{\"pwd\": \"****\", \"a\": [\"****\"], \"db_password\": null, \"****\": \"v\"}"));
+	COUNTS(f, MASK_DET_CREDIT_CARD, 2, MASK_DET_PASSWORD_IN_TEXT, 2, MASK_DET_EMAIL, 1);
 
 	buf_free(&body);
 	pgm_desc_free(&d);

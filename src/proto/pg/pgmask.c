@@ -825,12 +825,76 @@ static json_t *detected_string(pgm_ctx *c, const char *text, size_t n)
 	return s;
 }
 
+/* The detectors that know a value by the name it is given. */
+static const int by_name[] = {MASK_DET_PASSWORD_IN_TEXT, MASK_DET_AWS_SECRET_KEY};
+
+/*
+ * A member's scalar value v under key k that the detectors find nothing in
+ * alone, read with its key as the document's text has it (`"k": v`):
+ * password_in_text and aws_secret_key know a secret by its name
+ * ({"password": "hunter2"}, {"aws_secret_access_key": "..."}). Only they
+ * count there: what another detector finds in the pair and not in the value
+ * alone is made of the escapes or the key. The value as they rewrote it (a
+ * JSON string when that is no JSON: a number), or NULL when they left it.
+ */
+static json_t *pair_detect(pgm_ctx *c, const char *k, json_t *v)
+{
+	json_t *kj = json_string(k);
+	char *ks = kj ? json_dumps(kj, JSON_ENCODE_ANY) : NULL;
+	char *vs = json_dumps(v, JSON_ENCODE_ANY);
+	json_decref(kj);
+	json_t *r = NULL;
+	size_t total = mask_detector_total(c->mp);
+	uint32_t *n = util_xmalloc(2 * total * sizeof(*n)), *nk = n + total;
+	memset(n, 0, 2 * total * sizeof(*n));
+	buf pair = {0}, m = {0}, junk = {0};
+	if (!ks || !vs)
+		goto out;
+	size_t kl = strlen(ks);
+	buf_append(&pair, ks, kl);
+	buf_append(&pair, ": ", 2);
+	buf_append(&pair, vs, strlen(vs));
+	if (mask_text(c->mp, c->scratch, pair.data, pair.len, &m, n) == 0)
+		goto out;
+	mask_text(c->mp, c->scratch, ks, kl, &junk, nk);
+	int found = 0;
+	for (size_t i = 0; i < sizeof(by_name) / sizeof(by_name[0]); i++)
+		found |= n[by_name[i]] > nk[by_name[i]];
+	if (!found)
+		goto out;
+	if (m.len > kl + 2 && memcmp(m.data, pair.data, kl + 2) == 0) {
+		const char *part = m.data + kl + 2;
+		size_t pl = m.len - kl - 2;
+		json_error_t err;
+		r = json_loadb(part, pl, JSON_DECODE_ANY, &err);
+		if (!r && !memchr(part, '"', pl) && !memchr(part, '\\', pl))
+			r = json_stringn(part, pl); /* a number masked */
+	}
+	if (!r || !(json_is_string(r) || json_is_number(r))) {
+		json_decref(r);
+		r = json_string("****"); /* the key's own rewrite or an escape's in the way */
+	}
+	if (c->counts)
+		for (size_t i = 0; i < sizeof(by_name) / sizeof(by_name[0]); i++)
+			if (n[by_name[i]] > nk[by_name[i]])
+				c->counts[by_name[i]] += n[by_name[i]] - nk[by_name[i]];
+out:
+	buf_free(&pair);
+	buf_free(&m);
+	buf_free(&junk);
+	free(n);
+	free(ks);
+	free(vs);
+	return r;
+}
+
 /*
  * j with the detectors run over each of its strings, numbers (as jansson
  * writes them) and keys, a number with a match becoming the string of its
- * masked form; the values under json_keys masked whole as walk_json masks
- * them (counted in *key_hits; the strings, numbers and keys the detectors
- * changed in *changed). A new tree.
+ * masked form, and over a member's scalar value with its key when the value
+ * alone holds no match (pair_detect); the values under json_keys masked
+ * whole as walk_json masks them (counted in *key_hits; the strings, numbers
+ * and keys the detectors changed in *changed). A new tree.
  */
 static json_t *tree_detect(pgm_ctx *c, json_t *j, size_t *key_hits, size_t *changed)
 {
@@ -845,6 +909,13 @@ static json_t *tree_detect(pgm_ctx *c, json_t *j, size_t *key_hits, size_t *chan
 				(*key_hits)++;
 			} else {
 				nv = tree_detect(c, v, key_hits, changed);
+				json_t *pv;
+				if (nv == v && (json_is_string(v) || json_is_number(v)) &&
+				    (pv = pair_detect(c, k, v)) != NULL) {
+					json_decref(nv);
+					nv = pv;
+					(*changed)++;
+				}
 			}
 			json_t *mk = detected_string(c, k, strlen(k));
 			*changed += mk != NULL;
