@@ -1478,6 +1478,68 @@ PER_ENGINE(test_counts_add_up, ST_REDACT)
  * another, one cut short — has the values of its pairs under json_keys masked
  * where they stand; the rest of the text is as it came.
  */
+/* Pairs in text that is no JSON: the value given to a key a glob matches,
+ * as configuration, logs and printouts write it. */
+PER_ENGINE(test_text_pairs, ST_PARTIAL)
+{
+	pgm_desc d = {0};
+	DESC(&d, {"t", 1, 1, 25, 0, PGM_SCAN});
+	buf body = {0};
+	static const struct {
+		const char *in, *want; /* want NULL: unchanged */
+		int hits;
+	} cases[] = {
+		{"GET /cb?token=qs4567&x=1 200", "GET /cb?token=****&x=1 200", 1},
+		{"level=info token=envtok55 user=bob", "level=info token=**** user=bob", 1},
+		{"secret_pin: yaml9876\nother: 1", "secret_pin: ****\nother: 1", 1},
+		{"{'token': 'py123', 'user': 'x', 'secret': b'by7'}", "{'token': '****', 'user': 'x', 'secret': b'****'}", 2},
+		{":token => \"rb99\", 'Secret_A' => 'php 77'", ":token => \"****\", 'Secret_A' => '****'", 2},
+		{"export TOKEN=\"tk 123\" && run", "export TOKEN=\"****\" && run", 1},
+		{"f(token=abc) [token=x]", "f(token=****) [token=****]", 2},
+		/* a key the globs do not match: pairs inside its value are read */
+		{"a=token=n1 'note': 'token=n2'", "a=token=**** 'note': 'token=****'", 2},
+		/* an object or a list to the bracket that closes it, or to the end */
+		{"{'secret': {'pin': '1}2', 'x': [1, {'y': 2}]}, 'z': 3}", "{'secret': ****, 'z': 3}", 1},
+		{"cfg secret=[1, 2] tail", "cfg secret=**** tail", 1},
+		{"{'secret': {'pin': '1234', 'x': [1", "{'secret': ****", 1},
+		/* the partial style keeps a number's last 4 digits, as for a document's value */
+		{"secret_pin=12345678;", "secret_pin=****5678;", 1},
+		/* JSON pairs first, then the others */
+		{"b: {\"token\": \"j1\"} and token=p2", "b: {\"token\": \"****\"} and token=****", 2},
+		/* none of these */
+		{"token == x; token::Token; token://x", NULL, 0},
+		{"token = null, secret: None, token=nil, 'token': true", NULL, 0},
+		{"tokens=5 mytoken=7 token_type=bearer", NULL, 0},
+		{"token=", NULL, 0},
+		{"the token is gone", NULL, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		mkrow(&body, 1, (const val[]){{cases[i].in, (int32_t)strlen(cases[i].in)}});
+		int r = data_row(f, &d, &body);
+		if (r != (cases[i].want != NULL))
+			fail_msg("[%s]: data_row %d", cases[i].in, r);
+		if (cases[i].want)
+			expect_row(&f->out, 3, 1, (const val[]){{cases[i].want, (int32_t)strlen(cases[i].want)}});
+		if (f->counts[C_JSON] != (uint32_t)cases[i].hits)
+			fail_msg("[%s]: %u JSON values, want %d", cases[i].in, f->counts[C_JSON], cases[i].hits);
+		memset(f->counts, 0, sizeof(f->counts));
+	}
+	/* a value a detector masked first is not counted again */
+	ROW(&body, S("mail token=a.b@example.com ok"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("mail token=**** ok"));
+	COUNTS(f, MASK_DET_EMAIL, 1);
+	/* a document's text is its pairs: a string in it is not read so */
+	ROW(&body, S("{\"a\": \"token=\", \"b\": \"x\"}"));
+	assert_int_equal(data_row(f, &d, &body), 0);
+	/* without json_keys: as it came */
+	f->c.json_keys = NULL;
+	ROW(&body, S("token=abc"));
+	assert_int_equal(data_row(f, &d, &body), 0);
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
 PER_ENGINE(test_json_fragments, ST_REDACT)
 {
 	pgm_desc d = {0};
@@ -1498,8 +1560,8 @@ PER_ENGINE(test_json_fragments, ST_REDACT)
 		{"a {\"token_type\": \"refresh\", \"x\": {\"token\": \"t\"}}", "a {\"token_type\": \"refresh\", \"x\": {\"token\": \"****\"}}", 1},
 		{"a \"secret\": \"x\\\"y\" b", "a \"secret\": \"****\" b", 1},
 		{"a \"note\": \"he said \\\"token\\\": x\" b", NULL, 0},
-		{"a \"token_type\": \"x\", token: y, \"token\" is", NULL, 0},
-		{"no quotes token: secret", NULL, 0},
+		/* (a bare name's pair is text_pairs': see test_text_pairs) */
+		{"a \"token_type\": \"x\", token: y, \"token\" is", "a \"token_type\": \"x\", token: ****, \"token\" is", 1},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		mkrow(&body, 1, (const val[]){{cases[i].in, (int32_t)strlen(cases[i].in)}});
@@ -1732,6 +1794,7 @@ int main(void)
 		cmocka_unit_test(test_counts_add_up),
 		cmocka_unit_test(test_no_json_keys),
 		cmocka_unit_test(test_json_fragments),
+		cmocka_unit_test(test_text_pairs),
 		cmocka_unit_test(test_notice),
 		cmocka_unit_test(test_key_globs),
 	};

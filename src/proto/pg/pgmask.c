@@ -183,6 +183,7 @@ void pgm_ctx_release(pgm_ctx *c)
 	buf_free(&c->tmp);
 	buf_free(&c->tmp2);
 	buf_free(&c->det);
+	buf_free(&c->tp);
 	free(c->hints);
 	c->hints = NULL;
 	c->hints_cap = c->n_hints = 0;
@@ -200,6 +201,8 @@ void pgm_ctx_release(pgm_ctx *c)
 	c->voff_cap = 0;
 	pcre2_match_data_free(c->kv_md);
 	c->kv_md = NULL;
+	pcre2_match_data_free(c->tp_md);
+	c->tp_md = NULL;
 	pgm_batch_end(c);
 }
 
@@ -264,11 +267,9 @@ static int key_matches(const config_strlist *keys, const char *k, size_t kl)
 	return 0;
 }
 
-/* Case-insensitive search of each glob's longest literal run: a cheap "cannot match". */
-static int may_hold_key(const config_strlist *keys, const char *v, size_t n)
+/* Whether v[0, n) holds a glob's longest literal run (case-insensitive). */
+static int literal_in(const config_strlist *keys, const char *v, size_t n)
 {
-	if (memchr(v, '\\', n))
-		return 1; /* escapes can spell any key */
 	for (size_t i = 0; i < keys->n; i++) {
 		size_t l;
 		const char *lit = mask_glob_literal(keys->v[i], &l);
@@ -276,6 +277,12 @@ static int may_hold_key(const config_strlist *keys, const char *v, size_t n)
 			return 1;
 	}
 	return 0;
+}
+
+/* Case-insensitive search of each glob's longest literal run: a cheap "cannot match". */
+static int may_hold_key(const config_strlist *keys, const char *v, size_t n)
+{
+	return memchr(v, '\\', n) /* escapes can spell any key */ || literal_in(keys, v, n);
 }
 
 static json_t *masked_string(pgm_ctx *c, const char *v, size_t n)
@@ -612,14 +619,21 @@ static int literal_among(const pgm_ctx *c, size_t lo, size_t n)
 	return 0;
 }
 
-/* Whether in[0, n) may hold a json_keys key: a row's value whose hints carry
+/* Whether in[0, n) holds a glob's literal: a row's value whose hints carry
  * every glob's literal (keys_in_hints) says so by its hints, as the row walk
- * does (a key spelled with an escape has no literal: a backslash counts). */
+ * does. */
+static int value_has_literal(const pgm_ctx *c, const char *in, size_t n)
+{
+	if (c->vh_subj == in && c->vh_len == n && (c->vh_nokeys || c->vh_by_hint))
+		return !c->vh_nokeys && literal_among(c, c->vh_lo, c->vh_n);
+	return literal_in(c->json_keys, in, n);
+}
+
+/* Whether in[0, n) may hold a json_keys key (one spelled with an escape has
+ * no literal: a backslash counts). */
 static int value_may_hold_key(const pgm_ctx *c, const char *in, size_t n)
 {
-	if (c->vh_subj == in && c->vh_len == n && keys_in_hints(c))
-		return literal_among(c, c->vh_lo, c->vh_n) || memchr(in, '\\', n) != NULL;
-	return may_hold_key(c->json_keys, in, n);
+	return value_has_literal(c, in, n) || memchr(in, '\\', n) != NULL;
 }
 
 /*
@@ -788,6 +802,105 @@ static int json_fragments(pgm_ctx *c, const char *in, size_t n, buf *out)
 		kv_masked(c, in + vs, ve - vs, g == 2, out);
 		if (g != 2)
 			buf_append(out, "\"", 1);
+		last = ve;
+		hits++;
+	}
+	if (!hits) {
+		out->len = start;
+		return 0;
+	}
+	buf_append(out, in + last, n - last);
+	if (c->counts)
+		c->counts[mask_detector_total(c->mp) + PGM_COUNT_JSON_KEY] += (uint32_t)hits;
+	return 1;
+}
+
+/*
+ * Pairs in text that is no JSON document: a value given to a key a json_keys
+ * glob matches as configuration, logs and programs' printouts write it —
+ * `token=abc` (an environment line, logfmt, a query string, a DSN), `token:
+ * abc` (YAML, a header), `'token': 'abc'` (Python's repr), `:token =>
+ * "abc"` and `'token' => 'abc'` (Ruby, Perl, PHP), `"token"="abc"`. The
+ * key: quoted in ' (any separator) or " (not ":", JSON's, which
+ * json_fragments reads), or a bare name not glued to one before it; "=",
+ * "=>" or ":" with up to 4 spaces or tabs around (not "==", "::", "://").
+ * The value: a quoted string on its line (a b/r/u prefix too), to its
+ * closing quote; an object or a list, to the bracket that closes it (or to
+ * the text's end when none does); else a bare run to a space, a quote, ",",
+ * ";", "&", a backslash, or a closing "}", "]" or ")" — not null, true,
+ * false, None or nil. TP_* are the pattern's groups.
+ */
+#define TP_BARE "[^\\s\"',;&}\\])\\\\]"
+#define TP_RE                                                                                      \
+	"(?|'([^'\\\\\\x00-\\x1f]{1,128})'[ \\t]{0,4}(?:=>|=(?!=)|:(?!:))[ \\t]{0,4}"                  \
+	"|\"([^\"\\\\\\x00-\\x1f]{1,128})\"[ \\t]{0,4}(?:=>|=(?!=))[ \\t]{0,4}"                          \
+	"|(?<![A-Za-z0-9_.\\-])([A-Za-z0-9_.\\-]{1,128})[ \\t]{0,4}(?:=>|=(?!=)|:(?![:/]))[ \\t]{0,4})" \
+	"(?:[bBrRuU]{0,2}\"((?:[^\"\\\\\\n]|\\\\.)++)\""                                          \
+	"|[bBrRuU]{0,2}'((?:[^'\\\\\\n]|\\\\.)++)'"                                               \
+	"|(\\{(?:[^{}\"']++|\"(?:[^\"\\\\]|\\\\.)*+\"|'(?:[^'\\\\]|\\\\.)*+'|(?-1))*+\\}"                \
+	"|\\[(?:[^\\[\\]\"']++|\"(?:[^\"\\\\]|\\\\.)*+\"|'(?:[^'\\\\]|\\\\.)*+'|(?-1))*+\\])"            \
+	"|([{\\[][\\s\\S]*+)"                                                                            \
+	"|(?!(?:null|true|false|None|nil)(?!" TP_BARE "))((?:" TP_BARE "|[}\\])](?=[}\\])]{0,8}" TP_BARE "))++))"
+enum { TP_KEY = 1, TP_DQ, TP_SQ, TP_BRACKETS, TP_CUT, TP_BARE_RUN, TP_GROUPS };
+static pcre2_code *tp_re;
+static pthread_once_t tp_once = PTHREAD_ONCE_INIT;
+
+static void tp_compile(void)
+{
+	int e;
+	PCRE2_SIZE at;
+	tp_re = pcre2_compile((PCRE2_SPTR)TP_RE, PCRE2_ZERO_TERMINATED, 0, &e, &at, NULL);
+	if (!tp_re)
+		abort(); /* a constant pattern */
+	(void)pcre2_jit_compile(tp_re, PCRE2_JIT_COMPLETE);
+}
+
+/* Whether v[0, n) is what masking writes ("****", "****1234", "h:" and 16 hex
+ * digits): a value a detector masked before the pair was read. */
+static int masked_already(const char *v, size_t n)
+{
+	if (n >= 4 && memcmp(v, "****", 4) == 0)
+		return 1;
+	if (n != 18 || v[0] != 'h' || v[1] != ':')
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (util_hexval(v[i]) < 0)
+			return 0;
+	return 1;
+}
+
+/* The pairs of text in[0, n) (TP_RE) whose key a glob matches, their values
+ * masked whole, into out. Returns 1 when out holds the rewritten text. */
+static int text_pairs(pgm_ctx *c, const char *in, size_t n, buf *out)
+{
+	pthread_once(&tp_once, tp_compile);
+	if (!c->tp_md)
+		c->tp_md = pcre2_match_data_create_from_pattern(tp_re, NULL);
+	size_t start = out->len, last = 0, pos = 0, hits = 0;
+	while (pos < n) {
+		int rc = pcre2_match(tp_re, (PCRE2_SPTR)in, n, pos, 0, c->tp_md, NULL);
+		if (rc < 0)
+			break;
+		const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->tp_md);
+		size_t ks = ov[2 * TP_KEY], ke = ov[2 * TP_KEY + 1], vs = ov[1], ve = ov[1];
+		for (int g = TP_DQ; g < TP_GROUPS && g < rc; g++)
+			if (ov[2 * g] != PCRE2_UNSET) {
+				vs = ov[2 * g];
+				ve = ov[2 * g + 1];
+				break;
+			}
+		/* past the value; or into it, when the key is none of the globs'
+		 * (a=token=x, 'note': 'token=x') */
+		pos = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		if (ks == PCRE2_UNSET || !key_matches(c->json_keys, in + ks, ke - ks)) {
+			if (vs > ov[0] && vs < pos)
+				pos = vs;
+			continue;
+		}
+		if (ve <= vs || masked_already(in + vs, ve - vs))
+			continue;
+		buf_append(out, in + last, vs - last);
+		mask_whole(c->mp, in + vs, ve - vs, out);
 		last = ve;
 		hits++;
 	}
@@ -1003,20 +1116,32 @@ static int mask_string(pgm_ctx *c, const char *in, size_t n, int is_json, buf *o
 	 * detectors' output is all. A json value's output is checked below:
 	 * JSON it must stay. */
 	int keys = c->json_keys && c->json_keys->n;
-	if (!is_json && (!keys || !memchr(in, '"', n) || !value_may_hold_key(c, in, n)))
+	/* (text pairs need a key's literal; JSON pairs may spell it with escapes) */
+	if (!is_json && (!keys || !(value_has_literal(c, in, n) ||
+				    (!(c->vh_subj == in && c->vh_nokeys) && memchr(in, '\\', n) &&
+				     memchr(in, '"', n)))))
 		return detect(c, in, n, out) > 0;
 	buf *first = &c->det;
 	first->len = 0;
-	size_t hits = detect(c, in, n, first);
+	size_t hits = detect(c, in, n, first), start = out->len;
 	const char *cur = hits ? first->data : in;
 	size_t cur_len = hits ? first->len : n;
-	int r = 0;
+	int r = 0, doc = 0;
 	/* (the detectors' output jansson cannot read is no JSON column's value: below) */
 	if (keys && (is_json || looks_json(cur, cur_len)))
-		r = json_keys_pass(c, cur, cur_len, is_json && !hits, out);
+		doc = r = json_keys_pass(c, cur, cur_len, is_json && !hits, out);
 	/* JSON inside other text, documents one after another, one cut short */
-	if (keys && !r && !is_json)
+	if (keys && !r && !is_json && memchr(cur, '"', cur_len))
 		r = json_fragments(c, cur, cur_len, out);
+	/* other pairs in text (a document's text is its pairs: not read so) */
+	if (keys && !doc && !is_json && !(looks_json(cur, cur_len) && json_valid(cur, cur_len))) {
+		c->tp.len = 0;
+		if (text_pairs(c, r ? out->data + start : cur, r ? out->len - start : cur_len, &c->tp)) {
+			out->len = start;
+			buf_append(out, c->tp.data, c->tp.len);
+			r = 1;
+		}
+	}
 	if (!r && hits) {
 		/* "****" where the JSON held a number, or after an escape's backslash, is
 		 * not JSON any more: the column's type says it must be, so its values are
@@ -1730,6 +1855,8 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 			return 0;
 		hinted = 1;
 	}
+	c->vh_nokeys = hinted && !keys;
+	c->vh_by_hint = by_hint;
 	size_t start = 0;         /* where the rewritten message begins in out */
 	size_t copied = 0;        /* body[0, copied) is in out (when changed) */
 	size_t hk = 0;            /* c->hints[hk] is the first not yet passed */

@@ -63,6 +63,8 @@ typedef struct pgm_ctx {
 	const char *vh_subj;
 	size_t vh_len, vh_off;
 	size_t vh_lo, vh_n;     /* its hints: hints[vh_lo, vh_lo + vh_n) (sorted by end) */
+	int vh_nokeys;          /* its row holds no glob's literal and no backslash */
+	int vh_by_hint;         /* the hints carry every glob's literal (keys_in_hints) */
 	/* pgm_batch: one scan of many rows; their hints sorted by end */
 	const char *batch;
 	size_t batch_len;
@@ -80,6 +82,8 @@ typedef struct pgm_ctx {
 	int json_tree;          /* 1: json_keys by the jansson tree walk alone (what the
 				 * in-place pass is fuzzed against) */
 	void *kv_md;            /* PCRE2 match data for JSON pairs inside text (json_fragments) */
+	void *tp_md;            /* ... for other pairs in text (text_pairs) */
+	buf tp;                 /* text_pairs' output */
 	int jdepth;             /* JSON in JSON strings being read (string_keys), how deep */
 } pgm_ctx;
 
