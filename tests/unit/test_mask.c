@@ -597,6 +597,7 @@ static void test_password_in_text(void **state)
 	expect_det("password=nullable", "password=****", MASK_DET_PASSWORD_IN_TEXT);
 	expect("{\"pwd\": null, \"password\": true, \"db_password\": false}", NULL);
 	expect("password=null;", NULL);
+	expect("{\"password\": [\"x\"], \"pwd\": {\"a\": 1}}", NULL); /* a list, an object: no password */
 	expect("password_hint=my dog", NULL);
 	expect("OLDPWD=/home/x", NULL);
 	expect("reset your password today", NULL);

@@ -27,7 +27,7 @@
 
 #define N_ENGINES 2
 static const mask_engine engines[N_ENGINES] = {MASK_ENGINE_HYPERSCAN, MASK_ENGINE_PCRE2};
-static const char *const det_names[] = {"email", "credit_card", "us_ssn", "ipv4", "password_in_text"};
+static const char *const det_names[] = {"email", "credit_card", "us_ssn", "ipv4", "password_in_text", "aws_secret_key"};
 enum { ST_REDACT = 0, ST_PARTIAL, N_STYLES };
 static mask_profile *profiles[N_STYLES][N_ENGINES];
 static mask_scratch *scratches[N_STYLES][N_ENGINES];
@@ -49,7 +49,7 @@ static int setup(void **state)
 		for (int e = 0; e < N_ENGINES; e++) {
 			mask_spec spec = {
 				.detectors = det_names,
-				.n_detectors = 5,
+				.n_detectors = 6,
 				.hint_literals = (const char *const *)lits,
 				.n_hint_literals = n_lits,
 				.style = s == ST_REDACT ? MASK_STYLE_REDACT : MASK_STYLE_PARTIAL,
@@ -819,6 +819,11 @@ PER_ENGINE(test_jsonb_text, ST_REDACT)
 	EXPECT_ROW(&f->out, 3, S("{\"card\": \"****\", \"password\": \"****\", \"x\": \"hunter2\"}"),
 		   S("{\"pwd\": \"****\", \"a\": [\"****\"], \"db_password\": null, \"****\": \"v\"}"));
 	COUNTS(f, MASK_DET_CREDIT_CARD, 2, MASK_DET_PASSWORD_IN_TEXT, 2, MASK_DET_EMAIL, 1);
+	ROW(&body, S("{\"n\": 4111111111111111, \"aws_secret_access_key\": \"vK7mQ2pX9rT4wY8zB3nC6dF1gH5jL0sA2eR7uI9o\"}"),
+	    S("{}"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("{\"n\": \"****\", \"aws_secret_access_key\": \"****\"}"), S("{}"));
+	COUNTS(f, MASK_DET_CREDIT_CARD, 1, MASK_DET_AWS_SECRET_KEY, 1);
 
 	buf_free(&body);
 	pgm_desc_free(&d);

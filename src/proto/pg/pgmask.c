@@ -822,7 +822,9 @@ static int json_fragments(pgm_ctx *c, const char *in, size_t n, buf *out)
  * abc` (YAML, a header), `'token': 'abc'` (Python's repr), `:token =>
  * "abc"` and `'token' => 'abc'` (Ruby, Perl, PHP), `"token"="abc"`. The
  * key: quoted in ' (any separator) or " (not ":", JSON's, which
- * json_fragments reads), or a bare name not glued to one before it; "=",
+ * json_fragments reads), or a bare name (a whole one: the leftmost match
+ * starts where the name does, and so does a search from a value's start;
+ * past 128 characters, its last 128); "=",
  * "=>" or ":" with up to 4 spaces or tabs around (not "==", "::", "://").
  * The value: a quoted string on its line (a b/r/u prefix too), to its
  * closing quote; an object or a list, to the bracket that closes it (or to
@@ -834,7 +836,7 @@ static int json_fragments(pgm_ctx *c, const char *in, size_t n, buf *out)
 #define TP_RE                                                                                      \
 	"(?|'([^'\\\\\\x00-\\x1f]{1,128})'[ \\t]{0,4}(?:=>|=(?!=)|:(?!:))[ \\t]{0,4}"                  \
 	"|\"([^\"\\\\\\x00-\\x1f]{1,128})\"[ \\t]{0,4}(?:=>|=(?!=))[ \\t]{0,4}"                          \
-	"|(?<![A-Za-z0-9_.\\-])([A-Za-z0-9_.\\-]{1,128})[ \\t]{0,4}(?:=>|=(?!=)|:(?![:/]))[ \\t]{0,4})" \
+	"|([A-Za-z0-9_.\\-]{1,128})[ \\t]{0,4}(?:=>|=(?!=)|:(?![:/]))[ \\t]{0,4})"                  \
 	"(?:[bBrRuU]{0,2}\"((?:[^\"\\\\\\n]|\\\\.)++)\""                                          \
 	"|[bBrRuU]{0,2}'((?:[^'\\\\\\n]|\\\\.)++)'"                                               \
 	"|(\\{(?:[^{}\"']++|\"(?:[^\"\\\\]|\\\\.)*+\"|'(?:[^'\\\\]|\\\\.)*+'|(?-1))*+\\}"                \
