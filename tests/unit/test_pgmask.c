@@ -1534,9 +1534,26 @@ PER_ENGINE(test_text_pairs, ST_PARTIAL)
 	assert_int_equal(data_row(f, &d, &body), 1);
 	EXPECT_ROW(&f->out, 3, S("mail token=**** ok"));
 	COUNTS(f, MASK_DET_EMAIL, 1);
-	/* a document's text is its pairs: a string in it is not read so */
+	/* a document's text is its pairs: the text is not read so... */
 	ROW(&body, S("{\"a\": \"token=\", \"b\": \"x\"}"));
 	assert_int_equal(data_row(f, &d, &body), 0);
+	/* ... its strings are, one by one, by the in-place pass and by the tree walk alike
+	 * (a JSON string's text, its escapes undone and written back) */
+	pgm_desc dj = {0};
+	DESC(&dj, {"j", 1, 1, 3802, 0, PGM_SCAN}, {"t", 1, 2, 25, 0, PGM_SCAN});
+	for (int tree = 0; tree < 2; tree++) {
+		f->c.json_tree = tree;
+		ROW(&body, S("{\"url\": \"https://x/cb?token=u1&y=2\", \"l\": [\"say \\\"hi\\\" secret: s2\", 3]}"),
+		    S("{\"cmd\": \"TOKEN=t3 run\", \"n\": \"token\"}"));
+		assert_int_equal(data_row(f, &dj, &body), 1);
+		EXPECT_ROW(&f->out, 3, S("{\"url\": \"https://x/cb?token=****&y=2\", \"l\": [\"say \\\"hi\\\" secret: ****\", 3]}"),
+			   S("{\"cmd\": \"TOKEN=**** run\", \"n\": \"token\"}"));
+		COUNTS(f, C_JSON, 3);
+		ROW(&body, S("{\"token_type\": \"token\", \"x\": \"a=b\"}"), S("x"));
+		assert_int_equal(data_row(f, &dj, &body), 0);
+	}
+	f->c.json_tree = 0;
+	pgm_desc_free(&dj);
 	/* without json_keys: as it came */
 	f->c.json_keys = NULL;
 	ROW(&body, S("token=abc"));

@@ -355,7 +355,8 @@ static int keys_in_text(pgm_ctx *c, const char *v, size_t n, int is_json, buf *o
  */
 static int string_keys(pgm_ctx *c, const char *s, size_t n, buf *out)
 {
-	if (c->jdepth >= JSON_IN_STRING_DEPTH || !memchr(s, '"', n)) /* (no quote: no key) */
+	/* (no quote and no glob's literal: no key) */
+	if (c->jdepth >= JSON_IN_STRING_DEPTH || (!memchr(s, '"', n) && !literal_in(c->json_keys, s, n)))
 		return 0;
 	void *toks = c->jtoks;
 	size_t cap = c->jtoks_cap;
@@ -552,13 +553,26 @@ static int json_keys_fast(pgm_ctx *c, const char *in, size_t n, buf *out, size_t
 	size_t start = out->len, last = 0;
 	int embedded = 0, esc = memchr(in, '\\', n) && memmem(in, n, "\\\"", 2); /* (an escaped quote: JSON in a string) */
 	*hits = 0;
+	/* a row's value: the hints of its globs' literals say which strings hold one */
+	int by_hints = c->vh_subj == in && c->vh_len == n && c->vh_by_hint;
+	size_t lk = c->vh_lo, lend = c->vh_lo + c->vh_n;
 	for (int i = 0; i < nt;) {
 		const jsmntok_t *t = &tk[i];
 		if (t->type != JSMN_STRING || t->parent < 0 || tk[t->parent].type != JSMN_OBJECT) {
-			/* a string value holding JSON, its quotes escaped (string_keys) */
+			/* a string value holding JSON, its quotes escaped, or a
+			 * glob's literal: pairs in text (string_keys) */
 			const char *sv = in + t->start;
 			size_t sl = (size_t)(t->end - t->start);
-			if (esc && t->type == JSMN_STRING && sl > 2 && memmem(sv, sl, "\\\"", 2)) {
+			int lit = 0;
+			if (t->type == JSMN_STRING && by_hints) {
+				while (lk < lend && (c->hints[lk].id < MASK_HINT_LITERAL ||
+						     c->hints[lk].end - c->vh_off <= (size_t)t->start))
+					lk++;
+				lit = lk < lend && c->hints[lk].end - c->vh_off <= (size_t)t->end;
+			} else if (t->type == JSMN_STRING) {
+				lit = literal_in(c->json_keys, sv, sl);
+			}
+			if (t->type == JSMN_STRING && sl > 2 && ((esc && memmem(sv, sl, "\\\"", 2)) || lit)) {
 				json_error_t err;
 				json_t *dec = json_loadb(sv - 1, sl + 2, JSON_DECODE_ANY, &err);
 				json_t *m = dec ? string_keys_json(c, dec) : NULL;
@@ -824,7 +838,7 @@ static int json_fragments(pgm_ctx *c, const char *in, size_t n, buf *out)
  * key: quoted in ' (any separator) or " (not ":", JSON's, which
  * json_fragments reads), or a bare name (a whole one: the leftmost match
  * starts where the name does, and so does a search from a value's start;
- * past 128 characters, its last 128); "=",
+ * the lookbehind only makes a start inside a name fail at once); "=",
  * "=>" or ":" with up to 4 spaces or tabs around (not "==", "::", "://").
  * The value: a quoted string on its line (a b/r/u prefix too), to its
  * closing quote; an object or a list, to the bracket that closes it (or to
@@ -834,9 +848,9 @@ static int json_fragments(pgm_ctx *c, const char *in, size_t n, buf *out)
  */
 #define TP_BARE "[^\\s\"',;&}\\])\\\\]"
 #define TP_RE                                                                                      \
-	"(?|'([^'\\\\\\x00-\\x1f]{1,128})'[ \\t]{0,4}(?:=>|=(?!=)|:(?!:))[ \\t]{0,4}"                  \
-	"|\"([^\"\\\\\\x00-\\x1f]{1,128})\"[ \\t]{0,4}(?:=>|=(?!=))[ \\t]{0,4}"                          \
-	"|([A-Za-z0-9_.\\-]{1,128})[ \\t]{0,4}(?:=>|=(?!=)|:(?![:/]))[ \\t]{0,4})"                  \
+	"(?|'([^'\\\\\\x00-\\x1f]{1,128}+)'[ \\t]{0,4}+(?:=>|=(?!=)|:(?!:))[ \\t]{0,4}+"               \
+	"|\"([^\"\\\\\\x00-\\x1f]{1,128}+)\"[ \\t]{0,4}+(?:=>|=(?!=))[ \\t]{0,4}+"                       \
+	"|(?<![A-Za-z0-9_.\\-])([A-Za-z0-9_.\\-]{1,128}+)[ \\t]{0,4}+(?:=>|=(?!=)|:(?![:/]))[ \\t]{0,4}+)" \
 	"(?:[bBrRuU]{0,2}\"((?:[^\"\\\\\\n]|\\\\.)++)\""                                          \
 	"|[bBrRuU]{0,2}'((?:[^'\\\\\\n]|\\\\.)++)'"                                               \
 	"|(\\{(?:[^{}\"']++|\"(?:[^\"\\\\]|\\\\.)*+\"|'(?:[^'\\\\]|\\\\.)*+'|(?-1))*+\\}"                \
@@ -913,6 +927,26 @@ static int text_pairs(pgm_ctx *c, const char *in, size_t n, buf *out)
 	buf_append(out, in + last, n - last);
 	if (c->counts)
 		c->counts[mask_detector_total(c->mp) + PGM_COUNT_JSON_KEY] += (uint32_t)hits;
+	return 1;
+}
+
+static int looks_json(const char *v, size_t n);
+
+/*
+ * The pairs of text in[0, n) that is no JSON document (a document's text is
+ * its pairs: it is not read so), after its JSON pairs: r says whether out
+ * holds in rewritten from start on (json_fragments), where they are read
+ * then. Returns r, or 1 when they masked a value.
+ */
+static int then_text_pairs(pgm_ctx *c, const char *in, size_t n, int r, size_t start, buf *out)
+{
+	if (looks_json(in, n) && json_valid(in, n))
+		return r;
+	c->tp.len = 0;
+	if (!text_pairs(c, r ? out->data + start : in, r ? out->len - start : n, &c->tp))
+		return r;
+	out->len = start;
+	buf_append(out, c->tp.data, c->tp.len);
 	return 1;
 }
 
@@ -1135,15 +1169,8 @@ static int mask_string(pgm_ctx *c, const char *in, size_t n, int is_json, buf *o
 	/* JSON inside other text, documents one after another, one cut short */
 	if (keys && !r && !is_json && memchr(cur, '"', cur_len))
 		r = json_fragments(c, cur, cur_len, out);
-	/* other pairs in text (a document's text is its pairs: not read so) */
-	if (keys && !doc && !is_json && !(looks_json(cur, cur_len) && json_valid(cur, cur_len))) {
-		c->tp.len = 0;
-		if (text_pairs(c, r ? out->data + start : cur, r ? out->len - start : cur_len, &c->tp)) {
-			out->len = start;
-			buf_append(out, c->tp.data, c->tp.len);
-			r = 1;
-		}
-	}
+	if (keys && !doc && !is_json)
+		r = then_text_pairs(c, cur, cur_len, r, start, out);
 	if (!r && hits) {
 		/* "****" where the JSON held a number, or after an escape's backslash, is
 		 * not JSON any more: the column's type says it must be, so its values are
@@ -1287,9 +1314,12 @@ static int binary_finds(pgm_ctx *c, uint32_t t, const char *v, size_t n, int dep
 static int keys_in_text(pgm_ctx *c, const char *v, size_t n, int is_json, buf *out)
 {
 	int r = is_json || looks_json(v, n) ? json_keys_pass(c, v, n, is_json, out) : 0;
-	if (!r && !is_json && memchr(v, '"', n) && may_hold_key(c->json_keys, v, n))
+	if (r || is_json)
+		return r;
+	size_t start = out->len;
+	if (memchr(v, '"', n) && may_hold_key(c->json_keys, v, n))
 		r = json_fragments(c, v, n, out); /* JSON inside other text */
-	return r;
+	return literal_in(c->json_keys, v, n) ? then_text_pairs(c, v, n, r, start, out) : r;
 }
 
 static int json_keys_found(pgm_ctx *c, const char *v, size_t n, int is_json)
