@@ -1534,6 +1534,23 @@ PER_ENGINE(test_text_pairs, ST_PARTIAL)
 	assert_int_equal(data_row(f, &d, &body), 1);
 	EXPECT_ROW(&f->out, 3, S("mail token=**** ok"));
 	COUNTS(f, MASK_DET_EMAIL, 1);
+	/* brackets nested past what the pattern's stack holds: the rest of the text masked
+	 * whole (or the value, cut short, to the text's end) — never relayed as it was */
+	{
+		buf deep = {0};
+		buf_append(&deep, "a token=", 8);
+		for (int k = 0; k < 200000; k++)
+			buf_append(&deep, "{", 1);
+		buf_append(&deep, " secret=abc", 11);
+		mkrow(&body, 1, (const val[]){{deep.data, (int32_t)deep.len}});
+		assert_int_equal(data_row(f, &d, &body), 1);
+		const char *got = f->out.data + 3 + 11; /* (after out's 3 bytes) 'D', length, count, the value's length */
+		size_t gl = f->out.len - 3 - 11;
+		if (!(gl == 4 && memcmp(got, "****", 4) == 0) && !(gl == 12 && memcmp(got, "a token=****", 12) == 0))
+			fail_msg("deep brackets: [%.*s]", (int)(gl > 40 ? 40 : gl), got);
+		memset(f->counts, 0, sizeof(f->counts));
+		buf_free(&deep);
+	}
 	/* a document's text is its pairs: the text is not read so... */
 	ROW(&body, S("{\"a\": \"token=\", \"b\": \"x\"}"));
 	assert_int_equal(data_row(f, &d, &body), 0);

@@ -895,8 +895,15 @@ static int text_pairs(pgm_ctx *c, const char *in, size_t n, buf *out)
 	size_t start = out->len, last = 0, pos = 0, hits = 0;
 	while (pos < n) {
 		int rc = pcre2_match(tp_re, (PCRE2_SPTR)in, n, pos, 0, c->tp_md, NULL);
-		if (rc < 0)
+		if (rc == PCRE2_ERROR_NOMATCH)
 			break;
+		if (rc < 0) { /* a limit (brackets nested past the JIT's stack): the rest masked whole */
+			buf_append(out, in + last, pos - last);
+			mask_whole(c->mp, in + pos, n - pos, out);
+			last = n;
+			hits++;
+			break;
+		}
 		const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->tp_md);
 		size_t ks = ov[2 * TP_KEY], ke = ov[2 * TP_KEY + 1], vs = ov[1], ve = ov[1];
 		for (int g = TP_DQ; g < TP_GROUPS && g < rc; g++)
