@@ -1483,6 +1483,30 @@ PER_ENGINE(test_counts_add_up, ST_REDACT)
  * another, one cut short — has the values of its pairs under json_keys masked
  * where they stand; the rest of the text is as it came.
  */
+/* A text value in, masked to want (NULL: unchanged), hits of them json_key's. */
+typedef struct pair_case {
+	const char *in, *want;
+	int hits;
+} pair_case;
+
+/* Each case as the one text column of d's rows. */
+static void expect_pairs(fx *f, const pgm_desc *d, const pair_case *cases, size_t n)
+{
+	buf body = {0};
+	for (size_t i = 0; i < n; i++) {
+		mkrow(&body, 1, (const val[]){{cases[i].in, (int32_t)strlen(cases[i].in)}});
+		int r = data_row(f, d, &body);
+		if (r != (cases[i].want != NULL))
+			fail_msg("[%s]: data_row %d", cases[i].in, r);
+		if (cases[i].want)
+			expect_row(&f->out, 3, 1, (const val[]){{cases[i].want, (int32_t)strlen(cases[i].want)}});
+		if (f->counts[C_JSON] != (uint32_t)cases[i].hits)
+			fail_msg("[%s]: %u JSON values, want %d", cases[i].in, f->counts[C_JSON], cases[i].hits);
+		memset(f->counts, 0, sizeof(f->counts));
+	}
+	buf_free(&body);
+}
+
 /* Pairs in text that is no JSON: the value given to a key a glob matches,
  * as configuration, logs and printouts write it. */
 PER_ENGINE(test_text_pairs, ST_PARTIAL)
@@ -1490,10 +1514,7 @@ PER_ENGINE(test_text_pairs, ST_PARTIAL)
 	pgm_desc d = {0};
 	DESC(&d, {"t", 1, 1, 25, 0, PGM_SCAN});
 	buf body = {0};
-	static const struct {
-		const char *in, *want; /* want NULL: unchanged */
-		int hits;
-	} cases[] = {
+	static const pair_case cases[] = {
 		{"GET /cb?token=qs4567&x=1 200", "GET /cb?token=****&x=1 200", 1},
 		{"level=info token=envtok55 user=bob", "level=info token=**** user=bob", 1},
 		{"secret_pin: yaml9876\nother: 1", "secret_pin: ****\nother: 1", 1},
@@ -1518,17 +1539,7 @@ PER_ENGINE(test_text_pairs, ST_PARTIAL)
 		{"token=", NULL, 0},
 		{"the token is gone", NULL, 0},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		mkrow(&body, 1, (const val[]){{cases[i].in, (int32_t)strlen(cases[i].in)}});
-		int r = data_row(f, &d, &body);
-		if (r != (cases[i].want != NULL))
-			fail_msg("[%s]: data_row %d", cases[i].in, r);
-		if (cases[i].want)
-			expect_row(&f->out, 3, 1, (const val[]){{cases[i].want, (int32_t)strlen(cases[i].want)}});
-		if (f->counts[C_JSON] != (uint32_t)cases[i].hits)
-			fail_msg("[%s]: %u JSON values, want %d", cases[i].in, f->counts[C_JSON], cases[i].hits);
-		memset(f->counts, 0, sizeof(f->counts));
-	}
+	expect_pairs(f, &d, cases, sizeof(cases) / sizeof(*cases));
 	/* a value a detector masked first is not counted again */
 	ROW(&body, S("mail token=a.b@example.com ok"));
 	assert_int_equal(data_row(f, &d, &body), 1);
@@ -1584,10 +1595,7 @@ PER_ENGINE(test_json_fragments, ST_REDACT)
 	pgm_desc d = {0};
 	DESC(&d, {"t", 1, 1, 25, 0, PGM_SCAN});
 	buf body = {0};
-	static const struct {
-		const char *in, *want; /* want NULL: unchanged */
-		int hits;
-	} cases[] = {
+	static const pair_case cases[] = {
 		{"payload={\"token\": \"abc123\", \"user\": \"bob\"} sent", "payload={\"token\": \"****\", \"user\": \"bob\"} sent", 1},
 		{"{\"token\":\"a\"}\n{\"token\":\"b\"}", "{\"token\":\"****\"}\n{\"token\":\"****\"}", 2},
 		{"log {\"secret_pin\": \"12", "log {\"secret_pin\": \"****", 1},
@@ -1602,17 +1610,7 @@ PER_ENGINE(test_json_fragments, ST_REDACT)
 		/* (a bare name's pair is text_pairs': see test_text_pairs) */
 		{"a \"token_type\": \"x\", token: y, \"token\" is", "a \"token_type\": \"x\", token: ****, \"token\" is", 1},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		mkrow(&body, 1, (const val[]){{cases[i].in, (int32_t)strlen(cases[i].in)}});
-		int r = data_row(f, &d, &body);
-		if (r != (cases[i].want != NULL))
-			fail_msg("[%s]: data_row %d", cases[i].in, r);
-		if (cases[i].want)
-			expect_row(&f->out, 3, 1, (const val[]){{cases[i].want, (int32_t)strlen(cases[i].want)}});
-		if (f->counts[C_JSON] != (uint32_t)cases[i].hits)
-			fail_msg("[%s]: %u JSON values, want %d", cases[i].in, f->counts[C_JSON], cases[i].hits);
-		memset(f->counts, 0, sizeof(f->counts));
-	}
+	expect_pairs(f, &d, cases, sizeof(cases) / sizeof(*cases));
 	/* a detector's match and a pair in one text */
 	ROW(&body, S("to a@b.io: {\"token\": \"t1\"}"));
 	assert_int_equal(data_row(f, &d, &body), 1);

@@ -718,14 +718,21 @@ static int json_keys_pass(pgm_ctx *c, const char *in, size_t n, int is_json, buf
 static pcre2_code *kv_re;
 static pthread_once_t kv_once = PTHREAD_ONCE_INIT;
 
-static void kv_compile(void)
+/* One of the constant patterns below, JIT-compiled (without JIT it is interpreted). */
+static pcre2_code *constant_pattern(const char *re)
 {
 	int e;
 	PCRE2_SIZE at;
-	kv_re = pcre2_compile((PCRE2_SPTR)KV_RE, PCRE2_ZERO_TERMINATED, 0, &e, &at, NULL);
-	if (!kv_re)
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, 0, &e, &at, NULL);
+	if (!code)
 		abort(); /* a constant pattern */
-	(void)pcre2_jit_compile(kv_re, PCRE2_JIT_COMPLETE); /* (without JIT it is interpreted) */
+	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	return code;
+}
+
+static void kv_compile(void)
+{
+	kv_re = constant_pattern(KV_RE);
 }
 
 /* Whether the quoted JSON string q[0, n) (quotes included) is a key a glob
@@ -779,6 +786,21 @@ static void kv_masked(pgm_ctx *c, const char *in, size_t n, int string, buf *out
 	out->len -= 2;
 }
 
+/* The end of a pass over the pairs of text in[0, n) that wrote out from
+ * start on up to in[last]: the rest of the text after it, the hits counted
+ * as json_key, 1; or, with no hit, out as it was and 0. */
+static int pairs_end(pgm_ctx *c, const char *in, size_t n, size_t last, size_t start, size_t hits, buf *out)
+{
+	if (!hits) {
+		out->len = start;
+		return 0;
+	}
+	buf_append(out, in + last, n - last);
+	if (c->counts)
+		c->counts[mask_detector_total(c->mp) + PGM_COUNT_JSON_KEY] += (uint32_t)hits;
+	return 1;
+}
+
 /*
  * The values under json_keys in the JSON pairs of text in[0, n), into out:
  * a string's text is replaced inside its quotes, a number, true or false by
@@ -819,14 +841,7 @@ static int json_fragments(pgm_ctx *c, const char *in, size_t n, buf *out)
 		last = ve;
 		hits++;
 	}
-	if (!hits) {
-		out->len = start;
-		return 0;
-	}
-	buf_append(out, in + last, n - last);
-	if (c->counts)
-		c->counts[mask_detector_total(c->mp) + PGM_COUNT_JSON_KEY] += (uint32_t)hits;
-	return 1;
+	return pairs_end(c, in, n, last, start, hits, out);
 }
 
 /*
@@ -863,12 +878,7 @@ static pthread_once_t tp_once = PTHREAD_ONCE_INIT;
 
 static void tp_compile(void)
 {
-	int e;
-	PCRE2_SIZE at;
-	tp_re = pcre2_compile((PCRE2_SPTR)TP_RE, PCRE2_ZERO_TERMINATED, 0, &e, &at, NULL);
-	if (!tp_re)
-		abort(); /* a constant pattern */
-	(void)pcre2_jit_compile(tp_re, PCRE2_JIT_COMPLETE);
+	tp_re = constant_pattern(TP_RE);
 }
 
 /* Whether v[0, n) is what masking writes ("****", "****1234", "h:" and 16 hex
@@ -927,14 +937,7 @@ static int text_pairs(pgm_ctx *c, const char *in, size_t n, buf *out)
 		last = ve;
 		hits++;
 	}
-	if (!hits) {
-		out->len = start;
-		return 0;
-	}
-	buf_append(out, in + last, n - last);
-	if (c->counts)
-		c->counts[mask_detector_total(c->mp) + PGM_COUNT_JSON_KEY] += (uint32_t)hits;
-	return 1;
+	return pairs_end(c, in, n, last, start, hits, out);
 }
 
 static int looks_json(const char *v, size_t n);
