@@ -824,6 +824,13 @@ PER_ENGINE(test_jsonb_text, ST_REDACT)
 	assert_int_equal(data_row(f, &d, &body), 1);
 	EXPECT_ROW(&f->out, 3, S("{\"n\": \"****\", \"aws_secret_access_key\": \"****\"}"), S("{}"));
 	COUNTS(f, MASK_DET_CREDIT_CARD, 1, MASK_DET_AWS_SECRET_KEY, 1);
+	/* ... and a string's text read for json_keys there too: JSON in it, pairs in it */
+	ROW(&body, S("{\"n\": 4111111111111111, \"log\": \"body: {\\\"token\\\": \\\"t1\\\"}\", \"url\": \"x?token=t2\"}"),
+	    S("{}"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3,
+		   S("{\"n\": \"****\", \"log\": \"body: {\\\"token\\\": \\\"****\\\"}\", \"url\": \"x?token=****\"}"), S("{}"));
+	COUNTS(f, MASK_DET_CREDIT_CARD, 1, C_JSON, 2);
 
 	buf_free(&body);
 	pgm_desc_free(&d);

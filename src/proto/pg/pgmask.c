@@ -1092,8 +1092,14 @@ static json_t *tree_detect(pgm_ctx *c, json_t *j, size_t *key_hits, size_t *chan
 		return a;
 	}
 	if (json_is_string(j)) {
+		/* the detectors, then json_keys in the string's text (JSON, pairs) */
 		json_t *m = detected_string(c, json_string_value(j), json_string_length(j));
-		*changed += m != NULL;
+		json_t *k = c->json_keys ? string_keys_json(c, m ? m : j) : NULL;
+		*changed += m != NULL || k != NULL;
+		if (k) {
+			json_decref(m);
+			return k;
+		}
 		return m ? m : json_incref(j);
 	}
 	if (json_is_number(j)) {
