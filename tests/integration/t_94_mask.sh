@@ -10,6 +10,8 @@
 # row counts are right, the masked COPY and dump still load. The dba group
 # reads clear values. A statement computing on a column-rule column (upper(),
 # a cast, a WHERE, a whole row, a UNION arm) is refused, and the dba's runs.
+# A secret known by its key is masked in a document read one by one, and
+# json_keys name keys in text that is no JSON (token=..., 'token': ...).
 # The audit trail (capture_results: masked) holds no sensitive value, records
 # per-detector counts and the masked rows.
 #
