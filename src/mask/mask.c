@@ -469,7 +469,8 @@ static const builtin builtins[MASK_DET_COUNT] = {
 		"[Bb][Aa][Ss][Ii][Cc][ \\t]", 5 + 8 + 4098, 2, 1, v_basic, 6},
 	/* A value given to a key named password, passwd or pwd (or ending so:
 	 * DB_PASSWORD, PGPASSWORD): connection strings (libpq's key=value, JDBC,
-	 * ODBC, ADO.NET), environment and configuration lines, logs; and SQL's
+	 * ODBC, ADO.NET), environment and configuration lines, logs, an XML
+	 * element (<password>x</password>: Maven's settings, SOAP); and SQL's
 	 * PASSWORD 'x' (CREATE/ALTER ROLE in a statement log). A quoted value to
 	 * its closing quote (ODBC's PWD={a;b} to its brace); else to a space, ";", ",", "&" or a quote, or to
 	 * "}" and "]" that close (no more of the value's characters follow
@@ -485,8 +486,9 @@ static const builtin builtins[MASK_DET_COUNT] = {
 		"(?<![A-Za-z0-9])(?|" PW_KEY "[\"']?[ \\t]{0,4}[:=][ \\t]{0,4}"
 		"(?|\"([^\"\\x00-\\x1f]{1,256})\"|'([^'\\x00-\\x1f]{1,256})'|(?<==)\\{([^}\\x00-\\x1f]{1,254})\\}"
 		"|(?![\\[{]|(?:null|true|false)(?!" PW_CHAR "))((?:" PW_CHAR "|[}\\]](?=[}\\]]{0,8}" PW_CHAR ")){1,256}))"
-		"|" PW_WORD "[ \\t]{1,4}'([^'\\x00-\\x1f]{1,256})')",
-		PW_HINT "[\"']?[ \\t]{0,4}[:=]|" PW_WORD "[ \\t]{1,4}'",
+		"|" PW_WORD "[ \\t]{1,4}'([^'\\x00-\\x1f]{1,256})'"
+		"|<" PW_KEY ">([^<\\x00-\\x1f]{1,256})</)",
+		PW_HINT "[\"']?[ \\t]{0,4}[:=]|" PW_WORD "[ \\t]{1,4}'|" PW_HINT ">",
 		40 + 8 + 1 + 4 + 1 + 4 + 258, 2, 1, NULL, 40 + 8 + 1 + 4 + 1},
 #undef PW_KEY
 #undef PW_CHAR

@@ -222,7 +222,7 @@ pg_direct -d app -c "create table public.vault (id int, doc jsonb, j json, t tex
       '{\"card\": 4111111111111111, \"db\": {\"pwd\": 987654321}}',
       '{\"password\": 24681357, \"db\": {\"pwd\": null}}'),
   (2, '{\"pwd\": 13572468, \"x\": 1}', '[{\"password\": \"pwjsonplain88\"}]', 'Driver={ODBC};PWD={pw;odbc42};UID=app'),
-  (3, '{\"url\": \"https://x.example/cb?token=docurl6612&y=1\"}', null, e'GET /cb?token=qstok5521&x=1 {''secret_pin'': ''pyrepr7788'', ''id'': 7}\\nsecret_answer: yamlplain42\\nTOKEN=\"envtok 31\" next');
+  (3, '{\"url\": \"https://x.example/cb?token=docurl6612&y=1\"}', null, e'GET /cb?token=qstok5521&x=1 {''secret_pin'': ''pyrepr7788'', ''id'': 7}\\nsecret_answer: yamlplain42\\nTOKEN=\"envtok 31\" next <ns:token>xmltok9911</ns:token> <password>xmlpw3344</password>');
   alter table public.vault owner to app_scram" >/dev/null || fail "create the vault table"
 # (row 4: a document read one by one for its card, with JSON and a pair in its strings)
 pg_direct -d app >/dev/null <<'SQL' || fail "fill the vault table"
@@ -230,16 +230,16 @@ insert into public.vault values
 (4, '{"card": 4111111111111111, "log": "body: {\"token\": \"treejson4411\"}", "cb": "x?token=treeurl5522"}', null, null);
 SQL
 # ... and json_keys name keys in text that is no JSON: a query string, Python's repr, YAML, an
-# environment line, a query string in a document's string (row 3)
+# environment line, XML elements, a query string in a document's string (row 3)
 ap -At -F '|' -c "select * from vault order by id" >"$T/vault.out" 2>&1
 printf '%s\n' pwjsonplain77 pwjsonplain88 vK7mQ2pX9rT4wY8zB3nC6dF1gH5jL0sA2eR7uI9o 987654321 24681357 13572468 odbc42 \
-  qstok5521 pyrepr7788 yamlplain42 'envtok 31' docurl6612 treejson4411 treeurl5522 >"$T/vault_secrets.txt"
+  qstok5521 pyrepr7788 yamlplain42 'envtok 31' docurl6612 treejson4411 treeurl5522 xmltok9911 xmlpw3344 >"$T/vault_secrets.txt"
 no_secrets "$T/vault.out" "password_in_text in documents read one by one, JSON in text, ODBC braces; json_keys in text pairs" "$T/vault_secrets.txt"
 assert_eq "$(cat "$T/vault.out")" '1|{"pin": 99, "card": "****1111", "password": "****", "aws_secret_access_key": "****"}|{"card": "****1111", "db": {"pwd": "****"}}|{"password": ****, "db": {"pwd": null}}
 2|{"x": 1, "pwd": "****"}|[{"password": "****"}]|Driver={ODBC};PWD={****};UID=app
 3|{"url": "https://x.example/cb?token=****&y=1"}||GET /cb?token=****&x=1 {'"'"'secret_pin'"'"': '"'"'****'"'"', '"'"'id'"'"': 7}
 secret_answer: ****
-TOKEN="****" next
+TOKEN="****" next <ns:token>****</ns:token> <password>****</password>
 4|{"cb": "x?token=****", "log": "body: {\"token\": \"****\"}", "card": "****1111"}||' \
   "password_in_text: each document still JSON, its other values as they were; text keeps its braces; json_keys in text pairs"
 ap -c "copy vault to stdout" >"$T/vault_copy.out" 2>&1

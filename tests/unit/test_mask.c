@@ -597,6 +597,10 @@ static void test_password_in_text(void **state)
 	expect_det("password=nullable", "password=****", MASK_DET_PASSWORD_IN_TEXT);
 	expect("{\"pwd\": null, \"password\": true, \"db_password\": false}", NULL);
 	expect("password=null;", NULL);
+	expect_det("<server><id>x</id><password>s3cr3t pw</password></server>", "<server><id>x</id><password>****</password></server>",
+		   MASK_DET_PASSWORD_IN_TEXT);
+	expect_det("<DbPassword>p</DbPassword>", "<DbPassword>****</DbPassword>", MASK_DET_PASSWORD_IN_TEXT);
+	expect("<password></password><password/><passwordHint>x</passwordHint>", NULL);
 	expect("{\"password\": [\"x\"], \"pwd\": {\"a\": 1}}", NULL); /* a list, an object: no password */
 	expect("password_hint=my dog", NULL);
 	expect("OLDPWD=/home/x", NULL);

@@ -849,7 +849,8 @@ static int json_fragments(pgm_ctx *c, const char *in, size_t n, buf *out)
  * glob matches as configuration, logs and programs' printouts write it —
  * `token=abc` (an environment line, logfmt, a query string, a DSN), `token:
  * abc` (YAML, a header), `'token': 'abc'` (Python's repr), `:token =>
- * "abc"` and `'token' => 'abc'` (Ruby, Perl, PHP), `"token"="abc"`. The
+ * "abc"` and `'token' => 'abc'` (Ruby, Perl, PHP), `"token"="abc"`,
+ * `<token>abc</token>` (XML: an element's text, a namespace prefix aside). The
  * key: quoted in ' (any separator) or " (not ":", JSON's, which
  * json_fragments reads), or a bare name (a whole one: the leftmost match
  * starts where the name does, and so does a search from a value's start;
@@ -863,7 +864,7 @@ static int json_fragments(pgm_ctx *c, const char *in, size_t n, buf *out)
  */
 #define TP_BARE "[^\\s\"',;&}\\])\\\\]"
 #define TP_RE                                                                                      \
-	"(?|'([^'\\\\\\x00-\\x1f]{1,128}+)'[ \\t]{0,4}+(?:=>|=(?!=)|:(?!:))[ \\t]{0,4}+"               \
+	"(?:(?|'([^'\\\\\\x00-\\x1f]{1,128}+)'[ \\t]{0,4}+(?:=>|=(?!=)|:(?!:))[ \\t]{0,4}+"               \
 	"|\"([^\"\\\\\\x00-\\x1f]{1,128}+)\"[ \\t]{0,4}+(?:=>|=(?!=))[ \\t]{0,4}+"                       \
 	"|(?<![A-Za-z0-9_.\\-])([A-Za-z0-9_.\\-]{1,128}+)[ \\t]{0,4}+(?:=>|=(?!=)|:(?![:/]))[ \\t]{0,4}+)" \
 	"(?:[bBrRuU]{0,2}\"((?:[^\"\\\\\\n]|\\\\.)++)\""                                          \
@@ -871,8 +872,9 @@ static int json_fragments(pgm_ctx *c, const char *in, size_t n, buf *out)
 	"|(\\{(?:[^{}\"']++|\"(?:[^\"\\\\]|\\\\.)*+\"|'(?:[^'\\\\]|\\\\.)*+'|(?-1))*+\\}"                \
 	"|\\[(?:[^\\[\\]\"']++|\"(?:[^\"\\\\]|\\\\.)*+\"|'(?:[^'\\\\]|\\\\.)*+'|(?-1))*+\\])"            \
 	"|([{\\[][\\s\\S]*+)"                                                                            \
-	"|(?!(?:null|true|false|None|nil)(?!" TP_BARE "))((?:" TP_BARE "|[}\\])](?=[}\\])]{0,8}" TP_BARE "))++))"
-enum { TP_KEY = 1, TP_DQ, TP_SQ, TP_BRACKETS, TP_CUT, TP_BARE_RUN, TP_GROUPS };
+	"|(?!(?:null|true|false|None|nil)(?!" TP_BARE "))((?:" TP_BARE "|[}\\])](?=[}\\])]{0,8}" TP_BARE "))++))"         \
+	"|<(?:[A-Za-z_][\\w.\\-]{0,63}+:)?([A-Za-z_][\\w.\\-]{0,127}+)>([^<]++)</)"
+enum { TP_KEY = 1, TP_DQ, TP_SQ, TP_BRACKETS, TP_CUT, TP_BARE_RUN, TP_XML_KEY, TP_XML_VALUE };
 static pcre2_code *tp_re;
 static pthread_once_t tp_once = PTHREAD_ONCE_INIT;
 
@@ -916,12 +918,19 @@ static int text_pairs(pgm_ctx *c, const char *in, size_t n, buf *out)
 		}
 		const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->tp_md);
 		size_t ks = ov[2 * TP_KEY], ke = ov[2 * TP_KEY + 1], vs = ov[1], ve = ov[1];
-		for (int g = TP_DQ; g < TP_GROUPS && g < rc; g++)
-			if (ov[2 * g] != PCRE2_UNSET) {
-				vs = ov[2 * g];
-				ve = ov[2 * g + 1];
-				break;
-			}
+		if (ks == PCRE2_UNSET) { /* an XML element */
+			ks = ov[2 * TP_XML_KEY];
+			ke = ov[2 * TP_XML_KEY + 1];
+			vs = ov[2 * TP_XML_VALUE];
+			ve = ov[2 * TP_XML_VALUE + 1];
+		} else {
+			for (int g = TP_DQ; g <= TP_BARE_RUN && g < rc; g++)
+				if (ov[2 * g] != PCRE2_UNSET) {
+					vs = ov[2 * g];
+					ve = ov[2 * g + 1];
+					break;
+				}
+		}
 		/* past the value; or into it, when the key is none of the globs'
 		 * (a=token=x, 'note': 'token=x') */
 		pos = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
