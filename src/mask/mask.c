@@ -472,11 +472,12 @@ static const builtin builtins[MASK_DET_COUNT] = {
 	 * ODBC, ADO.NET), environment and configuration lines, logs, an XML
 	 * element (<password>x</password>: Maven's settings, SOAP); and SQL's
 	 * PASSWORD 'x' (CREATE/ALTER ROLE in a statement log). A quoted value to
-	 * its closing quote (ODBC's PWD={a;b} to its brace); else to a space, ";", ",", "&" or a quote, or to
-	 * "}" and "]" that close (no more of the value's characters follow
-	 * them): {"password": 123} keeps its brace, PWD=a}b is one value. A
-	 * bare null, true or false is no password: {"pwd": null} stays JSON,
-	 * and neither is what starts with "[" or "{" (a list, an object). */
+	 * its closing quote (ODBC's PWD={a;b} to its brace); else to a space,
+	 * ";", ",", "&" or a quote, or to "}" and "]" that close (no more of the
+	 * value's characters follow them): {"password": 123} keeps its brace,
+	 * PWD=a}b is one value. A bare null, true or false is no password
+	 * ({"pwd": null} stays JSON), and neither is what starts with "[" or
+	 * "{" (a list, an object). */
 #define PW_WORD "[Pp][Aa][Ss][Ss][Ww][Oo][Rr][Dd]"
 #define PW_CHAR "[^\\s\"';,&}\\]]"
 #define PW_HINT "(?:" PW_WORD "|[Pp][Aa][Ss][Ss][Ww][Dd]|[Pp][Ww][Dd])"
