@@ -1529,10 +1529,12 @@ PER_ENGINE(test_text_pairs, ST_PARTIAL)
 		{":token => \"rb99\", 'Secret_A' => 'php 77'", ":token => \"****\", 'Secret_A' => '****'", 2},
 		{"export TOKEN=\"tk 123\" && run", "export TOKEN=\"****\" && run", 1},
 		{"f(token=abc) [token=x]", "f(token=****) [token=****]", 2},
-		/* an XML element's text, a namespace prefix aside */
-		{"<s:Body><ns1:Token>x1</ns1:Token><user>bob</user><tokens>5</tokens></s:Body>",
-		 "<s:Body><ns1:Token>****</ns1:Token><user>bob</user><tokens>5</tokens></s:Body>", 1},
-		{"<token/><token></token><secret><a>1</a></secret>", NULL, 0},
+		/* what an XML element holds, to its closing tag: a namespace prefix and attributes
+		 * aside, elements in it too */
+		{"<s:Body><ns1:Token a=\"1\">x1</ns1:Token><user>bob</user><tokens>5</tokens></s:Body>",
+		 "<s:Body><ns1:Token a=\"1\">****</ns1:Token><user>bob</user><tokens>5</tokens></s:Body>", 1},
+		{"<secret><pin>1</pin><x>2</x></secret> <user>u</user>", "<secret>****</secret> <user>u</user>", 1},
+		{"<token/><token x=\"y\"/><token></token><Token>x</token> <token>never closed", NULL, 0},
 		/* a key the globs do not match: pairs inside its value are read */
 		{"a=token=n1 'note': 'token=n2'", "a=token=**** 'note': 'token=****'", 2},
 		/* an object or a list to the bracket that closes it, or to the end */

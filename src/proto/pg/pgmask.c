@@ -850,7 +850,9 @@ static int json_fragments(pgm_ctx *c, const char *in, size_t n, buf *out)
  * `token=abc` (an environment line, logfmt, a query string, a DSN), `token:
  * abc` (YAML, a header), `'token': 'abc'` (Python's repr), `:token =>
  * "abc"` and `'token' => 'abc'` (Ruby, Perl, PHP), `"token"="abc"`,
- * `<token>abc</token>` (XML: an element's text, a namespace prefix aside). The
+ * `<token>abc</token>` (XML: what an element holds, elements too, to its
+ * closing tag; a namespace prefix and attributes aside; none when it is
+ * not closed). The
  * key: quoted in ' (any separator) or " (not ":", JSON's, which
  * json_fragments reads), or a bare name (a whole one: the leftmost match
  * starts where the name does, and so does a search from a value's start;
@@ -863,6 +865,7 @@ static int json_fragments(pgm_ctx *c, const char *in, size_t n, buf *out)
  * false, None or nil. TP_* are the pattern's groups.
  */
 #define TP_BARE "[^\\s\"',;&}\\])\\\\]"
+#define TP_NS "(?:[A-Za-z_][\\w.\\-]{0,63}+:)?+" /* an XML namespace prefix */
 #define TP_RE                                                                                      \
 	"(?:(?|'([^'\\\\\\x00-\\x1f]{1,128}+)'[ \\t]{0,4}+(?:=>|=(?!=)|:(?!:))[ \\t]{0,4}+"               \
 	"|\"([^\"\\\\\\x00-\\x1f]{1,128}+)\"[ \\t]{0,4}+(?:=>|=(?!=))[ \\t]{0,4}+"                       \
@@ -873,7 +876,8 @@ static int json_fragments(pgm_ctx *c, const char *in, size_t n, buf *out)
 	"|\\[(?:[^\\[\\]\"']++|\"(?:[^\"\\\\]|\\\\.)*+\"|'(?:[^'\\\\]|\\\\.)*+'|(?-1))*+\\])"            \
 	"|([{\\[][\\s\\S]*+)"                                                                            \
 	"|(?!(?:null|true|false|None|nil)(?!" TP_BARE "))((?:" TP_BARE "|[}\\])](?=[}\\])]{0,8}" TP_BARE "))++))"         \
-	"|<(?:[A-Za-z_][\\w.\\-]{0,63}+:)?([A-Za-z_][\\w.\\-]{0,127}+)>([^<]++)</)"
+	"|<" TP_NS "(?<xk>[A-Za-z_][\\w.\\-]{0,127}+)(?:[ \\t\\r\\n][^<>]{0,1024}+)?(?<!/)>"                  \
+	"(?<xv>(?:[^<]++|<(?!/" TP_NS "\\k<xk>>))++)</" TP_NS "\\k<xk>>)"
 enum { TP_KEY = 1, TP_DQ, TP_SQ, TP_BRACKETS, TP_CUT, TP_BARE_RUN, TP_XML_KEY, TP_XML_VALUE };
 static pcre2_code *tp_re;
 static pthread_once_t tp_once = PTHREAD_ONCE_INIT;
