@@ -1150,8 +1150,10 @@ static void parse_mask_profile(cfg_ctx *c, yaml_node_t *item, const char *ipath,
 {
 	warden_config *out = arg;
 	config_mask_profile *p = elem;
-	static const char *const keys[] = { "name", "detectors", "custom", "columns", "json_keys", "style" };
+	static const char *const keys[] = { "name", "detectors", "custom", "columns", "json_keys", "style",
+					    "transforms" };
 	static const char *const styles[] = { "redact", "partial", "hash" };
+	static const char *const transforms[] = { "allow", "refuse" };
 	check_keys(c, item, ipath, keys, sizeof keys / sizeof keys[0]);
 	yaml_node_t *nv;
 	if (get_str(c, item, ipath, "name", 1, &p->name, &nv) == 0 && p->name) {
@@ -1190,6 +1192,9 @@ static void parse_mask_profile(cfg_ctx *c, yaml_node_t *item, const char *ipath,
 	int st = 0;
 	get_enum(c, item, ipath, "style", styles, 3, &st);
 	p->style = (config_mask_style)st;
+	int tr = 0;
+	get_enum(c, item, ipath, "transforms", transforms, 2, &tr);
+	p->transforms_refuse = tr == 1;
 	char cpath[CONFIG_PATH_LEN];
 	yaml_node_t *seq = get_seq(c, item, ipath, "custom", cpath, sizeof cpath);
 	size_t n = seq ? (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start) : 0;

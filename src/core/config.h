@@ -78,6 +78,7 @@ typedef struct config_mask_profile {
 	config_strlist columns;     /* "schema.table.column" globs: the whole value is masked */
 	config_strlist json_keys;   /* key-name globs: values under them in JSON documents */
 	config_mask_style style;
+	int transforms_refuse;      /* transforms: refuse — statements reshaping column values (policy/reshape.h) */
 } config_mask_profile;
 
 typedef enum { CONFIG_CAPTURE_NONE = 0, CONFIG_CAPTURE_SUMMARY, CONFIG_CAPTURE_MASKED } config_capture;

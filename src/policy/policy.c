@@ -144,6 +144,8 @@ static sql_class *class_of_stmt(const sql_stmt *in)
 	o->doc_stored_from = dup_strs(in->doc_stored_from, in->n_doc_stored);
 	o->written = dup_strs(in->written, in->n_written);
 	o->renames = sqlclass_renames_dup(in->renames, in->n_renames);
+	o->reshaped = util_strdup_or_null(in->reshaped);
+	o->reshaped_by = util_strdup_or_null(in->reshaped_by);
 	c->stmts = o;
 	c->n = 1;
 	c->kinds = o->kinds;
@@ -333,7 +335,8 @@ static int has_column_rules(const config_policy *p)
  * Whether c's classification depends on the value of a constant, which
  * normalization hides, so that c is cached under its own text only and a hit
  * by another text is not used: a JSON key or path read (`doc->>'theme'` and
- * `doc->>'token'` share a key), and, where column rules apply, a constant
+ * `doc->>'token'` share a key), a separator glued to a value (`a || ' ' || b`
+ * and `a || '0' || b` share a key), and, where column rules apply, a constant
  * written (`SET api_key = NULL` runs, `SET api_key = 'guess'` on a unique
  * column does not).
  */
@@ -341,7 +344,7 @@ static int by_own_text(const config_policy *p, const sql_class *c)
 {
 	int consts = 0;
 	for (size_t i = 0; i < c->n; i++) {
-		if (c->stmts[i].json_reads)
+		if (c->stmts[i].json_reads || c->stmts[i].reshape_consts)
 			return 1;
 		consts |= c->stmts[i].writes_const;
 	}
@@ -1024,9 +1027,10 @@ typedef struct refusal {
 	enum {
 		REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION, REF_FUNCTION_CALL, REF_FOREIGN, REF_CLUSTER,
 		REF_JSON_KEY, REF_JSON_ANY, REF_UNPARSED, REF_UNIQUE, REF_REFERENCES, REF_JSON_COMPUTED,
-		REF_JSON_STORED
+		REF_JSON_STORED, REF_RESHAPED
 	} why;
-	const char *what, *name;   /* REF_RENAME: "column", "relation" or "schema", and its name */
+	const char *what, *name;   /* REF_RENAME: "column", "relation" or "schema", and its name;
+				    * REF_RESHAPED: what reshapes column name */
 } refusal;
 
 static int renames_out(const config_strlist *globs, policy_session *st, const session *s, const sql_rename *r)
@@ -1075,6 +1079,17 @@ static int renames_out(const config_strlist *globs, policy_session *st, const se
 	if (to != small2)
 		free(to);
 	return out;
+}
+
+/* What reshapes a column, as a message names it: "encode()", "the operator ||", "a cast". */
+static void reshaper(char *out, size_t n, const char *what)
+{
+	if (strchr(what, ' '))
+		snprintf(out, n, "%s", what);
+	else if ((what[0] >= 'a' && what[0] <= 'z') || what[0] == '_' || (unsigned char)what[0] >= 0x80)
+		snprintf(out, n, "%s()", what);
+	else
+		snprintf(out, n, "the operator %s", what);
 }
 
 static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
@@ -1139,6 +1154,13 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 		fprintf(trace, "    -> deny: it computes on the JSON documents of %s other than by key, and profile "
 			"\"%s\" masks values in them by key\n", why->what, profile);
 		break;
+	case REF_RESHAPED: {
+		char by[160];
+		reshaper(by, sizeof(by), why->what);
+		fprintf(trace, "    -> deny: %s reshapes column \"%s\", and profile \"%s\" refuses transforms\n", by,
+			why->name, profile);
+		break;
+	}
 	case REF_JSON_STORED:
 		fprintf(trace, "    -> deny: it stores JSON documents into %s, and profile \"%s\" masks values in "
 			"them by key\n", why->what, profile);
@@ -1153,12 +1175,55 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 static int column_refusal(const config_mask_profile *mp, policy_session *st, const session *s,
 			  const sql_stmt *stmt, refusal *why);
 
+/*
+ * Whether stmt reads the catalog's description of the schema only, which
+ * transforms: refuse leaves alone (psql's \d formats and cuts catalog
+ * columns): relations of information_schema, and the listed ones of
+ * pg_catalog, qualified or not (pg_catalog comes first in every search path
+ * that does not name it). Not pg_stats, pg_stat_activity, pg_authid and the
+ * like, which hold values and statements.
+ */
+static int reads_catalog_only(const sql_stmt *stmt)
+{
+	static const char *const described[] = {
+		"pg_class", "pg_namespace", "pg_attribute", "pg_attrdef", "pg_type", "pg_proc", "pg_index",
+		"pg_constraint", "pg_database", "pg_roles", "pg_tables", "pg_views", "pg_matviews", "pg_indexes",
+		"pg_sequences", "pg_sequence", "pg_settings", "pg_extension", "pg_available_extensions",
+		"pg_description", "pg_shdescription", "pg_am", "pg_amop", "pg_amproc", "pg_trigger", "pg_inherits",
+		"pg_depend", "pg_collation", "pg_enum", "pg_language", "pg_opclass", "pg_opfamily", "pg_operator",
+		"pg_policy", "pg_policies", "pg_publication", "pg_publication_rel", "pg_publication_tables", "pg_publication_namespace",
+		"pg_rewrite", "pg_tablespace", "pg_auth_members", "pg_stat_user_tables", "pg_stat_all_tables",
+		"pg_stat_sys_tables", "pg_statio_user_tables", "pg_statio_all_tables", "pg_stat_user_indexes",
+		"pg_stat_all_indexes", "pg_statio_user_indexes", "pg_stat_database", "pg_locks",
+		"pg_foreign_table", "pg_foreign_server", "pg_foreign_data_wrapper", "pg_event_trigger",
+		"pg_partitioned_table", "pg_statistic_ext", "pg_range", "pg_cast", "pg_conversion", "pg_ts_config",
+		"pg_ts_dict", "pg_ts_parser", "pg_ts_template", "pg_default_acl", "pg_init_privs", "pg_seclabel",
+		"pg_largeobject_metadata", "pg_subscription_rel", "pg_timezone_names", "pg_timezone_abbrevs",
+		"pg_transform", "pg_aggregate", "pg_attribute_encryption", "pg_user", "pg_group",
+	};
+	if (!stmt->n_objects)
+		return 0;
+	for (size_t i = 0; i < stmt->n_objects; i++) {
+		const sql_object *o = &stmt->objects[i];
+		if (o->schema && strcmp(o->schema, "information_schema") == 0)
+			continue;
+		if (o->schema && strcmp(o->schema, "pg_catalog") != 0)
+			return 0;
+		size_t k = 0, n = sizeof(described) / sizeof(described[0]);
+		while (k < n && strcmp(o->name, described[k]) != 0)
+			k++;
+		if (k == n)
+			return 0;
+	}
+	return 1;
+}
+
 /* Whether profile mp's column rules or json_keys refuse stmt, and why (*why). */
 static int unmaskable(const config_mask_profile *mp, policy_session *st, const session *s, const sql_stmt *stmt,
 		      refusal *why)
 {
 	*why = (refusal){REF_NONE, NULL, NULL};
-	if (stmt->unparsed && (mp->columns.n || mp->json_keys.n)) {
+	if (stmt->unparsed && (mp->columns.n || mp->json_keys.n || mp->transforms_refuse)) {
 		/* what it reads, computes or renames is not known */
 		why->why = REF_UNPARSED;
 		return 1;
@@ -1175,9 +1240,9 @@ static int unmaskable(const config_mask_profile *mp, policy_session *st, const s
 			return 1;
 		}
 	}
-	if (!mp->columns.n && !mp->json_keys.n)
+	if (!mp->columns.n && !mp->json_keys.n && !mp->transforms_refuse)
 		return 0;
-	/* what reads tables out of the walk's sight: column rules' and json_keys' */
+	/* what reads tables out of the walk's sight: column rules', json_keys' and transforms' */
 	if (stmt->defines_code) {
 		why->why = REF_CODE;
 		return 1;
@@ -1203,6 +1268,12 @@ static int unmaskable(const config_mask_profile *mp, policy_session *st, const s
 		why->why = stored ? REF_JSON_STORED : REF_JSON_COMPUTED;
 		why->name = col;
 		why->what = st->doc_col;
+		return 1;
+	}
+	if (mp->transforms_refuse && stmt->reshaped && !reads_catalog_only(stmt)) {
+		why->why = REF_RESHAPED;
+		why->name = stmt->reshaped;
+		why->what = stmt->reshaped_by;
 		return 1;
 	}
 	return 0;
@@ -1363,6 +1434,8 @@ static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt,
 		unknown_out->doc_whole = stmt->doc_whole;
 		unknown_out->doc_texted = stmt->doc_texted;
 		unknown_out->n_doc_texted = stmt->n_doc_texted;
+		unknown_out->reshaped = stmt->reshaped;
+		unknown_out->reshaped_by = stmt->reshaped_by;
 		return unknown_out;
 	}
 	if (!stmt->kinds && !stmt->n_objects && !stmt->n_functions && !stmt->n_computed && !stmt->computed_whole &&
@@ -1603,6 +1676,18 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 		hint = "Store documents into json or jsonb columns only (SET profile = jsonb_set(profile, ...)); a "
 		       "person with unmasked access can run this statement.";
 		break;
+	case REF_RESHAPED: {
+		char by[160];
+		reshaper(by, sizeof(by), r->what);
+		buf_printf(&b, "warden masks what its detectors recognise for you (masking profile \"%s\"), and "
+			   "recognises values by their shape: this statement reshapes column \"%s\" with %s, which "
+			   "could return its values in a form no detector recognises (encoded, cut, replaced, "
+			   "reversed, split, glued to other text or hashed)", profile, r->name, by);
+		hint = "Select the column as it is (lower, upper, coalesce, CASE, casts to text, count, min, max, "
+		       "array_agg, comparisons and || ' ' keep it whole); a person with unmasked access can run "
+		       "this statement.";
+		break;
+	}
 	case REF_UNPARSED:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): its SQL parser (PostgreSQL "
 			   PG_MAJORVERSION "'s grammar) cannot read this statement (%s), so what it computes on is not "

@@ -52,6 +52,7 @@
  */
 #include "policy/sqlclass.h"
 #include "policy/exposure.h"
+#include "policy/reshape.h"
 #include "policy/pgtree.h"
 
 #include <jansson.h>
@@ -1130,6 +1131,7 @@ static void classify_tree(sql_class *c, json_t *root)
 		} else {
 			st->command = classify_stmt(&a, json_object_iter_key(it), json_object_iter_value(it), w, 1);
 			exposure_of(json_object_iter_key(it), json_object_iter_value(it), st);
+			reshape_of(json_object_iter_value(it), st);
 		}
 		if (n > 1)
 			st->flags |= SQLF_MULTI_STATEMENT;
@@ -1317,6 +1319,8 @@ void sqlclass_free(sql_class *c)
 		free_strv(st->doc_stored_from, st->n_doc_stored);
 		free_strv(st->written, st->n_written);
 		sqlclass_renames_free(st->renames, st->n_renames);
+		free(st->reshaped);
+		free(st->reshaped_by);
 	}
 	free(c->stmts);
 	free(c->error);

@@ -141,6 +141,11 @@ typedef struct sql_stmt {
 	int writes_all;
 	int writes_const;
 	int unparsed;           /* the text does not parse (sql_class.error): nothing of it is known */
+	/* transforms: refuse (reshape.h): the first column reference it reshapes
+	 * and what reshapes it (both NULL: none), and whether that answer read a
+	 * constant's text (a separator), which normalization hides */
+	char *reshaped, *reshaped_by;
+	int reshape_consts;
 } sql_stmt;
 
 typedef struct sql_class {

@@ -442,7 +442,15 @@ static void test_mask_config(void **state)
 	if (config_load_string(nocols, sizeof(nocols) - 1, "n.yaml", &cfg, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(cfg.mask_profiles[0].columns.n, 0); /* no column rules: none added */
+	assert_false(cfg.mask_profiles[0].transforms_refuse); /* transforms: allow unless said */
 	config_free(&cfg);
+	static const char refuse[] = "masking:\n  profiles:\n    - { name: p, detectors: [email], transforms: refuse }\n";
+	if (config_load_string(refuse, sizeof(refuse) - 1, "r.yaml", &cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_true(cfg.mask_profiles[0].transforms_refuse);
+	config_free(&cfg);
+	expect_config_error("masking:\n  profiles:\n    - { name: p, detectors: [email], transforms: deny }\n",
+			    "masking.profiles[0].transforms: must be one of: allow | refuse");
 	expect_config_error("masking:\n  profiles:\n    - name: p\n      detectors: [emial]\n",
 			    "masking.profiles[0].detectors[0]: unknown detector \"emial\"");
 	expect_config_error("masking:\n  profiles:\n    - name: p\n",
@@ -987,6 +995,131 @@ static void test_mask_json_keys(void **state)
 	config_free(&f.cfg);
 }
 
+/*
+ * transforms: refuse — detectors recognise values by their shape, so a
+ * masked identity's statement reshaping a column (encoding, cutting,
+ * replacing, reversing, splitting, gluing or hashing it), wherever it
+ * stands, is refused; what keeps a value whole, compares it or counts it is
+ * not. The catalog's description of the schema is left alone (psql's \d).
+ */
+static void test_mask_transforms(void **state)
+{
+	(void)state;
+	static const char yaml[] =
+		"masking:\n"
+		"  profiles:\n"
+		"    - name: pii\n"
+		"      detectors: [email, credit_card, us_ssn]\n"
+		"      transforms: refuse\n"
+		"    - name: mails\n"
+		"      detectors: [email]\n"
+		"policy:\n"
+		"  default: deny\n"
+		"  rules:\n"
+		"    - { name: dba, match: { groups: [dba] }, action: allow }\n"
+		"    - { name: mail-only, match: { users: [carol] }, action: allow, mask: mails }\n"
+		"    - { name: masked, match: {}, action: allow, mask: pii }\n";
+	fixture f = {0};
+	char err[512];
+	if (config_load_string(yaml, sizeof(yaml) - 1, "t.yaml", &f.cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	static const char *const allowed[] = {
+		"select id, email, notes from customers",
+		"select lower(email), upper(name), initcap(name), btrim(name) from customers",
+		"select coalesce(email, 'none'), nullif(phone, ''), greatest(a, b) from customers",
+		"select case when email like '%@acme.com' then email else name end from customers",
+		"select email::text, profile::jsonb, id::int, notes::bytea, created::timestamp(0) from customers",
+		"select avg(total)::numeric(10,2), round(sum(total), 2), price * qty from orders",
+		"select first || ' ' || last, 'mail: ' || email || '; ok', '<' || email || '>' from customers",
+		"select concat(first, ' ', last), concat_ws(', ', city, country) from customers",
+		"select string_agg(email, ', ' order by email desc), array_to_string(tags, ' ') from customers",
+		"select count(*), count(distinct email), min(email), max(ssn), array_agg(card) from customers",
+		"select length(notes), position('@' in email), octet_length(card) from customers",
+		"select date_trunc('day', created), to_char(created, 'YYYY-MM'), count(*) from orders group by 1, 2",
+		"select id from customers where email = 'a@b.c' and notes ilike '%refund%' order by created desc",
+		"select id from customers where lower(email) in (select lower(email) from blocked)",
+		"select jsonb_build_object('email', email), to_jsonb(notes), json_agg(email) from customers",
+		"select (select email from customers limit 1), exists (select 1 from orders where id = 1)",
+		"select tags[1], email collate \"C\" from customers",
+		"with c as (select email as e from customers) select e, upper(e) from c",
+		"select 'x' || 1, reverse('abc'), md5('k')",
+		"update customers set email = lower(email) where id = 1",
+		"select n.nspname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+		"substring(pg_catalog.pg_get_expr(d.adbin, d.adrelid) for 128) "
+		"from pg_catalog.pg_attribute a join pg_namespace n on true left join pg_attrdef d on true",
+		"select upper(table_name) || '.' || column_name from information_schema.columns",
+	};
+	static const struct {
+		const char *sql, *col, *by;
+	} refused[] = {
+		{"select encode(convert_to(notes, 'UTF8'), 'base64') from customers", "\"notes\"", "convert_to()"},
+		{"select encode(notes::bytea, 'hex') from customers", "\"notes\"", "encode()"},
+		{"select replace(email, '@', ' at ') from customers", "\"email\"", "replace()"},
+		{"select translate(email, 'abc', 'bcd') from customers", "\"email\"", "translate()"},
+		{"select reverse(card) from customers", "\"card\"", "reverse()"},
+		{"select substr(ssn, 1, 3), left(ssn, 3) from customers", "\"ssn\"", "substr()"},
+		{"select split_part(email, '@', 2) from customers", "\"email\"", "split_part()"},
+		{"select * from customers c, regexp_split_to_table(c.notes, '') x", "\"c.notes\"", "regexp_split_to_table()"},
+		{"select unnest(string_to_array(notes, ' ')) from customers", "\"notes\"", "string_to_array()"},
+		{"select md5(ssn) from customers", "\"ssn\"", "md5()"},
+		{"select to_hex(card_number) from customers", "\"card_number\"", "to_hex()"},
+		{"select format('%s', email) from customers", "\"email\"", "format()"},
+		{"select ssn || '0' from customers", "\"ssn\"", "the operator ||"},
+		{"select first || last from customers", "\"first\"", "the operator ||"},
+		{"select 'mail:' || email || 'x' from customers", "\"email\"", "the operator ||"},
+		{"select concat(card, 1) from customers", "\"card\"", "concat()"},
+		{"select string_agg(ssn, '') from customers", "\"ssn\"", "string_agg()"},
+		{"select concat_ws('', a, b) from customers", "\"a\"", "concat_ws()"},
+		{"select email::varchar(5), card::char from customers", "\"email\"", "a cast"},
+		{"select notes::tsvector from customers", "\"notes\"", "a cast"},
+		{"select to_tsvector(notes) from customers", "\"notes\"", "to_tsvector()"},
+		{"select obfuscate(email) from customers", "\"email\"", "obfuscate()"},
+		{"select public.lower(email) from customers", "\"email\"", "public.lower()"},
+		/* in a WHERE, an ORDER BY, a subquery, a CTE, a UNION's arm, a write */
+		{"select 1 from customers where encode(notes::bytea, 'base64')::int = 1", "\"notes\"", "encode()"},
+		{"select id from customers where substr(ssn, 1, 1) = '1'", "\"ssn\"", "substr()"},
+		{"select id from customers order by reverse(email)", "\"email\"", "reverse()"},
+		{"select (select reverse(notes) from customers limit 1)", "\"notes\"", "reverse()"},
+		{"select reverse((select notes from customers limit 1))", "\"notes\"", "reverse()"},
+		{"with c as (select notes as n from customers) select md5(n) from c", "\"n\"", "md5()"},
+		{"select email from customers union select reverse(email) from leads", "\"email\"", "reverse()"},
+		{"insert into notes_copy select encode(notes::bytea, 'hex') from customers", "\"notes\"", "encode()"},
+		{"update customers set notes = translate(email, 'a', 'b')", "\"email\"", "translate()"},
+		{"select x from xmltable('/a' passing (select notes::xml from customers) columns x text path '.')",
+		 "\"notes\"", "xmltable()"},
+		/* the catalog's values and statements are no description of the schema */
+		{"select reverse(histogram_bounds::text) from pg_stats", "\"histogram_bounds\"", "reverse()"},
+		{"select left(query, 40) from pg_stat_activity", "\"query\"", "left()"},
+		{"select reverse(c.relname), reverse(x.notes) from pg_class c, customers x", "\"c.relname\"", "reverse()"},
+	};
+	as(&f, "alice", "[\"eng\"]", NULL);
+	for (int pass = 0; pass < 2; pass++) { /* the second pass: from the classification cache */
+		for (size_t i = 0; i < sizeof(allowed) / sizeof(*allowed); i++)
+			EXPECT(&f, allowed[i], POLICY_ALLOW, "masked");
+		for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++)
+			REFUSED(&f, refused[i].sql, refused[i].col, refused[i].by, "masking profile \"pii\"",
+				"in a form no detector recognises");
+	}
+	/* texts differing in a separator only: each decided by its own text */
+	EXPECT(&f, "select first || ' ' || last from customers where id = 1", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select first || '0' || last from customers where id = 1", POLICY_DENY, "masked");
+	EXPECT(&f, "select string_agg(ssn, ', ') from customers where id = 2", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select string_agg(ssn, '-') from customers where id = 2", POLICY_DENY, "masked");
+	/* code whose reads the walk cannot see, and a text it cannot read */
+	EXPECT(&f, "do $$ begin perform 1; end $$", POLICY_DENY, "masked");
+	EXPECT(&f, "selec reverse(email) from customers", POLICY_DENY, "masked");
+	/* EXECUTE runs what PREPARE reshapes */
+	EXPECT(&f, "prepare r as select reverse(email) from customers", POLICY_DENY, "masked");
+	/* a profile without transforms: refuse, and the dba, read as they like */
+	as(&f, "carol", "[\"eng\"]", NULL);
+	EXPECT(&f, "select encode(notes::bytea, 'base64'), reverse(card), ssn || '0' from customers", POLICY_ALLOW,
+	       "mail-only");
+	as(&f, "dan", "[\"dba\"]", NULL);
+	EXPECT(&f, "select encode(notes::bytea, 'base64') from customers", POLICY_ALLOW, "dba");
+	session_release(&f.s);
+	config_free(&f.cfg);
+}
+
 /* The target's unique columns, as a catalog would name them (session.h's uniques). */
 static int fake_uniques(void *ctx, const char *schema, const char *table, char ***out)
 {
@@ -1366,6 +1499,7 @@ int main(void)
 		cmocka_unit_test(test_mask_json_keys),
 		cmocka_unit_test(test_mask_unique_writes),
 		cmocka_unit_test(test_mask_json_computed),
+		cmocka_unit_test(test_mask_transforms),
 		cmocka_unit_test(test_function_call),
 		cmocka_unit_test(test_function_call_named),
 	};

@@ -1,0 +1,427 @@
+/*
+ * reshape — whether a statement reshapes column values (see reshape.h).
+ *
+ * The walk goes down libpg_query's JSON parse tree carrying `by`: the
+ * nearest node above that reshapes what it is given (NULL: none). A column
+ * reference met while `by` is set is reshaped. What a node does to `by` for
+ * its children:
+ *   - keeps it: what passes its input on whole, or as a number or a date
+ *     (lower, upper, coalesce, CASE's results, greatest, casts to text,
+ *     json, bytea, numbers and dates, min, max, array_agg, JSON builders,
+ *     arithmetic, date_trunc, round, sum, a row, an array, a subscript);
+ *   - clears it: what answers a question about its input and returns none
+ *     of it (comparisons, LIKE, IN, IS NULL, AND/OR/NOT, EXISTS, count,
+ *     length, position) — a reshaped value there gives a yes or a no;
+ *   - sets it: everything else, a function warden does not list first of
+ *     all (encode, replace, translate, reverse, substr, split_part,
+ *     regexp_replace, string_to_array, md5, to_hex, format, a function of
+ *     the database's own), an operator not listed, a cast to a type not
+ *     listed or one that cuts (`::varchar(5)`, `::tsvector`), XMLTABLE.
+ * Concatenation (`||`, concat, concat_ws, string_agg, array_to_string) keeps
+ * a value whole only where what is glued to it starts or ends with a
+ * character that separates (a space, a comma, a colon, a bracket, a quote):
+ * `ssn || '0'` or `a || b` make a longer value no detector recognises, while
+ * `first || ' ' || last` and `string_agg(email, ', ')` do not.
+ * A SELECT's output columns carry `by` from where the SELECT's value goes
+ * (a scalar subquery's into its expression, a UNION's arms into the
+ * statement's); its WHERE, FROM, GROUP BY and the rest start afresh, and a
+ * subquery in FROM or a CTE is read by the column references made to it.
+ * Every other node passes `by` on to what it holds.
+ */
+#include "policy/reshape.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/util.h"
+#include "policy/pgtree.h"
+
+#define MAX_DEPTH 1000
+
+typedef struct rs {
+	char *col, *by;
+	int consts;
+	int deep;               /* past MAX_DEPTH: fails closed */
+	char qname[200];        /* a function of the database's own, schema.name */
+} rs;
+
+static void walk(rs *r, const json_t *j, const char *by, unsigned depth);
+
+static int listed(const char *s, const char *const *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, l[i]) == 0)
+			return 1;
+	return 0;
+}
+#define LISTED(s, l) listed((s), (l), sizeof(l) / sizeof((l)[0]))
+
+/* Functions that pass their arguments on whole, or compute numbers and dates. */
+static const char *const keeping[] = {
+	"lower", "upper", "initcap", "btrim", "ltrim", "rtrim", "min", "max", "any_value", "array_agg",
+	"json_agg", "jsonb_agg", "json_object_agg", "jsonb_object_agg", "to_json", "to_jsonb", "array_to_json",
+	"row_to_json", "json_build_array", "jsonb_build_array", "json_build_object", "jsonb_build_object",
+	"json_object", "jsonb_object", "jsonb_pretty", "json_strip_nulls", "jsonb_strip_nulls", "jsonb_set",
+	"jsonb_set_lax", "jsonb_insert", "json_array_elements", "jsonb_array_elements", "json_array_elements_text",
+	"jsonb_array_elements_text", "lag", "lead", "first_value", "last_value", "nth_value", "unnest",
+	"array_append", "array_prepend", "array_cat", "quote_literal", "quote_nullable", "quote_ident",
+	"date_trunc", "date_part", "extract", "date_bin", "age", "to_char", "make_date", "make_time",
+	"make_timestamp", "make_timestamptz", "make_interval", "justify_days", "justify_hours",
+	"justify_interval", "timezone", "round", "floor", "ceil", "ceiling", "trunc", "abs", "sign", "sqrt",
+	"cbrt", "power", "pow", "exp", "ln", "log", "log10", "mod", "div", "sum", "avg", "stddev", "stddev_pop",
+	"stddev_samp", "variance", "var_pop", "var_samp", "percentile_cont", "percentile_disc", "mode", "corr",
+	"covar_pop", "covar_samp", "regr_avgx", "regr_avgy", "regr_count", "regr_intercept", "regr_r2",
+	"regr_slope", "regr_sxx", "regr_sxy", "regr_syy", "width_bucket", "generate_series", "now",
+	"clock_timestamp", "statement_timestamp", "transaction_timestamp", "random", "overlaps",
+};
+
+/* Functions whose result carries none of their arguments' text. */
+static const char *const answering[] = {
+	"count", "length", "char_length", "character_length", "octet_length", "bit_length", "pg_column_size",
+	"num_nulls", "num_nonnulls", "position", "strpos", "starts_with", "bool_and", "bool_or", "every",
+	"json_typeof", "jsonb_typeof", "json_array_length", "jsonb_array_length", "array_length", "array_ndims",
+	"cardinality", "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "pg_typeof",
+	"isfinite", "regexp_like", "regexp_count", "jsonb_exists", "jsonb_exists_any", "jsonb_exists_all",
+	"similar_to_escape", "like_escape",
+};
+
+/* Operators comparing (a yes or a no), and those computing numbers, dates or JSON by key. */
+static const char *const comparing[] = {
+	"=", "<>", "!=", "<", ">", "<=", ">=", "~~", "~~*", "!~~", "!~~*", "~", "~*", "!~", "!~*", "@>", "<@",
+	"&&", "?", "?|", "?&", "@@", "@?", "^@", "-|-",
+};
+static const char *const computing[] = {
+	"+", "-", "*", "/", "%", "^", "->", "->>", "#>", "#>>", "#-", "<<", ">>", "<<=", ">>=", "|/", "||/", "@",
+};
+
+/* Casts that keep a value whole (or fail quoting it whole); a length given to a string type cuts. */
+static const char *const cast_keeping[] = {
+	"text", "varchar", "bpchar", "citext", "json", "jsonb", "bytea", "xml", "int2", "int4", "int8", "smallint",
+	"integer", "int", "bigint", "numeric", "decimal", "float4", "float8", "real", "bool", "boolean", "date",
+	"time", "timetz", "timestamp", "timestamptz", "interval", "uuid", "inet", "cidr", "macaddr", "macaddr8",
+	"money", "oid", "regclass", "regtype", "regproc", "regprocedure", "regoper", "regoperator",
+	"regnamespace", "regrole", "pg_lsn",
+};
+
+/* The last String of a name list (funcname, an operator's name, a type's names). */
+static const char *last_name(const json_t *names, const char **schema)
+{
+	size_t n = json_array_size(names);
+	if (schema)
+		*schema = n > 1 ? pgtree_string(json_array_get(names, 0)) : NULL;
+	return n ? pgtree_string(json_array_get(names, n - 1)) : NULL;
+}
+
+static void reshaped(rs *r, const json_t *colref, const char *by)
+{
+	if (r->col)
+		return;
+	buf b = {0};
+	const json_t *f = json_object_get(colref, "fields");
+	for (size_t i = 0; i < json_array_size(f); i++) {
+		const char *s = pgtree_string(json_array_get(f, i));
+		buf_printf(&b, "%s%s", i ? "." : "", s ? s : "*");
+	}
+	buf_append(&b, "", 1);
+	r->col = b.data;
+	r->by = util_strndup(by, strlen(by));
+}
+
+/* The single typed node j holds ({"Type": body}), or NULL. */
+static const char *typed(const json_t *j, const json_t **body)
+{
+	if (!json_is_object(j) || json_object_size(j) != 1)
+		return NULL;
+	const char *k = json_object_iter_key(json_object_iter((json_t *)j));
+	if (k[0] < 'A' || k[0] > 'Z')
+		return NULL;
+	*body = json_object_iter_value(json_object_iter((json_t *)j));
+	return k;
+}
+
+/* A constant's text when j is one (a string, or one cast), else NULL; *number: a number's. */
+static const char *constant(const json_t *j, int *number)
+{
+	const json_t *b;
+	const char *t = typed(j, &b);
+	*number = 0;
+	if (t && strcmp(t, "TypeCast") == 0)
+		t = typed(json_object_get(b, "arg"), &b);
+	if (!t || strcmp(t, "A_Const") != 0)
+		return NULL;
+	const json_t *sv = json_object_get(b, "sval");
+	if (sv)
+		return pgtree_str(sv, "sval") ? pgtree_str(sv, "sval") : "";
+	if (json_is_true(json_object_get(b, "isnull")))
+		return " "; /* NULL: glues nothing */
+	*number = 1;
+	return "0";
+}
+
+/* Whether c separates a value from what is glued to it: no detector's match runs across it. */
+static int separating(unsigned char c)
+{
+	return c && strchr(" \t\r\n,;:|[]{}<>\"'=!?*&#~^`", c) != NULL;
+}
+
+/* Whether the constant s, glued before (end) or after (!end) a value, separates at that side. */
+static int separates(const char *s, int number, int end)
+{
+	size_t n = strlen(s);
+	if (number || !n)
+		return 0;
+	return separating((unsigned char)(end ? s[n - 1] : s[0]));
+}
+
+/* Pieces of a || chain (a || b || c parses as (a || b) || c). */
+typedef struct pieces {
+	const json_t *v[64];
+	size_t n;
+	int over;
+} pieces;
+
+static void concat_pieces(pieces *p, const json_t *j, unsigned depth)
+{
+	const json_t *b;
+	const char *t = typed(j, &b);
+	const char *kind = t && strcmp(t, "A_Expr") == 0 ? pgtree_str(b, "kind") : NULL;
+	if (depth < 64 && kind && strcmp(kind, "AEXPR_OP") == 0) {
+		const char *op = last_name(json_object_get(b, "name"), NULL);
+		if (op && strcmp(op, "||") == 0 && json_object_get(b, "lexpr") && json_object_get(b, "rexpr")) {
+			concat_pieces(p, json_object_get(b, "lexpr"), depth + 1);
+			concat_pieces(p, json_object_get(b, "rexpr"), depth + 1);
+			return;
+		}
+	}
+	if (p->n == sizeof(p->v) / sizeof(p->v[0])) {
+		p->over = 1;
+		return;
+	}
+	p->v[p->n++] = j;
+}
+
+/* Whether every piece that is no constant has separating constants (or the ends) on both sides. */
+static int glued_apart(rs *r, const pieces *p)
+{
+	if (p->over)
+		return 0;
+	r->consts = 1;
+	for (size_t i = 0; i < p->n; i++) {
+		int num;
+		if (constant(p->v[i], &num))
+			continue;
+		const char *c;
+		if (i > 0 && (!(c = constant(p->v[i - 1], &num)) || !separates(c, num, 1)))
+			return 0;
+		if (i + 1 < p->n && (!(c = constant(p->v[i + 1], &num)) || !separates(c, num, 0)))
+			return 0;
+	}
+	return 1;
+}
+
+static void walk_pieces(rs *r, const pieces *p, const char *by, const char *glue, unsigned depth)
+{
+	const char *b = glued_apart(r, p) ? by : glue;
+	for (size_t i = 0; i < p->n; i++)
+		walk(r, p->v[i], b, depth + 1);
+}
+
+/* A separator argument: a constant that separates at both ends. */
+static int separator(rs *r, const json_t *j)
+{
+	int num;
+	const char *s = constant(j, &num);
+	r->consts = 1;
+	return s && separates(s, num, 0) && separates(s, num, 1);
+}
+
+static void walk_list(rs *r, const json_t *l, const char *by, unsigned depth)
+{
+	for (size_t i = 0; i < json_array_size(l); i++)
+		walk(r, json_array_get(l, i), by, depth + 1);
+}
+
+static void func_call(rs *r, const json_t *b, const char *by, unsigned depth)
+{
+	const char *schema, *fn = last_name(json_object_get(b, "funcname"), &schema);
+	const json_t *args = json_object_get(b, "args");
+	size_t na = json_array_size(args);
+	/* its ordering, filter and window compare */
+	walk(r, json_object_get(b, "agg_order"), NULL, depth + 1);
+	walk(r, json_object_get(b, "agg_filter"), NULL, depth + 1);
+	walk(r, json_object_get(b, "over"), NULL, depth + 1);
+	if (!fn || (schema && strcmp(schema, "pg_catalog") != 0)) {
+		snprintf(r->qname, sizeof(r->qname), "%s%s%s", fn && schema ? schema : "", fn && schema ? "." : "",
+			 fn ? fn : "a function");
+		walk_list(r, args, r->qname, depth);
+		return;
+	}
+	if (LISTED(fn, answering)) {
+		walk_list(r, args, NULL, depth);
+	} else if (LISTED(fn, keeping) && !(na > 1 && (!strcmp(fn, "btrim") || !strcmp(fn, "ltrim") ||
+							 !strcmp(fn, "rtrim")))) {
+		walk_list(r, args, by, depth);
+	} else if (!strcmp(fn, "concat")) {
+		pieces p = {.n = 0};
+		for (size_t i = 0; i < na; i++)
+			concat_pieces(&p, json_array_get(args, i), 0);
+		walk_pieces(r, &p, by, fn, depth);
+	} else if (!strcmp(fn, "concat_ws") && na >= 1) {
+		const char *b2 = separator(r, json_array_get(args, 0)) ? by : fn;
+		walk_list(r, args, b2, depth);
+	} else if ((!strcmp(fn, "string_agg") || !strcmp(fn, "array_to_string")) && na >= 2) {
+		const char *b2 = separator(r, json_array_get(args, 1)) ? by : fn;
+		walk(r, json_array_get(args, 0), b2, depth + 1);
+		for (size_t i = 1; i < na; i++)
+			walk(r, json_array_get(args, i), fn, depth + 1);
+	} else {
+		walk_list(r, args, fn, depth);
+	}
+}
+
+static void a_expr(rs *r, const json_t *b, const char *by, unsigned depth)
+{
+	const char *kind = pgtree_str(b, "kind");
+	const json_t *l = json_object_get(b, "lexpr"), *rx = json_object_get(b, "rexpr");
+	if (!kind)
+		kind = "";
+	if (!strcmp(kind, "AEXPR_OP")) {
+		const char *op = last_name(json_object_get(b, "name"), NULL);
+		if (!op)
+			op = "an operator";
+		if (!strcmp(op, "||") && l && rx) {
+			pieces p = {.n = 0};
+			concat_pieces(&p, l, 1);
+			concat_pieces(&p, rx, 1);
+			walk_pieces(r, &p, by, "||", depth);
+			return;
+		}
+		const char *b2 = LISTED(op, comparing) ? NULL : LISTED(op, computing) ? by : op;
+		walk(r, l, b2, depth + 1);
+		walk(r, rx, b2, depth + 1);
+		return;
+	}
+	if (!strcmp(kind, "AEXPR_NULLIF")) {
+		walk(r, l, by, depth + 1);
+		walk(r, rx, NULL, depth + 1);
+		return;
+	}
+	/* ANY/ALL, LIKE, ILIKE, SIMILAR, BETWEEN, IN, IS DISTINCT FROM: a yes or a no */
+	walk(r, l, NULL, depth + 1);
+	walk(r, rx, NULL, depth + 1);
+}
+
+static void type_cast(rs *r, const json_t *b, const char *by, unsigned depth)
+{
+	const json_t *tn = json_object_get(b, "typeName");
+	const char *schema, *t = last_name(json_object_get(tn, "names"), &schema);
+	static const char *const strings[] = {"varchar", "bpchar", "char", "character", "text", "citext"};
+	int keeps = t && (!schema || !strcmp(schema, "pg_catalog")) && LISTED(t, cast_keeping) &&
+		    !(json_array_size(json_object_get(tn, "typmods")) && LISTED(t, strings));
+	walk(r, json_object_get(b, "arg"), keeps ? by : "a cast", depth + 1);
+}
+
+static void case_expr(rs *r, const json_t *b, const char *by, unsigned depth)
+{
+	walk(r, json_object_get(b, "arg"), NULL, depth + 1);
+	const json_t *whens = json_object_get(b, "args");
+	for (size_t i = 0; i < json_array_size(whens); i++) {
+		const json_t *w;
+		if (typed(json_array_get(whens, i), &w)) {
+			walk(r, json_object_get(w, "expr"), NULL, depth + 1);
+			walk(r, json_object_get(w, "result"), by, depth + 1);
+		}
+	}
+	walk(r, json_object_get(b, "defresult"), by, depth + 1);
+}
+
+/* A SELECT whose output columns go where `by` says. */
+static void select_stmt(rs *r, const json_t *b, const char *by, unsigned depth)
+{
+	const char *k;
+	const json_t *v;
+	json_object_foreach((json_t *)b, k, v) {
+		if (!strcmp(k, "targetList") || !strcmp(k, "valuesLists"))
+			walk(r, v, by, depth + 1);
+		else if (!strcmp(k, "larg") || !strcmp(k, "rarg"))
+			walk(r, v, by, depth + 1);
+		else
+			walk(r, v, NULL, depth + 1);
+	}
+}
+
+static void sublink(rs *r, const json_t *b, const char *by, unsigned depth)
+{
+	const char *t = pgtree_str(b, "subLinkType");
+	int value = t && (!strcmp(t, "EXPR_SUBLINK") || !strcmp(t, "ARRAY_SUBLINK") || !strcmp(t, "MULTIEXPR_SUBLINK"));
+	walk(r, json_object_get(b, "testexpr"), NULL, depth + 1);
+	const json_t *sb;
+	const char *st = typed(json_object_get(b, "subselect"), &sb);
+	if (st && !strcmp(st, "SelectStmt"))
+		select_stmt(r, sb, value ? by : NULL, depth + 1);
+	else
+		walk(r, json_object_get(b, "subselect"), value ? by : NULL, depth + 1);
+}
+
+static void walk(rs *r, const json_t *j, const char *by, unsigned depth)
+{
+	if (!j || r->col)
+		return;
+	if (depth > MAX_DEPTH) {
+		r->deep = 1;
+		return;
+	}
+	if (json_is_array(j)) {
+		walk_list(r, j, by, depth);
+		return;
+	}
+	if (!json_is_object(j))
+		return;
+	const json_t *b;
+	const char *t = typed(j, &b);
+	if (!t) {
+		const char *k;
+		const json_t *v;
+		json_object_foreach((json_t *)j, k, v)
+			walk(r, v, by, depth + 1);
+		return;
+	}
+	if (!strcmp(t, "ColumnRef")) {
+		if (by)
+			reshaped(r, b, by);
+	} else if (!strcmp(t, "FuncCall")) {
+		func_call(r, b, by, depth);
+	} else if (!strcmp(t, "A_Expr")) {
+		a_expr(r, b, by, depth);
+	} else if (!strcmp(t, "TypeCast")) {
+		type_cast(r, b, by, depth);
+	} else if (!strcmp(t, "CaseExpr")) {
+		case_expr(r, b, by, depth);
+	} else if (!strcmp(t, "SelectStmt")) {
+		select_stmt(r, b, by, depth);
+	} else if (!strcmp(t, "SubLink")) {
+		sublink(r, b, by, depth);
+	} else if (!strcmp(t, "BoolExpr") || !strcmp(t, "NullTest") || !strcmp(t, "BooleanTest") ||
+		   !strcmp(t, "GroupingFunc") || !strcmp(t, "SortBy") || !strcmp(t, "WindowDef")) {
+		walk(r, b, NULL, depth + 1);
+	} else if (!strcmp(t, "RangeTableFunc")) {
+		walk(r, b, "xmltable", depth + 1);
+	} else {
+		walk(r, b, by, depth + 1);
+	}
+}
+
+void reshape_of(json_t *body, sql_stmt *st)
+{
+	rs r = {0};
+	walk(&r, body, NULL, 0);
+	if (r.deep && !r.col) {
+		r.col = util_strndup("*", 1);
+		r.by = util_strndup("an expression nested too deep to read", 37);
+	}
+	st->reshaped = r.col;
+	st->reshaped_by = r.by;
+	st->reshape_consts = r.consts;
+}
