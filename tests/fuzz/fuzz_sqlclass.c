@@ -5,7 +5,8 @@
  * command and some kind (only a plain EXECUTE has none: the policy gives it
  * the prepared statement's), every object a name and no duplicates, unions
  * that are unions, byte ranges inside the text, every rename a new name and
- * something renamed, and the same answer twice (column rules' inputs too);
+ * something renamed, a reshaped column with what reshapes it, and the same
+ * answer twice (column rules' and transforms' inputs too);
  * a NULL spelled as a value changes what is written only where the class
  * says a constant is written (the cache keeps such a class to its own text).
  */
@@ -42,6 +43,8 @@ static void check(const sql_class *c, size_t size)
 		if (st->kinds == 0 && strcmp(st->command, "execute") != 0)
 			abort();
 		if (st->kinds >> SQLK_COUNT || st->flags >> SQLF_COUNT)
+			abort();
+		if (!st->reshaped != !st->reshaped_by) /* a column reshaped, and by what: both or neither */
 			abort();
 		if (!!(st->flags & SQLF_MULTI_STATEMENT) != (c->n > 1))
 			abort();
@@ -189,7 +192,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    again->stmts[i].n_doc_stored != c->stmts[i].n_doc_stored ||
 		    again->stmts[i].defines_code != c->stmts[i].defines_code ||
 		    again->stmts[i].links_foreign != c->stmts[i].links_foreign ||
-		    !same(again->stmts[i].query_function, c->stmts[i].query_function))
+		    !same(again->stmts[i].query_function, c->stmts[i].query_function) ||
+		    !same(again->stmts[i].reshaped, c->stmts[i].reshaped) ||
+		    !same(again->stmts[i].reshaped_by, c->stmts[i].reshaped_by))
 			abort();
 	sqlclass_free(again);
 	sqlclass_free(c);

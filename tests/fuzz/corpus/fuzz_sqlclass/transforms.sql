@@ -1,0 +1,1 @@
+select encode(convert_to(notes, 'UTF8'), 'base64'), first || ' ' || last, string_agg(ssn, ', ' order by id), concat_ws('; ', a, b), x::varchar(5), (select reverse(n) from t limit 1) from customers c, regexp_split_to_table(c.notes, '') r where substr(ssn, 1, 1) = '1' and case when a like 'x%' then lower(b) end is null

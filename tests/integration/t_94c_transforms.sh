@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# transforms: refuse — detectors recognise values by their shape, so a masked
+# identity that reshapes a column before it leaves the target (base64, hex,
+# replace, reverse, a character per row, a cut, glued digits, a hash, in the
+# select list or a WHERE whose cast error would quote it) is refused with
+# 42501, and nothing seeded reaches it; without the setting the same reads
+# carry the seeded values out (checked by decoding them), which is why it
+# exists. What keeps values whole (lower, coalesce, CASE, string_agg with a
+# separator, ' <' || email || '>', count, comparisons) is answered, masked;
+# psql's \d and pg_dump, whose catalog queries format and cut catalog
+# columns, work; the dba's reshaping reads run; the refusals are audited.
+source "$(dirname "$0")/lib.sh"
+it_init
+
+pg_direct -d app -f "$IT_ROOT/mask_seed.sql" >/dev/null || die "could not seed the customers table"
+# the seeded sensitive values found in customers' notes and emails (what the reshaping reads carry)
+pg_direct -d app -At -c "select distinct value from t94.expect e where kind = 'secret' and length(value) >= 8
+  and exists (select 1 from public.customers c where c.notes like '%' || e.value || '%' or c.email = e.value)
+  order by 1" >"$T/secrets.txt"
+N_SECRETS=$(wc -l <"$T/secrets.txt")
+((N_SECRETS > 100)) || die "seed: only $N_SECRETS sensitive values in customers' notes and emails"
+
+# t_94's detectors, custom pattern and style
+DETECTORS="[email, phone, credit_card, iban, us_ssn, ipv4, jwt, aws_access_key, azure_storage_key, private_key,
+                  password_in_url, bearer_token, aws_secret_key, github_token, slack_token, stripe_key, google_api_key,
+                  openai_key, anthropic_key, basic_auth, password_in_text]
+      custom: [{ name: employee_id, pattern: \"EMP-[0-9]{6}\" }]
+      json_keys: [\"secret*\", \"token\"]
+      style: partial"
+WD_AUDIT_EXTRA="capture_results: masked"
+WD_EXTRA="masking:
+  profiles:
+    - name: strict
+      detectors: $DETECTORS
+      transforms: refuse
+    - name: loose
+      detectors: $DETECTORS
+policy:
+  default: deny
+  rules:
+    - { name: dba-unmasked, match: { groups: [dba] }, action: allow }
+    - { name: ops-loose, match: { groups: [ops] }, action: allow, mask: loose }
+    - { name: agents-strict, match: {}, action: allow, mask: strict }"
+wd_new "$(conn appdb)"
+out=$("$WARDEN" serve -c "$WD_CFG" --check 2>&1); rc=$?
+assert_rc "$rc" 0 "serve --check accepts transforms: refuse ($(show "$out" 300))"
+sed 's/      transforms: refuse/      transforms: sometimes/' "$WD_CFG" >"$T/bad.yaml"
+out=$("$WARDEN" serve -c "$T/bad.yaml" --check 2>&1); rc=$?
+assert_nonzero "$rc" "serve --check refuses transforms: sometimes"
+assert_contains "$out" "transforms: must be one of: allow | refuse" "and names the choices"
+wd_start
+wd_env require
+KEY_DANA=$("$WARDEN" apikey create -c "$WD_CFG" dana --groups dba 2>"$T/apikey.err") || die "apikey create: $(cat "$T/apikey.err")"
+for _ in $(seq 1 50); do
+  PGUSER=dana PGPASSWORD=$KEY_DANA psql -X -At -c "select 1" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+# Prints the distinct seeded values found in FILE.
+found_in() { grep -aoF -f "$T/secrets.txt" "$1" 2>/dev/null | sort -u; }
+no_secrets() { # FILE WHAT
+  local leaks
+  leaks=$(found_in "$1")
+  if [[ -z "$leaks" ]]; then ok "$2: no seeded value in what the client received"
+  else fail "$2: $(wc -l <<<"$leaks") seeded value(s) reached the client, e.g. [$(head -5 <<<"$leaks" | paste -sd '|')]"; fi
+}
+as_alice() { PGAPPNAME=t94c psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+as_bob() { PGUSER=bob PGPASSWORD=$KEY_BOB PGAPPNAME=t94c psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+as_dana() { PGUSER=dana PGPASSWORD=$KEY_DANA PGAPPNAME=t94c psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# What each reshaping read gives back, decoded to the text it reshaped (so that the
+# seeded values can be looked for in it).
+BASE64="select encode(convert_to(notes, 'UTF8'), 'base64') from customers order by id"
+HEX="select encode(notes::bytea, 'hex') from customers order by id"
+REVERSED="select reverse(notes) from customers order by id"
+SPLIT="select regexp_split_to_table(email, '') from customers order by id"
+AT="select replace(email, '@', ' at ') from customers order by id"
+decode() { # KIND < output > text
+  case $1 in
+    base64) tr -d '\n' | sed 's/=\{1,2\}/&\n/g' | base64 -d -i 2>/dev/null ;;
+    hex) perl -ne 'chomp; print pack("H*", $_), "\n"' ;;
+    reversed) perl -nle 'print scalar reverse $_' ;;
+    split) tr -d '\n' ;;
+    at) sed 's/ at /@/' ;;
+  esac
+}
+
+# ---------------------------------------------------------------- without the setting: the reads carry the values out
+as_bob -At -c "$BASE64" >"$T/loose_b64.out" 2>&1 || fail "loose: base64 read failed: $(show "$(cat "$T/loose_b64.out")" 200)"
+decode base64 <"$T/loose_b64.out" >"$T/loose_b64.txt"
+n=$(found_in "$T/loose_b64.txt" | wc -l)
+((n > 100)) && ok "transforms: allow (profile loose): base64 of notes carries $n seeded values past the detectors" \
+  || fail "transforms: allow: base64 of notes decoded to only $n seeded values (the contrast this test rests on)"
+no_secrets "$T/loose_b64.out" "transforms: allow: the base64 text itself"
+for k in hex reversed at; do
+  case $k in hex) q=$HEX ;; reversed) q=$REVERSED ;; at) q=$AT ;; esac
+  as_bob -At -c "$q" >"$T/loose_$k.out" 2>&1 || fail "loose: $k read failed"
+  n=$(decode $k <"$T/loose_$k.out" >"$T/loose_$k.txt"; found_in "$T/loose_$k.txt" | wc -l)
+  ((n > 0)) && ok "transforms: allow: a $k read carries $n seeded values" || fail "transforms: allow: a $k read carries none"
+done
+
+# ---------------------------------------------------------------- transforms: refuse
+refused() { # LABEL QUERY WHAT-RESHAPES COLUMN
+  local rc
+  as_alice -At -c "$2" >"$T/refused.out" 2>&1; rc=$?
+  assert_nonzero "$rc" "$1: refused"
+  assert_contains "$(cat "$T/refused.out")" "reshapes column \"$4\" with $3" "$1: the refusal names the column and $3"
+  assert_contains "$(cat "$T/refused.out")" "in a form no detector recognises" "$1: and says why"
+  no_secrets "$T/refused.out" "$1"
+}
+refused "base64" "$BASE64" "convert_to()" notes
+refused "hex" "$HEX" "encode()" notes
+refused "reverse" "$REVERSED" "reverse()" notes
+refused "a character per row" "$SPLIT" "regexp_split_to_table()" email
+refused "replace" "$AT" "replace()" email
+refused "a cut" "select email::varchar(6) from customers" "a cast" email
+refused "glued digits" "select phone || '0' from customers" "the operator ||" phone
+refused "a hash" "select md5(email) from customers" "md5()" email
+refused "a scalar subquery" "select upper(translate((select notes from customers limit 1), 'abc', 'bcd'))" "translate()" notes
+refused "a WHERE's cast error" \
+  "select 1 from customers where id = 1 and encode(convert_to(notes, 'UTF8'), 'base64')::int = 1" "convert_to()" notes
+refused "a CTE" "with c as (select notes as n from customers) select reverse(n) from c" "reverse()" n
+# the session goes on after a refusal, and the PostgreSQL error code is 42501
+out=$(as_alice -At -v VERBOSITY=verbose -c "select reverse(notes) from customers" 2>&1)
+assert_contains "$out" "ERROR:  42501" "a refusal is SQLSTATE 42501"
+
+# ---------------------------------------------------------------- what keeps values whole is answered, masked
+as_alice -At -F '|' -c "select id, lower(email), coalesce(phone, '-'), name || ' <' || email || '>',
+  case when notes like '%SSN%' then notes else 'none' end, length(notes)
+  from customers order by id" >"$T/whole.out" 2>"$T/whole.err"; rc=$?
+assert_rc "$rc" 0 "lower, coalesce, ' <' || email || '>', CASE and length are answered ($(show "$(cat "$T/whole.err")" 200))"
+assert_eq "$(wc -l <"$T/whole.out")" "1013" "all 1013 rows"
+assert_eq "$(sed -n 1p "$T/whole.out" | cut -d'|' -f1-4)" "1|****|****0100|Alice Martin <****>" \
+  "the values kept whole arrive masked (the phone's last four digits, partial style)"
+no_secrets "$T/whole.out" "reads keeping values whole"
+as_alice -At -c "select string_agg(email, ', ' order by id), count(distinct email), max(card)
+  from customers where email like '%@example.%'" >"$T/agg.out" 2>&1; rc=$?
+assert_rc "$rc" 0 "string_agg with ', ', count and max are answered"
+assert_match "$(cat "$T/agg.out")" '^\*\*\*\*, \*\*\*\*, ' "string_agg's emails arrive masked, one by one"
+no_secrets "$T/agg.out" "aggregates"
+
+# ---------------------------------------------------------------- the catalog's description of the schema
+out=$(as_alice -c '\d+ customers' 2>&1); rc=$?
+assert_rc "$rc" 0 "psql \\d+ customers ($(show "$out" 200))"
+assert_contains "$out" "character varying(120)" "\\d+ shows the columns' types"
+out=$(as_alice -c '\dt' 2>&1); rc=$?
+assert_rc "$rc" 0 "psql \\dt"
+out=$(as_alice -At -c "select left(query, 30) from pg_stat_activity" 2>&1); rc=$?
+assert_nonzero "$rc" "pg_stat_activity's statements are no description: left(query, 30) is refused"
+pg_dump -t customers -t accounts >"$T/dump.sql" 2>"$T/dump.err"; rc=$?
+assert_rc "$rc" 0 "pg_dump of customers ($(show "$(cat "$T/dump.err")" 300))"
+assert_contains "$(cat "$T/dump.sql")" "COPY public.customers" "pg_dump wrote the data"
+no_secrets "$T/dump.sql" "pg_dump"
+
+# ---------------------------------------------------------------- the dba
+as_dana -At -c "$BASE64" >"$T/dba_b64.out" 2>&1; rc=$?
+assert_rc "$rc" 0 "the dba's base64 read runs"
+n=$(decode base64 <"$T/dba_b64.out" | grep -aoF -f "$T/secrets.txt" | sort -u | wc -l)
+((n > 100)) && ok "the dba's read decodes to $n seeded values" || fail "the dba's read decodes to $n seeded values"
+
+# ---------------------------------------------------------------- audit
+wd_alive
+audit_export
+audit_expect '.kind == "request" and .user == "alice" and .decision == "deny" and .rule == "agents-strict" and (.statement | test("^select reverse\\(notes\\)"))' \
+  "a refused reshaping read is audited with its rule"
+audit_expect '.kind == "result" and .error_code == "42501"' "its result records 42501"
+pg_direct -d app -c "drop schema t94 cascade" -c "drop table public.customers, public.accounts" >/dev/null 2>&1
+it_finish
