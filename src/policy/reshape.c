@@ -9,9 +9,10 @@
  *     (lower, upper, coalesce, CASE's results, greatest, casts to text,
  *     json, bytea, numbers and dates, min, max, array_agg, JSON builders,
  *     arithmetic, date_trunc, round, sum, a row, an array, a subscript);
- *   - clears it: what answers a question about its input and returns none
- *     of it (comparisons, LIKE, IN, IS NULL, AND/OR/NOT, EXISTS, count,
- *     length, position) — a reshaped value there gives a yes or a no;
+ *   - sets it to ANSWERED: what answers a question about its input and
+ *     returns none of it (comparisons, LIKE, IN, IS NULL, AND/OR/NOT,
+ *     EXISTS, count, length, position): a built-in function reshaping a
+ *     column there answers a yes or a no, as LIKE does (see ANSWERED);
  *   - sets it: everything else, a function warden does not list first of
  *     all (encode, replace, translate, reverse, substr, split_part,
  *     regexp_replace, string_to_array, md5, to_hex, format, a function of
@@ -48,6 +49,18 @@ typedef struct rs {
 } rs;
 
 static void walk(rs *r, const json_t *j, const char *by, unsigned depth);
+
+/*
+ * `by` for what a comparison, a test or a count reads: a yes or a no, a
+ * number. A built-in function reshaping what it is given there answers a
+ * question about it, as a LIKE would (substr(ssn, 1, 3) = '123' asks what
+ * ssn LIKE '123%' asks; to_tsvector(notes) @@ 'refund'), so its arguments may
+ * be columns as they are; not a reshaped value, nor one cast (the cast's
+ * error would quote it), nor one given to a function of the database's own.
+ * ANSWERED passes only through what cannot fail on its input (lower,
+ * coalesce, CASE's results, a row); any other node reads on with NULL.
+ */
+static const char ANSWERED[] = "";
 
 static int listed(const char *s, const char *const *l, size_t n)
 {
@@ -237,6 +250,25 @@ static int separator(rs *r, const json_t *j)
 	return s && separates(s, num, 0) && separates(s, num, 1);
 }
 
+/* Built-in functions that reshape text and run no code of the database's own. */
+static const char *const builtin_reshaping[] = {
+	"substr", "substring", "left", "right", "split_part", "replace", "translate", "reverse", "regexp_replace",
+	"regexp_substr", "regexp_match", "regexp_matches", "regexp_instr", "regexp_split_to_array",
+	"regexp_split_to_table", "string_to_array", "string_to_table", "to_tsvector", "to_tsquery",
+	"plainto_tsquery", "phraseto_tsquery", "websearch_to_tsquery", "md5", "sha224", "sha256", "sha384",
+	"sha512", "encode", "convert_to", "lpad", "rpad", "ltrim", "rtrim", "btrim", "overlay", "repeat",
+	"to_hex", "ascii", "chr", "format", "concat", "concat_ws", "string_agg", "array_to_string", "unaccent",
+	"soundex", "metaphone", "dmetaphone", "levenshtein", "similarity", "word_similarity", "normalize",
+	"xmltable",
+};
+
+/* What a node reshaping its input (what) gives its arguments under by: a
+ * built-in function where a comparison reads its answer, nothing. */
+static const char *reshaping(const char *by, const char *what)
+{
+	return by == ANSWERED && LISTED(what, builtin_reshaping) ? NULL : what;
+}
+
 static void walk_list(rs *r, const json_t *l, const char *by, unsigned depth)
 {
 	for (size_t i = 0; i < json_array_size(l); i++)
@@ -252,32 +284,33 @@ static void func_call(rs *r, const json_t *b, const char *by, unsigned depth)
 	walk(r, json_object_get(b, "agg_order"), NULL, depth + 1);
 	walk(r, json_object_get(b, "agg_filter"), NULL, depth + 1);
 	walk(r, json_object_get(b, "over"), NULL, depth + 1);
-	if (!fn || (schema && strcmp(schema, "pg_catalog") != 0)) {
+	if (!fn || (schema && strcmp(schema, "pg_catalog") != 0)) { /* even where it answers */
 		snprintf(r->qname, sizeof(r->qname), "%s%s%s", fn && schema ? schema : "", fn && schema ? "." : "",
 			 fn ? fn : "a function");
 		walk_list(r, args, r->qname, depth);
 		return;
 	}
+	int trim = !strcmp(fn, "btrim") || !strcmp(fn, "ltrim") || !strcmp(fn, "rtrim");
 	if (LISTED(fn, answering)) {
-		walk_list(r, args, NULL, depth);
-	} else if (LISTED(fn, keeping) && !(na > 1 && (!strcmp(fn, "btrim") || !strcmp(fn, "ltrim") ||
-							 !strcmp(fn, "rtrim")))) {
-		walk_list(r, args, by, depth);
+		walk_list(r, args, ANSWERED, depth);
+	} else if (LISTED(fn, keeping) && !(na > 1 && trim)) {
+		int total = trim || !strcmp(fn, "lower") || !strcmp(fn, "upper") || !strcmp(fn, "initcap");
+		walk_list(r, args, by == ANSWERED && !total ? NULL : by, depth);
 	} else if (!strcmp(fn, "concat")) {
 		pieces p = {.n = 0};
 		for (size_t i = 0; i < na; i++)
 			concat_pieces(&p, json_array_get(args, i), 0);
-		walk_pieces(r, &p, by, fn, depth);
+		walk_pieces(r, &p, by, reshaping(by, fn), depth);
 	} else if (!strcmp(fn, "concat_ws") && na >= 1) {
-		const char *b2 = separator(r, json_array_get(args, 0)) ? by : fn;
+		const char *b2 = separator(r, json_array_get(args, 0)) ? by : reshaping(by, fn);
 		walk_list(r, args, b2, depth);
 	} else if ((!strcmp(fn, "string_agg") || !strcmp(fn, "array_to_string")) && na >= 2) {
-		const char *b2 = separator(r, json_array_get(args, 1)) ? by : fn;
+		const char *b2 = separator(r, json_array_get(args, 1)) ? by : reshaping(by, fn);
 		walk(r, json_array_get(args, 0), b2, depth + 1);
 		for (size_t i = 1; i < na; i++)
-			walk(r, json_array_get(args, i), fn, depth + 1);
+			walk(r, json_array_get(args, i), reshaping(by, fn), depth + 1);
 	} else {
-		walk_list(r, args, fn, depth);
+		walk_list(r, args, reshaping(by, fn), depth);
 	}
 }
 
@@ -298,19 +331,22 @@ static void a_expr(rs *r, const json_t *b, const char *by, unsigned depth)
 			walk_pieces(r, &p, by, "||", depth);
 			return;
 		}
-		const char *b2 = LISTED(op, comparing) ? NULL : LISTED(op, computing) ? by : op;
+		/* (an operator not listed may run code of the database's own) */
+		const char *b2 = LISTED(op, comparing)	? ANSWERED
+				 : LISTED(op, computing) ? (by == ANSWERED ? NULL : by)
+							 : op;
 		walk(r, l, b2, depth + 1);
 		walk(r, rx, b2, depth + 1);
 		return;
 	}
 	if (!strcmp(kind, "AEXPR_NULLIF")) {
 		walk(r, l, by, depth + 1);
-		walk(r, rx, NULL, depth + 1);
+		walk(r, rx, ANSWERED, depth + 1);
 		return;
 	}
 	/* ANY/ALL, LIKE, ILIKE, SIMILAR, BETWEEN, IN, IS DISTINCT FROM: a yes or a no */
-	walk(r, l, NULL, depth + 1);
-	walk(r, rx, NULL, depth + 1);
+	walk(r, l, ANSWERED, depth + 1);
+	walk(r, rx, ANSWERED, depth + 1);
 }
 
 static void type_cast(rs *r, const json_t *b, const char *by, unsigned depth)
@@ -318,19 +354,27 @@ static void type_cast(rs *r, const json_t *b, const char *by, unsigned depth)
 	const json_t *tn = json_object_get(b, "typeName");
 	const char *schema, *t = last_name(json_object_get(tn, "names"), &schema);
 	static const char *const strings[] = {"varchar", "bpchar", "char", "character", "text", "citext"};
-	int keeps = t && (!schema || !strcmp(schema, "pg_catalog")) && LISTED(t, cast_keeping) &&
-		    !(json_array_size(json_object_get(tn, "typmods")) && LISTED(t, strings));
-	walk(r, json_object_get(b, "arg"), keeps ? by : "a cast", depth + 1);
+	static const char *const searching[] = {"tsvector", "tsquery"};
+	int builtin = t && (!schema || !strcmp(schema, "pg_catalog"));
+	int cuts = builtin && json_array_size(json_object_get(tn, "typmods")) && LISTED(t, strings);
+	const char *b2;
+	if (builtin && LISTED(t, cast_keeping) && !cuts)
+		b2 = by == ANSWERED ? NULL : by; /* (its error would quote its input: no longer ANSWERED) */
+	else if (by == ANSWERED && (cuts || (builtin && LISTED(t, searching))))
+		b2 = NULL;
+	else
+		b2 = "a cast"; /* (a type of the database's own has input code of its own) */
+	walk(r, json_object_get(b, "arg"), b2, depth + 1);
 }
 
 static void case_expr(rs *r, const json_t *b, const char *by, unsigned depth)
 {
-	walk(r, json_object_get(b, "arg"), NULL, depth + 1);
+	walk(r, json_object_get(b, "arg"), ANSWERED, depth + 1);
 	const json_t *whens = json_object_get(b, "args");
 	for (size_t i = 0; i < json_array_size(whens); i++) {
 		const json_t *w;
 		if (typed(json_array_get(whens, i), &w)) {
-			walk(r, json_object_get(w, "expr"), NULL, depth + 1);
+			walk(r, json_object_get(w, "expr"), ANSWERED, depth + 1);
 			walk(r, json_object_get(w, "result"), by, depth + 1);
 		}
 	}
@@ -356,13 +400,13 @@ static void sublink(rs *r, const json_t *b, const char *by, unsigned depth)
 {
 	const char *t = pgtree_str(b, "subLinkType");
 	int value = t && (!strcmp(t, "EXPR_SUBLINK") || !strcmp(t, "ARRAY_SUBLINK") || !strcmp(t, "MULTIEXPR_SUBLINK"));
-	walk(r, json_object_get(b, "testexpr"), NULL, depth + 1);
+	walk(r, json_object_get(b, "testexpr"), ANSWERED, depth + 1);
 	const json_t *sb;
 	const char *st = typed(json_object_get(b, "subselect"), &sb);
 	if (st && !strcmp(st, "SelectStmt"))
-		select_stmt(r, sb, value ? by : NULL, depth + 1);
+		select_stmt(r, sb, value ? by : ANSWERED, depth + 1);
 	else
-		walk(r, json_object_get(b, "subselect"), value ? by : NULL, depth + 1);
+		walk(r, json_object_get(b, "subselect"), value ? by : ANSWERED, depth + 1);
 }
 
 static void walk(rs *r, const json_t *j, const char *by, unsigned depth)
@@ -389,7 +433,7 @@ static void walk(rs *r, const json_t *j, const char *by, unsigned depth)
 		return;
 	}
 	if (!strcmp(t, "ColumnRef")) {
-		if (by)
+		if (by && by != ANSWERED)
 			reshaped(r, b, by);
 	} else if (!strcmp(t, "FuncCall")) {
 		func_call(r, b, by, depth);
@@ -403,13 +447,18 @@ static void walk(rs *r, const json_t *j, const char *by, unsigned depth)
 		select_stmt(r, b, by, depth);
 	} else if (!strcmp(t, "SubLink")) {
 		sublink(r, b, by, depth);
-	} else if (!strcmp(t, "BoolExpr") || !strcmp(t, "NullTest") || !strcmp(t, "BooleanTest") ||
-		   !strcmp(t, "GroupingFunc") || !strcmp(t, "SortBy") || !strcmp(t, "WindowDef")) {
+	} else if (!strcmp(t, "BoolExpr") || !strcmp(t, "NullTest") || !strcmp(t, "BooleanTest")) {
+		walk(r, b, ANSWERED, depth + 1);
+	} else if (!strcmp(t, "GroupingFunc") || !strcmp(t, "SortBy") || !strcmp(t, "WindowDef")) {
 		walk(r, b, NULL, depth + 1);
 	} else if (!strcmp(t, "RangeTableFunc")) {
-		walk(r, b, "xmltable", depth + 1);
+		walk(r, b, reshaping(by, "xmltable"), depth + 1);
+	} else if (!strcmp(t, "CoalesceExpr") || !strcmp(t, "MinMaxExpr") || !strcmp(t, "CollateClause") ||
+		   !strcmp(t, "RowExpr") || !strcmp(t, "A_ArrayExpr") || !strcmp(t, "A_Indirection") ||
+		   !strcmp(t, "NamedArgExpr") || !strcmp(t, "List") || !strcmp(t, "ResTarget")) {
+		walk(r, b, by, depth + 1); /* (none fails on its input: ANSWERED passes) */
 	} else {
-		walk(r, b, by, depth + 1);
+		walk(r, b, by == ANSWERED ? NULL : by, depth + 1);
 	}
 }
 
