@@ -6,7 +6,8 @@
 # 42501, and nothing seeded reaches it; without the setting the same reads
 # carry the seeded values out (checked by decoding them), which is why it
 # exists. What keeps values whole (lower, coalesce, CASE, string_agg with a
-# separator, ' <' || email || '>', count, comparisons) is answered, masked;
+# separator, ' <' || email || '>', count, comparisons, a reshape a WHERE only
+# compares) is answered, masked;
 # psql's \d and pg_dump, whose catalog queries format and cut catalog
 # columns, work; the dba's reshaping reads run; the refusals are audited.
 source "$(dirname "$0")/lib.sh"
@@ -138,6 +139,10 @@ as_alice -At -c "select string_agg(email, ', ' order by id), count(distinct emai
 assert_rc "$rc" 0 "string_agg with ', ', count and max are answered"
 assert_match "$(cat "$T/agg.out")" '^\*\*\*\*, \*\*\*\*, ' "string_agg's emails arrive masked, one by one"
 no_secrets "$T/agg.out" "aggregates"
+# a reshape a comparison reads answers a yes or a no, as LIKE does
+out=$(as_alice -At -c "select count(*) from customers where split_part(email, '@', 2) like 'example.%'" 2>&1); rc=$?
+assert_rc "$rc" 0 "a WHERE comparing split_part(email, '@', 2) is answered ($(show "$out" 200))"
+assert_match "$out" '^[1-9][0-9]*$' "and counts the rows"
 
 # ---------------------------------------------------------------- the catalog's description of the schema
 out=$(as_alice -c '\d+ customers' 2>&1); rc=$?
