@@ -290,6 +290,20 @@ wd_env() {
   export PGCONNECT_TIMEOUT=$((10 * WAIT_SCALE))
 }
 
+# key_new NAME GROUPS — creates a stored API key for NAME (groups a,b) on the
+# current warden, prints it, and returns once the running gateway takes it for
+# PostgreSQL logins (stored keys reach it within a second); 1 when create fails
+# ($T/apikey.err says why).
+key_new() {
+  local key
+  key=$("$WARDEN" apikey create -c "$WD_CFG" "$1" --groups "$2" 2>"$T/apikey.err") || return 1
+  for _ in $(seq 1 50); do
+    PGUSER=$1 PGPASSWORD=$key psql -X -At -c "select 1" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  printf '%s' "$key"
+}
+
 # psql straight to the shared cluster as superuser (unix socket, trust).
 pg_direct() {
   env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE -u PGPASSWORD -u PGSSLMODE -u PGAPPNAME \

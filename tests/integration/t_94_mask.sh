@@ -58,12 +58,7 @@ out=$("$WARDEN" serve -c "$WD_CFG" --check 2>&1); rc=$?
 assert_rc "$rc" 0 "serve --check accepts the masking config ($(show "$out" 300))"
 wd_start
 wd_env require
-KEY_DANA=$("$WARDEN" apikey create -c "$WD_CFG" dana --groups dba 2>"$T/apikey.err") || die "apikey create: $(cat "$T/apikey.err")"
-# stored keys reach the running gateway within a second
-for _ in $(seq 1 50); do
-  PGUSER=dana PGPASSWORD=$KEY_DANA psql -X -At -c "select 1" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+KEY_DANA=$(key_new dana dba) || die "apikey create: $(cat "$T/apikey.err")"
 
 # ---------------------------------------------------------------- checks on what a client received
 # Prints the distinct needles of LIST found in FILE (grep -F, one pass).

@@ -51,11 +51,7 @@ assert_nonzero "$rc" "serve --check refuses transforms: sometimes"
 assert_contains "$out" "transforms: must be one of: allow | refuse" "and names the choices"
 wd_start
 wd_env require
-KEY_DANA=$("$WARDEN" apikey create -c "$WD_CFG" dana --groups dba 2>"$T/apikey.err") || die "apikey create: $(cat "$T/apikey.err")"
-for _ in $(seq 1 50); do
-  PGUSER=dana PGPASSWORD=$KEY_DANA psql -X -At -c "select 1" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+KEY_DANA=$(key_new dana dba) || die "apikey create: $(cat "$T/apikey.err")"
 
 # Prints the distinct seeded values found in FILE.
 found_in() { grep -aoF -f "$T/secrets.txt" "$1" 2>/dev/null | sort -u; }

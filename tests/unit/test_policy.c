@@ -79,6 +79,14 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Loads the configuration text yaml (len bytes) into f's, or fails the test. */
+static void load(fixture *f, const char *yaml, size_t len)
+{
+	char err[512];
+	if (config_load_string(yaml, len, "test.yaml", &f->cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+}
+
 static void as(fixture *f, const char *user, const char *groups, const char *agent)
 {
 	session_release(&f->s);
@@ -533,9 +541,7 @@ static void test_mask_column_rules(void **state)
 		"    - { name: mail-only, match: { users: [carol] }, action: allow, mask: mails }\n"
 		"    - { name: masked, match: {}, action: allow, mask: pii }\n";
 	fixture f = {0};
-	char err[512];
-	if (config_load_string(yaml, sizeof(yaml) - 1, "m.yaml", &f.cfg, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
+	load(&f, yaml, sizeof(yaml) - 1);
 	as(&f, "alice", "[\"eng\"]", NULL);
 	EXPECT(&f, "select password, ssn, name from accounts, customers", POLICY_ALLOW, "masked");
 	EXPECT(&f, "select x from (select ssn as x from customers) s", POLICY_ALLOW, "masked");
@@ -711,9 +717,7 @@ static void test_mask_rename_globs(void **state)
 		"  rules:\n"
 		"    - { name: masked, match: {}, action: allow, mask: pii }\n";
 	fixture f = {0};
-	char err[512];
-	if (config_load_string(yaml, sizeof(yaml) - 1, "g.yaml", &f.cfg, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
+	load(&f, yaml, sizeof(yaml) - 1);
 	as(&f, "alice", "[]", NULL);
 	EXPECT(&f, "alter table public.custamers rename to c2", POLICY_DENY, "masked");
 	EXPECT(&f, "alter table public.custxmers rename to c2", POLICY_ALLOW, "masked");
@@ -912,9 +916,7 @@ static void test_mask_json_keys(void **state)
 		"    - { name: mail-only, match: { users: [carol] }, action: allow, mask: mails }\n"
 		"    - { name: masked, match: {}, action: allow, mask: pii }\n";
 	fixture f = {0};
-	char err[512];
-	if (config_load_string(yaml, sizeof(yaml) - 1, "j.yaml", &f.cfg, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
+	load(&f, yaml, sizeof(yaml) - 1);
 	static const char *const allowed[] = {
 		"select profile from customers",
 		"select profile->>'theme', profile->'nested', profile #>> '{nested,level}', profile['plan'] from customers",
@@ -1020,9 +1022,7 @@ static void test_mask_transforms(void **state)
 		"    - { name: mail-only, match: { users: [carol] }, action: allow, mask: mails }\n"
 		"    - { name: masked, match: {}, action: allow, mask: pii }\n";
 	fixture f = {0};
-	char err[512];
-	if (config_load_string(yaml, sizeof(yaml) - 1, "t.yaml", &f.cfg, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
+	load(&f, yaml, sizeof(yaml) - 1);
 	static const char *const allowed[] = {
 		"select id, email, notes from customers",
 		"select lower(email), upper(name), initcap(name), btrim(name) from customers",
@@ -1198,9 +1198,7 @@ static void test_mask_unique_writes(void **state)
 		"    - { name: dba, match: { groups: [dba] }, action: allow }\n"
 		"    - { name: masked, match: {}, action: allow, mask: pii }\n";
 	fixture f = {0};
-	char err[512];
-	if (config_load_string(yaml, sizeof(yaml) - 1, "u.yaml", &f.cfg, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
+	load(&f, yaml, sizeof(yaml) - 1);
 	as(&f, "alice", "[\"eng\"]", NULL);
 	f.s.parents = fake_parents;
 	f.s.uniques = fake_uniques;
@@ -1328,9 +1326,7 @@ static void test_mask_json_computed(void **state)
 		"    - { name: dba, match: { groups: [dba] }, action: allow }\n"
 		"    - { name: masked, match: {}, action: allow, mask: pii }\n";
 	fixture f = {0};
-	char err[512];
-	if (config_load_string(yaml, sizeof(yaml) - 1, "j.yaml", &f.cfg, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
+	load(&f, yaml, sizeof(yaml) - 1);
 	static const char *const allowed[] = {
 		"select profile, profile::text, row(id, profile), array_agg(profile) from customers group by id",
 		"select profile->>'theme', profile #>> '{nested,level}', profile['plan'] from customers",
