@@ -1191,15 +1191,15 @@ static int reads_catalog_only(const sql_stmt *stmt)
 		"pg_sequences", "pg_sequence", "pg_settings", "pg_extension", "pg_available_extensions",
 		"pg_description", "pg_shdescription", "pg_am", "pg_amop", "pg_amproc", "pg_trigger", "pg_inherits",
 		"pg_depend", "pg_collation", "pg_enum", "pg_language", "pg_opclass", "pg_opfamily", "pg_operator",
-		"pg_policy", "pg_policies", "pg_publication", "pg_publication_rel", "pg_publication_tables", "pg_publication_namespace",
-		"pg_rewrite", "pg_tablespace", "pg_auth_members", "pg_stat_user_tables", "pg_stat_all_tables",
+		"pg_policy", "pg_policies", "pg_publication", "pg_publication_rel", "pg_publication_tables",
+		"pg_publication_namespace", "pg_rewrite", "pg_tablespace", "pg_auth_members", "pg_stat_user_tables", "pg_stat_all_tables",
 		"pg_stat_sys_tables", "pg_statio_user_tables", "pg_statio_all_tables", "pg_stat_user_indexes",
 		"pg_stat_all_indexes", "pg_statio_user_indexes", "pg_stat_database", "pg_locks",
 		"pg_foreign_table", "pg_foreign_server", "pg_foreign_data_wrapper", "pg_event_trigger",
 		"pg_partitioned_table", "pg_statistic_ext", "pg_range", "pg_cast", "pg_conversion", "pg_ts_config",
 		"pg_ts_dict", "pg_ts_parser", "pg_ts_template", "pg_default_acl", "pg_init_privs", "pg_seclabel",
 		"pg_largeobject_metadata", "pg_subscription_rel", "pg_timezone_names", "pg_timezone_abbrevs",
-		"pg_transform", "pg_aggregate", "pg_attribute_encryption", "pg_user", "pg_group",
+		"pg_transform", "pg_aggregate", "pg_user", "pg_group",
 	};
 	if (!stmt->n_objects)
 		return 0;
@@ -1218,7 +1218,7 @@ static int reads_catalog_only(const sql_stmt *stmt)
 	return 1;
 }
 
-/* Whether profile mp's column rules or json_keys refuse stmt, and why (*why). */
+/* Whether profile mp's column rules, json_keys or transforms refuse stmt, and why (*why). */
 static int unmaskable(const config_mask_profile *mp, policy_session *st, const session *s, const sql_stmt *stmt,
 		      refusal *why)
 {
