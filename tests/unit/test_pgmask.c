@@ -1529,6 +1529,12 @@ PER_ENGINE(test_text_pairs, ST_PARTIAL)
 		{":token => \"rb99\", 'Secret_A' => 'php 77'", ":token => \"****\", 'Secret_A' => '****'", 2},
 		{"export TOKEN=\"tk 123\" && run", "export TOKEN=\"****\" && run", 1},
 		{"f(token=abc) [token=x]", "f(token=****) [token=****]", 2},
+		/* PHP's print_r and array subscripts (PHP, JavaScript, Python) */
+		{"Array\n(\n    [token] => pr7788\n    [user] => bob\n)", "Array\n(\n    [token] => ****\n    [user] => bob\n)", 1},
+		{"[secret_key:protected] => sk9", "[secret_key:protected] => ****", 1},
+		{"$cfg['token'] = 'php55'; cfg[\"secret\"] = \"js66\"", "$cfg['token'] = '****'; cfg[\"secret\"] = \"****\"", 2},
+		/* a dotted name by its last part, as properties files and flattened YAML write them */
+		{"auth.token=dt1 app.secret_key: dt2 my.tokens=3 token.type=x", "auth.token=**** app.secret_key: **** my.tokens=3 token.type=x", 2},
 		/* what an XML element holds, to its closing tag: a namespace prefix and attributes
 		 * aside, elements in it too */
 		{"<s:Body><ns1:Token a=\"1\">x1</ns1:Token><user>bob</user><tokens>5</tokens></s:Body>",
@@ -1551,6 +1557,7 @@ PER_ENGINE(test_text_pairs, ST_PARTIAL)
 		{"tokens=5 mytoken=7 token_type=bearer", NULL, 0},
 		{"token=", NULL, 0},
 		{"the token is gone", NULL, 0},
+		{"[token]: x [token] = y [token]=>", NULL, 0},
 	};
 	expect_pairs(f, &d, cases, sizeof(cases) / sizeof(*cases));
 	/* a value a detector masked first is not counted again */

@@ -867,8 +867,9 @@ static int json_fragments(pgm_ctx *c, const char *in, size_t n, buf *out)
 #define TP_BARE "[^\\s\"',;&}\\])\\\\]"
 #define TP_NS "(?:[A-Za-z_][\\w.\\-]{0,63}+:)?+" /* an XML namespace prefix */
 #define TP_RE                                                                                      \
-	"(?:(?|'([^'\\\\\\x00-\\x1f]{1,128}+)'[ \\t]{0,4}+(?:=>|=(?!=)|:(?!:))[ \\t]{0,4}+"               \
-	"|\"([^\"\\\\\\x00-\\x1f]{1,128}+)\"[ \\t]{0,4}+(?:=>|=(?!=))[ \\t]{0,4}+"                       \
+	"(?:(?|'([^'\\\\\\x00-\\x1f]{1,128}+)'\\]?+[ \\t]{0,4}+(?:=>|=(?!=)|:(?!:))[ \\t]{0,4}+"        \
+	"|\"([^\"\\\\\\x00-\\x1f]{1,128}+)\"\\]?+[ \\t]{0,4}+(?:=>|=(?!=))[ \\t]{0,4}+"                \
+	"|\\[([A-Za-z0-9_.\\-]{1,128}+)(?::[A-Za-z]{1,16}+)?+\\][ \\t]{0,4}+=>[ \\t]{0,4}+"                   \
 	"|(?<![A-Za-z0-9_.\\-])([A-Za-z0-9_.\\-]{1,128}+)[ \\t]{0,4}+(?:=>|=(?!=)|:(?![:/]))[ \\t]{0,4}+)" \
 	"(?:[bBrRuU]{0,2}\"((?:[^\"\\\\\\n]|\\\\.)++)\""                                          \
 	"|[bBrRuU]{0,2}'((?:[^'\\\\\\n]|\\\\.)++)'"                                               \
@@ -899,6 +900,17 @@ static int masked_already(const char *v, size_t n)
 		if (util_hexval(v[i]) < 0)
 			return 0;
 	return 1;
+}
+
+/* Whether a glob matches a pair's key k[0, kl), or the last of its dotted
+ * names (auth.token=..., app.secret_key: ..., as properties files and
+ * flattened YAML name them). */
+static int pair_key_matches(const config_strlist *keys, const char *k, size_t kl)
+{
+	if (key_matches(keys, k, kl))
+		return 1;
+	const char *dot = kl ? memrchr(k, '.', kl) : NULL;
+	return dot && dot + 1 < k + kl && key_matches(keys, dot + 1, (size_t)(k + kl - dot - 1));
 }
 
 /* The pairs of text in[0, n) (TP_RE) whose key a glob matches, their values
@@ -938,7 +950,7 @@ static int text_pairs(pgm_ctx *c, const char *in, size_t n, buf *out)
 		/* past the value; or into it, when the key is none of the globs'
 		 * (a=token=x, 'note': 'token=x') */
 		pos = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
-		if (ks == PCRE2_UNSET || !key_matches(c->json_keys, in + ks, ke - ks)) {
+		if (ks == PCRE2_UNSET || !pair_key_matches(c->json_keys, in + ks, ke - ks)) {
 			if (vs > ov[0] && vs < pos)
 				pos = vs;
 			continue;
