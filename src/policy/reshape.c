@@ -27,7 +27,8 @@
  * (a scalar subquery's into its expression, a UNION's arms into the
  * statement's); its WHERE, FROM, GROUP BY and the rest start afresh, and a
  * subquery in FROM or a CTE is read by the column references made to it.
- * Every other node passes `by` on to what it holds.
+ * Every other node passes `by` on to what it holds (ANSWERED only where it
+ * cannot fail on its input: a failure's message would quote it).
  */
 #include "policy/reshape.h"
 
