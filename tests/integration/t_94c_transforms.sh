@@ -8,7 +8,8 @@
 # exists. What keeps values whole (lower, coalesce, CASE, string_agg with a
 # separator, ' <' || email || '>', count, comparisons, a reshape a WHERE only
 # compares) is answered, masked;
-# psql's \d and pg_dump, whose catalog queries format and cut catalog
+# psycopg's extended protocol gets the same refusal at Parse and its session
+# goes on; psql's \d and pg_dump, whose catalog queries format and cut catalog
 # columns, work; the dba's reshaping reads run; the refusals are audited.
 source "$(dirname "$0")/lib.sh"
 it_init
@@ -139,6 +140,31 @@ no_secrets "$T/agg.out" "aggregates"
 out=$(as_alice -At -c "select count(*) from customers where split_part(email, '@', 2) like 'example.%'" 2>&1); rc=$?
 assert_rc "$rc" 0 "a WHERE comparing split_part(email, '@', 2) is answered ($(show "$out" 200))"
 assert_match "$out" '^[1-9][0-9]*$' "and counts the rows"
+
+# ---------------------------------------------------------------- psycopg: the extended protocol
+# Parse/Bind/Execute with a parameter: the refusal comes at Parse, as 42501, and the session goes on
+cat >"$T/t94c.py" <<'PY'
+import sys
+import psycopg
+port, key = int(sys.argv[1]), sys.argv[2]
+with psycopg.connect(host="127.0.0.1", port=port, dbname="appdb", user="alice", password=key,
+                     application_name="t94c-psycopg", sslmode="require", connect_timeout=20) as conn:
+    cur = conn.cursor()
+    try:
+        cur.execute("select encode(convert_to(notes, 'UTF8'), 'base64') from customers where id = %s", (1,))
+        print("NOT REFUSED", cur.fetchall())
+    except psycopg.errors.InsufficientPrivilege as e:
+        print("REFUSED", str(e).splitlines()[0])
+        conn.rollback()
+    cur.execute("select lower(email), name || ' <' || email || '>' from customers where id = %s", (1,), binary=True)
+    print("AFTER", cur.fetchall())
+PY
+out=$(PGPASSWORD= timeout $((60 * WAIT_SCALE)) "$PY" "$T/t94c.py" "$WD_PORT" "$KEY_ALICE" 2>&1)
+assert_contains "$out" 'REFUSED warden masks what its detectors recognise' "psycopg: a reshaping read with a parameter is refused at Parse ($(show "$out" 300))"
+assert_contains "$out" "reshapes column \"notes\" with convert_to()" "psycopg: the refusal names the column"
+assert_contains "$out" "AFTER [('****', 'Alice Martin <****>')]" "psycopg: the session goes on, binary results masked"
+printf '%s\n' "$out" >"$T/py.out"
+no_secrets "$T/py.out" "psycopg"
 
 # ---------------------------------------------------------------- the catalog's description of the schema
 out=$(as_alice -c '\d+ customers' 2>&1); rc=$?
