@@ -79,6 +79,19 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The tail of the masking tests' configurations after profile pii: a profile
+ * "mails" (emails only), and rules giving the dba clear reads, carol "mails"
+ * and everyone else "pii". */
+#define MAILS_AND_RULES                                                                    \
+	"    - name: mails\n"                                                                \
+	"      detectors: [email]\n"                                                         \
+	"policy:\n"                                                                          \
+	"  default: deny\n"                                                                  \
+	"  rules:\n"                                                                         \
+	"    - { name: dba, match: { groups: [dba] }, action: allow }\n"                     \
+	"    - { name: mail-only, match: { users: [carol] }, action: allow, mask: mails }\n" \
+	"    - { name: masked, match: {}, action: allow, mask: pii }\n"
+
 /* Loads the configuration text yaml (len bytes) into f's, or fails the test. */
 static void load(fixture *f, const char *yaml, size_t len)
 {
@@ -532,14 +545,7 @@ static void test_mask_column_rules(void **state)
 		"    - name: pii\n"
 		"      detectors: [email]\n"
 		"      columns: [\"public.customers.ssn\", \"*.password*\"]\n"
-		"    - name: mails\n"
-		"      detectors: [email]\n"
-		"policy:\n"
-		"  default: deny\n"
-		"  rules:\n"
-		"    - { name: dba, match: { groups: [dba] }, action: allow }\n"
-		"    - { name: mail-only, match: { users: [carol] }, action: allow, mask: mails }\n"
-		"    - { name: masked, match: {}, action: allow, mask: pii }\n";
+		MAILS_AND_RULES;
 	fixture f = {0};
 	load(&f, yaml, sizeof(yaml) - 1);
 	as(&f, "alice", "[\"eng\"]", NULL);
@@ -907,14 +913,7 @@ static void test_mask_json_keys(void **state)
 		"    - name: pii\n"
 		"      detectors: [email]\n"
 		"      json_keys: [\"secret*\", \"token\"]\n"
-		"    - name: mails\n"
-		"      detectors: [email]\n"
-		"policy:\n"
-		"  default: deny\n"
-		"  rules:\n"
-		"    - { name: dba, match: { groups: [dba] }, action: allow }\n"
-		"    - { name: mail-only, match: { users: [carol] }, action: allow, mask: mails }\n"
-		"    - { name: masked, match: {}, action: allow, mask: pii }\n";
+		MAILS_AND_RULES;
 	fixture f = {0};
 	load(&f, yaml, sizeof(yaml) - 1);
 	static const char *const allowed[] = {
@@ -1013,14 +1012,7 @@ static void test_mask_transforms(void **state)
 		"    - name: pii\n"
 		"      detectors: [email, credit_card, us_ssn]\n"
 		"      transforms: refuse\n"
-		"    - name: mails\n"
-		"      detectors: [email]\n"
-		"policy:\n"
-		"  default: deny\n"
-		"  rules:\n"
-		"    - { name: dba, match: { groups: [dba] }, action: allow }\n"
-		"    - { name: mail-only, match: { users: [carol] }, action: allow, mask: mails }\n"
-		"    - { name: masked, match: {}, action: allow, mask: pii }\n";
+		MAILS_AND_RULES;
 	fixture f = {0};
 	load(&f, yaml, sizeof(yaml) - 1);
 	static const char *const allowed[] = {
