@@ -472,15 +472,7 @@ static const char *const query_functions[] = {
 	"pg_stat_get_activity", "pg_stat_get_backend_activity", "pg_stat_statements", /* sessions' statements */
 };
 
-/* The entry of list l that is fn, or NULL. */
-static const char *listed(const char *fn, const char *const *l, size_t n)
-{
-	for (size_t i = 0; fn && i < n; i++)
-		if (strcmp(fn, l[i]) == 0)
-			return l[i];
-	return NULL;
-}
-#define LISTED(fn, l) listed(fn, l, sizeof(l) / sizeof(*l))
+#define LISTED(fn, l) PGTREE_LISTED(fn, l)
 
 /* A FuncCall's function name, without its schema. */
 static const char *func_name(const json_t *call)

@@ -5,6 +5,9 @@
 #ifndef WARDEN_PGTREE_H
 #define WARDEN_PGTREE_H
 
+#include <stddef.h>
+#include <string.h>
+
 #include <jansson.h>
 
 /* The string member key of object o, or NULL. */
@@ -22,5 +25,15 @@ static inline const char *pgtree_string(const json_t *n)
 	const char *v = pgtree_str(s, "sval");
 	return v ? v : "";
 }
+
+/* The entry of list l[0, n) that is s (NULL matches none), or NULL. */
+static inline const char *pgtree_listed(const char *s, const char *const *l, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (strcmp(s, l[i]) == 0)
+			return l[i];
+	return NULL;
+}
+#define PGTREE_LISTED(s, l) pgtree_listed((s), (l), sizeof(l) / sizeof((l)[0]))
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "core/buf.h"
 #include "core/util.h"
+#include "policy/pgtree.h"
 #include "policy/sqlclass.h"
 
 /* ---- per-session state ---- */
@@ -1209,10 +1210,7 @@ static int reads_catalog_only(const sql_stmt *stmt)
 			continue;
 		if (o->schema && strcmp(o->schema, "pg_catalog") != 0)
 			return 0;
-		size_t k = 0, n = sizeof(described) / sizeof(described[0]);
-		while (k < n && strcmp(o->name, described[k]) != 0)
-			k++;
-		if (k == n)
+		if (!PGTREE_LISTED(o->name, described))
 			return 0;
 	}
 	return 1;

@@ -63,14 +63,7 @@ static void walk(rs *r, const json_t *j, const char *by, unsigned depth);
  */
 static const char ANSWERED[] = "";
 
-static int listed(const char *s, const char *const *l, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(s, l[i]) == 0)
-			return 1;
-	return 0;
-}
-#define LISTED(s, l) listed((s), (l), sizeof(l) / sizeof((l)[0]))
+#define LISTED(s, l) (PGTREE_LISTED(s, l) != NULL)
 
 /* Functions that pass their arguments on whole, or compute numbers and dates. */
 static const char *const keeping[] = {
