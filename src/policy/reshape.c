@@ -17,7 +17,11 @@
  *     all (encode, replace, translate, reverse, substr, split_part,
  *     regexp_replace, string_to_array, md5, to_hex, format, a function of
  *     the database's own), an operator not listed, a cast to a type not
- *     listed or one that cuts (`::varchar(5)`, `::tsvector`), XMLTABLE.
+ *     listed or one that cuts (`::varchar(5)`, `::tsvector`), XMLTABLE, an
+ *     XML element's content and attributes (a bytea there is base64).
+ * A cast to bytea keeps a value whole: PostgreSQL writes it in hex wherever
+ * it goes (a cast to text, an array, a record, JSON), and the mask stage
+ * reads the hex (pgmask.c's hex_runs).
  * Concatenation (`||`, concat, concat_ws, string_agg, array_to_string) keeps
  * a value whole only where what is glued to it starts or ends with a
  * character that separates (a space, a comma, a colon, a bracket, a quote):
@@ -253,7 +257,7 @@ static const char *const builtin_reshaping[] = {
 	"sha512", "encode", "convert_to", "lpad", "rpad", "ltrim", "rtrim", "btrim", "overlay", "repeat",
 	"to_hex", "ascii", "chr", "format", "concat", "concat_ws", "string_agg", "array_to_string", "unaccent",
 	"soundex", "metaphone", "dmetaphone", "levenshtein", "similarity", "word_similarity", "normalize",
-	"xmltable",
+	"xmltable", "xmlelement", "xmlforest",
 };
 
 /* What a node reshaping its input (what) gives its arguments under by: a
@@ -403,6 +407,12 @@ static void sublink(rs *r, const json_t *b, const char *by, unsigned depth)
 		walk(r, json_object_get(b, "subselect"), value ? by : ANSWERED, depth + 1);
 }
 
+static int xml_op(const json_t *b, const char *op)
+{
+	const char *o = pgtree_str(b, "op");
+	return o && !strcmp(o, op);
+}
+
 static void walk(rs *r, const json_t *j, const char *by, unsigned depth)
 {
 	if (!j || r->col)
@@ -447,6 +457,11 @@ static void walk(rs *r, const json_t *j, const char *by, unsigned depth)
 		walk(r, b, NULL, depth + 1);
 	} else if (!strcmp(t, "RangeTableFunc")) {
 		walk(r, b, reshaping(by, "xmltable"), depth + 1);
+	} else if (!strcmp(t, "XmlExpr") && (xml_op(b, "IS_XMLELEMENT") || xml_op(b, "IS_XMLFOREST"))) {
+		/* an element's content and attributes: a bytea in base64 (or, with
+		 * xmlbinary = hex, in hex without "\x"), a string with its <, > and &
+		 * written as entities */
+		walk(r, b, reshaping(by, xml_op(b, "IS_XMLELEMENT") ? "xmlelement" : "xmlforest"), depth + 1);
 	} else if (!strcmp(t, "CoalesceExpr") || !strcmp(t, "MinMaxExpr") || !strcmp(t, "CollateClause") ||
 		   !strcmp(t, "RowExpr") || !strcmp(t, "A_ArrayExpr") || !strcmp(t, "A_Indirection") ||
 		   !strcmp(t, "NamedArgExpr") || !strcmp(t, "List") || !strcmp(t, "ResTarget")) {

@@ -7,7 +7,9 @@
 # carry the seeded values out (checked by decoding them), which is why it
 # exists. What keeps values whole (lower, coalesce, CASE, string_agg with a
 # separator, ' <' || email || '>', count, comparisons, a reshape a WHERE only
-# compares) is answered, masked;
+# compares) is answered, masked; so are casts to bytea, whose hex the mask
+# stage reads (a cast back to text, an array, JSON, COPY), while an XML
+# element, where a bytea is base64, is refused;
 # psycopg's extended protocol gets the same refusal at Parse and its session
 # goes on; psql's \d and pg_dump, whose catalog queries format and cut catalog
 # columns, work; the dba's reshaping reads run; the refusals are audited.
@@ -140,6 +142,33 @@ no_secrets "$T/agg.out" "aggregates"
 out=$(as_alice -At -c "select count(*) from customers where split_part(email, '@', 2) like 'example.%'" 2>&1); rc=$?
 assert_rc "$rc" 0 "a WHERE comparing split_part(email, '@', 2) is answered ($(show "$out" 200))"
 assert_match "$out" '^[1-9][0-9]*$' "and counts the rows"
+
+# ---------------------------------------------------------------- bytes in hex
+# A cast to bytea keeps a value whole: PostgreSQL writes it in hex wherever it
+# goes (a cast back to text, an array, a record, JSON, COPY), and the mask
+# stage decodes the hex, masks it, and writes it back. The dba's read of the
+# same statement decodes to the seeded values (what the hex would carry).
+HEXED="select email::bytea::text, array[notes::bytea], to_json(notes::bytea), row(ssn::bytea),
+  upper(card::bytea::text), notes::bytea::text::bytea::text from customers order by id"
+unhex() { perl -pe 'for my $i (1 .. 3) { s/\\[xX]((?:[0-9a-fA-F]{2})+)/pack("H*", $1)/ge }'; }
+as_dana -At -c "$HEXED" >"$T/dba_hex.out" 2>&1 || fail "the dba's hex read failed: $(show "$(cat "$T/dba_hex.out")" 200)"
+n=$(unhex <"$T/dba_hex.out" | grep -aoF -f "$T/secrets.txt" | sort -u | wc -l)
+((n > 100)) && ok "the dba's hex read decodes to $n seeded values" || fail "the dba's hex read decodes to only $n seeded values"
+for who in alice bob; do
+  "as_$who" -At -c "$HEXED" >"$T/${who}_hex.out" 2>&1; rc=$?
+  assert_rc "$rc" 0 "$who: casts to bytea are answered ($(show "$(cat "$T/${who}_hex.out")" 200))"
+  assert_eq "$(wc -l <"$T/${who}_hex.out")" "1013" "$who: all 1013 rows"
+  unhex <"$T/${who}_hex.out" >"$T/${who}_hex.txt"
+  no_secrets "$T/${who}_hex.txt" "$who: the hex decoded"
+  assert_contains "$(sed -n 1p "$T/${who}_hex.txt")" "****" "$who: the decoded values are masked"
+done
+as_alice -At -c "copy (select email::bytea, email::bytea::text, notes::bytea from customers) to stdout with csv" \
+  >"$T/hex_csv.out" 2>&1; rc=$?
+assert_rc "$rc" 0 "COPY of bytea, CSV"
+assert_eq "$(wc -l <"$T/hex_csv.out")" "1013" "COPY CSV: all 1013 rows"
+unhex <"$T/hex_csv.out" >"$T/hex_csv.txt"
+no_secrets "$T/hex_csv.txt" "COPY CSV of bytea, decoded"
+refused "an XML element (a bytea in base64)" "select xmlelement(name n, notes::bytea) from customers" "xmlelement()" notes
 
 # ---------------------------------------------------------------- psycopg: the extended protocol
 # Parse/Bind/Execute with a parameter: the refusal comes at Parse, as 42501, and the session goes on

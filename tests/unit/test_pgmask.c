@@ -1354,6 +1354,77 @@ PER_ENGINE(test_copy_csv, ST_REDACT)
 	NO_COUNTS(f);
 }
 
+/*
+ * Bytes in hex inside text, where PostgreSQL writes a bytea: a cast to text
+ * (\x...), an array's or a record's element and a JSON string ("\\x..."). Each
+ * run is decoded, masked and written back in hex; the row's one scan must
+ * visit a value whose only cue is the run (no detector's hint is in hex).
+ */
+PER_ENGINE(test_hex_runs, ST_REDACT)
+{
+	pgm_desc d = {0};
+	DESC(&d, {"t", 1, 1, 25, 0, PGM_SCAN}, {"a", 1, 2, 1009, 0, PGM_SCAN}, {"j", 1, 3, 114, 0, PGM_SCAN},
+	     {"plain", 1, 4, 25, 0, PGM_SCAN});
+	buf body = {0};
+	/* "mail a@b.io!": the cast to text, an array's element, a JSON string */
+	ROW(&body, S("\\x6d61696c206140622e696f21"), S("{\"\\\\x6140622e696f\",ok}"),
+	    S("{\"e\": \"\\\\x6140622e696f\", \"n\": 1}"), S("nothing here"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("\\x6d61696c202a2a2a2a21"), S("{\"\\\\x2a2a2a2a\",ok}"),
+		   S("{\"e\": \"\\\\x2a2a2a2a\", \"n\": 1}"), S("nothing here"));
+	COUNTS(f, MASK_DET_EMAIL, 3);
+	/* with no json_keys, no backslash draws a look: the row's scan finds the runs */
+	f->c.json_keys = NULL;
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("\\x6d61696c202a2a2a2a21"), S("{\"\\\\x2a2a2a2a\",ok}"),
+		   S("{\"e\": \"\\\\x2a2a2a2a\", \"n\": 1}"), S("nothing here"));
+	COUNTS(f, MASK_DET_EMAIL, 3);
+	f->c.json_keys = &json_keys;
+
+	/* upper-case (upper() of the text), a run cast twice (the hex of "\x6140..."),
+	 * an odd digit after the run, and the text around it read as well */
+	ROW(&body, S("\\X6D61696C206140622E696F21"), S("{\"\\\\x5c78363134303632326536393666\"}"),
+	    S("\"\\\\x6140622e696fa\""), S("to x@y.org: \\x6140622e696f"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("\\X6d61696c202a2a2a2a21"), S("{\"\\\\x5c783261326132613261\"}"),
+		   S("\"\\\\x2a2a2a2aa\""), S("to ****: \\x2a2a2a2a"));
+	COUNTS(f, MASK_DET_EMAIL, 5);
+
+	/* hex holding nothing, too short, no digits, a Windows path: left alone */
+	ROW(&body, S("\\x68656c6c6f20776f726c64"), S("{\"\\\\x01\",\"\\\\x\"}"), S("\"C:\\\\xampp\""),
+	    S("\\x6"));
+	assert_int_equal(data_row(f, &d, &body), 0);
+	NO_COUNTS(f);
+
+	/* an SSN: the style's digits kept in the hex too (redact here) */
+	ROW(&body, S("\\x73736e203037382d30352d31313230"), SNULL, SNULL, SNULL);
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("\\x73736e202a2a2a2a"), SNULL, SNULL, SNULL);
+	COUNTS(f, MASK_DET_US_SSN, 1);
+
+	/* COPY: CSV leaves the backslash as it is, text escapes it */
+	pgm_copy csv = {.csv = 1, .delimiter = ',', .quote = '"'};
+	expect_copy(f, &csv, "1,\\x6140622e696f\n", "1,\\x2a2a2a2a\n");
+	COUNTS(f, MASK_DET_EMAIL, 1);
+	pgm_copy text = {.delimiter = '\t'};
+	expect_copy(f, &text, "1\t\\\\x6140622e696f\n", "1\t\\\\x2a2a2a2a\n");
+	COUNTS(f, MASK_DET_EMAIL, 1);
+	expect_copy(f, &csv, "1,\\x68656c6c6f\n", NULL);
+	NO_COUNTS(f);
+
+	/* an error quoting a value cast to bytea and back to text */
+	static const char err[] = "SERROR\0C22P02\0Minvalid input syntax for type integer: "
+				  "\"\\x6140622e696f\"\0";
+	f->out.len = 0;
+	assert_int_equal(pgm_notice(&f->c, 'E', err, sizeof(err), &f->out), 1);
+	assert_non_null(memmem(f->out.data, f->out.len, "\"\\x2a2a2a2a\"", 12));
+	assert_null(memmem(f->out.data, f->out.len, "6140622e696f", 12));
+	COUNTS(f, MASK_DET_EMAIL, 1);
+
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
 PER_ENGINE(test_copy_partial, ST_PARTIAL)
 {
 	/* a column rule's field: a number's last four digits, nothing of anything else */
@@ -1838,6 +1909,7 @@ int main(void)
 		cmocka_unit_test(test_binary_text_jsonb),
 		cmocka_unit_test(test_jsonb_text),
 		cmocka_unit_test(test_bytea_text),
+		cmocka_unit_test(test_hex_runs),
 		cmocka_unit_test(test_inet),
 		cmocka_unit_test(test_containers),
 		cmocka_unit_test(test_undescribed),

@@ -1183,11 +1183,87 @@ static int json_tree_detect(pgm_ctx *c, const char *in, size_t n, buf *out)
 
 /* ---- one value ---- */
 
+static void hex_digits(const char *v, size_t n, buf *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	buf_reserve(out, 2 * n);
+	for (size_t i = 0; i < n; i++) {
+		char two[2] = {hx[(unsigned char)v[i] >> 4], hx[(unsigned char)v[i] & 15]};
+		buf_append(out, two, 2);
+	}
+}
+
+static int mask_string(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out);
+static int mask_string_read(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out);
+
+/*
+ * Bytes in hex inside text (MASK_HINT_HEX): "\x" and pairs of hex digits, as
+ * PostgreSQL writes a bytea where a cast to text, an array, a record or a
+ * JSON document holds one (email::bytea::text is \x616c6963…, to_json of it
+ * "\\x616c…"). The detectors see digits and the letters a to f there, so
+ * each run is decoded, masked as text is (it may hold a run of its own: a
+ * value cast twice, each level half as long) and written back in hex.
+ * Returns 1 when out holds in[0, n) with a run rewritten; 0 when no run held
+ * anything.
+ */
+static int hex_runs(pgm_ctx *c, const char *in, size_t n, buf *out)
+{
+	size_t copied = 0;
+	buf raw = {0}, m = {0};
+	for (size_t i = 0; i + 3 < n;) {
+		const char *bs = memchr(in + i, '\\', n - 3 - i);
+		if (!bs)
+			break;
+		size_t h = (size_t)(bs - in) + 2, e = h;
+		i = h - 1;
+		if (in[h - 1] != 'x' && in[h - 1] != 'X')
+			continue;
+		while (e + 1 < n && util_hexval(in[e]) >= 0 && util_hexval(in[e + 1]) >= 0)
+			e += 2;
+		if (e == h)
+			continue;
+		raw.len = m.len = 0;
+		buf_reserve(&raw, (e - h) / 2);
+		for (size_t k = h; k < e; k += 2) {
+			char b = (char)((util_hexval(in[k]) << 4) | util_hexval(in[k + 1]));
+			buf_append(&raw, &b, 1);
+		}
+		if (mask_string(c, raw.data, raw.len, 0, &m)) {
+			buf_append(out, in + copied, h - copied);
+			hex_digits(m.data ? m.data : "", m.len, out);
+			copied = e;
+		}
+		i = e;
+	}
+	buf_free(&raw);
+	buf_free(&m);
+	if (!copied)
+		return 0;
+	buf_append(out, in + copied, n - copied);
+	return 1;
+}
+
 /*
  * Detectors, then JSON keys, over text in[0, n) into out. Returns 1 when out
  * holds the rewritten text.
  */
 static int mask_string(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out)
+{
+	/* bytes in hex first; the text around them is then read as rewritten */
+	if (n >= 4 && memchr(in, '\\', n - 3)) {
+		buf hex = {0};
+		int r = hex_runs(c, in, n, &hex);
+		if (r && !mask_string_read(c, hex.data, hex.len, is_json, out))
+			buf_append(out, hex.data, hex.len);
+		buf_free(&hex);
+		if (r)
+			return 1;
+	}
+	return mask_string_read(c, in, n, is_json, out);
+}
+
+/* mask_string past the bytes in hex. */
+static int mask_string_read(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out)
 {
 	/* With no json_keys to look for, or text no key can be in: the
 	 * detectors' output is all. A json value's output is checked below:
@@ -1250,13 +1326,8 @@ static int bytea_unhex(const char *v, size_t n, buf *dst)
 
 static void bytea_hex(const char *v, size_t n, buf *out)
 {
-	static const char hx[] = "0123456789abcdef";
-	buf_reserve(out, 2 + 2 * n);
 	buf_append(out, "\\x", 2);
-	for (size_t i = 0; i < n; i++) {
-		char two[2] = {hx[(unsigned char)v[i] >> 4], hx[(unsigned char)v[i] & 15]};
-		buf_append(out, two, 2);
-	}
+	hex_digits(v, n, out);
 }
 
 /* Binary integer / numeric / inet as text in dst; -1 when the bytes are not one. */
@@ -2173,8 +2244,9 @@ static int copy_fields(pgm_ctx *c, const pgm_copy *cp, const char *in, size_t n,
 
 int pgm_copy_data(pgm_ctx *c, const pgm_copy *cp, const char *body, size_t len, buf *out)
 {
-	/* the gate as for rows, where the raw row is the values (no escapes, no quotes) */
-	int plain = !cp || (!cp->all_whole && !memchr(body, cp->csv ? cp->quote : '\\', len));
+	/* the gate as for rows, where the raw row is the values (no escapes, no
+	 * quotes, no bytes in hex: the gate reads none of them) */
+	int plain = !cp || (!cp->all_whole && !memchr(body, '\\', len) && !(cp->csv && memchr(body, cp->quote, len)));
 	for (size_t i = 0; cp && plain && i < cp->n_whole; i++)
 		plain = !cp->whole[i];
 	if (plain && !mask_may_match(c->mp, c->scratch, body, len) &&
