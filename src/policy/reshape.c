@@ -36,6 +36,7 @@
  */
 #include "policy/reshape.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,33 @@ static const char *const cast_keeping[] = {
 	"regnamespace", "regrole", "pg_lsn",
 };
 
+/*
+ * Numbers read from a column's text. A cast to a number keeps the digits
+ * (4111111111111111 is still a card), but arithmetic on them does not
+ * (card::bigint * 3), nor does the text of a float, a scale or money
+ * (4.111111111111111e+15, 4111111111111111.00, $4,111,111,111,111,111.00),
+ * nor to_char with a number's format ('9G9G9'). What already is a number in
+ * the table is computed on freely: a column rule covers such a column.
+ */
+static const char *const number_types[] = {
+	"int2", "int4", "int8", "smallint", "integer", "int", "bigint", "numeric", "decimal",
+	"float4", "float8", "real", "money",
+};
+static const char *const number_rewriting[] = {"float4", "float8", "real", "money"};
+static const char *const arithmetic[] = {"+", "-", "*", "/", "%", "^", "|/", "||/", "@", "<<", ">>"};
+static const char *const math[] = {
+	"round", "floor", "ceil", "ceiling", "trunc", "abs", "sign", "sqrt", "cbrt", "power", "pow", "exp", "ln",
+	"log", "log10", "mod", "div", "sum", "avg", "stddev", "stddev_pop", "stddev_samp", "variance", "var_pop",
+	"var_samp", "width_bucket", "percentile_cont", "percentile_disc", "corr", "covar_pop", "covar_samp",
+	"regr_avgx", "regr_avgy", "regr_intercept", "regr_slope", "regr_sxx", "regr_sxy", "regr_syy", "scale",
+	"min_scale", "trim_scale", "factorial", "gcd", "lcm",
+};
+/* Functions returning one of their arguments as it is. */
+static const char *const passing[] = {
+	"lower", "upper", "initcap", "btrim", "ltrim", "rtrim", "min", "max", "any_value", "first_value",
+	"last_value", "nth_value", "lag", "lead",
+};
+
 /* The last String of a name list (funcname, an operator's name, a type's names). */
 static const char *last_name(const json_t *names, const char **schema)
 {
@@ -150,6 +178,85 @@ static const char *typed(const json_t *j, const json_t **body)
 		return NULL;
 	*body = json_object_iter_value(json_object_iter((json_t *)j));
 	return k;
+}
+
+/*
+ * The column j is as it is: a column, or one passed through casts, coalesce,
+ * nullif, greatest, CASE's results, a collation or a function returning one
+ * of its arguments (max, lower); else NULL.
+ */
+static const json_t *column_of(const json_t *j, unsigned depth)
+{
+	const json_t *b, *c = NULL;
+	const char *t = typed(j, &b);
+	if (!t || depth > 64)
+		return NULL;
+	if (!strcmp(t, "ColumnRef"))
+		return b;
+	if (!strcmp(t, "TypeCast") || !strcmp(t, "CollateClause"))
+		return column_of(json_object_get(b, "arg"), depth + 1);
+	if (!strcmp(t, "A_Expr")) {
+		const char *kind = pgtree_str(b, "kind");
+		return kind && !strcmp(kind, "AEXPR_NULLIF") ? column_of(json_object_get(b, "lexpr"), depth + 1) : NULL;
+	}
+	const json_t *args = NULL;
+	if (!strcmp(t, "CoalesceExpr") || !strcmp(t, "MinMaxExpr")) {
+		args = json_object_get(b, "args");
+	} else if (!strcmp(t, "FuncCall")) {
+		const char *schema, *fn = last_name(json_object_get(b, "funcname"), &schema);
+		if (fn && (!schema || !strcmp(schema, "pg_catalog")) && LISTED(fn, passing))
+			args = json_object_get(b, "args");
+	} else if (!strcmp(t, "CaseExpr")) {
+		const json_t *whens = json_object_get(b, "args"), *w;
+		for (size_t i = 0; !c && i < json_array_size(whens); i++)
+			if (typed(json_array_get(whens, i), &w))
+				c = column_of(json_object_get(w, "result"), depth + 1);
+		return c ? c : column_of(json_object_get(b, "defresult"), depth + 1);
+	}
+	for (size_t i = 0; !c && i < json_array_size(args); i++)
+		c = column_of(json_array_get(args, i), depth + 1);
+	return c;
+}
+
+/* A built-in type's name when the cast j casts to one, else NULL; *typmods: it has a length or scale. */
+static const char *cast_type(const json_t *j, int *typmods)
+{
+	const json_t *b;
+	const char *t = typed(j, &b);
+	if (!t || strcmp(t, "TypeCast") != 0)
+		return NULL;
+	const json_t *tn = json_object_get(b, "typeName");
+	const json_t *names = json_object_get(tn, "names");
+	size_t n = json_array_size(names);
+	const char *schema = n > 1 ? pgtree_string(json_array_get(names, 0)) : NULL;
+	*typmods = json_array_size(json_object_get(tn, "typmods")) > 0;
+	if (!n || (schema && strcmp(schema, "pg_catalog") != 0))
+		return NULL;
+	return pgtree_string(json_array_get(names, n - 1));
+}
+
+/* The column j casts to a number as it is (card::bigint), or NULL. */
+static const json_t *number_of_column(const json_t *j)
+{
+	int typmods;
+	const char *t = cast_type(j, &typmods);
+	const json_t *b;
+	if (!t || !LISTED(t, number_types) || !typed(j, &b))
+		return NULL;
+	return column_of(json_object_get(b, "arg"), 0);
+}
+
+/* Whether j is a column cast to a number that what (an operator, a function) computes on: reshaped. */
+static int computed_number(rs *r, const json_t *j, const char *what)
+{
+	const json_t *col = number_of_column(j);
+	if (!col)
+		return 0;
+	int typmods;
+	snprintf(r->qname, sizeof(r->qname), "a cast to %s, then %s%s%s", cast_type(j, &typmods),
+		 isalpha((unsigned char)what[0]) ? "" : "the operator ", what, isalpha((unsigned char)what[0]) ? "()" : "");
+	reshaped(r, col, r->qname);
+	return 1;
 }
 
 /* A constant's text when j is one (a string, or one cast), else NULL; *number: a number's. */
@@ -257,7 +364,7 @@ static const char *const builtin_reshaping[] = {
 	"sha512", "encode", "convert_to", "lpad", "rpad", "ltrim", "rtrim", "btrim", "overlay", "repeat",
 	"to_hex", "ascii", "chr", "format", "concat", "concat_ws", "string_agg", "array_to_string", "unaccent",
 	"soundex", "metaphone", "dmetaphone", "levenshtein", "similarity", "word_similarity", "normalize",
-	"xmltable", "xmlelement", "xmlforest",
+	"xmltable", "xmlelement", "xmlforest", "to_char",
 };
 
 /* What a node reshaping its input (what) gives its arguments under by: a
@@ -271,6 +378,23 @@ static void walk_list(rs *r, const json_t *l, const char *by, unsigned depth)
 {
 	for (size_t i = 0; i < json_array_size(l); i++)
 		walk(r, json_array_get(l, i), by, depth + 1);
+}
+
+/*
+ * Whether to_char's format j is a constant formatting a date or a time: no
+ * digit placeholder (9, 0), group or decimal mark (G, D is also a day),
+ * roman numerals, an exponent or a shift (V). Another formats a number's
+ * digits as it says ('9G9G9' puts a separator between each).
+ */
+static int date_format(rs *r, const json_t *j)
+{
+	int num;
+	const char *f = constant(j, &num);
+	r->consts = 1;
+	if (!f || num)
+		return 0;
+	return !strpbrk(f, "90GgVv") && !strstr(f, "RN") && !strstr(f, "rn") && !strstr(f, "EEEE") &&
+	       !strstr(f, "eeee");
 }
 
 static void func_call(rs *r, const json_t *b, const char *by, unsigned depth)
@@ -289,7 +413,13 @@ static void func_call(rs *r, const json_t *b, const char *by, unsigned depth)
 		return;
 	}
 	int trim = !strcmp(fn, "btrim") || !strcmp(fn, "ltrim") || !strcmp(fn, "rtrim");
-	if (LISTED(fn, answering)) {
+	if (!by && LISTED(fn, math))
+		for (size_t i = 0; i < na; i++)
+			if (computed_number(r, json_array_get(args, i), fn))
+				return;
+	if (!strcmp(fn, "to_char") && na >= 2 && !date_format(r, json_array_get(args, 1))) {
+		walk_list(r, args, reshaping(by, fn), depth); /* a number's digits, formatted */
+	} else if (LISTED(fn, answering)) {
 		walk_list(r, args, ANSWERED, depth);
 	} else if (LISTED(fn, keeping) && !(na > 1 && trim)) {
 		int total = trim || !strcmp(fn, "lower") || !strcmp(fn, "upper") || !strcmp(fn, "initcap");
@@ -329,6 +459,8 @@ static void a_expr(rs *r, const json_t *b, const char *by, unsigned depth)
 			walk_pieces(r, &p, by, "||", depth);
 			return;
 		}
+		if (!by && LISTED(op, arithmetic) && (computed_number(r, l, op) || computed_number(r, rx, op)))
+			return;
 		/* (an operator not listed may run code of the database's own) */
 		const char *b2 = LISTED(op, comparing)	? ANSWERED
 				 : LISTED(op, computing) ? (by == ANSWERED ? NULL : by)
@@ -355,6 +487,15 @@ static void type_cast(rs *r, const json_t *b, const char *by, unsigned depth)
 	static const char *const searching[] = {"tsvector", "tsquery"};
 	int builtin = t && (!schema || !strcmp(schema, "pg_catalog"));
 	int cuts = builtin && json_array_size(json_object_get(tn, "typmods")) && LISTED(t, strings);
+	const json_t *col;
+	/* a float's, a scale's or money's text rewrites the digits of a column's number */
+	if (!by && builtin &&
+	    (LISTED(t, number_rewriting) || (LISTED(t, number_types) && json_array_size(json_object_get(tn, "typmods")))) &&
+	    (col = column_of(json_object_get(b, "arg"), 0)) != NULL) {
+		snprintf(r->qname, sizeof(r->qname), "a cast to %s", t);
+		reshaped(r, col, r->qname);
+		return;
+	}
 	const char *b2;
 	if (builtin && LISTED(t, cast_keeping) && !cuts)
 		b2 = by == ANSWERED ? NULL : by; /* (its error would quote its input: no longer ANSWERED) */

@@ -44,12 +44,12 @@
  *   - pgm_notification returns -1 exactly when the body is not a process id
  *     and two NUL-terminated strings; 1 gives one NotificationResponse of the
  *     same process id and two strings, its length right; both engines alike;
- *   - pgm_notice (column rules on: row_details) returns -1 only when the
- *     body is not NUL-terminated fields then a NUL, 1 only when it is (0
- *     leaves out untouched: a malformed body nothing matched in is relayed);
- *     1 gives one message of the type, its length right, the same field
- *     codes in the same order, and no DETAIL of a class-23 error left as it
- *     was; both engines alike.
+ *   - pgm_notice (column rules and transforms: refuse on: row_details,
+ *     piece_details) returns -1 only when the body is not NUL-terminated
+ *     fields then a NUL, 1 only when it is (0 leaves out untouched: a
+ *     malformed body nothing matched in is relayed); 1 gives one message of
+ *     the type, its length right, the same field codes in the same order,
+ *     and no DETAIL of a class-23 error left as it was; both engines alike.
  */
 #include <jansson.h>
 #include <stddef.h>
@@ -582,7 +582,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		result er[2];
 		memset(er, 0, sizeof(er));
 		for (int e = 0; e < 2; e++) {
-			pgm_ctx c = {.mp = prof[style][e], .scratch = scr[style][e], .counts = er[e].counts, .row_details = 1};
+			pgm_ctx c = {.mp = prof[style][e], .scratch = scr[style][e], .counts = er[e].counts, .row_details = 1,
+				    .piece_details = 1};
 			buf_append(&er[e].out, "#", 1);
 			er[e].rc = pgm_notice(&c, 'E', body, len, &er[e].out);
 			pgm_ctx_release(&c);

@@ -9,7 +9,9 @@
 # separator, ' <' || email || '>', count, comparisons, a reshape a WHERE only
 # compares) is answered, masked; so are casts to bytea, whose hex the mask
 # stage reads (a cast back to text, an array, JSON, COPY), while an XML
-# element, where a bytea is base64, is refused;
+# element, where a bytea is base64, is refused; so is a column's text read as
+# a number and then computed on or written as a float, a scale or money; a
+# JSON error's DETAIL and CONTEXT, which quote a piece of the value, are masked;
 # psycopg's extended protocol gets the same refusal at Parse and its session
 # goes on; psql's \d and pg_dump, whose catalog queries format and cut catalog
 # columns, work; the dba's reshaping reads run; the refusals are audited.
@@ -169,6 +171,42 @@ assert_eq "$(wc -l <"$T/hex_csv.out")" "1013" "COPY CSV: all 1013 rows"
 unhex <"$T/hex_csv.out" >"$T/hex_csv.txt"
 no_secrets "$T/hex_csv.txt" "COPY CSV of bytea, decoded"
 refused "an XML element (a bytea in base64)" "select xmlelement(name n, notes::bytea) from customers" "xmlelement()" notes
+
+# ---------------------------------------------------------------- a column's digits as a number
+# A card read as a number is still a card (masked); computed on, or written as a
+# float, it is not: bob's card::bigint * 3, divided back, gives the seeded cards.
+pg_direct -d app -At -c "select value from t94.expect where det = 'credit_card' and kind = 'secret'
+  and value ~ '^[0-9]+$'" >"$T/cards.txt"
+TIMES3="select card::bigint * 3 from customers where card ~ '^[0-9]{13,19}$' order by id"
+as_bob -At -c "$TIMES3" >"$T/loose_times3.out" 2>&1 || fail "loose: card * 3 failed: $(show "$(cat "$T/loose_times3.out")" 200)"
+"$PY" -c 'import sys; [print(int(l) // 3) for l in sys.stdin if l.strip()]' <"$T/loose_times3.out" >"$T/loose_times3.txt"
+n=$(grep -xF -f "$T/cards.txt" "$T/loose_times3.txt" | sort -u | wc -l)
+((n > 10)) && ok "transforms: allow: card::bigint * 3, divided by 3, gives $n seeded cards" \
+  || fail "transforms: allow: card::bigint * 3 gave only $n seeded cards (the contrast this test rests on)"
+refused "a number computed on" "$TIMES3" "a cast to int8, then the operator *" card
+refused "a float's exponent" "select card::float8 from customers" "a cast to float8" card
+refused "a scale" "select round(card::numeric, 2) from customers" "a cast to numeric, then round()" card
+refused "a number's format" "select to_char(card::bigint, '9G9G9G9G9G9G9G9G9G9G9G9G9G9G9G9') from customers" \
+  "to_char()" card
+as_alice -At -c "select card::bigint from customers where card ~ '^[0-9]{13,19}$' order by id" >"$T/bigint.out" 2>&1; rc=$?
+assert_rc "$rc" 0 "a card read as a number alone is answered ($(show "$(cat "$T/bigint.out")" 100))"
+n=$(grep -xF -f "$T/cards.txt" "$T/bigint.out" | wc -l)
+assert_eq "$n" 0 "no seeded card among the numbers"
+n=$(grep -c '^$' "$T/bigint.out")
+((n > 10)) && ok "the cards among them are NULL ($n; a number cannot hold ****)" || fail "only $n NULLs among the numbers"
+
+# ---------------------------------------------------------------- a JSON error quotes a piece
+# ssn::jsonb fails, and its DETAIL and CONTEXT quote the SSN up to where it broke
+# off ("219-09"): no detector knows a piece, so under transforms: refuse a data
+# exception's DETAIL and CONTEXT are masked whole.
+PIECE="select ssn::jsonb from customers where ssn ~ '^[0-9]{3}-[0-9]{2}' order by id limit 1"
+out=$(as_bob -c "$PIECE" 2>&1)
+assert_match "$out" 'CONTEXT:  JSON data, line 1: [0-9]{3}-[0-9]{2}' "transforms: allow: a JSON error quotes the SSN's first digits"
+out=$(as_alice -c "$PIECE" 2>&1); rc=$?
+assert_nonzero "$rc" "transforms: refuse: the JSON error still comes"
+assert_contains "$out" "invalid input syntax for type json" "with its message"
+assert_contains "$out" "DETAIL:  (masked by warden: it may quote a piece of a value)" "its DETAIL masked"
+assert_not_contains "$out" "JSON data, line 1" "its CONTEXT masked"
 
 # ---------------------------------------------------------------- psycopg: the extended protocol
 # Parse/Bind/Execute with a parameter: the refusal comes at Parse, as 42501, and the session goes on

@@ -865,6 +865,12 @@ PER_ENGINE(test_bytea_text, ST_REDACT)
 	assert_memory_equal(raw, "mail ****!\0", 11);
 	COUNTS(f, MASK_DET_EMAIL, 1);
 
+	/* the escape form (bytea_output = escape): decoded, masked, written back in hex */
+	ROW(&body, S("x\\\\y a@b.io\\001"), S("\\x00ff"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("\\x785c79202a2a2a2a01"), S("\\x00ff"));
+	COUNTS(f, MASK_DET_EMAIL, 1);
+
 	/* not the hex form: a value with a match becomes NULL */
 	ROW(&body, S("\\xa@b.io"), S("mail a@b.io"));
 	assert_int_equal(data_row(f, &d, &body), 1);
@@ -1837,6 +1843,23 @@ PER_ENGINE(test_notice, ST_REDACT)
 	f->out.len = 0;
 	assert_int_equal(pgm_notice(&f->c, 'E', b, n, &f->out), 0);
 	assert_int_equal(f->out.len, 0);
+	/* with transforms: refuse, a data exception's DETAIL and CONTEXT quote a piece of a
+	 * value (ssn::jsonb: Token "-09" is invalid; JSON data, line 1: 219-09...) */
+	static const char json_err[] = "SERROR\0C22P02\0Minvalid input syntax for type json\0"
+				       "DToken \"-09\" is invalid.\0WJSON data, line 1: 219-09...\0";
+	f->c.piece_details = 1;
+	f->out.len = 0;
+	assert_int_equal(pgm_notice(&f->c, 'E', json_err, sizeof(json_err), &f->out), 1);
+	assert_int_equal(pg_be32(f->out.data + 1), f->out.len - 1);
+	assert_string_equal(error_field(&f->out, 'D'), "(masked by warden: it may quote a piece of a value)");
+	assert_string_equal(error_field(&f->out, 'W'), "(masked by warden: it may quote a piece of a value)");
+	assert_string_equal(error_field(&f->out, 'M'), "invalid input syntax for type json");
+	NO_COUNTS(f);
+	f->out.len = 0; /* not a data exception: as it was */
+	assert_int_equal(pgm_notice(&f->c, 'E', b, error_body(b, sizeof(b), "42P01", "Token x"), &f->out), 0);
+	f->c.piece_details = 0;
+	f->out.len = 0;
+	assert_int_equal(pgm_notice(&f->c, 'E', json_err, sizeof(json_err), &f->out), 0);
 	/* a failed cast quotes a document's text, a JSON error's CONTEXT a document cut
 	 * short: json_keys over every field, as over a row's text */
 	f->c.row_details = 0;

@@ -1038,6 +1038,12 @@ static void test_mask_transforms(void **state)
 		/* a bytea is written in hex wherever it goes, and the mask stage reads the hex */
 		"select email::bytea::text, array[notes::bytea], to_json(ssn::bytea), row(card::bytea) from customers",
 		"select xmlelement(name x, xmlattributes('b' as c), 'a'), xmlforest('d' as e)",
+		/* a column's digits as a number; a number computed on, an aggregate cast */
+		"select card::bigint, phone::numeric, round(avg(price)::numeric, 2), sum(total)::float8, "
+		"(price * qty)::numeric(12,2), -total, round(price, 2) from orders group by card, phone",
+		"select to_char(created, 'YYYY-MM-DD HH24:MI:SS'), to_char(created, 'FMMonth DD') from orders",
+		"select id from customers where card::float8 > 1e15 and card::bigint % 10 = 1",
+		"select id from orders where to_char(total, '9G999') = '1,000'",
 		/* a reshape a comparison reads answers a yes or a no, as a LIKE does */
 		"select id from customers where substr(ssn, 1, 3) = '123' and split_part(email, '@', 2) = 'acme.com'",
 		"select id from customers where to_tsvector(notes) @@ to_tsquery('refund') and lower(left(name, 1)) = 'a'",
@@ -1077,6 +1083,25 @@ static void test_mask_transforms(void **state)
 		{"select to_tsvector(notes) from customers", "\"notes\"", "to_tsvector()"},
 		{"select obfuscate(email) from customers", "\"email\"", "obfuscate()"},
 		{"select public.lower(email) from customers", "\"email\"", "public.lower()"},
+		/* a column's text read as a number, then written otherwise */
+		{"select card::float8 from customers", "\"card\"", "a cast to float8"},
+		{"select card::numeric(20, 2) from customers", "\"card\"", "a cast to numeric"},
+		{"select card::money from customers", "\"card\"", "a cast to money"},
+		{"select coalesce(card, '0')::double precision from customers", "\"card\"", "a cast to float8"},
+		{"select card::text::real from customers", "\"card\"", "a cast to float4"},
+		{"select (case when id > 1 then card end)::money, nullif(phone, '')::float8 from customers", "\"card\"",
+		 "a cast to money"},
+		{"select nullif(phone, '')::float8 from customers", "\"phone\"", "a cast to float8"},
+		{"select card::text::bigint + 1 from customers", "\"card\"", "a cast to int8, then the operator +"},
+		{"select max(card)::numeric(20, 2) from customers", "\"card\"", "a cast to numeric"},
+		{"select card::bigint * 3 from customers", "\"card\"", "a cast to int8, then the operator *"},
+		{"select -phone::bigint from customers", "\"phone\"", "a cast to int8, then the operator -"},
+		{"select (card::numeric + 1) / 7 from customers", "\"card\"", "a cast to numeric, then the operator +"},
+		{"select round(card::numeric, -4) from customers", "\"card\"", "a cast to numeric, then round()"},
+		{"select avg(card::bigint) from customers", "\"card\"", "a cast to int8, then avg()"},
+		{"select to_char(card::bigint, '9G9G9G9G9G9G9G9G9G9G9G9G9G9G9G9') from customers", "\"card\"",
+		 "to_char()"},
+		{"select to_char(total, fmt) from orders", "\"total\"", "to_char()"},
 		/* XML's content and attributes: a bytea in base64 */
 		{"select xmlelement(name x, email::bytea) from customers", "\"email\"", "xmlelement()"},
 		{"select xmlelement(name x, xmlattributes(ssn as s)) from customers", "\"ssn\"", "xmlelement()"},
@@ -1121,6 +1146,8 @@ static void test_mask_transforms(void **state)
 	EXPECT(&f, "select first || '0' || last from customers where id = 1", POLICY_DENY, "masked");
 	EXPECT(&f, "select string_agg(ssn, ', ') from customers where id = 2", POLICY_ALLOW, "masked");
 	EXPECT(&f, "select string_agg(ssn, '-') from customers where id = 2", POLICY_DENY, "masked");
+	EXPECT(&f, "select to_char(total, 'YYYY') from orders where id = 3", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select to_char(total, '9G999') from orders where id = 3", POLICY_DENY, "masked");
 	/* code whose reads the walk cannot see, and a text it cannot read */
 	EXPECT(&f, "do $$ begin perform 1; end $$", POLICY_DENY, "masked");
 	EXPECT(&f, "selec reverse(email) from customers", POLICY_DENY, "masked");

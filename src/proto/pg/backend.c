@@ -339,6 +339,7 @@ static pgm_ctx *ctx_for(pg_session *ps, int profile, uint32_t *counts)
 	c->scratch = scratch_for((size_t)profile);
 	c->json_keys = &cfg_of(ps)->mask_profiles[profile].json_keys;
 	c->row_details = cfg_of(ps)->mask_profiles[profile].columns.n > 0;
+	c->piece_details = cfg_of(ps)->mask_profiles[profile].transforms_refuse;
 	c->counts = counts;
 	return c;
 }

@@ -1324,6 +1324,28 @@ static int bytea_unhex(const char *v, size_t n, buf *dst)
 	return 0;
 }
 
+/* bytea's escape form (bytea_output = escape: \\ and \ooo for what is not
+ * printable ASCII) decoded into dst; -1 when it is not that form. */
+static int bytea_unescape(const char *v, size_t n, buf *dst)
+{
+	for (size_t i = 0; i < n; i++) {
+		char b = v[i];
+		if (b == '\\') {
+			if (i + 1 < n && v[i + 1] == '\\') {
+				i++;
+			} else if (i + 3 < n && v[i + 1] >= '0' && v[i + 1] <= '3' && v[i + 2] >= '0' && v[i + 2] <= '7' &&
+				   v[i + 3] >= '0' && v[i + 3] <= '7') {
+				b = (char)(((v[i + 1] - '0') << 6) | ((v[i + 2] - '0') << 3) | (v[i + 3] - '0'));
+				i += 3;
+			} else {
+				return -1;
+			}
+		}
+		buf_append(dst, &b, 1);
+	}
+	return 0;
+}
+
 static void bytea_hex(const char *v, size_t n, buf *out)
 {
 	buf_append(out, "\\x", 2);
@@ -1676,10 +1698,10 @@ static vresult scan_value(pgm_ctx *c, const pgm_col *col, const char *v, size_t 
 			if (c->json_keys && c->json_keys->n &&
 			    text_container_keys(c, v, n, t == T_JSON_ARRAY || t == T_JSONB_ARRAY, 0))
 				return V_NULL;
-		} else if (t == T_BYTEA && n >= 2 && v[0] == '\\' && v[1] == 'x') {
+		} else if (t == T_BYTEA && memchr(v, '\\', n)) {
 			buf raw = {0}, m = {0};
 			vresult r = V_SAME;
-			if (bytea_unhex(v, n, &raw) != 0)
+			if (bytea_unhex(v, n, &raw) != 0 && (raw.len = 0, bytea_unescape(v, n, &raw) != 0))
 				r = null_if_match(c, v, n);
 			else if (mask_string(c, raw.data ? raw.data : "", raw.len, 0, &m)) {
 				bytea_hex(m.data, m.len, out);
@@ -2279,12 +2301,16 @@ static int notice_class(const char *body, size_t len, const char *class)
 }
 
 #define ROW_DETAIL_MASKED "(the row's values are masked by warden)"
+#define PIECE_MASKED "(masked by warden: it may quote a piece of a value)"
 
 int pgm_notice(pgm_ctx *c, char type, const char *body, size_t len, buf *out)
 {
 	/* a constraint's DETAIL quotes a row (the failing one, or another's key)
 	 * with every column, a column rule's too */
 	int row_detail = c->row_details && notice_class(body, len, "23");
+	/* a data exception's DETAIL and CONTEXT quote a piece of the value that
+	 * failed: ssn::jsonb's "Token "-09" is invalid" and "JSON data, line 1: 219-09..." */
+	int piece = c->piece_details && notice_class(body, len, "22");
 	/* field by field (a code byte, then a string), so no match runs across fields */
 	size_t start = out->len, p = 0;
 	char hdr[5] = {type, 0, 0, 0, 0};
@@ -2300,6 +2326,9 @@ int pgm_notice(pgm_ctx *c, char type, const char *body, size_t len, buf *out)
 		buf_append(out, body + p, 1);
 		if (row_detail && body[p] == 'D') {
 			buf_append(out, ROW_DETAIL_MASKED, sizeof(ROW_DETAIL_MASKED) - 1);
+			changed = 1;
+		} else if (piece && (body[p] == 'D' || body[p] == 'W')) {
+			buf_append(out, PIECE_MASKED, sizeof(PIECE_MASKED) - 1);
 			changed = 1;
 		} else if (mask_string(c, body + s, e - s, 0, out)) {
 			changed = 1;

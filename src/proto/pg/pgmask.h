@@ -54,6 +54,7 @@ typedef struct pgm_ctx {
 	mask_scratch *scratch;
 	const config_strlist *json_keys;    /* may be NULL */
 	int row_details;        /* the profile has column rules: a constraint's DETAIL is masked whole (pgm_notice) */
+	int piece_details;      /* the profile refuses transforms: a data error's DETAIL and CONTEXT too (pgm_notice) */
 	uint32_t *counts;       /* mask_detector_total(mp) + PGM_COUNT_EXTRA slots, or NULL */
 	buf tmp, tmp2, det;     /* scratch, reused (det: a value's text after the detectors) */
 	/* pgm_data_row's one scan of a row: its hints, and the value being
@@ -150,7 +151,11 @@ int pgm_copy_data(pgm_ctx *c, const pgm_copy *cp, const char *body, size_t len, 
  * quotes the object under k; a JSON error's CONTEXT quotes the document); with
  * c->row_details, the DETAIL of an integrity constraint's error (SQLSTATE
  * class 23: "Failing row contains (...)", "Key (...)=(...)") replaced whole,
- * as it quotes values no detector knows (a column rule's). Same returns.
+ * as it quotes values no detector knows (a column rule's); with
+ * c->piece_details, the DETAIL and CONTEXT of a data exception's error (class
+ * 22) replaced whole, as they quote a piece of a value no detector knows as
+ * one (a JSON error's "Token "219-09" is invalid", "JSON data, line 1:
+ * 219-09..."). Same returns.
  */
 int pgm_notice(pgm_ctx *c, char type, const char *body, size_t len, buf *out);
 
