@@ -591,7 +591,7 @@ static bool setup_mac(mask_profile *p, const mask_spec *spec, char *err, size_t 
 static bool build_db(mask_profile *p, const mask_spec *spec, bool num, hs_database_t **db, char *err,
 		     size_t errlen)
 {
-	size_t cap = p->n_dets + (num ? 0 : spec->n_hint_literals + 1);
+	size_t cap = p->n_dets + (num ? 0 : spec->n_hint_literals);
 	const char **exprs = util_xmalloc((cap + 1) * sizeof(*exprs));
 	unsigned *flags = util_xmalloc((cap + 1) * sizeof(*flags));
 	unsigned *ids = util_xmalloc((cap + 1) * sizeof(*ids));
@@ -640,18 +640,13 @@ static bool build_db(mask_profile *p, const mask_spec *spec, bool num, hs_databa
 		ids[n++] = MASK_HINT_LITERAL + (unsigned)i;
 		p->n_literals++;
 	}
-	if (!num) { /* bytes in hex (MASK_HINT_HEX) */
-		exprs[n] = "\\\\x[0-9a-f]{2}";
-		flags[n] = HS_FLAG_CASELESS;
-		ids[n++] = MASK_HINT_HEX;
-	}
 	if (n > 0) {
 		hs_compile_error_t *ce = NULL;
 		if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, db, &ce) !=
 		    HS_SUCCESS) {
 			const char *who = "?";
 			if (ce->expression >= 0 && (size_t)ce->expression < n)
-				who = ids[ce->expression] >= MASK_HINT_HEX
+				who = ids[ce->expression] >= MASK_HINT_LITERAL
 					      ? "(json key)"
 					      : mask_detector_name(p, p->dets[ids[ce->expression]].slot);
 			util_errf(err, errlen, "mask: detector %s: hyperscan: %s", who, ce->message);
@@ -1710,7 +1705,7 @@ static int stop_on_hint(unsigned int id, unsigned long long from, unsigned long 
 	(void)to;
 	(void)flags;
 	const mask_profile *p = ctx;
-	return id < p->n_dets; /* hint literals and hex are not detectors */
+	return id < p->n_dets; /* hint literals are not detectors */
 }
 
 typedef struct hint_list {

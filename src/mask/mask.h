@@ -84,14 +84,6 @@ typedef struct mask_hint {
 #define MASK_HINTS_MAX 65536
 /* Hints with id >= this are the spec's hint_literals, not detectors. */
 #define MASK_HINT_LITERAL 0x40000000u
-/*
- * A hint with this id ends a "\\x" and two hex digits: bytes written in hex
- * (PostgreSQL's text form of a bytea, which a cast to text, an array, a
- * record or a JSON document holds as it is). The detectors read text, not
- * its hex, so the caller decodes such a run and masks what it holds; the
- * hint says which parts to look at (mask_text itself does not decode).
- */
-#define MASK_HINT_HEX (MASK_HINT_LITERAL - 1)
 
 /* The hint literals the profile reports (0 with PCRE2: mask_hints then says -1). */
 size_t mask_hint_literals(const mask_profile *p);

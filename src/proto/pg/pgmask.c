@@ -1197,7 +1197,7 @@ static int mask_string(pgm_ctx *c, const char *in, size_t n, int is_json, buf *o
 static int mask_string_read(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out);
 
 /*
- * Bytes in hex inside text (MASK_HINT_HEX): "\x" and pairs of hex digits, as
+ * Bytes in hex inside text: "\x" and pairs of hex digits, as
  * PostgreSQL writes a bytea where a cast to text, an array, a record or a
  * JSON document holds one (email::bytea::text is \x616c6963…, to_json of it
  * "\\x616c…"). The detectors see digits and the letters a to f there, so
@@ -1247,23 +1247,28 @@ static int hex_runs(pgm_ctx *c, const char *in, size_t n, buf *out)
  * Detectors, then JSON keys, over text in[0, n) into out. Returns 1 when out
  * holds the rewritten text.
  */
+static __attribute__((noinline)) int mask_string_hex(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out)
+{
+	buf hex = {0};
+	int r = hex_runs(c, in, n, &hex);
+	if (r && !mask_string_read(c, hex.data, hex.len, is_json, out))
+		buf_append(out, hex.data, hex.len);
+	buf_free(&hex);
+	return r ? 1 : mask_string_read(c, in, n, is_json, out);
+}
+
 static int mask_string(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out)
 {
-	/* bytes in hex first; the text around them is then read as rewritten */
-	if (n >= 4 && memchr(in, '\\', n - 3)) {
-		buf hex = {0};
-		int r = hex_runs(c, in, n, &hex);
-		if (r && !mask_string_read(c, hex.data, hex.len, is_json, out))
-			buf_append(out, hex.data, hex.len);
-		buf_free(&hex);
-		if (r)
-			return 1;
-	}
+	/* bytes in hex first; the text around them is then read as rewritten (a
+	 * row's value whose row holds no backslash holds none) */
+	if (n >= 4 && !(c->vh_subj == in && c->vh_nobs) && memchr(in, '\\', n - 3))
+		return mask_string_hex(c, in, n, is_json, out);
 	return mask_string_read(c, in, n, is_json, out);
 }
 
 /* mask_string past the bytes in hex. */
-static int mask_string_read(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out)
+static inline __attribute__((always_inline)) int mask_string_read(pgm_ctx *c, const char *in, size_t n,
+							       int is_json, buf *out)
 {
 	/* With no json_keys to look for, or text no key can be in: the
 	 * detectors' output is all. A json value's output is checked below:
@@ -2001,7 +2006,7 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 	/* a row of 16 MiB or more may hold a value whose length's first byte is
 	 * not zero: its values may not lie apart as mask_hints needs */
 	int gated = described && len < ((size_t)1 << 24) ? row_gated(d) : -1;
-	int hinted = 0, keys = 0, by_hint = 0;
+	int hinted = 0, keys = 0, by_hint = 0, bs = 0;
 	c->n_hints = 0;
 	int have = 0; /* the row's hints, sorted, are in c->hints */
 	if (gated >= 0 && batch_hints(c, d, body, len) == 0) {
@@ -2012,23 +2017,26 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 		have = 1;
 	}
 	if (have) {
-		/* keys: where a json_keys key may be; by_hint: the hints say where */
+		/* keys: where a json_keys key may be; by_hint: the hints say where;
+		 * bs: a backslash, which a bytea's hex starts with (hex_runs: no
+		 * detector's hint is in hex) and a key spelled with an escape has */
 		by_hint = keys_in_hints(c);
+		bs = memchr(body, '\\', len) != NULL;
 		keys = c->json_keys && c->json_keys->n &&
-		       (by_hint ? literal_among(c, 0, c->n_hints) || memchr(body, '\\', len)
-				: may_hold_key(c->json_keys, body, len));
-		if (gated == 1 && !c->n_hints && !keys && !joins)
+		       (by_hint ? literal_among(c, 0, c->n_hints) || bs : may_hold_key(c->json_keys, body, len));
+		if (gated == 1 && !c->n_hints && !keys && !bs && !joins)
 			return 0;
 		hinted = 1;
 	}
 	c->vh_nokeys = hinted && !keys;
+	c->vh_nobs = hinted && !bs;
 	c->vh_by_hint = by_hint;
 	size_t start = 0;         /* where the rewritten message begins in out */
 	size_t copied = 0;        /* body[0, copied) is in out (when changed) */
 	size_t hk = 0;            /* c->hints[hk] is the first not yet passed */
 	int changed = 0;
 	/* only values holding a hint are looked at: the others pass at a glance */
-	int by_hints_alone = hinted && gated == 1 && !keys && !joins;
+	int by_hints_alone = hinted && gated == 1 && !keys && !bs && !joins;
 	for (int16_t i = 0; i < n; i++) { /* row_valid: every length is in bounds */
 		size_t vstart = c->voff[i], p = vstart + 4;
 		int32_t vl = (int32_t)pg_be32(body + vstart);
@@ -2057,9 +2065,8 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 			cnt = hk - lo;
 		}
 		if (look && use_hints)
-			look = cnt > 0 ||
-			       (keys && (by_hint ? memchr(body + p, '\\', (size_t)vl) != NULL
-						 : may_hold_key(c->json_keys, body + p, (size_t)vl)));
+			look = cnt > 0 || (bs && memchr(body + p, '\\', (size_t)vl)) ||
+			       (keys && !by_hint && may_hold_key(c->json_keys, body + p, (size_t)vl));
 		if (look) {
 			if (use_hints) {
 				c->vh_subj = body + p;

@@ -65,6 +65,7 @@ typedef struct pgm_ctx {
 	size_t vh_len, vh_off;
 	size_t vh_lo, vh_n;     /* its hints: hints[vh_lo, vh_lo + vh_n) (sorted by end) */
 	int vh_nokeys;          /* its row holds no glob's literal and no backslash */
+	int vh_nobs;            /* its row holds no backslash (so no bytea in hex: hex_runs) */
 	int vh_by_hint;         /* the hints carry every glob's literal (keys_in_hints) */
 	/* pgm_batch: one scan of many rows; their hints sorted by end */
 	const char *batch;
