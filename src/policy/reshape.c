@@ -22,6 +22,12 @@
  * A cast to bytea keeps a value whole: PostgreSQL writes it in hex wherever
  * it goes (a cast to text, an array, a record, JSON), and the mask stage
  * reads the hex (pgmask.c's hex_runs).
+ * A column cast to a number keeps its digits only where the number goes out
+ * as it is (the statement's output columns, through what returns or collects
+ * it) or orders or groups rows (mark_direct: found before the walk), or
+ * under a comparison; anywhere else it is computed on, and reshaped. A cast
+ * to a float, money or a number with a scale rewrites the digits wherever
+ * it stands; to_char with a number's format too.
  * Concatenation (`||`, concat, concat_ws, string_agg, array_to_string) keeps
  * a value whole only where what is glued to it starts or ends with a
  * character that separates (a space, a comma, a colon, a bracket, a quote):
@@ -36,7 +42,6 @@
  */
 #include "policy/reshape.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +57,8 @@ typedef struct rs {
 	int consts;
 	int deep;               /* past MAX_DEPTH: fails closed */
 	char qname[200];        /* a function of the database's own, schema.name */
+	const json_t **direct;  /* casts whose value goes out as it is, or only orders or groups (mark_direct) */
+	size_t n_direct, cap_direct;
 } rs;
 
 static void walk(rs *r, const json_t *j, const char *by, unsigned depth);
@@ -119,29 +126,31 @@ static const char *const cast_keeping[] = {
 
 /*
  * Numbers read from a column's text. A cast to a number keeps the digits
- * (4111111111111111 is still a card), but arithmetic on them does not
- * (card::bigint * 3), nor does the text of a float, a scale or money
- * (4.111111111111111e+15, 4111111111111111.00, $4,111,111,111,111,111.00),
- * nor to_char with a number's format ('9G9G9'). What already is a number in
- * the table is computed on freely: a column rule covers such a column.
+ * (4111111111111111 is still a card) where the number goes out as it is or
+ * is compared, grouped or ordered by; computed on it is reshaped
+ * (card::bigint * 3, round(card::numeric, -4), avg(card::bigint), a CTE's
+ * card::bigint that the statement computes on, one stored by INSERT or
+ * CREATE TABLE AS to be computed on later). The text of a float, a scale
+ * or money rewrites the digits wherever it goes (4.111111111111111e+15,
+ * 4111111111111111.00, $4,111,111,111,111,111.00), and so does to_char with
+ * a number's format ('9G9G9'). What already is a number in the table is
+ * computed on freely: a column rule covers such a column.
  */
 static const char *const number_types[] = {
 	"int2", "int4", "int8", "smallint", "integer", "int", "bigint", "numeric", "decimal",
 	"float4", "float8", "real", "money",
 };
 static const char *const number_rewriting[] = {"float4", "float8", "real", "money"};
-static const char *const arithmetic[] = {"+", "-", "*", "/", "%", "^", "|/", "||/", "@", "<<", ">>"};
-static const char *const math[] = {
-	"round", "floor", "ceil", "ceiling", "trunc", "abs", "sign", "sqrt", "cbrt", "power", "pow", "exp", "ln",
-	"log", "log10", "mod", "div", "sum", "avg", "stddev", "stddev_pop", "stddev_samp", "variance", "var_pop",
-	"var_samp", "width_bucket", "percentile_cont", "percentile_disc", "corr", "covar_pop", "covar_samp",
-	"regr_avgx", "regr_avgy", "regr_intercept", "regr_slope", "regr_sxx", "regr_sxy", "regr_syy", "scale",
-	"min_scale", "trim_scale", "factorial", "gcd", "lcm",
-};
 /* Functions returning one of their arguments as it is. */
 static const char *const passing[] = {
 	"lower", "upper", "initcap", "btrim", "ltrim", "rtrim", "min", "max", "any_value", "first_value",
 	"last_value", "nth_value", "lag", "lead",
+};
+/* ... and those that collect values as they are (into an array, JSON, rows). */
+static const char *const collecting[] = {
+	"array_agg", "json_agg", "jsonb_agg", "to_json", "to_jsonb", "array_to_json", "json_build_array",
+	"jsonb_build_array", "json_build_object", "jsonb_build_object", "json_object_agg", "jsonb_object_agg",
+	"unnest", "mode",
 };
 
 /* The last String of a name list (funcname, an operator's name, a type's names). */
@@ -218,45 +227,102 @@ static const json_t *column_of(const json_t *j, unsigned depth)
 	return c;
 }
 
-/* A built-in type's name when the cast j casts to one, else NULL; *typmods: it has a length or scale. */
-static const char *cast_type(const json_t *j, int *typmods)
+/*
+ * The casts in j whose value is j's as it is (through casts, coalesce,
+ * nullif, greatest, CASE's results, collations, rows, arrays, and functions
+ * that return or collect their arguments), into r->direct.
+ */
+static void mark_direct(rs *r, const json_t *j, unsigned depth)
 {
 	const json_t *b;
 	const char *t = typed(j, &b);
-	if (!t || strcmp(t, "TypeCast") != 0)
-		return NULL;
-	const json_t *tn = json_object_get(b, "typeName");
-	const json_t *names = json_object_get(tn, "names");
-	size_t n = json_array_size(names);
-	const char *schema = n > 1 ? pgtree_string(json_array_get(names, 0)) : NULL;
-	*typmods = json_array_size(json_object_get(tn, "typmods")) > 0;
-	if (!n || (schema && strcmp(schema, "pg_catalog") != 0))
-		return NULL;
-	return pgtree_string(json_array_get(names, n - 1));
+	if (!t || depth > MAX_DEPTH)
+		return;
+	const json_t *args = NULL;
+	if (!strcmp(t, "TypeCast")) {
+		if (r->n_direct == r->cap_direct) {
+			r->cap_direct = r->cap_direct ? 2 * r->cap_direct : 16;
+			r->direct = util_xrealloc(r->direct, r->cap_direct * sizeof(*r->direct));
+		}
+		r->direct[r->n_direct++] = b;
+		mark_direct(r, json_object_get(b, "arg"), depth + 1);
+	} else if (!strcmp(t, "ResTarget")) {
+		mark_direct(r, json_object_get(b, "val"), depth + 1);
+	} else if (!strcmp(t, "CollateClause")) {
+		mark_direct(r, json_object_get(b, "arg"), depth + 1);
+	} else if (!strcmp(t, "A_Expr")) {
+		const char *kind = pgtree_str(b, "kind");
+		if (kind && !strcmp(kind, "AEXPR_NULLIF"))
+			mark_direct(r, json_object_get(b, "lexpr"), depth + 1);
+	} else if (!strcmp(t, "CaseExpr")) {
+		const json_t *whens = json_object_get(b, "args"), *w;
+		for (size_t i = 0; i < json_array_size(whens); i++)
+			if (typed(json_array_get(whens, i), &w))
+				mark_direct(r, json_object_get(w, "result"), depth + 1);
+		mark_direct(r, json_object_get(b, "defresult"), depth + 1);
+	} else if (!strcmp(t, "CoalesceExpr") || !strcmp(t, "MinMaxExpr") || !strcmp(t, "RowExpr")) {
+		args = json_object_get(b, "args");
+	} else if (!strcmp(t, "A_ArrayExpr")) {
+		args = json_object_get(b, "elements");
+	} else if (!strcmp(t, "FuncCall")) {
+		const char *schema, *fn = last_name(json_object_get(b, "funcname"), &schema);
+		if (fn && (!schema || !strcmp(schema, "pg_catalog")) && (LISTED(fn, passing) || LISTED(fn, collecting)))
+			args = json_object_get(b, "args");
+	}
+	for (size_t i = 0; i < json_array_size(args); i++)
+		mark_direct(r, json_array_get(args, i), depth + 1);
 }
 
-/* The column j casts to a number as it is (card::bigint), or NULL. */
-static const json_t *number_of_column(const json_t *j)
+static void mark_direct_list(rs *r, const json_t *l)
 {
-	int typmods;
-	const char *t = cast_type(j, &typmods);
+	for (size_t i = 0; i < json_array_size(l); i++)
+		mark_direct(r, json_array_get(l, i), 0);
+}
+
+/* The statement's own output columns: a SELECT's, its set operation's arms'
+ * (a VALUES list names no column). */
+static void mark_output(rs *r, const json_t *sel, unsigned depth)
+{
 	const json_t *b;
-	if (!t || !LISTED(t, number_types) || !typed(j, &b))
-		return NULL;
-	return column_of(json_object_get(b, "arg"), 0);
+	if (!sel || depth > MAX_DEPTH)
+		return;
+	mark_direct_list(r, json_object_get(sel, "targetList"));
+	const char *arms[] = {"larg", "rarg"};
+	for (size_t i = 0; i < 2; i++) {
+		const json_t *arm = json_object_get(sel, arms[i]);
+		mark_output(r, typed(arm, &b) ? b : arm, depth + 1);
+	}
 }
 
-/* Whether j is a column cast to a number that what (an operator, a function) computes on: reshaped. */
-static int computed_number(rs *r, const json_t *j, const char *what)
+/* What anywhere in j only orders or groups rows: ORDER BY, GROUP BY, DISTINCT ON, PARTITION BY. */
+static void mark_ordering(rs *r, const json_t *j, unsigned depth)
 {
-	const json_t *col = number_of_column(j);
-	if (!col)
-		return 0;
-	int typmods;
-	snprintf(r->qname, sizeof(r->qname), "a cast to %s, then %s%s%s", cast_type(j, &typmods),
-		 isalpha((unsigned char)what[0]) ? "" : "the operator ", what, isalpha((unsigned char)what[0]) ? "()" : "");
-	reshaped(r, col, r->qname);
-	return 1;
+	if (depth > MAX_DEPTH)
+		return;
+	if (json_is_array(j)) {
+		for (size_t i = 0; i < json_array_size(j); i++)
+			mark_ordering(r, json_array_get(j, i), depth + 1);
+		return;
+	}
+	if (!json_is_object(j))
+		return;
+	const char *k;
+	const json_t *v;
+	json_object_foreach((json_t *)j, k, v) {
+		if (!strcmp(k, "SortBy"))
+			mark_direct(r, json_object_get(v, "node"), 0);
+		else if (!strcmp(k, "groupClause") || !strcmp(k, "distinctClause") || !strcmp(k, "partitionClause"))
+			mark_direct_list(r, v);
+		mark_ordering(r, v, depth + 1);
+	}
+}
+
+static int is_direct(const rs *r, const json_t *cast)
+{
+	for (size_t i = 0; i < r->n_direct; i++)
+		if (r->direct[i] == cast)
+			return 1;
+	return 0;
 }
 
 /* A constant's text when j is one (a string, or one cast), else NULL; *number: a number's. */
@@ -413,10 +479,6 @@ static void func_call(rs *r, const json_t *b, const char *by, unsigned depth)
 		return;
 	}
 	int trim = !strcmp(fn, "btrim") || !strcmp(fn, "ltrim") || !strcmp(fn, "rtrim");
-	if (!by && LISTED(fn, math))
-		for (size_t i = 0; i < na; i++)
-			if (computed_number(r, json_array_get(args, i), fn))
-				return;
 	if (!strcmp(fn, "to_char") && na >= 2 && !date_format(r, json_array_get(args, 1))) {
 		walk_list(r, args, reshaping(by, fn), depth); /* a number's digits, formatted */
 	} else if (LISTED(fn, answering)) {
@@ -459,12 +521,10 @@ static void a_expr(rs *r, const json_t *b, const char *by, unsigned depth)
 			walk_pieces(r, &p, by, "||", depth);
 			return;
 		}
-		if (!by && LISTED(op, arithmetic) && (computed_number(r, l, op) || computed_number(r, rx, op)))
-			return;
-		/* (an operator not listed may run code of the database's own) */
-		const char *b2 = LISTED(op, comparing)	? ANSWERED
-				 : LISTED(op, computing) ? (by == ANSWERED ? NULL : by)
-							 : op;
+		/* (an operator not listed may run code of the database's own; one
+		 * computing fails quoting no value: under a comparison, arithmetic
+		 * answers as the comparison does) */
+		const char *b2 = LISTED(op, comparing) ? ANSWERED : LISTED(op, computing) ? by : op;
 		walk(r, l, b2, depth + 1);
 		walk(r, rx, b2, depth + 1);
 		return;
@@ -488,11 +548,13 @@ static void type_cast(rs *r, const json_t *b, const char *by, unsigned depth)
 	int builtin = t && (!schema || !strcmp(schema, "pg_catalog"));
 	int cuts = builtin && json_array_size(json_object_get(tn, "typmods")) && LISTED(t, strings);
 	const json_t *col;
-	/* a float's, a scale's or money's text rewrites the digits of a column's number */
-	if (!by && builtin &&
-	    (LISTED(t, number_rewriting) || (LISTED(t, number_types) && json_array_size(json_object_get(tn, "typmods")))) &&
-	    (col = column_of(json_object_get(b, "arg"), 0)) != NULL) {
-		snprintf(r->qname, sizeof(r->qname), "a cast to %s", t);
+	/* a float's, a scale's or money's text rewrites the digits of a column's
+	 * number; another number is computed on unless it goes out as it is or
+	 * only orders or groups */
+	int number = builtin && LISTED(t, number_types);
+	int rewrites = number && (LISTED(t, number_rewriting) || json_array_size(json_object_get(tn, "typmods")));
+	if (!by && number && (rewrites || !is_direct(r, b)) && (col = column_of(json_object_get(b, "arg"), 0)) != NULL) {
+		snprintf(r->qname, sizeof(r->qname), "a cast to %s%s", t, rewrites ? "" : " computed on");
 		reshaped(r, col, r->qname);
 		return;
 	}
@@ -612,10 +674,14 @@ static void walk(rs *r, const json_t *j, const char *by, unsigned depth)
 	}
 }
 
-void reshape_of(json_t *body, sql_stmt *st)
+void reshape_of(const char *kind, json_t *body, sql_stmt *st)
 {
 	rs r = {0};
+	if (!strcmp(kind, "SelectStmt"))
+		mark_output(&r, body, 0);
+	mark_ordering(&r, body, 0);
 	walk(&r, body, NULL, 0);
+	free(r.direct);
 	if (r.deep && !r.col) {
 		r.col = util_strndup("*", 1);
 		r.by = util_strndup("an expression nested too deep to read", 37);

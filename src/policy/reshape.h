@@ -23,13 +23,14 @@
 #include "policy/sqlclass.h"
 
 /*
- * For the statement body (libpg_query's JSON, the node under its type name),
+ * For the statement body (libpg_query's JSON, the node under its type name
+ * kind),
  * sets st->reshaped (malloc'd: the first column reference reshaped, as
  * written, "t.x" or "x") and st->reshaped_by (malloc'd: the function, the
  * operator or the cast reshaping it), or leaves them NULL; and
  * st->reshape_consts when the answer read a constant's text (a separator),
  * which normalization hides.
  */
-void reshape_of(json_t *body, sql_stmt *st);
+void reshape_of(const char *kind, json_t *body, sql_stmt *st);
 
 #endif

@@ -1131,7 +1131,7 @@ static void classify_tree(sql_class *c, json_t *root)
 		} else {
 			st->command = classify_stmt(&a, json_object_iter_key(it), json_object_iter_value(it), w, 1);
 			exposure_of(json_object_iter_key(it), json_object_iter_value(it), st);
-			reshape_of(json_object_iter_value(it), st);
+			reshape_of(json_object_iter_key(it), json_object_iter_value(it), st);
 		}
 		if (n > 1)
 			st->flags |= SQLF_MULTI_STATEMENT;
