@@ -114,6 +114,7 @@ static const char *const comparing[] = {
 static const char *const computing[] = {
 	"+", "-", "*", "/", "%", "^", "->", "->>", "#>", "#>>", "#-", "<<", ">>", "<<=", ">>=", "|/", "||/", "@",
 };
+static const char *const arithmetic[] = {"+", "-", "*", "/", "%", "^", "|/", "||/", "@"};
 
 /* Casts that keep a value whole (or fail quoting it whole); a length given to a string type cuts. */
 static const char *const cast_keeping[] = {
@@ -521,10 +522,15 @@ static void a_expr(rs *r, const json_t *b, const char *by, unsigned depth)
 			walk_pieces(r, &p, by, "||", depth);
 			return;
 		}
-		/* (an operator not listed may run code of the database's own; one
-		 * computing fails quoting no value: under a comparison, arithmetic
-		 * answers as the comparison does) */
-		const char *b2 = LISTED(op, comparing) ? ANSWERED : LISTED(op, computing) ? by : op;
+		/* (an operator not listed may run code of the database's own;
+		 * arithmetic fails quoting no value, so under a comparison it answers
+		 * as the comparison does, while a JSON path's error quotes the path:
+		 * #- string_to_array(notes, ' ') gives "path element at position 1
+		 * is not an integer: "Customer"") */
+		const char *b2 = LISTED(op, comparing)	 ? ANSWERED
+				 : LISTED(op, arithmetic) ? by
+				 : LISTED(op, computing)  ? (by == ANSWERED ? NULL : by)
+							  : op;
 		walk(r, l, b2, depth + 1);
 		walk(r, rx, b2, depth + 1);
 		return;
