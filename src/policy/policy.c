@@ -1680,10 +1680,10 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 		buf_printf(&b, "warden masks what its detectors recognise for you (masking profile \"%s\"), and "
 			   "recognises values by their shape: this statement reshapes column \"%s\" with %s, which "
 			   "could return its values in a form no detector recognises (encoded, cut, replaced, "
-			   "reversed, split, glued to other text or hashed)", profile, r->name, by);
-		hint = "Select the column as it is (lower, upper, coalesce, CASE, casts to text, count, min, max, "
-		       "array_agg, comparisons and || ' ' keep it whole); a person with unmasked access can run "
-		       "this statement.";
+			   "reversed, split, re-cased, glued to other text or hashed)", profile, r->name, by);
+		hint = "Select the column as it is (coalesce, CASE, casts to text, count, min, max, array_agg, "
+		       "comparisons and || ' ' keep it whole; lower and upper in a comparison); a person with "
+		       "unmasked access can run this statement.";
 		break;
 	}
 	case REF_UNPARSED:

@@ -6,7 +6,7 @@
  * reference met while `by` is set is reshaped. What a node does to `by` for
  * its children:
  *   - keeps it: what passes its input on whole, or as a number or a date
- *     (lower, upper, coalesce, CASE's results, greatest, casts to text,
+ *     (btrim, coalesce, CASE's results, greatest, casts to text,
  *     json, bytea, numbers and dates, min, max, array_agg, JSON builders,
  *     arithmetic, date_trunc, round, sum, a row, an array, a subscript);
  *   - sets it to ANSWERED: what answers a question about its input and
@@ -15,8 +15,9 @@
  *     column there answers a yes or a no, as LIKE does (see ANSWERED);
  *   - sets it: everything else, a function warden does not list first of
  *     all (encode, replace, translate, reverse, substr, split_part,
- *     regexp_replace, string_to_array, md5, to_hex, format, a function of
- *     the database's own), an operator not listed, a cast to a type not
+ *     regexp_replace, string_to_array, md5, to_hex, format, lower and upper
+ *     (case_folding), a function of the database's own), an operator not
+ *     listed, a cast to a type not
  *     listed or one that cuts (`::varchar(5)`, `::tsvector`), XMLTABLE, an
  *     XML element's content and attributes (a bytea there is base64).
  * A cast to bytea keeps a value whole: PostgreSQL writes it in hex wherever
@@ -79,7 +80,7 @@ static const char ANSWERED[] = "";
 
 /* Functions that pass their arguments on whole, or compute numbers and dates. */
 static const char *const keeping[] = {
-	"lower", "upper", "initcap", "btrim", "ltrim", "rtrim", "min", "max", "any_value", "array_agg",
+	"btrim", "ltrim", "rtrim", "min", "max", "any_value", "array_agg",
 	"json_agg", "jsonb_agg", "json_object_agg", "jsonb_object_agg", "to_json", "to_jsonb", "array_to_json",
 	"row_to_json", "json_build_array", "jsonb_build_array", "json_build_object", "jsonb_build_object",
 	"json_object", "jsonb_object", "jsonb_pretty", "json_strip_nulls", "jsonb_strip_nulls", "jsonb_set",
@@ -95,6 +96,15 @@ static const char *const keeping[] = {
 	"regr_slope", "regr_sxx", "regr_sxy", "regr_syy", "width_bucket", "generate_series", "now",
 	"clock_timestamp", "statement_timestamp", "transaction_timestamp", "random", "overlaps",
 };
+
+/*
+ * Functions changing letters' case: a detector that knows a token by its
+ * case (AKIA..., ghp_..., xoxb-..., a custom EMP-[0-9]{6}) no longer sees
+ * it, and an all-upper or all-lower token comes back whole when the case is
+ * changed back (a mixed-case one up to its case, which a checksum such as
+ * GitHub's settles). Under a comparison they answer as it does.
+ */
+static const char *const case_folding[] = {"lower", "upper", "initcap"};
 
 /* Functions whose result carries none of their arguments' text. */
 static const char *const answering[] = {
@@ -484,9 +494,10 @@ static void func_call(rs *r, const json_t *b, const char *by, unsigned depth)
 		walk_list(r, args, reshaping(by, fn), depth); /* a number's digits, formatted */
 	} else if (LISTED(fn, answering)) {
 		walk_list(r, args, ANSWERED, depth);
+	} else if (LISTED(fn, case_folding)) {
+		walk_list(r, args, by ? by : fn, depth); /* (ANSWERED passes: it cannot fail) */
 	} else if (LISTED(fn, keeping) && !(na > 1 && trim)) {
-		int total = trim || !strcmp(fn, "lower") || !strcmp(fn, "upper") || !strcmp(fn, "initcap");
-		walk_list(r, args, by == ANSWERED && !total ? NULL : by, depth);
+		walk_list(r, args, by == ANSWERED && !trim ? NULL : by, depth);
 	} else if (!strcmp(fn, "concat")) {
 		pieces p = {.n = 0};
 		for (size_t i = 0; i < na; i++)

@@ -5,7 +5,8 @@
 # select list or a WHERE whose cast error would quote it) is refused with
 # 42501, and nothing seeded reaches it; without the setting the same reads
 # carry the seeded values out (checked by decoding them), which is why it
-# exists. What keeps values whole (lower, coalesce, CASE, string_agg with a
+# exists (lower() too: detectors know tokens by their case). What keeps values
+# whole (btrim, coalesce, CASE, string_agg with a
 # separator, ' <' || email || '>', count, comparisons, a reshape a WHERE only
 # compares) is answered, masked; so are casts to bytea, whose hex the mask
 # stage reads (a cast back to text, an array, JSON, COPY), while an XML
@@ -127,10 +128,10 @@ out=$(as_alice -At -v VERBOSITY=verbose -c "select reverse(notes) from customers
 assert_contains "$out" "ERROR:  42501" "a refusal is SQLSTATE 42501"
 
 # ---------------------------------------------------------------- what keeps values whole is answered, masked
-as_alice -At -F '|' -c "select id, lower(email), coalesce(phone, '-'), name || ' <' || email || '>',
+as_alice -At -F '|' -c "select id, btrim(email), coalesce(phone, '-'), name || ' <' || email || '>',
   case when notes like '%SSN%' then notes else 'none' end, length(notes)
   from customers order by id" >"$T/whole.out" 2>"$T/whole.err"; rc=$?
-assert_rc "$rc" 0 "lower, coalesce, ' <' || email || '>', CASE and length are answered ($(show "$(cat "$T/whole.err")" 200))"
+assert_rc "$rc" 0 "btrim, coalesce, ' <' || email || '>', CASE and length are answered ($(show "$(cat "$T/whole.err")" 200))"
 assert_eq "$(wc -l <"$T/whole.out")" "1013" "all 1013 rows"
 assert_eq "$(sed -n 1p "$T/whole.out" | cut -d'|' -f1-4)" "1|****|****0100|Alice Martin <****>" \
   "the values kept whole arrive masked (the phone's last four digits, partial style)"
@@ -145,13 +146,26 @@ out=$(as_alice -At -c "select count(*) from customers where split_part(email, '@
 assert_rc "$rc" 0 "a WHERE comparing split_part(email, '@', 2) is answered ($(show "$out" 200))"
 assert_match "$out" '^[1-9][0-9]*$' "and counts the rows"
 
+# ---------------------------------------------------------------- letters' case
+# Detectors know tokens by their case (AKIA..., ghp_..., the custom EMP-[0-9]{6}):
+# bob's lower(notes) carries them, case aside; alice's is refused.
+as_bob -At -c "select lower(notes) from customers order by id" >"$T/loose_lower.out" 2>&1 || fail "loose: lower(notes) failed"
+n=$(grep -aoiF -f "$T/secrets.txt" "$T/loose_lower.out" | sort -u | wc -l)
+((n > 100)) && ok "transforms: allow: lower(notes) carries $n seeded values, case aside" \
+  || fail "transforms: allow: lower(notes) carries only $n seeded values, case aside (the contrast this test rests on)"
+as_bob -At -c "select notes from customers order by id" >"$T/loose_notes.out" 2>&1
+assert_eq "$(grep -aoiF -f "$T/secrets.txt" "$T/loose_notes.out" | sort -u | wc -l)" "0" "while bob's notes as they are carry none"
+refused "re-cased" "select lower(notes) from customers" "lower()" notes
+out=$(as_alice -At -c "select count(*) from customers where lower(email) like '%@example.%'" 2>&1); rc=$?
+assert_rc "$rc" 0 "lower in a comparison is answered ($(show "$out" 100))"
+
 # ---------------------------------------------------------------- bytes in hex
 # A cast to bytea keeps a value whole: PostgreSQL writes it in hex wherever it
 # goes (a cast back to text, an array, a record, JSON, COPY), and the mask
 # stage decodes the hex, masks it, and writes it back. The dba's read of the
 # same statement decodes to the seeded values (what the hex would carry).
 HEXED="select email::bytea::text, array[notes::bytea], to_json(notes::bytea), row(ssn::bytea),
-  upper(card::bytea::text), notes::bytea::text::bytea::text from customers order by id"
+  card::bytea::text, notes::bytea::text::bytea::text from customers order by id"
 unhex() { perl -pe 'for my $i (1 .. 3) { s/\\[xX]((?:[0-9a-fA-F]{2})+)/pack("H*", $1)/ge }'; }
 as_dana -At -c "$HEXED" >"$T/dba_hex.out" 2>&1 || fail "the dba's hex read failed: $(show "$(cat "$T/dba_hex.out")" 200)"
 n=$(unhex <"$T/dba_hex.out" | grep -aoF -f "$T/secrets.txt" | sort -u | wc -l)
@@ -223,7 +237,7 @@ with psycopg.connect(host="127.0.0.1", port=port, dbname="appdb", user="alice", 
     except psycopg.errors.InsufficientPrivilege as e:
         print("REFUSED", str(e).splitlines()[0])
         conn.rollback()
-    cur.execute("select lower(email), name || ' <' || email || '>' from customers where id = %s", (1,), binary=True)
+    cur.execute("select btrim(email), name || ' <' || email || '>' from customers where id = %s", (1,), binary=True)
     print("AFTER", cur.fetchall())
 PY
 out=$(PGPASSWORD= timeout $((60 * WAIT_SCALE)) "$PY" "$T/t94c.py" "$WD_PORT" "$KEY_ALICE" 2>&1)
