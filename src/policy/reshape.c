@@ -11,8 +11,9 @@
  *     arithmetic, date_trunc, round, sum, a row, an array, a subscript);
  *   - sets it to ANSWERED: what answers a question about its input and
  *     returns none of it (comparisons, LIKE, IN, IS NULL, AND/OR/NOT,
- *     EXISTS, count, length, position): a built-in function reshaping a
- *     column there answers a yes or a no, as LIKE does (see ANSWERED);
+ *     EXISTS, count, length, position), or only orders or groups rows by it
+ *     (ORDER BY, GROUP BY, DISTINCT ON, PARTITION BY): a built-in function
+ *     reshaping a column there answers as LIKE does (see ANSWERED);
  *   - sets it: everything else, a function warden does not list first of
  *     all (encode, replace, translate, reverse, substr, split_part,
  *     regexp_replace, string_to_array, md5, to_hex, format, lower and upper
@@ -25,8 +26,8 @@
  * reads the hex (pgmask.c's hex_runs).
  * A column cast to a number keeps its digits only where the number goes out
  * as it is (the statement's output columns, through what returns or collects
- * it) or orders or groups rows (mark_direct: found before the walk), or
- * under a comparison; anywhere else it is computed on, and reshaped. A cast
+ * it: mark_direct, before the walk) or under a comparison, an ORDER BY or a
+ * GROUP BY; anywhere else it is computed on, and reshaped. A cast
  * to a float, money or a number with a scale rewrites the digits wherever
  * it stands; to_char with a number's format too.
  * Concatenation (`||`, concat, concat_ws, string_agg, array_to_string) keeps
@@ -36,7 +37,7 @@
  * `first || ' ' || last` and `string_agg(email, ', ')` do not.
  * A SELECT's output columns carry `by` from where the SELECT's value goes
  * (a scalar subquery's into its expression, a UNION's arms into the
- * statement's); its WHERE, FROM, GROUP BY and the rest start afresh, and a
+ * statement's); its WHERE, FROM, HAVING and the rest start afresh, and a
  * subquery in FROM or a CTE is read by the column references made to it.
  * Every other node passes `by` on to what it holds (ANSWERED only where it
  * cannot fail on its input: a failure's message would quote it).
@@ -58,7 +59,7 @@ typedef struct rs {
 	int consts;
 	int deep;               /* past MAX_DEPTH: fails closed */
 	char qname[200];        /* a function of the database's own, schema.name */
-	const json_t **direct;  /* casts whose value goes out as it is, or only orders or groups (mark_direct) */
+	const json_t **direct;  /* casts whose value goes out as it is (mark_direct) */
 	size_t n_direct, cap_direct;
 } rs;
 
@@ -305,29 +306,6 @@ static void mark_output(rs *r, const json_t *sel, unsigned depth)
 	}
 }
 
-/* What anywhere in j only orders or groups rows: ORDER BY, GROUP BY, DISTINCT ON, PARTITION BY. */
-static void mark_ordering(rs *r, const json_t *j, unsigned depth)
-{
-	if (depth > MAX_DEPTH)
-		return;
-	if (json_is_array(j)) {
-		for (size_t i = 0; i < json_array_size(j); i++)
-			mark_ordering(r, json_array_get(j, i), depth + 1);
-		return;
-	}
-	if (!json_is_object(j))
-		return;
-	const char *k;
-	const json_t *v;
-	json_object_foreach((json_t *)j, k, v) {
-		if (!strcmp(k, "SortBy"))
-			mark_direct(r, json_object_get(v, "node"), 0);
-		else if (!strcmp(k, "groupClause") || !strcmp(k, "distinctClause") || !strcmp(k, "partitionClause"))
-			mark_direct_list(r, v);
-		mark_ordering(r, v, depth + 1);
-	}
-}
-
 static int is_direct(const rs *r, const json_t *cast)
 {
 	for (size_t i = 0; i < r->n_direct; i++)
@@ -480,9 +458,9 @@ static void func_call(rs *r, const json_t *b, const char *by, unsigned depth)
 	const json_t *args = json_object_get(b, "args");
 	size_t na = json_array_size(args);
 	/* its ordering, filter and window compare */
-	walk(r, json_object_get(b, "agg_order"), NULL, depth + 1);
+	walk(r, json_object_get(b, "agg_order"), ANSWERED, depth + 1);
 	walk(r, json_object_get(b, "agg_filter"), NULL, depth + 1);
-	walk(r, json_object_get(b, "over"), NULL, depth + 1);
+	walk(r, json_object_get(b, "over"), ANSWERED, depth + 1);
 	if (!fn || (schema && strcmp(schema, "pg_catalog") != 0)) { /* even where it answers */
 		snprintf(r->qname, sizeof(r->qname), "%s%s%s", fn && schema ? schema : "", fn && schema ? "." : "",
 			 fn ? fn : "a function");
@@ -566,8 +544,8 @@ static void type_cast(rs *r, const json_t *b, const char *by, unsigned depth)
 	int cuts = builtin && json_array_size(json_object_get(tn, "typmods")) && LISTED(t, strings);
 	const json_t *col;
 	/* a float's, a scale's or money's text rewrites the digits of a column's
-	 * number; another number is computed on unless it goes out as it is or
-	 * only orders or groups */
+	 * number; another number is computed on unless it goes out as it is (or
+	 * is compared, ordered or grouped by: ANSWERED) */
 	int number = builtin && LISTED(t, number_types);
 	int rewrites = number && (LISTED(t, number_rewriting) || json_array_size(json_object_get(tn, "typmods")));
 	if (!by && number && (rewrites || !is_direct(r, b)) && (col = column_of(json_object_get(b, "arg"), 0)) != NULL) {
@@ -603,12 +581,18 @@ static void case_expr(rs *r, const json_t *b, const char *by, unsigned depth)
 static void select_stmt(rs *r, const json_t *b, const char *by, unsigned depth)
 {
 	const char *k;
-	const json_t *v;
+	const json_t *v, *arm;
+	if (depth > MAX_DEPTH) {
+		r->deep = 1;
+		return;
+	}
 	json_object_foreach((json_t *)b, k, v) {
 		if (!strcmp(k, "targetList") || !strcmp(k, "valuesLists"))
 			walk(r, v, by, depth + 1);
-		else if (!strcmp(k, "larg") || !strcmp(k, "rarg"))
-			walk(r, v, by, depth + 1);
+		else if (!strcmp(k, "larg") || !strcmp(k, "rarg")) /* (a SelectStmt's body) */
+			select_stmt(r, typed(v, &arm) ? arm : v, by, depth + 1);
+		else if (!strcmp(k, "groupClause") || !strcmp(k, "distinctClause") || !strcmp(k, "sortClause"))
+			walk(r, v, ANSWERED, depth + 1);
 		else
 			walk(r, v, NULL, depth + 1);
 	}
@@ -674,7 +658,7 @@ static void walk(rs *r, const json_t *j, const char *by, unsigned depth)
 	} else if (!strcmp(t, "BoolExpr") || !strcmp(t, "NullTest") || !strcmp(t, "BooleanTest")) {
 		walk(r, b, ANSWERED, depth + 1);
 	} else if (!strcmp(t, "GroupingFunc") || !strcmp(t, "SortBy") || !strcmp(t, "WindowDef")) {
-		walk(r, b, NULL, depth + 1);
+		walk(r, b, ANSWERED, depth + 1); /* orders, groups: as a comparison */
 	} else if (!strcmp(t, "RangeTableFunc")) {
 		walk(r, b, reshaping(by, "xmltable"), depth + 1);
 	} else if (!strcmp(t, "XmlExpr") && (xml_op(b, "IS_XMLELEMENT") || xml_op(b, "IS_XMLFOREST"))) {
@@ -694,10 +678,12 @@ static void walk(rs *r, const json_t *j, const char *by, unsigned depth)
 void reshape_of(const char *kind, json_t *body, sql_stmt *st)
 {
 	rs r = {0};
-	if (!strcmp(kind, "SelectStmt"))
+	if (!strcmp(kind, "SelectStmt")) {
 		mark_output(&r, body, 0);
-	mark_ordering(&r, body, 0);
-	walk(&r, body, NULL, 0);
+		select_stmt(&r, body, NULL, 0);
+	} else {
+		walk(&r, body, NULL, 0);
+	}
 	free(r.direct);
 	if (r.deep && !r.col) {
 		r.col = util_strndup("*", 1);
