@@ -114,7 +114,6 @@ static const char *const answering[] = {
 	"json_typeof", "jsonb_typeof", "json_array_length", "jsonb_array_length", "array_length", "array_ndims",
 	"cardinality", "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "pg_typeof",
 	"isfinite", "regexp_like", "regexp_count", "jsonb_exists", "jsonb_exists_any", "jsonb_exists_all",
-	"similar_to_escape", "like_escape",
 };
 
 /* Operators comparing (a yes or a no), and those computing numbers, dates or JSON by key. */
@@ -419,7 +418,7 @@ static const char *const builtin_reshaping[] = {
 	"sha512", "encode", "convert_to", "lpad", "rpad", "ltrim", "rtrim", "btrim", "overlay", "repeat",
 	"to_hex", "ascii", "chr", "format", "concat", "concat_ws", "string_agg", "array_to_string", "unaccent",
 	"soundex", "metaphone", "dmetaphone", "levenshtein", "similarity", "word_similarity", "normalize",
-	"xmltable", "xmlelement", "xmlforest", "to_char",
+	"xmltable", "xmlelement", "xmlforest", "to_char", "similar_to_escape", "like_escape",
 };
 
 /* What a node reshaping its input (what) gives its arguments under by: a
