@@ -677,10 +677,16 @@ static void walk(rs *r, const json_t *j, const char *by, unsigned depth)
 void reshape_of(const char *kind, json_t *body, sql_stmt *st)
 {
 	rs r = {0};
+	const json_t *q;
+	const char *qt = typed(json_object_get(body, "query"), &q);
 	if (!strcmp(kind, "SelectStmt")) {
 		mark_output(&r, body, 0);
 		select_stmt(&r, body, NULL, 0);
 	} else {
+		/* a cursor's rows and COPY (query) TO STDOUT's go to the client too
+		 * (psql's FETCH_COUNT reads every result through a cursor) */
+		if ((!strcmp(kind, "DeclareCursorStmt") || !strcmp(kind, "CopyStmt")) && qt && !strcmp(qt, "SelectStmt"))
+			mark_output(&r, q, 0);
 		walk(&r, body, NULL, 0);
 	}
 	free(r.direct);

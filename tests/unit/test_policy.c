@@ -1050,6 +1050,8 @@ static void test_mask_transforms(void **state)
 		"select distinct on (card::bigint) id, card::text::bigint, card::bigint::text from customers",
 		"select nullif(card::bigint, 0), case when id > 1 then phone::bigint end, max(card::bigint) from customers",
 		"values (1::bigint, 'x'::text)",
+		"declare c cursor for select card::bigint from customers",
+		"copy (select card::bigint from customers) to stdout",
 		"select id from orders where to_char(total, '9G999') = '1,000'",
 		/* ordering and grouping by a reshape answer as a comparison does */
 		"select id from customers order by lower(email), reverse(email) desc, card::bigint * 3",
