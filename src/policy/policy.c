@@ -1028,7 +1028,7 @@ typedef struct refusal {
 	enum {
 		REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION, REF_FUNCTION_CALL, REF_FOREIGN, REF_CLUSTER,
 		REF_JSON_KEY, REF_JSON_ANY, REF_UNPARSED, REF_UNIQUE, REF_REFERENCES, REF_JSON_COMPUTED,
-		REF_JSON_STORED, REF_RESHAPED
+		REF_JSON_STORED, REF_RESHAPED, REF_ENCODING
 	} why;
 	const char *what, *name;   /* REF_RENAME: "column", "relation" or "schema", and its name;
 				    * REF_RESHAPED: what reshapes column name */
@@ -1151,6 +1151,10 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 		fprintf(trace, "    -> deny: the SQL parser cannot read it, and profile \"%s\" masks columns or JSON "
 			"keys\n", profile);
 		break;
+	case REF_ENCODING:
+		fprintf(trace, "    -> deny: it may set client_encoding to another encoding than UTF8, and profile "
+			"\"%s\"'s detectors read UTF-8\n", profile);
+		break;
 	case REF_JSON_COMPUTED:
 		fprintf(trace, "    -> deny: it computes on the JSON documents of %s other than by key, and profile "
 			"\"%s\" masks values in them by key\n", why->what, profile);
@@ -1221,6 +1225,14 @@ static int unmaskable(const config_mask_profile *mp, policy_session *st, const s
 		      refusal *why)
 {
 	*why = (refusal){REF_NONE, NULL, NULL};
+	if (stmt->leaves_utf8) {
+		/* every profile: the detectors read UTF-8 (the PostgreSQL adapter
+		 * refuses masked requests while the session is in another encoding;
+		 * this statement would change it before its own rows, or the next
+		 * statement's in the same message, leave) */
+		why->why = REF_ENCODING;
+		return 1;
+	}
 	if (stmt->unparsed && (mp->columns.n || mp->json_keys.n || mp->transforms_refuse)) {
 		/* what it reads, computes or renames is not known */
 		why->why = REF_UNPARSED;
@@ -1434,6 +1446,7 @@ static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt,
 		unknown_out->n_doc_texted = stmt->n_doc_texted;
 		unknown_out->reshaped = stmt->reshaped;
 		unknown_out->reshaped_by = stmt->reshaped_by;
+		unknown_out->leaves_utf8 = stmt->leaves_utf8;
 		return unknown_out;
 	}
 	if (!stmt->kinds && !stmt->n_objects && !stmt->n_functions && !stmt->n_computed && !stmt->computed_whole &&
@@ -1447,6 +1460,7 @@ static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt,
 	o->computed_whole |= stmt->computed_whole;
 	o->doc_whole |= stmt->doc_whole;
 	o->defines_code |= stmt->defines_code;
+	o->leaves_utf8 |= stmt->leaves_utf8;
 	if (!o->query_function)
 		o->query_function = stmt->query_function; /* EXECUTE p(query_to_xml(...)) */
 	if (!o->json_any)
@@ -1686,6 +1700,12 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 		       "unmasked access can run this statement.";
 		break;
 	}
+	case REF_ENCODING:
+		buf_printf(&b, "warden masks values it reads as UTF-8 for you (masking profile \"%s\"): this statement "
+			   "may set client_encoding to another encoding, in which letters outside ASCII would reach you "
+			   "in bytes its detectors do not read", profile);
+		hint = "Keep client_encoding UTF8; a person with unmasked access can use another encoding.";
+		break;
 	case REF_UNPARSED:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): its SQL parser (PostgreSQL "
 			   PG_MAJORVERSION "'s grammar) cannot read this statement (%s), so what it computes on is not "

@@ -56,7 +56,9 @@
 #include "policy/pgtree.h"
 
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <pg_query.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,10 +384,13 @@ static void into_clause(acc *a, json_t *into, walk w)
 	walk_obj(a, into, w, "rel");
 }
 
+static void set_config_call(acc *a, const json_t *fc);
+
 static void walk_key(acc *a, const char *key, json_t *v, walk w)
 {
 	if (strcmp(key, "FuncCall") == 0) {
 		add_function(a, json_object_get(v, "funcname"));
+		set_config_call(a, v);
 		walk_node(a, v, w);
 	} else if (strcmp(key, "SelectStmt") == 0 || strcmp(key, "TableLikeClause") == 0) {
 		w.target = 0;
@@ -699,6 +704,44 @@ static char *const_text(const json_t *arg)
 	return NULL;
 }
 
+/* Whether the encoding name is UTF8's (PostgreSQL's matching: case and non-alphanumerics aside). */
+static int encoding_utf8(const char *v)
+{
+	char n[16];
+	size_t k = 0;
+	for (; *v && k + 1 < sizeof(n); v++)
+		if (isalnum((unsigned char)*v))
+			n[k++] = (char)tolower((unsigned char)*v);
+	n[k] = '\0';
+	return !*v && (!strcmp(n, "utf8") || !strcmp(n, "unicode"));
+}
+
+/*
+ * set_config(name, value, is_local): a statement calling it is classified by
+ * its arguments (never cached by normalized text), and may leave UTF-8 when
+ * the name is client_encoding or not a constant, unless the value is a
+ * constant that is UTF8 or names no encoding (pg_dump's set_config(name,
+ * 'view, foreign-table', false) from pg_settings).
+ */
+static void set_config_call(acc *a, const json_t *fc)
+{
+	const char *fn = NULL;
+	const json_t *names = json_object_get(fc, "funcname");
+	size_t nn = json_array_size(names);
+	if (nn)
+		fn = pgtree_string(json_array_get(names, nn - 1));
+	if (!fn || strcasecmp(fn, "set_config") != 0)
+		return;
+	const json_t *args = json_object_get(fc, "args");
+	char *name = const_text(json_array_get(args, 0)), *value = const_text(json_array_get(args, 1));
+	a->st->sets_lexing = 1;
+	if ((!name || strcasecmp(name, "client_encoding") == 0) &&
+	    !(value && (encoding_utf8(value) || pg_char_to_encoding(value) < 0)))
+		a->st->leaves_utf8 = 1;
+	free(name);
+	free(value);
+}
+
 static const char *set_stmt(acc *a, json_t *body, walk w, int top)
 {
 	const char *vkind = pgtree_str(body, "kind");
@@ -710,7 +753,9 @@ static const char *set_stmt(acc *a, json_t *body, walk w, int top)
 		return cmd;
 	}
 	if (streq(vkind, "VAR_RESET_ALL")) {
-		/* resets every parameter, search_path among them */
+		/* resets every parameter, search_path among them (client_encoding to
+		 * the one the session started with: the PostgreSQL adapter refuses
+		 * masked requests of a session started in another than UTF8) */
 		kind(a, &w, SQLK_DCL | SQLK_SET);
 		if (top)
 			a->st->sets_search_path = 1;
@@ -736,12 +781,17 @@ static const char *set_stmt(acc *a, json_t *body, walk w, int top)
 		     strcasecmp(name, "client_encoding") == 0)) {
 		int safe = !streq(vkind, "VAR_SET_VALUE");
 		const json_t *args = json_object_get(body, "args");
+		int utf8 = 0;
 		if (!safe && json_array_size(args) == 1) {
 			char *v = const_text(json_array_get(args, 0));
 			safe = v && (strcasecmp(name, "client_encoding") == 0 ? sqlclass_encoding_safe(v)
 									      : sqlclass_bool_on(v));
+			utf8 = v && encoding_utf8(v);
 			free(v);
 		}
+		/* (RESET and DEFAULT: back to the start-up value, see RESET ALL) */
+		if (strcasecmp(name, "client_encoding") == 0 && !utf8 && streq(vkind, "VAR_SET_VALUE"))
+			a->st->leaves_utf8 = 1;
 		if (top)
 			a->st->sets_lexing = 1;
 		kind(a, &w, safe ? SQLK_SET : SQLK_SET | SQLK_UNKNOWN);

@@ -95,8 +95,12 @@ typedef struct sql_stmt {
 	char **search_path;     /* the schemas it sets (empty for RESET / DEFAULT) */
 	size_t n_search_path;
 	int tx_end;             /* COMMIT/END/ROLLBACK/ABORT/PREPARE TRANSACTION */
-	int sets_lexing;        /* SET/RESET of standard_conforming_strings or client_encoding:
-				 * classified by its value, so never cached by normalized text */
+	int sets_lexing;        /* SET/RESET of standard_conforming_strings or client_encoding, or a
+				 * set_config() call: classified by its value, so never cached by
+				 * normalized text */
+	int leaves_utf8;        /* it may set client_encoding to another encoding than UTF8 (SET,
+				 * SET NAMES, RESET, set_config()): rows would leave in bytes the
+				 * detectors do not read */
 	int location, length;   /* byte range in the text; length 0 = to the end */
 	/* column rules (exposure.h): the column names it computes on, and
 	 * whether columns it does not name are (a whole row, `*` in an expression) */

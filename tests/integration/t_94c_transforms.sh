@@ -13,6 +13,7 @@
 # element, where a bytea is base64, is refused; so is a column's text read as
 # a number and then computed on or written as a float, a scale or money; a
 # JSON error's DETAIL and CONTEXT, which quote a piece of the value, are masked;
+# a masked read in another client_encoding than UTF8 is refused;
 # psycopg's extended protocol gets the same refusal at Parse and its session
 # goes on; psql's \d and pg_dump, whose catalog queries format and cut catalog
 # columns, work; the dba's reshaping reads run; the refusals are audited.
@@ -158,6 +159,31 @@ assert_eq "$(grep -aoiF -f "$T/secrets.txt" "$T/loose_notes.out" | sort -u | wc 
 refused "re-cased" "select lower(notes) from customers" "lower()" notes
 out=$(as_alice -At -c "select count(*) from customers where lower(email) like '%@example.%'" 2>&1); rc=$?
 assert_rc "$rc" 0 "lower in a comparison is answered ($(show "$out" 100))"
+
+# ---------------------------------------------------------------- client_encoding
+# The detectors read UTF-8. In LATIN1 the seeded zoë@müller-bäckerei.de reaches
+# the client as bytes no detector reads as letters (the dba's read shows them),
+# so a masked request is refused while the session is in another encoding, and
+# so is a statement that would switch to one before its rows leave.
+UNOTE="select notes from customers where notes like 'Unicode note:%' order by id limit 1"
+PGCLIENTENCODING=LATIN1 as_dana -At -c "$UNOTE" >"$T/dba_latin1.out" 2>&1
+assert_contains "$(cat "$T/dba_latin1.out")" $'zo\xeb@m\xfcller-b\xe4ckerei.de' \
+  "the dba's LATIN1 read carries the address in LATIN1 bytes (what a masked reader would get)"
+for who in alice bob; do
+  out=$(PGCLIENTENCODING=LATIN1 "as_$who" -At -c "$UNOTE" 2>&1); rc=$?
+  assert_nonzero "$rc" "$who: a masked read in LATIN1 is refused"
+  assert_contains "$out" "client_encoding is LATIN1" "$who: the refusal names the encoding"
+  assert_not_contains "$out" $'m\xfcller' "$who: and carries no LATIN1 text"
+done
+out=$(as_alice -At -c "set client_encoding = 'LATIN1'; $UNOTE" 2>&1); rc=$?
+assert_nonzero "$rc" "SET client_encoding = 'LATIN1' before a read in one message is refused"
+assert_contains "$out" "may set client_encoding to another encoding" "and says why"
+out=$(as_alice -At -c "select set_config('client_encoding', 'LATIN1', false), notes from customers where notes like 'Unicode note:%'" 2>&1); rc=$?
+assert_nonzero "$rc" "set_config('client_encoding', 'LATIN1') in the reading statement is refused"
+assert_not_contains "$out" $'m\xfcller' "and nothing in LATIN1 reaches alice"
+out=$(as_alice -At -c "$UNOTE" 2>&1); rc=$?
+assert_rc "$rc" 0 "in UTF8 the read is answered"
+assert_not_contains "$out" "müller-bäckerei" "with the address masked"
 
 # ---------------------------------------------------------------- bytes in hex
 # A cast to bytea keeps a value whole: PostgreSQL writes it in hex wherever it

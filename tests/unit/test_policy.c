@@ -1199,6 +1199,36 @@ static void test_mask_transforms(void **state)
 	config_free(&f.cfg);
 }
 
+/* Leaving UTF-8 (the detectors' encoding) is refused under every masked profile. */
+static void test_mask_encoding(void **state)
+{
+	(void)state;
+	static const char yaml[] = "masking:\n"
+				   "  profiles:\n"
+				   "    - name: pii\n"
+				   "      detectors: [email]\n" MAILS_AND_RULES;
+	fixture f = {0};
+	load(&f, yaml, sizeof(yaml) - 1);
+	for (int pass = 0; pass < 2; pass++) { /* the second: what the cache would answer */
+		as(&f, "alice", "[\"eng\"]", NULL);
+		EXPECT(&f, "set client_encoding = 'UTF8'", POLICY_ALLOW, "masked");
+		REFUSED(&f, "set client_encoding = 'LATIN1'", "masking profile \"pii\"", "client_encoding",
+			"bytes its detectors do not read");
+		EXPECT(&f, "select set_config('client_encoding', 'UTF8', false)", POLICY_ALLOW, "masked");
+		EXPECT(&f, "select set_config('client_encoding', 'LATIN1', false)", POLICY_DENY, "masked");
+		REFUSED(&f, "select set_config('client_encoding', 'LATIN1', false), email from customers",
+			"masking profile \"pii\"", "client_encoding");
+		REFUSED(&f, "set names 'win1252'; select email from customers", "client_encoding");
+		EXPECT(&f, "reset all", POLICY_ALLOW, "masked");
+		as(&f, "carol", "[\"eng\"]", NULL);
+		REFUSED(&f, "set client_encoding = 'LATIN1'", "masking profile \"mails\"", "client_encoding");
+		as(&f, "dan", "[\"dba\"]", NULL);
+		EXPECT(&f, "set client_encoding = 'LATIN1'", POLICY_ALLOW, "dba");
+	}
+	session_release(&f.s);
+	config_free(&f.cfg);
+}
+
 /* The target's unique columns, as a catalog would name them (session.h's uniques). */
 static int fake_uniques(void *ctx, const char *schema, const char *table, char ***out)
 {
@@ -1575,6 +1605,7 @@ int main(void)
 		cmocka_unit_test(test_mask_unique_writes),
 		cmocka_unit_test(test_mask_json_computed),
 		cmocka_unit_test(test_mask_transforms),
+		cmocka_unit_test(test_mask_encoding),
 		cmocka_unit_test(test_function_call),
 		cmocka_unit_test(test_function_call_named),
 	};

@@ -671,6 +671,46 @@ static void test_tx_end(void **state)
 	}
 }
 
+/* Statements that may set client_encoding to another encoding than UTF8 (the
+ * detectors read UTF-8), and set_config() calls, never cached by normalized text. */
+static void test_leaves_utf8(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *sql;
+		int leaves, no_cache;
+	} cases[] = {
+		{"SET client_encoding = 'LATIN1'", 1, 1}, {"SET client_encoding TO win1252", 1, 1},
+		{"SET NAMES 'latin1'", 1, 1}, {"SET LOCAL client_encoding = 'EUC_JP'", 1, 1},
+		{"SET client_encoding = 'UTF8'", 0, 1}, {"SET client_encoding = 'utf-8'", 0, 1},
+		{"SET client_encoding = 'Unicode'", 0, 1}, {"SET NAMES 'UTF8'", 0, 1},
+		/* RESET, DEFAULT, RESET ALL, DISCARD ALL: back to the start-up value (the adapter's) */
+		{"RESET client_encoding", 0, 1}, {"SET client_encoding TO DEFAULT", 0, 1}, {"RESET ALL", 0, 1},
+		{"DISCARD ALL", 0, 1},
+		{"SELECT set_config('client_encoding', 'LATIN1', false)", 1, 1},
+		{"SELECT 1 FROM t WHERE set_config('Client_Encoding', 'sql_ascii', true) IS NOT NULL", 1, 1},
+		{"SELECT pg_catalog.set_config('client_encoding', x, false) FROM t", 1, 1},
+		{"SELECT set_config(name, 'LATIN1', false) FROM t", 1, 1},
+		{"SELECT set_config(name, x, false) FROM t", 1, 1},
+		/* pg_dump's: a value that names no encoding */
+		{"SELECT set_config(name, 'view, foreign-table', false) FROM pg_settings "
+		 "WHERE name = 'restrict_nonsystem_relation_kind'", 0, 1},
+		{"SELECT set_config('client_encoding', 'UTF8', false)", 0, 1},
+		{"SELECT set_config('search_path', 'public', false)", 0, 1},
+		{"SET search_path = public", 0, 1}, {"SELECT 1", 0, 0}, {"SET work_mem = '64MB'", 0, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sql_class *c = classify(cases[i].sql);
+		assert_int_equal(c->n, 1);
+		const sql_stmt *st = &c->stmts[0];
+		if (st->leaves_utf8 != cases[i].leaves)
+			fail_msg("%s: leaves_utf8 %d", cases[i].sql, st->leaves_utf8);
+		if ((st->sets_lexing || st->sets_search_path) != cases[i].no_cache)
+			fail_msg("%s: sets_lexing %d", cases[i].sql, st->sets_lexing);
+		sqlclass_free(c);
+	}
+}
+
 /* ---- texts that are not one plain statement -------------------------------- */
 
 static void test_errors(void **state)
@@ -1570,6 +1610,7 @@ int main(void)
 		cmocka_unit_test(test_search_path),
 		cmocka_unit_test(test_prepared_names),
 		cmocka_unit_test(test_tx_end),
+		cmocka_unit_test(test_leaves_utf8),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_not_nul_terminated),

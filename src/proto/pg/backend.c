@@ -200,6 +200,15 @@ static void watch_parameter(pg_session *ps, const char *body, size_t len)
 		return;
 	const char *name = body, *value = nul + 1;
 	int unsafe;
+	if (strcmp(name, "server_encoding") == 0) {
+		snprintf(ps->server_enc, sizeof(ps->server_enc), "%s", value);
+		return;
+	}
+	if (strcmp(name, "client_encoding") == 0) {
+		snprintf(ps->client_enc, sizeof(ps->client_enc), "%s", value);
+		if (!ps->start_enc[0])
+			snprintf(ps->start_enc, sizeof(ps->start_enc), "%s", value);
+	}
 	if (strcmp(name, "standard_conforming_strings") == 0)
 		unsafe = !sqlclass_bool_on(value);
 	else if (strcmp(name, "client_encoding") == 0)

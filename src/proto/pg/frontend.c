@@ -831,6 +831,40 @@ typedef struct scan_batch {
 } scan_batch;
 
 /*
+ * Whether rows reach the client in UTF-8, which the detectors read: its
+ * client_encoding is UTF8, or SQL_ASCII (no conversion) over a UTF8
+ * database; unknown (no ParameterStatus yet) counts as UTF8, PostgreSQL's
+ * default for libpq's "auto".
+ */
+static int enc_utf8(const pg_session *ps, const char *c)
+{
+	return !c[0] || !strcasecmp(c, "UTF8") || !strcasecmp(c, "UNICODE") ||
+	       (!strcasecmp(c, "SQL_ASCII") && (!ps->server_enc[0] || !strcasecmp(ps->server_enc, "UTF8")));
+}
+
+static int rows_in_utf8(const pg_session *ps)
+{
+	return enc_utf8(ps, ps->client_enc);
+}
+
+/* Whether the decided request only sets parameters or ends a transaction (returns no rows). */
+static int settings_only(const policy_decision *dec)
+{
+	json_error_t err;
+	json_t *c = dec->classification ? json_loads(dec->classification, 0, &err) : NULL;
+	json_t *kinds = json_object_get(c, "kinds");
+	size_t i, n = json_array_size(kinds);
+	json_t *k;
+	int only = n > 0;
+	json_array_foreach(kinds, i, k) {
+		const char *s = json_string_value(k);
+		only &= s && (!strcmp(s, "set") || !strcmp(s, "transaction"));
+	}
+	json_decref(c);
+	return only;
+}
+
+/*
  * Decides and records one request. Returns 0 (allowed), 2 when the policy
  * denies it: the caller stops scanning there, and the message is replaced on
  * the way to the target by one that fails there (see pg_session.h), so the
@@ -872,6 +906,26 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 				"such as UTF8; every statement of this session is denied until then.";
 		dec.action = POLICY_DENY;
 		dec.rule = "unsafe-lexing";
+		dec.message = util_strndup(m, strlen(m));
+		dec.hint = util_strndup(h, strlen(h));
+	}
+	/* (a session started in another encoding: RESET ALL and DISCARD ALL would
+	 * go back to it, so every masked request, SET too, waits for a reconnect) */
+	if (dec.action == POLICY_ALLOW && dec.mask_profile >= 0 &&
+	    (!enc_utf8(ps, ps->start_enc) || (!rows_in_utf8(ps) && !settings_only(&dec)))) {
+		/* a LATIN1 client gets zoë@müller-bäckerei.de in bytes no detector reads as letters */
+		char m[256];
+		snprintf(m, sizeof(m), "warden masks values it reads as UTF-8, and this session's client_encoding is %s: "
+			 "letters outside ASCII would reach you in bytes its detectors do not read",
+			 rows_in_utf8(ps) ? ps->start_enc : ps->client_enc);
+		const char *h = enc_utf8(ps, ps->start_enc)
+					? "SET client_encoding = 'UTF8'; a person with unmasked access can use another encoding."
+					: "Reconnect with client_encoding UTF8 (PGCLIENTENCODING=UTF8); a person with unmasked "
+					  "access can use another encoding.";
+		free(dec.message);
+		free(dec.hint);
+		dec.action = POLICY_DENY;
+		dec.rule = "masking-encoding";
 		dec.message = util_strndup(m, strlen(m));
 		dec.hint = util_strndup(h, strlen(h));
 	}
@@ -925,7 +979,8 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 	/* the audit never holds an unmasked row: captured rows are masked with the
 	 * request's profile, or the first one when its results go out in clear */
 	r->capture_profile = -1;
-	if (cfg_of(ps)->capture_results == CONFIG_CAPTURE_MASKED && cfg_of(ps)->n_mask_profiles)
+	/* (rows in another encoding than UTF-8 are not captured: the detectors would not read them) */
+	if (cfg_of(ps)->capture_results == CONFIG_CAPTURE_MASKED && cfg_of(ps)->n_mask_profiles && rows_in_utf8(ps))
 		r->capture_profile = r->mask_profile >= 0 ? r->mask_profile : dec.capture_unmaskable ? -1 : 0;
 	/* a COPY's rows carry no RowDescription: its columns come from the statement */
 	if ((r->mask_profile >= 0 || r->capture_profile >= 0) && text && util_memcasemem(text, text_len, "copy", 4)) {

@@ -119,6 +119,10 @@ typedef struct pg_session {
 	int cancel_registered;
 	char tx_status;
 	unsigned lexing_unsafe;         /* 1: standard_conforming_strings off, 2: an unsafe client_encoding */
+	/* the target's client_encoding and server_encoding (ParameterStatus): the
+	 * detectors read UTF-8, so a masked request's rows must reach the client in it */
+	char client_enc[32], server_enc[32];
+	char start_enc[32];     /* client_encoding at start-up: RESET ALL and DISCARD ALL go back to it */
 
 	/* target -> client stream inspection */
 	char t_hdr[5];
