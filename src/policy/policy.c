@@ -1152,8 +1152,8 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 			"keys\n", profile);
 		break;
 	case REF_ENCODING:
-		fprintf(trace, "    -> deny: it may set client_encoding to another encoding than UTF8, and profile "
-			"\"%s\"'s detectors read UTF-8\n", profile);
+		fprintf(trace, "    -> deny: it may send rows in another encoding than UTF-8 (client_encoding, COPY's "
+			"ENCODING), and profile \"%s\"'s detectors read UTF-8\n", profile);
 		break;
 	case REF_JSON_COMPUTED:
 		fprintf(trace, "    -> deny: it computes on the JSON documents of %s other than by key, and profile "
@@ -1702,9 +1702,10 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 	}
 	case REF_ENCODING:
 		buf_printf(&b, "warden masks values it reads as UTF-8 for you (masking profile \"%s\"): this statement "
-			   "may set client_encoding to another encoding, in which letters outside ASCII would reach you "
-			   "in bytes its detectors do not read", profile);
-		hint = "Keep client_encoding UTF8; a person with unmasked access can use another encoding.";
+			   "may send rows in another encoding (SET client_encoding, set_config(), COPY's ENCODING), in "
+			   "which letters outside ASCII would reach you in bytes its detectors do not read", profile);
+		hint = "Keep client_encoding UTF8 and leave out COPY's ENCODING; a person with unmasked access can use "
+		       "another encoding.";
 		break;
 	case REF_UNPARSED:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): its SQL parser (PostgreSQL "

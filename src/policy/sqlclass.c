@@ -742,6 +742,22 @@ static void set_config_call(acc *a, const json_t *fc)
 	free(value);
 }
 
+/* COPY's ENCODING option: its rows in that encoding, whatever the session's
+ * (classified by its value, so never cached by normalized text). */
+static void copy_encoding(acc *a, const json_t *options)
+{
+	for (size_t i = 0; i < json_array_size(options); i++) {
+		const json_t *d = json_object_get(json_array_get(options, i), "DefElem");
+		const char *name = pgtree_str(d, "defname");
+		if (!name || strcasecmp(name, "encoding") != 0)
+			continue;
+		const char *v = pgtree_string(json_object_get(d, "arg"));
+		a->st->sets_lexing = 1;
+		if (!v || !encoding_utf8(v))
+			a->st->leaves_utf8 = 1;
+	}
+}
+
 static const char *set_stmt(acc *a, json_t *body, walk w, int top)
 {
 	const char *vkind = pgtree_str(body, "kind");
@@ -968,6 +984,7 @@ static const char *classify_stmt(acc *a, const char *key, json_t *body, walk w, 
 		w.target = 0;
 		sub_stmt(a, json_object_get(body, "query"), w);
 		walk_node(a, json_object_get(body, "whereClause"), w);
+		copy_encoding(a, json_object_get(body, "options"));
 		break;
 	}
 	case H_EXPLAIN: {

@@ -98,9 +98,9 @@ typedef struct sql_stmt {
 	int sets_lexing;        /* SET/RESET of standard_conforming_strings or client_encoding, or a
 				 * set_config() call: classified by its value, so never cached by
 				 * normalized text */
-	int leaves_utf8;        /* it may set client_encoding to another encoding than UTF8 (SET,
-				 * SET NAMES, RESET, set_config()): rows would leave in bytes the
-				 * detectors do not read */
+	int leaves_utf8;        /* it may send rows in another encoding than UTF-8 (SET
+				 * client_encoding, SET NAMES, set_config(), COPY's ENCODING):
+				 * bytes the detectors do not read */
 	int location, length;   /* byte range in the text; length 0 = to the end */
 	/* column rules (exposure.h): the column names it computes on, and
 	 * whether columns it does not name are (a whole row, `*` in an expression) */

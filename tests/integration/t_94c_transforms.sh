@@ -177,7 +177,10 @@ for who in alice bob; do
 done
 out=$(as_alice -At -c "set client_encoding = 'LATIN1'; $UNOTE" 2>&1); rc=$?
 assert_nonzero "$rc" "SET client_encoding = 'LATIN1' before a read in one message is refused"
-assert_contains "$out" "may set client_encoding to another encoding" "and says why"
+assert_contains "$out" "may send rows in another encoding" "and says why"
+out=$(as_bob -At -c "copy (select notes from customers where notes like 'Unicode note:%') to stdout with (encoding 'LATIN1')" 2>&1); rc=$?
+assert_nonzero "$rc" "COPY ... WITH (ENCODING 'LATIN1') is refused"
+assert_not_contains "$out" $'m\xfcller' "and sends nothing in LATIN1"
 out=$(as_alice -At -c "select set_config('client_encoding', 'LATIN1', false), notes from customers where notes like 'Unicode note:%'" 2>&1); rc=$?
 assert_nonzero "$rc" "set_config('client_encoding', 'LATIN1') in the reading statement is refused"
 assert_not_contains "$out" $'m\xfcller' "and nothing in LATIN1 reaches alice"

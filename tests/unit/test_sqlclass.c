@@ -698,6 +698,10 @@ static void test_leaves_utf8(void **state)
 		{"SELECT set_config('client_encoding', 'UTF8', false)", 0, 1},
 		{"SELECT set_config('search_path', 'public', false)", 0, 1},
 		{"SET search_path = public", 0, 1}, {"SELECT 1", 0, 0}, {"SET work_mem = '64MB'", 0, 0},
+		/* COPY's rows in the encoding it names */
+		{"COPY (SELECT notes FROM t) TO STDOUT WITH (ENCODING 'LATIN1')", 1, 1},
+		{"COPY t TO STDOUT WITH (FORMAT csv, ENCODING 'win1252')", 1, 1},
+		{"COPY t TO STDOUT WITH (ENCODING 'UTF8')", 0, 1}, {"COPY t TO STDOUT", 0, 0},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		sql_class *c = classify(cases[i].sql);
