@@ -687,6 +687,7 @@ void reshape_of(const char *kind, json_t *body, sql_stmt *st)
 		 * (psql's FETCH_COUNT reads every result through a cursor) */
 		if ((!strcmp(kind, "DeclareCursorStmt") || !strcmp(kind, "CopyStmt")) && qt && !strcmp(qt, "SelectStmt"))
 			mark_output(&r, q, 0);
+		mark_direct_list(&r, json_object_get(body, "returningList")); /* INSERT, UPDATE, DELETE */
 		walk(&r, body, NULL, 0);
 	}
 	free(r.direct);

@@ -1052,6 +1052,8 @@ static void test_mask_transforms(void **state)
 		"values (1::bigint, 'x'::text)",
 		"declare c cursor for select card::bigint from customers",
 		"copy (select card::bigint from customers) to stdout",
+		"update customers set name = coalesce(name, '-') where id = 1 returning card::bigint",
+		"delete from customers where id = 1 returning phone::bigint, ssn",
 		"select id from orders where to_char(total, '9G999') = '1,000'",
 		/* ordering and grouping by a reshape answer as a comparison does */
 		"select id from customers order by lower(email), reverse(email) desc, card::bigint * 3",
@@ -1134,6 +1136,8 @@ static void test_mask_transforms(void **state)
 		{"select (select card::bigint from customers limit 1) * 3", "\"card\"", "a cast to int8 computed on"},
 		{"create table t as select card::bigint as n from customers", "\"card\"", "a cast to int8 computed on"},
 		{"insert into t (n) select card::bigint from customers", "\"card\"", "a cast to int8 computed on"},
+		{"update customers set name = coalesce(name, '-') returning card::bigint * 3", "\"card\"",
+		 "a cast to int8 computed on"},
 		{"select make_interval(days => phone::int) from customers", "\"phone\"", "a cast to int4 computed on"},
 		/* XML's content and attributes: a bytea in base64 */
 		{"select xmlelement(name x, email::bytea) from customers", "\"email\"", "xmlelement()"},
