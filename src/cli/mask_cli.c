@@ -30,9 +30,9 @@ static const char usage_text[] =
 	"usage: warden mask -c FILE [--profile NAME] [--type TYPE] [--column SCHEMA.TABLE.COLUMN]\n"
 	"                   [--explain] [TEXT ...]\n"
 	"  Masks each TEXT (or each line of standard input) as warden masks a value of a\n"
-	"  column of TYPE (text, json, jsonb, varchar, int4, int8, numeric, uuid, date,\n"
-	"  timestamptz, an array of one of them (int8[], jsonb[], ...), int8range, record;\n"
-	"  default text) with the profile (default: the first), and prints it.\n"
+	"  column of TYPE (text, json, jsonb, varchar, bytea, int4, int8, numeric, uuid,\n"
+	"  date, timestamptz, an array of one of them (int8[], jsonb[], ...), int8range,\n"
+	"  record; default text) with the profile (default: the first), and prints it.\n"
 	"  --column: the column it comes from, for the profile's column rules.\n"
 	"  --explain: one JSON object per value, with what each detector found.\n";
 
@@ -58,7 +58,7 @@ static const struct {
 	{"int8", 20},  {"numeric", 1700}, {"uuid", 2950},   {"date", 1082},    {"timestamptz", 1184},
 	{"text[]", 1009}, {"json[]", 199}, {"jsonb[]", 3807}, {"varchar[]", 1015}, {"int4[]", 1007},
 	{"int8[]", 1016}, {"numeric[]", 1231}, {"uuid[]", 2951}, {"date[]", 1182}, {"timestamptz[]", 1185},
-	{"int8range", 3926}, {"record", 2249},
+	{"int8range", 3926}, {"record", 2249}, {"bytea", 17}, {"bytea[]", 1001},
 };
 
 typedef struct run {

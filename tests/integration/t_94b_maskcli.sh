@@ -65,6 +65,13 @@ assert_eq "$(m --type int8 --explain 4532015112830366 | jq -c '[.masked, .found.
 assert_eq "$(m --type 'int8[]' '{4532015112830366,12}' '{1,2}')" $'NULL\n{1,2}' "--type int8[]: an array of numbers holding a card number becomes NULL"
 assert_eq "$(m --type 'jsonb[]' '{"{\"token\": \"tk-1\"}"}' '{"{\"theme\": \"x@y.org\"}"}')" \
   "$(printf '%s\n%s' NULL '{"{\"theme\": \"****\"}"}')" "--type jsonb[]: a document with a masked key makes the array NULL; detectors rewrite the others"
+# bytea: its hex (and escape) form decoded, masked, written back in hex; a bytea cast to text reads the same
+assert_eq "$(m --type bytea '\x6d61696c20782e792e7a406578616d706c652e6f7267' 'mail x.y.z@example.org')" \
+  $'\\x6d61696c202a2a2a2a\nmail ****' "--type bytea: the hex form decoded and written back in hex"
+assert_eq "$(m '\x6d61696c20782e792e7a406578616d706c652e6f7267')" '\x6d61696c202a2a2a2a' \
+  "a text value holding a bytea's hex has it read too"
+assert_eq "$(m --type 'bytea[]' '{"\\x6d61696c20782e792e7a406578616d706c652e6f7267"}')" '{"\\x6d61696c202a2a2a2a"}' \
+  "--type bytea[]: each element's hex"
 
 # ---------------------------------------------------------------- errors
 out=$(m --profile nosuch x 2>&1); rc=$?
