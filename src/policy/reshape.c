@@ -44,6 +44,7 @@
  */
 #include "policy/reshape.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,93 +202,92 @@ static const char *typed(const json_t *j, const json_t **body)
 }
 
 /*
- * The column j is as it is: a column, or one passed through casts, coalesce,
- * nullif, greatest, CASE's results, a collation or a function returning one
- * of its arguments (max, lower); else NULL.
+ * Calls f(r, e, depth + 1, ctx) on each expression whose value j returns as
+ * it is: a cast's, a collation's or an output column's argument, NULLIF's
+ * first, CASE's results, COALESCE's and GREATEST's arguments, a function's
+ * returning one of its arguments (max, lower); with collect, also a row's
+ * and an array's elements and a collecting function's arguments (to_json,
+ * array_agg). Stops at the first f that returns nonzero, and returns it.
  */
-static const json_t *column_of(const json_t *j, unsigned depth)
+typedef int (*passed_fn)(rs *r, const json_t *e, unsigned depth, void *ctx);
+
+static int each_passed(rs *r, const json_t *j, int collect, unsigned depth, passed_fn f, void *ctx)
 {
-	const json_t *b, *c = NULL;
+	const json_t *b, *args = NULL;
 	const char *t = typed(j, &b);
-	if (!t || depth > 64)
-		return NULL;
-	if (!strcmp(t, "ColumnRef"))
-		return b;
+	if (!t || depth > MAX_DEPTH)
+		return 0;
 	if (!strcmp(t, "TypeCast") || !strcmp(t, "CollateClause"))
-		return column_of(json_object_get(b, "arg"), depth + 1);
+		return f(r, json_object_get(b, "arg"), depth + 1, ctx);
+	if (!strcmp(t, "ResTarget"))
+		return f(r, json_object_get(b, "val"), depth + 1, ctx);
 	if (!strcmp(t, "A_Expr")) {
 		const char *kind = pgtree_str(b, "kind");
-		return kind && !strcmp(kind, "AEXPR_NULLIF") ? column_of(json_object_get(b, "lexpr"), depth + 1) : NULL;
+		return kind && !strcmp(kind, "AEXPR_NULLIF") ? f(r, json_object_get(b, "lexpr"), depth + 1, ctx) : 0;
 	}
-	const json_t *args = NULL;
-	if (!strcmp(t, "CoalesceExpr") || !strcmp(t, "MinMaxExpr")) {
+	if (!strcmp(t, "CaseExpr")) {
+		const json_t *whens = json_object_get(b, "args"), *w;
+		int v = 0;
+		for (size_t i = 0; !v && i < json_array_size(whens); i++)
+			if (typed(json_array_get(whens, i), &w))
+				v = f(r, json_object_get(w, "result"), depth + 1, ctx);
+		return v ? v : f(r, json_object_get(b, "defresult"), depth + 1, ctx);
+	}
+	if (!strcmp(t, "CoalesceExpr") || !strcmp(t, "MinMaxExpr") || (collect && !strcmp(t, "RowExpr"))) {
 		args = json_object_get(b, "args");
+	} else if (collect && !strcmp(t, "A_ArrayExpr")) {
+		args = json_object_get(b, "elements");
 	} else if (!strcmp(t, "FuncCall")) {
 		const char *schema, *fn = last_name(json_object_get(b, "funcname"), &schema);
-		if (fn && (!schema || !strcmp(schema, "pg_catalog")) && LISTED(fn, passing))
+		if (fn && (!schema || !strcmp(schema, "pg_catalog")) &&
+		    (LISTED(fn, passing) || (collect && LISTED(fn, collecting))))
 			args = json_object_get(b, "args");
-	} else if (!strcmp(t, "CaseExpr")) {
-		const json_t *whens = json_object_get(b, "args"), *w;
-		for (size_t i = 0; !c && i < json_array_size(whens); i++)
-			if (typed(json_array_get(whens, i), &w))
-				c = column_of(json_object_get(w, "result"), depth + 1);
-		return c ? c : column_of(json_object_get(b, "defresult"), depth + 1);
 	}
-	for (size_t i = 0; !c && i < json_array_size(args); i++)
-		c = column_of(json_array_get(args, i), depth + 1);
-	return c;
+	int v = 0;
+	for (size_t i = 0; !v && i < json_array_size(args); i++)
+		v = f(r, json_array_get(args, i), depth + 1, ctx);
+	return v;
 }
 
-/*
- * The casts in j whose value is j's as it is (through casts, coalesce,
- * nullif, greatest, CASE's results, collations, rows, arrays, and functions
- * that return or collect their arguments), into r->direct.
- */
-static void mark_direct(rs *r, const json_t *j, unsigned depth)
+/* The column j is as it is (each_passed, without collecting), into *(const json_t **)ctx; else 0. */
+static int find_column(rs *r, const json_t *j, unsigned depth, void *ctx)
 {
 	const json_t *b;
 	const char *t = typed(j, &b);
-	if (!t || depth > MAX_DEPTH)
-		return;
-	const json_t *args = NULL;
-	if (!strcmp(t, "TypeCast")) {
+	if (t && !strcmp(t, "ColumnRef")) {
+		*(const json_t **)ctx = b;
+		return 1;
+	}
+	return each_passed(r, j, 0, depth, find_column, ctx);
+}
+
+static const json_t *column_of(rs *r, const json_t *j)
+{
+	const json_t *col = NULL;
+	find_column(r, j, 0, &col);
+	return col;
+}
+
+/* The casts in j whose value is j's as it is (each_passed, collecting too), into r->direct. */
+static int mark_direct(rs *r, const json_t *j, unsigned depth, void *ctx)
+{
+	const json_t *b;
+	const char *t = typed(j, &b);
+	if (t && !strcmp(t, "TypeCast")) {
 		if (r->n_direct == r->cap_direct) {
 			r->cap_direct = r->cap_direct ? 2 * r->cap_direct : 16;
 			r->direct = util_xrealloc(r->direct, r->cap_direct * sizeof(*r->direct));
 		}
 		r->direct[r->n_direct++] = b;
-		mark_direct(r, json_object_get(b, "arg"), depth + 1);
-	} else if (!strcmp(t, "ResTarget")) {
-		mark_direct(r, json_object_get(b, "val"), depth + 1);
-	} else if (!strcmp(t, "CollateClause")) {
-		mark_direct(r, json_object_get(b, "arg"), depth + 1);
-	} else if (!strcmp(t, "A_Expr")) {
-		const char *kind = pgtree_str(b, "kind");
-		if (kind && !strcmp(kind, "AEXPR_NULLIF"))
-			mark_direct(r, json_object_get(b, "lexpr"), depth + 1);
-	} else if (!strcmp(t, "CaseExpr")) {
-		const json_t *whens = json_object_get(b, "args"), *w;
-		for (size_t i = 0; i < json_array_size(whens); i++)
-			if (typed(json_array_get(whens, i), &w))
-				mark_direct(r, json_object_get(w, "result"), depth + 1);
-		mark_direct(r, json_object_get(b, "defresult"), depth + 1);
-	} else if (!strcmp(t, "CoalesceExpr") || !strcmp(t, "MinMaxExpr") || !strcmp(t, "RowExpr")) {
-		args = json_object_get(b, "args");
-	} else if (!strcmp(t, "A_ArrayExpr")) {
-		args = json_object_get(b, "elements");
-	} else if (!strcmp(t, "FuncCall")) {
-		const char *schema, *fn = last_name(json_object_get(b, "funcname"), &schema);
-		if (fn && (!schema || !strcmp(schema, "pg_catalog")) && (LISTED(fn, passing) || LISTED(fn, collecting)))
-			args = json_object_get(b, "args");
 	}
-	for (size_t i = 0; i < json_array_size(args); i++)
-		mark_direct(r, json_array_get(args, i), depth + 1);
+	each_passed(r, j, 1, depth, mark_direct, ctx);
+	return 0;
 }
 
 static void mark_direct_list(rs *r, const json_t *l)
 {
 	for (size_t i = 0; i < json_array_size(l); i++)
-		mark_direct(r, json_array_get(l, i), 0);
+		mark_direct(r, json_array_get(l, i), 0, NULL);
 }
 
 /* The statement's own output columns: a SELECT's, its set operation's arms'
@@ -305,12 +305,16 @@ static void mark_output(rs *r, const json_t *sel, unsigned depth)
 	}
 }
 
+static int ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(const json_t *const *)a, y = (uintptr_t)*(const json_t *const *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* (r->direct is sorted once marked: reshape_of) */
 static int is_direct(const rs *r, const json_t *cast)
 {
-	for (size_t i = 0; i < r->n_direct; i++)
-		if (r->direct[i] == cast)
-			return 1;
-	return 0;
+	return r->n_direct && bsearch(&cast, r->direct, r->n_direct, sizeof(*r->direct), ptr_cmp) != NULL;
 }
 
 /* A constant's text when j is one (a string, or one cast), else NULL; *number: a number's. */
@@ -547,7 +551,7 @@ static void type_cast(rs *r, const json_t *b, const char *by, unsigned depth)
 	 * is compared, ordered or grouped by: ANSWERED) */
 	int number = builtin && LISTED(t, number_types);
 	int rewrites = number && (LISTED(t, number_rewriting) || json_array_size(json_object_get(tn, "typmods")));
-	if (!by && number && (rewrites || !is_direct(r, b)) && (col = column_of(json_object_get(b, "arg"), 0)) != NULL) {
+	if (!by && number && (rewrites || !is_direct(r, b)) && (col = column_of(r, json_object_get(b, "arg"))) != NULL) {
 		snprintf(r->qname, sizeof(r->qname), "a cast to %s%s", t, rewrites ? "" : " computed on");
 		reshaped(r, col, r->qname);
 		return;
@@ -679,17 +683,20 @@ void reshape_of(const char *kind, json_t *body, sql_stmt *st)
 	rs r = {0};
 	const json_t *q;
 	const char *qt = typed(json_object_get(body, "query"), &q);
-	if (!strcmp(kind, "SelectStmt")) {
+	/* the statement's own output columns: a SELECT's; a cursor's rows and COPY
+	 * (query) TO STDOUT's go to the client too (psql's FETCH_COUNT reads every
+	 * result through a cursor), and so does a RETURNING list */
+	if (!strcmp(kind, "SelectStmt"))
 		mark_output(&r, body, 0);
+	else if ((!strcmp(kind, "DeclareCursorStmt") || !strcmp(kind, "CopyStmt")) && qt && !strcmp(qt, "SelectStmt"))
+		mark_output(&r, q, 0);
+	mark_direct_list(&r, json_object_get(body, "returningList")); /* INSERT, UPDATE, DELETE */
+	if (r.n_direct)
+		qsort(r.direct, r.n_direct, sizeof(*r.direct), ptr_cmp);
+	if (!strcmp(kind, "SelectStmt"))
 		select_stmt(&r, body, NULL, 0);
-	} else {
-		/* a cursor's rows and COPY (query) TO STDOUT's go to the client too
-		 * (psql's FETCH_COUNT reads every result through a cursor) */
-		if ((!strcmp(kind, "DeclareCursorStmt") || !strcmp(kind, "CopyStmt")) && qt && !strcmp(qt, "SelectStmt"))
-			mark_output(&r, q, 0);
-		mark_direct_list(&r, json_object_get(body, "returningList")); /* INSERT, UPDATE, DELETE */
+	else
 		walk(&r, body, NULL, 0);
-	}
 	free(r.direct);
 	if (r.deep && !r.col) {
 		r.col = util_strndup("*", 1);
