@@ -1049,6 +1049,7 @@ static void test_mask_transforms(void **state)
 		"select card::bigint, count(*) from customers group by card::bigint union all select 1::bigint, 2",
 		"select distinct on (card::bigint) id, card::text::bigint, card::bigint::text from customers",
 		"select nullif(card::bigint, 0), case when id > 1 then phone::bigint end, max(card::bigint) from customers",
+		"select row(card::bigint, id) from customers",
 		"values (1::bigint, 'x'::text)",
 		"declare c cursor for select card::bigint from customers",
 		"copy (select card::bigint from customers) to stdout",
