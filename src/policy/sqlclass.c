@@ -704,8 +704,7 @@ static char *const_text(const json_t *arg)
 	return NULL;
 }
 
-/* Whether the encoding name is UTF8's (PostgreSQL's matching: case and non-alphanumerics aside). */
-static int encoding_utf8(const char *v)
+int sqlclass_encoding_utf8(const char *v)
 {
 	char n[16];
 	size_t k = 0;
@@ -736,7 +735,7 @@ static void set_config_call(acc *a, const json_t *fc)
 	char *name = const_text(json_array_get(args, 0)), *value = const_text(json_array_get(args, 1));
 	a->st->sets_lexing = 1;
 	if ((!name || strcasecmp(name, "client_encoding") == 0) &&
-	    !(value && (encoding_utf8(value) || pg_char_to_encoding(value) < 0)))
+	    !(value && (sqlclass_encoding_utf8(value) || pg_char_to_encoding(value) < 0)))
 		a->st->leaves_utf8 = 1;
 	free(name);
 	free(value);
@@ -753,7 +752,7 @@ static void copy_encoding(acc *a, const json_t *options)
 			continue;
 		const char *v = pgtree_string(json_object_get(d, "arg"));
 		a->st->sets_lexing = 1;
-		if (!v || !encoding_utf8(v))
+		if (!v || !sqlclass_encoding_utf8(v))
 			a->st->leaves_utf8 = 1;
 	}
 }
@@ -802,7 +801,7 @@ static const char *set_stmt(acc *a, json_t *body, walk w, int top)
 			char *v = const_text(json_array_get(args, 0));
 			safe = v && (strcasecmp(name, "client_encoding") == 0 ? sqlclass_encoding_safe(v)
 									      : sqlclass_bool_on(v));
-			utf8 = v && encoding_utf8(v);
+			utf8 = v && sqlclass_encoding_utf8(v);
 			free(v);
 		}
 		/* (RESET and DEFAULT: back to the start-up value, see RESET ALL) */

@@ -181,6 +181,8 @@ uint32_t sqlclass_flag_parse(const char *name);
  * this standard_conforming_strings value is on.
  */
 int sqlclass_encoding_safe(const char *encoding);
+/* Whether the encoding name is UTF8's (PostgreSQL's matching: case and non-alphanumerics aside; UNICODE too). */
+int sqlclass_encoding_utf8(const char *encoding);
 int sqlclass_bool_on(const char *value);
 /* 1 when name is a command word sqlclass can give (the `statements` match key checks it). */
 int sqlclass_command_known(const char *name);

@@ -838,8 +838,8 @@ typedef struct scan_batch {
  */
 static int enc_utf8(const pg_session *ps, const char *c)
 {
-	return !c[0] || !strcasecmp(c, "UTF8") || !strcasecmp(c, "UNICODE") ||
-	       (!strcasecmp(c, "SQL_ASCII") && (!ps->server_enc[0] || !strcasecmp(ps->server_enc, "UTF8")));
+	return !c[0] || sqlclass_encoding_utf8(c) ||
+	       (!strcasecmp(c, "SQL_ASCII") && (!ps->server_enc[0] || sqlclass_encoding_utf8(ps->server_enc)));
 }
 
 static int rows_in_utf8(const pg_session *ps)
