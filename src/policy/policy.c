@@ -1866,6 +1866,7 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 	int refused_stmt = -1;
 	for (size_t i = 0; i < c->n; i++) {
 		const sql_stmt *eff = effective(st, &c->stmts[i], &unknown_exec[i], &merged[i]);
+		d->kinds |= eff->kinds;
 		if (trace) {
 			buf b = {0};
 			describe(&b, eff);

@@ -45,6 +45,7 @@ typedef struct policy_decision {
 	int mask_profile;       /* allowed: masking.profiles index its results are masked with, -1 none */
 	int capture_unmaskable; /* allowed in clear, and it computes on a column the profile the audit
 				 * captures clear results with masks whole: capture none of its rows */
+	uint32_t kinds;         /* what its statements do, together (sqlclass.h's SQLK_*) */
 } policy_decision;
 
 typedef struct policy_session policy_session;

@@ -847,23 +847,6 @@ static int rows_in_utf8(const pg_session *ps)
 	return enc_utf8(ps, ps->client_enc);
 }
 
-/* Whether the decided request only sets parameters or ends a transaction (returns no rows). */
-static int settings_only(const policy_decision *dec)
-{
-	json_error_t err;
-	json_t *c = dec->classification ? json_loads(dec->classification, 0, &err) : NULL;
-	json_t *kinds = json_object_get(c, "kinds");
-	size_t i, n = json_array_size(kinds);
-	json_t *k;
-	int only = n > 0;
-	json_array_foreach(kinds, i, k) {
-		const char *s = json_string_value(k);
-		only &= s && (!strcmp(s, "set") || !strcmp(s, "transaction"));
-	}
-	json_decref(c);
-	return only;
-}
-
 /*
  * Decides and records one request. Returns 0 (allowed), 2 when the policy
  * denies it: the caller stops scanning there, and the message is replaced on
@@ -909,10 +892,13 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 		dec.message = util_strndup(m, strlen(m));
 		dec.hint = util_strndup(h, strlen(h));
 	}
-	/* (a session started in another encoding: RESET ALL and DISCARD ALL would
-	 * go back to it, so every masked request, SET too, waits for a reconnect) */
+	/* what only sets parameters or ends a transaction returns no rows (a SET
+	 * back to UTF8 runs); a session started in another encoding: RESET ALL
+	 * and DISCARD ALL would go back to it, so every masked request, SET too,
+	 * waits for a reconnect */
+	int rowless = dec.kinds && !(dec.kinds & ~(uint32_t)(SQLK_SET | SQLK_TRANSACTION));
 	if (dec.action == POLICY_ALLOW && dec.mask_profile >= 0 &&
-	    (!enc_utf8(ps, ps->start_enc) || (!rows_in_utf8(ps) && !settings_only(&dec)))) {
+	    (!enc_utf8(ps, ps->start_enc) || (!rows_in_utf8(ps) && !rowless))) {
 		/* a LATIN1 client gets zoë@müller-bäckerei.de in bytes no detector reads as letters */
 		char m[256];
 		snprintf(m, sizeof(m), "warden masks values it reads as UTF-8, and this session's client_encoding is %s: "
