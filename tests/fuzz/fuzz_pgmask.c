@@ -44,6 +44,10 @@
  *   - pgm_notification returns -1 exactly when the body is not a process id
  *     and two NUL-terminated strings; 1 gives one NotificationResponse of the
  *     same process id and two strings, its length right; both engines alike;
+ *   - pgm_parameter_status returns -1 exactly when the body is not a
+ *     non-empty name and a value, each NUL-terminated; 1 gives one
+ *     ParameterStatus of the same name and one value, its length right;
+ *     both engines alike;
  *   - pgm_notice (column rules and transforms: refuse on: row_details,
  *     piece_details) returns -1 only when the body is not NUL-terminated
  *     fields then a NUL, 1 only when it is (0 leaves out untouched: a
@@ -557,6 +561,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		buf_free(&nr[0].out);
 		buf_free(&nr[1].out);
+	}
+
+	/* ParameterStatus: -1 exactly when the body is not a non-empty name and a
+	 * value, each NUL-terminated; 1: the same name, one value, the length
+	 * right; both engines alike */
+	{
+		const char *e1 = len ? memchr(body, '\0', len) : NULL;
+		const char *e2 = e1 && e1 != body && (size_t)(e1 - body) + 1 < len
+					 ? memchr(e1 + 1, '\0', len - (size_t)(e1 - body) - 1)
+					 : NULL;
+		int well = e2 && (size_t)(e2 - body) + 1 == len;
+		result sr[2];
+		memset(sr, 0, sizeof(sr));
+		for (int e = 0; e < 2; e++) {
+			pgm_ctx c = {.mp = prof[style][e], .scratch = scr[style][e], .counts = sr[e].counts};
+			buf_append(&sr[e].out, "#", 1);
+			sr[e].rc = pgm_parameter_status(&c, body, len, &sr[e].out);
+			pgm_ctx_release(&c);
+		}
+		same_result(&sr[0], &sr[1]);
+		if ((sr[0].rc == -1) == well || sr[0].rc < -1 || sr[0].rc > 1)
+			abort();
+		if (sr[0].rc != 1 && sr[0].out.len != 1)
+			abort();
+		if (sr[0].rc == 1) {
+			const char *m = sr[0].out.data + 1;
+			size_t ml = sr[0].out.len - 1, nl = (size_t)(e1 - body) + 1;
+			if (ml < 5 + nl + 1 || m[0] != 'S' || pg_be32(m + 1) != ml - 1 || memcmp(m + 5, body, nl) != 0 ||
+			    m[ml - 1] != '\0' || memchr(m + 5 + nl, '\0', ml - 5 - nl - 1) != NULL)
+				abort();
+		}
+		buf_free(&sr[0].out);
+		buf_free(&sr[1].out);
 	}
 
 	/* ErrorResponse (with column rules: a constraint's DETAIL replaced whole) */

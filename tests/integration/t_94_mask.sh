@@ -12,6 +12,8 @@
 # a cast, a WHERE, a whole row, a UNION arm) is refused, and the dba's runs.
 # A secret known by its key is masked in a document read one by one, and
 # json_keys name keys in text that is no JSON (token=..., 'token': ...).
+# Notifications and a parameter's new value (set_config('application_name',
+# email, false) reports it in a ParameterStatus) are masked too.
 # The audit trail (capture_results: masked) holds no sensitive value, records
 # per-detector counts and the masked rows.
 #
@@ -920,6 +922,34 @@ assert_contains "$(cat "$T/notify.out.alice")" "async ****" "LISTEN/NOTIFY: a no
 assert_contains "$(cat "$T/notify.out.alice")" '"token": "****"' "LISTEN/NOTIFY: a document as the payload is masked by key"
 assert_contains "$(cat "$T/notify.out.dana")" "async bob.smith@example.net" "LISTEN/NOTIFY: the dba's session gets them in the clear"
 assert_contains "$(cat "$T/notify.out.dana")" "sync alice.martin@example.org" "LISTEN/NOTIFY: ... both of them"
+
+# ---------------------------------------------------------------- ParameterStatus
+# The target reports application_name to the client whenever it changes: set_config() with a
+# column's value sends the value itself in a ParameterStatus, past the rows. Masked with the
+# request's profile (psycopg keeps what it was sent: conn.info.parameter_status); the dba's
+# session gets it in the clear; a name the client sets itself is left as it is.
+cat >"$T/t94_paramstatus.py" <<'PY'
+import sys
+import psycopg
+port, who, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+with psycopg.connect(host="127.0.0.1", port=port, dbname="appdb", user=who, password=key,
+                     application_name="t94-param", sslmode="require", connect_timeout=20,
+                     autocommit=True) as conn:
+    for col in ("email", "card", "notes"):
+        conn.execute("select set_config('application_name', left(%s, 60), false) from customers where id = 1" % col)
+        print("%s: %s" % (col, conn.info.parameter_status("application_name")))
+    conn.execute("set application_name = 'agent-7'")
+    print("set: %s" % conn.info.parameter_status("application_name"))
+PY
+for who in alice dana; do
+  key=$KEY_ALICE; [[ $who == dana ]] && key=$KEY_DANA
+  timeout $((60 * WAIT_SCALE)) "$PY" "$T/t94_paramstatus.py" "$WD_PORT" "$who" "$key" >"$T/param.$who" 2>&1
+  sed 's/^/    /' "$T/param.$who"
+done
+no_secrets "$T/param.alice" "ParameterStatus: set_config('application_name', a column) reaches the client masked"
+assert_contains "$(cat "$T/param.alice")" "email: ****" "ParameterStatus: the address is masked where the client keeps it"
+assert_contains "$(cat "$T/param.alice")" "set: agent-7" "ParameterStatus: a name the client sets is left as it is"
+assert_contains "$(cat "$T/param.dana")" "email: alice.martin@example.org" "ParameterStatus: the dba's session gets it in the clear"
 
 # ---------------------------------------------------------------- the dba group reads clear values
 as_dana -At -R $'\036' -c "select * from customers order by id" >"$T/dba_all.out" 2>&1

@@ -1494,6 +1494,35 @@ PER_ENGINE(test_notification, ST_REDACT)
 	NO_COUNTS(f);
 }
 
+/* ---- ParameterStatus ---- */
+
+PER_ENGINE(test_parameter_status, ST_REDACT)
+{
+	/* set_config('application_name', email, false): the value masked, the name kept */
+	static const char body[] = "application_name\0" "to john.doe@example.com";
+	assert_int_equal(pgm_parameter_status(&f->c, body, sizeof(body), &f->out), 1);
+	static const char want[] = "S\0\0\0\x1d" "application_name\0" "to ****";
+	assert_int_equal(f->out.len, sizeof(want));
+	assert_memory_equal(f->out.data, want, sizeof(want));
+	COUNTS(f, MASK_DET_EMAIL, 1);
+	/* a parameter's usual value: 0, out untouched */
+	f->out.len = 0;
+	static const char plain[] = "TimeZone\0" "Europe/Paris";
+	assert_int_equal(pgm_parameter_status(&f->c, plain, sizeof(plain), &f->out), 0);
+	static const char empty[] = "application_name\0";
+	assert_int_equal(pgm_parameter_status(&f->c, empty, sizeof(empty), &f->out), 0);
+	assert_int_equal(f->out.len, 0);
+	NO_COUNTS(f);
+	/* malformed: no name, no value, a value without its NUL, bytes after it */
+	assert_int_equal(pgm_parameter_status(&f->c, "\0x\0", 3, &f->out), -1);
+	assert_int_equal(pgm_parameter_status(&f->c, "name\0", 5, &f->out), -1);
+	assert_int_equal(pgm_parameter_status(&f->c, "name\0" "a@b.io", 11, &f->out), -1);
+	assert_int_equal(pgm_parameter_status(&f->c, "name\0" "a@b.io\0x", 13, &f->out), -1);
+	assert_int_equal(pgm_parameter_status(&f->c, "", 0, &f->out), -1);
+	assert_int_equal(f->out.len, 0);
+	NO_COUNTS(f);
+}
+
 /* ---- captured rows as JSON ---- */
 
 static void expect_json(const pgm_desc *d, const buf *body, const char *want)
@@ -1942,6 +1971,7 @@ int main(void)
 		cmocka_unit_test(test_copy_csv),
 		cmocka_unit_test(test_copy_partial),
 		cmocka_unit_test(test_notification),
+		cmocka_unit_test(test_parameter_status),
 		cmocka_unit_test(test_row_json),
 		cmocka_unit_test(test_counts_add_up),
 		cmocka_unit_test(test_no_json_keys),

@@ -408,10 +408,13 @@ static int mask_frame(pg_session *ps, pg_request *r, char type, const char *body
 	case 'd': rc = pgm_copy_data(c, &ps->copy_spec, body, len, dst); break;
 	case 'V': rc = pgm_function_result(c, body, len, dst); break;
 	case 'A': rc = pgm_notification(c, body, len, dst); break;
+	case 'S': rc = pgm_parameter_status(c, body, len, dst); break;
 	default: rc = pgm_notice(c, type, body, len, dst); break;
 	}
-	const char *view = rc == 1 ? dst->data + at + 5 : body;   /* what the audit sees */
-	size_t view_len = rc == 1 ? dst->len - at - 5 : len;
+	/* what the audit sees; a parameter is watched as the target set it */
+	int masked_view = rc == 1 && type != 'S';
+	const char *view = masked_view ? dst->data + at + 5 : body;
+	size_t view_len = masked_view ? dst->len - at - 5 : len;
 	if (rc >= 0 && r && r->capture_profile >= 0 && (type == 'D' || type == 'd'))
 		capture(ps, r, type, view, view_len);
 	if (rc >= 0 && ps->t_capture) {
@@ -890,8 +893,8 @@ static int frame_masked(pg_session *ps, const pg_request *r, char type)
 {
 	if (type == 'A') /* a notification (LISTEN): no part of any request's results */
 		return (r && r->mask_profile >= 0) || ps->async_mask >= 0;
-	if (!r) /* between requests: a notice, an error */
-		return (type == 'N' || type == 'E') && ps->async_mask >= 0;
+	if (!r) /* between requests: a notice, an error, a parameter's new value */
+		return (type == 'N' || type == 'E' || type == 'S') && ps->async_mask >= 0;
 	if (!mask_active(r))
 		return 0;
 	switch (type) {
@@ -907,6 +910,9 @@ static int frame_masked(pg_session *ps, const pg_request *r, char type)
 	case 'E':
 	case 'N':
 		return !r->denied; /* a denied request's error is warden's own */
+	case 'S':
+		/* set_config('application_name', email, false) reports the value */
+		return r->mask_profile >= 0;
 	default:
 		return 0;
 	}

@@ -2387,6 +2387,28 @@ int pgm_notification(pgm_ctx *c, const char *body, size_t len, buf *out)
 	return 1;
 }
 
+int pgm_parameter_status(pgm_ctx *c, const char *body, size_t len, buf *out)
+{
+	/* the parameter's name, then its value, each to its NUL */
+	const char *name_end = memchr(body, '\0', len);
+	if (!name_end || name_end == body)
+		return -1;
+	size_t vs = (size_t)(name_end - body) + 1;
+	const char *val_end = vs < len ? memchr(body + vs, '\0', len - vs) : NULL;
+	if (!val_end || (size_t)(val_end - body) + 1 != len)
+		return -1;
+	size_t start = out->len;
+	buf_append(out, "S\0\0\0\0", 5);
+	buf_append(out, body, vs);
+	if (!mask_string(c, body + vs, (size_t)(val_end - body) - vs, 0, out)) {
+		out->len = start;
+		return 0;
+	}
+	buf_append(out, "", 1);
+	put_len(out, start + 1);
+	return 1;
+}
+
 int pgm_function_result(pgm_ctx *c, const char *body, size_t len, buf *out)
 {
 	if (len < 4)

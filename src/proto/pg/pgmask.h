@@ -168,6 +168,14 @@ int pgm_notice(pgm_ctx *c, char type, const char *body, size_t len, buf *out);
  */
 int pgm_notification(pgm_ctx *c, const char *body, size_t len, buf *out);
 
+/*
+ * ParameterStatus (type 'S'): the value masked as a text value in a row is. The
+ * target reports application_name whenever it changes, and
+ * set_config('application_name', email, false) sets it to a column's value;
+ * the name is the target's own. Same returns.
+ */
+int pgm_parameter_status(pgm_ctx *c, const char *body, size_t len, buf *out);
+
 /* FunctionCallResponse: a result with a match becomes NULL; same returns. */
 int pgm_function_result(pgm_ctx *c, const char *body, size_t len, buf *out);
 
