@@ -1093,6 +1093,16 @@ static void reshaper(char *out, size_t n, const char *what)
 		snprintf(out, n, "the operator %s", what);
 }
 
+/* A reshaped value's source as the messages name it: column "x", or what lo_get() returns. */
+static void reshaped_source(char *out, size_t n, const char *name)
+{
+	size_t l = strlen(name);
+	if (l > 2 && strcmp(name + l - 2, "()") == 0)
+		snprintf(out, n, "what %s returns", name);
+	else
+		snprintf(out, n, "column \"%s\"", name);
+}
+
 static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 {
 	switch (why->why) {
@@ -1161,9 +1171,11 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 		break;
 	case REF_RESHAPED: {
 		char by[160];
+		char src[240];
 		reshaper(by, sizeof(by), why->what);
-		fprintf(trace, "    -> deny: %s reshapes column \"%s\", and profile \"%s\" refuses transforms\n", by,
-			why->name, profile);
+		reshaped_source(src, sizeof(src), why->name);
+		fprintf(trace, "    -> deny: %s reshapes %s, and profile \"%s\" refuses transforms\n", by, src,
+			profile);
 		break;
 	}
 	case REF_JSON_STORED:
@@ -1280,7 +1292,11 @@ static int unmaskable(const config_mask_profile *mp, policy_session *st, const s
 		why->what = st->doc_col;
 		return 1;
 	}
-	if (mp->transforms_refuse && stmt->reshaped && !reads_catalog_only(stmt)) {
+	/* (a large object's bytes are no description of the schema, whatever
+	 * the statement reads them by: pg_largeobject_metadata's oids) */
+	size_t rl = stmt->reshaped ? strlen(stmt->reshaped) : 0;
+	int lo = rl > 2 && strcmp(stmt->reshaped + rl - 2, "()") == 0;
+	if (mp->transforms_refuse && stmt->reshaped && (lo || !reads_catalog_only(stmt))) {
 		why->why = REF_RESHAPED;
 		why->name = stmt->reshaped;
 		why->what = stmt->reshaped_by;
@@ -1689,12 +1705,13 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 		       "person with unmasked access can run this statement.";
 		break;
 	case REF_RESHAPED: {
-		char by[160];
+		char by[160], src[240];
 		reshaper(by, sizeof(by), r->what);
+		reshaped_source(src, sizeof(src), r->name);
 		buf_printf(&b, "warden masks what its detectors recognise for you (masking profile \"%s\"), and "
-			   "recognises values by their shape: this statement reshapes column \"%s\" with %s, which "
+			   "recognises values by their shape: this statement reshapes %s with %s, which "
 			   "could return its values in a form no detector recognises (encoded, cut, replaced, "
-			   "reversed, split, re-cased, glued to other text or hashed)", profile, r->name, by);
+			   "reversed, split, re-cased, glued to other text or hashed)", profile, src, by);
 		hint = "Select the column as it is (coalesce, CASE, casts to text, count, min, max, array_agg, "
 		       "comparisons and || ' ' keep it whole; lower and upper in a comparison); a person with "
 		       "unmasked access can run this statement.";

@@ -21,6 +21,7 @@
  *     listed, a cast to a type not
  *     listed or one that cuts (`::varchar(5)`, `::tsvector`), XMLTABLE, an
  *     XML element's content and attributes (a bytea there is base64).
+ * A large object's bytes (lo_get, loread) are read as a column's value is.
  * A cast to bytea keeps a value whole: PostgreSQL writes it in hex wherever
  * it goes (a cast to text, an array, a record, JSON), and the mask stage
  * reads the hex (pgmask.c's hex_runs).
@@ -184,6 +185,25 @@ static void reshaped(rs *r, const json_t *colref, const char *by)
 		const char *s = pgtree_string(json_array_get(f, i));
 		buf_printf(&b, "%s%s", i ? "." : "", s ? s : "*");
 	}
+	buf_append(&b, "", 1);
+	r->col = b.data;
+	r->by = util_strndup(by, strlen(by));
+}
+
+/*
+ * Functions that return values stored apart from any table's columns: a large
+ * object's bytes (a document an application stored, lo_import's file).
+ * Reshaped, they are as a column is: encode(lo_get(o), 'base64').
+ */
+static const char *const storing[] = {"lo_get", "loread"};
+
+/* A value fn returns, reshaped by by: named "fn()". */
+static void reshaped_call(rs *r, const char *fn, const char *by)
+{
+	if (r->col)
+		return;
+	buf b = {0};
+	buf_printf(&b, "%s()", fn);
 	buf_append(&b, "", 1);
 	r->col = b.data;
 	r->by = util_strndup(by, strlen(by));
@@ -469,6 +489,13 @@ static void func_call(rs *r, const json_t *b, const char *by, unsigned depth)
 			 fn ? fn : "a function");
 		walk_list(r, args, r->qname, depth);
 		return;
+	}
+	if (by != ANSWERED && LISTED(fn, storing)) {
+		/* lo_get(o, offset, length) and loread(fd, length) cut the object
+		 * (loread from where an earlier lo_lseek left it) */
+		int cut = !strcmp(fn, "loread") || na >= 3;
+		if (by || cut)
+			reshaped_call(r, fn, by ? by : "its offset and length");
 	}
 	int trim = !strcmp(fn, "btrim") || !strcmp(fn, "ltrim") || !strcmp(fn, "rtrim");
 	if (!strcmp(fn, "to_char") && na >= 2 && !date_format(r, json_array_get(args, 1))) {

@@ -13,7 +13,8 @@
 # element, where a bytea is base64, is refused; so is a column's text read as
 # a number and then computed on or written as a float, a scale or money; a
 # JSON error's DETAIL and CONTEXT, which quote a piece of the value, are masked;
-# a masked read in another client_encoding than UTF8 is refused;
+# a masked read in another client_encoding than UTF8 is refused; a large
+# object's bytes encoded or cut are refused as a column's are;
 # psycopg's extended protocol gets the same refusal at Parse and its session
 # goes on; psql's \d and pg_dump, whose catalog queries format and cut catalog
 # columns, work; the dba's reshaping reads run; the refusals are audited.
@@ -214,6 +215,44 @@ assert_eq "$(wc -l <"$T/hex_csv.out")" "1013" "COPY CSV: all 1013 rows"
 unhex <"$T/hex_csv.out" >"$T/hex_csv.txt"
 no_secrets "$T/hex_csv.txt" "COPY CSV of bytea, decoded"
 refused "an XML element (a bytea in base64)" "select xmlelement(name n, notes::bytea) from customers" "xmlelement()" notes
+
+# ---------------------------------------------------------------- a large object's bytes
+# A document an application stored as a large object (here every note, one a line)
+# reaches a masked identity as bytea's hex, which the mask stage reads; encoded or
+# cut (lo_get's offset and length, loread) it is no longer what a detector knows:
+# bob's base64 of it decodes to the seeded values, alice's is refused, also where
+# the statement reads the catalog's list of large objects only.
+pg_direct -d app -At -c "select lo_from_bytea(424242, convert_to(string_agg(notes, E'\n' order by id), 'UTF8'))
+  from customers" >/dev/null && pg_direct -d app -c "grant select on large object 424242 to app_scram" >/dev/null \
+  || die "could not store the notes as a large object"
+LO_B64="select encode(lo_get(424242), 'base64')"
+as_bob -At -c "$LO_B64" >"$T/lo_b64.out" 2>&1 || fail "loose: the large object's base64 read failed"
+n=$(decode base64 <"$T/lo_b64.out" | grep -aoF -f "$T/secrets.txt" | sort -u | wc -l)
+((n > 100)) && ok "transforms: allow: a large object's base64 carries $n seeded values" \
+  || fail "transforms: allow: a large object's base64 decoded to only $n seeded values (the contrast)"
+lo_refused() { # LABEL QUERY WHAT-RESHAPES FUNCTION
+  local rc
+  as_alice -At -c "$2" >"$T/refused.out" 2>&1; rc=$?
+  assert_nonzero "$rc" "$1: refused"
+  assert_contains "$(cat "$T/refused.out")" "reshapes what $4 returns with $3" "$1: the refusal names $4 and $3"
+  no_secrets "$T/refused.out" "$1"
+}
+lo_refused "a large object in base64" "$LO_B64" "encode()" "lo_get()"
+lo_refused "a large object's oids from the catalog" \
+  "select encode(lo_get(oid), 'base64') from pg_largeobject_metadata" "encode()" "lo_get()"
+lo_refused "a piece of a large object" "select lo_get(424242, 20, 30)" "its offset and length" "lo_get()"
+lo_refused "loread" "select loread(lo_open(424242, 262144), 100000)" "its offset and length" "loread()"
+for who in alice bob; do
+  "as_$who" -At -c "select lo_get(424242)" >"$T/${who}_lo.out" 2>&1; rc=$?
+  assert_rc "$rc" 0 "$who: a large object as it is is answered ($(show "$(cat "$T/${who}_lo.out")" 200))"
+  unhex <"$T/${who}_lo.out" >"$T/${who}_lo.txt"
+  no_secrets "$T/${who}_lo.txt" "$who: the large object's hex decoded"
+  assert_eq "$(grep -c 'Customer wrote from \*\*\*\* about invoice 7781' "$T/${who}_lo.txt")" "1" \
+    "$who: the large object decodes to the notes, masked"
+done
+as_dana -At -c "select lo_get(424242)" | unhex >"$T/dana_lo.txt"
+n=$(grep -aoF -f "$T/secrets.txt" "$T/dana_lo.txt" | sort -u | wc -l)
+((n > 100)) && ok "the dba's large object decodes to $n seeded values" || fail "the dba's large object decodes to $n"
 
 # ---------------------------------------------------------------- a column's digits as a number
 # A card read as a number is still a card (masked); computed on, or written as a

@@ -1073,6 +1073,10 @@ static void test_mask_transforms(void **state)
 		"substring(pg_catalog.pg_get_expr(d.adbin, d.adrelid) for 128) "
 		"from pg_catalog.pg_attribute a join pg_namespace n on true left join pg_attrdef d on true",
 		"select upper(table_name) || '.' || column_name from information_schema.columns",
+		/* a large object's bytes as they are (hex, which the mask stage reads), compared, collected */
+		"select lo_get(16400), lo_get(oid)::text from pg_largeobject_metadata",
+		"select string_agg(lo_get(oid)::text, ', '), array_agg(lo_get(oid)) from pg_largeobject_metadata",
+		"select oid from pg_largeobject_metadata where lo_get(oid, 0, 4) = '\\x25504446'",
 	};
 	static const struct {
 		const char *sql, *col, *by;
@@ -1169,6 +1173,14 @@ static void test_mask_transforms(void **state)
 		{"select left(query, 40) from pg_stat_activity", "\"query\"", "left()"},
 		{"select reverse(c.relname), reverse(x.notes) from pg_class c, customers x", "\"c.relname\"", "reverse()"},
 		{"select reverse(relname) from public.pg_class", "\"relname\"", "reverse()"},
+		/* a large object's bytes (a document an application stored) reshaped or cut */
+		{"select encode(lo_get(16400), 'base64')", "what lo_get() returns", "encode()"},
+		{"select convert_from(lo_get(16400), 'UTF8') || 'x'", "what lo_get() returns", "convert_from()"},
+		{"select reverse(encode(lo_get(oid), 'escape')) from pg_largeobject_metadata", "what lo_get() returns",
+		 "encode()"},
+		{"select lo_get(16400, 3, 5)", "what lo_get() returns", "its offset and length"},
+		{"select loread(lo_open(16400, 262144), 100000)", "what loread() returns", "its offset and length"},
+		{"select md5(lo_get(16400))", "what lo_get() returns", "md5()"},
 		/* what a comparison reads through a function or a JSON path that fails quoting its input */
 		{"select id from customers where ('[1]'::jsonb #- string_to_array(notes, ' ')) is null", "\"notes\"",
 		 "string_to_array()"},

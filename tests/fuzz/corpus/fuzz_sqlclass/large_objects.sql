@@ -1,0 +1,1 @@
+select encode(lo_get(16400), 'base64'), lo_get(o, 1, 2), loread(lo_open(1, 262144), 9) from pg_largeobject_metadata where lo_get(oid, 0, 4) = '\x25'
