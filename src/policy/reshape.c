@@ -23,8 +23,9 @@
  *     XML element's content and attributes (a bytea there is base64).
  * A large object's bytes (lo_get, loread) are read as a column's value is.
  * A cast to bytea keeps a value whole: PostgreSQL writes it in hex wherever
- * it goes (a cast to text, an array, a record, JSON), and the mask stage
- * reads the hex (pgmask.c's hex_runs).
+ * it goes (a cast to text, an array, a record, JSON), or in its escape form
+ * under bytea_output = escape, and the mask stage reads both (pgmask.c's
+ * hex_runs and octal_runs).
  * A column cast to a number keeps its digits only where the number goes out
  * as it is (the statement's output columns, through what returns or collects
  * it: mark_direct, before the walk) or under a comparison, an ORDER BY or a

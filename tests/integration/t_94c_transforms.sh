@@ -14,7 +14,8 @@
 # a number and then computed on or written as a float, a scale or money; a
 # JSON error's DETAIL and CONTEXT, which quote a piece of the value, are masked;
 # a masked read in another client_encoding than UTF8 is refused; a large
-# object's bytes encoded or cut are refused as a column's are;
+# object's bytes encoded or cut are refused as a column's are; bytea's escape
+# form (bytea_output = escape) is decoded and masked as its hex is;
 # psycopg's extended protocol gets the same refusal at Parse and its session
 # goes on; psql's \d and pg_dump, whose catalog queries format and cut catalog
 # columns, work; the dba's reshaping reads run; the refusals are audited.
@@ -215,6 +216,32 @@ assert_eq "$(wc -l <"$T/hex_csv.out")" "1013" "COPY CSV: all 1013 rows"
 unhex <"$T/hex_csv.out" >"$T/hex_csv.txt"
 no_secrets "$T/hex_csv.txt" "COPY CSV of bytea, decoded"
 refused "an XML element (a bytea in base64)" "select xmlelement(name n, notes::bytea) from customers" "xmlelement()" notes
+
+# bytea_output = escape writes what is no printable ASCII as \ooo, in text and in
+# arrays, records, JSON and COPY around it (each backslash doubled again there):
+# zo\303\253@m\303\274ller-b… is no address to a detector, so the mask stage decodes
+# such runs too. The dba's read decodes to the seeded values, the internationalised
+# address among them.
+ESCAPED="select notes::bytea::text, array[email::bytea], to_json(notes::bytea), row(email::bytea),
+  email::bytea from customers order by id"
+unescape() { perl -pe 'for my $i (1 .. 3) { s/\\(\\|[0-3][0-7]{2})/$1 eq "\\" ? "\\" : chr(oct($1))/ge }'; }
+as_dana -At -c "set bytea_output = escape" -c "$ESCAPED" >"$T/dba_esc.out" 2>&1 \
+  || fail "the dba's escape read failed: $(show "$(cat "$T/dba_esc.out")" 200)"
+unescape <"$T/dba_esc.out" >"$T/dba_esc.txt"
+assert_contains "$(cat "$T/dba_esc.txt")" "zoë@müller-bäckerei.de" "the dba's escape read decodes to the internationalised address"
+assert_contains "$(cat "$T/dba_esc.out")" 'zo\303\253@m\303\274ller-b\303\244ckerei.de' "... which it sent as octal escapes"
+for who in alice bob; do
+  "as_$who" -At -c "set bytea_output = escape" -c "$ESCAPED" >"$T/${who}_esc.out" 2>&1; rc=$?
+  assert_rc "$rc" 0 "$who: bytea in escape form is answered ($(show "$(cat "$T/${who}_esc.out")" 200))"
+  assert_eq "$(grep -c . "$T/${who}_esc.out")" "1013" "$who: all 1013 rows"
+  unescape <"$T/${who}_esc.out" >"$T/${who}_esc.txt"
+  no_secrets "$T/${who}_esc.txt" "$who: bytea's escape form, decoded"
+done
+as_alice -At -c "set bytea_output = escape" -c "copy (select notes::bytea::text, notes::bytea from customers) to stdout" \
+  >"$T/esc_copy.out" 2>&1; rc=$?
+assert_rc "$rc" 0 "COPY of bytea in escape form"
+unescape <"$T/esc_copy.out" >"$T/esc_copy.txt"
+no_secrets "$T/esc_copy.txt" "COPY of bytea in escape form, decoded"
 
 # ---------------------------------------------------------------- a large object's bytes
 # A document an application stored as a large object (here every note, one a line)

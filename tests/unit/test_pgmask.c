@@ -1431,6 +1431,92 @@ PER_ENGINE(test_hex_runs, ST_REDACT)
 	pgm_desc_free(&d);
 }
 
+PER_ENGINE(test_octal_runs, ST_REDACT)
+{
+	pgm_desc d = {0};
+	/* text columns all: an array's and a JSON document's text as array[x::bytea]::text
+	 * and to_json(x::bytea)::text give them (typed ones are taken apart first) */
+	DESC(&d, {"t", 1, 1, 25, 0, PGM_SCAN}, {"a", 1, 2, 25, 0, PGM_SCAN}, {"j", 1, 3, 25, 0, PGM_SCAN},
+	     {"plain", 1, 4, 25, 0, PGM_SCAN});
+	buf body = {0};
+	/* zoë@müller-bäckerei.de under bytea_output = escape: the cast to text (level 1), an
+	 * array's element and a JSON string (level 2: each backslash doubled) */
+	ROW(&body, S("Post an zo\\303\\253@m\\303\\274ller-b\\303\\244ckerei.de, R\\303\\274ckruf"),
+	    S("{\"zo\\\\303\\\\253@m\\\\303\\\\274ller.de\",ok}"), S("{\"e\": \"<zo\\\\303\\\\253@x.de>\", \"n\": 1}"),
+	    S("Gr\\303\\274\\303\\237e"));
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("Post an ****, R\\303\\274ckruf"), S("{\"****\",ok}"),
+		   S("{\"e\": \"<****>\", \"n\": 1}"), S("Gr\\303\\274\\303\\237e"));
+	COUNTS(f, MASK_DET_EMAIL, 3);
+	/* with no json_keys, the row's backslash draws the look as well */
+	f->c.json_keys = NULL;
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("Post an ****, R\\303\\274ckruf"), S("{\"****\",ok}"),
+		   S("{\"e\": \"<****>\", \"n\": 1}"), S("Gr\\303\\274\\303\\237e"));
+	COUNTS(f, MASK_DET_EMAIL, 3);
+	f->c.json_keys = &json_keys;
+
+	/* a quote escaped inside the element, a backslash (\\ at level 1, \\\\ at level 2)
+	 * next to the run, a control character kept as its escape */
+	ROW(&body, S("C:\\\\dir\\012zo\\303\\253@x.de"), S("{\"a\\\"zo\\\\303\\\\253@x.de\",\"b\\\\\\\\\"}"),
+	    S("[\"x\\\\\\\\\", \"zo\\\\303\\\\253@x.de\\\\011\"]"), SNULL);
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("C:\\\\dir\\012****"), S("{\"a\\\"****\",\"b\\\\\\\\\"}"),
+		   S("[\"x\\\\\\\\\", \"****\\\\011\"]"), SNULL);
+	COUNTS(f, MASK_DET_EMAIL, 3);
+
+	/* the same as an array and a JSON document, which are taken apart first */
+	pgm_desc typed_d = {0};
+	DESC(&typed_d, {"a", 1, 1, 1009, 0, PGM_SCAN}, {"j", 1, 2, 114, 0, PGM_SCAN});
+	ROW(&body, S("{\"zo\\\\303\\\\253@m\\\\303\\\\274ller.de\",ok}"),
+	    S("{\"e\": \"<zo\\\\303\\\\253@x.de>\", \"n\": 1}"));
+	assert_int_equal(data_row(f, &typed_d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("{\"****\",ok}"), S("{\"e\": \"<****>\", \"n\": 1}"));
+	COUNTS(f, MASK_DET_EMAIL, 2);
+	pgm_desc_free(&typed_d);
+
+	/* an escaped quote right after the run (its backslash is no part of it), and
+	 * level 4 (an array of records: each backslash doubled twice) */
+	ROW(&body, S("{\"zo\\\\303\\\\253@m\\\\303\\\\274ller.de\\\" x\"}"),
+	    S("{\"(\\\"zo\\\\\\\\303\\\\\\\\253@m\\\\\\\\303\\\\\\\\274ller.de\\\",1)\"}"),
+	    S("zo\\\\\\\\303\\\\\\\\253@m\\\\\\\\303\\\\\\\\274ller.de"), SNULL);
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("{\"****\\\" x\"}"), S("{\"(\\\"****\\\",1)\"}"), S("****"), SNULL);
+	COUNTS(f, MASK_DET_EMAIL, 3);
+
+	/* a literal backslash ending the run before the element's closing quote, a comma
+	 * ending it before what is no escape */
+	ROW(&body, S("{\"zo\\\\303\\\\253@m\\\\303\\\\274ller.de\\\\\\\\\",x}"), S("zo\\303\\253@m\\303\\274ller.de,\\q"), SNULL, SNULL);
+	assert_int_equal(data_row(f, &d, &body), 1);
+	EXPECT_ROW(&f->out, 3, S("{\"****\\\\\\\\\",x}"), S("****,\\q"), SNULL, SNULL);
+	COUNTS(f, MASK_DET_EMAIL, 2);
+
+	/* not bytea's escape form, or nothing in it: left alone */
+	ROW(&body, S("zo\\303\\253@m\\303\\274ller.de\\q"), S("{\"\\\\\\\\303 a\"}"),
+	    S("\"\\\\303\\\\274\""), S("\\400 \\08"));
+	assert_int_equal(data_row(f, &d, &body), 0);
+	NO_COUNTS(f);
+
+	/* COPY: text format doubles the backslash, CSV does not */
+	pgm_copy csv = {.csv = 1, .delimiter = ',', .quote = '"'};
+	expect_copy(f, &csv, "1,zo\\303\\253@x.de\n", "1,****\n");
+	COUNTS(f, MASK_DET_EMAIL, 1);
+	pgm_copy text = {.delimiter = '\t'};
+	expect_copy(f, &text, "1\tzo\\\\303\\\\253@x.de\n", "1\t****\n");
+	COUNTS(f, MASK_DET_EMAIL, 1);
+
+	/* an error quoting it */
+	static const char err[] = "SERROR\0C22P02\0Minvalid input syntax for type integer: "
+				  "\"zo\\303\\253@x.de\"\0";
+	f->out.len = 0;
+	assert_int_equal(pgm_notice(&f->c, 'E', err, sizeof(err), &f->out), 1);
+	assert_non_null(memmem(f->out.data, f->out.len, "\"****\"", 6));
+	COUNTS(f, MASK_DET_EMAIL, 1);
+
+	buf_free(&body);
+	pgm_desc_free(&d);
+}
+
 PER_ENGINE(test_copy_partial, ST_PARTIAL)
 {
 	/* a column rule's field: a number's last four digits, nothing of anything else */
@@ -1962,6 +2048,7 @@ int main(void)
 		cmocka_unit_test(test_jsonb_text),
 		cmocka_unit_test(test_bytea_text),
 		cmocka_unit_test(test_hex_runs),
+		cmocka_unit_test(test_octal_runs),
 		cmocka_unit_test(test_inet),
 		cmocka_unit_test(test_containers),
 		cmocka_unit_test(test_undescribed),

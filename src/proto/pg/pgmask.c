@@ -1244,17 +1244,128 @@ static int hex_runs(pgm_ctx *c, const char *in, size_t n, buf *out)
 }
 
 /*
+ * Bytes in bytea's escape form inside text (bytea_output = escape): printable
+ * ASCII as it is, a backslash as two, every other byte as a backslash and
+ * three octal digits. email::bytea::text of zoë@müller-bäckerei.de is
+ * zo\303\253@m\303\274ller-b…: no address to a detector, which reads UTF-8.
+ * A run is a stretch of printable ASCII between spaces, quotes, commas and
+ * brackets holding a backslash before three octal digits; it is decoded,
+ * masked as text is, and written back in the same form. Inside an array's or
+ * a record's quotes, a JSON string or COPY's text each backslash is doubled
+ * again (zo\\303\\253): one decoding leaves the escapes of the level below,
+ * which the masking of the decoded text decodes in turn. A quote escaped
+ * there (\") ends a run, its backslash left out. A run holding a backslash
+ * that is no escape (\q) is left as it is.
+ */
+static int run_char(unsigned char ch)
+{
+	return ch > ' ' && ch < 0x7f && ch != '"' && ch != ',' && ch != '{' && ch != '}' && ch != '(' &&
+	       ch != ')' && ch != '[' && ch != ']';
+}
+
+static int octal3(const char *p, size_t left)
+{
+	return left >= 3 && p[0] >= '0' && p[0] <= '3' && p[1] >= '0' && p[1] <= '7' && p[2] >= '0' && p[2] <= '7';
+}
+
+/* in[0, n) decoded (\\ and \ooo) into raw; -1 when a backslash is neither. */
+static int octal_decode(const char *in, size_t n, buf *raw)
+{
+	for (size_t i = 0; i < n; i++) {
+		char ch = in[i];
+		if (ch == '\\') {
+			if (i + 1 < n && in[i + 1] == '\\') {
+				i++;
+			} else if (octal3(in + i + 1, n - i - 1)) {
+				ch = (char)(((in[i + 1] - '0') << 6) | ((in[i + 2] - '0') << 3) | (in[i + 3] - '0'));
+				i += 3;
+			} else {
+				return -1;
+			}
+		}
+		buf_append(raw, &ch, 1);
+	}
+	return 0;
+}
+
+static void octal_encode(const char *v, size_t n, buf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)v[i];
+		if (ch == '\\') {
+			buf_append(out, "\\\\", 2);
+		} else if (ch < ' ' || ch >= 0x7f) {
+			char e[4] = {'\\', (char)('0' + (ch >> 6)), (char)('0' + ((ch >> 3) & 7)), (char)('0' + (ch & 7))};
+			buf_append(out, e, 4);
+		} else {
+			buf_append(out, v + i, 1);
+		}
+	}
+}
+
+static int octal_runs(pgm_ctx *c, const char *in, size_t n, buf *out)
+{
+	size_t copied = 0;
+	buf raw = {0}, m = {0};
+	for (size_t i = 0; i + 3 < n;) {
+		const char *bs = memchr(in + i, '\\', n - 3 - i);
+		if (!bs)
+			break;
+		size_t g = (size_t)(bs - in);
+		i = g;
+		while (i < n && in[i] == '\\')
+			i++;
+		if (!octal3(in + i, n - i))
+			continue;
+		/* the run around it */
+		size_t s = g, e = i;
+		while (s > copied && run_char((unsigned char)in[s - 1]))
+			s--;
+		while (e < n && run_char((unsigned char)in[e])) {
+			size_t q = 0;
+			while (e + q < n && in[e + q] == '\\')
+				q++;
+			if (q % 2 && (e + q == n || !run_char((unsigned char)in[e + q])))
+				break; /* \" (and no escape at the text's end) */
+			e += q ? q : 1;
+		}
+		raw.len = m.len = 0;
+		if (octal_decode(in + s, e - s, &raw) == 0 && mask_string(c, raw.data ? raw.data : "", raw.len, 0, &m)) {
+			buf_append(out, in + copied, s - copied);
+			octal_encode(m.data ? m.data : "", m.len, out);
+			copied = e;
+		}
+		i = e;
+	}
+	buf_free(&raw);
+	buf_free(&m);
+	if (!copied)
+		return 0;
+	buf_append(out, in + copied, n - copied);
+	return 1;
+}
+
+/*
  * Detectors, then JSON keys, over text in[0, n) into out. Returns 1 when out
  * holds the rewritten text.
  */
 static __attribute__((noinline)) int mask_string_hex(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out)
 {
-	buf hex = {0};
+	buf hex = {0}, oct = {0};
 	int r = hex_runs(c, in, n, &hex);
-	if (r && !mask_string_read(c, hex.data, hex.len, is_json, out))
-		buf_append(out, hex.data, hex.len);
+	const char *cur = r ? hex.data : in;
+	size_t cur_n = r ? hex.len : n;
+	if (octal_runs(c, cur, cur_n, &oct)) {
+		r = 1;
+		cur = oct.data;
+		cur_n = oct.len;
+	}
+	int w = mask_string_read(c, cur, cur_n, is_json, out);
+	if (r && !w)
+		buf_append(out, cur, cur_n);
 	buf_free(&hex);
-	return r ? 1 : mask_string_read(c, in, n, is_json, out);
+	buf_free(&oct);
+	return r || w;
 }
 
 static int mask_string(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out)
