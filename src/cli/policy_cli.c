@@ -242,9 +242,9 @@ static char *one_line(const char *s, size_t max)
  * session.h's parents and uniques in a replay: what the request's
  * classification recorded ("inherits": {"schema.table": ["parent", ...] or
  * null}, "unique": {"schema.table": ["column", ...] or null}, "references":
- * {"schema.table": ["column", "referenced", ...] or null}, "json_columns":
- * {"schema.table": ["column", ...] or null}); a relation it does not name
- * had none (or was not asked about).
+ * {"schema.table": ["column", "referenced", ...] or null}, "json_columns"
+ * and "number_columns": {"schema.table": ["column", ...] or null}); a
+ * relation it does not name had none (or was not asked about).
  */
 static int replay_recorded(void *ctx, const char *schema, const char *table, char ***out)
 {
@@ -337,12 +337,15 @@ static int cmd_test(const char *config, const char *candidate, const char *since
 		r->s.references_ctx = json_object_get(cls, "references");
 		r->s.json_columns = replay_recorded;
 		r->s.json_columns_ctx = json_object_get(cls, "json_columns");
+		r->s.number_columns = replay_recorded;
+		r->s.number_columns_ctx = json_object_get(cls, "number_columns");
 		policy_decision dec;
 		policy_decide(&cand.policy, r->s.policy, &r->s, &d, &dec);
 		r->s.parents_ctx = NULL;
 		r->s.uniques_ctx = NULL;
 		r->s.references_ctx = NULL;
 		r->s.json_columns_ctx = NULL;
+		r->s.number_columns_ctx = NULL;
 		json_decref(cls);
 		const char *now = policy_action_name(dec.action);
 		const char *was = e->decision ? e->decision : "allow";

@@ -61,6 +61,15 @@ typedef struct session {
 	 */
 	int (*json_columns)(void *ctx, const char *schema, const char *table, char ***out);
 	void *json_columns_ctx;
+	/*
+	 * The columns of schema.table whose type is a number, and as "!name"
+	 * each of another type named as a number column is somewhere; -1 when
+	 * the catalog does not list schema.table (or cannot say): transforms:
+	 * refuse lets a statement cast a number column to another number.
+	 * NULL: none known.
+	 */
+	int (*number_columns)(void *ctx, const char *schema, const char *table, char ***out);
+	void *number_columns_ctx;
 	int recorded;           /* session_start was submitted */
 } session;
 

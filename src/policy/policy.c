@@ -34,6 +34,7 @@ struct policy_session {
 	json_t *uniques;        /* ... and the unique columns */
 	json_t *references;     /* ... and the foreign keys */
 	json_t *json_cols;      /* ... and the JSON columns */
+	json_t *num_cols;       /* ... and the number columns */
 	char doc_col[600];      /* the decision being made: "table.column", the JSON column it computes on */
 	char unique_col[256];   /* the decision being made: the unique column it would write (written_unique) */
 	char unique_ref[800];   /* ... and the masked column its foreign key references, or "" */
@@ -78,6 +79,7 @@ void policy_session_free(policy_session *st)
 	json_decref(st->uniques);
 	json_decref(st->references);
 	json_decref(st->json_cols);
+	json_decref(st->num_cols);
 	free(st);
 }
 
@@ -147,6 +149,7 @@ static sql_class *class_of_stmt(const sql_stmt *in)
 	o->renames = sqlclass_renames_dup(in->renames, in->n_renames);
 	o->reshaped = util_strdup_or_null(in->reshaped);
 	o->reshaped_by = util_strdup_or_null(in->reshaped_by);
+	o->number_casts = dup_strs(in->number_casts, in->n_number_casts);
 	c->stmts = o;
 	c->n = 1;
 	c->kinds = o->kinds;
@@ -692,6 +695,56 @@ static int json_columns_of(policy_session *st, const session *s, const char *sch
 {
 	return ask_catalog(s ? s->json_columns : NULL, s ? s->json_columns_ctx : NULL, &st->json_cols, schema, table,
 			   out);
+}
+
+static int number_columns_of(policy_session *st, const session *s, const char *schema, const char *table,
+			     char ***out)
+{
+	return ask_catalog(s ? s->number_columns : NULL, s ? s->number_columns_ctx : NULL, &st->num_cols, schema,
+			   table, out);
+}
+
+/*
+ * Whether every column stmt casts to a number or formats as one
+ * (number_casts) holds numbers: a number column of some relation the
+ * statement reads, and a column of another type in none of them, in any
+ * schema its name can mean that the catalog lists it in (one it lists in
+ * none, created since the catalog was read, may hold any column). The
+ * digits of a number are the table's numbers, which a column rule guards.
+ */
+static int numbers_held(policy_session *st, const session *s, const sql_stmt *stmt)
+{
+	if (!stmt->n_number_casts || !stmt->n_objects)
+		return 0;
+	const char *small[8], **schemas = max_schemas(st) <= 8 ? small : util_xmalloc(max_schemas(st) * sizeof(char *));
+	uint8_t held_small[8], *held = stmt->n_number_casts <= 8 ? held_small : util_xmalloc(stmt->n_number_casts);
+	memset(held, 0, stmt->n_number_casts);
+	int ok = 1;
+	for (size_t i = 0; i < stmt->n_objects && ok; i++) {
+		size_t n = schemas_of(&stmt->objects[i], st, s, schemas);
+		int listed = 0;
+		for (size_t k = 0; k < n && ok; k++) {
+			char **cols;
+			int nc = number_columns_of(st, s, schemas[k], stmt->objects[i].name, &cols);
+			listed |= nc >= 0;
+			for (int j = 0; j < nc && ok; j++)
+				for (size_t c = 0; c < stmt->n_number_casts && ok; c++) {
+					if (!strcmp(cols[j], stmt->number_casts[c]))
+						held[c] = 1;
+					else if (cols[j][0] == '!' && !strcmp(cols[j] + 1, stmt->number_casts[c]))
+						ok = 0;
+				}
+			free_strs(cols, nc > 0 ? (size_t)nc : 0);
+		}
+		ok &= listed;
+	}
+	for (size_t c = 0; c < stmt->n_number_casts && ok; c++)
+		ok = held[c];
+	if (schemas != small)
+		free(schemas);
+	if (held != held_small)
+		free(held);
+	return ok;
 }
 
 /* Whether the statement writes column col (by name, or as one of every column). */
@@ -1296,7 +1349,8 @@ static int unmaskable(const config_mask_profile *mp, policy_session *st, const s
 	 * the statement reads them by: pg_largeobject_metadata's oids) */
 	size_t rl = stmt->reshaped ? strlen(stmt->reshaped) : 0;
 	int lo = rl > 2 && strcmp(stmt->reshaped + rl - 2, "()") == 0;
-	if (mp->transforms_refuse && stmt->reshaped && (lo || !reads_catalog_only(stmt))) {
+	if (mp->transforms_refuse && stmt->reshaped && (lo || !reads_catalog_only(stmt)) &&
+	    !numbers_held(st, s, stmt)) {
 		why->why = REF_RESHAPED;
 		why->name = stmt->reshaped;
 		why->what = stmt->reshaped_by;
@@ -1462,6 +1516,8 @@ static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt,
 		unknown_out->n_doc_texted = stmt->n_doc_texted;
 		unknown_out->reshaped = stmt->reshaped;
 		unknown_out->reshaped_by = stmt->reshaped_by;
+		unknown_out->number_casts = stmt->number_casts;
+		unknown_out->n_number_casts = stmt->n_number_casts;
 		unknown_out->leaves_utf8 = stmt->leaves_utf8;
 		return unknown_out;
 	}
@@ -1863,6 +1919,8 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 	st->references = NULL;
 	json_decref(st->json_cols);
 	st->json_cols = NULL;
+	json_decref(st->num_cols);
+	st->num_cols = NULL;
 	char *summary;
 	int owned = 1;
 	sql_class *c = function_call ? function_call_class(p, function_name, &summary)
@@ -1957,7 +2015,7 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 		d->rule = "empty";
 	if (!d->classification)
 		d->classification = util_strdup_or_null(summary);
-	if ((st->inherits || st->uniques || st->references || st->json_cols) && d->classification) {
+	if ((st->inherits || st->uniques || st->references || st->json_cols || st->num_cols) && d->classification) {
 		/* what the target's catalog said of the relations' parents
 		 * (masked_computed) and unique columns (written_unique) */
 		json_t *cls = json_loads(d->classification, 0, NULL);
@@ -1970,6 +2028,8 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 				json_object_set(cls, "references", st->references);
 			if (st->json_cols)
 				json_object_set(cls, "json_columns", st->json_cols);
+			if (st->num_cols)
+				json_object_set(cls, "number_columns", st->num_cols);
 			char *t = json_dumps(cls, JSON_COMPACT | JSON_PRESERVE_ORDER);
 			if (t) {
 				free(d->classification);

@@ -64,6 +64,12 @@ typedef struct rs {
 	char qname[200];        /* a function of the database's own, schema.name */
 	const json_t **direct;  /* casts whose value goes out as it is (mark_direct) */
 	size_t n_direct, cap_direct;
+	/* columns cast to a number or formatted as one where nothing else
+	 * reshapes them (number_cast): the first as reshaped() names it, with
+	 * what reshapes it, and every one's name (its last field) */
+	char *ncol, *nby;
+	char **num;
+	size_t n_num, cap_num;
 } rs;
 
 static void walk(rs *r, const json_t *j, const char *by, unsigned depth);
@@ -210,6 +216,32 @@ static void reshaped_call(rs *r, const char *fn, const char *by)
 	r->by = util_strndup(by, strlen(by));
 }
 
+/*
+ * A column given to a cast to a number or to to_char with a number's format
+ * (by): reshaped, unless the catalog says it holds numbers already, which
+ * the policy asks (sql_stmt's number_casts). A column whose name has no last
+ * field (t.*) is named "*", which no column is.
+ */
+static void number_cast(rs *r, const json_t *colref, const char *by)
+{
+	const json_t *f = json_object_get(colref, "fields");
+	const char *last = pgtree_string(json_array_get(f, json_array_size(f) ? json_array_size(f) - 1 : 0));
+	if (r->n_num == r->cap_num) {
+		r->cap_num = r->cap_num ? 2 * r->cap_num : 4;
+		r->num = util_xrealloc(r->num, r->cap_num * sizeof(*r->num));
+	}
+	r->num[r->n_num++] = util_strndup(last ? last : "*", strlen(last ? last : "*"));
+	if (!r->ncol) {
+		char *col = r->col, *was_by = r->by;
+		r->col = NULL;
+		reshaped(r, colref, by);
+		r->ncol = r->col;
+		r->nby = r->by;
+		r->col = col;
+		r->by = was_by;
+	}
+}
+
 /* The single typed node j holds ({"Type": body}), or NULL. */
 static const char *typed(const json_t *j, const json_t **body)
 {
@@ -287,6 +319,20 @@ static const json_t *column_of(rs *r, const json_t *j)
 	const json_t *col = NULL;
 	find_column(r, j, 0, &col);
 	return col;
+}
+
+/* Each column j passes on as it is (each_passed, without collecting): a
+ * number cast's (number_cast, ctx what casts it). */
+static int number_cast_columns(rs *r, const json_t *j, unsigned depth, void *ctx)
+{
+	const json_t *b;
+	const char *t = typed(j, &b);
+	if (t && !strcmp(t, "ColumnRef")) {
+		number_cast(r, b, ctx);
+		return 0;
+	}
+	each_passed(r, j, 0, depth, number_cast_columns, ctx);
+	return 0;
 }
 
 /* The casts in j whose value is j's as it is (each_passed, collecting too), into r->direct. */
@@ -500,7 +546,16 @@ static void func_call(rs *r, const json_t *b, const char *by, unsigned depth)
 	}
 	int trim = !strcmp(fn, "btrim") || !strcmp(fn, "ltrim") || !strcmp(fn, "rtrim");
 	if (!strcmp(fn, "to_char") && na >= 2 && !date_format(r, json_array_get(args, 1))) {
-		walk_list(r, args, reshaping(by, fn), depth); /* a number's digits, formatted */
+		/* a number's digits, formatted; its format's text goes out too */
+		const json_t *n = json_array_get(args, 0);
+		if (!by && column_of(r, n)) {
+			number_cast_columns(r, n, depth, (void *)fn);
+			walk(r, n, NULL, depth + 1);
+			for (size_t i = 1; i < na; i++)
+				walk(r, json_array_get(args, i), fn, depth + 1);
+		} else {
+			walk_list(r, args, reshaping(by, fn), depth);
+		}
 	} else if (LISTED(fn, answering)) {
 		walk_list(r, args, ANSWERED, depth);
 	} else if (LISTED(fn, case_folding)) {
@@ -580,8 +635,10 @@ static void type_cast(rs *r, const json_t *b, const char *by, unsigned depth)
 	int number = builtin && LISTED(t, number_types);
 	int rewrites = number && (LISTED(t, number_rewriting) || json_array_size(json_object_get(tn, "typmods")));
 	if (!by && number && (rewrites || !is_direct(r, b)) && (col = column_of(r, json_object_get(b, "arg"))) != NULL) {
+		/* (what else its argument computes is read as ever) */
 		snprintf(r->qname, sizeof(r->qname), "a cast to %s%s", t, rewrites ? "" : " computed on");
-		reshaped(r, col, r->qname);
+		number_cast_columns(r, json_object_get(b, "arg"), depth, r->qname);
+		walk(r, json_object_get(b, "arg"), NULL, depth + 1);
 		return;
 	}
 	const char *b2;
@@ -706,6 +763,36 @@ static void walk(rs *r, const json_t *j, const char *by, unsigned depth)
 	}
 }
 
+/*
+ * Whether j names columns other than its relations' own: a CTE, a subquery
+ * or a function in FROM, XMLTABLE, a column alias list (`t AS x(a, b)`). A
+ * column reference may then be one of those, whatever the catalog says of a
+ * relation's column of that name.
+ */
+static int renames_columns(const json_t *j, unsigned depth)
+{
+	if (depth > MAX_DEPTH)
+		return 1;
+	if (json_is_array(j)) {
+		for (size_t i = 0; i < json_array_size(j); i++)
+			if (renames_columns(json_array_get(j, i), depth + 1))
+				return 1;
+		return 0;
+	}
+	if (!json_is_object(j))
+		return 0;
+	if (json_object_get(j, "CommonTableExpr") || json_object_get(j, "RangeSubselect") ||
+	    json_object_get(j, "RangeFunction") || json_object_get(j, "RangeTableFunc") ||
+	    (json_object_get(j, "aliasname") && json_array_size(json_object_get(j, "colnames"))))
+		return 1;
+	const char *k;
+	const json_t *v;
+	json_object_foreach((json_t *)j, k, v)
+		if (renames_columns(v, depth + 1))
+			return 1;
+	return 0;
+}
+
 void reshape_of(const char *kind, json_t *body, sql_stmt *st)
 {
 	rs r = {0};
@@ -730,6 +817,24 @@ void reshape_of(const char *kind, json_t *body, sql_stmt *st)
 		r.col = util_strndup("*", 1);
 		r.by = util_strndup("an expression nested too deep to read", 37);
 	}
+	if (!r.col && r.ncol) {
+		/* only number casts: named as reshaped, and let through by the
+		 * policy where the columns hold numbers */
+		r.col = r.ncol;
+		r.by = r.nby;
+		r.ncol = r.nby = NULL;
+		if (!renames_columns(body, 0)) {
+			st->number_casts = r.num;
+			st->n_number_casts = r.n_num;
+			r.num = NULL;
+			r.n_num = 0;
+		}
+	}
+	free(r.ncol);
+	free(r.nby);
+	for (size_t i = 0; i < r.n_num; i++)
+		free(r.num[i]);
+	free(r.num);
 	st->reshaped = r.col;
 	st->reshaped_by = r.by;
 	st->reshape_consts = r.consts;

@@ -1387,6 +1387,7 @@ void sqlclass_free(sql_class *c)
 		sqlclass_renames_free(st->renames, st->n_renames);
 		free(st->reshaped);
 		free(st->reshaped_by);
+		free_strv(st->number_casts, st->n_number_casts);
 	}
 	free(c->stmts);
 	free(c->error);

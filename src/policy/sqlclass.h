@@ -150,6 +150,12 @@ typedef struct sql_stmt {
 	 * constant's text (a separator), which normalization hides */
 	char *reshaped, *reshaped_by;
 	int reshape_consts;
+	/* ... when all it reshapes is columns cast to a number or formatted as
+	 * one (to_char), of relations named as they are (no CTE, subquery,
+	 * function in FROM or column alias list): their names, which the policy
+	 * lets through when the catalog says each holds numbers (numbers_held) */
+	char **number_casts;
+	size_t n_number_casts;
 } sql_stmt;
 
 typedef struct sql_class {

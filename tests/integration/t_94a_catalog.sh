@@ -15,7 +15,7 @@ out=$(cd "$IT_ROOT/../.." && WARDEN_TEST_PGHOST=127.0.0.1 WARDEN_TEST_PGPORT=$IT
 rc=$?
 printf '%s\n' "$out" | grep -v -F -- "$IT_PG_PASSWORD" | sed 's/^/  | /'
 assert_rc "$rc" 0 "test_catalog passes against the cluster"
-assert_match "$out" "PASSED +\] 9 test" "all nine catalog tests ran"
+assert_match "$out" "PASSED +\] 10 test" "all ten catalog tests ran"
 assert_not_contains "$out" "SKIPPED" "no catalog test skipped"
 assert_contains "$out" "catalog: connection cat_test: connecting failed" "a failed login is logged with the connection name"
 assert_not_contains "$out" "wrong_pw_cat7q" "the (wrong) password is never logged"

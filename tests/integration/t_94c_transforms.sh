@@ -11,7 +11,8 @@
 # compares) is answered, masked; so are casts to bytea, whose hex the mask
 # stage reads (a cast back to text, an array, JSON, COPY), while an XML
 # element, where a bytea is base64, is refused; so is a column's text read as
-# a number and then computed on or written as a float, a scale or money; a
+# a number and then computed on or written as a float, a scale or money (a
+# column the catalog says holds numbers is rounded and formatted freely); a
 # JSON error's DETAIL and CONTEXT, which quote a piece of the value, are masked;
 # a masked read in another client_encoding than UTF8 is refused; a large
 # object's bytes encoded or cut are refused as a column's are; bytea's escape
@@ -304,6 +305,27 @@ assert_eq "$n" 0 "no seeded card among the numbers"
 n=$(grep -c '^$' "$T/bigint.out")
 ((n > 10)) && ok "the cards among them are NULL ($n; a number cannot hold ****)" || fail "only $n NULLs among the numbers"
 
+# A column the catalog says holds numbers is a number already: rounding it, summing
+# it as numeric, writing it as a float or formatting it is answered (what agents do
+# with amounts). A text column of digits under the same name in another table, or a
+# name a subquery gives, is refused. The table is created after warden read the
+# catalog: it reads it again for a relation it does not list.
+pg_direct -d app -c "create table public.invoices (id int, amount numeric(12, 3), fx float8, note text);
+  insert into public.invoices select g, g * 1.2345, g / 7.0, '4111111111111111' from generate_series(1, 50) g;
+  create table public.refunds (id int, amount text);
+  insert into public.refunds values (1, '4111111111111111');
+  grant select on public.invoices, public.refunds to app_scram" >/dev/null || die "could not create invoices"
+as_alice -At -F '|' -c "select id, round(amount::numeric, 2), fx::numeric(8, 3), to_char(amount, 'FM9990.00'),
+  sum(amount::float8) over () from invoices order by id" >"$T/amounts.out" 2>&1; rc=$?
+assert_rc "$rc" 0 "a number column rounded, cast and formatted is answered ($(show "$(cat "$T/amounts.out")" 200))"
+assert_eq "$(sed -n 2p "$T/amounts.out" | cut -d'|' -f1-4)" "2|2.47|0.286|2.47" "... with the numbers PostgreSQL computes"
+refused "a text column's digits, rounded" "select round(note::numeric, 2) from invoices" "a cast to numeric computed on" note
+refused "a number's name given to text by a subquery" \
+  "select round(s.amount::numeric, 2) from invoices i, (select note as amount from invoices) s" \
+  "a cast to numeric computed on" s.amount
+refused "another table's text column of a number's name" \
+  "select round(r.amount::numeric, 2) from invoices i join refunds r using (id)" "a cast to numeric computed on" r.amount
+
 # ---------------------------------------------------------------- a JSON error quotes a piece
 # ssn::jsonb fails, and its DETAIL and CONTEXT quote the SSN up to where it broke
 # off ("219-09"): no detector knows a piece, so under transforms: refuse a data
@@ -367,5 +389,6 @@ audit_export
 audit_expect '.kind == "request" and .user == "alice" and .decision == "deny" and .rule == "agents-strict" and (.statement | test("^select reverse\\(notes\\)"))' \
   "a refused reshaping read is audited with its rule"
 audit_expect '.kind == "result" and .error_code == "42501"' "its result records 42501"
-pg_direct -d app -c "drop schema t94 cascade" -c "drop table public.customers, public.accounts" >/dev/null 2>&1
+pg_direct -d app -c "drop schema t94 cascade" -c "drop table public.customers, public.accounts, public.invoices,
+  public.refunds" -c "select lo_unlink(424242)" >/dev/null 2>&1
 it_finish

@@ -195,16 +195,23 @@ static fetch_result fetch_families(const config_connection *c, int cc_index)
 	return r;
 }
 
-/* pg_catalog_parents (unique 0), pg_catalog_unique (1) or pg_catalog_json_columns (2) of
- * schema.table is want (comma-separated), listed or not. */
+/* pg_catalog_parents (unique 0), pg_catalog_unique (1), pg_catalog_json_columns (2) or
+ * pg_catalog_number_columns (3: -1 when not listed) of schema.table is want
+ * (comma-separated), listed or not. */
 static void expect_family(int cc_index, const char *schema, const char *table, int unique, const char *want,
 			  int want_listed)
 {
 	char **par;
 	int listed;
-	int n = unique == 2 ? pg_catalog_json_columns(cc_index, schema, table, &par, &listed)
+	int n = unique == 3 ? pg_catalog_number_columns(cc_index, schema, table, &par, &listed)
+		: unique == 2 ? pg_catalog_json_columns(cc_index, schema, table, &par, &listed)
 		: unique    ? pg_catalog_unique(cc_index, schema, table, &par, &listed)
 			    : pg_catalog_parents(cc_index, schema, table, &par, &listed);
+	if (unique == 3 && !want_listed) {
+		assert_int_equal(n, -1);
+		assert_int_equal(listed, 0);
+		return;
+	}
 	assert_true(n >= 0);
 	char got[512] = "";
 	size_t at = 0;
@@ -390,6 +397,33 @@ static void test_json_columns(void **state)
 	assert_int_equal(pg_catalog_json_columns(6, "s", "j", &out, &listed), -1); /* not fetched */
 }
 
+/*
+ * The number columns (transforms: refuse lets a cast of one to another number
+ * through): int2 to numeric, money and a domain over one, a view's; and as
+ * "!name" a column of another type named as a number column is somewhere.
+ * A relation the families do not list: -1.
+ */
+static void test_number_columns(void **state)
+{
+	NEED_SERVER();
+	PQclear(admin_sql("CREATE DOMAIN s.amt AS numeric(10, 2);"
+			  " CREATE TABLE s.n (amount numeric, price float8, qty int2, n4 int4, n8 int8, r real, m money,"
+			  "   d s.amt, label text, at timestamptz);"
+			  " CREATE TABLE s.t2 (amount text, other text);"
+			  " CREATE VIEW s.nv AS SELECT amount AS total, label FROM s.n;"
+			  " ALTER TABLE s.n ADD COLUMN gone int; ALTER TABLE s.n DROP COLUMN gone"));
+	assert_int_equal(fetch_families(&cc, 0).ok, 1);
+	expect_family(0, "s", "n", 3, "amount,d,m,n4,n8,price,qty,r", 1);
+	expect_family(0, "s", "t2", 3, "!amount", 1);
+	expect_family(0, "s", "nv", 3, "total", 1);
+	expect_family(0, "s", "nosuch", 3, "", 0);
+	/* the JSON columns are as they were */
+	expect_family(0, "s", "n", 2, "", 1);
+	char **out;
+	int listed;
+	assert_int_equal(pg_catalog_number_columns(6, "s", "n", &out, &listed), -1); /* not fetched */
+}
+
 /* One function lookup; its done's ok. */
 static int fetch_function(const config_connection *c, int cc_index, uint32_t oid)
 {
@@ -513,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_parents_rules),
 		cmocka_unit_test(test_unique_columns),
 		cmocka_unit_test(test_json_columns),
+		cmocka_unit_test(test_number_columns),
 		cmocka_unit_test(test_function_names),
 		cmocka_unit_test(test_pool_bounded_and_reconnects),
 		cmocka_unit_test(test_cache_bounded),

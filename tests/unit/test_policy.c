@@ -1131,7 +1131,7 @@ static void test_mask_transforms(void **state)
 		{"select avg(card::bigint) from customers", "\"card\"", "a cast to int8 computed on"},
 		{"select to_char(card::bigint, '9G9G9G9G9G9G9G9G9G9G9G9G9G9G9G9') from customers", "\"card\"",
 		 "to_char()"},
-		{"select to_char(total, fmt) from orders", "\"total\"", "to_char()"},
+		{"select to_char(total, fmt) from orders", "\"fmt\"", "to_char()"}, /* the format's text goes out */
 		{"select max(card::bigint) * 3, coalesce(phone::bigint, 0) from customers", "\"card\"",
 		 "a cast to int8 computed on"},
 		{"select coalesce(phone::bigint, 0) / 7 from customers", "\"phone\"", "a cast to int8 computed on"},
@@ -1420,6 +1420,112 @@ static int fake_json_columns(void *ctx, const char *schema, const char *table, c
 	return strcmp(schema, "public") == 0 ? fake_answer(out, public, 2) : 0;
 }
 
+/* The target's number columns (session.h's number_columns): orders' hold
+ * numbers; customers has a text amount ("!amount"); the catalog does not list
+ * ledger or fresh (one created since it was read). */
+static int fake_number_columns(void *ctx, const char *schema, const char *table, char ***out)
+{
+	(void)ctx;
+	*out = NULL;
+	static const char *const orders[] = {"amount", "price", "qty", "total"}, *const customers[] = {"!amount", "id"};
+	if (strcmp(table, "ledger") == 0 || strcmp(table, "fresh") == 0 || strcmp(schema, "public") != 0)
+		return -1;
+	if (strcmp(table, "orders") == 0)
+		return fake_answer(out, orders, 4);
+	return strcmp(table, "customers") == 0 ? fake_answer(out, customers, 2) : 0;
+}
+
+/*
+ * transforms: refuse refuses a column cast to a number and computed on, or
+ * written as a float, money or a scale, or formatted by to_char: a text
+ * column's digits would go out rewritten. A column the catalog says holds
+ * numbers is let through: its digits are the table's numbers already, and
+ * agents round and sum them (round(amount::numeric, 2)). Not where a name
+ * may be another relation's column of another type, a CTE's, a subquery's,
+ * a function's or an alias list's, nor where the catalog cannot say.
+ */
+static void test_mask_number_casts(void **state)
+{
+	(void)state;
+	static const char yaml[] =
+		"masking:\n"
+		"  profiles:\n"
+		"    - name: pii\n"
+		"      detectors: [email, credit_card, us_ssn]\n"
+		"      transforms: refuse\n"
+		MAILS_AND_RULES;
+	fixture f = {0};
+	load(&f, yaml, sizeof(yaml) - 1);
+	as(&f, "alice", "[\"eng\"]", NULL);
+	static const char *const held[] = {
+		"select round(amount::numeric, 2), sum(price::numeric), total::float8 / 100 from orders",
+		"select o.amount::numeric(10, 2), to_char(total, 'FM999,999.00'), qty::money from orders o",
+		"select round(coalesce(amount, 0)::numeric, 2) from orders join items using (id) where qty > 1",
+		"select round(avg(amount::numeric), 2) from public.orders group by qty",
+		"insert into totals (n) select amount::numeric * 2 from orders",
+		"select id from items where id in (select round(amount::numeric) from orders)",
+	};
+	static const struct {
+		const char *sql, *col, *by;
+	} refused[] = {
+		/* a column of another type of that name: customers' amount is text */
+		{"select round(amount::numeric, 2) from orders, customers", "\"amount\"", "a cast to numeric computed on"},
+		/* not a relation's column as the catalog names it */
+		{"with t as (select amount from orders) select round(amount::numeric, 2) from t", "\"amount\"",
+		 "a cast to numeric computed on"},
+		{"select round(a::numeric, 2) from orders o(a)", "\"a\"", "a cast to numeric computed on"},
+		{"select round(i.amount::numeric, 2) from orders, items i(amount)", "\"i.amount\"",
+		 "a cast to numeric computed on"},
+		{"select round(s.amount::numeric, 2) from orders o, (select name as amount from items) s", "\"s.amount\"",
+		 "a cast to numeric computed on"},
+		{"select round(amount::numeric, 2) from (select card as amount from customers) s", "\"amount\"",
+		 "a cast to numeric computed on"},
+		{"select round(amount::numeric, 2) from orders, generate_series(1, 2) amount", "\"amount\"",
+		 "a cast to numeric computed on"},
+		{"select total::float8 from orders, xmltable('/a' passing '<a/>' columns total text path '.') x",
+		 "\"total\"", "a cast to float8"},
+		/* the catalog cannot say, or lists no such number column */
+		{"select round(amount::numeric, 2) from ledger", "\"amount\"", "a cast to numeric computed on"},
+		{"select round(amount::numeric, 2) from orders, fresh", "\"amount\"", "a cast to numeric computed on"},
+		{"select round(card::numeric, 2) from orders", "\"card\"", "a cast to numeric computed on"},
+		{"select to_char(card, '9G9G9') from orders", "\"card\"", "to_char()"},
+		{"select (case when qty > 1 then amount else card end)::float8 from orders", "\"amount\"",
+		 "a cast to float8"},
+		/* a number cast beside a reshape: the reshape */
+		{"select round(amount::numeric, 2), reverse(name) from orders", "\"name\"", "reverse()"},
+		{"select to_char(total, fmt) from orders", "\"fmt\"", "to_char()"},
+		{"select coalesce(amount, reverse(card)::int)::numeric * 2 from orders", "\"card\"", "reverse()"},
+		{"select to_char(coalesce(total, reverse(card)::int), '999') from orders", "\"card\"", "reverse()"},
+	};
+	for (int with = 0; with < 2; with++) {
+		/* without the catalog's answer, and with it */
+		f.s.number_columns = with ? fake_number_columns : NULL;
+		for (int pass = 0; pass < 2; pass++) { /* the second pass: from the classification cache */
+			for (size_t i = 0; i < sizeof(held) / sizeof(*held); i++) {
+				if (with)
+					EXPECT(&f, held[i], POLICY_ALLOW, "masked");
+				else
+					REFUSED(&f, held[i], "in a form no detector recognises");
+			}
+			for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++)
+				REFUSED(&f, refused[i].sql, refused[i].col, refused[i].by, "masking profile \"pii\"");
+		}
+	}
+	/* what the catalog said is in the decision's classification, for a replay */
+	request_desc r = {.statement = held[0], .statement_len = strlen(held[0])};
+	policy_decision d;
+	policy_decide(&f.cfg.policy, f.s.policy, &f.s, &r, &d);
+	assert_int_equal(d.action, POLICY_ALLOW);
+	assert_non_null(d.classification);
+	assert_non_null(strstr(d.classification, "\"number_columns\":{"));
+	assert_non_null(strstr(d.classification, "\"public.orders\":[\"amount\",\"price\",\"qty\",\"total\"]"));
+	policy_decision_release(&d);
+	expect_denied_with(&f, "select round(amount::numeric, 2) from orders, customers", "\"!amount\"");
+	f.s.number_columns = NULL;
+	session_release(&f.s);
+	config_free(&f.cfg);
+}
+
 /*
  * json_keys mask values inside documents by key: a masked identity's
  * statement computing on a JSON column's documents other than by key
@@ -1622,6 +1728,7 @@ int main(void)
 		cmocka_unit_test(test_mask_unique_writes),
 		cmocka_unit_test(test_mask_json_computed),
 		cmocka_unit_test(test_mask_transforms),
+		cmocka_unit_test(test_mask_number_casts),
 		cmocka_unit_test(test_mask_encoding),
 		cmocka_unit_test(test_function_call),
 		cmocka_unit_test(test_function_call_named),

@@ -74,7 +74,12 @@ static const char catalog_named_sql[] = CATALOG_COLUMNS_SQL("c.oid OPERATOR(pg_c
  * referenced one. Then, with 'json' in the seventh ('json[]' for an array
  * of documents), each column whose type is json or jsonb, an array of them
  * or a domain over one: json_keys mask values inside such a column's
- * documents, so computing on them is refused.
+ * documents, so computing on them is refused. Then, with 'num' in the
+ * seventh, each column whose type is a number (int2, int4, int8, float4,
+ * float8, numeric, money, a domain over one), and with 'txt' each column of
+ * another type named as some relation's number column is: transforms:
+ * refuse lets a statement cast a column that holds numbers to another
+ * number, or format it with to_char (policy.c numbers_held).
  * Bounded: past FAMILIES_MAX rows the answer is taken as unknown.
  */
 #define FAMILIES_MAX 200000
@@ -111,7 +116,15 @@ static const char catalog_families_sql[] =
 	" WHERE t.oid OPERATOR(pg_catalog.=) ANY ('{114,3802}'::pg_catalog.oid[])"
 	" UNION SELECT t.oid, jt.arr OR t.typbasetype OPERATOR(pg_catalog.<>) jt.oid"
 	" FROM pg_catalog.pg_type t JOIN jt ON t.typbasetype OPERATOR(pg_catalog.=) jt.oid"
-	" OR (t.typelem OPERATOR(pg_catalog.=) jt.oid AND t.typcategory OPERATOR(pg_catalog.=) 'A'))"
+	" OR (t.typelem OPERATOR(pg_catalog.=) jt.oid AND t.typcategory OPERATOR(pg_catalog.=) 'A')),"
+	" nt(oid) AS (SELECT t.oid FROM pg_catalog.pg_type t"
+	" WHERE t.oid OPERATOR(pg_catalog.=) ANY ('{20,21,23,700,701,790,1700}'::pg_catalog.oid[])"
+	" UNION SELECT t.oid FROM pg_catalog.pg_type t JOIN nt ON t.typbasetype OPERATOR(pg_catalog.=) nt.oid),"
+	" nc(relid, col, num) AS (SELECT a.attrelid, a.attname, a.atttypid OPERATOR(pg_catalog.=) ANY"
+	" (SELECT nt.oid FROM nt) FROM pg_catalog.pg_attribute a"
+	" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid"
+	" WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+	" AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f}'::pg_catalog.\"char\"[]))"
 	" SELECT cn.nspname, c.relname, pn.nspname, p.relname, NULL::pg_catalog.name, NULL::pg_catalog.text,"
 	" NULL::pg_catalog.text"
 	" FROM pg_catalog.pg_class c"
@@ -134,6 +147,10 @@ static const char catalog_families_sql[] =
 	" WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
 	" AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f}'::pg_catalog.\"char\"[])"
 	" GROUP BY n.nspname, c.relname, a.attname"
+	" UNION ALL SELECT n.nspname, c.relname, NULL, NULL, nc.col, NULL, CASE WHEN nc.num THEN 'num' ELSE 'txt' END"
+	" FROM nc JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) nc.relid"
+	" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+	" WHERE nc.num OR nc.col OPERATOR(pg_catalog.=) ANY (SELECT x.col FROM nc x WHERE x.num)"
 	" LIMIT $1::pg_catalog.int4";
 /* Families fetched this recently are not fetched again for a relation they miss. */
 #define FAMILIES_RECHECK_NS 50000000ull
@@ -181,7 +198,8 @@ typedef struct cat_edge {
 	char *ps, *pt;  /* a table it inherits from, or NULL (none) */
 	char *u;        /* a column a unique index decides on (ps, pt NULL), or NULL */
 	char *r;        /* with u: the column u's foreign key references ("schema.table.column"), or NULL */
-	int json;       /* u is a column of a JSON type (r NULL): 1, or 2 for an array of documents */
+	int json;       /* u is a column of a JSON type (r NULL): 1, or 2 for an array of documents;
+			 * 3 a number's, 4 another type's named as a number column is */
 } cat_edge;
 
 /* A connection's families: its edges sorted by table; replaced whole. */
@@ -808,7 +826,8 @@ static void families_rows(cat_work *w, PGresult *res)
 		e->pt = PQgetisnull(res, r, 3) ? NULL : util_strndup(PQgetvalue(res, r, 3), strlen(PQgetvalue(res, r, 3)));
 		e->u = PQgetisnull(res, r, 4) ? NULL : util_strndup(PQgetvalue(res, r, 4), strlen(PQgetvalue(res, r, 4)));
 		e->r = PQgetisnull(res, r, 5) ? NULL : util_strndup(PQgetvalue(res, r, 5), strlen(PQgetvalue(res, r, 5)));
-		e->json = PQgetisnull(res, r, 6) ? 0 : strcmp(PQgetvalue(res, r, 6), "json[]") == 0 ? 2 : 1;
+		const char *k = PQgetisnull(res, r, 6) ? NULL : PQgetvalue(res, r, 6);
+		e->json = !k ? 0 : !strcmp(k, "json[]") ? 2 : !strcmp(k, "num") ? 3 : !strcmp(k, "txt") ? 4 : 1;
 	}
 	qsort(f->edges, f->n, sizeof(*f->edges), edge_cmp);
 	families_put(f);
@@ -880,7 +899,7 @@ int pg_catalog_families_recent(int cc_index)
 	return recent;
 }
 
-enum { FAM_PARENTS, FAM_UNIQUE, FAM_REFERENCES, FAM_JSON };
+enum { FAM_PARENTS, FAM_UNIQUE, FAM_REFERENCES, FAM_JSON, FAM_NUMBER };
 
 static int str_cmp(const void *a, const void *b)
 {
@@ -918,7 +937,9 @@ static int family_lookup(int cc_index, const char *schema, const char *table, in
 			const cat_edge *e = &f->edges[i];
 			int other = kind == FAM_PARENTS ? !e->ps || !e->pt
 				    : kind == FAM_UNIQUE ? !e->u || e->r || e->json
-				    : kind == FAM_REFERENCES ? !e->r : !e->json;
+				    : kind == FAM_REFERENCES ? !e->r
+				    : kind == FAM_JSON ? e->json != 1 && e->json != 2
+						       : e->json != 3 && e->json != 4;
 			if (other)
 				continue; /* another kind of row, or no parent */
 			if (!*out)
@@ -928,9 +949,9 @@ static int family_lookup(int cc_index, const char *schema, const char *table, in
 				buf_printf(&b, "%s.%s", e->ps, e->pt);
 				(*out)[rc++] = util_strndup(b.data, b.len);
 				buf_free(&b);
-			} else if (kind == FAM_JSON && e->json == 2) {
+			} else if ((kind == FAM_JSON && e->json == 2) || e->json == 4) {
 				buf b = {0};
-				buf_printf(&b, "%s[]", e->u);
+				buf_printf(&b, e->json == 2 ? "%s[]" : "!%s", e->u);
 				(*out)[rc++] = util_strndup(b.data, b.len);
 				buf_free(&b);
 			} else {
@@ -964,6 +985,12 @@ int pg_catalog_references(int cc_index, const char *schema, const char *table, c
 int pg_catalog_json_columns(int cc_index, const char *schema, const char *table, char ***out, int *listed)
 {
 	return family_lookup(cc_index, schema, table, FAM_JSON, out, listed);
+}
+
+int pg_catalog_number_columns(int cc_index, const char *schema, const char *table, char ***out, int *listed)
+{
+	int rc = family_lookup(cc_index, schema, table, FAM_NUMBER, out, listed);
+	return rc >= 0 && !*listed ? -1 : rc;
 }
 
 int pg_catalog_fetch_families(uv_loop_t *loop, const config_connection *cc, int cc_index, pg_catalog_done done,

@@ -118,6 +118,13 @@ int pg_catalog_references(int cc_index, const char *schema, const char *table, c
  * an array of documents): how many, -1 when not known.
  */
 int pg_catalog_json_columns(int cc_index, const char *schema, const char *table, char ***out, int *listed);
+/*
+ * The columns of schema.table whose type is a number (int2, int4, int8,
+ * float4, float8, numeric, money, a domain over one), and as "!name" each of
+ * another type named as some relation's number column is: how many, -1 when
+ * not known or when the families do not list schema.table.
+ */
+int pg_catalog_number_columns(int cc_index, const char *schema, const char *table, char ***out, int *listed);
 int pg_catalog_fetch_families(uv_loop_t *loop, const config_connection *cc, int cc_index, pg_catalog_done done,
 			      void *arg);
 

@@ -339,9 +339,10 @@ static void on_auth_timeout(uv_timer_t *t)
 }
 
 /*
- * session.h's parents, uniques, references and json_columns: the
- * connection's partitions and inheritance children, its unique columns, its
- * foreign keys and its JSON columns (catalog.c's families).
+ * session.h's parents, uniques, references, json_columns and
+ * number_columns: the connection's partitions and inheritance children, its
+ * unique columns, its foreign keys, its JSON columns and its number columns
+ * (catalog.c's families).
  */
 static int family(pg_session *ps, const char *schema, const char *table,
 		  int (*lookup)(int, const char *, const char *, char ***, int *), char ***out)
@@ -388,6 +389,11 @@ static int json_columns(void *ctx, const char *schema, const char *table, char *
 	return family(ctx, schema, table, pg_catalog_json_columns, out);
 }
 
+static int number_columns(void *ctx, const char *schema, const char *table, char ***out)
+{
+	return family(ctx, schema, table, pg_catalog_number_columns, out);
+}
+
 /*
  * A session for a new connection on w, which worker_pick has counted; its
  * socket is then attached by the caller (pgs_close on failure). NULL when
@@ -412,6 +418,8 @@ static pg_session *session_new(worker *w)
 	ps->s.references_ctx = ps;
 	ps->s.json_columns = json_columns;
 	ps->s.json_columns_ctx = ps;
+	ps->s.number_columns = number_columns;
+	ps->s.number_columns_ctx = ps;
 	if (conn_init(&ps->client, &w->loop, ps, client_on_read, client_on_event) != 0) {
 		session_release(&ps->s);
 		free(ps);

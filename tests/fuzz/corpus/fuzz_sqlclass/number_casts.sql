@@ -1,0 +1,1 @@
+insert into t (n) select round(o.amount::numeric, 2), to_char(coalesce(total, x), 'FM9') from orders o(a), (select 1) s, generate_series(1,2) g where price::float8 > 1
