@@ -10,6 +10,7 @@
  * a NULL spelled as a value changes what is written only where the class
  * says a constant is written (the cache keeps such a class to its own text).
  */
+#include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,12 +134,19 @@ static char *nulls_as_values(const char *text, size_t size)
  * The classification cache's premise (policy.c): texts that normalize alike
  * are classified alike, unless the class says it depends on a constant's value
  * (json_reads, writes_const: then it is cached under its own text only). A NULL
- * and a value normalize alike; a NULL written is no guess, a value is.
+ * and a value normalize alike; a NULL written is no guess, a value is. Text
+ * that is no UTF-8 is left out: PostgreSQL refuses it in a UTF8 database, and
+ * the parse tree of an identifier cut to 63 bytes holds its bytes or not as
+ * the cut falls ("null" is one byte longer than '0').
  */
 static void check_nulls(const char *text, size_t size, const sql_class *c)
 {
 	if (c->error || memchr(text, '\0', size))
 		return;
+	json_t *utf8 = json_stringn(text, size); /* (NULL: not UTF-8) */
+	if (!utf8)
+		return;
+	json_decref(utf8);
 	char *z = strndup(text, size), *v = nulls_as_values(text, size);
 	if (!z || !v) {
 		free(z);
