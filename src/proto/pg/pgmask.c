@@ -1440,28 +1440,6 @@ static int bytea_unhex(const char *v, size_t n, buf *dst)
 	return 0;
 }
 
-/* bytea's escape form (bytea_output = escape: \\ and \ooo for what is not
- * printable ASCII) decoded into dst; -1 when it is not that form. */
-static int bytea_unescape(const char *v, size_t n, buf *dst)
-{
-	for (size_t i = 0; i < n; i++) {
-		char b = v[i];
-		if (b == '\\') {
-			if (i + 1 < n && v[i + 1] == '\\') {
-				i++;
-			} else if (i + 3 < n && v[i + 1] >= '0' && v[i + 1] <= '3' && v[i + 2] >= '0' && v[i + 2] <= '7' &&
-				   v[i + 3] >= '0' && v[i + 3] <= '7') {
-				b = (char)(((v[i + 1] - '0') << 6) | ((v[i + 2] - '0') << 3) | (v[i + 3] - '0'));
-				i += 3;
-			} else {
-				return -1;
-			}
-		}
-		buf_append(dst, &b, 1);
-	}
-	return 0;
-}
-
 static void bytea_hex(const char *v, size_t n, buf *out)
 {
 	buf_append(out, "\\x", 2);
@@ -1817,7 +1795,8 @@ static vresult scan_value(pgm_ctx *c, const pgm_col *col, const char *v, size_t 
 		} else if (t == T_BYTEA && memchr(v, '\\', n)) {
 			buf raw = {0}, m = {0};
 			vresult r = V_SAME;
-			if (bytea_unhex(v, n, &raw) != 0 && (raw.len = 0, bytea_unescape(v, n, &raw) != 0))
+			/* its hex, or its escape form (bytea_output = escape) */
+			if (bytea_unhex(v, n, &raw) != 0 && (raw.len = 0, octal_decode(v, n, &raw) != 0))
 				r = null_if_match(c, v, n);
 			else if (mask_string(c, raw.data ? raw.data : "", raw.len, 0, &m)) {
 				bytea_hex(m.data, m.len, out);
