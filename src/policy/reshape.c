@@ -31,7 +31,11 @@
  * it: mark_direct, before the walk) or under a comparison, an ORDER BY or a
  * GROUP BY; anywhere else it is computed on, and reshaped. A cast
  * to a float, money or a number with a scale rewrites the digits wherever
- * it stands; to_char with a number's format too.
+ * it stands; to_char with a number's format too. What such a cast reads is
+ * walked under NUMBER: a column reached through whatever passes a value on
+ * (a field, an element, a subquery, unnest, ->>) is a number cast's, which
+ * the policy lets through where the catalog says the column holds numbers;
+ * arithmetic and sum or round take numbers only, so nothing under them is.
  * Concatenation (`||`, concat, concat_ws, string_agg, array_to_string) keeps
  * a value whole only where what is glued to it starts or ends with a
  * character that separates (a space, a comma, a colon, a bracket, a quote):
@@ -70,6 +74,7 @@ typedef struct rs {
 	char *ncol, *nby;
 	char **num;
 	size_t n_num, cap_num;
+	const char *numby;      /* under NUMBER: what casts (or formats) what it reads */
 } rs;
 
 static void walk(rs *r, const json_t *j, const char *by, unsigned depth);
@@ -85,6 +90,17 @@ static void walk(rs *r, const json_t *j, const char *by, unsigned depth);
  * coalesce, CASE's results, a row); any other node reads on with NULL.
  */
 static const char ANSWERED[] = "";
+
+/*
+ * `by` for what a cast to a number reads (or to_char with a number's
+ * format) where its digits are computed on or rewritten: a column met
+ * there is a number cast's (number_cast: reshaped unless the catalog says
+ * it holds numbers), through whatever passes a value on — a subquery, an
+ * array's element, unnest, a JSON builder and ->>, coalesce — as `by`
+ * passes; what reshapes on the way reshapes (split_part(card, …)::bigint),
+ * and arithmetic computes on numbers already (price * qty).
+ */
+static const char NUMBER[] = "";
 
 #define LISTED(s, l) (PGTREE_LISTED(s, l) != NULL)
 
@@ -105,6 +121,20 @@ static const char *const keeping[] = {
 	"covar_pop", "covar_samp", "regr_avgx", "regr_avgy", "regr_count", "regr_intercept", "regr_r2",
 	"regr_slope", "regr_sxx", "regr_sxy", "regr_syy", "width_bucket", "generate_series", "now",
 	"clock_timestamp", "statement_timestamp", "transaction_timestamp", "random", "overlaps",
+};
+
+/*
+ * ... of them, those that take numbers, dates and times only (no text:
+ * sum(text) does not exist), so that what a number cast reads through them
+ * is a number already, as arithmetic's operands are (NUMBER).
+ */
+static const char *const numeric_only[] = {
+	"round", "floor", "ceil", "ceiling", "trunc", "abs", "sign", "sqrt", "cbrt", "power", "pow", "exp", "ln",
+	"log", "log10", "mod", "div", "sum", "avg", "stddev", "stddev_pop", "stddev_samp", "variance", "var_pop",
+	"var_samp", "percentile_cont", "corr", "covar_pop", "covar_samp", "regr_avgx", "regr_avgy", "regr_count",
+	"regr_intercept", "regr_r2", "regr_slope", "regr_sxx", "regr_sxy", "regr_syy", "width_bucket", "date_trunc",
+	"date_part", "extract", "date_bin", "age", "make_date", "make_time", "make_timestamp", "make_timestamptz",
+	"make_interval", "justify_days", "justify_hours", "justify_interval",
 };
 
 /*
@@ -300,39 +330,6 @@ static int each_passed(rs *r, const json_t *j, int collect, unsigned depth, pass
 	for (size_t i = 0; !v && i < json_array_size(args); i++)
 		v = f(r, json_array_get(args, i), depth + 1, ctx);
 	return v;
-}
-
-/* The column j is as it is (each_passed, without collecting), into *(const json_t **)ctx; else 0. */
-static int find_column(rs *r, const json_t *j, unsigned depth, void *ctx)
-{
-	const json_t *b;
-	const char *t = typed(j, &b);
-	if (t && !strcmp(t, "ColumnRef")) {
-		*(const json_t **)ctx = b;
-		return 1;
-	}
-	return each_passed(r, j, 0, depth, find_column, ctx);
-}
-
-static const json_t *column_of(rs *r, const json_t *j)
-{
-	const json_t *col = NULL;
-	find_column(r, j, 0, &col);
-	return col;
-}
-
-/* Each column j passes on as it is (each_passed, without collecting): a
- * number cast's (number_cast, ctx what casts it). */
-static int number_cast_columns(rs *r, const json_t *j, unsigned depth, void *ctx)
-{
-	const json_t *b;
-	const char *t = typed(j, &b);
-	if (t && !strcmp(t, "ColumnRef")) {
-		number_cast(r, b, ctx);
-		return 0;
-	}
-	each_passed(r, j, 0, depth, number_cast_columns, ctx);
-	return 0;
 }
 
 /* The casts in j whose value is j's as it is (each_passed, collecting too), into r->direct. */
@@ -542,15 +539,16 @@ static void func_call(rs *r, const json_t *b, const char *by, unsigned depth)
 		 * (loread from where an earlier lo_lseek left it) */
 		int cut = !strcmp(fn, "loread") || na >= 3;
 		if (by || cut)
-			reshaped_call(r, fn, by ? by : "its offset and length");
+			reshaped_call(r, fn, by == NUMBER ? r->numby : by ? by : "its offset and length");
 	}
 	int trim = !strcmp(fn, "btrim") || !strcmp(fn, "ltrim") || !strcmp(fn, "rtrim");
 	if (!strcmp(fn, "to_char") && na >= 2 && !date_format(r, json_array_get(args, 1))) {
 		/* a number's digits, formatted; its format's text goes out too */
-		const json_t *n = json_array_get(args, 0);
-		if (!by && column_of(r, n)) {
-			number_cast_columns(r, n, depth, (void *)fn);
-			walk(r, n, NULL, depth + 1);
+		if (!by) {
+			const char *was = r->numby;
+			r->numby = fn;
+			walk(r, json_array_get(args, 0), NUMBER, depth + 1);
+			r->numby = was;
 			for (size_t i = 1; i < na; i++)
 				walk(r, json_array_get(args, i), fn, depth + 1);
 		} else {
@@ -560,6 +558,8 @@ static void func_call(rs *r, const json_t *b, const char *by, unsigned depth)
 		walk_list(r, args, ANSWERED, depth);
 	} else if (LISTED(fn, case_folding)) {
 		walk_list(r, args, by ? by : fn, depth); /* (ANSWERED passes: it cannot fail) */
+	} else if (by == NUMBER && LISTED(fn, numeric_only)) {
+		walk_list(r, args, NULL, depth); /* (numbers already) */
 	} else if (LISTED(fn, keeping) && !(na > 1 && trim)) {
 		walk_list(r, args, by == ANSWERED && !trim ? NULL : by, depth);
 	} else if (!strcmp(fn, "concat")) {
@@ -603,7 +603,7 @@ static void a_expr(rs *r, const json_t *b, const char *by, unsigned depth)
 		 * #- string_to_array(notes, ' ') gives "path element at position 1
 		 * is not an integer: "Customer"") */
 		const char *b2 = LISTED(op, comparing)	 ? ANSWERED
-				 : LISTED(op, arithmetic) ? by
+				 : LISTED(op, arithmetic) ? (by == NUMBER ? NULL : by)
 				 : LISTED(op, computing)  ? (by == ANSWERED ? NULL : by)
 							  : op;
 		walk(r, l, b2, depth + 1);
@@ -628,17 +628,18 @@ static void type_cast(rs *r, const json_t *b, const char *by, unsigned depth)
 	static const char *const searching[] = {"tsvector", "tsquery"};
 	int builtin = t && (!schema || !strcmp(schema, "pg_catalog"));
 	int cuts = builtin && json_array_size(json_object_get(tn, "typmods")) && LISTED(t, strings);
-	const json_t *col;
 	/* a float's, a scale's or money's text rewrites the digits of a column's
 	 * number; another number is computed on unless it goes out as it is (or
 	 * is compared, ordered or grouped by: ANSWERED) */
 	int number = builtin && LISTED(t, number_types);
 	int rewrites = number && (LISTED(t, number_rewriting) || json_array_size(json_object_get(tn, "typmods")));
-	if (!by && number && (rewrites || !is_direct(r, b)) && (col = column_of(r, json_object_get(b, "arg"))) != NULL) {
-		/* (what else its argument computes is read as ever) */
-		snprintf(r->qname, sizeof(r->qname), "a cast to %s%s", t, rewrites ? "" : " computed on");
-		number_cast_columns(r, json_object_get(b, "arg"), depth, r->qname);
-		walk(r, json_object_get(b, "arg"), NULL, depth + 1);
+	if (!by && number && (rewrites || !is_direct(r, b))) {
+		char what[64];
+		snprintf(what, sizeof(what), "a cast to %s%s", t, rewrites ? "" : " computed on");
+		const char *was = r->numby;
+		r->numby = what;
+		walk(r, json_object_get(b, "arg"), NUMBER, depth + 1);
+		r->numby = was;
 		return;
 	}
 	const char *b2;
@@ -729,7 +730,9 @@ static void walk(rs *r, const json_t *j, const char *by, unsigned depth)
 		return;
 	}
 	if (!strcmp(t, "ColumnRef")) {
-		if (by && by != ANSWERED)
+		if (by == NUMBER)
+			number_cast(r, b, r->numby);
+		else if (by && by != ANSWERED)
 			reshaped(r, b, by);
 	} else if (!strcmp(t, "FuncCall")) {
 		func_call(r, b, by, depth);

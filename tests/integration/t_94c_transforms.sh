@@ -296,6 +296,11 @@ n=$(grep -xF -f "$T/cards.txt" "$T/loose_times3.txt" | sort -u | wc -l)
 refused "a number computed on" "$TIMES3" "a cast to int8 computed on" card
 refused "a float's exponent" "select card::float8 from customers" "a cast to float8" card
 refused "a scale" "select round(card::numeric, 2) from customers" "a cast to numeric computed on" card
+refused "an array's element, as a float" "select (array[card])[1]::float8 from customers" "a cast to float8" card
+refused "a scalar subquery's number computed on" "select (select card from customers where card ~ '^[0-9]+$'
+  limit 1)::bigint * 3" "a cast to int8 computed on" card
+refused "a JSON element read back, computed on" \
+  "select (jsonb_build_array(card)->>0)::bigint * 3 from customers where card ~ '^[0-9]+$'" "a cast to int8 computed on" card
 refused "a number's format" "select to_char(card::bigint, '9G9G9G9G9G9G9G9G9G9G9G9G9G9G9G9') from customers" \
   "to_char()" card
 as_alice -At -c "select card::bigint from customers where card ~ '^[0-9]{13,19}$' order by id" >"$T/bigint.out" 2>&1; rc=$?

@@ -1043,6 +1043,8 @@ static void test_mask_transforms(void **state)
 		"select card::bigint, phone::numeric, round(avg(price)::numeric, 2), sum(total)::float8, "
 		"(price * qty)::numeric(12,2), -total, round(price, 2) from orders group by card, phone",
 		"select to_char(created, 'YYYY-MM-DD HH24:MI:SS'), to_char(created, 'FMMonth DD') from orders",
+		/* numbers computed from numbers: arithmetic's and sum's operands are numbers already */
+		"select to_char(price * qty, '9G999'), length(card)::numeric * 2, (sum(qty) * 2)::float8 from orders",
 		"select id from customers where card::float8 > 1e15 and card::bigint % 10 = 1",
 		"select card::bigint, coalesce(phone::bigint, 0), array[card::bigint], to_json(ssn::int8), "
 		"max(card::numeric) over (partition by phone::bigint) from customers order by card::bigint",
@@ -1144,6 +1146,18 @@ static void test_mask_transforms(void **state)
 		{"update customers set name = coalesce(name, '-') returning card::bigint * 3", "\"card\"",
 		 "a cast to int8 computed on"},
 		{"select make_interval(days => phone::int) from customers", "\"phone\"", "a cast to int4 computed on"},
+		/* ... through what passes a value on: a field, an element, a subquery, unnest, JSON */
+		{"select (c).card::bigint * 3 from customers c", "\"c\"", "a cast to int8 computed on"},
+		{"select ((c).card)::float8 from customers c", "\"c\"", "a cast to float8"},
+		{"select (array[card])[1]::bigint * 3 from customers", "\"card\"", "a cast to int8 computed on"},
+		{"select (select card from customers limit 1)::bigint * 3", "\"card\"", "a cast to int8 computed on"},
+		{"select coalesce((select card from customers limit 1), '0')::bigint * 3", "\"card\"",
+		 "a cast to int8 computed on"},
+		{"select unnest(array[card])::bigint * 3 from customers", "\"card\"", "a cast to int8 computed on"},
+		{"select (jsonb_build_array(card)->>0)::bigint * 3 from customers", "\"card\"",
+		 "a cast to int8 computed on"},
+		{"select to_char(card::bigint * 1, '9G9G9') from customers", "\"card\"", "a cast to int8 computed on"},
+		{"select to_char(max(card)::bigint, '9G9') from customers", "\"card\"", "to_char()"},
 		/* XML's content and attributes: a bytea in base64 */
 		{"select xmlelement(name x, email::bytea) from customers", "\"email\"", "xmlelement()"},
 		{"select xmlelement(name x, xmlattributes(ssn as s)) from customers", "\"ssn\"", "xmlelement()"},
@@ -1181,6 +1195,7 @@ static void test_mask_transforms(void **state)
 		{"select lo_get(16400, 3, 5)", "what lo_get() returns", "its offset and length"},
 		{"select loread(lo_open(16400, 262144), 100000)", "what loread() returns", "its offset and length"},
 		{"select md5(lo_get(16400))", "what lo_get() returns", "md5()"},
+		{"select (lo_get(16400)::text)::bigint * 3", "what lo_get() returns", "a cast to int8 computed on"},
 		/* what a comparison reads through a function or a JSON path that fails quoting its input */
 		{"select id from customers where ('[1]'::jsonb #- string_to_array(notes, ' ')) is null", "\"notes\"",
 		 "string_to_array()"},
