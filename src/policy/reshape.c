@@ -767,33 +767,175 @@ static void walk(rs *r, const json_t *j, const char *by, unsigned depth)
 }
 
 /*
- * Whether j names columns other than its relations' own: a CTE, a subquery
- * or a function in FROM, XMLTABLE, a column alias list (`t AS x(a, b)`). A
- * column reference may then be one of those, whatever the catalog says of a
- * relation's column of that name.
+ * The names j gives columns other than its relations' own: a CTE's and a
+ * subquery's in FROM (its output columns, as PostgreSQL names them, every
+ * arm of a UNION's; VALUES' column1, ...), an alias list's (`t AS x(a, b)`,
+ * a CTE's `t(a, b)`, a join's). A function or XMLTABLE in FROM, `*` in such
+ * a body or a name not worked out: any name (any). A number cast's column
+ * of one of these names may be one of those columns, whatever the catalog
+ * says of a relation's column of that name.
  */
-static int renames_columns(const json_t *j, unsigned depth)
+typedef struct col_names {
+	const char **v;
+	size_t n, cap;
+	int any;
+} col_names;
+
+static void name_add(col_names *s, const char *name)
 {
-	if (depth > MAX_DEPTH)
-		return 1;
+	if (!name) {
+		s->any = 1;
+		return;
+	}
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 16;
+		s->v = util_xrealloc(s->v, s->cap * sizeof(*s->v));
+	}
+	s->v[s->n++] = name;
+}
+
+static void names_list(const json_t *l, col_names *s)
+{
+	for (size_t i = 0; i < json_array_size(l); i++)
+		name_add(s, pgtree_string(json_array_get(l, i)));
+}
+
+static void output_names(const json_t *sel, col_names *s, unsigned depth);
+
+/* What PostgreSQL names an output column computing val, or names it may (FigureColname). */
+static void figure(const json_t *val, col_names *s, unsigned depth)
+{
+	const json_t *b;
+	const char *t = typed(val, &b);
+	if (!t || depth > MAX_DEPTH) {
+		s->any = 1;
+		return;
+	}
+	if (!strcmp(t, "ColumnRef") || !strcmp(t, "A_Indirection")) {
+		const json_t *f = json_object_get(b, !strcmp(t, "ColumnRef") ? "fields" : "indirection");
+		const json_t *last = json_array_get(f, json_array_size(f) ? json_array_size(f) - 1 : 0), *lb;
+		const char *lt = typed(last, &lb);
+		if (lt && !strcmp(lt, "String"))
+			name_add(s, pgtree_string(last));
+		else if (lt && !strcmp(lt, "A_Indices"))
+			figure(json_object_get(b, "arg"), s, depth + 1);
+		else
+			s->any = 1; /* (* and the like) */
+	} else if (!strcmp(t, "FuncCall")) {
+		name_add(s, last_name(json_object_get(b, "funcname"), NULL));
+	} else if (!strcmp(t, "TypeCast")) {
+		figure(json_object_get(b, "arg"), s, depth + 1);
+		name_add(s, last_name(json_object_get(json_object_get(b, "typeName"), "names"), NULL));
+	} else if (!strcmp(t, "CollateClause")) {
+		figure(json_object_get(b, "arg"), s, depth + 1);
+	} else if (!strcmp(t, "SubLink")) {
+		const json_t *sb;
+		name_add(s, "exists");
+		name_add(s, "array");
+		if (typed(json_object_get(b, "subselect"), &sb))
+			output_names(sb, s, depth + 1);
+	} else {
+		static const char *const fixed[] = {
+			"?column?", "case", "coalesce", "greatest", "least", "array", "row", "nullif", "grouping",
+			"current_date", "current_time", "current_timestamp", "localtime", "localtimestamp",
+			"current_role", "current_user", "user", "session_user", "current_catalog", "current_schema",
+			"xmlconcat", "xmlelement", "xmlexists", "xmlforest", "xmlparse", "xmlpi", "xmlroot", "xmlserialize",
+		};
+		for (size_t i = 0; i < sizeof(fixed) / sizeof(*fixed); i++)
+			name_add(s, fixed[i]);
+	}
+}
+
+/* The output columns' names of sel (a SELECT's body, or a write's RETURNING). */
+static void output_names(const json_t *sel, col_names *s, unsigned depth)
+{
+	const json_t *b;
+	if (depth > MAX_DEPTH) {
+		s->any = 1;
+		return;
+	}
+	const json_t *rows = json_object_get(sel, "valuesLists");
+	if (json_array_size(rows)) {
+		static const char *const column[] = {"column1", "column2", "column3", "column4", "column5",
+						     "column6", "column7", "column8"};
+		const json_t *first = json_array_get(rows, 0), *l;
+		size_t n = json_array_size(typed(first, &l) ? json_object_get(l, "items") : first);
+		if (n > sizeof(column) / sizeof(*column))
+			s->any = 1;
+		for (size_t i = 0; i < n && i < sizeof(column) / sizeof(*column); i++)
+			name_add(s, column[i]);
+	}
+	const char *lists[] = {"targetList", "returningList"};
+	for (size_t k = 0; k < 2; k++) {
+		const json_t *l = json_object_get(sel, lists[k]);
+		for (size_t i = 0; i < json_array_size(l); i++) {
+			const json_t *rt;
+			if (!typed(json_array_get(l, i), &rt)) {
+				s->any = 1;
+				continue;
+			}
+			const char *name = pgtree_str(rt, "name");
+			if (name)
+				name_add(s, name);
+			else
+				figure(json_object_get(rt, "val"), s, depth + 1);
+		}
+	}
+	const char *arms[] = {"larg", "rarg"};
+	for (size_t i = 0; i < 2; i++) {
+		const json_t *arm = json_object_get(sel, arms[i]);
+		if (arm)
+			output_names(typed(arm, &b) ? b : arm, s, depth + 1);
+	}
+}
+
+static void renamed_names(const json_t *j, col_names *s, unsigned depth)
+{
+	if (depth > MAX_DEPTH) {
+		s->any = 1;
+		return;
+	}
 	if (json_is_array(j)) {
 		for (size_t i = 0; i < json_array_size(j); i++)
-			if (renames_columns(json_array_get(j, i), depth + 1))
-				return 1;
-		return 0;
+			renamed_names(json_array_get(j, i), s, depth + 1);
+		return;
 	}
 	if (!json_is_object(j))
-		return 0;
-	if (json_object_get(j, "CommonTableExpr") || json_object_get(j, "RangeSubselect") ||
-	    json_object_get(j, "RangeFunction") || json_object_get(j, "RangeTableFunc") ||
-	    (json_object_get(j, "aliasname") && json_array_size(json_object_get(j, "colnames"))))
-		return 1;
+		return;
+	const json_t *b, *q;
+	if ((b = json_object_get(j, "CommonTableExpr")) != NULL) {
+		names_list(json_object_get(b, "aliascolnames"), s);
+		if (typed(json_object_get(b, "ctequery"), &q))
+			output_names(q, s, depth + 1);
+		else
+			s->any = 1;
+	} else if ((b = json_object_get(j, "RangeSubselect")) != NULL) {
+		if (typed(json_object_get(b, "subquery"), &q))
+			output_names(q, s, depth + 1);
+		else
+			s->any = 1;
+	} else if (json_object_get(j, "RangeFunction") || json_object_get(j, "RangeTableFunc")) {
+		s->any = 1;
+	} else if (json_object_get(j, "aliasname")) {
+		names_list(json_object_get(j, "colnames"), s);
+	}
 	const char *k;
 	const json_t *v;
 	json_object_foreach((json_t *)j, k, v)
-		if (renames_columns(v, depth + 1))
-			return 1;
-	return 0;
+		renamed_names(v, s, depth + 1);
+}
+
+/* Whether one of the number casts' names may be a column j gives a name (renamed_names). */
+static int renamed(const json_t *j, char *const *num, size_t n_num)
+{
+	col_names s = {0};
+	renamed_names(j, &s, 0);
+	int hit = s.any;
+	for (size_t i = 0; i < s.n && !hit; i++)
+		for (size_t k = 0; k < n_num && !hit; k++)
+			hit = !strcmp(s.v[i], num[k]);
+	free(s.v);
+	return hit;
 }
 
 void reshape_of(const char *kind, json_t *body, sql_stmt *st)
@@ -826,7 +968,7 @@ void reshape_of(const char *kind, json_t *body, sql_stmt *st)
 		r.col = r.ncol;
 		r.by = r.nby;
 		r.ncol = r.nby = NULL;
-		if (!renames_columns(body, 0)) {
+		if (!renamed(body, r.num, r.n_num)) {
 			st->number_casts = r.num;
 			st->n_number_casts = r.n_num;
 			r.num = NULL;

@@ -151,9 +151,10 @@ typedef struct sql_stmt {
 	char *reshaped, *reshaped_by;
 	int reshape_consts;
 	/* ... when all it reshapes is columns cast to a number or formatted as
-	 * one (to_char), of relations named as they are (no CTE, subquery,
-	 * function in FROM or column alias list): their names, which the policy
-	 * lets through when the catalog says each holds numbers (numbers_held) */
+	 * one (to_char), and no CTE, subquery in FROM, VALUES or alias list of
+	 * it names a column so (nor a function or XMLTABLE in FROM, which may
+	 * name any): their names, which the policy lets through when the
+	 * catalog says each holds numbers (numbers_held) */
 	char **number_casts;
 	size_t n_number_casts;
 } sql_stmt;

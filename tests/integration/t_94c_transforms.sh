@@ -328,6 +328,13 @@ refused "a text column's digits, rounded" "select round(note::numeric, 2) from i
 refused "a number's name given to text by a subquery" \
   "select round(s.amount::numeric, 2) from invoices i, (select note as amount from invoices) s" \
   "a cast to numeric computed on" s.amount
+as_alice -At -F '|' -c "with m as (select id % 5 as k, sum(amount::numeric) as s from invoices group by 1)
+  select k, round(s, 2) from m order by k" >"$T/cte_amounts.out" 2>&1; rc=$?
+assert_rc "$rc" 0 "a CTE summing a number column is answered ($(show "$(cat "$T/cte_amounts.out")" 200))"
+assert_eq "$(sed -n 1p "$T/cte_amounts.out")" "0|339.49" "... with PostgreSQL's sums"
+refused "a CTE naming a text column as a number column" \
+  "with t as (select note as amount from invoices) select round(amount::numeric, 2) from t" \
+  "a cast to numeric computed on" amount
 refused "another table's text column of a number's name" \
   "select round(r.amount::numeric, 2) from invoices i join refunds r using (id)" "a cast to numeric computed on" r.amount
 

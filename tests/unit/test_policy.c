@@ -1436,17 +1436,20 @@ static int fake_json_columns(void *ctx, const char *schema, const char *table, c
 }
 
 /* The target's number columns (session.h's number_columns): orders' hold
- * numbers; customers has a text amount ("!amount"); the catalog does not list
- * ledger or fresh (one created since it was read). */
+ * numbers, and imports' column1; customers has a text amount ("!amount"); the
+ * catalog does not list ledger or fresh (one created since it was read). */
 static int fake_number_columns(void *ctx, const char *schema, const char *table, char ***out)
 {
 	(void)ctx;
 	*out = NULL;
-	static const char *const orders[] = {"amount", "price", "qty", "total"}, *const customers[] = {"!amount", "id"};
+	static const char *const orders[] = {"amount", "price", "qty", "total"}, *const customers[] = {"!amount", "id"},
+				 *const imports[] = {"column1"};
 	if (strcmp(table, "ledger") == 0 || strcmp(table, "fresh") == 0 || strcmp(schema, "public") != 0)
 		return -1;
 	if (strcmp(table, "orders") == 0)
 		return fake_answer(out, orders, 4);
+	if (strcmp(table, "imports") == 0) /* (a CSV's columns, as imported) */
+		return fake_answer(out, imports, 1);
 	return strcmp(table, "customers") == 0 ? fake_answer(out, customers, 2) : 0;
 }
 
@@ -1479,6 +1482,13 @@ static void test_mask_number_casts(void **state)
 		"select round(avg(amount::numeric), 2) from public.orders group by qty",
 		"insert into totals (n) select amount::numeric * 2 from orders",
 		"select id from items where id in (select round(amount::numeric) from orders)",
+		/* a CTE, a subquery, VALUES and alias lists naming other columns than the casts' */
+		"with monthly as (select date_trunc('month', created) as m, sum(amount::numeric) as total from orders "
+		"group by 1) select m, round(total, 2) from monthly",
+		"select s.total from (select round(amount::numeric, 2) as total, count(*) from orders) s",
+		"select round(amount::numeric, 2) from orders join (values (1, 'a')) v(id, label) using (id)",
+		"with gone as (delete from items returning name) select round(amount::numeric, 2) from orders",
+		"select round(column1::numeric, 2) from imports",
 	};
 	static const struct {
 		const char *sql, *col, *by;
@@ -1497,6 +1507,28 @@ static void test_mask_number_casts(void **state)
 		 "a cast to numeric computed on"},
 		{"select round(amount::numeric, 2) from orders, generate_series(1, 2) amount", "\"amount\"",
 		 "a cast to numeric computed on"},
+		{"with t as (select * from customers) select round(amount::numeric, 2) from t", "\"amount\"",
+		 "a cast to numeric computed on"},
+		{"with t as (select c.total from customers c) select round(total::numeric, 2) from t", "\"total\"",
+		 "a cast to numeric computed on"},
+		{"with t as (select (select card as total from customers limit 1)) select round(total::numeric, 2) "
+		 "from t, orders", "\"total\"", "a cast to numeric computed on"},
+		{"with t as (delete from orders returning amount) select round(amount::numeric, 2) from t", "\"amount\"",
+		 "a cast to numeric computed on"},
+		{"with t(total) as (select card from customers) select round(total::numeric, 2) from t, orders",
+		 "\"total\"", "a cast to numeric computed on"},
+		{"select round(amount::numeric, 2) from orders join (values (1, 'a')) v(id, amount) using (id)",
+		 "\"amount\"", "a cast to numeric computed on"},
+		{"select round(column1::numeric, 2) from imports, (values ('4111')) v", "\"column1\"",
+		 "a cast to numeric computed on"},
+		{"with t as (select * from items) select round(t.amount::numeric, 2) from t, orders", "\"t.amount\"",
+		 "a cast to numeric computed on"},
+		{"with t as (select (i.total)[1] from items i) select round(total::numeric, 2) from t, orders",
+		 "\"total\"", "a cast to numeric computed on"},
+		{"with t as (select i.total::text from items i) select round(total::numeric, 2) from t, orders",
+		 "\"total\"", "a cast to numeric computed on"},
+		{"with t as ((select i.total from items i union select '1') union select '2') "
+		 "select round(total::numeric, 2) from t, orders", "\"total\"", "a cast to numeric computed on"},
 		{"select total::float8 from orders, xmltable('/a' passing '<a/>' columns total text path '.') x",
 		 "\"total\"", "a cast to float8"},
 		/* the catalog cannot say, or lists no such number column */
