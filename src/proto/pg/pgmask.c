@@ -1197,6 +1197,33 @@ static int mask_string(pgm_ctx *c, const char *in, size_t n, int is_json, buf *o
 static int mask_string_read(pgm_ctx *c, const char *in, size_t n, int is_json, buf *out);
 
 /*
+ * A run of encoded bytes in[s, e) inside text, decoded into raw: masked as
+ * text is; when that changed it, out gets in[*copied, s) and the masked
+ * bytes encoded as the run was (enc), and *copied moves to e.
+ */
+static void run_masked(pgm_ctx *c, const char *in, size_t s, size_t e, const buf *raw, buf *m,
+		       void (*enc)(const char *, size_t, buf *), size_t *copied, buf *out)
+{
+	m->len = 0;
+	if (!mask_string(c, raw->data ? raw->data : "", raw->len, 0, m))
+		return;
+	buf_append(out, in + *copied, s - *copied);
+	enc(m->data ? m->data : "", m->len, out);
+	*copied = e;
+}
+
+/* The text after the last run rewritten into out: 1, or 0 when none was. */
+static int runs_done(const char *in, size_t n, size_t copied, buf *raw, buf *m, buf *out)
+{
+	buf_free(raw);
+	buf_free(m);
+	if (!copied)
+		return 0;
+	buf_append(out, in + copied, n - copied);
+	return 1;
+}
+
+/*
  * Bytes in hex inside text: "\x" and pairs of hex digits, as
  * PostgreSQL writes a bytea where a cast to text, an array, a record or a
  * JSON document holds one (email::bytea::text is \x616c6963…, to_json of it
@@ -1222,25 +1249,16 @@ static int hex_runs(pgm_ctx *c, const char *in, size_t n, buf *out)
 			e += 2;
 		if (e == h)
 			continue;
-		raw.len = m.len = 0;
+		raw.len = 0;
 		buf_reserve(&raw, (e - h) / 2);
 		for (size_t k = h; k < e; k += 2) {
 			char b = (char)((util_hexval(in[k]) << 4) | util_hexval(in[k + 1]));
 			buf_append(&raw, &b, 1);
 		}
-		if (mask_string(c, raw.data, raw.len, 0, &m)) {
-			buf_append(out, in + copied, h - copied);
-			hex_digits(m.data ? m.data : "", m.len, out);
-			copied = e;
-		}
+		run_masked(c, in, h, e, &raw, &m, hex_digits, &copied, out);
 		i = e;
 	}
-	buf_free(&raw);
-	buf_free(&m);
-	if (!copied)
-		return 0;
-	buf_append(out, in + copied, n - copied);
-	return 1;
+	return runs_done(in, n, copied, &raw, &m, out);
 }
 
 /*
@@ -1329,20 +1347,12 @@ static int octal_runs(pgm_ctx *c, const char *in, size_t n, buf *out)
 				break; /* \" (and no escape at the text's end) */
 			e += q ? q : 1;
 		}
-		raw.len = m.len = 0;
-		if (octal_decode(in + s, e - s, &raw) == 0 && mask_string(c, raw.data ? raw.data : "", raw.len, 0, &m)) {
-			buf_append(out, in + copied, s - copied);
-			octal_encode(m.data ? m.data : "", m.len, out);
-			copied = e;
-		}
+		raw.len = 0;
+		if (octal_decode(in + s, e - s, &raw) == 0)
+			run_masked(c, in, s, e, &raw, &m, octal_encode, &copied, out);
 		i = e;
 	}
-	buf_free(&raw);
-	buf_free(&m);
-	if (!copied)
-		return 0;
-	buf_append(out, in + copied, n - copied);
-	return 1;
+	return runs_done(in, n, copied, &raw, &m, out);
 }
 
 /*
