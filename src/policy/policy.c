@@ -35,6 +35,7 @@ struct policy_session {
 	json_t *references;     /* ... and the foreign keys */
 	json_t *json_cols;      /* ... and the JSON columns */
 	json_t *num_cols;       /* ... and the number columns */
+	int temp_made;          /* a temporary relation was made in the session, or is in the request */
 	char doc_col[600];      /* the decision being made: "table.column", the JSON column it computes on */
 	char unique_col[256];   /* the decision being made: the unique column it would write (written_unique) */
 	char unique_ref[800];   /* ... and the masked column its foreign key references, or "" */
@@ -714,7 +715,9 @@ static int number_columns_of(policy_session *st, const session *s, const char *s
  */
 static int numbers_held(policy_session *st, const session *s, const sql_stmt *stmt)
 {
-	if (!stmt->n_number_casts || !stmt->n_objects)
+	/* (a temporary table's name hides a relation's in every schema, and the
+	 * catalog warden read may not know it yet) */
+	if (!stmt->n_number_casts || !stmt->n_objects || st->temp_made)
 		return 0;
 	const char *small[8], **schemas = max_schemas(st) <= 8 ? small : util_xmalloc(max_schemas(st) * sizeof(char *));
 	uint8_t held_small[8], *held = stmt->n_number_casts <= 8 ? held_small : util_xmalloc(stmt->n_number_casts);
@@ -1935,6 +1938,8 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 	if (!unknown_exec || !merged)
 		abort();
 	memset(merged, 0, (c->n <= 4 ? 4 : c->n) * sizeof(sql_class *));
+	for (size_t i = 0; i < c->n; i++) /* (from the request on: one statement may make it, the next read it) */
+		st->temp_made |= c->stmts[i].makes_temp;
 	const sql_stmt *best_eff = NULL;
 	refusal refused = {REF_NONE, NULL, NULL};
 	const char *refused_profile = NULL;
