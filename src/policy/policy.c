@@ -35,7 +35,8 @@ struct policy_session {
 	json_t *references;     /* ... and the foreign keys */
 	json_t *json_cols;      /* ... and the JSON columns */
 	json_t *num_cols;       /* ... and the number columns */
-	int temp_made;          /* a temporary relation was made in the session, or is in the request */
+	int names_moved;        /* the session (or the request) ran DDL or set search_path: a relation's name
+				 * may mean one the catalog warden read does not know */
 	char doc_col[600];      /* the decision being made: "table.column", the JSON column it computes on */
 	char unique_col[256];   /* the decision being made: the unique column it would write (written_unique) */
 	char unique_ref[800];   /* ... and the masked column its foreign key references, or "" */
@@ -715,9 +716,11 @@ static int number_columns_of(policy_session *st, const session *s, const char *s
  */
 static int numbers_held(policy_session *st, const session *s, const sql_stmt *stmt)
 {
-	/* (a temporary table's name hides a relation's in every schema, and the
-	 * catalog warden read may not know it yet) */
-	if (!stmt->n_number_casts || !stmt->n_objects || st->temp_made)
+	/* (after DDL or a search_path change the name may mean a relation the
+	 * catalog warden read does not know: a temporary table hides one in
+	 * every schema, one made in an open transaction is no other session's
+	 * to see) */
+	if (!stmt->n_number_casts || !stmt->n_objects || st->names_moved)
 		return 0;
 	const char *small[8], **schemas = max_schemas(st) <= 8 ? small : util_xmalloc(max_schemas(st) * sizeof(char *));
 	uint8_t held_small[8], *held = stmt->n_number_casts <= 8 ? held_small : util_xmalloc(stmt->n_number_casts);
@@ -1939,7 +1942,7 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 		abort();
 	memset(merged, 0, (c->n <= 4 ? 4 : c->n) * sizeof(sql_class *));
 	for (size_t i = 0; i < c->n; i++) /* (from the request on: one statement may make it, the next read it) */
-		st->temp_made |= c->stmts[i].makes_temp;
+		st->names_moved |= (c->stmts[i].kinds & SQLK_DDL) || c->stmts[i].sets_search_path;
 	const sql_stmt *best_eff = NULL;
 	refusal refused = {REF_NONE, NULL, NULL};
 	const char *refused_profile = NULL;

@@ -249,10 +249,6 @@ static void add_rangevar(acc *a, const json_t *rv, const walk *w, int is_target)
 	if (!name)
 		return;
 	if (is_target) {
-		/* (a temporary relation: pg_temp comes first in every search path) */
-		const char *persist = pgtree_str(rv, "relpersistence");
-		if ((persist && !strcmp(persist, "t")) || (schema && !strcmp(schema, "pg_temp")))
-			a->st->makes_temp = 1;
 		add_object(a, schema, name, w->m != PLAN);
 		return;
 	}

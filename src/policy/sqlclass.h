@@ -157,7 +157,6 @@ typedef struct sql_stmt {
 	 * catalog says each holds numbers (numbers_held) */
 	char **number_casts;
 	size_t n_number_casts;
-	int makes_temp;         /* it creates a temporary relation (CREATE TEMP, SELECT INTO TEMP, pg_temp.x) */
 } sql_stmt;
 
 typedef struct sql_class {

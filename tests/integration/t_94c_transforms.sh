@@ -336,7 +336,7 @@ refused "a CTE naming a text column as a number column" \
   "with t as (select note as amount from invoices) select round(amount::numeric, 2) from t" \
   "a cast to numeric computed on" amount
 # a temporary table hides invoices in every schema (pg_temp comes first), and its column
-# may be text: after one is made in the session the cast is refused again
+# may be text: after DDL in the session the cast is refused again
 out=$(as_alice -At -c "create temp table invoices (id int, amount text)" \
   -c "insert into invoices select id, card from customers where card ~ '^[0-9]{16}$'" \
   -c "select round(amount::numeric * 3) from invoices" 2>&1); rc=$?
