@@ -285,73 +285,56 @@ static const char *typed(const json_t *j, const json_t **body)
 }
 
 /*
- * Calls f(r, e, depth + 1, ctx) on each expression whose value j returns as
- * it is: a cast's, a collation's or an output column's argument, NULLIF's
- * first, CASE's results, COALESCE's and GREATEST's arguments, a function's
- * returning one of its arguments (max, lower); with collect, also a row's
- * and an array's elements and a collecting function's arguments (to_json,
- * array_agg). Stops at the first f that returns nonzero, and returns it.
+ * The casts whose value j returns as it is, into r->direct: j itself, then
+ * in turn a cast's, a collation's or an output column's argument, NULLIF's
+ * first, CASE's results, COALESCE's and GREATEST's arguments, a row's and an
+ * array's elements, and the arguments of a function returning one of them
+ * (max, lower) or collecting them (to_json, array_agg).
  */
-typedef int (*passed_fn)(rs *r, const json_t *e, unsigned depth, void *ctx);
-
-static int each_passed(rs *r, const json_t *j, int collect, unsigned depth, passed_fn f, void *ctx)
+static void mark_direct(rs *r, const json_t *j, unsigned depth)
 {
 	const json_t *b, *args = NULL;
 	const char *t = typed(j, &b);
 	if (!t || depth > MAX_DEPTH)
-		return 0;
-	if (!strcmp(t, "TypeCast") || !strcmp(t, "CollateClause"))
-		return f(r, json_object_get(b, "arg"), depth + 1, ctx);
-	if (!strcmp(t, "ResTarget"))
-		return f(r, json_object_get(b, "val"), depth + 1, ctx);
-	if (!strcmp(t, "A_Expr")) {
-		const char *kind = pgtree_str(b, "kind");
-		return kind && !strcmp(kind, "AEXPR_NULLIF") ? f(r, json_object_get(b, "lexpr"), depth + 1, ctx) : 0;
-	}
-	if (!strcmp(t, "CaseExpr")) {
-		const json_t *whens = json_object_get(b, "args"), *w;
-		int v = 0;
-		for (size_t i = 0; !v && i < json_array_size(whens); i++)
-			if (typed(json_array_get(whens, i), &w))
-				v = f(r, json_object_get(w, "result"), depth + 1, ctx);
-		return v ? v : f(r, json_object_get(b, "defresult"), depth + 1, ctx);
-	}
-	if (!strcmp(t, "CoalesceExpr") || !strcmp(t, "MinMaxExpr") || (collect && !strcmp(t, "RowExpr"))) {
-		args = json_object_get(b, "args");
-	} else if (collect && !strcmp(t, "A_ArrayExpr")) {
-		args = json_object_get(b, "elements");
-	} else if (!strcmp(t, "FuncCall")) {
-		const char *schema, *fn = last_name(json_object_get(b, "funcname"), &schema);
-		if (fn && (!schema || !strcmp(schema, "pg_catalog")) &&
-		    (LISTED(fn, passing) || (collect && LISTED(fn, collecting))))
-			args = json_object_get(b, "args");
-	}
-	int v = 0;
-	for (size_t i = 0; !v && i < json_array_size(args); i++)
-		v = f(r, json_array_get(args, i), depth + 1, ctx);
-	return v;
-}
-
-/* The casts in j whose value is j's as it is (each_passed, collecting too), into r->direct. */
-static int mark_direct(rs *r, const json_t *j, unsigned depth, void *ctx)
-{
-	const json_t *b;
-	const char *t = typed(j, &b);
-	if (t && !strcmp(t, "TypeCast")) {
+		return;
+	if (!strcmp(t, "TypeCast")) {
 		if (r->n_direct == r->cap_direct) {
 			r->cap_direct = r->cap_direct ? 2 * r->cap_direct : 16;
 			r->direct = util_xrealloc(r->direct, r->cap_direct * sizeof(*r->direct));
 		}
 		r->direct[r->n_direct++] = b;
 	}
-	each_passed(r, j, 1, depth, mark_direct, ctx);
-	return 0;
+	if (!strcmp(t, "TypeCast") || !strcmp(t, "CollateClause")) {
+		mark_direct(r, json_object_get(b, "arg"), depth + 1);
+	} else if (!strcmp(t, "ResTarget")) {
+		mark_direct(r, json_object_get(b, "val"), depth + 1);
+	} else if (!strcmp(t, "A_Expr")) {
+		const char *kind = pgtree_str(b, "kind");
+		if (kind && !strcmp(kind, "AEXPR_NULLIF"))
+			mark_direct(r, json_object_get(b, "lexpr"), depth + 1);
+	} else if (!strcmp(t, "CaseExpr")) {
+		const json_t *whens = json_object_get(b, "args"), *w;
+		for (size_t i = 0; i < json_array_size(whens); i++)
+			if (typed(json_array_get(whens, i), &w))
+				mark_direct(r, json_object_get(w, "result"), depth + 1);
+		mark_direct(r, json_object_get(b, "defresult"), depth + 1);
+	} else if (!strcmp(t, "CoalesceExpr") || !strcmp(t, "MinMaxExpr") || !strcmp(t, "RowExpr")) {
+		args = json_object_get(b, "args");
+	} else if (!strcmp(t, "A_ArrayExpr")) {
+		args = json_object_get(b, "elements");
+	} else if (!strcmp(t, "FuncCall")) {
+		const char *schema, *fn = last_name(json_object_get(b, "funcname"), &schema);
+		if (fn && (!schema || !strcmp(schema, "pg_catalog")) && (LISTED(fn, passing) || LISTED(fn, collecting)))
+			args = json_object_get(b, "args");
+	}
+	for (size_t i = 0; i < json_array_size(args); i++)
+		mark_direct(r, json_array_get(args, i), depth + 1);
 }
 
 static void mark_direct_list(rs *r, const json_t *l)
 {
 	for (size_t i = 0; i < json_array_size(l); i++)
-		mark_direct(r, json_array_get(l, i), 0, NULL);
+		mark_direct(r, json_array_get(l, i), 0);
 }
 
 /* The statement's own output columns: a SELECT's, its set operation's arms'
