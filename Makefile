@@ -1,6 +1,6 @@
 # warden — build, run, test.  `make run` and `make test` install what is missing first.
 .DEFAULT_GOAL := all
-.PHONY: all deps run test test-all bench-audit bench-mask unit integration asan asan-integration fuzz fuzz-build bench clean lint banned format
+.PHONY: all deps run test test-all bench-audit bench-mask unit integration asan asan-unit asan-integration fuzz fuzz-build bench clean lint banned format
 
 BUILD   ?= build
 CC      ?= cc
@@ -59,14 +59,20 @@ integration: all $(BUILD)/unit/test_catalog
 	@WARDEN=$(abspath $(BUILD)/warden) tests/integration/run.sh
 
 # The same binary with AddressSanitizer + UndefinedBehaviorSanitizer.
+ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build/asan CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
 asan:
-	@$(MAKE) --no-print-directory BUILD=build/asan CC=clang \
-	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  build/asan/warden build/asan/unit/test_catalog
+	@$(ASAN_MAKE) build/asan/warden build/asan/unit/test_catalog
 
 asan-integration: asan
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  WARDEN=$(abspath build/asan/warden) WARDEN_SANITIZED=1 tests/integration/run.sh
+	@$(ASAN_ENV) WARDEN=$(abspath build/asan/warden) WARDEN_SANITIZED=1 tests/integration/run.sh
+
+# Every unit test binary built and run with them too (test_catalog, which needs the
+# cluster, skips here and runs in asan-integration's t_94a_catalog).
+asan-unit:
+	@$(ASAN_ENV) $(ASAN_MAKE) unit
 
 # The library is compiled once with coverage + sanitizers; each target links it.
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -97,6 +103,7 @@ test-all: all banned
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory asan-unit
 	@$(MAKE) --no-print-directory asan-integration
 	@echo "make test: all suites passed"
 
