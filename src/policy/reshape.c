@@ -212,10 +212,9 @@ static const char *last_name(const json_t *names, const char **schema)
 	return n ? pgtree_string(json_array_get(names, n - 1)) : NULL;
 }
 
-static void reshaped(rs *r, const json_t *colref, const char *by)
+/* A column reference as written ("t.x", "x"; "*" for a star), malloc'd. */
+static char *column_name(const json_t *colref)
 {
-	if (r->col)
-		return;
 	buf b = {0};
 	const json_t *f = json_object_get(colref, "fields");
 	for (size_t i = 0; i < json_array_size(f); i++) {
@@ -223,7 +222,14 @@ static void reshaped(rs *r, const json_t *colref, const char *by)
 		buf_printf(&b, "%s%s", i ? "." : "", s ? s : "*");
 	}
 	buf_append(&b, "", 1);
-	r->col = b.data;
+	return b.data;
+}
+
+static void reshaped(rs *r, const json_t *colref, const char *by)
+{
+	if (r->col)
+		return;
+	r->col = column_name(colref);
 	r->by = util_strndup(by, strlen(by));
 }
 
@@ -262,13 +268,8 @@ static void number_cast(rs *r, const json_t *colref, const char *by)
 	}
 	r->num[r->n_num++] = util_strndup(last ? last : "*", strlen(last ? last : "*"));
 	if (!r->ncol) {
-		char *col = r->col, *was_by = r->by;
-		r->col = NULL;
-		reshaped(r, colref, by);
-		r->ncol = r->col;
-		r->nby = r->by;
-		r->col = col;
-		r->by = was_by;
+		r->ncol = column_name(colref);
+		r->nby = util_strndup(by, strlen(by));
 	}
 }
 
