@@ -21,8 +21,10 @@
  * accounts a`, `row_to_json(a)`, `a.*` or `*` inside an expression) and a
  * FROM alias list over a table (its names stand for columns in an order the
  * text does not tell), a NATURAL JOIN (it compares the columns both sides
- * have) and an ORDER BY, GROUP BY or DISTINCT ON position at or after a `*`
- * carry columns the text does not name: `whole`.
+ * have), a DISTINCT `*` and an ORDER BY, GROUP BY or DISTINCT ON position at
+ * or after a `*` carry columns the text does not name: `whole`. A target
+ * table's name is a whole row as a FROM's is (`update accounts ... returning
+ * accounts`).
  *
  * DDL: an index's and an ALTER TABLE constraint's columns, those a
  * REFERENCES names, and a column whose type changes or that is set NOT NULL
@@ -188,13 +190,19 @@ static void collect_ranges(expo *e, json_t *j, unsigned depth)
 	if (json_is_object(j)) {
 		const char *k;
 		json_t *v;
+		/* a relation, wrapped as RangeVar in a FROM, or bare where the
+		 * grammar allows nothing else: an UPDATE's, DELETE's, INSERT's or
+		 * MERGE's target (`returning accounts` is its whole row), an
+		 * ALTER TABLE's or an index's table */
+		if (json_is_string(json_object_get(j, "relname"))) {
+			add(&e->ranges, pgtree_str(j, "relname"));
+			add(&e->ranges, pgtree_str(json_object_get(j, "alias"), "aliasname"));
+		}
 		json_object_foreach(j, k, v) {
 			/* (a function's alias in FROM names its column, when it has one) */
-			if (strcmp(k, "RangeVar") == 0 || strcmp(k, "RangeSubselect") == 0 || strcmp(k, "JoinExpr") == 0)
+			if (strcmp(k, "RangeSubselect") == 0 || strcmp(k, "JoinExpr") == 0)
 				add(&e->ranges, pgtree_str(json_object_get(v, "alias"), "aliasname"));
-			if (strcmp(k, "RangeVar") == 0)
-				add(&e->ranges, pgtree_str(v, "relname"));
-			else if (strcmp(k, "CommonTableExpr") == 0)
+			if (strcmp(k, "CommonTableExpr") == 0)
 				add(&e->ranges, pgtree_str(v, "ctename"));
 			collect_ranges(e, v, depth + 1);
 		}
@@ -399,8 +407,10 @@ static void select_stmt(expo *e, json_t *sel, int plain, unsigned depth)
 	for (size_t i = 0; i < json_array_size(from); i++)
 		from_item(e, json_array_get(from, i), depth + 1);
 	json_t *targets = json_object_get(sel, "targetList");
-	/* plain DISTINCT compares the output columns it names, as GROUP BY would
-	 * (a star's are left: a whole row's duplicates) */
+	/* plain DISTINCT compares the output columns it names, as GROUP BY would,
+	 * and a star's: sorted, they come back in the order of the first one,
+	 * which a subquery chooses (`select distinct * from (select password,
+	 * id from accounts) s`), and a row of one's own that matches one is gone */
 	json_t *d0 = json_array_get(json_object_get(sel, "distinctClause"), 0);
 	int distinct = json_is_object(d0) && json_object_size(d0) == 0;
 	for (size_t i = 0; i < json_array_size(targets); i++) {
@@ -414,7 +424,7 @@ static void select_stmt(expo *e, json_t *sel, int plain, unsigned depth)
 				doc_output(e, val, depth + 1, DOC_TOP);
 			expr(e, val, depth + 1);
 		}
-		if (distinct && cr && !is_star(json_object_get(cr, "fields")))
+		if (distinct && cr)
 			colref_computed(e, json_object_get(cr, "fields"), NULL);
 	}
 	/* filters, groupings, orderings, windows, limits, VALUES: computed on */
@@ -1207,9 +1217,11 @@ static void ddl_node(expo *e, const char *k, const json_t *v)
 		const json_t *rel = json_object_get(v, "relation");
 		const char *sch = pgtree_str(rel, "schemaname"), *name = pgtree_str(rel, "relname");
 		const char *to = pgtree_str(v, "newname");
-		if (t && strcmp(t, "OBJECT_COLUMN") == 0)
+		/* (ALTER TYPE t RENAME ATTRIBUTE renames a table's column too, and
+		 * ALTER INDEX t RENAME a table: PostgreSQL takes either) */
+		if (t && (strcmp(t, "OBJECT_COLUMN") == 0 || strcmp(t, "OBJECT_ATTRIBUTE") == 0))
 			add_rename(e, sch, name, pgtree_str(v, "subname"), NULL, to, 1);
-		else if (is_relation_kind(t))
+		else if (is_relation_kind(t) || (t && strcmp(t, "OBJECT_INDEX") == 0))
 			add_rename(e, sch, name, NULL, sch, to, 1);
 		else if (t && strcmp(t, "OBJECT_SCHEMA") == 0)
 			add_rename(e, pgtree_str(v, "subname"), NULL, NULL, NULL, to, 0);

@@ -991,9 +991,21 @@ static const expo_case expo_cases[] = {
 	{"select * from accounts group by 1, 2", "", 1},
 	{"select distinct on (3) * from accounts", "", 1},
 	{"select id from accounts order by 3", "", 0}, /* (no third column: PostgreSQL refuses it) */
-	/* plain DISTINCT compares the columns it returns (a star's: whole rows' duplicates) */
+	/* plain DISTINCT compares the columns it returns, a star's too (in the order a
+	 * subquery chooses: whole) */
 	{"select distinct password, a.id from accounts a", "password id", 0},
-	{"select distinct * from accounts", "", 0},
+	{"select distinct * from accounts", "", 1},
+	{"select distinct * from (select password, id from accounts) s", "", 1},
+	{"select distinct a.* from accounts a", "", 1},
+	/* a target table's name: its whole row */
+	{"update accounts set id = id returning accounts", "id accounts", 1},
+	{"update customers c set id = id returning c::text", "id c", 1},
+	{"delete from accounts a where id = 2 returning a", "id a", 1},
+	{"insert into accounts (id) values (1) on conflict (id) do update set id = excluded.id returning accounts",
+	 "id accounts", 1},
+	{"merge into accounts a using (select 1 x) s on a::text like '%(1,C%' when matched then update set id = a.id",
+	 "a id", 1},
+	{"update accounts set id = id returning id", "id", 0},
 	{"select distinct x from (select password as x from accounts) s", "password x", 0},
 	{"select id, password as p from accounts order by 2 desc, 1", "id password", 0},
 	{"select password, count(*) from accounts group by 1", "password", 0},
@@ -1076,6 +1088,9 @@ static const rename_case rename_cases[] = {
 	{"alter table s.p detach partition s.c concurrently", "s", "p", NULL, "s", "c", 0, 1},
 	{"alter table p detach partition c finalize", NULL, "p", NULL, NULL, "c", 0, 1},
 	{"alter table t no inherit s.p", "s", "p", NULL, NULL, "t", 0, 1},
+	/* PostgreSQL takes ALTER INDEX for a table's rename and ALTER TYPE ... ATTRIBUTE for its column's */
+	{"alter index customers rename to c2", NULL, "customers", NULL, NULL, "c2", 1, 0},
+	{"alter type s.accounts rename attribute password to pw", "s", "accounts", "password", NULL, "pw", 1, 0},
 };
 
 static int same_str(const char *a, const char *b)
@@ -1103,8 +1118,8 @@ static void test_exposure_renames(void **state)
 		assert_int_equal(st->defines_code, 0);
 		sqlclass_free(c);
 	}
-	/* other renames (an index, a constraint, a function) change no column's name */
-	static const char *const none[] = {"alter index i rename to j", "alter table t rename constraint c to d",
+	/* other renames (a constraint, a function) change no column's name */
+	static const char *const none[] = {"alter table t rename constraint c to d",
 					   "alter function f() rename to g", "alter table t add column c int",
 					   "alter function f() set schema s"};
 	for (size_t i = 0; i < sizeof(none) / sizeof(*none); i++) {
