@@ -142,7 +142,9 @@ static bool luhn_ok(const char *s, size_t n)
  * A card: 13-19 digits; if separated, one separator kind throughout, a first
  * group of 4 and groups of 3-7 digits (4-4-4-4, 4-6-5, 4-6-4, 4-4-4-4-3).
  * If the whole run fails, trailing groups are dropped one at a time (a
- * separated number followed by an unrelated short group).
+ * separated number followed by an unrelated short group), and then leading
+ * ones, each time with the trailing ones again (`1 4111 1111 1111 1111`: a
+ * row number and a card, as `id || ' ' || card` writes them).
  */
 static bool card_shape_ok(const char *s, size_t n)
 {
@@ -169,19 +171,29 @@ static bool card_shape_ok(const char *s, size_t n)
 
 static bool v_card(const char *t, size_t *vs, size_t *ve)
 {
-	size_t e = *ve;
-	for (;;) {
-		if (card_shape_ok(t + *vs, e - *vs)) {
-			*ve = e;
-			return true;
+	for (size_t b = *vs; b < *ve;) {
+		for (size_t e = *ve;;) {
+			if (e - b < 13)
+				break;
+			if (card_shape_ok(t + b, e - b)) {
+				*vs = b;
+				*ve = e;
+				return true;
+			}
+			size_t i = e;
+			while (i > b && is_digit(t[i - 1]))
+				i--;
+			if (i == b)
+				break;
+			e = i - 1; /* drop the separator and the last group */
 		}
-		size_t i = e;
-		while (i > *vs && is_digit(t[i - 1]))
-			i--;
-		if (i == *vs)
-			return false;
-		e = i - 1; /* drop the separator and the last group */
+		while (b < *ve && is_digit(t[b]))
+			b++;
+		if (b == *ve || t[b] != ' ')
+			break; /* (after a "-", as after a ".", no card starts: the pattern's) */
+		b++; /* drop the first group and the " " after it */
 	}
+	return false;
 }
 
 static const struct {
@@ -388,14 +400,14 @@ static const builtin builtins[MASK_DET_COUNT] = {
 		"\\+\\d|\\(\\d{2,4}\\)|\\d[ .-]\\d{3,4}[ .-]\\d{3}|0\\d{1,4}[ ./-]\\d{2}", 5 + 5 * 9, 0, 0, v_phone,
 		0},
 	[MASK_DET_CREDIT_CARD] = {
-		"(?<![\\w.-]|\\d[ -])\\d(?:[ -]?\\d){12,18}(?![\\w]|[ .-]?\\d)",
+		"(?<![\\w.-])\\d(?:[ -]?\\d){12,18}(?![\\w]|[.-]?\\d)",
 		"\\d(?:[ -]?\\d){12}", 40, 1, 0, v_card, 0},
 	[MASK_DET_IBAN] = {
 		"(?<!\\w)[A-Za-z]{2}\\d{2}(?:[A-Za-z0-9]{11,30}|(?: [A-Za-z0-9]{4}){2,7}(?: [A-Za-z0-9]{1,4})?)"
 		"(?!\\w)",
 		"[A-Za-z]{2}\\d{2}(?:[A-Za-z0-9]{11}| [A-Za-z0-9]{4} [A-Za-z0-9]{4})", 48, 1, 0, v_iban, 0},
 	[MASK_DET_US_SSN] = {
-		"(?<![\\w-]|\\d )\\d{3}[- ]\\d{2}[- ]\\d{4}(?![\\w]|[- ]\\d)",
+		"(?<![\\w-])\\d{3}[- ]\\d{2}[- ]\\d{4}(?![\\w]|-\\d)",
 		"\\d{3}[- ]\\d{2}[- ]\\d{4}", 16, 1, 0, v_ssn, 0},
 	[MASK_DET_IPV4] = {
 		"(?<![\\w.])(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}"
@@ -1322,8 +1334,9 @@ static uint64_t digit_mask64(const unsigned char *p)
 typedef struct cluster {
 	size_t start, end;      /* first digit, one past the last */
 	size_t digits, dots;
-	size_t chain;           /* digits of the last run chain (runs joined by one " " or "-") */
-	bool chain_ok;          /* a card may start where that chain starts */
+	size_t chain;           /* digits of the last run chain (runs joined by one " " or "-"),
+				 * from its first run where a card may start, if chain_ok */
+	bool chain_ok;          /* a card may start in that chain (not after "." or "-": after " ") */
 	bool card;              /* a chain of 13+ digits where a card may start */
 	bool opener;            /* a "+" or "(" before its first run */
 	bool opener_in;         /* one before a later run: "(+" ")+" "/+" "((" ")(" "/(" "+(": a "+"
@@ -1434,7 +1447,8 @@ static size_t national(const unsigned char *p, size_t cs, size_t ce, bool exact)
  * cluster, and keep a match from starting right after a run it could join):
  *   - a phone written "+.." or "(..)": an opener before one of its runs;
  *   - a card: a chain of runs joined by one " " or "-" holding 13+ digits,
- *     not right after a "." or "-" (an amount's decimals are no card);
+ *     not right after a "." or "-" (an amount's decimals are no card), from
+ *     its first run or one after a " ";
  *   - a phone "ddd ddd dddd" (separators " .-"): a chain of exactly three
  *     runs of 2-4, 3-4 and 3-4 digits joined by single separators (four
  *     groups of four, a card's, are none);
@@ -1527,8 +1541,12 @@ static inline __attribute__((always_inline)) void digit_run(mask_scratch *s, clu
 		c->r2 = run;
 		c->j2_ssn = j_ssn;
 		c->later3 = c->later3 || run >= 3;
-		if (j_ssn) {
+		if (j_ssn && c->chain_ok) {
 			c->chain += run;
+		} else if (j_ssn) {
+			/* a card may start after a digit and one " " (`1 4111 1111 ...`) */
+			c->chain = run;
+			c->chain_ok = p[gs - 1] == ' ';
 		} else {
 			c->chain = run;
 			c->chain_ok = p[gs - 1] != '.' && p[gs - 1] != '-';

@@ -336,6 +336,15 @@ static void test_credit_card(void **state)
 	expect("41111111111111111111111", NULL);
 	expect("x4111111111111111", NULL);
 	expect("12345", NULL);
+	/* after a number and one " " (`id || ' ' || card`, string_agg(card, ' ')); not after "-" or "." */
+	expect_det("9 4111111111111111", "9 ****", MASK_DET_CREDIT_CARD);
+	expect_det("1 4111 1111 1111 1111", "1 ****", MASK_DET_CREDIT_CARD);
+	expect_det("12 4111 1111 1111 1111 99", "12 **** 99", MASK_DET_CREDIT_CARD);
+	expect("4111111111111111 4242424242424242 5555555555554444", "**** **** ****");
+	expect("4111 1111 1111 1111 4242 4242 4242 4242", "**** ****");
+	expect_det("1 4111-1111-1111-1111", "1 ****", MASK_DET_CREDIT_CARD);
+	expect("3-4111111111111111", NULL);
+	expect("1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6", NULL); /* groups of one: no card's shape */
 }
 
 static void test_iban(void **state)
@@ -377,6 +386,12 @@ static void test_ssn(void **state)
 	expect("123-45 6789", NULL);   /* mixed separators */
 	expect("1123-45-6789", NULL);
 	expect("123-45-67890", NULL);
+	/* next to a number and one " " (string_agg(ssn, ' '), `ssn || ' 0'`) */
+	expect("078-05-1120 219-09-9999", "**** ****");
+	expect_det("123-45-6789 9", "**** 9", MASK_DET_US_SSN);
+	expect_det("4 078-05-1120", "4 ****", MASK_DET_US_SSN);
+	expect("5-123-45-6789", NULL);
+	expect("123-45-6789-1", NULL);
 }
 
 static void test_ipv4(void **state)
