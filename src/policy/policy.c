@@ -30,6 +30,15 @@ struct policy_session {
 	char **search_path;     /* NULL: the default "$user", public */
 	size_t n_search_path;
 	int search_path_set;
+	/* every schema a SET search_path or set_config() of the session named
+	 * (the request being decided's too): PostgreSQL's search_path may hold
+	 * any of them, or the default's, whatever the last SET said (one rolled
+	 * back with its transaction, SET LOCAL, a SET in a request that failed,
+	 * leave the path before); path_unknown: set_config() gave it a value
+	 * warden cannot read */
+	char **seen;
+	size_t n_seen;
+	int path_unknown;
 	json_t *inherits;       /* the decision being made: the parents it asked about, for its classification */
 	json_t *uniques;        /* ... and the unique columns */
 	json_t *references;     /* ... and the foreign keys */
@@ -77,6 +86,7 @@ void policy_session_free(policy_session *st)
 		prepared_free(p);
 	}
 	free_strs(st->search_path, st->n_search_path);
+	free_strs(st->seen, st->n_seen);
 	json_decref(st->inherits);
 	json_decref(st->uniques);
 	json_decref(st->references);
@@ -609,14 +619,31 @@ static int object_glob(const char *pattern, const char *schema, const char *name
 	return fnmatch(pattern, full, 0) == 0;
 }
 
+/* Appends schema sch (path's "$user": the target user) to out[0, *k) unless it is there. */
+static void add_schema(const char **out, size_t *k, const char *sch, const session *s)
+{
+	if (strcmp(sch, "$user") == 0)
+		sch = s ? s->target_user : NULL;
+	if (!sch)
+		return;
+	for (size_t i = 0; i < *k; i++)
+		if (strcmp(out[i], sch) == 0)
+			return;
+	out[(*k)++] = sch;
+}
+
+static char *const default_path[] = {"$user", "public"};
+
 /*
  * The schemas relation o may be in, into out[0, returned): the one written,
- * else pg_catalog for a pg_ name, then the search path's ("$user" as the
- * target user). out must hold 1 + the search path's length.
+ * else pg_catalog for a pg_ name, then the last search path set's ("$user"
+ * as the target user), and, unless latest, every other the session's path
+ * may be (policy_session's seen, and the default's). out must hold
+ * max_schemas(st).
  */
-static size_t schemas_of(const sql_object *o, const policy_session *st, const session *s, const char **out)
+static size_t schemas_of_path(const sql_object *o, const policy_session *st, const session *s, const char **out,
+			      int latest)
 {
-	static char *const default_path[] = { "$user", "public" };
 	if (o->schema) {
 		out[0] = o->schema;
 		return 1;
@@ -626,25 +653,50 @@ static size_t schemas_of(const sql_object *o, const policy_session *st, const se
 		out[k++] = "pg_catalog";
 	char *const *path = st->search_path_set ? st->search_path : default_path;
 	size_t n = st->search_path_set ? st->n_search_path : 2;
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(path[i], "$user") != 0)
-			out[k++] = path[i];
-		else if (s && s->target_user)
-			out[k++] = s->target_user;
-	}
+	for (size_t i = 0; i < n; i++)
+		add_schema(out, &k, path[i], s);
+	if (latest)
+		return k;
+	for (size_t i = 0; i < 2; i++)
+		add_schema(out, &k, default_path[i], s);
+	for (size_t i = 0; i < st->n_seen; i++)
+		add_schema(out, &k, st->seen[i], s);
 	return k;
+}
+
+/* ... every one it may be in: what a column rule, json_keys and a deny or review rule read */
+static size_t schemas_of(const sql_object *o, const policy_session *st, const session *s, const char **out)
+{
+	return schemas_of_path(o, st, s, out, 0);
 }
 
 static size_t max_schemas(const policy_session *st)
 {
-	return 1 + (st->search_path_set ? st->n_search_path : 2);
+	return 1 + (st->search_path_set ? st->n_search_path : 2) + 2 + st->n_seen;
 }
 
+/*
+ * Whether a glob of l names relation o: in one of the schemas it may be in,
+ * or, latest (an allow rule's, which must cover it), in one of the last
+ * search path's. After set_config() gave the path a value warden cannot
+ * read, an unqualified name is in any schema: a deny or review rule's
+ * "schema.table" matches it by its table, an allow rule's never.
+ */
 static int object_match(const config_strlist *l, const policy_session *st, const session *s,
-			const sql_object *o)
+			const sql_object *o, int latest)
 {
+	if (!o->schema && st->path_unknown) {
+		if (latest)
+			return 0;
+		for (size_t i = 0; i < l->n; i++) {
+			const char *dot = strchr(l->v[i], '.');
+			if (fnmatch(dot ? dot + 1 : l->v[i], o->name, 0) == 0)
+				return 1;
+		}
+		return 0;
+	}
 	const char *small[8], **schemas = max_schemas(st) <= 8 ? small : util_xmalloc(max_schemas(st) * sizeof(char *));
-	size_t n = schemas_of(o, st, s, schemas);
+	size_t n = schemas_of_path(o, st, s, schemas, latest);
 	int hit = 0;
 	for (size_t i = 0; i < l->n && !hit; i++)
 		for (size_t k = 0; k < n && !hit; k++)
@@ -1087,7 +1139,7 @@ typedef struct refusal {
 	enum {
 		REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION, REF_FUNCTION_CALL, REF_FOREIGN, REF_CLUSTER,
 		REF_JSON_KEY, REF_JSON_ANY, REF_UNPARSED, REF_UNIQUE, REF_REFERENCES, REF_JSON_COMPUTED,
-		REF_JSON_STORED, REF_RESHAPED, REF_ENCODING
+		REF_JSON_STORED, REF_RESHAPED, REF_ENCODING, REF_PATH
 	} why;
 	const char *what, *name;   /* REF_RENAME: "column", "relation" or "schema", and its name;
 				    * REF_RESHAPED: what reshapes column name */
@@ -1181,6 +1233,10 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 	case REF_FOREIGN:
 		fprintf(trace, "    -> deny: it defines or changes a foreign table or server under profile \"%s\"'s "
 			"column rules\n", profile);
+		break;
+	case REF_PATH:
+		fprintf(trace, "    -> deny: it names relation \"%s\" without its schema, and set_config() gave the "
+			"search path a value warden cannot read (profile \"%s\")\n", why->name, profile);
 		break;
 	case REF_CLUSTER:
 		fprintf(trace, "    -> deny: it stores a table's rows in an index's order (CLUSTER) under profile "
@@ -1323,6 +1379,14 @@ static int unmaskable(const config_mask_profile *mp, policy_session *st, const s
 	}
 	if (!mp->columns.n && !mp->json_keys.n && !mp->transforms_refuse)
 		return 0;
+	/* which table an unqualified name means, when set_config() set the path to what warden cannot read */
+	for (size_t i = 0; i < stmt->n_objects && st->path_unknown; i++) {
+		if (!stmt->objects[i].schema) {
+			why->why = REF_PATH;
+			why->name = stmt->objects[i].name;
+			return 1;
+		}
+	}
 	/* what reads tables out of the walk's sight: column rules', json_keys' and transforms' */
 	if (stmt->defines_code) {
 		why->why = REF_CODE;
@@ -1439,7 +1503,7 @@ static match_result rule_matches(const config_rule *r, const subject *who, const
 	if (r->objects.n) {
 		size_t hits = 0;
 		for (size_t k = 0; k < stmt->n_objects; k++)
-			hits += (size_t)object_match(&r->objects, st, s, &stmt->objects[k]);
+			hits += (size_t)object_match(&r->objects, st, s, &stmt->objects[k], all);
 		if (all ? (stmt->n_objects == 0 || hits < stmt->n_objects) : hits == 0)
 			return M_NO;
 	}
@@ -1690,6 +1754,13 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 			   "questions about masked values, as an ORDER BY on them would", profile);
 		hint = "A person with unmasked access can run this statement.";
 		break;
+	case REF_PATH:
+		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement names relation "
+			   "\"%s\" without its schema, and set_config() gave this session's search_path a value warden "
+			   "cannot read, so which table that is, and which of its columns the profile's rules mask, "
+			   "is not known", profile, r->name);
+		hint = "Name the schema (schema.table), or start a new session.";
+		break;
 	case REF_FOREIGN:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement defines or "
 			   "changes a foreign table or server, which reads tables (this database's too) under names "
@@ -1814,6 +1885,22 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 }
 
 /* ---- session state updates (on an allowed request) ---- */
+
+/* Adds the schemas stmt sets the search path to into st->seen (whether or
+ * not the request is allowed: a path it may have). */
+static void paths_seen(policy_session *st, const sql_stmt *stmt)
+{
+	st->path_unknown |= stmt->search_path_unknown;
+	for (size_t i = 0; i < stmt->n_search_path; i++) {
+		int have = 0;
+		for (size_t j = 0; j < st->n_seen && !have; j++)
+			have = strcmp(st->seen[j], stmt->search_path[i]) == 0;
+		if (have)
+			continue;
+		st->seen = util_xrealloc(st->seen, (st->n_seen + 1) * sizeof(*st->seen));
+		st->seen[st->n_seen++] = util_strndup(stmt->search_path[i], strlen(stmt->search_path[i]));
+	}
+}
 
 static void remember(policy_session *st, const sql_stmt *stmt)
 {
@@ -1941,8 +2028,10 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 	if (!unknown_exec || !merged)
 		abort();
 	memset(merged, 0, (c->n <= 4 ? 4 : c->n) * sizeof(sql_class *));
-	for (size_t i = 0; i < c->n; i++) /* (from the request on: one statement may make it, the next read it) */
+	for (size_t i = 0; i < c->n; i++) { /* (from the request on: one statement may make it, the next read it) */
 		st->names_moved |= (c->stmts[i].kinds & SQLK_DDL) || c->stmts[i].sets_search_path;
+		paths_seen(st, &c->stmts[i]);
+	}
 	const sql_stmt *best_eff = NULL;
 	refusal refused = {REF_NONE, NULL, NULL};
 	const char *refused_profile = NULL;

@@ -64,6 +64,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
 #include "core/util.h"
 
 /*
@@ -716,6 +717,53 @@ int sqlclass_encoding_utf8(const char *v)
 }
 
 /*
+ * The schemas of search_path's text v ("a, \"B\", $user": a list of
+ * identifiers, unquoted ones folded to lower case), appended to
+ * st->search_path; a value not read so (an empty element, an unclosed quote)
+ * makes the path unknown.
+ */
+static void path_schemas(sql_stmt *st, const char *v)
+{
+	for (const char *p = v;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		buf id = {0};
+		if (*p == '"') {
+			for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+				if (*p == '"')
+					p++; /* "" */
+				buf_append(&id, p, 1);
+			}
+			if (*p != '"') {
+				st->search_path_unknown = 1;
+				buf_free(&id);
+				return;
+			}
+			p++;
+		} else {
+			for (; *p && *p != ',' && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r'; p++) {
+				char c = (char)tolower((unsigned char)*p);
+				buf_append(&id, &c, 1);
+			}
+		}
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		if (!id.len || (*p && *p != ',')) {
+			if (id.len || *p || st->n_search_path) /* ('' is an empty path) */
+				st->search_path_unknown = 1;
+			buf_free(&id);
+			return;
+		}
+		buf_append(&id, "", 1);
+		st->search_path = util_xrealloc(st->search_path, (st->n_search_path + 1) * sizeof(*st->search_path));
+		st->search_path[st->n_search_path++] = id.data;
+		if (!*p)
+			return;
+		p++;
+	}
+}
+
+/*
  * set_config(name, value, is_local): a statement calling it is classified by
  * its arguments (never cached by normalized text), and may leave UTF-8 when
  * the name is client_encoding or not a constant, unless the value is a
@@ -734,6 +782,12 @@ static void set_config_call(acc *a, const json_t *fc)
 	const json_t *args = json_object_get(fc, "args");
 	char *name = const_text(json_array_get(args, 0)), *value = const_text(json_array_get(args, 1));
 	a->st->sets_lexing = 1;
+	if (!name || strcasecmp(name, "search_path") == 0) {
+		if (name && value)
+			path_schemas(a->st, value);
+		else
+			a->st->search_path_unknown = 1;
+	}
 	if ((!name || strcasecmp(name, "client_encoding") == 0) &&
 	    !(value && (sqlclass_encoding_utf8(value) || pg_char_to_encoding(value) < 0)))
 		a->st->leaves_utf8 = 1;

@@ -92,8 +92,11 @@ typedef struct sql_stmt {
 	char *execute_name;     /* EXECUTE name */
 	char *deallocate_name;  /* DEALLOCATE name; "" for DEALLOCATE ALL */
 	int sets_search_path;   /* SET/RESET [LOCAL] search_path */
-	char **search_path;     /* the schemas it sets (empty for RESET / DEFAULT) */
+	char **search_path;     /* the schemas it sets (empty for RESET / DEFAULT), or a
+				 * set_config('search_path', ...) call does (sets_search_path unset) */
 	size_t n_search_path;
+	int search_path_unknown; /* set_config() of search_path (or of a name not a constant) to a value
+				  * not a constant */
 	int tx_end;             /* COMMIT/END/ROLLBACK/ABORT/PREPARE TRANSACTION */
 	int sets_lexing;        /* SET/RESET of standard_conforming_strings or client_encoding, or a
 				 * set_config() call: classified by its value, so never cached by

@@ -46,6 +46,9 @@ static const char policy_yaml[] =
 	"    - name: reads\n"
 	"      match: { kinds: [read, transaction, set] }\n"
 	"      action: allow\n"
+	"    - name: settings\n"
+	"      match: { kinds: [read], functions: [set_config, current_setting] }\n"
+	"      action: allow\n"
 	"connections:\n"
 	"  - name: appdb\n"
 	"    type: postgres\n"
@@ -182,8 +185,29 @@ static void test_search_path(void **state)
 	EXPECT(f, "select * from invoices", POLICY_ALLOW, "reads");
 	EXPECT(f, "set search_path = billing, public", POLICY_ALLOW, "reads");
 	EXPECT(f, "select * from invoices", POLICY_REVIEW, "pii");
+	/* the path may still be billing's: a RESET (or a SET) rolled back with its
+	 * transaction leaves the one before; so the review rule still reads it */
 	EXPECT(f, "reset search_path", POLICY_ALLOW, "reads");
+	EXPECT(f, "select * from invoices", POLICY_REVIEW, "pii");
+	EXPECT(f, "select * from public.invoices", POLICY_ALLOW, "reads");
+	session_release(&f->s);
+	/* ... as it does in the request that sets it, and for set_config()'s */
+	as(f, "alice", "[\"dev\"]", "psql");
+	EXPECT(f, "set search_path = billing, public; select * from invoices", POLICY_REVIEW, "pii");
+	session_release(&f->s);
+	as(f, "alice", "[\"dev\"]", "psql");
+	EXPECT(f, "select set_config('search_path', 'billing, public', true)", POLICY_ALLOW, "settings");
+	EXPECT(f, "select * from invoices", POLICY_REVIEW, "pii");
+	session_release(&f->s);
+	/* a path set_config() makes of what its text does not say: any schema, for a
+	 * review or deny rule; none, for an allow rule's unqualified names */
+	as(f, "alice", "[\"dev\"]", "psql");
 	EXPECT(f, "select * from invoices", POLICY_ALLOW, "reads");
+	EXPECT(f, "select set_config('search_path', current_setting('x.y'), false)", POLICY_ALLOW, "settings");
+	EXPECT(f, "select * from invoices", POLICY_REVIEW, "pii");
+	EXPECT(f, "select * from public.invoices", POLICY_ALLOW, "reads");
+	EXPECT(f, "update orders set a = 1 where id = 2", POLICY_REVIEW, "pii"); /* (billing.orders, maybe) */
+	EXPECT(f, "update public.orders set a = 1 where id = 2", POLICY_ALLOW, "orders-writes");
 	session_release(&f->s);
 }
 
@@ -268,10 +292,10 @@ static void test_cache_same_answers(void **state)
 	session_release(&f->s);
 	as(f, "alice", "[\"dev\"]", "psql");
 	/* search_path values are constants: never answered from the cache */
-	EXPECT(f, "set search_path = billing", POLICY_ALLOW, "reads");
-	EXPECT(f, "select * from invoices", POLICY_REVIEW, "pii");
 	EXPECT(f, "set search_path = public", POLICY_ALLOW, "reads");
 	EXPECT(f, "select * from invoices", POLICY_ALLOW, "reads");
+	EXPECT(f, "set search_path = billing", POLICY_ALLOW, "reads");
+	EXPECT(f, "select * from invoices", POLICY_REVIEW, "pii");
 	session_release(&f->s);
 }
 
@@ -569,10 +593,15 @@ static void test_mask_column_rules(void **state)
 	EXPECT(&f, "select upper(ssn) from billing.customers", POLICY_ALLOW, "masked");
 	EXPECT(&f, "select upper(ssn) from orders", POLICY_ALLOW, "masked");
 	EXPECT(&f, "select upper(ssn) from public.customers", POLICY_DENY, "masked");
+	/* customers may still be public's (a SET rolled back, SET LOCAL, set_config()) */
 	EXPECT(&f, "set search_path = billing", POLICY_ALLOW, "masked");
-	EXPECT(&f, "select upper(ssn) from customers", POLICY_ALLOW, "masked");
-	EXPECT(&f, "set search_path = billing, public", POLICY_ALLOW, "masked");
 	EXPECT(&f, "select upper(ssn) from customers", POLICY_DENY, "masked");
+	EXPECT(&f, "select upper(ssn) from billing.customers", POLICY_ALLOW, "masked");
+	EXPECT(&f, "begin; set local search_path = pg_catalog; commit", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select upper(ssn) from customers", POLICY_DENY, "masked");
+	EXPECT(&f, "select set_config('search_path', 'pg_catalog', false)", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select upper(ssn) from customers", POLICY_DENY, "masked");
+
 	/* no relation named: no column of a table */
 	EXPECT(&f, "select upper(password) from json_to_record('{}') as r(password text)", POLICY_ALLOW, "masked");
 	/* a prepared statement is refused when it runs, for what it runs */
@@ -675,9 +704,8 @@ static void test_mask_column_rules(void **state)
 	EXPECT(&f, "create trigger t after insert on orders for each row execute function audit()", POLICY_DENY,
 	       "masked");
 	EXPECT(&f, "set search_path = billing", POLICY_ALLOW, "masked");
-	EXPECT(&f, "alter table customers rename to c2", POLICY_ALLOW, "masked"); /* billing.customers */
-	EXPECT(&f, "set search_path = billing, public", POLICY_ALLOW, "masked");
-	EXPECT(&f, "alter table customers rename to c2", POLICY_DENY, "masked");
+	EXPECT(&f, "alter table billing.customers rename to c2", POLICY_ALLOW, "masked");
+	EXPECT(&f, "alter table customers rename to c2", POLICY_DENY, "masked"); /* (public's, maybe) */
 	/* unmasked readers, and a profile without column rules, compute as they like */
 	as(&f, "dana", "[\"dba\"]", NULL);
 	EXPECT(&f, "select upper(password) from accounts", POLICY_ALLOW, "dba");
@@ -715,7 +743,13 @@ static void test_mask_column_rules(void **state)
 	EXPECT(&f, "select upper(note) from mystery", POLICY_DENY, "masked");
 	EXPECT(&f, "select note from mystery", POLICY_ALLOW, "masked");
 	EXPECT(&f, "set search_path = billing", POLICY_ALLOW, "masked");
-	EXPECT(&f, "select upper(ssn) from customers_2025", POLICY_ALLOW, "masked"); /* billing's: no parent */
+	EXPECT(&f, "select upper(ssn) from billing.customers_2025", POLICY_ALLOW, "masked"); /* no parent */
+	EXPECT(&f, "select upper(ssn) from customers_2025", POLICY_DENY, "masked"); /* (public's, maybe) */
+	/* after set_config() gave the path a value warden cannot read: which table an unqualified name is */
+	EXPECT(&f, "select set_config('search_path', current_setting('x.y'), false)", POLICY_ALLOW, "masked");
+	REFUSED(&f, "select ssn from customers", "names relation \"customers\" without its schema",
+		"set_config()");
+	EXPECT(&f, "select ssn from public.customers", POLICY_ALLOW, "masked");
 	session_release(&f.s);
 	config_free(&f.cfg);
 }
@@ -1743,13 +1777,11 @@ static void test_mask_json_computed(void **state)
 	/* a SET's JSON column, as each schema customers may be in has it */
 	static const char edit[] = "update customers set profile = profile - 'plan'";
 	EXPECT(&f, edit, POLICY_ALLOW, "masked");
+	EXPECT(&f, "set search_path to public, nowhere", POLICY_ALLOW, "masked");
+	EXPECT(&f, edit, POLICY_ALLOW, "masked");
 	EXPECT(&f, "set search_path to alt, public", POLICY_ALLOW, "masked");
 	REFUSED(&f, edit, "stores documents into customers.profile, which is no JSON column");
 	EXPECT(&f, "update public.customers set profile = profile - 'plan'", POLICY_ALLOW, "masked");
-	EXPECT(&f, "set search_path to public, limbo", POLICY_ALLOW, "masked");
-	REFUSED(&f, edit, "customers.profile, which the target's catalog cannot say is a JSON column");
-	EXPECT(&f, "set search_path to public, nowhere", POLICY_ALLOW, "masked");
-	EXPECT(&f, edit, POLICY_ALLOW, "masked");
 	expect_denied_with(&f, "select md5(profile::text) from public.customers",
 			   "\"json_columns\":{\"public.customers\":[\"docs[]\",\"profile\"]}");
 	/* EXECUTE's arguments compute too */
@@ -1759,6 +1791,10 @@ static void test_mask_json_computed(void **state)
 	/* without the catalog's answer (an adapter that cannot ask): no JSON columns known */
 	f.s.json_columns = NULL;
 	EXPECT(&f, "select replace(profile::text, 'a', 'b') from customers", POLICY_ALLOW, "masked");
+	/* (last: limbo stays a schema customers may be in) */
+	f.s.json_columns = fake_json_columns;
+	EXPECT(&f, "set search_path to public, limbo", POLICY_ALLOW, "masked");
+	REFUSED(&f, edit, "customers.profile, which the target's catalog cannot say is a JSON column");
 	session_release(&f.s);
 	config_free(&f.cfg);
 }

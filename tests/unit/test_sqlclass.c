@@ -594,7 +594,10 @@ static void test_search_path(void **state)
 		{"SHOW search_path", 0, {NULL}},
 		{"ALTER ROLE x SET search_path = a", 0, {NULL}},
 		{"ALTER SYSTEM SET search_path = a", 0, {NULL}},
-		{"SELECT set_config('search_path', 'a', false)", 0, {NULL}},
+		/* set_config's value is a list of identifiers, as search_path's text is */
+		{"SELECT set_config('search_path', 'a', false)", 0, {"a"}},
+		{"SELECT pg_catalog.set_config('Search_Path', ' A ,\"B c\", $user', true)", 0, {"a", "B c", "$user"}},
+		{"SELECT set_config('search_path', '\"x\"\"y\"', false)", 0, {"x\"y"}},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		sql_class *c = classify(cases[i].sql);
@@ -609,8 +612,27 @@ static void test_search_path(void **state)
 			fail_msg("%s: %zu schemas, want %zu", cases[i].sql, st->n_search_path, n);
 		for (size_t k = 0; k < n; k++)
 			assert_string_equal(st->search_path[k], cases[i].path[k]);
+		assert_int_equal(st->search_path_unknown, 0);
 		sqlclass_free(c);
 	}
+	/* what set_config() sets the path to, when its text does not say */
+	static const char *const unknown[] = {
+		"SELECT set_config('search_path', current_setting('x.y'), false)",
+		"SELECT set_config(name, 'a', false) FROM t",
+		"SELECT 1 FROM t WHERE set_config(n, v, true) IS NOT NULL",
+		"SELECT set_config('search_path', 'a,,b', false)",
+		"SELECT set_config('search_path', '\"a', false)",
+		"SELECT set_config('search_path', 'a b', false)",
+	};
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(*unknown); i++) {
+		sql_class *c = classify(unknown[i]);
+		if (!c->stmts[0].search_path_unknown)
+			fail_msg("%s: a search path known", unknown[i]);
+		sqlclass_free(c);
+	}
+	sql_class *c = classify("SELECT set_config('statement_timeout', x, false) FROM t");
+	assert_int_equal(c->stmts[0].search_path_unknown, 0);
+	sqlclass_free(c);
 }
 
 static void test_prepared_names(void **state)
