@@ -1305,24 +1305,13 @@ static char *jdup(json_t *o, const char *k)
 	return s ? util_strndup(s, strlen(s)) : NULL;
 }
 
-int sqlclass_copy_out(const char *text, size_t len, sql_copy_out *out)
+/* One CopyStmt cs: 0 and out filled when it is a COPY ... TO STDOUT. */
+static int copy_out_of(const json_t *cs, sql_copy_out *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (!text || (len && memchr(text, '\0', len)))
-		return -1;
-	char *z = util_strndup(text, len);
-	PgQueryParseResult r = pg_query_parse(z);
-	free(z);
-	json_t *root = r.error ? NULL : json_loads(r.parse_tree ? r.parse_tree : "", 0, NULL);
-	pg_query_free_parse_result(r);
-	json_t *stmts = json_object_get(root, "stmts");
-	json_t *cs = json_array_size(stmts) == 1
-		? json_object_get(json_object_get(json_array_get(stmts, 0), "stmt"), "CopyStmt") : NULL;
 	if (!cs || json_is_true(json_object_get(cs, "is_from")) || json_object_get(cs, "filename") ||
-	    json_is_true(json_object_get(cs, "is_program"))) {
-		json_decref(root);
+	    json_is_true(json_object_get(cs, "is_program")))
 		return -1;
-	}
 	json_t *rel = json_object_get(cs, "relation");
 	if (rel) {
 		out->schema = jdup(rel, "schemaname");
@@ -1338,7 +1327,7 @@ int sqlclass_copy_out(const char *text, size_t len, sql_copy_out *out)
 			out->columns[out->n_columns++] = util_strndup(s ? s : "", s ? strlen(s) : 0);
 		}
 	}
-	const char *delim = NULL, *quote = NULL;
+	const char *delim = NULL, *quote = NULL, *escape = NULL;
 	size_t i;
 	json_t *o;
 	json_array_foreach(json_object_get(cs, "options"), i, o) {
@@ -1354,6 +1343,8 @@ int sqlclass_copy_out(const char *text, size_t len, sql_copy_out *out)
 			delim = val;
 		} else if (strcmp(name, "quote") == 0) {
 			quote = val;
+		} else if (strcmp(name, "escape") == 0) {
+			escape = val;
 		} else if (strcmp(name, "header") == 0) {
 			/* HEADER, HEADER true|on|1|match; false|off|0 */
 			json_t *arg = json_object_get(d, "arg");
@@ -1370,8 +1361,34 @@ int sqlclass_copy_out(const char *text, size_t len, sql_copy_out *out)
 	}
 	out->delimiter = delim && delim[0] ? delim[0] : out->csv ? ',' : '\t';
 	out->quote = quote && quote[0] ? quote[0] : '"';
-	json_decref(root);
+	out->escape = escape && escape[0] ? escape[0] : out->quote;
 	return 0;
+}
+
+int sqlclass_copy_outs(const char *text, size_t len, sql_copy_out **out)
+{
+	*out = NULL;
+	if (!text || (len && memchr(text, '\0', len)))
+		return -1;
+	char *z = util_strndup(text, len);
+	PgQueryParseResult r = pg_query_parse(z);
+	free(z);
+	json_t *root = r.error ? NULL : json_loads(r.parse_tree ? r.parse_tree : "", 0, NULL);
+	pg_query_free_parse_result(r);
+	if (!root)
+		return -1;
+	json_t *stmts = json_object_get(root, "stmts");
+	int n = 0;
+	for (size_t i = 0; i < json_array_size(stmts); i++) {
+		const json_t *cs = json_object_get(json_object_get(json_array_get(stmts, i), "stmt"), "CopyStmt");
+		sql_copy_out one;
+		if (copy_out_of(cs, &one) != 0)
+			continue;
+		*out = util_xrealloc(*out, (size_t)(n + 1) * sizeof(**out));
+		(*out)[n++] = one;
+	}
+	json_decref(root);
+	return n;
 }
 
 void sqlclass_copy_out_free(sql_copy_out *c)

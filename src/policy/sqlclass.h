@@ -205,10 +205,15 @@ typedef struct sql_copy_out {
 	int csv, binary;
 	int header;             /* the first row is the column names */
 	char delimiter, quote;  /* as given, or the format's default */
+	char escape;            /* CSV's: as given, or the quote */
 } sql_copy_out;
 
-/* 0 and out filled when text is one COPY ... TO STDOUT; -1 otherwise. */
-int sqlclass_copy_out(const char *text, size_t len, sql_copy_out *out);
+/*
+ * The COPY ... TO STDOUT statements of text, in their order (the k-th
+ * CopyOutResponse of its results is the k-th's), into *out (NULL when none);
+ * returns how many. -1: text does not parse.
+ */
+int sqlclass_copy_outs(const char *text, size_t len, sql_copy_out **out);
 void sqlclass_copy_out_free(sql_copy_out *c);
 
 #endif

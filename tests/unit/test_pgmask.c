@@ -1358,6 +1358,17 @@ PER_ENGINE(test_copy_csv, ST_REDACT)
 	COUNTS(f, MASK_DET_EMAIL, 1);
 	expect_copy(f, &none, "1,http://u:x,\"y@h\"\n", NULL);
 	NO_COUNTS(f);
+	/* ESCAPE '\\': inside quotes a quote or a backslash follows one; the field goes on past \" */
+	pgm_copy bs = {.csv = 1, .delimiter = ',', .quote = '"', .escape = '\\'};
+	expect_copy(f, &bs, "1,\"{\\\"token\\\": \\\"tk1\\\", \\\"n\\\": 2}\",x@y.org\n",
+		    "1,\"{\\\"token\\\": \\\"****\\\", \\\"n\\\": 2}\",****\n");
+	COUNTS(f, MASK_DET_EMAIL, 1, C_JSON, 1);
+	expect_copy(f, &bs, "1,\"a\\\\\",\"say \\\"a@b.io\\\"\"\n", "1,\"a\\\\\",\"say \\\"****\\\"\"\n");
+	COUNTS(f, MASK_DET_EMAIL, 1);
+	static const uint8_t w0[] = {1, 0};
+	pgm_copy bsw = {.csv = 1, .delimiter = ',', .quote = '"', .escape = '\\', .whole = w0, .n_whole = 2};
+	expect_copy(f, &bsw, "\"a\\\"b,c\",d\n", "\"****\",d\n");
+	COUNTS(f, C_COLUMN, 1);
 }
 
 /*

@@ -581,16 +581,21 @@ static int copy_columns(pg_session *ps, const pg_request *r, int final)
 	free((void *)cp->types);
 	memset(cp, 0, sizeof(*cp));
 	cp->delimiter = '\t';
-	cp->quote = '"';
-	const sql_copy_out *co = r->copy;
-	if (co) {
-		cp->csv = co->csv;
-		cp->delimiter = co->delimiter;
-		cp->quote = co->quote;
+	cp->quote = cp->escape = '"';
+	const sql_copy_out *co = ps->copy_co;
+	if (!co) {
+		/* a COPY the statement does not tell of (its text did not parse):
+		 * its format, and so its fields, are not known */
+		cp->all_whole = 1;
+		return 0;
 	}
+	cp->csv = co->csv;
+	cp->delimiter = co->delimiter;
+	cp->quote = co->quote;
+	cp->escape = co->escape;
 	int profile = r->mask_profile >= 0 ? r->mask_profile : r->capture_profile;
 	const config_strlist *globs = &cfg_of(ps)->mask_profiles[profile].columns;
-	if (!co || !co->table) {
+	if (!co->table) {
 		cp->all_whole = globs->n > 0;
 		return 0;
 	}
@@ -720,6 +725,45 @@ static void add_tag(pg_request *r, const char *tag)
 		r->rows = (r->rows < 0 ? 0 : r->rows) + n;
 }
 
+/*
+ * The target copies in for request r (CopyInResponse): the Syncs the client
+ * sends from r on until it ends the COPY (CopyDone, CopyFail) get no
+ * ReadyForQuery of their own; the one ending r's unit counts for them.
+ */
+static void copy_in_started(pg_session *ps, const pg_request *r)
+{
+	if (!r)
+		return;
+	size_t k = 0;
+	while (k < ps->n_copy_ends && ps->copy_ends[k].seq < r->seq)
+		k++; /* (ends of earlier COPYs, or of none) */
+	if (k < ps->n_copy_ends) {
+		ps->z_bonus += ps->copy_ends[k].syncs - r->syncs_before;
+		k++;
+	} else {
+		ps->z_bonus += ps->syncs_scanned - r->syncs_before;
+		ps->copy_in_open = 1; /* (frontend.c counts the Syncs still to come) */
+	}
+	memmove(ps->copy_ends, ps->copy_ends + k, (ps->n_copy_ends - k) * sizeof(ps->copy_ends[0]));
+	ps->n_copy_ends -= k;
+}
+
+/*
+ * Whether a frame of type can come now: a reply to a request (rows, a
+ * command's end, COPY's start and data, a function's result) only while one
+ * is current, a ReadyForQuery only for a unit forwarded. Otherwise warden no
+ * longer knows which request the target answers (a client that got its
+ * units counted wrong), and would relay rows unmasked: the session ends.
+ */
+static int frame_expected(pg_session *ps, char type)
+{
+	if (type == 'Z')
+		return ps->z_count + 1 + ps->z_bonus <= ps->units_forwarded;
+	if (type && strchr("DdCcGHWIsV", type))
+		return current_request(ps) != NULL;
+	return 1;
+}
+
 static void inspect_message(pg_session *ps, char type, const char *body, size_t len)
 {
 	pg_request *r = current_request(ps);
@@ -741,9 +785,12 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 		/* CopyOutResponse: text or CSV rows are masked; binary ones cannot be */
 		if (!mask_active(r))
 			return;
+		/* (the request's k-th COPY TO STDOUT statement's) */
+		ps->copy_co = r->copy && r->copy_at < r->n_copy ? &r->copy[r->copy_at] : NULL;
+		r->copy_at++;
 		if (len >= 3 && body[0] == 0) {
 			ps->copy_out = 1;
-			ps->copy_skip = r->copy && r->copy->header; /* the header line holds names, not values */
+			ps->copy_skip = ps->copy_co && ps->copy_co->header; /* the header line holds names, not values */
 			ps->copy_nfields = (size_t)(uint16_t)((unsigned char)body[1] << 8 | (unsigned char)body[2]);
 			copy_columns(ps, r, 0);
 		} else if (r->mask_profile >= 0) {
@@ -790,6 +837,7 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 		ps->mdesc.known = 0;
 		ps->copy_out = 0;
 		ps->copy_refused = 0;
+		ps->copy_in_open = 0; /* (a COPY failed: the target counts Syncs again) */
 		pg_error_fields f;
 		if (pg_parse_error_fields(body, len, &f) != 0)
 			return;
@@ -809,12 +857,17 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 	case 'S':
 		watch_parameter(ps, body, len);
 		return;
+	case 'G':
+		copy_in_started(ps, r);
+		return;
 	case 'Z':
 		ps->mdesc.known = 0;
 		ps->copy_out = 0;
 		ps->copy_refused = 0;
+		ps->copy_in_open = 0;
 		ps->tx_status = len >= 1 ? body[0] : 'I';
-		ps->z_count++;
+		ps->z_count += 1 + ps->z_bonus;
+		ps->z_bonus = 0;
 		while (ps->inflight && ps->inflight->unit < ps->z_count)
 			finish_head(ps, ps->inflight->extended ? "00000" : NULL,
 				    "not executed: an earlier message of the same pipeline failed");
@@ -990,6 +1043,8 @@ static int relay_frames(pg_session *ps, chunk *ch)
 				return -1;
 			ps->t_type = ps->t_hdr[0];
 			ps->t_remaining = len - 4;
+			if (!frame_expected(ps, ps->t_type))
+				return -3;
 			pg_request *r = current_request(ps);
 			ps->t_capture = wants_body(ps->t_type) ||
 					((ps->t_type == 'T' || ps->t_type == 'H') && mask_active(r));
@@ -1096,6 +1151,13 @@ static void relay(pg_session *ps, chunk *ch)
 	}
 	if (rc == -1) {
 		pgs_fatal(ps, "08P01", "the target sent a malformed message", "target_disconnect");
+		return;
+	}
+	if (rc == -3) {
+		log_warn("session %s: the target sent '%c' where no request of the session was waiting for it; "
+			 "closing", ps->s.id, ps->t_type);
+		pgs_fatal(ps, "08P01", "warden lost track of which request the target is answering (a Sync or a "
+			  "Query the target did not answer as counted); the session ends", "protocol_desync");
 		return;
 	}
 	if (ps->catalog_wait) {

@@ -77,7 +77,8 @@ void pg_request_free(pg_request *r)
 	free(r->classification);
 	free(r->mask_counts);
 	if (r->copy) {
-		sqlclass_copy_out_free(r->copy);
+		for (int i = 0; i < r->n_copy; i++)
+			sqlclass_copy_out_free(&r->copy[i]);
 		free(r->copy);
 	}
 	buf_free(&r->captured);
@@ -827,7 +828,6 @@ static void named_set(pg_named **list, const char *name, char *text, char *param
 	free(n->params);
 	n->text = text;
 	n->params = params;
-	n->described = 0;
 }
 
 static int families_fetch(pg_session *ps);
@@ -966,6 +966,8 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 		abort();
 	r->extended = extended;
 	r->unit = unit;
+	r->seq = ps->msgs_scanned;
+	r->syncs_before = ps->syncs_scanned;
 	r->rows = -1;
 	r->mask_profile = denied || held ? -1 : dec.mask_profile;
 	if (r->mask_profile >= 0)
@@ -978,11 +980,7 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 		r->capture_profile = r->mask_profile >= 0 ? r->mask_profile : dec.capture_unmaskable ? -1 : 0;
 	/* a COPY's rows carry no RowDescription: its columns come from the statement */
 	if ((r->mask_profile >= 0 || r->capture_profile >= 0) && text && util_memcasemem(text, text_len, "copy", 4)) {
-		r->copy = util_xmalloc(sizeof(*r->copy));
-		if (sqlclass_copy_out(text, text_len, r->copy) != 0) {
-			free(r->copy);
-			r->copy = NULL;
-		}
+		r->n_copy = sqlclass_copy_outs(text, text_len, &r->copy);
 	}
 	if (held) {
 		/* not pending: it waits outside the in-flight order until its review ends */
@@ -1394,6 +1392,13 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 	size_t blen = total - 5;
 	pg_reader r;
 	pg_reader_init(&r, body, blen);
+	ps->msgs_scanned++;
+	if (ps->ext_open && (m[0] == 'Q' || m[0] == 'F'))
+		/* the target drops it unanswered when an extended message before it fails */
+		return protocol_violation(ps, "a Query or FunctionCall after extended-protocol messages needs a Sync "
+					      "before it");
+	if (m[0] == 'P' || m[0] == 'B' || m[0] == 'E' || m[0] == 'D' || m[0] == 'C')
+		ps->ext_open = 1;
 	switch (m[0]) {
 	case 'Q': {
 		size_t len;
@@ -1444,12 +1449,14 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		pg_request *last = ps->pending;
 		while (last && last->next)
 			last = last->next;
-		if (rc == 0 && last && (last->mask_profile >= 0 || last->capture_profile >= 0) &&
-		    !(p && p->described && p->described_unit == ps->units_scanned)) {
+		if (rc == 0 && last && (last->mask_profile >= 0 || last->capture_profile >= 0)) {
 			/*
 			 * Rows to mask need their RowDescription (types, formats, table
-			 * columns): a Describe of the portal goes to the target first, and
-			 * its reply stays in warden (backend.c).
+			 * columns): a Describe of the portal goes to the target right
+			 * before the Execute, and its reply stays in warden (backend.c).
+			 * Always, whether the client described the portal or not: a
+			 * Describe of a statement between the two would describe other
+			 * columns, all in text.
 			 */
 			last->describe_injected = 1;
 			free(ps->inject_portal);
@@ -1463,11 +1470,6 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		const char *name = pg_get_str(&r, NULL);
 		if (!name || (what != 'S' && what != 'P'))
 			return protocol_violation(ps, "malformed Describe");
-		pg_named *p = what == 'P' ? named_find(ps->portals, name) : NULL;
-		if (p) {
-			p->described = 1;
-			p->described_unit = ps->units_scanned;
-		}
 		return 0;
 	}
 	case 'F': {
@@ -1509,13 +1511,27 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 	}
 	case 'S':
 		ps->units_scanned++;
+		ps->syncs_scanned++;
+		ps->ext_open = 0;
+		if (ps->copy_in_open)
+			ps->z_bonus++; /* the target ignores it: the COPY's ReadyForQuery counts for it */
 		return 0;
 	case 'X':
 		return 1;
-	case 'H':
-	case 'd':
 	case 'c':
 	case 'f':
+		if (ps->copy_in_open) {
+			ps->copy_in_open = 0;
+		} else {
+			/* matched with the request whose CopyInResponse comes (backend.c) */
+			if (ps->n_copy_ends == sizeof(ps->copy_ends) / sizeof(ps->copy_ends[0]))
+				return protocol_violation(ps, "too many CopyDone or CopyFail messages outside COPY");
+			ps->copy_ends[ps->n_copy_ends].seq = ps->msgs_scanned;
+			ps->copy_ends[ps->n_copy_ends++].syncs = ps->syncs_scanned;
+		}
+		return 0;
+	case 'H':
+	case 'd':
 		return 0;
 	default: {
 		char what[64];
@@ -1582,6 +1598,7 @@ static int scan_ready(pg_session *ps)
 			consume(ps, total);
 			if (type == 'S') {
 				ps->skip_until_sync = 0;
+				ps->ext_open = 0;
 				buf out = {0};
 				pg_put_ready(&out, ps->tx_status);
 				emit_to_client(ps, &out);

@@ -51,6 +51,8 @@ typedef struct pg_request {
 	int64_t id;             /* audit id of the request entry */
 	int extended;           /* Execute (1) or Query/FunctionCall (0) */
 	uint64_t unit;          /* index of the Sync/Query unit it belongs to */
+	uint64_t seq;           /* its message's place among those scanned (msgs_scanned) */
+	uint64_t syncs_before;  /* Syncs scanned before it (syncs_scanned) */
 	int64_t start_us;
 	buf tags;               /* command tags, "; "-joined */
 	int64_t rows;           /* sum of tag rows, -1 unknown */
@@ -67,7 +69,9 @@ typedef struct pg_request {
 	uint32_t *mask_counts;  /* values masked per detector (+ PGM_COUNT_EXTRA), or NULL */
 	buf captured;           /* capture_results masked: JSON rows, comma-joined */
 	buf captured_columns;   /* ... and the first result's column names, a JSON array */
-	struct sql_copy_out *copy;      /* a COPY TO STDOUT: its table, columns and format */
+	struct sql_copy_out *copy;      /* its COPY TO STDOUT statements: table, columns and format ... */
+	int n_copy;                     /* ... how many (-1: the text does not parse) ... */
+	int copy_at;                    /* ... and the CopyOutResponses seen */
 	int describe_injected;  /* warden sent a Describe of its portal: the reply is not relayed */
 	int captured_truncated;
 } pg_request;
@@ -80,8 +84,6 @@ typedef struct pg_named {   /* a prepared statement or a portal */
 	char *name;
 	char *text;
 	char *params;           /* portals: JSON params */
-	int described;          /* portals: the client sent Describe for it ... */
-	uint64_t described_unit;        /* ... in this unit */
 } pg_named;
 
 typedef struct pg_session {
@@ -143,6 +145,7 @@ typedef struct pg_session {
 	pgm_ctx mctx;
 	int copy_out;           /* a COPY TO STDOUT is relaying its rows */
 	pgm_copy copy_spec;     /* its fields' types and which column rules mask whole */
+	const struct sql_copy_out *copy_co;     /* its statement (the request's), NULL: not known */
 	chunk *t_rest;          /* a catalog lookup is under way: the rest of the read waits here */
 	int catalog_wait;       /* 1: for a RowDescription's tables, 2: for a COPY's table */
 	int copy_refused;       /* a binary COPY of masked rows: dropped, ended by an error */
@@ -155,6 +158,20 @@ typedef struct pg_session {
 	uint64_t units_scanned;         /* Syncs/Queries/FunctionCalls scanned */
 	uint64_t units_forwarded;
 	uint64_t z_count;               /* ReadyForQuery received */
+	/*
+	 * What keeps the units counted as the target ends them: a Query or a
+	 * FunctionCall after extended messages without a Sync is refused (after
+	 * an error the target would drop it unanswered); the Syncs a client sends
+	 * while the target is copying in (COPY FROM STDIN: after its
+	 * CopyInResponse, before CopyDone or CopyFail) get no ReadyForQuery, so
+	 * the one that ends the COPY's unit counts for them too (z_bonus).
+	 */
+	int ext_open;                   /* extended messages scanned since the last Sync */
+	uint64_t msgs_scanned, syncs_scanned;
+	struct { uint64_t seq, syncs; } copy_ends[8];   /* CopyDone/CopyFail scanned, not yet matched */
+	size_t n_copy_ends;
+	int copy_in_open;               /* the target copies in, and the client has not ended it */
+	uint64_t z_bonus;
 	size_t scanned;                 /* bytes of cin already scanned, awaiting forward */
 	int audit_wait;
 	int skip_until_sync;            /* a refused extended unit: drop until Sync */

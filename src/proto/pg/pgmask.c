@@ -2258,6 +2258,7 @@ static void copy_escape(const char *v, size_t n, char delimiter, buf *dst)
  */
 static int copy_fields(pgm_ctx *c, const pgm_copy *cp, const char *in, size_t n, buf *dst)
 {
+	const char esc = cp->escape ? cp->escape : cp->quote;
 	size_t pos = 0, last = 0, f = 0;
 	int changed = 0;
 	buf m = {0}, raw = {0};
@@ -2265,16 +2266,17 @@ static int copy_fields(pgm_ctx *c, const pgm_copy *cp, const char *in, size_t n,
 		size_t j = pos, cs = pos, ce;   /* the field is [pos, j); its content [cs, ce) */
 		int quoted = 0;
 		if (cp->csv && pos < n && in[pos] == cp->quote) {
+			/* inside quotes PostgreSQL writes a quote or the escape after the
+			 * escape (ESCAPE; by default the quote: a quote doubled) */
 			quoted = 1;
 			j = pos + 1;
 			while (j < n) {
-				if (in[j] == cp->quote) {
-					if (j + 1 < n && in[j + 1] == cp->quote) {
-						j += 2;
-						continue;
-					}
-					break;
+				if (in[j] == esc && j + 1 < n && (in[j + 1] == cp->quote || in[j + 1] == esc)) {
+					j += 2;
+					continue;
 				}
+				if (in[j] == cp->quote)
+					break;
 				j++;
 			}
 			cs = pos + 1;
@@ -2301,9 +2303,9 @@ static int copy_fields(pgm_ctx *c, const pgm_copy *cp, const char *in, size_t n,
 			raw.len = 0;
 			if (quoted) {
 				for (size_t k = cs; k < ce; k++) {
-					buf_append(&raw, in + k, 1);
-					if (in[k] == cp->quote && k + 1 < ce && in[k + 1] == cp->quote)
+					if (in[k] == esc && k + 1 < ce && (in[k + 1] == cp->quote || in[k + 1] == esc))
 						k++;
+					buf_append(&raw, in + k, 1);
 				}
 			} else {
 				copy_unescape(v, vn, &raw);
@@ -2339,8 +2341,8 @@ static int copy_fields(pgm_ctx *c, const pgm_copy *cp, const char *in, size_t n,
 			if (cp->csv && (quoted || whole || special)) {
 				buf_append(dst, &cp->quote, 1);
 				for (size_t k = 0; k < m.len; k++) {
-					if (m.data[k] == cp->quote)
-						buf_append(dst, &cp->quote, 1);
+					if (m.data[k] == cp->quote || m.data[k] == esc)
+						buf_append(dst, &esc, 1);
 					buf_append(dst, m.data + k, 1);
 				}
 				buf_append(dst, &cp->quote, 1);

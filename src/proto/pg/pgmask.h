@@ -131,7 +131,7 @@ int pgm_batch_holds(const pgm_ctx *c, const char *p); /* p is inside the current
  */
 typedef struct pgm_copy {
 	int csv;
-	char delimiter, quote;
+	char delimiter, quote, escape;  /* escape: CSV's (the quote: doubled) */
 	const uint8_t *whole;   /* per field: mask it whole */
 	size_t n_whole;
 	const uint32_t *types;  /* per field: its type OID (0 unknown), from the catalog */

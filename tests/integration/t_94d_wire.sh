@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Masking on the wire, where the protocol itself is the attack: a masked
+# identity that gets warden's count of requests wrong (a Query after failed
+# extended messages with no Sync, Syncs the target ignores while it copies
+# in) never gets rows unmasked: the Query is refused and the session ends,
+# the COPY's ignored Syncs are counted as the target counts them (libpq's
+# extended COPY FROM STDIN too) and the rows after it are masked; a Describe
+# of another statement between a portal's Describe and its Execute does not
+# change how its rows are masked (column rules, binary numbers); COPY TO
+# STDOUT in CSV with ESCAPE '\', and a COPY inside a multi-statement Query,
+# are masked field by field. Nothing seeded reaches the client or the audit.
+source "$(dirname "$0")/lib.sh"
+it_init
+
+pg_direct -d app -f "$IT_ROOT/mask_seed.sql" >/dev/null || die "could not seed the customers table"
+pg_direct -d app -At -c "select distinct value from t94.expect where kind = 'secret' and length(value) >= 6
+  order by 1" >"$T/secrets.txt"
+N_SECRETS=$(wc -l <"$T/secrets.txt")
+((N_SECRETS > 10000)) || die "seed: only $N_SECRETS sensitive values"
+pg_direct -d app -c "create table public.inbox (line text); grant all on public.inbox to app_scram" >/dev/null
+
+WD_AUDIT_EXTRA="capture_results: masked
+  max_result_bytes: 1MiB"
+WD_EXTRA="masking:
+  profiles:
+    - name: pii
+      detectors: [email, phone, credit_card, iban, us_ssn, ipv4, jwt, aws_access_key, azure_storage_key, private_key,
+                  password_in_url, bearer_token, aws_secret_key, github_token, slack_token, stripe_key, google_api_key,
+                  openai_key, anthropic_key, basic_auth, password_in_text]
+      custom: [{ name: employee_id, pattern: \"EMP-[0-9]{6}\" }]
+      columns: [\"public.customers.ssn\", \"*.password*\", \"*.api_key\"]
+      json_keys: [\"secret*\", \"token\"]
+policy:
+  default: deny
+  rules:
+    - { name: everyone-masked, match: {}, action: allow, mask: pii }"
+wd_new "$(conn appdb)"
+wd_start
+wd_env require
+
+found_in() { grep -aoF -f "$T/secrets.txt" "$1" 2>/dev/null | sort -u; }
+no_secrets() { # FILE WHAT
+  local leaks
+  if [[ ! -s "$1" ]]; then fail "$2: nothing was received"; return; fi
+  leaks=$(found_in "$1")
+  if [[ -z "$leaks" ]]; then ok "$2: no seeded value in what the client received"
+  else fail "$2: $(wc -l <<<"$leaks") seeded value(s) reached the client, e.g. [$(head -5 <<<"$leaks" | paste -sd '|')]"; fi
+}
+
+# One python script, one JSON line per case; what each case received goes to $T/<case>.bin.
+"$PY" - "$WD_PORT" "$KEY_ALICE" "$T" >"$T/wire.jsonl" 2>"$T/wire.err" <<'PY'
+import json, os, struct, sys
+sys.path.insert(0, os.environ["IT_ROOT"])
+import pgwire as w
+port, key, t = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+
+def cstr(x): return x.encode() + b"\0"
+def Q(sql): return w.msg("Q", cstr(sql))
+def P(sql, name=""): return w.msg("P", cstr(name) + cstr(sql) + struct.pack("!h", 0))
+def B(portal="", stmt="", rfmts=()):
+    return w.msg("B", cstr(portal) + cstr(stmt) + struct.pack("!hh", 0, 0) + struct.pack("!h", len(rfmts)) +
+                 b"".join(struct.pack("!h", f) for f in rfmts))
+def D(kind, name=""): return w.msg("D", kind.encode() + cstr(name))
+def E(portal=""): return w.msg("E", cstr(portal) + struct.pack("!i", 0))
+S = w.msg("S")
+
+class Case:
+    def __init__(self, name):
+        self.name, self.raw, self.msgs, self.closed = name, b"", [], None
+        self.s, r = w.login(port, "alice", "appdb", key)
+        assert r["ok"], r
+    def read(self, until="Z", n=1):
+        got = 0
+        try:
+            while got < n:
+                typ, body = w.read_msg(self.s)
+                self.msgs.append((typ, body))
+                self.raw += body + b"\n"
+                if typ == until:
+                    got += 1
+        except (w.Closed, OSError) as e:
+            self.closed = str(e)
+    def types(self): return "".join(m[0] for m in self.msgs)
+    def errors(self): return [w.parse_fields(b) for typ, b in self.msgs if typ == "E"]
+    def rows(self):
+        out = []
+        for typ, body in self.msgs:
+            if typ != "D":
+                continue
+            (n,) = struct.unpack("!h", body[:2]); p, row = 2, []
+            for _ in range(n):
+                (l,) = struct.unpack("!i", body[p:p + 4]); p += 4
+                row.append(None if l < 0 else body[p:p + l]); p += max(l, 0)
+            out.append(row)
+        return out
+    def done(self, **kw):
+        open(os.path.join(t, self.name + ".bin"), "wb").write(self.raw)
+        kw.update(case=self.name, types=self.types()[:200], closed=self.closed,
+                  errors=[(e.get("C"), e.get("M", "")[:160]) for e in self.errors()])
+        print(json.dumps(kw), flush=True)
+        self.s.close()
+
+SELECT = "select email, phone, card, ssn, notes, profile, api_key from customers"
+
+# 1. a Query after a failed Parse, with no Sync between: the target would drop it
+c = Case("query_after_extended")
+c.s.sendall(P("select 1/0 from no_such_table") + Q("select 1") + S + Q(SELECT))
+c.read(n=3)
+c.done()
+
+# 2. Syncs sent while the target copies in (COPY FROM STDIN by Query): no ReadyForQuery for them
+c = Case("syncs_in_copy")
+c.s.sendall(Q("copy inbox from stdin"))
+c.read(until="G")
+c.s.sendall(S * 5 + w.msg("d", b"a line\n") + w.msg("c"))
+c.read()
+c.s.sendall(Q(SELECT))
+c.read()
+c.s.sendall(Q("select count(*) from inbox"))
+c.read()
+c.done(last=[r[0].decode() if r[0] else None for r in c.rows()[-1:]])
+
+# 3. libpq's extended COPY FROM STDIN: Sync before the data (ignored), another after CopyDone
+c = Case("extended_copy_in")
+c.s.sendall(P("copy inbox from stdin") + B() + D("P") + E() + S)
+c.read(until="G")
+c.s.sendall(w.msg("d", b"another line\n") + w.msg("c") + S)
+c.read()
+c.s.sendall(Q(SELECT) + Q("select 'aligned'"))
+c.read(n=2)
+c.done(last=[r[0].decode() if r[0] else None for r in c.rows()[-1:]])
+
+# 4. the portal described, then another statement: its RowDescription is not the portal's
+c = Case("describe_other")
+c.s.sendall(P("select id, password, api_key from accounts", "s1") +
+            P("select 1 as a, 'x'::text as b, 'y'::text as c", "s2") + S)
+c.read()
+c.s.sendall(B("p1", "s1") + D("P", "p1") + D("S", "s2") + E("p1") + S)
+c.read()
+c.s.sendall(P(SELECT.replace("select ", "select id, ", 1) + " order by id limit 50", "s3") +
+            P("select 1 a, 2 b, 3 c, 4 d, 5 e, 6 f, 7 g, 8 h", "s4") + S)
+c.read()
+c.s.sendall(B("p3", "s3") + D("P", "p3") + D("S", "s4") + E("p3") + S)
+c.read()
+c.done(rows=len(c.rows()))
+
+# 5. ... with binary results: a card read as a bigint is still a card
+c = Case("describe_other_binary")
+q = ("select regexp_replace(card, '[^0-9]', '', 'g')::bigint from customers "
+     "where regexp_replace(card, '[^0-9]', '', 'g') ~ '^[0-9]{13,16}$'")
+c.s.sendall(P(q, "n1") + P("select 'x'::text as t", "n2") + S)
+c.read()
+c.s.sendall(B("pn", "n1", rfmts=(1,)) + D("P", "pn") + D("S", "n2") + E("pn") + S)
+c.read()
+nums = [str(struct.unpack("!q", r[0])[0]) for r in c.rows() if r[0] is not None and len(r[0]) == 8]
+open(os.path.join(t, "binary_numbers.txt"), "w").write("\n".join(nums) + "\n")
+c.done(rows=len(c.rows()), numbers=len(nums))
+PY
+rc=$?
+assert_rc "$rc" 0 "the wire cases ran ($(show "$(cat "$T/wire.err")" 300))"
+case_json() { grep "\"case\": \"$1\"" "$T/wire.jsonl"; }
+
+j=$(case_json query_after_extended)
+assert_contains "$j" "08P01" "a Query after extended messages without a Sync: 08P01"
+assert_contains "$j" "needs a Sync before it" "and the error says why"
+assert_contains "$j" "\"closed\": \"connection closed" "and the session ends"
+assert_not_contains "$j" "\"D" "no row reached the client"
+no_secrets "$T/query_after_extended.bin" "a Query after extended messages without a Sync"
+
+j=$(case_json syncs_in_copy)
+assert_contains "$j" "\"closed\": null" "Syncs during COPY FROM STDIN: the session goes on"
+assert_contains "$j" "\"last\": [\"1\"]" "and the query after the rows is answered as itself (the line copied in)"
+no_secrets "$T/syncs_in_copy.bin" "Syncs during COPY FROM STDIN, then SELECT"
+
+j=$(case_json extended_copy_in)
+assert_contains "$j" "\"closed\": null" "extended COPY FROM STDIN (Sync before the data): the session goes on"
+assert_contains "$j" "\"last\": [\"aligned\"]" "and each reply after it is its own request's"
+no_secrets "$T/extended_copy_in.bin" "extended COPY FROM STDIN, then SELECT"
+
+j=$(case_json describe_other)
+assert_contains "$j" "\"rows\": 53" "a statement's Describe between: the rows arrive (3 accounts, 50 customers)"
+no_secrets "$T/describe_other.bin" "a Describe of another statement between Describe and Execute"
+pw=$(pg_direct -d app -At -c "select password from accounts order by id limit 1")
+assert_not_contains "$(tr -d '\0' <"$T/describe_other.bin")" "$pw" "column rules hold (accounts.password)"
+
+j=$(case_json describe_other_binary)
+rows=$(grep -o '"rows": [0-9]*' <<<"$j" | grep -o '[0-9]*$')
+((rows > 100)) && ok "binary bigints after another Describe: $rows rows arrive" || fail "binary case: $rows rows ($j)"
+leaks=$(grep -xF -f "$T/binary_numbers.txt" <(tr -d ' -' <"$T/secrets.txt") | sort -u)
+if [[ -z "$leaks" ]]; then ok "no card arrived as a binary bigint ($(wc -l <"$T/binary_numbers.txt") numbers came through)"
+else fail "$(wc -l <<<"$leaks") card(s) arrived as binary bigints, e.g. $(head -3 <<<"$leaks" | paste -sd ' ')"; fi
+
+# COPY in CSV with ESCAPE '\' (a quote inside a field is \"), and COPY in a multi-statement Query
+psql -X -q -c "copy customers to stdout with (format csv, escape '\\')" >"$T/csv_escape.out" 2>&1
+assert_rc "$?" 0 "COPY ... (FORMAT csv, ESCAPE '\\') runs"
+assert_contains "$(cat "$T/csv_escape.out")" '\"token\": \"****\"' "the documents' json_keys values masked, escaped as COPY escapes"
+no_secrets "$T/csv_escape.out" "COPY customers TO STDOUT (FORMAT csv, ESCAPE '\\')"
+psql -X -q -c "select 1; copy customers to stdout with (format csv); copy accounts to stdout" >"$T/multi.out" 2>&1
+assert_rc "$?" 0 "a Query of SELECT and two COPYs runs"
+assert_contains "$(cat "$T/multi.out")" '""token"": ""****""' "the CSV COPY's documents masked by key"
+no_secrets "$T/multi.out" "COPY in a multi-statement Query (CSV, then text)"
+
+# the audit holds no seeded value either (capture_results: masked)
+audit_export
+no_secrets "$AUDIT_FILE" "the audit store"
+wd_alive
