@@ -1185,6 +1185,19 @@ static void write_node(expo *e, const char *k, const json_t *v)
  * takes) stores a table's rows in the order of an index whose columns the
  * text does not name: reading them back in that order is an ORDER BY.
  */
+/* CREATE OPERATOR or AGGREGATE; a function's, an aggregate's or a procedure's rename or SET SCHEMA. */
+static int code_object(const char *k, const json_t *v)
+{
+	static const char *const kinds[] = {"OBJECT_FUNCTION", "OBJECT_AGGREGATE", "OBJECT_PROCEDURE",
+					    "OBJECT_ROUTINE", "OBJECT_OPERATOR"};
+	const char *kind = strcmp(k, "DefineStmt") == 0 ? pgtree_str(v, "kind")
+			   : strcmp(k, "RenameStmt") == 0 ? pgtree_str(v, "renameType")
+			   : strcmp(k, "AlterObjectSchemaStmt") == 0 ? pgtree_str(v, "objectType") : NULL;
+	if (strcmp(k, "DefineStmt") == 0)
+		return kind && (strcmp(kind, "OBJECT_OPERATOR") == 0 || strcmp(kind, "OBJECT_AGGREGATE") == 0);
+	return kind && PGTREE_LISTED(kind, kinds) != NULL;
+}
+
 static void ddl_node(expo *e, const char *k, const json_t *v)
 {
 	if (strcmp(k, "FuncCall") == 0) {
@@ -1199,7 +1212,12 @@ static void ddl_node(expo *e, const char *k, const json_t *v)
 			names_computed(e, json_object_get(v, "including"));
 		}
 	} else if (strcmp(k, "DoStmt") == 0 || strcmp(k, "CreateFunctionStmt") == 0 || strcmp(k, "RuleStmt") == 0 ||
-		   strcmp(k, "CreateTrigStmt") == 0 || strcmp(k, "CreateEventTrigStmt") == 0) {
+		   strcmp(k, "CreateTrigStmt") == 0 || strcmp(k, "CreateEventTrigStmt") == 0 ||
+		   strcmp(k, "CreateCastStmt") == 0 || strcmp(k, "CreateTransformStmt") == 0 || code_object(k, v)) {
+		/* (an operator, an aggregate or a cast runs a function under a name
+		 * of its own, or one a built-in's: OPERATOR(pg_temp.=) over encode(),
+		 * max() over textcat; so does a function renamed or moved into a
+		 * schema the search path reads first) */
 		e->defines_code = 1;
 	} else if (strcmp(k, "CreateForeignTableStmt") == 0 || strcmp(k, "CreateForeignServerStmt") == 0 ||
 		   strcmp(k, "AlterForeignServerStmt") == 0 || strcmp(k, "CreateUserMappingStmt") == 0 ||

@@ -1298,7 +1298,8 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 			"them by key\n", why->what, profile);
 		break;
 	default:
-		fprintf(trace, "    -> deny: it defines code (DO, a function, a trigger, a rule) under profile "
+		fprintf(trace, "    -> deny: it defines code (DO, a function, an operator, an aggregate, a cast, a trigger, a "
+			"rule) under profile "
 			"\"%s\"'s column rules\n", profile);
 		break;
 	}
@@ -1873,7 +1874,8 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 		break;
 	default:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement defines "
-			   "code (a DO block, a function or procedure, a trigger or a rule) whose reads warden "
+			   "code (a DO block, a function or procedure, an operator, an aggregate or a cast, a trigger "
+			   "or a rule) whose reads warden "
 			   "cannot see, which could return masked columns unmasked", profile);
 		hint = "Run the statements the code would run one by one; a person with unmasked access can "
 		       "run this statement.";

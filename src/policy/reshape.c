@@ -112,7 +112,7 @@ static const char *const keeping[] = {
 	"json_object", "jsonb_object", "jsonb_pretty", "json_strip_nulls", "jsonb_strip_nulls", "jsonb_set",
 	"jsonb_set_lax", "jsonb_insert", "json_array_elements", "jsonb_array_elements", "json_array_elements_text",
 	"jsonb_array_elements_text", "lag", "lead", "first_value", "last_value", "nth_value", "unnest",
-	"array_append", "array_prepend", "array_cat", "quote_literal", "quote_nullable", "quote_ident",
+	"array_append", "array_prepend", "array_cat",
 	"date_trunc", "date_part", "extract", "date_bin", "age", "to_char", "make_date", "make_time",
 	"make_timestamp", "make_timestamptz", "make_interval", "justify_days", "justify_hours",
 	"justify_interval", "timezone", "round", "floor", "ceil", "ceiling", "trunc", "abs", "sign", "sqrt",
@@ -165,13 +165,14 @@ static const char *const computing[] = {
 };
 static const char *const arithmetic[] = {"+", "-", "*", "/", "%", "^", "|/", "||/", "@"};
 
-/* Casts that keep a value whole (or fail quoting it whole); a length given to a string type cuts. */
+/* Casts that keep a value whole (or fail quoting it whole); a length given to a string type cuts.
+ * Not interval, macaddr and macaddr8, which write digits anew ('+4915123456789'::interval is
+ * 1365312071:19:49, a card's digits as 41:11:11:...), nor the reg* types, whose errors quote
+ * the value folded to lower case, nor pg_lsn, which writes it in upper case. */
 static const char *const cast_keeping[] = {
 	"text", "varchar", "bpchar", "citext", "json", "jsonb", "bytea", "xml", "int2", "int4", "int8", "smallint",
 	"integer", "int", "bigint", "numeric", "decimal", "float4", "float8", "real", "bool", "boolean", "date",
-	"time", "timetz", "timestamp", "timestamptz", "interval", "uuid", "inet", "cidr", "macaddr", "macaddr8",
-	"money", "oid", "regclass", "regtype", "regproc", "regprocedure", "regoper", "regoperator",
-	"regnamespace", "regrole", "pg_lsn",
+	"time", "timetz", "timestamp", "timestamptz", "uuid", "inet", "cidr", "money", "oid",
 };
 
 /*
@@ -508,8 +509,22 @@ static void func_call(rs *r, const json_t *b, const char *by, unsigned depth)
 	const char *schema, *fn = last_name(json_object_get(b, "funcname"), &schema);
 	const json_t *args = json_object_get(b, "args");
 	size_t na = json_array_size(args);
-	/* its ordering, filter and window compare */
-	walk(r, json_object_get(b, "agg_order"), ANSWERED, depth + 1);
+	/* its ordering, filter and window compare; but the ordering of an
+	 * ordered-set aggregate (WITHIN GROUP) is its input: mode() and
+	 * percentile_disc() return one of its values, as min() does, and what
+	 * reshapes it there reshapes what they return */
+	const json_t *order = json_object_get(b, "agg_order");
+	if (json_is_true(json_object_get(b, "agg_within_group"))) {
+		const char *fn0 = last_name(json_object_get(b, "funcname"), NULL);
+		int values = fn0 && (!strcmp(fn0, "mode") || !strcmp(fn0, "percentile_disc"));
+		for (size_t i = 0; i < json_array_size(order); i++) {
+			const json_t *sb = json_object_get(json_array_get(order, i), "SortBy");
+			walk(r, sb ? json_object_get(sb, "node") : json_array_get(order, i),
+			     values ? (by == ANSWERED ? NULL : by) : ANSWERED, depth + 1);
+		}
+		order = NULL;
+	}
+	walk(r, order, ANSWERED, depth + 1);
 	walk(r, json_object_get(b, "agg_filter"), NULL, depth + 1);
 	walk(r, json_object_get(b, "over"), ANSWERED, depth + 1);
 	if (!fn || (schema && strcmp(schema, "pg_catalog") != 0)) { /* even where it answers */
@@ -564,6 +579,42 @@ static void func_call(rs *r, const json_t *b, const char *by, unsigned depth)
 	}
 }
 
+/* Whether n makes or holds a text search query or vector: a function
+ * returning one, a cast to one, or an operator of them. */
+static int text_search(const json_t *n, unsigned depth)
+{
+	static const char *const makers[] = {"to_tsquery", "plainto_tsquery", "phraseto_tsquery",
+					     "websearch_to_tsquery", "tsquery_phrase", "to_tsvector",
+					     "array_to_tsvector", "setweight", "strip", "ts_rewrite", "numnode",
+					     "querytree", "ts_delete", "ts_filter", "json_to_tsvector", "jsonb_to_tsvector"};
+	if (!n || depth > 64)
+		return 0;
+	if (json_is_array(n)) {
+		for (size_t i = 0; i < json_array_size(n); i++)
+			if (text_search(json_array_get(n, i), depth + 1))
+				return 1;
+		return 0;
+	}
+	const json_t *b;
+	const char *t = typed(n, &b);
+	if (!t)
+		return 0;
+	if (!strcmp(t, "FuncCall"))
+		return LISTED(last_name(json_object_get(b, "funcname"), NULL), makers);
+	if (!strcmp(t, "TypeCast")) {
+		const char *ty = last_name(json_object_get(json_object_get(b, "typeName"), "names"), NULL);
+		return (ty && (!strcmp(ty, "tsquery") || !strcmp(ty, "tsvector"))) ||
+		       text_search(json_object_get(b, "arg"), depth + 1);
+	}
+	if (!strcmp(t, "A_Expr")) {
+		const char *op = last_name(json_object_get(b, "name"), NULL);
+		return (op && (!strcmp(op, "&&") || !strcmp(op, "||") || !strcmp(op, "!!") || !strcmp(op, "<->"))) &&
+		       (text_search(json_object_get(b, "lexpr"), depth + 1) ||
+			text_search(json_object_get(b, "rexpr"), depth + 1));
+	}
+	return !strcmp(t, "CoalesceExpr") && text_search(json_object_get(b, "args"), depth + 1);
+}
+
 static void a_expr(rs *r, const json_t *b, const char *by, unsigned depth)
 {
 	const char *kind = pgtree_str(b, "kind");
@@ -571,9 +622,20 @@ static void a_expr(rs *r, const json_t *b, const char *by, unsigned depth)
 	if (!kind)
 		kind = "";
 	if (!strcmp(kind, "AEXPR_OP")) {
-		const char *op = last_name(json_object_get(b, "name"), NULL);
+		const char *osch, *op = last_name(json_object_get(b, "name"), &osch);
 		if (!op)
 			op = "an operator";
+		if (osch && strcmp(osch, "pg_catalog") != 0) {
+			/* OPERATOR(pg_temp.=): one of the database's own, whatever its name */
+			snprintf(r->qname, sizeof(r->qname), "the operator %s.%s", osch, op);
+			walk(r, l, r->qname, depth + 1);
+			walk(r, rx, r->qname, depth + 1);
+			return;
+		}
+		/* prefix ~ is bitwise NOT, arithmetic (~ card::bigint is -card - 1) */
+		int prefix_not = !l && !strcmp(op, "~");
+		/* && of two text search queries is a query holding both ('078' & '-05' ...) */
+		int tsq_and = !strcmp(op, "&&") && (text_search(l, 0) || text_search(rx, 0));
 		if (!strcmp(op, "||") && l && rx) {
 			pieces p = {.n = 0};
 			concat_pieces(&p, l, 1);
@@ -586,8 +648,9 @@ static void a_expr(rs *r, const json_t *b, const char *by, unsigned depth)
 		 * as the comparison does, while a JSON path's error quotes the path:
 		 * #- string_to_array(notes, ' ') gives "path element at position 1
 		 * is not an integer: "Customer"") */
-		const char *b2 = LISTED(op, comparing)	 ? ANSWERED
-				 : LISTED(op, arithmetic) ? (by == NUMBER ? NULL : by)
+		const char *b2 = tsq_and ? op
+				 : LISTED(op, comparing) && !prefix_not ? ANSWERED
+				 : LISTED(op, arithmetic) || prefix_not ? (by == NUMBER ? NULL : by)
 				 : LISTED(op, computing)  ? (by == ANSWERED ? NULL : by)
 							  : op;
 		walk(r, l, b2, depth + 1);

@@ -783,7 +783,9 @@ static void set_config_call(acc *a, const json_t *fc)
 	char *name = const_text(json_array_get(args, 0)), *value = const_text(json_array_get(args, 1));
 	a->st->sets_lexing = 1;
 	if (!name || strcasecmp(name, "search_path") == 0) {
-		if (name && value)
+		/* (a name not a constant may be search_path: pg_dump's set_config(name,
+		 * 'view, foreign-table', false) from pg_settings is read as a path) */
+		if (value)
 			path_schemas(a->st, value);
 		else
 			a->st->search_path_unknown = 1;

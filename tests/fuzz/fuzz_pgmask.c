@@ -325,14 +325,14 @@ static int copy_shape(const pgm_copy *cp, const char *in, size_t n, buf *sh)
 	for (;;) {
 		size_t j = pos;
 		if (cp->csv && pos < n && in[pos] == cp->quote) {
+			const char esc = cp->escape ? cp->escape : cp->quote;
 			for (j = pos + 1; j < n; j++) {
-				if (in[j] != cp->quote)
-					continue;
-				if (j + 1 < n && in[j + 1] == cp->quote) {
+				if (in[j] == esc && j + 1 < n && (in[j + 1] == cp->quote || in[j + 1] == esc)) {
 					j++;
 					continue;
 				}
-				break;
+				if (in[j] == cp->quote)
+					break;
 			}
 			if (j >= n)
 				return 0;
@@ -500,6 +500,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pgm_copy cp = {
 		.csv = (flags >> 7) & 1,
 		.quote = '"',
+		.escape = (c0 >> 4) & 1 ? '\\' : 0,
 		.whole = whole,
 		.n_whole = ncols,
 		.types = ftypes,

@@ -1127,10 +1127,36 @@ static void test_mask_transforms(void **state)
 		"select lo_get(16400), lo_get(oid)::text from pg_largeobject_metadata",
 		"select string_agg(lo_get(oid)::text, ', '), array_agg(lo_get(oid)) from pg_largeobject_metadata",
 		"select oid from pg_largeobject_metadata where lo_get(oid, 0, 4) = '\\x25504446'",
+		/* an ordered-set aggregate's input: mode() returns one of its values, rank() a number */
+		"select mode() within group (order by email), percentile_disc(0.5) within group (order by card) "
+		"from customers",
+		"select rank('x') within group (order by lower(email)) from customers",
+		/* && of arrays or ranges answers; of text search queries over constants, no column */
+		"select id from customers where tags && array['vip'] and to_tsvector(notes) @@ "
+		"(plainto_tsquery('refund') && plainto_tsquery('late'))",
+		"select ~ id, email::inet from customers",
 	};
 	static const struct {
 		const char *sql, *col, *by;
 	} refused[] = {
+		/* ... what reshapes its input reshapes what it returns */
+		{"select mode() within group (order by encode(notes::bytea, 'hex')) from customers group by id",
+		 "\"notes\"", "encode()"},
+		{"select percentile_disc(0.5) within group (order by reverse(ssn)) from customers", "\"ssn\"",
+		 "reverse()"},
+		/* an operator of the database's own, whatever its name */
+		{"select notes::bytea operator(pg_temp.=) 'hex' from customers", "\"notes\"", "the operator pg_temp.="},
+		{"select operator(public.~) ssn from customers", "\"ssn\"", "the operator public.~"},
+		/* && of text search queries holds both */
+		{"select plainto_tsquery('simple', notes) && 'zz'::tsquery from customers", "\"notes\"",
+		 "plainto_tsquery()"},
+		/* prefix ~ is bitwise NOT: arithmetic on a column's digits */
+		{"select ~ card::bigint from customers", "\"card\"", "a cast to int8 computed on"},
+		/* casts that write a value anew, or whose errors fold its case */
+		{"select card::macaddr8 from customers", "\"card\"", "a cast"},
+		{"select phone::interval from customers", "\"phone\"", "a cast"},
+		{"select employee::regclass from customers", "\"employee\"", "a cast"},
+		{"select quote_ident(notes) from customers", "\"notes\"", "quote_ident()"},
 		{"select encode(convert_to(notes, 'UTF8'), 'base64') from customers", "\"notes\"", "convert_to()"},
 		{"select encode(notes::bytea, 'hex') from customers", "\"notes\"", "encode()"},
 		{"select replace(email, '@', ' at ') from customers", "\"email\"", "replace()"},

@@ -598,6 +598,9 @@ static void test_search_path(void **state)
 		{"SELECT set_config('search_path', 'a', false)", 0, {"a"}},
 		{"SELECT pg_catalog.set_config('Search_Path', ' A ,\"B c\", $user', true)", 0, {"a", "B c", "$user"}},
 		{"SELECT set_config('search_path', '\"x\"\"y\"', false)", 0, {"x\"y"}},
+		/* pg_dump's: a name not a constant, read as search_path */
+		{"SELECT set_config(name, 'view, foreign-table', false) FROM pg_settings WHERE name = "
+		 "'restrict_nonsystem_relation_kind'", 0, {"view", "foreign-table"}},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		sql_class *c = classify(cases[i].sql);
@@ -618,7 +621,7 @@ static void test_search_path(void **state)
 	/* what set_config() sets the path to, when its text does not say */
 	static const char *const unknown[] = {
 		"SELECT set_config('search_path', current_setting('x.y'), false)",
-		"SELECT set_config(name, 'a', false) FROM t",
+		"SELECT set_config(name, v, false) FROM t",
 		"SELECT 1 FROM t WHERE set_config(n, v, true) IS NOT NULL",
 		"SELECT set_config('search_path', 'a,,b', false)",
 		"SELECT set_config('search_path', '\"a', false)",
@@ -1165,6 +1168,15 @@ static void test_exposure_code(void **state)
 		"create rule r as on insert to accounts do also insert into log select password from accounts",
 		"create event trigger e on ddl_command_start execute function f()",
 		"create schema s create table t (a int) create trigger x before insert on t execute function f()",
+		/* a built-in function under a name of its own, or a built-in's */
+		"create operator pg_temp.= (leftarg = bytea, rightarg = text, function = pg_catalog.encode)",
+		"create aggregate public.max(text) (sfunc = pg_catalog.text_larger, stype = text, "
+		"finalfunc = pg_catalog.reverse)",
+		"create aggregate a (int) (sfunc = int4pl, stype = int)",
+		"create cast (text as t) with function f(text)",
+		"alter function f(text) rename to btrim",
+		"alter aggregate a(int) set schema public",
+		"alter routine r() rename to lower",
 	};
 	for (size_t i = 0; i < sizeof(code) / sizeof(*code); i++) {
 		sql_class *c = classify(code[i]);
@@ -1216,7 +1228,7 @@ static void test_exposure_code(void **state)
 	}
 	static const char *const plain[] = {"call p()", "select f()", "create view v as select 1",
 					    "alter function f() owner to x", "drop function f()",
-					    "create aggregate a (int) (sfunc = int4pl, stype = int)"};
+					    "alter table t rename to u", "create type t as (a int)"};
 	for (size_t i = 0; i < sizeof(plain) / sizeof(*plain); i++) {
 		sql_class *c = classify(plain[i]);
 		if (c->stmts[0].defines_code)
