@@ -39,6 +39,7 @@ struct policy_session {
 	char **seen;
 	size_t n_seen;
 	int path_unknown;
+	int catalog_late;       /* a path of the session lists pg_catalog after another schema */
 	json_t *inherits;       /* the decision being made: the parents it asked about, for its classification */
 	json_t *uniques;        /* ... and the unique columns */
 	json_t *references;     /* ... and the foreign keys */
@@ -1139,7 +1140,7 @@ typedef struct refusal {
 	enum {
 		REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION, REF_FUNCTION_CALL, REF_FOREIGN, REF_CLUSTER,
 		REF_JSON_KEY, REF_JSON_ANY, REF_UNPARSED, REF_UNIQUE, REF_REFERENCES, REF_JSON_COMPUTED,
-		REF_JSON_STORED, REF_RESHAPED, REF_ENCODING, REF_PATH
+		REF_JSON_STORED, REF_RESHAPED, REF_ENCODING, REF_PATH, REF_CATALOG_LATE
 	} why;
 	const char *what, *name;   /* REF_RENAME: "column", "relation" or "schema", and its name;
 				    * REF_RESHAPED: what reshapes column name */
@@ -1233,6 +1234,10 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 	case REF_FOREIGN:
 		fprintf(trace, "    -> deny: it defines or changes a foreign table or server under profile \"%s\"'s "
 			"column rules\n", profile);
+		break;
+	case REF_CATALOG_LATE:
+		fprintf(trace, "    -> deny: the session's search_path may put pg_catalog after another schema, whose "
+			"functions and operators would take built-ins' names (profile \"%s\")\n", profile);
 		break;
 	case REF_PATH:
 		fprintf(trace, "    -> deny: it names relation \"%s\" without its schema, and set_config() gave the "
@@ -1380,6 +1385,13 @@ static int unmaskable(const config_mask_profile *mp, policy_session *st, const s
 	}
 	if (!mp->columns.n && !mp->json_keys.n && !mp->transforms_refuse)
 		return 0;
+	/* a function or an operator of another schema may take a built-in's name
+	 * once pg_catalog comes after it (an aggregate public.max(text) whose
+	 * final function is reverse), which the walk reads as pg_catalog's */
+	if (st->catalog_late && (stmt->n_functions || stmt->n_objects)) {
+		why->why = REF_CATALOG_LATE;
+		return 1;
+	}
 	/* which table an unqualified name means, when set_config() set the path to what warden cannot read */
 	for (size_t i = 0; i < stmt->n_objects && st->path_unknown; i++) {
 		if (!stmt->objects[i].schema) {
@@ -1755,6 +1767,13 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 			   "questions about masked values, as an ORDER BY on them would", profile);
 		hint = "A person with unmasked access can run this statement.";
 		break;
+	case REF_CATALOG_LATE:
+		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this session's search_path "
+			   "may put pg_catalog after another schema, where a function or an operator can take a "
+			   "built-in's name (max, lower, =) and reshape what warden reads as passed on whole", profile);
+		hint = "Start a new session and keep pg_catalog first in search_path (or leave it out: "
+		       "PostgreSQL then reads it first).";
+		break;
 	case REF_PATH:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement names relation "
 			   "\"%s\" without its schema, and set_config() gave this session's search_path a value warden "
@@ -1893,6 +1912,8 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 static void paths_seen(policy_session *st, const sql_stmt *stmt)
 {
 	st->path_unknown |= stmt->search_path_unknown;
+	for (size_t i = 1; i < stmt->n_search_path; i++)
+		st->catalog_late |= strcmp(stmt->search_path[i], "pg_catalog") == 0;
 	for (size_t i = 0; i < stmt->n_search_path; i++) {
 		int have = 0;
 		for (size_t j = 0; j < st->n_seen && !have; j++)

@@ -1295,6 +1295,14 @@ static void test_mask_transforms(void **state)
 	EXPECT(&f, "selec reverse(email) from customers", POLICY_DENY, "masked");
 	/* EXECUTE runs what PREPARE reshapes */
 	EXPECT(&f, "prepare r as select reverse(email) from customers", POLICY_DENY, "masked");
+	/* pg_catalog after another schema: a function there may take a built-in's name */
+	EXPECT(&f, "set search_path = pg_catalog, public", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select max(email) from customers", POLICY_ALLOW, "masked");
+	EXPECT(&f, "set search_path = public, pg_catalog", POLICY_ALLOW, "masked");
+	REFUSED(&f, "select max(email) from customers", "may put pg_catalog after another schema");
+	EXPECT(&f, "select 1", POLICY_ALLOW, "masked");
+	EXPECT(&f, "set search_path = pg_catalog, public", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select id from customers", POLICY_DENY, "masked"); /* (the SET may not stick) */
 	/* a profile without transforms: refuse, and the dba, read as they like */
 	as(&f, "carol", "[\"eng\"]", NULL);
 	EXPECT(&f, "select encode(notes::bytea, 'base64'), reverse(card), ssn || '0' from customers", POLICY_ALLOW,
