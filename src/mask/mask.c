@@ -390,7 +390,8 @@ static const builtin builtins[MASK_DET_COUNT] = {
 		EMAIL_RE("|" EMAIL_U_ALTS, EMAIL_LOCAL_U, "|" EMAIL_U),
 		"@", UNBOUNDED, 0, 0, NULL, 64 + 1 /* local part, "@" */},
 	[MASK_DET_PHONE] = {
-		"(?<![\\w+]|\\d[ .-])"
+		/* (a "+" or "(" starts one after a number and a separator: `id || ' ' || phone`) */
+		"(?<![\\w+])(?:(?=[+(])|(?<!\\d[ .-]))"
 		"(?:\\+\\d{1,3}[ .-]?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{1,4}(?:[ .-]?\\d{1,4}){1,5}"
 		"|\\(\\d{2,4}\\)[ .-]?\\d{3,4}[ .-]?\\d{3,4}"
 		"|\\d{2,4}[ .-]\\d{3,4}[ .-]\\d{3,4}"
@@ -1340,8 +1341,8 @@ typedef struct cluster {
 	bool card;              /* a chain of 13+ digits where a card may start */
 	bool opener;            /* a "+" or "(" before its first run */
 	bool opener_in;         /* one before a later run: "(+" ")+" "/+" "((" ")(" "/(" "+(": a "+"
-				 * or "(" right after "(", ")" or "/" may start a phone (right
-				 * after a digit, one of " .-" or a "+" it may not) */
+				 * or "(" right after "(", ")", "/" or one of " .-" may start a
+				 * phone (right after a digit or a "+" it may not) */
 	size_t r1, r2;          /* the lengths of its last two runs (r2 the last) */
 	bool j2_ssn;            /* the last run follows the one before after one " " or "-" */
 	size_t jn;              /* runs in the last chain of runs joined by one " ", "." or "-" */
@@ -1524,7 +1525,9 @@ static inline __attribute__((always_inline)) void digit_run(mask_scratch *s, clu
 		c->dots += !!(k1 & C_DOT) + !!(k2 & C_DOT);
 		c->end = ge;
 		/* a phone starts at a "+" or "(" after "(", ")" or "/" only (exact) */
-		c->opener_in = c->opener_in || (exact ? (k2 & C_LEAD) && (k1 & C_OPEN) : ((k1 | k2) & C_OPEN));
+		c->opener_in = c->opener_in || (exact ? ((k2 & C_LEAD) && (k1 & C_OPEN)) ||
+							(gap == 2 && (k1 & C_OPEN) && (k2 & C_JOIN))
+						      : ((k1 | k2) & C_OPEN));
 		bool j = gap == 1 && (k1 & C_JOIN), j_ssn = gap == 1 && (k1 & C_CHAIN);
 		if (j) {
 			if (++c->jn == 3)

@@ -316,6 +316,11 @@ static void test_phone(void **state)
 	expect("1 0171 1234567", NULL);
 	expect("01 23 45 67 89 12 34", NULL); /* seven runs: no number we know */
 	expect("0171 1234567-1", NULL);
+	/* a "+" or "(" starts a phone after a number and a separator (`id || ' ' || phone`) */
+	expect_det("1 +44 20 7946 0958", "1 ****", MASK_DET_PHONE);
+	expect_det("12-+1 415 555 0100", "12-****", MASK_DET_PHONE);
+	expect_det("3 (415) 555-0100", "3 ****", MASK_DET_PHONE);
+	expect("7 (415) 555", NULL);
 }
 
 static void test_credit_card(void **state)
