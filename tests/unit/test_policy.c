@@ -1128,12 +1128,12 @@ static void test_mask_transforms(void **state)
 		"select string_agg(lo_get(oid)::text, ', '), array_agg(lo_get(oid)) from pg_largeobject_metadata",
 		"select oid from pg_largeobject_metadata where lo_get(oid, 0, 4) = '\\x25504446'",
 		/* an ordered-set aggregate's input: mode() returns one of its values, rank() a number */
-		"select mode() within group (order by email), percentile_disc(0.5) within group (order by card) "
-		"from customers",
+		("select mode() within group (order by email), percentile_disc(0.5) within group (order by card) "
+		 "from customers"),
 		"select rank('x') within group (order by lower(email)) from customers",
 		/* && of arrays or ranges answers; of text search queries over constants, no column */
-		"select id from customers where tags && array['vip'] and to_tsvector(notes) @@ "
-		"(plainto_tsquery('refund') && plainto_tsquery('late'))",
+		("select id from customers where tags && array['vip'] and to_tsvector(notes) @@ "
+		 "(plainto_tsquery('refund') && plainto_tsquery('late'))"),
 		"select ~ id, email::inet from customers",
 	};
 	static const struct {

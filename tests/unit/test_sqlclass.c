@@ -1170,8 +1170,8 @@ static void test_exposure_code(void **state)
 		"create schema s create table t (a int) create trigger x before insert on t execute function f()",
 		/* a built-in function under a name of its own, or a built-in's */
 		"create operator pg_temp.= (leftarg = bytea, rightarg = text, function = pg_catalog.encode)",
-		"create aggregate public.max(text) (sfunc = pg_catalog.text_larger, stype = text, "
-		"finalfunc = pg_catalog.reverse)",
+		("create aggregate public.max(text) (sfunc = pg_catalog.text_larger, stype = text, "
+		 "finalfunc = pg_catalog.reverse)"),
 		"create aggregate a (int) (sfunc = int4pl, stype = int)",
 		"create cast (text as t) with function f(text)",
 		"alter function f(text) rename to btrim",
