@@ -1136,6 +1136,21 @@ static const char *const stats_columns[] = {
 	"pg_catalog.pg_stats_ext_exprs.most_common_vals", "pg_catalog.pg_stats_ext_exprs.histogram_bounds",
 	"pg_catalog.pg_stats_ext_exprs.most_common_elems", "pg_catalog.pg_statistic.stavalues[1-5]",
 	"pg_catalog.pg_statistic_ext_data.stxdmcv",   "pg_catalog.pg_statistic_ext_data.stxdexpr",
+	/* ... and what the statistics say of the values: with rows of one's own
+	 * added and ANALYZE run (in a transaction rolled back), correlation
+	 * answers whether a guess sorts before a value, n_distinct whether it
+	 * equals one, avg_width its length */
+	"pg_catalog.pg_stats.avg_width",              "pg_catalog.pg_stats.n_distinct",
+	"pg_catalog.pg_stats.correlation",            "pg_catalog.pg_stats.most_common_freqs",
+	"pg_catalog.pg_stats.most_common_elem_freqs", "pg_catalog.pg_stats.elem_count_histogram",
+	"pg_catalog.pg_stats_ext.n_distinct",         "pg_catalog.pg_stats_ext.dependencies",
+	"pg_catalog.pg_stats_ext.most_common_val_nulls", "pg_catalog.pg_stats_ext.most_common_freqs",
+	"pg_catalog.pg_stats_ext.most_common_base_freqs", "pg_catalog.pg_stats_ext_exprs.avg_width",
+	"pg_catalog.pg_stats_ext_exprs.n_distinct",   "pg_catalog.pg_stats_ext_exprs.correlation",
+	"pg_catalog.pg_stats_ext_exprs.most_common_freqs", "pg_catalog.pg_stats_ext_exprs.most_common_elem_freqs",
+	"pg_catalog.pg_stats_ext_exprs.elem_count_histogram", "pg_catalog.pg_statistic.stawidth",
+	"pg_catalog.pg_statistic.stadistinct",        "pg_catalog.pg_statistic.stanumbers[1-5]",
+	"pg_catalog.pg_statistic_ext_data.stxdndistinct", "pg_catalog.pg_statistic_ext_data.stxddependencies",
 };
 
 static void add_stats_columns(config_strlist *l)

@@ -239,6 +239,19 @@ static int is_star(const json_t *fields)
 	return n && json_object_get(json_array_get(fields, n - 1), "A_Star");
 }
 
+/* Whether output column val stands for several: `*`, `t.*`, or `(expr).*`
+ * (an A_Indirection ending in a star: a composite's fields, one column each). */
+static int target_star(const json_t *val)
+{
+	const json_t *ind = json_object_get(val, "A_Indirection");
+	if (ind) {
+		const json_t *l = json_object_get(ind, "indirection");
+		size_t n = json_array_size(l);
+		return n && json_object_get(json_array_get(l, n - 1), "A_Star");
+	}
+	return is_star(json_object_get(json_object_get(val, "ColumnRef"), "fields"));
+}
+
 /* Whether colref is read as a document (keyed: by key or by what it is). */
 static int doc_read(const expo *e, const json_t *colref, int keyed)
 {
@@ -311,7 +324,7 @@ static void alias_list(expo *e, const json_t *colnames, json_t *sel, unsigned de
 			json_t *val = json_object_get(json_object_get(json_array_get(targets, t), "ResTarget"), "val");
 			const json_t *fields = json_object_get(json_object_get(val, "ColumnRef"), "fields");
 			size_t nf = json_array_size(fields);
-			if (is_star(fields)) {
+			if (target_star(val)) {
 				add(&e->unknown, alias); /* a star before or at k: which column is k? */
 				break;
 			}
@@ -360,6 +373,16 @@ static void ordinals(expo *e, json_t *items, json_t *targets)
 {
 	for (size_t i = 0; i < json_array_size(items); i++) {
 		json_t *it = json_array_get(items, i), *by = json_object_get(json_object_get(it, "SortBy"), "node");
+		json_t *gs = json_object_get(it, "GroupingSet");
+		if (gs) { /* GROUPING SETS, ROLLUP, CUBE: their lists' positions */
+			ordinals(e, json_object_get(gs, "content"), targets);
+			continue;
+		}
+		json_t *row = json_object_get(it, "RowExpr");
+		if (row) { /* (1, 2) in a grouping set */
+			ordinals(e, json_object_get(row, "args"), targets);
+			continue;
+		}
 		json_t *ival = json_object_get(json_object_get(json_object_get(by ? by : it, "A_Const"), "ival"), "ival");
 		json_int_t k = json_integer_value(ival);
 		if (!json_is_integer(ival) || k < 1)
@@ -368,7 +391,7 @@ static void ordinals(expo *e, json_t *items, json_t *targets)
 			json_t *val = json_object_get(json_object_get(json_array_get(targets, t), "ResTarget"), "val");
 			const json_t *fields = json_object_get(json_object_get(val, "ColumnRef"), "fields");
 			size_t nf = json_array_size(fields);
-			if (is_star(fields)) {
+			if (target_star(val)) {
 				e->whole = 1;
 				break;
 			}

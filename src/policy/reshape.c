@@ -372,15 +372,23 @@ static const char *constant(const json_t *j, int *number)
 	const json_t *b;
 	const char *t = typed(j, &b);
 	*number = 0;
-	if (t && strcmp(t, "TypeCast") == 0)
+	if (t && strcmp(t, "TypeCast") == 0) {
+		/* a constant as text only: ' '::char is '' (bpchar drops trailing
+		 * spaces), ' 1'::int is 1 */
+		const json_t *tn = json_object_get(b, "typeName"), *nm = json_object_get(tn, "names");
+		const char *ty = pgtree_string(json_array_get(nm, json_array_size(nm) - 1));
+		if (!ty || (strcmp(ty, "text") != 0 && strcmp(ty, "varchar") != 0) ||
+		    json_array_size(json_object_get(tn, "typmods")) || json_object_get(tn, "arrayBounds"))
+			return NULL;
 		t = typed(json_object_get(b, "arg"), &b);
+	}
 	if (!t || strcmp(t, "A_Const") != 0)
 		return NULL;
 	const json_t *sv = json_object_get(b, "sval");
 	if (sv)
 		return pgtree_str(sv, "sval") ? pgtree_str(sv, "sval") : "";
 	if (json_is_true(json_object_get(b, "isnull")))
-		return " "; /* NULL: glues nothing */
+		return ""; /* NULL: concat() skips it, string_agg(x, NULL) glues with nothing */
 	*number = 1;
 	return "0";
 }
@@ -471,7 +479,7 @@ static const char *const builtin_reshaping[] = {
 	"sha512", "encode", "convert_to", "lpad", "rpad", "ltrim", "rtrim", "btrim", "overlay", "repeat",
 	"to_hex", "ascii", "chr", "format", "concat", "concat_ws", "string_agg", "array_to_string", "unaccent",
 	"soundex", "metaphone", "dmetaphone", "levenshtein", "similarity", "word_similarity", "normalize",
-	"xmltable", "xmlelement", "xmlforest", "to_char", "similar_to_escape", "like_escape",
+	"xmltable", "xmlelement", "xmlforest", "xmlconcat", "to_char", "similar_to_escape", "like_escape",
 };
 
 /* What a node reshaping its input (what) gives its arguments under by: a
@@ -553,6 +561,12 @@ static void func_call(rs *r, const json_t *b, const char *by, unsigned depth)
 		} else {
 			walk_list(r, args, reshaping(by, fn), depth);
 		}
+	} else if ((!strcmp(fn, "position") || !strcmp(fn, "strpos")) && na == 2) {
+		/* where the second string is in the first: as a comparison for the
+		 * first, but a reshaped value as the second is found character by
+		 * character (strpos(alphabet, substr(ssn, i, 1)) is each one's code) */
+		walk(r, json_array_get(args, 0), ANSWERED, depth + 1);
+		walk(r, json_array_get(args, 1), by == ANSWERED ? NULL : by, depth + 1);
 	} else if (LISTED(fn, answering)) {
 		walk_list(r, args, ANSWERED, depth);
 	} else if (LISTED(fn, case_folding)) {
@@ -799,11 +813,14 @@ static void walk(rs *r, const json_t *j, const char *by, unsigned depth)
 		walk(r, b, ANSWERED, depth + 1); /* orders, groups: as a comparison */
 	} else if (!strcmp(t, "RangeTableFunc")) {
 		walk(r, b, reshaping(by, "xmltable"), depth + 1);
-	} else if (!strcmp(t, "XmlExpr") && (xml_op(b, "IS_XMLELEMENT") || xml_op(b, "IS_XMLFOREST"))) {
+	} else if (!strcmp(t, "XmlExpr") && (xml_op(b, "IS_XMLELEMENT") || xml_op(b, "IS_XMLFOREST") ||
+					     xml_op(b, "IS_XMLCONCAT"))) {
 		/* an element's content and attributes: a bytea in base64 (or, with
 		 * xmlbinary = hex, in hex without "\x"), a string with its <, > and &
-		 * written as entities */
-		walk(r, b, reshaping(by, xml_op(b, "IS_XMLELEMENT") ? "xmlelement" : "xmlforest"), depth + 1);
+		 * written as entities; xmlconcat glues its arguments with nothing
+		 * between (xmlconcat(ssn::xml, ssn::xml)) */
+		walk(r, b, reshaping(by, xml_op(b, "IS_XMLELEMENT") ? "xmlelement"
+					 : xml_op(b, "IS_XMLFOREST") ? "xmlforest" : "xmlconcat"), depth + 1);
 	} else if (!strcmp(t, "CoalesceExpr") || !strcmp(t, "MinMaxExpr") || !strcmp(t, "CollateClause") ||
 		   !strcmp(t, "RowExpr") || !strcmp(t, "A_ArrayExpr") || !strcmp(t, "A_Indirection") ||
 		   !strcmp(t, "NamedArgExpr") || !strcmp(t, "List") || !strcmp(t, "ResTarget")) {

@@ -155,6 +155,25 @@ c.read()
 nums = [str(struct.unpack("!q", r[0])[0]) for r in c.rows() if r[0] is not None and len(r[0]) == 8]
 open(os.path.join(t, "binary_numbers.txt"), "w").write("\n".join(nums) + "\n")
 c.done(rows=len(c.rows()), numbers=len(nums))
+
+# 6. an Execute of a cursor DECLAREd in SQL (a portal this session's Bind did not make)
+c = Case("cursor_execute")
+c.s.sendall(Q("declare c1 cursor with hold for " + SELECT))
+c.read()
+c.s.sendall(E("c1") + S)
+c.read()
+c.done()
+
+# 7. a cursor named as warden's stand-in for a denied Execute
+c = Case("denied_name")
+c.s.sendall(Q("begin") + Q('declare "warden: statement denied by policy" cursor for select id, password, api_key '
+                           'from accounts'))
+c.read(n=2)
+c.s.sendall(P("select password || '' from accounts") + B() + E() + S)
+c.read()
+c.s.sendall(Q("rollback") + Q("select 'still here'"))
+c.read(n=2)
+c.done(last=[r[0].decode() if r[0] else None for r in c.rows()[-1:]])
 PY
 rc=$?
 assert_rc "$rc" 0 "the wire cases ran ($(show "$(cat "$T/wire.err")" 300))"
@@ -189,6 +208,17 @@ rows=$(grep -o '"rows": [0-9]*' <<<"$j" | grep -o '[0-9]*$')
 leaks=$(grep -xF -f "$T/binary_numbers.txt" <(tr -d ' -' <"$T/secrets.txt") | sort -u)
 if [[ -z "$leaks" ]]; then ok "no card arrived as a binary bigint ($(wc -l <"$T/binary_numbers.txt") numbers came through)"
 else fail "$(wc -l <<<"$leaks") card(s) arrived as binary bigints, e.g. $(head -3 <<<"$leaks" | paste -sd ' ')"; fi
+
+j=$(case_json cursor_execute)
+assert_contains "$j" "0A000" "an Execute of a SQL cursor: 0A000"
+assert_contains "$j" "read a cursor with FETCH" "and the error says what to do instead"
+assert_contains "$j" "\"closed\": \"connection closed" "and the session ends"
+no_secrets "$T/cursor_execute.bin" "an Execute of a cursor DECLAREd in SQL"
+
+j=$(case_json denied_name)
+assert_contains "$j" "42501" "a denied Execute, with a cursor named as warden's stand-in: the policy's 42501"
+assert_contains "$j" "\"last\": [\"still here\"]" "and the session goes on"
+no_secrets "$T/denied_name.bin" "a cursor named as warden's stand-in for a denied Execute"
 
 # COPY in CSV with ESCAPE '\' (a quote inside a field is \"), and COPY in a multi-statement Query
 psql -X -q -c "copy customers to stdout with (format csv, escape '\\')" >"$T/csv_escape.out" 2>&1

@@ -625,6 +625,18 @@ static void test_mask_column_rules(void **state)
 	EXPECT(&f, "merge into accounts a using (select 1 x) s on a::text like '%(1,C%' when matched then "
 	       "update set id = a.id", POLICY_DENY, "masked");
 	EXPECT(&f, "update accounts set id = id returning id", POLICY_ALLOW, "masked");
+	/* (x).* stands for several columns: an alias list or a position after it names any */
+	EXPECT(&f, "select k || '' from (select (null::accounts).*, password from accounts) s(a, b, c, k)",
+	       POLICY_DENY, "masked");
+	EXPECT(&f, "select (null::accounts).*, id, password from accounts order by 5", POLICY_DENY, "masked");
+	/* positions in GROUPING SETS, ROLLUP and CUBE */
+	EXPECT(&f, "select * from (select password, id + 0 as i from accounts) s group by grouping sets ((1, 2))",
+	       POLICY_DENY, "masked");
+	EXPECT(&f, "select * from accounts group by rollup (1)", POLICY_DENY, "masked");
+	EXPECT(&f, "select id, count(*) from accounts group by cube (1)", POLICY_ALLOW, "masked");
+	/* what the planner's statistics say of a column's values is masked as its values are */
+	EXPECT(&f, "select attname, n_distinct, correlation from pg_stats", POLICY_ALLOW, "masked");
+	EXPECT(&f, "select attname from pg_stats where correlation > 0", POLICY_DENY, "masked");
 	/* an index or a constraint on a masked column: CLUSTER sorts the table by it, a
 	 * foreign key or ON CONFLICT answers whether a guessed value is there */
 	EXPECT(&f, "create index on accounts (password)", POLICY_DENY, "masked");
@@ -1135,6 +1147,8 @@ static void test_mask_transforms(void **state)
 		("select id from customers where tags && array['vip'] and to_tsvector(notes) @@ "
 		 "(plainto_tsquery('refund') && plainto_tsquery('late'))"),
 		"select ~ id, email::inet from customers",
+		"select string_agg(ssn, ' '::text), email || ' '::varchar || name from customers",
+		"select id, position('@' in email) from customers where position('x' in lower(email)) > 0",
 	};
 	static const struct {
 		const char *sql, *col, *by;
@@ -1157,6 +1171,14 @@ static void test_mask_transforms(void **state)
 		{"select phone::interval from customers", "\"phone\"", "a cast"},
 		{"select employee::regclass from customers", "\"employee\"", "a cast"},
 		{"select quote_ident(notes) from customers", "\"notes\"", "quote_ident()"},
+		/* glued with nothing between: xmlconcat, a separator that is none once cast, NULL */
+		{"select xmlconcat('Z'::xml, ssn::xml, 'Z'::xml) from customers", "\"ssn\"", "xmlconcat()"},
+		{"select concat_ws(' '::char, ssn, card) from customers", "\"ssn\"", "concat_ws()"},
+		{"select ssn || ' 1'::int from customers", "\"ssn\"", "the operator ||"},
+		{"select concat(email, null, id) from customers", "\"email\"", "concat()"},
+		{"select string_agg(ssn, null) from customers", "\"ssn\"", "string_agg()"},
+		/* a reshaped value looked for in a string: found character by character */
+		{"select strpos('0123456789-', substr(ssn, 1, 1)) from customers", "\"ssn\"", "substr()"},
 		{"select encode(convert_to(notes, 'UTF8'), 'base64') from customers", "\"notes\"", "convert_to()"},
 		{"select encode(notes::bytea, 'hex') from customers", "\"notes\"", "encode()"},
 		{"select replace(email, '@', ' at ') from customers", "\"email\"", "replace()"},

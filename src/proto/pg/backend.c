@@ -751,7 +751,7 @@ static void copy_in_started(pg_session *ps, const pg_request *r)
 /*
  * Whether a frame of type can come now: a reply to a request (rows, a
  * command's end, COPY's start and data, a function's result) only while one
- * is current, a ReadyForQuery only for a unit forwarded. Otherwise warden no
+ * is current and not denied, a ReadyForQuery only for a unit forwarded. Otherwise warden no
  * longer knows which request the target answers (a client that got its
  * units counted wrong), and would relay rows unmasked: the session ends.
  */
@@ -759,8 +759,11 @@ static int frame_expected(pg_session *ps, char type)
 {
 	if (type == 'Z')
 		return ps->z_count + 1 + ps->z_bonus <= ps->units_forwarded;
-	if (type && strchr("DdCcGHWIsV", type))
-		return current_request(ps) != NULL;
+	if (type && strchr("DdCcGHWIsV", type)) {
+		/* (a denied request's substitute fails before it runs anything) */
+		const pg_request *r = current_request(ps);
+		return r && (!r->denied || ps->copy_refused); /* (a binary COPY refused: its rows dropped) */
+	}
 	return 1;
 }
 

@@ -242,6 +242,15 @@ void pg_put_query(buf *b, const char *sql)
 	pg_msg_end(b, at);
 }
 
+void pg_put_parse(buf *b, const char *name, const char *sql)
+{
+	size_t at = pg_msg_begin(b, 'P');
+	pg_put_str(b, name);
+	pg_put_str(b, sql);
+	pg_put_i16(b, 0);
+	pg_msg_end(b, at);
+}
+
 void pg_put_execute(buf *b, const char *portal)
 {
 	size_t at = pg_msg_begin(b, 'E');

@@ -92,6 +92,7 @@ void pg_put_error(buf *b, const char *severity, const char *sqlstate, const char
 void pg_put_ready(buf *b, char tx_status);
 void pg_put_query(buf *b, const char *sql);
 void pg_put_execute(buf *b, const char *portal);   /* all rows */
+void pg_put_parse(buf *b, const char *name, const char *sql);  /* no parameter types */
 
 /* ---- decoding messages warden looks into ---- */
 

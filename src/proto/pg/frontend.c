@@ -1024,8 +1024,10 @@ static void write_substitute(pg_session *ps)
 {
 	buf m = {0};
 	if (ps->subst_type == 'E') {
-		/* Execute of a portal that cannot exist (clients may not bind this name) */
-		pg_put_execute(&m, PG_DENIED_PORTAL);
+		/* a Parse that fails: a syntax error (or the name taken), so nothing
+		 * runs; not an Execute of a portal that cannot exist, since a
+		 * client's DECLARE can make one of any name */
+		pg_put_parse(&m, PG_DENIED_PORTAL, "warden: statement denied by policy");
 	} else {
 		/* Query / FunctionCall: a syntax error, so nothing at all runs */
 		pg_put_query(&m, "warden: statement denied by policy");
@@ -1318,6 +1320,22 @@ static int protocol_violation(pg_session *ps, const char *what)
 	return -1;
 }
 
+/*
+ * A Bind of a statement, or an Execute of a portal, this session's own Parse
+ * and Bind did not make: a statement PREPAREd or a cursor DECLAREd in SQL
+ * (they share the protocol's names), whose text warden does not hold for the
+ * policy, nor the columns it would mask by. The session ends.
+ */
+static int not_ours(pg_session *ps, const char *what, const char *name)
+{
+	char msg[400];
+	snprintf(msg, sizeof(msg), "warden runs a %s only for a %s this session's Parse%s made (\"%.100s\" is not "
+		 "one): read a cursor with FETCH, run a PREPAREd statement with EXECUTE", what,
+		 what[0] == 'B' ? "statement" : "portal", what[0] == 'B' ? "" : " and Bind", name);
+	pgs_fatal(ps, "0A000", msg, "protocol_error");
+	return -1;
+}
+
 /* A FunctionCall's function was looked up: its message is read again. */
 static void on_function(void *arg, int ok)
 {
@@ -1431,8 +1449,11 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			return protocol_violation(ps, "the portal name \"" PG_DENIED_PORTAL "\" is reserved by warden");
 		}
 		pg_named *s = named_find(ps->stmts, stmt);
-		char *text = s && s->text ? util_strndup(s->text, strlen(s->text)) : NULL;
-		named_set(&ps->portals, portal, text, params);
+		if (!s || !s->text) {
+			free(params);
+			return not_ours(ps, "Bind", stmt);
+		}
+		named_set(&ps->portals, portal, util_strndup(s->text, strlen(s->text)), params);
 		return 0;
 	}
 	case 'E': {
@@ -1441,7 +1462,9 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		if (!portal || r.bad)
 			return protocol_violation(ps, "malformed Execute");
 		pg_named *p = named_find(ps->portals, portal);
-		const char *text = p && p->text ? p->text : NULL;
+		if (!p || !p->text)
+			return not_ours(ps, "Execute", portal);
+		const char *text = p->text;
 		if (families_wait(ps))
 			return 5;
 		int rc = add_request(ps, b, 1, ps->units_scanned, text, text ? strlen(text) : 0,
