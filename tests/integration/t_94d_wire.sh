@@ -156,6 +156,26 @@ nums = [str(struct.unpack("!q", r[0])[0]) for r in c.rows() if r[0] is not None 
 open(os.path.join(t, "binary_numbers.txt"), "w").write("\n".join(nums) + "\n")
 c.done(rows=len(c.rows()), numbers=len(nums))
 
+# 2b. two COPYs of one Query, a Sync before the first one's data (ignored)
+c = Case("two_copies")
+c.s.sendall(Q("copy inbox from stdin; copy inbox from stdin"))
+c.read(until="G")
+c.s.sendall(S + w.msg("d", b"one\n") + w.msg("c"))
+c.read(until="G")
+c.s.sendall(w.msg("d", b"two\n") + w.msg("c"))
+c.read()
+c.s.sendall(Q(SELECT) + Q("select 'aligned'"))
+c.read(n=2)
+c.done(last=[r[0].decode() if r[0] else None for r in c.rows()[-1:]])
+
+# 2c. a Sync between CopyData messages: whether the target ignores it depends on where the COPY fails
+c = Case("sync_in_data")
+c.s.sendall(Q("copy inbox from stdin"))
+c.read(until="G")
+c.s.sendall(w.msg("d", b"a\tb\n") + S + w.msg("c") + Q(SELECT))
+c.read(n=3)
+c.done()
+
 # 6. an Execute of a cursor DECLAREd in SQL (a portal this session's Bind did not make)
 c = Case("cursor_execute")
 c.s.sendall(Q("declare c1 cursor with hold for " + SELECT))
@@ -190,6 +210,14 @@ j=$(case_json syncs_in_copy)
 assert_contains "$j" "\"closed\": null" "Syncs during COPY FROM STDIN: the session goes on"
 assert_contains "$j" "\"last\": [\"1\"]" "and the query after the rows is answered as itself (the line copied in)"
 no_secrets "$T/syncs_in_copy.bin" "Syncs during COPY FROM STDIN, then SELECT"
+
+j=$(case_json two_copies)
+assert_contains "$j" "\"last\": [\"aligned\"]" "two COPYs of one Query, a Sync before the first's data: replies stay paired"
+no_secrets "$T/two_copies.bin" "two COPYs of one Query, then SELECT"
+j=$(case_json sync_in_data)
+assert_contains "$j" "only CopyData, CopyDone, CopyFail or Flush may follow CopyData" "a Sync between CopyData: 08P01"
+assert_contains "$j" "\"closed\": \"connection closed" "and the session ends"
+no_secrets "$T/sync_in_data.bin" "a Sync between CopyData"
 
 j=$(case_json extended_copy_in)
 assert_contains "$j" "\"closed\": null" "extended COPY FROM STDIN (Sync before the data): the session goes on"

@@ -672,6 +672,8 @@ static void finish_head(pg_session *ps, const char *code, const char *message)
 	ps->inflight = r->next;
 	if (!ps->inflight)
 		ps->inflight_tail = NULL;
+	if (ps->copy_in_req == r)
+		ps->copy_in_req = NULL;
 	if (r->denied && !r->error_code) {
 		code = r->deny_code ? r->deny_code : "42501";
 		message = r->deny_message;
@@ -730,7 +732,7 @@ static void add_tag(pg_request *r, const char *tag)
  * sends from r on until it ends the COPY (CopyDone, CopyFail) get no
  * ReadyForQuery of their own; the one ending r's unit counts for them.
  */
-static void copy_in_started(pg_session *ps, const pg_request *r)
+static void copy_in_started(pg_session *ps, pg_request *r)
 {
 	if (!r)
 		return;
@@ -739,10 +741,12 @@ static void copy_in_started(pg_session *ps, const pg_request *r)
 		k++; /* (ends of earlier COPYs, or of none) */
 	if (k < ps->n_copy_ends) {
 		ps->z_bonus += ps->copy_ends[k].syncs - r->syncs_before;
+		r->syncs_before = ps->copy_ends[k].syncs; /* (a second COPY of the request counts from there) */
 		k++;
 	} else {
 		ps->z_bonus += ps->syncs_scanned - r->syncs_before;
 		ps->copy_in_open = 1; /* (frontend.c counts the Syncs still to come) */
+		ps->copy_in_req = r;
 	}
 	memmove(ps->copy_ends, ps->copy_ends + k, (ps->n_copy_ends - k) * sizeof(ps->copy_ends[0]));
 	ps->n_copy_ends -= k;
@@ -841,6 +845,7 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 		ps->copy_out = 0;
 		ps->copy_refused = 0;
 		ps->copy_in_open = 0; /* (a COPY failed: the target counts Syncs again) */
+		ps->copy_in_req = NULL;
 		pg_error_fields f;
 		if (pg_parse_error_fields(body, len, &f) != 0)
 			return;
@@ -868,6 +873,7 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 		ps->copy_out = 0;
 		ps->copy_refused = 0;
 		ps->copy_in_open = 0;
+		ps->copy_in_req = NULL;
 		ps->tx_status = len >= 1 ? body[0] : 'I';
 		ps->z_count += 1 + ps->z_bonus;
 		ps->z_bonus = 0;

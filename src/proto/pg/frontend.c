@@ -1411,6 +1411,10 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 	pg_reader r;
 	pg_reader_init(&r, body, blen);
 	ps->msgs_scanned++;
+	if (ps->in_copy_data && m[0] != 'd' && m[0] != 'c' && m[0] != 'f' && m[0] != 'H')
+		/* the target, copying in, would ignore a Sync there, or take the
+		 * message for an error in the COPY: which, warden cannot know */
+		return protocol_violation(ps, "only CopyData, CopyDone, CopyFail or Flush may follow CopyData");
 	if (ps->ext_open && (m[0] == 'Q' || m[0] == 'F'))
 		/* the target drops it unanswered when an extended message before it fails */
 		return protocol_violation(ps, "a Query or FunctionCall after extended-protocol messages needs a Sync "
@@ -1543,8 +1547,12 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		return 1;
 	case 'c':
 	case 'f':
+		ps->in_copy_data = 0;
 		if (ps->copy_in_open) {
 			ps->copy_in_open = 0;
+			if (ps->copy_in_req) /* a second COPY of the request counts Syncs from here */
+				ps->copy_in_req->syncs_before = ps->syncs_scanned;
+			ps->copy_in_req = NULL;
 		} else {
 			/* matched with the request whose CopyInResponse comes (backend.c) */
 			if (ps->n_copy_ends == sizeof(ps->copy_ends) / sizeof(ps->copy_ends[0]))
@@ -1553,8 +1561,10 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			ps->copy_ends[ps->n_copy_ends++].syncs = ps->syncs_scanned;
 		}
 		return 0;
-	case 'H':
 	case 'd':
+		ps->in_copy_data = 1;
+		return 0;
+	case 'H':
 		return 0;
 	default: {
 		char what[64];

@@ -171,6 +171,8 @@ typedef struct pg_session {
 	struct { uint64_t seq, syncs; } copy_ends[8];   /* CopyDone/CopyFail scanned, not yet matched */
 	size_t n_copy_ends;
 	int copy_in_open;               /* the target copies in, and the client has not ended it */
+	struct pg_request *copy_in_req; /* ... for this request */
+	int in_copy_data;               /* a CopyData scanned, no CopyDone or CopyFail since */
 	uint64_t z_bonus;
 	size_t scanned;                 /* bytes of cin already scanned, awaiting forward */
 	int audit_wait;
