@@ -172,7 +172,8 @@ static bool card_shape_ok(const char *s, size_t n)
 static bool v_card(const char *t, size_t *vs, size_t *ve)
 {
 	for (size_t b = *vs; b < *ve;) {
-		for (size_t e = *ve;;) {
+		/* (a card starts at the match's start, or after a " ": not after "-") */
+		for (size_t e = *ve; b == *vs || t[b - 1] == ' ';) {
 			if (e - b < 13)
 				break;
 			if (card_shape_ok(t + b, e - b)) {
@@ -189,9 +190,7 @@ static bool v_card(const char *t, size_t *vs, size_t *ve)
 		}
 		while (b < *ve && is_digit(t[b]))
 			b++;
-		if (b == *ve || t[b] != ' ')
-			break; /* (after a "-", as after a ".", no card starts: the pattern's) */
-		b++; /* drop the first group and the " " after it */
+		b++; /* drop the first group and the separator after it */
 	}
 	return false;
 }
@@ -310,12 +309,23 @@ static bool v_ssn(const char *t, size_t *vs, size_t *ve)
 	return true;
 }
 
-/* E.164 allows at most 15 digits; fewer than 9 is too likely something else. */
+/*
+ * E.164 allows at most 15 digits; fewer than 9 is too likely something else.
+ * One written with "+" or "(" may run on into a number after a " " (a date,
+ * a card: `phone || ' ' || card`): its first part up to a " " holding 10 to
+ * 15 digits is the phone.
+ */
 static bool v_phone(const char *t, size_t *vs, size_t *ve)
 {
 	size_t digits = 0;
-	for (size_t i = *vs; i < *ve; i++)
+	bool opener = t[*vs] == '+' || t[*vs] == '(';
+	for (size_t i = *vs; i < *ve; i++) {
+		if (opener && t[i] == ' ' && digits >= 10 && digits <= 15 && i > *vs && is_digit(t[i - 1])) {
+			*ve = i;
+			return true;
+		}
 		digits += is_digit(t[i]);
+	}
 	return digits >= 9 && digits <= 15;
 }
 
@@ -392,12 +402,14 @@ static const builtin builtins[MASK_DET_COUNT] = {
 	[MASK_DET_PHONE] = {
 		/* (a "+" or "(" starts one after a number and a separator: `id || ' ' || phone`) */
 		"(?<![\\w+])(?:(?=[+(])|(?<!\\d[ .-]))"
-		"(?:\\+\\d{1,3}[ .-]?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{1,4}(?:[ .-]?\\d{1,4}){1,5}"
-		"|\\(\\d{2,4}\\)[ .-]?\\d{3,4}[ .-]?\\d{3,4}"
-		"|\\d{2,4}[ .-]\\d{3,4}[ .-]\\d{3,4}"
+		/* one written with "+" or "(" may have a number after a " " (`phone || ' ' || card`,
+		 * a date): v_phone takes the phone from it */
+		"(?:(?:\\+\\d{1,3}[ .-]?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{1,4}(?:[ .-]?\\d{1,4}){1,5}"
+		"|\\(\\d{2,4}\\)[ .-]?\\d{3,4}[ .-]?\\d{3,4})(?![\\w]|[.-]\\d)"
+		"|(?:\\d{2,4}[ .-]\\d{3,4}[ .-]\\d{3,4}"
 		/* national: a trunk "0" (or "00"), runs joined by one separator, the same each time */
 		"|(?<!\\d/)0(?:[1-9]\\d{0,3}|0[1-9]\\d{0,2})([ ./-])\\d{2,8}(?:\\1\\d{2,8}){0,4})"
-		"(?![\\w]|[ .-]\\d)",
+		"(?![\\w]|[ .-]\\d))",
 		"\\+\\d|\\(\\d{2,4}\\)|\\d[ .-]\\d{3,4}[ .-]\\d{3}|0\\d{1,4}[ ./-]\\d{2}", 5 + 5 * 9, 0, 0, v_phone,
 		0},
 	[MASK_DET_CREDIT_CARD] = {
@@ -1055,16 +1067,17 @@ static void undecided(mask_scratch *s, uint32_t di)
 	s->pos[di] = s->len + 1;
 }
 
-/* A pattern match [ms, me): take the value group, validate, keep. */
-static void record(mask_scratch *s, uint32_t di, const PCRE2_SIZE *ov)
+/* A pattern match [ms, me): take the value group, validate, keep; false when it is not kept. */
+static bool record(mask_scratch *s, uint32_t di, const PCRE2_SIZE *ov)
 {
 	const det *d = &s->p->dets[di];
 	size_t vs = ov[2 * d->group], ve = ov[2 * d->group + 1];
 	if (vs == PCRE2_UNSET || ve <= vs)
-		return; /* empty values are never masked */
+		return false; /* empty values are never masked */
 	if (d->validate && !d->validate(s->subj, &vs, &ve))
-		return;
+		return false;
 	push_match(s, vs, ve, di);
+	return true;
 }
 
 /* An email's local part: [A-Za-z0-9._%+-], EMAIL_APOS or EMAIL_U; its first character: [A-Za-z0-9] or EMAIL_U. */
@@ -1249,8 +1262,12 @@ static void search(mask_scratch *s, uint32_t di, size_t h, bool full)
 		}
 		if (ov[0] > h && t < s->len)
 			break; /* past the hint on a cut subject: maybe an artefact of the cut */
-		record(s, di, ov);
-		pos = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		/* a match the validator refused may hide one starting inside it (a
+		 * date, then a card: `2026-11-28 4532 0000 1005 7130` matches from the
+		 * year, up to 19 digits, and fails Luhn): the search goes on from
+		 * the next character, not past it */
+		bool kept = record(s, di, ov);
+		pos = kept && ov[1] > ov[0] ? ov[1] : ov[0] + 1;
 		w = pos;
 	}
 	s->pos[di] = done ? s->len + 1 : pos > h ? pos : h + 1;

@@ -320,6 +320,12 @@ static void test_phone(void **state)
 	expect_det("1 +44 20 7946 0958", "1 ****", MASK_DET_PHONE);
 	expect_det("12-+1 415 555 0100", "12-****", MASK_DET_PHONE);
 	expect_det("3 (415) 555-0100", "3 ****", MASK_DET_PHONE);
+	/* ... and runs on into a number after a " " (a date, a card): the phone is its first part */
+	expect_det("+1 212-555-0127 2026-11-28", "**** 2026-11-28", MASK_DET_PHONE);
+	expect_det("(415) 555-0100 2026-11-28", "**** 2026-11-28", MASK_DET_PHONE);
+	expect("+1 212-555-0127 4532 0000 1005 7130", "**** ****");
+	expect_det("+44 20 7946 0958", "****", MASK_DET_PHONE);
+	expect_det("+86 138 0013 8000", "****", MASK_DET_PHONE);
 	expect("7 (415) 555", NULL);
 }
 
@@ -349,6 +355,10 @@ static void test_credit_card(void **state)
 	expect("4111 1111 1111 1111 4242 4242 4242 4242", "**** ****");
 	expect_det("1 4111-1111-1111-1111", "1 ****", MASK_DET_CREDIT_CARD);
 	expect("3-4111111111111111", NULL);
+	/* ... after a date, an SSN or a dashed number and a " " (the first match, from the date, fails Luhn) */
+	expect_det("2026-11-28 4532 0000 1005 7130", "2026-11-28 ****", MASK_DET_CREDIT_CARD);
+	expect_det("1-2 4532-0000-1322-4737", "1-2 ****", MASK_DET_CREDIT_CARD);
+	expect("123-45-6789 4111 1111 1111 1111", "**** ****");
 	expect("1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6", NULL); /* groups of one: no card's shape */
 }
 
