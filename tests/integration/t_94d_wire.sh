@@ -176,6 +176,21 @@ c.s.sendall(w.msg("d", b"a\tb\n") + S + w.msg("c") + Q(SELECT))
 c.read(n=3)
 c.done()
 
+# 5b. a Parse the target refuses (a name taken) does not change what the name runs
+EVIL = "select password || '' as pw, api_key || '' as k from accounts"
+c = Case("parse_refused")
+c.s.sendall(P(EVIL, "s1") + S)
+c.read()
+c.s.sendall(P("select 1", "s1") + S + B("", "s1") + E("") + S)
+c.read(n=2)
+c.done()
+
+# 5c. ... nor does one the target drops after an error earlier in its unit (pipelined)
+c = Case("parse_dropped")
+c.s.sendall(P(EVIL) + S + P("selec garbage", "x") + P("select 1") + S + B() + E() + S)
+c.read(n=3)
+c.done()
+
 # 6. an Execute of a cursor DECLAREd in SQL (a portal this session's Bind did not make)
 c = Case("cursor_execute")
 c.s.sendall(Q("declare c1 cursor with hold for " + SELECT))
@@ -236,6 +251,14 @@ rows=$(grep -o '"rows": [0-9]*' <<<"$j" | grep -o '[0-9]*$')
 leaks=$(grep -xF -f "$T/binary_numbers.txt" <(tr -d ' -' <"$T/secrets.txt") | sort -u)
 if [[ -z "$leaks" ]]; then ok "no card arrived as a binary bigint ($(wc -l <"$T/binary_numbers.txt") numbers came through)"
 else fail "$(wc -l <<<"$leaks") card(s) arrived as binary bigints, e.g. $(head -3 <<<"$leaks" | paste -sd ' ')"; fi
+
+for k in parse_refused parse_dropped; do
+  j=$(case_json $k)
+  assert_contains "$j" "42501" "$k: the Execute is decided as what the target runs (the password computed on: 42501)"
+  no_secrets "$T/$k.bin" "$k"
+done
+pw=$(pg_direct -d app -At -c "select password from accounts order by id limit 1")
+assert_not_contains "$(tr -d '\0' <"$T/parse_refused.bin" "$T/parse_dropped.bin")" "$pw" "no password in clear"
 
 j=$(case_json cursor_execute)
 assert_contains "$j" "0A000" "an Execute of a SQL cursor: 0A000"

@@ -846,6 +846,8 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 		ps->copy_refused = 0;
 		ps->copy_in_open = 0; /* (a COPY failed: the target counts Syncs again) */
 		ps->copy_in_req = NULL;
+		/* the target drops the rest of the unit: its Parse, Bind and Close too */
+		pg_frontend_names_settled(ps, 0);
 		pg_error_fields f;
 		if (pg_parse_error_fields(body, len, &f) != 0)
 			return;
@@ -868,6 +870,12 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 	case 'G':
 		copy_in_started(ps, r);
 		return;
+	case '1':
+	case '2':
+	case '3':
+		/* ParseComplete, BindComplete, CloseComplete: the oldest change to the names stands */
+		pg_frontend_names_settled(ps, 1);
+		return;
 	case 'Z':
 		ps->mdesc.known = 0;
 		ps->copy_out = 0;
@@ -875,6 +883,7 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 		ps->copy_in_open = 0;
 		ps->copy_in_req = NULL;
 		ps->tx_status = len >= 1 ? body[0] : 'I';
+		pg_frontend_names_settled(ps, 0); /* (none of the unit's is left unanswered, or it failed) */
 		ps->z_count += 1 + ps->z_bonus;
 		ps->z_bonus = 0;
 		while (ps->inflight && ps->inflight->unit < ps->z_count)
@@ -1180,6 +1189,11 @@ static void relay(pg_session *ps, chunk *ch)
 	if (conn_write_queued(&ps->client) >= HIGH_WATER) {
 		ps->target_paused = 1;
 		conn_read_stop(&ps->target);
+	}
+	if (ps->undo_wait && ps->state == PGS_READY) {
+		/* a Bind or Execute waited for names this read may have settled: read again */
+		ps->undo_wait = 0;
+		pg_frontend_resume_client(ps);
 	}
 }
 

@@ -53,6 +53,8 @@ void pgs_set_state(pg_session *ps, pgs_state st)
 
 /* ---- teardown ---- */
 
+static void undo_free(pg_undo *u);
+
 static void free_named(pg_named *n)
 {
 	while (n) {
@@ -133,6 +135,11 @@ void pg_session_maybe_free(pg_session *ps)
 	buf_free(&ps->deferred);
 	free_named(ps->stmts);
 	free_named(ps->portals);
+	while (ps->undo) {
+		pg_undo *u = ps->undo;
+		ps->undo = u->next;
+		undo_free(u);
+	}
 	free_requests(ps->pending);
 	free_requests(ps->inflight);
 	scram_client_free(&ps->scram);
@@ -221,6 +228,8 @@ static void record_auth_failure(pg_session *ps, const char *reason)
 /* ---- reading control ---- */
 
 #define REVIEW_READ_LIMIT ((size_t)256 << 10)
+/* Parse, Bind and Close messages awaiting the target's answer, at most (pg_undo) */
+#define UNDO_MAX 65536
 
 static void update_client_reading(pg_session *ps)
 {
@@ -230,7 +239,8 @@ static void update_client_reading(pg_session *ps)
 	 */
 	size_t kept = ps->cin ? ps->cin->end - ps->cin->start : 0;
 	int want = (ps->state == PGS_STARTUP || ps->state == PGS_AUTH || ps->state == PGS_READY) &&
-		   !ps->audit_wait && !ps->fn_wait && !ps->fam_wait && (!ps->review_wait || kept < REVIEW_READ_LIMIT) &&
+		   !ps->audit_wait && !ps->fn_wait && !ps->fam_wait && !ps->undo_wait &&
+		   (!ps->review_wait || kept < REVIEW_READ_LIMIT) &&
 		   (!ps->target_inited || conn_write_queued(&ps->target) < HIGH_WATER);
 	if (want)
 		conn_read_start(&ps->client);
@@ -832,6 +842,126 @@ static void named_set(pg_named **list, const char *name, char *text, char *param
 
 static int families_fetch(pg_session *ps);
 
+static void undo_free(pg_undo *u)
+{
+	free(u->name);
+	free(u->text);
+	free(u->params);
+	free(u);
+}
+
+/* Records what name holds in stmts or portals before a scanned Parse, Bind or Close changes it. */
+static void undo_push(pg_session *ps, int portal, const char *name)
+{
+	pg_undo *u = calloc(1, sizeof(*u));
+	if (!u)
+		abort();
+	const pg_named *n = named_find(portal ? ps->portals : ps->stmts, name);
+	u->unit = ps->units_scanned;
+	u->portal = portal;
+	u->name = util_strndup(name, strlen(name));
+	u->existed = n != NULL;
+	u->text = n && n->text ? util_strndup(n->text, strlen(n->text)) : NULL;
+	u->params = n && n->params ? util_strndup(n->params, strlen(n->params)) : NULL;
+	if (ps->undo_tail)
+		ps->undo_tail->next = u;
+	else
+		ps->undo = u;
+	ps->undo_tail = u;
+	ps->n_undo++;
+}
+
+/* Puts back what u's name held (a change the target did not make). */
+static void undo_apply(pg_session *ps, pg_undo *u)
+{
+	pg_named **list = u->portal ? &ps->portals : &ps->stmts;
+	if (u->existed) {
+		named_set(list, u->name, u->text, u->params);
+		u->text = u->params = NULL;
+	} else {
+		named_remove(list, u->name);
+	}
+}
+
+/*
+ * ok: the target answered the oldest change (ParseComplete, BindComplete,
+ * CloseComplete): it stands. !ok: the target failed the unit it is in
+ * (backend.c's z_count): every change of that unit still unanswered is undone,
+ * newest first; and so is any of an earlier unit (its ReadyForQuery came).
+ * Then a Bind or an Execute waiting for them is read again.
+ */
+void pg_frontend_names_settled(pg_session *ps, int ok)
+{
+	if (ok && ps->undo) {
+		pg_undo *u = ps->undo;
+		ps->undo = u->next;
+		if (!ps->undo)
+			ps->undo_tail = NULL;
+		ps->n_undo--;
+		undo_free(u);
+	} else if (!ok) {
+		pg_undo *keep = NULL, *keep_tail = NULL, *undone = NULL;
+		for (pg_undo *u = ps->undo, *next; u; u = next) {
+			next = u->next;
+			u->next = NULL;
+			if (u->unit <= ps->z_count) {
+				u->next = undone; /* (newest first) */
+				undone = u;
+				ps->n_undo--;
+			} else {
+				if (keep_tail)
+					keep_tail->next = u;
+				else
+					keep = u;
+				keep_tail = u;
+			}
+		}
+		ps->undo = keep;
+		ps->undo_tail = keep_tail;
+		for (pg_undo *u = undone, *next; u; u = next) {
+			next = u->next;
+			undo_apply(ps, u);
+			undo_free(u);
+		}
+	}
+}
+
+/* Undoes, newest first, the changes of units not forwarded (refuse_range answered them itself). */
+static void undo_unforwarded(pg_session *ps)
+{
+	pg_undo *keep = NULL, **tail = &keep, *undone = NULL;
+	for (pg_undo *u = ps->undo, *next; u; u = next) {
+		next = u->next;
+		u->next = NULL;
+		if (u->unit >= ps->units_forwarded) {
+			u->next = undone;
+			undone = u;
+			ps->n_undo--;
+		} else {
+			*tail = u;
+			tail = &u->next;
+		}
+	}
+	ps->undo = keep;
+	ps->undo_tail = NULL;
+	for (pg_undo *u = keep; u; u = u->next)
+		ps->undo_tail = u;
+	for (pg_undo *u = undone, *next; u; u = next) {
+		next = u->next;
+		undo_apply(ps, u);
+		undo_free(u);
+	}
+}
+
+/* Whether name (a statement for a Bind, a portal for an Execute) was changed in an earlier unit the target has not answered. */
+static int name_unsettled(const pg_session *ps, int portal, const char *name)
+{
+	for (const pg_undo *u = ps->undo; u; u = u->next)
+		if (u->unit < ps->units_scanned && u->portal == portal && strcmp(u->name, name) == 0)
+			return 1;
+	return 0;
+}
+
 
 typedef struct scan_batch {
 	audit_entry **entries;
@@ -1257,6 +1387,7 @@ static void refuse_range(pg_session *ps, const char *sqlstate, const char *messa
 		ps->held_req = NULL;
 	}
 	ps->units_scanned = ps->units_forwarded;
+	undo_unforwarded(ps);
 	free_requests(ps->pending);
 	ps->pending = NULL;
 	emit_to_client(ps, &out);
@@ -1440,7 +1571,11 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		const char *sql = pg_get_str(&r, &len);
 		if (!name || !sql)
 			return protocol_violation(ps, "malformed Parse");
-		named_set(&ps->stmts, name, util_strndup(sql, len), NULL);
+		if (ps->n_undo >= UNDO_MAX)
+			return protocol_violation(ps, "too many Parse, Bind and Close messages awaiting the target's answer");
+		undo_push(ps, 0, name);
+		if (!*name || !named_find(ps->stmts, name)) /* (a Parse of a name taken fails) */
+			named_set(&ps->stmts, name, util_strndup(sql, len), NULL);
 		return 0;
 	}
 	case 'B': {
@@ -1452,12 +1587,25 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			free(params);
 			return protocol_violation(ps, "the portal name \"" PG_DENIED_PORTAL "\" is reserved by warden");
 		}
+		if (name_unsettled(ps, 0, stmt)) {
+			free(params);
+			ps->undo_wait = 1; /* read again once the target settled the statement's Parse */
+			return 5;
+		}
 		pg_named *s = named_find(ps->stmts, stmt);
 		if (!s || !s->text) {
 			free(params);
 			return not_ours(ps, "Bind", stmt);
 		}
-		named_set(&ps->portals, portal, util_strndup(s->text, strlen(s->text)), params);
+		if (ps->n_undo >= UNDO_MAX) {
+			free(params);
+			return protocol_violation(ps, "too many Parse, Bind and Close messages awaiting the target's answer");
+		}
+		undo_push(ps, 1, portal);
+		if (!*portal || !named_find(ps->portals, portal)) /* (a Bind of a portal name taken fails) */
+			named_set(&ps->portals, portal, util_strndup(s->text, strlen(s->text)), params);
+		else
+			free(params);
 		return 0;
 	}
 	case 'E': {
@@ -1465,6 +1613,10 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		pg_get_i32(&r);
 		if (!portal || r.bad)
 			return protocol_violation(ps, "malformed Execute");
+		if (name_unsettled(ps, 1, portal)) {
+			ps->undo_wait = 1;
+			return 5;
+		}
 		pg_named *p = named_find(ps->portals, portal);
 		if (!p || !p->text)
 			return not_ours(ps, "Execute", portal);
@@ -1533,6 +1685,9 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		const char *name = pg_get_str(&r, NULL);
 		if (!name || (what != 'S' && what != 'P'))
 			return protocol_violation(ps, "malformed Close");
+		if (ps->n_undo >= UNDO_MAX)
+			return protocol_violation(ps, "too many Parse, Bind and Close messages awaiting the target's answer");
+		undo_push(ps, what == 'P', name);
 		named_remove(what == 'S' ? &ps->stmts : &ps->portals, name);
 		return 0;
 	}
@@ -1607,7 +1762,7 @@ static int scan_ready(pg_session *ps)
 	}
 	scan_batch b = {0};
 	int terminate = 0, again = 0;
-	while (ps->cin && !ps->audit_wait && !ps->review_wait && !ps->fn_wait && !ps->fam_wait &&
+	while (ps->cin && !ps->audit_wait && !ps->review_wait && !ps->fn_wait && !ps->fam_wait && !ps->undo_wait &&
 	       ps->state == PGS_READY) {
 		chunk *c = ps->cin;
 		size_t avail = c->end - c->start - ps->scanned;
@@ -1681,7 +1836,7 @@ static int scan_ready(pg_session *ps)
 		return 0;
 	}
 	return again && ps->cin && !ps->audit_wait && !ps->review_wait && !ps->fn_wait && !ps->fam_wait &&
-	       ps->state == PGS_READY;
+	       !ps->undo_wait && ps->state == PGS_READY;
 }
 
 static void process_ready(pg_session *ps)

@@ -86,6 +86,22 @@ typedef struct pg_named {   /* a prepared statement or a portal */
 	char *params;           /* portals: JSON params */
 } pg_named;
 
+/*
+ * A Parse, Bind or Close warden applied to its names (stmts, portals) before
+ * the target answered it, and what the name held before: undone when the
+ * target fails the unit instead (an error drops the unit's messages up to
+ * its Sync, and a Parse of a name taken fails), forgotten when it answers
+ * ParseComplete, BindComplete or CloseComplete.
+ */
+typedef struct pg_undo {
+	struct pg_undo *next;
+	uint64_t unit;
+	int portal;             /* portals (Bind, Close 'P'), else stmts */
+	char *name;
+	int existed;            /* the name was there, with text and params */
+	char *text, *params;
+} pg_undo;
+
 typedef struct pg_session {
 	session s;
 	worker *w;
@@ -167,6 +183,9 @@ typedef struct pg_session {
 	 * the one that ends the COPY's unit counts for them too (z_bonus).
 	 */
 	int ext_open;                   /* extended messages scanned since the last Sync */
+	pg_undo *undo, *undo_tail;      /* in the order of the target's answers */
+	size_t n_undo;
+	int undo_wait;                  /* a Bind or Execute waits until an earlier unit's names are settled */
 	uint64_t msgs_scanned, syncs_scanned;
 	struct { uint64_t seq, syncs; } copy_ends[8];   /* CopyDone/CopyFail scanned, not yet matched */
 	size_t n_copy_ends;
@@ -208,6 +227,9 @@ void pgs_fatal(pg_session *ps, const char *sqlstate, const char *message, const 
 void pgs_close(pg_session *ps, const char *reason);
 /* Frees the session once no handle is open and no completion is pending. */
 void pg_session_maybe_free(pg_session *ps);
+
+/* frontend.c: the target settled the oldest Parse/Bind/Close (1), or failed unit's (0) */
+void pg_frontend_names_settled(pg_session *ps, int ok);
 
 /* backend.c */
 void pg_backend_connect(pg_session *ps);
