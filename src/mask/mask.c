@@ -354,13 +354,15 @@ static bool v_phone(const char *t, size_t *vs, size_t *ve)
  * as the pattern does. */
 /* An apostrophe between two ASCII letters or digits is part of it ("o'brien"),
  * not one before or after it ("'bob@example.com'", SQL's quotes). */
-#define EMAIL_APOS "(?<=[A-Za-z0-9])'(?=[A-Za-z0-9])"
+/* (between two letters only: after a digit it is more likely a value glued
+ * on, phone || '\'' || email, than a name's) */
+#define EMAIL_APOS "(?<=[A-Za-z])'(?=[A-Za-z])"
 #define EMAIL_LOCAL_U                                                                      \
 	"(?=[A-Za-z0-9._%+'\\x80-\\xFF-]{1,64}+@)(?:[A-Za-z0-9]|" EMAIL_U ")"                 \
 	"(?:[A-Za-z0-9._%+-]|" EMAIL_APOS "|" EMAIL_U ")*+"
 #define EMAIL_LOCAL_ASCII "[A-Za-z0-9](?:[A-Za-z0-9._%+-]|" EMAIL_APOS "){0,63}+"
 #define EMAIL_RE(LB, LOCAL, U)                                                             \
-	"(?<![A-Za-z0-9._%+-]|[A-Za-z0-9]'" LB ")" LOCAL "@"                                  \
+	"(?<![A-Za-z0-9._%+-]|[A-Za-z]'" LB ")" LOCAL "@"                                  \
 	"(?:(?:[A-Za-z0-9]" U ")(?:[A-Za-z0-9-]" U ")*+(?<!-)\\.){1,8}"                       \
 	"(?:[A-Za-z]" U ")(?:[A-Za-z]" U ")++"                                                \
 	"(?![A-Za-z0-9-]" U "|\\.(?:[A-Za-z0-9]" U "))"
@@ -1088,6 +1090,9 @@ static const bool email_local[256] = {
 static const bool email_first[256] = {
 	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
 };
+static const bool email_letter[256] = {
+	['A' ... 'Z'] = true, ['a' ... 'z'] = true,
+};
 
 /* Whether the k bytes at c (a lead byte, then k - 1 in 0x80-0xBF) are one of EMAIL_U. */
 static bool email_utf8_letter(const unsigned char *c, size_t k)
@@ -1107,8 +1112,8 @@ static bool email_utf8_letter(const unsigned char *c, size_t k)
 static size_t email_char_before(const unsigned char *x, size_t lo, size_t r)
 {
 	unsigned char b = x[r - 1];
-	if (b == '\'') /* EMAIL_APOS: between two ASCII letters or digits */
-		return r - lo >= 2 && email_first[x[r - 2]] && email_first[x[r]];
+	if (b == '\'') /* EMAIL_APOS: between two ASCII letters */
+		return r - lo >= 2 && email_letter[x[r - 2]] && email_letter[x[r]];
 	if (b < 0x80)
 		return email_local[b];
 	if (b > 0xBF)

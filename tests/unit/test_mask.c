@@ -270,11 +270,15 @@ static void test_email_apostrophe(void **state)
 	expect_det("it's bob@example.com", "it's ****", MASK_DET_EMAIL);
 	expect_det("l'adresse:jean@example.fr", "l'adresse:****", MASK_DET_EMAIL);
 	expect_det("''bob@example.com''", "''****''", MASK_DET_EMAIL);
-	/* not between two ASCII letters or digits: a quote, the address after it */
+	/* not between two ASCII letters: a quote, the address after it */
 	expect_det("\xC3\xA9'x@example.com", "\xC3\xA9'****", MASK_DET_EMAIL);
 	expect_det("a''b@example.com", "a''****", MASK_DET_EMAIL);
 	expect("bob'@example.com", NULL);
 	expect("x'.y@example.com", NULL);
+	/* ... nor after a digit: a value glued on (phone || '\'' || email), the address after it */
+	expect("+1 415-555-0100'alice.martin@example.org", "****'****");
+	expect_det("+1'bulk00127.user@example.com", "+1'****", MASK_DET_EMAIL);
+	expect_det("007'bond@example.com", "007'****", MASK_DET_EMAIL);
 	/* 64 bytes at most, the apostrophe counted */
 	expect_det("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'b@example.com", "****",
 		   MASK_DET_EMAIL);
