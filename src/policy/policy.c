@@ -1366,7 +1366,7 @@ static int unmaskable(const config_mask_profile *mp, policy_session *st, const s
 		why->why = REF_ENCODING;
 		return 1;
 	}
-	if (stmt->unparsed && (mp->columns.n || mp->json_keys.n || mp->transforms_refuse)) {
+	if ((stmt->unparsed || stmt->execute_unknown) && (mp->columns.n || mp->json_keys.n || mp->transforms_refuse)) {
 		/* what it reads, computes or renames is not known */
 		why->why = REF_UNPARSED;
 		return 1;
@@ -1602,6 +1602,7 @@ static const sql_stmt *effective(const policy_session *st, const sql_stmt *stmt,
 		unknown_out->number_casts = stmt->number_casts;
 		unknown_out->n_number_casts = stmt->n_number_casts;
 		unknown_out->leaves_utf8 = stmt->leaves_utf8;
+		unknown_out->execute_unknown = 1;
 		return unknown_out;
 	}
 	if (!stmt->kinds && !stmt->n_objects && !stmt->n_functions && !stmt->n_computed && !stmt->computed_whole &&
@@ -1878,9 +1879,16 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 		       "another encoding.";
 		break;
 	case REF_UNPARSED:
+		if (!r->name) {
+			buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this EXECUTE runs a "
+				   "statement no PREPARE of this session made (a protocol Parse's), whose text warden "
+				   "did not classify, so what it computes on is not known", profile);
+			hint = "Run it with Bind and Execute, or PREPARE it in SQL first.";
+			break;
+		}
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): its SQL parser (PostgreSQL "
 			   PG_MAJORVERSION "'s grammar) cannot read this statement (%s), so what it computes on is not "
-			   "known", profile, r->name ? r->name : "no parse");
+			   "known", profile, r->name);
 		hint = "Correct the statement, or write it in syntax PostgreSQL " PG_MAJORVERSION " knows; a person "
 		       "with unmasked access can run statements warden cannot read.";
 		break;

@@ -148,6 +148,8 @@ typedef struct sql_stmt {
 	int writes_all;
 	int writes_const;
 	int unparsed;           /* the text does not parse (sql_class.error): nothing of it is known */
+	int execute_unknown;    /* (policy.c) an EXECUTE of a name no PREPARE of the session made: a
+				 * protocol Parse's, whose text the policy does not hold */
 	/* transforms: refuse (reshape.h): the first column reference it reshapes
 	 * and what reshapes it (both NULL: none), and whether that answer read a
 	 * constant's text (a separator), which normalization hides */

@@ -6,7 +6,11 @@
 # the COPY's ignored Syncs are counted as the target counts them (libpq's
 # extended COPY FROM STDIN too) and the rows after it are masked; a Describe
 # of another statement between a portal's Describe and its Execute does not
-# change how its rows are masked (column rules, binary numbers); COPY TO
+# change how its rows are masked (column rules, binary numbers); a Parse or
+# Bind the target fails, a portal it dropped, a name DEALLOCATEd, a Parse's
+# statement run by SQL EXECUTE, a SQL cursor run by Execute, or a cursor named
+# as warden's denied stand-in do not make warden decide (or mask) by a text
+# the target does not run; COPY TO
 # STDOUT in CSV with ESCAPE '\', and a COPY inside a multi-statement Query,
 # are masked field by field. Nothing seeded reaches the client or the audit.
 source "$(dirname "$0")/lib.sh"
@@ -191,6 +195,33 @@ c.s.sendall(P(EVIL) + S + P("selec garbage", "x") + P("select 1") + S + B() + E(
 c.read(n=3)
 c.done()
 
+# 5d. SQL EXECUTE of a statement a protocol Parse made: its text is not the policy's
+GOOD = "select 1 as a, 2 as b"
+c = Case("execute_parsed")
+c.s.sendall(P(EVIL, "s9") + S)
+c.read()
+c.s.sendall(Q("execute s9"))
+c.read()
+c.done()
+
+# 5e. a portal the target dropped at its transaction's end, bound again to another statement
+c = Case("portal_rebound")
+c.s.sendall(P(GOOD, "good") + B("p1", "good") + S)
+c.read()
+c.s.sendall(P(EVIL, "evil") + B("p1", "evil") + E("p1") + S)
+c.read()
+c.done()
+
+# 5f. a statement name DEALLOCATEd in SQL, then Parsed again
+c = Case("deallocated")
+c.s.sendall(P(GOOD, "s7") + S)
+c.read()
+c.s.sendall(Q("deallocate s7"))
+c.read()
+c.s.sendall(P(EVIL, "s7") + B("", "s7") + E("") + S)
+c.read()
+c.done()
+
 # 6. an Execute of a cursor DECLAREd in SQL (a portal this session's Bind did not make)
 c = Case("cursor_execute")
 c.s.sendall(Q("declare c1 cursor with hold for " + SELECT))
@@ -252,13 +283,15 @@ leaks=$(grep -xF -f "$T/binary_numbers.txt" <(tr -d ' -' <"$T/secrets.txt") | so
 if [[ -z "$leaks" ]]; then ok "no card arrived as a binary bigint ($(wc -l <"$T/binary_numbers.txt") numbers came through)"
 else fail "$(wc -l <<<"$leaks") card(s) arrived as binary bigints, e.g. $(head -3 <<<"$leaks" | paste -sd ' ')"; fi
 
-for k in parse_refused parse_dropped; do
+for k in parse_refused parse_dropped execute_parsed portal_rebound deallocated; do
   j=$(case_json $k)
   assert_contains "$j" "42501" "$k: the Execute is decided as what the target runs (the password computed on: 42501)"
   no_secrets "$T/$k.bin" "$k"
 done
 pw=$(pg_direct -d app -At -c "select password from accounts order by id limit 1")
-assert_not_contains "$(tr -d '\0' <"$T/parse_refused.bin" "$T/parse_dropped.bin")" "$pw" "no password in clear"
+assert_not_contains "$(cat "$T"/parse_*.bin "$T"/execute_parsed.bin "$T"/portal_rebound.bin "$T"/deallocated.bin | tr -d '\0')" \
+  "$pw" "no password in clear"
+assert_contains "$(case_json execute_parsed)" "no PREPARE of this session made" "the EXECUTE's refusal says why"
 
 j=$(case_json cursor_execute)
 assert_contains "$j" "0A000" "an Execute of a SQL cursor: 0A000"

@@ -953,6 +953,30 @@ static void undo_unforwarded(pg_session *ps)
 	}
 }
 
+/*
+ * SQL's PREPARE, DEALLOCATE and DISCARD make and free statement names the
+ * protocol's Parse shares: after a text that may hold one, warden holds none
+ * of its Parse names (a Bind of one ends the session until it is Parsed
+ * again), rather than decide a Bind by a text the target may no longer run.
+ */
+static void sql_names_changed(pg_session *ps, const char *sql, size_t len)
+{
+	if (!sql || !ps->stmts ||
+	    (!util_memcasemem(sql, len, "prepare", 7) && !util_memcasemem(sql, len, "deallocate", 10) &&
+	     !util_memcasemem(sql, len, "discard", 7)))
+		return;
+	free_named(ps->stmts);
+	ps->stmts = NULL;
+	for (pg_undo *u = ps->undo; u; u = u->next) {
+		if (!u->portal) { /* (undone: the name is not held) */
+			u->existed = 0;
+			free(u->text);
+			free(u->params);
+			u->text = u->params = NULL;
+		}
+	}
+}
+
 /* Whether name (a statement for a Bind, a portal for an Execute) was changed in an earlier unit the target has not answered. */
 static int name_unsettled(const pg_session *ps, int portal, const char *name)
 {
@@ -1561,8 +1585,10 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		if (families_wait(ps))
 			return 5;
 		int rc = add_request(ps, b, 0, ps->units_scanned, sql, len, NULL, 0, NULL);
-		if (rc != 5)
+		if (rc != 5) {
 			ps->units_scanned++;
+			sql_names_changed(ps, sql, len);
+		}
 		return rc;
 	}
 	case 'P': {
@@ -1573,9 +1599,10 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			return protocol_violation(ps, "malformed Parse");
 		if (ps->n_undo >= UNDO_MAX)
 			return protocol_violation(ps, "too many Parse, Bind and Close messages awaiting the target's answer");
+		/* (a Parse of a name the target holds fails, and is undone then; one
+		 * warden holds may be gone there: DEALLOCATE, DISCARD) */
 		undo_push(ps, 0, name);
-		if (!*name || !named_find(ps->stmts, name)) /* (a Parse of a name taken fails) */
-			named_set(&ps->stmts, name, util_strndup(sql, len), NULL);
+		named_set(&ps->stmts, name, util_strndup(sql, len), NULL);
 		return 0;
 	}
 	case 'B': {
@@ -1601,11 +1628,10 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			free(params);
 			return protocol_violation(ps, "too many Parse, Bind and Close messages awaiting the target's answer");
 		}
+		/* (as a Parse: a portal the target holds fails it, one gone there at a
+		 * transaction's end, a CLOSE, takes it) */
 		undo_push(ps, 1, portal);
-		if (!*portal || !named_find(ps->portals, portal)) /* (a Bind of a portal name taken fails) */
-			named_set(&ps->portals, portal, util_strndup(s->text, strlen(s->text)), params);
-		else
-			free(params);
+		named_set(&ps->portals, portal, util_strndup(s->text, strlen(s->text)), params);
 		return 0;
 	}
 	case 'E': {
@@ -1625,6 +1651,8 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			return 5;
 		int rc = add_request(ps, b, 1, ps->units_scanned, text, text ? strlen(text) : 0,
 				     p ? p->params : NULL, 0, NULL);
+		if (rc >= 0 && rc != 5)
+			sql_names_changed(ps, text, strlen(text));
 		pg_request *last = ps->pending;
 		while (last && last->next)
 			last = last->next;
