@@ -850,19 +850,23 @@ static void undo_free(pg_undo *u)
 	free(u);
 }
 
-/* Records what name holds in stmts or portals before a scanned Parse, Bind or Close changes it. */
+/* Records what name holds in stmts or portals before a scanned Parse, Bind or Close changes it
+ * (the change follows at once: the name's text and params move into the record). */
 static void undo_push(pg_session *ps, int portal, const char *name)
 {
 	pg_undo *u = calloc(1, sizeof(*u));
 	if (!u)
 		abort();
-	const pg_named *n = named_find(portal ? ps->portals : ps->stmts, name);
+	pg_named *n = named_find(portal ? ps->portals : ps->stmts, name);
 	u->unit = ps->units_scanned;
 	u->portal = portal;
 	u->name = util_strndup(name, strlen(name));
 	u->existed = n != NULL;
-	u->text = n && n->text ? util_strndup(n->text, strlen(n->text)) : NULL;
-	u->params = n && n->params ? util_strndup(n->params, strlen(n->params)) : NULL;
+	if (n) { /* (taken over: the change about to be made would free them) */
+		u->text = n->text;
+		u->params = n->params;
+		n->text = n->params = NULL;
+	}
 	if (ps->undo_tail)
 		ps->undo_tail->next = u;
 	else
