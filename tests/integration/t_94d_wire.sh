@@ -242,6 +242,26 @@ c.read(n=2)
 c.done(last=[r[0].decode() if r[0] else None for r in c.rows()[-1:]])
 PY
 rc=$?
+# psycopg's prepared statements: its cache evicts with DEALLOCATE name, and a
+# statement's text may say "prepared" or "discard" (the names stay warden's)
+"$PY" - "$WD_PORT" "$KEY_ALICE" >"$T/psycopg_names.out" 2>&1 <<'PY2'
+import sys, psycopg
+port, key = int(sys.argv[1]), sys.argv[2]
+c = psycopg.connect(host="127.0.0.1", port=port, dbname="appdb", user="alice", password=key,
+                    sslmode="require", autocommit=True, prepare_threshold=0)
+c.prepared_max = 2
+A, B, C = ("select email from customers where id = %s", "select phone from customers where id = %s",
+           "select notes from customers where id = %s")
+LIT = "select 'prepared, deallocated, discarded' where %s = 1"
+got = []
+# A and B prepared; A again; C evicts B (DEALLOCATE); A, still prepared, again; a text saying
+# "prepared" and "discarded"; A again
+for text in (A, B, A, C, A, LIT, A, B, A):
+    got.append(c.execute(text, (1,)).fetchone()[0])
+print("rows", len(got), "masked", sum(1 for g in got if "****" in g))
+PY2
+assert_rc "$?" 0 "psycopg: prepared statements evicted by DEALLOCATE, texts saying prepare/discard ($(show "$(cat "$T/psycopg_names.out")" 300))"
+assert_contains "$(cat "$T/psycopg_names.out")" "rows 9 masked 8" "psycopg: every query answered, masked"
 assert_rc "$rc" 0 "the wire cases ran ($(show "$(cat "$T/wire.err")" 300))"
 case_json() { grep "\"case\": \"$1\"" "$T/wire.jsonl"; }
 

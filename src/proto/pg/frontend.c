@@ -958,27 +958,38 @@ static void undo_unforwarded(pg_session *ps)
 }
 
 /*
- * SQL's PREPARE, DEALLOCATE and DISCARD make and free statement names the
- * protocol's Parse shares: after a text that may hold one, warden holds none
- * of its Parse names (a Bind of one ends the session until it is Parsed
- * again), rather than decide a Bind by a text the target may no longer run.
+ * SQL's DEALLOCATE and DISCARD ALL free statement names the protocol's Parse
+ * shares: warden forgets the names they free (a Bind of one ends the session
+ * until it is Parsed again), rather than decide a Bind by a text the target
+ * no longer holds. (A PREPARE of a name a Parse made fails: the name is
+ * taken. One of another name is SQL's own: a Bind of it ends the session.)
  */
 static void sql_names_changed(pg_session *ps, const char *sql, size_t len)
 {
 	if (!sql || !ps->stmts ||
-	    (!util_memcasemem(sql, len, "prepare", 7) && !util_memcasemem(sql, len, "deallocate", 10) &&
-	     !util_memcasemem(sql, len, "discard", 7)))
+	    (!util_memcasemem(sql, len, "deallocate", 10) && !util_memcasemem(sql, len, "discard", 7)))
 		return;
-	free_named(ps->stmts);
-	ps->stmts = NULL;
-	for (pg_undo *u = ps->undo; u; u = u->next) {
-		if (!u->portal) { /* (undone: the name is not held) */
-			u->existed = 0;
-			free(u->text);
-			free(u->params);
-			u->text = u->params = NULL;
+	sql_class *c = sqlclass_classify(sql, len);
+	for (size_t i = 0; c && i < c->n; i++) {
+		const char *name = c->stmts[i].deallocate_name;
+		if (!name)
+			continue;
+		if (*name) {
+			named_remove(&ps->stmts, name);
+		} else {
+			free_named(ps->stmts); /* DEALLOCATE ALL, DISCARD ALL */
+			ps->stmts = NULL;
+		}
+		for (pg_undo *u = ps->undo; u; u = u->next) {
+			if (!u->portal && (!*name || strcmp(u->name, name) == 0)) {
+				u->existed = 0; /* (undone: not held) */
+				free(u->text);
+				free(u->params);
+				u->text = u->params = NULL;
+			}
 		}
 	}
+	sqlclass_free(c);
 }
 
 /* Whether name (a statement for a Bind, a portal for an Execute) was changed in an earlier unit the target has not answered. */
