@@ -1600,10 +1600,10 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		if (families_wait(ps))
 			return 5;
 		int rc = add_request(ps, b, 0, ps->units_scanned, sql, len, NULL, 0, NULL);
-		if (rc != 5) {
+		if (rc != 5)
 			ps->units_scanned++;
+		if (rc == 0 || rc == 3) /* (not a denied one: it does not run) */
 			sql_names_changed(ps, sql, len);
-		}
 		return rc;
 	}
 	case 'P': {
@@ -1666,7 +1666,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			return 5;
 		int rc = add_request(ps, b, 1, ps->units_scanned, text, text ? strlen(text) : 0,
 				     p ? p->params : NULL, 0, NULL);
-		if (rc >= 0 && rc != 5)
+		if (rc == 0 || rc == 3) /* (not a denied one: it does not run) */
 			sql_names_changed(ps, text, strlen(text));
 		pg_request *last = ps->pending;
 		while (last && last->next)
