@@ -887,74 +887,56 @@ static void undo_apply(pg_session *ps, pg_undo *u)
 	}
 }
 
-/*
- * ok: the target answered the oldest change (ParseComplete, BindComplete,
- * CloseComplete): it stands. !ok: the target failed the unit it is in
- * (backend.c's z_count): every change of that unit still unanswered is undone,
- * newest first; and so is any of an earlier unit (its ReadyForQuery came).
- * Then a Bind or an Execute waiting for them is read again.
- */
-void pg_frontend_names_settled(pg_session *ps, int ok)
-{
-	if (ok && ps->undo) {
-		pg_undo *u = ps->undo;
-		ps->undo = u->next;
-		if (!ps->undo)
-			ps->undo_tail = NULL;
-		ps->n_undo--;
-		undo_free(u);
-	} else if (!ok) {
-		pg_undo *keep = NULL, *keep_tail = NULL, *undone = NULL;
-		for (pg_undo *u = ps->undo, *next; u; u = next) {
-			next = u->next;
-			u->next = NULL;
-			if (u->unit <= ps->z_count) {
-				u->next = undone; /* (newest first) */
-				undone = u;
-				ps->n_undo--;
-			} else {
-				if (keep_tail)
-					keep_tail->next = u;
-				else
-					keep = u;
-				keep_tail = u;
-			}
-		}
-		ps->undo = keep;
-		ps->undo_tail = keep_tail;
-		for (pg_undo *u = undone, *next; u; u = next) {
-			next = u->next;
-			undo_apply(ps, u);
-			undo_free(u);
-		}
-	}
-}
-
-/* Undoes, newest first, the changes of units not forwarded (refuse_range answered them itself). */
-static void undo_unforwarded(pg_session *ps)
+/* Undoes, newest first, the unanswered changes of units lo to hi, and forgets them. */
+static void undo_units(pg_session *ps, uint64_t lo, uint64_t hi)
 {
 	pg_undo *keep = NULL, **tail = &keep, *undone = NULL;
+	ps->undo_tail = NULL;
 	for (pg_undo *u = ps->undo, *next; u; u = next) {
 		next = u->next;
 		u->next = NULL;
-		if (u->unit >= ps->units_forwarded) {
+		if (u->unit >= lo && u->unit <= hi) {
 			u->next = undone;
 			undone = u;
 			ps->n_undo--;
 		} else {
 			*tail = u;
 			tail = &u->next;
+			ps->undo_tail = u;
 		}
 	}
 	ps->undo = keep;
-	ps->undo_tail = NULL;
-	for (pg_undo *u = keep; u; u = u->next)
-		ps->undo_tail = u;
 	for (pg_undo *u = undone, *next; u; u = next) {
 		next = u->next;
 		undo_apply(ps, u);
 		undo_free(u);
 	}
+}
+
+/*
+ * ok: the target answered the oldest change (ParseComplete, BindComplete,
+ * CloseComplete): it stands. !ok: the target failed the unit it is in
+ * (backend.c's z_count): every change of that unit still unanswered is undone,
+ * newest first; and so is any of an earlier unit (its ReadyForQuery came).
+ */
+void pg_frontend_names_settled(pg_session *ps, int ok)
+{
+	if (!ok) {
+		undo_units(ps, 0, ps->z_count);
+	} else if (ps->undo) {
+		pg_undo *u = ps->undo;
+		ps->undo = u->next;
+		if (!ps->undo)
+			ps->undo_tail = NULL;
+		ps->n_undo--;
+		undo_free(u);
+	}
+}
+
+/* Undoes the changes of units not forwarded (refuse_range answered them itself). */
+static void undo_unforwarded(pg_session *ps)
+{
+	undo_units(ps, ps->units_forwarded, UINT64_MAX);
 }
 
 /*
