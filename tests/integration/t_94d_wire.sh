@@ -97,6 +97,21 @@ class Case:
                 row.append(None if l < 0 else body[p:p + l]); p += max(l, 0)
             out.append(row)
         return out
+    def descs(self):
+        """Each RowDescription's columns as name:format, and NoData as "-", in order."""
+        out = []
+        for typ, body in self.msgs:
+            if typ == "n":
+                out.append("-")
+            if typ != "T":
+                continue
+            (n,) = struct.unpack("!h", body[:2]); p, cols = 2, []
+            for _ in range(n):
+                z = body.index(b"\0", p); name = body[p:z].decode(); p = z + 1 + 16
+                (f,) = struct.unpack("!h", body[p:p + 2]); p += 2
+                cols.append("%s:%d" % (name, f))
+            out.append(",".join(cols))
+        return out
     def done(self, **kw):
         open(os.path.join(t, self.name + ".bin"), "wb").write(self.raw)
         kw.update(case=self.name, types=self.types()[:200], closed=self.closed,
@@ -158,7 +173,17 @@ c.s.sendall(B("pn", "n1", rfmts=(1,)) + D("P", "pn") + D("S", "n2") + E("pn") + 
 c.read()
 nums = [str(struct.unpack("!q", r[0])[0]) for r in c.rows() if r[0] is not None and len(r[0]) == 8]
 open(os.path.join(t, "binary_numbers.txt"), "w").write("\n".join(nums) + "\n")
-c.done(rows=len(c.rows()), numbers=len(nums))
+c.done(rows=len(c.rows()), numbers=len(nums), descs=c.descs(), order=c.types()[3:7])
+
+# 5a. Describes of a statement and of the portal before a masked Execute: each answered in order
+c = Case("describe_order")
+c.s.sendall(P("select ssn, 1 as n from customers order by id limit 3", "o1") + P("select 'x'::text as t", "o2") +
+            P("insert into inbox values ('a')", "o3") + S)
+c.read()
+c.s.sendall(B("po", "o1", rfmts=(1, 0)) + D("S", "o2") + D("S", "o3") + D("P", "po") + D("S", "o1") + E("po") +
+            D("S", "o2") + S)
+c.read()
+c.done(rows=len(c.rows()), descs=c.descs(), order=c.types()[4:])
 
 # 2b. two COPYs of one Query, a Sync before the first one's data (ignored)
 c = Case("two_copies")
@@ -302,6 +327,16 @@ rows=$(grep -o '"rows": [0-9]*' <<<"$j" | grep -o '[0-9]*$')
 leaks=$(grep -xF -f "$T/binary_numbers.txt" <(tr -d ' -' <"$T/secrets.txt") | sort -u)
 if [[ -z "$leaks" ]]; then ok "no card arrived as a binary bigint ($(wc -l <"$T/binary_numbers.txt") numbers came through)"
 else fail "$(wc -l <<<"$leaks") card(s) arrived as binary bigints, e.g. $(head -3 <<<"$leaks" | paste -sd ' ')"; fi
+
+j=$(case_json describe_order)
+assert_contains "$j" '"descs": ["t:0", "-", "ssn:1,n:0", "ssn:0,n:0", "t:0"]' \
+  "the client's Describes before a masked Execute are answered in order, each with its own description"
+assert_contains "$j" '"order": "2tTtnTtTDDDCtTZ"' "ParameterDescriptions and descriptions in the order described"
+assert_contains "$(case_json describe_other_binary)" '"order": "2TtT"' \
+  "the portal's Describe, then a statement's: the portal's description first"
+assert_contains "$(case_json describe_other_binary)" '"descs": ["regexp_replace:1", "t:0"]' \
+  "each with its own columns and formats"
+no_secrets "$T/describe_order.bin" "Describes before a masked Execute"
 
 for k in parse_refused parse_dropped execute_parsed portal_rebound deallocated; do
   j=$(case_json $k)

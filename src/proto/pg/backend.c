@@ -910,8 +910,13 @@ static int frame_replaced(pg_session *ps, char type)
 	pg_request *r = current_request(ps);
 	if (type == 'E')
 		return r && r->denied;
-	/* the reply to a Describe warden sent: read (inspect_message), not relayed */
+	/* the reply to a Describe warden sent: read (inspect_message), not relayed;
+	 * the client's Describes sent before it are answered first */
 	if ((type == 'T' || type == 'n') && r && r->describe_injected) {
+		if (r->describes_before > 0) {
+			r->describes_before--;
+			return 0;
+		}
 		r->describe_injected = 0;
 		return 2;
 	}

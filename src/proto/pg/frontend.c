@@ -1650,6 +1650,10 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 				     p ? p->params : NULL, 0, NULL);
 		if (rc == 0 || rc == 3) /* (not a denied one: it does not run) */
 			sql_names_changed(ps, text, strlen(text));
+		if (rc == 5) /* (read again) */
+			return rc;
+		int describes = ps->describes_scanned;
+		ps->describes_scanned = 0;
 		pg_request *last = ps->pending;
 		while (last && last->next)
 			last = last->next;
@@ -1663,6 +1667,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			 * columns, all in text.
 			 */
 			last->describe_injected = 1;
+			last->describes_before = describes;
 			free(ps->inject_portal);
 			ps->inject_portal = util_strndup(portal, strlen(portal));
 			return 4;
@@ -1674,6 +1679,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		const char *name = pg_get_str(&r, NULL);
 		if (!name || (what != 'S' && what != 'P'))
 			return protocol_violation(ps, "malformed Describe");
+		ps->describes_scanned++;
 		return 0;
 	}
 	case 'F': {
@@ -1720,6 +1726,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		ps->units_scanned++;
 		ps->syncs_scanned++;
 		ps->ext_open = 0;
+		ps->describes_scanned = 0;
 		if (ps->copy_in_open)
 			ps->z_bonus++; /* the target ignores it: the COPY's ReadyForQuery counts for it */
 		return 0;

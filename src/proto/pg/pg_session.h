@@ -72,7 +72,9 @@ typedef struct pg_request {
 	struct sql_copy_out *copy;      /* its COPY TO STDOUT statements: table, columns and format ... */
 	int n_copy;                     /* ... how many (-1: the text does not parse) ... */
 	int copy_at;                    /* ... and the CopyOutResponses seen */
-	int describe_injected;  /* warden sent a Describe of its portal: the reply is not relayed */
+	int describe_injected;  /* warden sent a Describe of its portal: the reply is not relayed ... */
+	int describes_before;   /* ... and the replies (T or n) to the client's Describes sent after the
+				 * unit's previous Execute come before it: those are relayed */
 	int captured_truncated;
 } pg_request;
 
@@ -198,6 +200,7 @@ typedef struct pg_session {
 	int skip_until_sync;            /* a refused extended unit: drop until Sync */
 	size_t subst_len;               /* the last scanned message is denied: its length */
 	size_t inject_len;              /* the last scanned Execute needs a Describe first: its length */
+	int describes_scanned;          /* client Describes since the unit's last Execute */
 	char *inject_portal;
 	char subst_type;                /* 'Q' or 'E': what replaces it */
 	/* review: the last scanned message is held until people decide (review.h) */
