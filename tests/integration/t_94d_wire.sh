@@ -253,7 +253,24 @@ c.s.sendall(Q("declare c1 cursor with hold for " + SELECT))
 c.read()
 c.s.sendall(E("c1") + S)
 c.read()
-c.done()
+c.s.sendall(Q("select 'still here'"))
+c.read()
+c.done(last=[r[0].decode() if r[0] else None for r in c.rows()[-1:]],
+       hints=[e.get("H", "")[:200] for e in c.errors()])
+
+# 6b. a Bind of a statement PREPAREd in SQL, and of a name DISCARD ALL freed, mid-unit
+c = Case("bind_unknown")
+c.s.sendall(Q("prepare q1 as " + SELECT))
+c.read()
+c.s.sendall(P(GOOD, "g1") + S)
+c.read()
+c.s.sendall(Q("discard all"))
+c.read()
+c.s.sendall(P("select 'before'") + B() + E() + B("", "q1") + E() + S)
+c.read()
+c.s.sendall(B("", "g1") + E() + S + P(GOOD, "g1") + B("", "g1") + E() + S + Q("select 'still here'"))
+c.read(n=3)
+c.done(last=[r[0].decode() if r[0] else None for r in c.rows()[-1:]], rows=len(c.rows()))
 
 # 7. a cursor named as warden's stand-in for a denied Execute
 c = Case("denied_name")
@@ -349,10 +366,17 @@ assert_not_contains "$(cat "$T"/parse_*.bin "$T"/execute_parsed.bin "$T"/portal_
 assert_contains "$(case_json execute_parsed)" "no PREPARE of this session made" "the EXECUTE's refusal says why"
 
 j=$(case_json cursor_execute)
-assert_contains "$j" "0A000" "an Execute of a SQL cursor: 0A000"
-assert_contains "$j" "read a cursor with FETCH" "and the error says what to do instead"
-assert_contains "$j" "\"closed\": \"connection closed" "and the session ends"
+assert_contains "$j" '["34000", "portal \"c1\" does not exist"]' "an Execute of a SQL cursor: 34000, as for a portal never made"
+assert_contains "$j" "read a cursor with FETCH" "and the hint says what to do instead"
+assert_contains "$j" '"last": ["still here"]' "and the session goes on"
 no_secrets "$T/cursor_execute.bin" "an Execute of a cursor DECLAREd in SQL"
+
+j=$(case_json bind_unknown)
+assert_contains "$j" '"errors": [["26000", "prepared statement \"q1\" does not exist"], ["26000", "prepared statement \"g1\" does not exist"]]' \
+  "a Bind of a SQL PREPAREd statement, and of a name DISCARD ALL freed: 26000 each"
+assert_contains "$j" '"types": "CZ1ZCZ12DCEZEZ12DCZTDCZ"' "the unit runs up to the Bind, then fails to its Sync; Parsed again, the name runs"
+assert_contains "$j" '"last": ["still here"]' "and the session goes on"
+no_secrets "$T/bind_unknown.bin" "a Bind of a statement PREPAREd in SQL"
 
 j=$(case_json denied_name)
 assert_contains "$j" "42501" "a denied Execute, with a cursor named as warden's stand-in: the policy's 42501"
@@ -372,4 +396,6 @@ no_secrets "$T/multi.out" "COPY in a multi-statement Query (CSV, then text)"
 # the audit holds no seeded value either (capture_results: masked)
 audit_export
 no_secrets "$AUDIT_FILE" "the audit store"
+audit_expect '.kind == "request" and .decision == "deny" and .rule == "unknown-name" and
+              (.statement | contains("Bind of statement \"q1\""))' "a Bind of a name warden does not hold, denied"
 wd_alive

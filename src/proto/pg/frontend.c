@@ -1038,6 +1038,18 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 		return 5;
 	}
 	ps->fam_rechecked = 0;
+	if (ps->refuse_message) {
+		/* not the policy's: a name warden does not hold (refuse_name) */
+		free(dec.message);
+		free(dec.detail);
+		free(dec.hint);
+		dec.action = POLICY_DENY;
+		dec.rule = "unknown-name";
+		dec.message = ps->refuse_message;
+		dec.detail = NULL;
+		dec.hint = ps->refuse_hint;
+		ps->refuse_message = ps->refuse_hint = NULL;
+	}
 	if (ps->lexing_unsafe && cfg_of(ps)->policy.present && dec.action == POLICY_ALLOW) {
 		/* the server would not read this text as the parser did (see backend.c watch_parameter) */
 		const char *m = ps->lexing_unsafe & 1
@@ -1151,6 +1163,8 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 	}
 	if (denied) {
 		r->denied = 1;
+		r->deny_code = ps->refuse_code;
+		ps->refuse_code = NULL;
 		r->deny_message = dec.message;
 		r->deny_detail = dec.detail;
 		r->deny_hint = dec.hint;
@@ -1478,14 +1492,33 @@ static int protocol_violation(pg_session *ps, const char *what)
  * (they share the protocol's names), whose text warden does not hold for the
  * policy, nor the columns it would mask by. The session ends.
  */
-static int not_ours(pg_session *ps, const char *what, const char *name)
+/*
+ * A Bind of a statement or an Execute of a portal this session's Parse and
+ * Bind did not make: the target may hold one of that name (a SQL PREPARE, a
+ * cursor DECLAREd in SQL, what DISCARD ALL freed), made of text warden did
+ * not decide as this message's. It never reaches the target: it is refused
+ * as PostgreSQL answers a name it does not hold (26000, 34000), recorded as
+ * a denied request, and the target fails a stand-in, so the unit fails there
+ * as it would on an unknown name.
+ */
+static int refuse_name(pg_session *ps, scan_batch *b, const char *what, const char *name)
 {
-	char msg[400];
-	snprintf(msg, sizeof(msg), "warden runs a %s only for a %s this session's Parse%s made (\"%.100s\" is not "
-		 "one): read a cursor with FETCH, run a PREPAREd statement with EXECUTE", what,
-		 what[0] == 'B' ? "statement" : "portal", what[0] == 'B' ? "" : " and Bind", name);
-	pgs_fatal(ps, "0A000", msg, "protocol_error");
-	return -1;
+	int bind = what[0] == 'B';
+	char text[300];
+	snprintf(text, sizeof(text), "-- %s of %s \"%.200s\", which this session's %s did not make", what,
+		 bind ? "statement" : "portal", name, bind ? "Parse" : "Parse and Bind");
+	ps->refuse_code = bind ? "26000" : "34000";
+	ps->refuse_message = dupf("%s \"%.200s\" does not exist", bind ? "prepared statement" : "portal", name);
+	ps->refuse_hint = dupf("warden %s only %s this session's %s made: read a cursor with FETCH, run a PREPAREd "
+			       "statement with EXECUTE%s", bind ? "binds" : "executes", bind ? "statements" : "portals",
+			       bind ? "Parse" : "Parse and Bind",
+			       bind ? "; after DISCARD ALL or DEALLOCATE, Parse the statement again" : "");
+	int rc = add_request(ps, b, 1, ps->units_scanned, text, strlen(text), NULL, 0, NULL);
+	free(ps->refuse_message);
+	free(ps->refuse_hint);
+	ps->refuse_message = ps->refuse_hint = NULL;
+	ps->refuse_code = NULL;
+	return rc;
 }
 
 /* A FunctionCall's function was looked up: its message is read again. */
@@ -1619,7 +1652,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		pg_named *s = named_find(ps->stmts, stmt);
 		if (!s || !s->text) {
 			free(params);
-			return not_ours(ps, "Bind", stmt);
+			return refuse_name(ps, b, "Bind", stmt);
 		}
 		if (ps->n_undo >= UNDO_MAX) {
 			free(params);
@@ -1642,7 +1675,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		}
 		pg_named *p = named_find(ps->portals, portal);
 		if (!p || !p->text)
-			return not_ours(ps, "Execute", portal);
+			return refuse_name(ps, b, "Execute", portal);
 		const char *text = p->text;
 		if (families_wait(ps))
 			return 5;
@@ -1842,7 +1875,7 @@ static int scan_ready(pg_session *ps)
 		ps->scanned += total;
 		if (sr == 2) {
 			ps->subst_len = total;
-			ps->subst_type = type == 'E' ? 'E' : 'Q';
+			ps->subst_type = type == 'E' || type == 'B' ? 'E' : 'Q'; /* (extended: a Parse) */
 			again = 1;
 			break;
 		}

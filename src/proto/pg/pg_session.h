@@ -201,6 +201,8 @@ typedef struct pg_session {
 	size_t subst_len;               /* the last scanned message is denied: its length */
 	size_t inject_len;              /* the last scanned Execute needs a Describe first: its length */
 	int describes_scanned;          /* client Describes since the unit's last Execute */
+	const char *refuse_code;        /* refuse_name's error for add_request, in place of the policy's */
+	char *refuse_message, *refuse_hint;
 	char *inject_portal;
 	char subst_type;                /* 'Q' or 'E': what replaces it */
 	/* review: the last scanned message is held until people decide (review.h) */
