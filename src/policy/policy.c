@@ -1542,6 +1542,26 @@ static policy_action action_of(config_action a)
 	return a == CONFIG_ACTION_ALLOW ? POLICY_ALLOW : a == CONFIG_ACTION_REVIEW ? POLICY_REVIEW : POLICY_DENY;
 }
 
+/*
+ * The rule whose `mask` applies to the results of a statement rule i lets
+ * through: an allow rule's own; for a review rule without one, the first
+ * later allow rule the statement matches (what it would mask by had no
+ * review been asked: an approval lets the statement run, it does not show
+ * its results in clear); -1 for none.
+ */
+static int masking_rule(const config_policy *p, const subject *who, const policy_session *st, const session *s,
+			const sql_stmt *stmt, int i, policy_action a)
+{
+	if (i < 0 || a == POLICY_DENY)
+		return -1;
+	if (a == POLICY_ALLOW || p->rules[i].mask_profile >= 0)
+		return i;
+	for (size_t j = (size_t)i + 1; j < p->n_rules; j++)
+		if (action_of(p->rules[j].action) == POLICY_ALLOW && rule_matches(&p->rules[j], who, st, s, stmt) == M_YES)
+			return (int)j;
+	return -1;
+}
+
 /* The deciding rule index for one statement, or -1 for the default. */
 static int decide_stmt(const config_policy *p, const subject *who, const policy_session *st,
 		       const session *s, const sql_stmt *stmt, FILE *trace)
@@ -2085,23 +2105,25 @@ static policy_action run(const config_policy *p, policy_session *st, const sessi
 		if (trace)
 			fprintf(trace, "    -> %s by %s%s%s\n", policy_action_name(a), rule >= 0 ? "rule \"" : "",
 				rule >= 0 ? p->rules[rule].name : "policy.default", rule >= 0 ? "\"" : "");
-		/* an allowed statement's rule may ask for its results masked */
-		if (a == POLICY_ALLOW && rule >= 0 && p->rules[rule].mask_profile >= 0 && d->mask_profile < 0) {
-			d->mask_profile = p->rules[rule].mask_profile;
+		/* an allowed (or reviewed) statement's rule may ask for its results masked */
+		int mrule = masking_rule(p, &who, st, s, eff, rule, a);
+		int mprof = mrule >= 0 ? p->rules[mrule].mask_profile : -1;
+		if (mprof >= 0 && d->mask_profile < 0) {
+			d->mask_profile = mprof;
 			if (trace)
-				fprintf(trace, "    results masked (rule \"%s\")\n", p->rules[rule].name);
+				fprintf(trace, "    results masked (rule \"%s\"%s)\n", p->rules[mrule].name,
+					a == POLICY_REVIEW ? ", once approved" : "");
 		}
 		/* results going out in clear are captured masked (audit.capture_results):
 		 * what the capture's column rules could not mask is not captured */
 		refusal cw;
-		if (a == POLICY_ALLOW && (rule < 0 || p->rules[rule].mask_profile < 0) && p->capture_profile >= 0 &&
+		if (a != POLICY_DENY && mprof < 0 && p->capture_profile >= 0 &&
 		    (size_t)p->capture_profile < p->n_mask_profiles &&
 		    unmaskable(&p->mask_profiles[p->capture_profile], st, s, eff, &cw))
 			d->capture_unmaskable = 1;
 		/* ... and then what its column rules could not mask is refused */
-		if (a == POLICY_ALLOW && rule >= 0 && p->rules[rule].mask_profile >= 0 &&
-		    (size_t)p->rules[rule].mask_profile < p->n_mask_profiles) {
-			const config_mask_profile *mp = &p->mask_profiles[p->rules[rule].mask_profile];
+		if (mprof >= 0 && (size_t)mprof < p->n_mask_profiles) {
+			const config_mask_profile *mp = &p->mask_profiles[mprof];
 			refusal why;
 			if (unmaskable(mp, st, s, eff, &why)) {
 				if (why.why == REF_UNPARSED)

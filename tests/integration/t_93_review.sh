@@ -29,12 +29,28 @@ WD_EXTRA="notify:
       secret_env: IT_HOOK_SECRET
     - url: http://127.0.0.1:$HOOK_PORT/slack
       format: slack
+masking:
+  profiles:
+    - name: pii
+      detectors: [email]
+      columns: [\"*.secret*\"]
 policy:
   default: deny
   rules:
     - name: setup
       match: { users: [bob], agents: [setup] }
       action: allow
+    - name: masked-changes
+      match: { agents: [masked-agent], objects: [\"public.t93_people\"] }
+      action: review
+      reviewers: [ops]
+    - name: masked-no-ddl
+      match: { agents: [masked-agent], kinds: [write] }
+      action: deny
+    - name: masked-reads
+      match: { agents: [masked-agent] }
+      action: allow
+      mask: pii
     - name: orders-delete
       match: { statements: [delete], objects: [\"public.t93_orders\"] }
       action: review
@@ -93,7 +109,9 @@ PGUSER=bob PGPASSWORD=$KEY_BOB PGAPPNAME=setup psql -X -q -v ON_ERROR_STOP=1 \
   -c "drop table if exists t93_orders, t93_scratch" \
   -c "create table t93_orders (id int primary key, item text)" \
   -c "insert into t93_orders select g, 'item-' || g from generate_series(1, 9) g" \
-  -c "create table t93_scratch (id int)" -c "insert into t93_scratch values (1)"
+  -c "create table t93_scratch (id int)" -c "insert into t93_scratch values (1)" \
+  -c "drop table if exists t93_people" -c "create table t93_people (id int, email text, secret_code text)" \
+  -c "insert into t93_people values (1, 'ann.t93@example.com', 'Sesame-t93-Code')"
 assert_rc $? 0 "setup through the gateway"
 
 # the admin API wants a credential
@@ -129,6 +147,52 @@ assert_contains "$out" "approved" "bob approves"
 wait "$P1"
 assert_eq "$(head -1 "$T/a1.out")" "item-1" "the approved DELETE ran and RETURNING reached psql"
 assert_eq "$(orders)" "2,3,4,5,6,7,8,9" "row 1 is gone"
+
+# 1b. approval lets a statement run; its results are masked as the identity's reads are
+#     (the review rule has no mask: the allow rule below it that matches masks with pii)
+(PGAPPNAME=masked-agent psql -X -At -c "select email, secret_code from t93_people" >"$T/a1b.out" 2>&1) &
+P1B=$!
+ID=$(pending_id) || die "no pending review (masked SELECT)"
+wd_review "$KEY_BOB" approve "$ID" >/dev/null
+wait "$P1B"
+out=$(cat "$T/a1b.out")
+assert_contains "$out" "|" "the approved SELECT of a masked identity ran, its row arrived ($(show "$out" 120))"
+assert_not_contains "$out" "ann.t93@example.com" "its email reached psql masked"
+assert_not_contains "$out" "Sesame-t93-Code" "its secret_code (column rule) reached psql masked"
+# ... by the extended protocol with no Describe of the client's: warden describes the portal itself
+"$PY" - "$WD_PORT" "$KEY_ALICE" >"$T/a1c.out" 2>&1 <<'PY' &
+import os, struct, sys
+sys.path.insert(0, os.environ["IT_ROOT"])
+import pgwire as w
+s, r = w.login(int(sys.argv[1]), "alice", "appdb", sys.argv[2], extra={"application_name": "masked-agent"})
+assert r["ok"], r
+cstr = lambda x: x.encode() + b"\0"
+s.sendall(w.msg("P", cstr("") + cstr("update t93_people set id = id where id = 1 returning id, email") +
+                struct.pack("!h", 0)) +
+          w.msg("B", cstr("") + cstr("") + struct.pack("!hhh", 0, 0, 0)) + w.msg("E", cstr("") + struct.pack("!i", 0)) +
+          w.msg("S"))
+types, rows = "", []
+while True:
+    typ, body = w.read_msg(s)
+    types += typ
+    if typ == "D":
+        n, p, row = struct.unpack("!h", body[:2])[0], 2, []
+        for _ in range(n):
+            (l,) = struct.unpack("!i", body[p:p + 4]); p += 4
+            row.append(None if l < 0 else body[p:p + l].decode()); p += max(l, 0)
+        rows.append(row)
+    if typ == "Z":
+        break
+print("types", types, "rows", rows)
+PY
+P1C=$!
+ID=$(pending_id) || die "no pending review (masked UPDATE, extended)"
+wd_review "$KEY_BOB" approve "$ID" >/dev/null
+wait "$P1C"
+out=$(cat "$T/a1c.out")
+assert_contains "$out" "types 12DCZ" "extended, approved: the UPDATE's row arrives, with no description the client did not ask for"
+assert_not_contains "$out" "ann.t93@example.com" "extended, approved: the RETURNING email masked"
+assert_not_contains "$out" "None" "extended, approved: masked, not NULL (warden's Describe gave the columns) ($(show "$out" 160))"
 
 # 2. deny: 42501 with the reviewer's reason
 (psql -X -At -v VERBOSITY=verbose -c "delete from t93_orders where id = 2" >"$T/a2.out" 2>&1) &
@@ -339,6 +403,8 @@ done
 audit_expect '.kind == "review" and .event == "approved" and .user == "bob" and .comment == "ticket OPS-1" and .request_id != null' "the approval names bob, his comment and the held request"
 audit_expect '.kind == "review" and .event == "refused" and .user == "alice" and .comment == "self-approval"' "the self-approval attempt is recorded"
 audit_expect '.kind == "request" and .decision == "review" and .rule == "orders-delete"' "held requests are recorded with decision review"
+audit_expect '.kind == "request" and .decision == "review" and .rule == "masked-changes" and .masked.profile == "pii"' \
+  "a held request of a masked identity names the profile its results are masked with"
 audit_expect '.kind == "request" and .decision == "allow" and .grant.kind == "duration"' "a request run under a grant names the grant"
 audit_expect '.kind == "auth_failure" and .protocol == "admin"' "a refused admin credential is recorded"
 audit_expect ".kind == \"request\" and .decision == \"review\" and .statement == \"ALTER ROLE t93_role PASSWORD '****'\"" \

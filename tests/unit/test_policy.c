@@ -835,6 +835,68 @@ static policy_action function_call(const char *yaml, const char *user, const cha
  * unknown kind, so rules naming kinds do not let it through; under column
  * rules it is refused (its result has no column behind it).
  */
+/* The masking profile decided for sql (-1 none), and its action in *a. */
+static int mask_of(fixture *f, const char *sql, policy_action *a)
+{
+	request_desc r = {.statement = sql, .statement_len = strlen(sql)};
+	policy_decision d;
+	policy_decide(&f->cfg.policy, f->s.policy, &f->s, &r, &d);
+	*a = d.action;
+	int m = d.mask_profile;
+	policy_decision_release(&d);
+	return m;
+}
+
+/* An approval lets a statement run; its results are masked as they would be without the review. */
+static void test_mask_review(void **state)
+{
+	(void)state;
+	static const char yaml[] =
+		"masking:\n"
+		"  profiles:\n"
+		"    - name: pii\n"
+		"      detectors: [email]\n"
+		"      columns: [\"*.password*\"]\n"
+		"    - name: mails\n"
+		"      detectors: [email]\n"
+		"policy:\n"
+		"  default: deny\n"
+		"  rules:\n"
+		"    - { name: dba, match: { groups: [dba] }, action: allow }\n"
+		"    - { name: carol-deletes, match: { users: [carol], statements: [delete] }, action: review,\n"
+		"        reviewers: [ops], mask: mails }\n"
+		"    - { name: changes, match: { statements: [update, delete] }, action: review, reviewers: [ops] }\n"
+		"    - { name: read-only, match: { kinds: [write] }, action: deny }\n"
+		"    - { name: dave-clear, match: { users: [dave] }, action: allow }\n"
+		"    - { name: masked, match: { users: [alice, carol] }, action: allow, mask: pii }\n";
+	fixture f = {0};
+	load(&f, yaml, sizeof(yaml) - 1);
+	policy_action a;
+	as(&f, "alice", "[\"eng\"]", NULL);
+	/* the review rule has no mask: the allow rule below it that the statement matches masks */
+	assert_int_equal(mask_of(&f, "update customers set name = 'x' where id = 1 returning email", &a), 0);
+	assert_int_equal(a, POLICY_REVIEW);
+	assert_int_equal(mask_of(&f, "select email from customers", &a), 0);
+	assert_int_equal(a, POLICY_ALLOW);
+	/* what the profile's column rules cannot mask is refused, not held */
+	EXPECT(&f, "update accounts set id = id where id = 1 returning upper(password)", POLICY_DENY, "changes");
+	EXPECT(&f, "update accounts set id = id where id = 1 returning id", POLICY_REVIEW, "changes");
+	/* a review rule's own mask */
+	as(&f, "carol", "[\"eng\"]", NULL);
+	assert_int_equal(mask_of(&f, "delete from customers where id = 1 returning email", &a), 1);
+	assert_int_equal(a, POLICY_REVIEW);
+	assert_int_equal(mask_of(&f, "update customers set name = 'x' where id = 1 returning email", &a), 0);
+	/* clear where the identity reads in clear */
+	as(&f, "dave", "[\"eng\"]", NULL);
+	assert_int_equal(mask_of(&f, "update customers set name = 'x' where id = 1 returning email", &a), -1);
+	assert_int_equal(a, POLICY_REVIEW);
+	as(&f, "root", "[\"dba\"]", NULL);
+	assert_int_equal(mask_of(&f, "update customers set name = 'x' where id = 1 returning email", &a), -1);
+	assert_int_equal(a, POLICY_ALLOW);
+	session_release(&f.s);
+	config_free(&f.cfg);
+}
+
 static void test_function_call(void **state)
 {
 	(void)state;
@@ -1903,6 +1965,7 @@ int main(void)
 		cmocka_unit_test(test_mask_transforms),
 		cmocka_unit_test(test_mask_number_casts),
 		cmocka_unit_test(test_mask_encoding),
+		cmocka_unit_test(test_mask_review),
 		cmocka_unit_test(test_function_call),
 		cmocka_unit_test(test_function_call_named),
 	};

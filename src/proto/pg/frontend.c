@@ -1068,7 +1068,7 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 	 * and DISCARD ALL would go back to it, so every masked request, SET too,
 	 * waits for a reconnect */
 	int rowless = dec.kinds && !(dec.kinds & ~(uint32_t)(SQLK_SET | SQLK_TRANSACTION));
-	if (dec.action == POLICY_ALLOW && dec.mask_profile >= 0 &&
+	if (dec.action != POLICY_DENY && dec.mask_profile >= 0 &&
 	    (!enc_utf8(ps, ps->start_enc) || (!rows_in_utf8(ps) && !rowless))) {
 		/* a LATIN1 client gets zoë@müller-bäckerei.de in bytes no detector reads as letters */
 		char m[256];
@@ -1118,7 +1118,7 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 	free(red_params);
 	if (grant[0])
 		e->grant = util_strndup(grant, strlen(grant));
-	if (!held && !denied && dec.mask_profile >= 0) {
+	if (!denied && dec.mask_profile >= 0) {
 		/* the results go out masked: the request says with which profile (policy test reads it) */
 		json_t *m = json_pack("{s:s}", "profile", cfg_of(ps)->mask_profiles[dec.mask_profile].name);
 		e->masked = m ? json_dumps(m, JSON_COMPACT) : NULL;
@@ -1132,7 +1132,7 @@ static int add_request(pg_session *ps, scan_batch *b, int extended, uint64_t uni
 	r->seq = ps->msgs_scanned;
 	r->syncs_before = ps->syncs_scanned;
 	r->rows = -1;
-	r->mask_profile = denied || held ? -1 : dec.mask_profile;
+	r->mask_profile = denied ? -1 : dec.mask_profile; /* (held: once approved) */
 	if (r->mask_profile >= 0)
 		ps->async_mask = r->mask_profile; /* a LISTEN's notifications come later, outside it */
 	/* the audit never holds an unmasked row: captured rows are masked with the
@@ -1292,6 +1292,7 @@ static void review_ended(pg_session *ps, review_status st, const char *reviewer,
 		 reviewer ? " by " : "", reviewer ? reviewer : "");
 	if (st != REVIEW_APPROVED) {
 		r->denied = 1;
+		r->describe_injected = 0;
 		if (st == REVIEW_DENIED) {
 			r->deny_message = dupf("review %s denied by %s: %s", ps->review_id, reviewer ? reviewer : "a reviewer",
 					       comment && *comment ? comment : "no reason given");
@@ -1308,6 +1309,8 @@ static void review_ended(pg_session *ps, review_status st, const char *reviewer,
 		}
 		ps->subst_len = ps->held_len;
 		ps->subst_type = ps->held_type == 'E' ? 'E' : 'Q';
+	} else if (r->describe_injected) {
+		ps->inject_len = ps->held_len; /* a masked Execute: warden's Describe of its portal first */
 	}
 	ps->held_len = 0;
 	append_pending(ps, r);
@@ -1690,7 +1693,9 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		pg_request *last = ps->pending;
 		while (last && last->next)
 			last = last->next;
-		if (rc == 0 && last && (last->mask_profile >= 0 || last->capture_profile >= 0)) {
+		if (rc == 3)
+			last = ps->held_req; /* (its Describe goes ahead of it once approved: review_ended) */
+		if ((rc == 0 || rc == 3) && last && (last->mask_profile >= 0 || last->capture_profile >= 0)) {
 			/*
 			 * Rows to mask need their RowDescription (types, formats, table
 			 * columns): a Describe of the portal goes to the target right
@@ -1703,7 +1708,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			last->describes_before = describes;
 			free(ps->inject_portal);
 			ps->inject_portal = util_strndup(portal, strlen(portal));
-			return 4;
+			return rc == 3 ? 3 : 4;
 		}
 		return rc;
 	}
