@@ -349,14 +349,14 @@ static int cmd_test(const char *config, const char *candidate, const char *since
 		json_decref(cls);
 		const char *now = policy_action_name(dec.action);
 		const char *was = e->decision ? e->decision : "allow";
-		/* an allowed request's masking is part of its decision: "allow" vs "allow, masked (pii)" */
+		/* an allowed (or held) request's masking is part of its decision: "allow" vs "allow, masked (pii)" */
 		char was_buf[96], now_buf[96];
 		const char *was_mask = NULL, *now_mask = NULL;
 		json_t *wm = e->masked ? json_loads(e->masked, 0, NULL) : NULL;
 		was_mask = json_string_value(json_object_get(wm, "profile"));
-		if (dec.action == POLICY_ALLOW && dec.mask_profile >= 0)
+		if (dec.action != POLICY_DENY && dec.mask_profile >= 0)
 			now_mask = cand.mask_profiles[dec.mask_profile].name;
-		int mask_change = strcmp(now, was) == 0 && strcmp(now, "allow") == 0 &&
+		int mask_change = strcmp(now, was) == 0 && strcmp(now, "deny") != 0 &&
 				  !(was_mask && now_mask ? strcmp(was_mask, now_mask) == 0 : was_mask == now_mask);
 		if (was_mask) {
 			snprintf(was_buf, sizeof(was_buf), "%s, masked (%s)", was, was_mask);
