@@ -185,6 +185,21 @@ c.s.sendall(B("po", "o1", rfmts=(1, 0)) + D("S", "o2") + D("S", "o3") + D("P", "
 c.read()
 c.done(rows=len(c.rows()), descs=c.descs(), order=c.types()[4:])
 
+# 5aa. a Describe answered before its unit's Execute is sent (Flush: asyncpg's way), then the Execute
+H = w.msg("H")
+c = Case("describe_flushed")
+c.s.sendall(P("select id, email, ssn from customers order by id limit 2", "f1") + D("S", "f1") + H)
+c.read(until="T")
+c.s.sendall(B("pf", "f1") + H)
+c.read(until="2")
+c.s.sendall(D("P", "pf") + H)
+c.read(until="T")
+c.s.sendall(E("pf") + S)
+c.read()
+c.s.sendall(B("pg", "f1") + E("pg") + S)
+c.read()
+c.done(rows=len(c.rows()), order=c.types(), descs=c.descs())
+
 # 2b. two COPYs of one Query, a Sync before the first one's data (ignored)
 c = Case("two_copies")
 c.s.sendall(Q("copy inbox from stdin; copy inbox from stdin"))
@@ -354,6 +369,11 @@ assert_contains "$(case_json describe_other_binary)" '"order": "2TtT"' \
 assert_contains "$(case_json describe_other_binary)" '"descs": ["regexp_replace:1", "t:0"]' \
   "each with its own columns and formats"
 no_secrets "$T/describe_order.bin" "Describes before a masked Execute"
+j=$(case_json describe_flushed)
+assert_contains "$j" '"order": "1tT2TDDCZ2DDCZ"' \
+  "Describes answered before the Execute is sent (Flush): no description the client did not ask for"
+assert_contains "$j" '"rows": 4' "and the rows arrive"
+no_secrets "$T/describe_flushed.bin" "Describes answered before a masked Execute (Flush)"
 
 for k in parse_refused parse_dropped execute_parsed portal_rebound deallocated; do
   j=$(case_json $k)

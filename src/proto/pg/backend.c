@@ -910,16 +910,9 @@ static int frame_replaced(pg_session *ps, char type)
 	pg_request *r = current_request(ps);
 	if (type == 'E')
 		return r && r->denied;
-	/* the reply to a Describe warden sent: read (inspect_message), not relayed;
-	 * the client's Describes sent before it are answered first */
-	if ((type == 'T' || type == 'n') && r && r->describe_injected) {
-		if (r->describes_before > 0) {
-			r->describes_before--;
-			return 0;
-		}
-		r->describe_injected = 0;
-		return 2;
-	}
+	/* maybe the reply to a Describe warden sent: held (desc_resolve) */
+	if ((type == 'T' || type == 'n') && r && r->describe_injected)
+		return 3;
 	/* a refused COPY: its rows and CopyDone dropped, its tag replaced by the error */
 	if (ps->copy_refused && (type == 'd' || type == 'c'))
 		return 2;
@@ -1031,6 +1024,34 @@ static int frame_done(pg_session *ps)
 }
 
 /*
+ * warden's Describe goes right ahead of its Execute, so its reply is the last
+ * description before the Execute's own replies; the client's Describes of the
+ * unit, sent before, are answered before it, some maybe already relayed (a
+ * Flush), some never (an error). So each description that comes while the
+ * request awaits warden's is held until the next frame: a ParameterDescription,
+ * a description or a Parse/Bind/Close reply means the held one answered the
+ * client, which gets it; anything else the Execute answers, so the held one
+ * was warden's, and is dropped (it was read by then). Notices, notifications
+ * and parameter reports come at any time: they go on, the description held.
+ */
+static void desc_resolve(pg_session *ps, chunk *ch, size_t *out, size_t hdr_from, char type)
+{
+	if (!ps->desc_hold.len || strchr("NAS", type))
+		return;
+	if (strchr("tTn123", type)) {
+		if (hdr_from > *out)
+			emit_seg(ps, ch, *out, hdr_from - *out);
+		*out = hdr_from;
+		emit_copy(ps, ps->desc_hold.data, ps->desc_hold.len);
+	} else {
+		pg_request *r = current_request(ps);
+		if (r)
+			r->describe_injected = 0;
+	}
+	ps->desc_hold.len = 0;
+}
+
+/*
  * Walks the frames of ch and relays them to the client: unchanged bytes are
  * written from the chunk itself, a replaced frame is cut out and warden's
  * message written in its place. A header split across reads is held back
@@ -1068,6 +1089,7 @@ static int relay_frames(pg_session *ps, chunk *ch)
 			ps->t_remaining = len - 4;
 			if (!frame_expected(ps, ps->t_type))
 				return -3;
+			desc_resolve(ps, ch, &out, hdr_from, ps->t_type);
 			pg_request *r = current_request(ps);
 			ps->t_capture = wants_body(ps->t_type) ||
 					((ps->t_type == 'T' || ps->t_type == 'H') && mask_active(r));
@@ -1111,6 +1133,8 @@ static int relay_frames(pg_session *ps, chunk *ch)
 				if (hdr_from > out)
 					emit_seg(ps, ch, out, hdr_from - out);
 				ps->t_drop = repl;
+				if (repl == 3)
+					buf_append(&ps->desc_hold, ps->t_hdr, 5);
 			} else if (held) {
 				emit_copy(ps, ps->t_hdr, held);
 			}
@@ -1126,6 +1150,8 @@ static int relay_frames(pg_session *ps, chunk *ch)
 		size_t take = ps->t_remaining;
 		if (take > end - p)
 			take = end - p;
+		if (ps->t_drop == 3)
+			buf_append(&ps->desc_hold, ch->data + p, take);
 		if (ps->t_mask) {
 			buf_append(&ps->t_row, ch->data + p, take);
 		} else if (ps->t_capture) {

@@ -121,6 +121,7 @@ void pg_session_maybe_free(pg_session *ps)
 	buf_free(&ps->hold);
 	buf_free(&ps->t_body);
 	buf_free(&ps->t_row);
+	buf_free(&ps->desc_hold);
 	free(ps->inject_portal);
 	buf_free(&ps->t_out);
 	pgm_desc_free(&ps->mdesc);
@@ -1688,8 +1689,6 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			sql_names_changed(ps, text, strlen(text));
 		if (rc == 5) /* (read again) */
 			return rc;
-		int describes = ps->describes_scanned;
-		ps->describes_scanned = 0;
 		pg_request *last = ps->pending;
 		while (last && last->next)
 			last = last->next;
@@ -1705,7 +1704,6 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			 * columns, all in text.
 			 */
 			last->describe_injected = 1;
-			last->describes_before = describes;
 			free(ps->inject_portal);
 			ps->inject_portal = util_strndup(portal, strlen(portal));
 			return rc == 3 ? 3 : 4;
@@ -1717,7 +1715,6 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		const char *name = pg_get_str(&r, NULL);
 		if (!name || (what != 'S' && what != 'P'))
 			return protocol_violation(ps, "malformed Describe");
-		ps->describes_scanned++;
 		return 0;
 	}
 	case 'F': {
@@ -1764,7 +1761,6 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		ps->units_scanned++;
 		ps->syncs_scanned++;
 		ps->ext_open = 0;
-		ps->describes_scanned = 0;
 		if (ps->copy_in_open)
 			ps->z_bonus++; /* the target ignores it: the COPY's ReadyForQuery counts for it */
 		return 0;

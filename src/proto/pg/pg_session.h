@@ -72,9 +72,7 @@ typedef struct pg_request {
 	struct sql_copy_out *copy;      /* its COPY TO STDOUT statements: table, columns and format ... */
 	int n_copy;                     /* ... how many (-1: the text does not parse) ... */
 	int copy_at;                    /* ... and the CopyOutResponses seen */
-	int describe_injected;  /* warden sent a Describe of its portal: the reply is not relayed ... */
-	int describes_before;   /* ... and the replies (T or n) to the client's Describes sent after the
-				 * unit's previous Execute come before it: those are relayed */
+	int describe_injected;  /* warden sent a Describe of its portal: the reply is not relayed */
 	int captured_truncated;
 } pg_request;
 
@@ -150,7 +148,8 @@ typedef struct pg_session {
 	size_t t_remaining;
 	char t_type;
 	int t_capture;
-	int t_drop;             /* the frame in progress is replaced (1) or dropped (2) (see backend.c) */
+	int t_drop;             /* the frame in progress is replaced (1), dropped (2) or held (3) (see backend.c) */
+	buf desc_hold;          /* a description held until the next frame tells whose it is (desc_resolve) */
 	buf t_body;
 	int target_paused;
 	/* the mask stage: rows are buffered whole, rewritten, then relayed */
@@ -200,7 +199,6 @@ typedef struct pg_session {
 	int skip_until_sync;            /* a refused extended unit: drop until Sync */
 	size_t subst_len;               /* the last scanned message is denied: its length */
 	size_t inject_len;              /* the last scanned Execute needs a Describe first: its length */
-	int describes_scanned;          /* client Describes since the unit's last Execute */
 	const char *refuse_code;        /* refuse_name's error for add_request, in place of the policy's */
 	char *refuse_message, *refuse_hint;
 	char *inject_portal;
