@@ -1139,7 +1139,7 @@ static int globs_lose(const config_strlist *globs, const char *from, const char 
 typedef struct refusal {
 	enum {
 		REF_NONE, REF_COMPUTED, REF_WHOLE, REF_RENAME, REF_CODE, REF_QUERY_FUNCTION, REF_FUNCTION_CALL, REF_FOREIGN, REF_CLUSTER,
-		REF_JSON_KEY, REF_JSON_ANY, REF_UNPARSED, REF_UNIQUE, REF_REFERENCES, REF_JSON_COMPUTED,
+		REF_JSON_KEY, REF_JSON_ANY, REF_UNPARSED, REF_NESTED, REF_UNIQUE, REF_REFERENCES, REF_JSON_COMPUTED,
 		REF_JSON_STORED, REF_RESHAPED, REF_ENCODING, REF_PATH, REF_CATALOG_LATE
 	} why;
 	const char *what, *name;   /* REF_RENAME: "column", "relation" or "schema", and its name;
@@ -1281,6 +1281,10 @@ static void trace_refusal(FILE *trace, const refusal *why, const char *profile)
 		fprintf(trace, "    -> deny: the SQL parser cannot read it, and profile \"%s\" masks columns or JSON "
 			"keys\n", profile);
 		break;
+	case REF_NESTED:
+		fprintf(trace, "    -> deny: it runs a prepared statement (or another statement) inside it, and profile "
+			"\"%s\" masks columns or JSON keys\n", profile);
+		break;
 	case REF_ENCODING:
 		fprintf(trace, "    -> deny: it may send rows in another encoding than UTF-8 (client_encoding, COPY's "
 			"ENCODING), and profile \"%s\"'s detectors read UTF-8\n", profile);
@@ -1416,6 +1420,13 @@ static int unmaskable(const config_mask_profile *mp, policy_session *st, const s
 	if (stmt->query_function) {
 		why->why = REF_QUERY_FUNCTION;
 		why->name = stmt->query_function;
+		return 1;
+	}
+	if (stmt->kinds & SQLK_UNKNOWN) {
+		/* an EXECUTE inside another statement (CREATE TABLE ... AS EXECUTE p: its
+		 * columns land in a table under names no rule says), or a statement
+		 * where none is expected: what it reads is not known */
+		why->why = REF_NESTED;
 		return 1;
 	}
 	const char *col;
@@ -1911,6 +1922,13 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 			   "known", profile, r->name);
 		hint = "Correct the statement, or write it in syntax PostgreSQL " PG_MAJORVERSION " knows; a person "
 		       "with unmasked access can run statements warden cannot read.";
+		break;
+	case REF_NESTED:
+		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement runs a prepared "
+			   "statement (or another statement) inside it, as CREATE TABLE ... AS EXECUTE does, so what it "
+			   "reads and where its columns land is not known", profile);
+		hint = "Run the EXECUTE on its own (masked columns arrive masked); a person with unmasked access can "
+		       "run this statement.";
 		break;
 	case REF_QUERY_FUNCTION:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement calls %s(), "

@@ -609,6 +609,12 @@ static void test_mask_column_rules(void **state)
 	EXPECT(&f, "prepare q as select password from accounts where id = $1", POLICY_ALLOW, "masked");
 	EXPECT(&f, "execute q(1)", POLICY_ALLOW, "masked");
 	EXPECT(&f, "execute q(length((select password from accounts limit 1)))", POLICY_DENY, "masked");
+	/* ... and its rows copied into a table by CREATE TABLE AS EXECUTE land under names no rule says */
+	EXPECT(&f, "prepare q2 as select ssn as s, password as k from customers, accounts", POLICY_ALLOW, "masked");
+	EXPECT(&f, "create temp table t2 as execute q2", POLICY_DENY, "masked");
+	EXPECT(&f, "create temp table t2 (x, y) as execute q2", POLICY_DENY, "masked");
+	REFUSED(&f, "create table t3 as execute q2 with no data", "runs a prepared statement");
+	EXPECT(&f, "execute q2", POLICY_ALLOW, "masked");
 	REFUSED(&f, "select md5(password) from accounts", "column \"password\"", "masking profile \"pii\"");
 	REFUSED(&f, "select a::text from accounts a", "whole row");
 	/* columns the text does not name: a NATURAL JOIN's, a position after a star */
