@@ -451,6 +451,13 @@ assert_contains "$out" "DETAIL:  (the row's values are masked by warden)" "colum
 assert_not_contains "$out" "CorrectHorseBatteryStaple" "column rules: the failing row's password is not in the error"
 out=$(as_dana -At -c "update accounts set id = null where id = 1" 2>&1)
 assert_contains "$out" "Failing row contains (null, CorrectHorseBatteryStaple" "column rules: the dba's error shows the failing row"
+# ... so does a view's WITH CHECK OPTION (SQLSTATE 44000), the base row's columns the view hides too
+as_dana -q -c "create view public.t94_vco as select id from accounts where id > 0 with check option" >/dev/null 2>&1
+out=$(ap -At -c "update t94_vco set id = -id where id = 1" 2>&1)
+assert_contains "$out" "violates check option" "column rules: a WITH CHECK OPTION violation reaches the client"
+assert_contains "$out" "DETAIL:  (the row's values are masked by warden)" "column rules: its DETAIL (the base row) is masked whole"
+assert_not_contains "$out" "CorrectHorseBatteryStaple" "column rules: the base row's password (no column of the view) is not in the error"
+as_dana -q -c "drop view public.t94_vco" >/dev/null 2>&1
 out=$(as_dana -At -c "select upper(password) from accounts order by id limit 1" 2>&1)
 assert_eq "$out" "CORRECTHORSEBATTERYSTAPLE" "column rules: the dba group computes on the column in clear"
 

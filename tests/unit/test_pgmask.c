@@ -1964,6 +1964,20 @@ PER_ENGINE(test_notice, ST_REDACT)
 	f->out.len = 0;
 	assert_int_equal(pgm_notice(&f->c, 'E', b, n, &f->out), 1);
 	assert_null(strstr(error_field(&f->out, 'D'), "ak_9Z8Y"));
+	/* a view's WITH CHECK OPTION quotes the base table's row, the view's hidden columns too */
+	n = error_body(b, sizeof(b), "44000", "Failing row contains (-1, CorrectHorseBatteryStaple, ak_9Z8Y).");
+	f->out.len = 0;
+	assert_int_equal(pgm_notice(&f->c, 'E', b, n, &f->out), 1);
+	assert_string_equal(error_field(&f->out, 'D'), "(the row's values are masked by warden)");
+	/* with transforms: refuse and no column rules: each value is cut to 64 bytes, a piece */
+	f->c.row_details = 0;
+	f->c.piece_details = 1;
+	n = error_body(b, sizeof(b), "23514", "Failing row contains (7, Post an zoë@müller-bäckerei...).");
+	f->out.len = 0;
+	assert_int_equal(pgm_notice(&f->c, 'E', b, n, &f->out), 1);
+	assert_string_equal(error_field(&f->out, 'D'), "(the row's values are masked by warden)");
+	f->c.piece_details = 0;
+	f->c.row_details = 1;
 	/* other classes' details: the detectors only */
 	n = error_body(b, sizeof(b), "22P02", "the value CorrectHorse");
 	f->out.len = 0;

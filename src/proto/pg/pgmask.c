@@ -2414,9 +2414,12 @@ static int notice_class(const char *body, size_t len, const char *class)
 
 int pgm_notice(pgm_ctx *c, char type, const char *body, size_t len, buf *out)
 {
-	/* a constraint's DETAIL quotes a row (the failing one, or another's key)
-	 * with every column, a column rule's too */
-	int row_detail = c->row_details && notice_class(body, len, "23");
+	/* a constraint's DETAIL (an integrity constraint's, class 23, a view's
+	 * WITH CHECK OPTION's, 44) quotes a row (the failing one, whole, the
+	 * view's hidden columns too, or another's key): a column rule's values,
+	 * and each value cut to 64 bytes, a piece no detector knows */
+	int row_detail = (c->row_details || c->piece_details) &&
+			 (notice_class(body, len, "23") || notice_class(body, len, "44"));
 	/* a data exception's DETAIL and CONTEXT quote a piece of the value that
 	 * failed: ssn::jsonb's "Token "-09" is invalid" and "JSON data, line 1: 219-09..." */
 	int piece = c->piece_details && notice_class(body, len, "22");

@@ -150,13 +150,14 @@ int pgm_copy_data(pgm_ctx *c, const pgm_copy *cp, const char *body, size_t len, 
  * masked as a text value in a row is, detectors and json_keys (a failed cast
  * quotes the value it failed on, a document's text too: `(doc->'k')::text::int`
  * quotes the object under k; a JSON error's CONTEXT quotes the document); with
- * c->row_details, the DETAIL of an integrity constraint's error (SQLSTATE
- * class 23: "Failing row contains (...)", "Key (...)=(...)") replaced whole,
- * as it quotes values no detector knows (a column rule's); with
- * c->piece_details, the DETAIL and CONTEXT of a data exception's error (class
- * 22) replaced whole, as they quote a piece of a value no detector knows as
- * one (a JSON error's "Token "219-09" is invalid", "JSON data, line 1:
- * 219-09..."). Same returns.
+ * c->row_details or c->piece_details, the DETAIL of an integrity constraint's
+ * or a WITH CHECK OPTION's error (SQLSTATE class 23, 44: "Failing row contains
+ * (...)", "Key (...)=(...)") replaced whole, as it quotes values no detector
+ * knows (a column rule's, and each cut to 64 bytes); with c->piece_details,
+ * the DETAIL and CONTEXT of a data exception's error (class 22) replaced
+ * whole, as they quote a piece of a value no detector knows as one (a JSON
+ * error's "Token "219-09" is invalid", "JSON data, line 1: 219-09..."). Same
+ * returns.
  */
 int pgm_notice(pgm_ctx *c, char type, const char *body, size_t len, buf *out);
 
