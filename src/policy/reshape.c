@@ -75,7 +75,14 @@ typedef struct rs {
 	char **num;
 	size_t n_num, cap_num;
 	const char *numby;      /* under NUMBER: what casts (or formats) what it reads */
+	int overlap;            /* under an operand of &&: a text search query made there is computed on */
 } rs;
+
+/* Functions making or computing text search queries and vectors. */
+static const char *const ts_makers[] = {"to_tsquery", "plainto_tsquery", "phraseto_tsquery",
+					"websearch_to_tsquery", "tsquery_phrase", "to_tsvector",
+					"array_to_tsvector", "setweight", "strip", "ts_rewrite", "numnode",
+					"querytree", "ts_delete", "ts_filter", "json_to_tsvector", "jsonb_to_tsvector"};
 
 static void walk(rs *r, const json_t *j, const char *by, unsigned depth);
 
@@ -535,6 +542,10 @@ static void func_call(rs *r, const json_t *b, const char *by, unsigned depth)
 	walk(r, order, ANSWERED, depth + 1);
 	walk(r, json_object_get(b, "agg_filter"), NULL, depth + 1);
 	walk(r, json_object_get(b, "over"), ANSWERED, depth + 1);
+	if (r->overlap && fn && LISTED(fn, ts_makers)) {
+		walk_list(r, args, fn, depth); /* (&& of its query and another's: a query holding both) */
+		return;
+	}
 	if (!fn || (schema && strcmp(schema, "pg_catalog") != 0)) { /* even where it answers */
 		snprintf(r->qname, sizeof(r->qname), "%s%s%s", fn && schema ? schema : "", fn && schema ? "." : "",
 			 fn ? fn : "a function");
@@ -561,12 +572,15 @@ static void func_call(rs *r, const json_t *b, const char *by, unsigned depth)
 		} else {
 			walk_list(r, args, reshaping(by, fn), depth);
 		}
-	} else if ((!strcmp(fn, "position") || !strcmp(fn, "strpos")) && na == 2) {
-		/* where the second string is in the first: as a comparison for the
-		 * first, but a reshaped value as the second is found character by
-		 * character (strpos(alphabet, substr(ssn, i, 1)) is each one's code) */
-		walk(r, json_array_get(args, 0), ANSWERED, depth + 1);
-		walk(r, json_array_get(args, 1), by == ANSWERED ? NULL : by, depth + 1);
+	} else if (((!strcmp(fn, "position") || !strcmp(fn, "strpos")) && na == 2) ||
+		   (!strcmp(fn, "regexp_count") && na >= 2)) {
+		/* where (or how often) the second string is in the first: as a
+		 * comparison for the first, but a reshaped value as the second is
+		 * found character by character (strpos(alphabet, substr(ssn, i, 1))
+		 * is each one's code, so is regexp_count of it in an alphabet whose
+		 * k-th character comes k times); a start and flags answer */
+		for (size_t i = 0; i < na; i++)
+			walk(r, json_array_get(args, i), i == 1 ? (by == ANSWERED ? NULL : by) : ANSWERED, depth + 1);
 	} else if (LISTED(fn, answering)) {
 		walk_list(r, args, ANSWERED, depth);
 	} else if (LISTED(fn, case_folding)) {
@@ -597,10 +611,6 @@ static void func_call(rs *r, const json_t *b, const char *by, unsigned depth)
  * returning one, a cast to one, or an operator of them. */
 static int text_search(const json_t *n, unsigned depth)
 {
-	static const char *const makers[] = {"to_tsquery", "plainto_tsquery", "phraseto_tsquery",
-					     "websearch_to_tsquery", "tsquery_phrase", "to_tsvector",
-					     "array_to_tsvector", "setweight", "strip", "ts_rewrite", "numnode",
-					     "querytree", "ts_delete", "ts_filter", "json_to_tsvector", "jsonb_to_tsvector"};
 	if (!n || depth > 64)
 		return 0;
 	if (json_is_array(n)) {
@@ -614,7 +624,7 @@ static int text_search(const json_t *n, unsigned depth)
 	if (!t)
 		return 0;
 	if (!strcmp(t, "FuncCall"))
-		return LISTED(last_name(json_object_get(b, "funcname"), NULL), makers);
+		return LISTED(last_name(json_object_get(b, "funcname"), NULL), ts_makers);
 	if (!strcmp(t, "TypeCast")) {
 		const char *ty = last_name(json_object_get(json_object_get(b, "typeName"), "names"), NULL);
 		return (ty && (!strcmp(ty, "tsquery") || !strcmp(ty, "tsvector"))) ||
@@ -667,8 +677,13 @@ static void a_expr(rs *r, const json_t *b, const char *by, unsigned depth)
 				 : LISTED(op, arithmetic) || prefix_not ? (by == NUMBER ? NULL : by)
 				 : LISTED(op, computing)  ? (by == ANSWERED ? NULL : by)
 							  : op;
+		/* (a query made under a wrapper, CASE, greatest(), a subquery, is
+		 * a query all the same: && of two is one holding both) */
+		int overlap = !strcmp(op, "&&");
+		r->overlap += overlap;
 		walk(r, l, b2, depth + 1);
 		walk(r, rx, b2, depth + 1);
+		r->overlap -= overlap;
 		return;
 	}
 	if (!strcmp(kind, "AEXPR_NULLIF")) {
@@ -706,7 +721,7 @@ static void type_cast(rs *r, const json_t *b, const char *by, unsigned depth)
 	const char *b2;
 	if (builtin && LISTED(t, cast_keeping) && !cuts)
 		b2 = by == ANSWERED ? NULL : by; /* (its error would quote its input: no longer ANSWERED) */
-	else if (by == ANSWERED && (cuts || (builtin && LISTED(t, searching))))
+	else if (by == ANSWERED && (cuts || (builtin && LISTED(t, searching) && !r->overlap)))
 		b2 = NULL;
 	else
 		b2 = "a cast"; /* (a type of the database's own has input code of its own) */

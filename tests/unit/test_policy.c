@@ -1232,6 +1232,11 @@ static void test_mask_transforms(void **state)
 		/* && of text search queries holds both */
 		{"select plainto_tsquery('simple', notes) && 'zz'::tsquery from customers", "\"notes\"",
 		 "plainto_tsquery()"},
+		/* ... made under a wrapper: && of two queries all the same */
+		{"select (case when true then plainto_tsquery('simple', notes) end) && "
+		 "(case when true then plainto_tsquery('zz') end) from customers", "\"notes\"", "plainto_tsquery()"},
+		{"select (select greatest(to_tsquery(ssn))) && nullif(to_tsquery('zz'), 'a') from customers", "\"ssn\"",
+		 "to_tsquery()"},
 		/* prefix ~ is bitwise NOT: arithmetic on a column's digits */
 		{"select ~ card::bigint from customers", "\"card\"", "a cast to int8 computed on"},
 		/* casts that write a value anew, or whose errors fold its case */
@@ -1247,6 +1252,7 @@ static void test_mask_transforms(void **state)
 		{"select string_agg(ssn, null) from customers", "\"ssn\"", "string_agg()"},
 		/* a reshaped value looked for in a string: found character by character */
 		{"select strpos('0123456789-', substr(ssn, 1, 1)) from customers", "\"ssn\"", "substr()"},
+		{"select regexp_count('0112223333', '***=' || substr(ssn, 1, 1)) from customers", "\"ssn\"", "substr()"},
 		{"select encode(convert_to(notes, 'UTF8'), 'base64') from customers", "\"notes\"", "convert_to()"},
 		{"select encode(notes::bytea, 'hex') from customers", "\"notes\"", "encode()"},
 		{"select replace(email, '@', ' at ') from customers", "\"email\"", "replace()"},
