@@ -121,10 +121,28 @@ class Case:
 
 SELECT = "select email, phone, card, ssn, notes, profile, api_key from customers"
 
-# 1. a Query after a failed Parse, with no Sync between: the target would drop it
+# 1. a Query after a failed Parse, with no Sync between: the target would drop it unanswered
+#    (warden's Sync goes ahead of it: it is answered, and every reply after stays paired)
 c = Case("query_after_extended")
 c.s.sendall(P("select 1/0 from no_such_table") + Q("select 1") + S + Q(SELECT))
 c.read(n=3)
+c.done(first=[r[0].decode() if r[0] else None for r in c.rows()[:1]])
+
+# 1b. pgJDBC's autosave: BEGIN by Parse/Bind/Execute, SAVEPOINT by Query, no Sync between
+c = Case("autosave")
+c.s.sendall(P("BEGIN") + B() + E() + Q("SAVEPOINT PGJDBC_AUTOSAVE") + P(SELECT + " order by id limit 3") + B() + E() +
+            S)
+c.read(n=2)
+c.s.sendall(P("BEGIN") + B() + E() + Q("select 'after a failed BEGIN'"))
+c.read()
+c.s.sendall(S + Q("rollback") + Q("select 'still here'"))
+c.read(n=3)
+c.done(last=[r[0].decode() if r[0] else None for r in c.rows()[-1:]])
+
+# 1c. ... but not after an extended COPY FROM: the target, copying in, would ignore warden's Sync
+c = Case("query_after_copy")
+c.s.sendall(P("copy inbox from stdin") + B() + E() + Q(SELECT))
+c.read()
 c.done()
 
 # 2. Syncs sent while the target copies in (COPY FROM STDIN by Query): no ReadyForQuery for them
@@ -323,11 +341,20 @@ assert_rc "$rc" 0 "the wire cases ran ($(show "$(cat "$T/wire.err")" 300))"
 case_json() { grep "\"case\": \"$1\"" "$T/wire.jsonl"; }
 
 j=$(case_json query_after_extended)
-assert_contains "$j" "08P01" "a Query after extended messages without a Sync: 08P01"
-assert_contains "$j" "needs a Sync before it" "and the error says why"
-assert_contains "$j" "\"closed\": \"connection closed" "and the session ends"
-assert_not_contains "$j" "\"D" "no row reached the client"
+assert_contains "$j" '"types": "ETDCZZTDDD' "a Query after a failed extended message, no Sync between: answered, then the Sync, then the SELECT"
+assert_contains "$j" '"first": ["1"]' "the Query's row is its own"
+assert_contains "$j" '"closed": null' "and the session goes on"
 no_secrets "$T/query_after_extended.bin" "a Query after extended messages without a Sync"
+j=$(case_json query_after_copy)
+assert_contains "$j" "needs a Sync before it" "a Query after an extended COPY FROM, no Sync between: 08P01, and why"
+assert_contains "$j" '"closed": "connection closed' "and the session ends"
+no_secrets "$T/query_after_copy.bin" "a Query after an extended COPY FROM"
+j=$(case_json autosave)
+assert_contains "$j" '"types": "12CCZ12DDDCZ' "pgJDBC's autosave (BEGIN by Execute, SAVEPOINT by Query): each answered once, in order"
+assert_contains "$j" '"types": "12CCZ12DDDCZ12NCTDCZZCZTDCZ"' \
+  "a second BEGIN (a warning) and a Query after it: answered as sent, the Sync after them too"
+assert_contains "$j" '"last": ["still here"]' "and the session goes on"
+no_secrets "$T/autosave.bin" "pgJDBC's autosave"
 
 j=$(case_json syncs_in_copy)
 assert_contains "$j" "\"closed\": null" "Syncs during COPY FROM STDIN: the session goes on"

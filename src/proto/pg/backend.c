@@ -910,6 +910,11 @@ static int frame_replaced(pg_session *ps, char type)
 	pg_request *r = current_request(ps);
 	if (type == 'E')
 		return r && r->denied;
+	/* the ReadyForQuery of a Sync warden sent ahead of a Query (frontend.c) */
+	if (type == 'Z' && ps->n_z_drops && ps->z_drops[0] == ps->z_count) {
+		memmove(ps->z_drops, ps->z_drops + 1, --ps->n_z_drops * sizeof(*ps->z_drops));
+		return 2;
+	}
 	/* maybe the reply to a Describe warden sent: held (desc_resolve) */
 	if ((type == 'T' || type == 'n') && r && r->describe_injected)
 		return 3;

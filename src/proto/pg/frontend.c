@@ -122,6 +122,7 @@ void pg_session_maybe_free(pg_session *ps)
 	buf_free(&ps->t_body);
 	buf_free(&ps->t_row);
 	buf_free(&ps->desc_hold);
+	free(ps->z_drops);
 	free(ps->inject_portal);
 	buf_free(&ps->t_out);
 	pgm_desc_free(&ps->mdesc);
@@ -1228,6 +1229,14 @@ static void forward_range(pg_session *ps)
 		ps->scanned = ps->held_len;   /* a held message stays, scanned, at the start of cin */
 		ps->subst_len = 0;
 	}
+	if (ps->sync_inject && !ps->held_req) {
+		buf m = {0};
+		size_t at = pg_msg_begin(&m, 'S');
+		pg_msg_end(&m, at);
+		conn_write_copy(&ps->target, m.data, m.len);
+		buf_free(&m);
+		ps->sync_inject = 0;
+	}
 	int64_t now = util_now_us();
 	while (ps->pending) {
 		pg_request *r = ps->pending;
@@ -1426,6 +1435,9 @@ static void refuse_range(pg_session *ps, const char *sqlstate, const char *messa
 		ps->held_req = NULL;
 	}
 	ps->units_scanned = ps->units_forwarded;
+	ps->sync_inject = 0;
+	while (ps->n_z_drops && ps->z_drops[ps->n_z_drops - 1] >= ps->units_forwarded)
+		ps->n_z_drops--; /* (warden's Sync was never sent) */
 	undo_unforwarded(ps);
 	free_requests(ps->pending);
 	ps->pending = NULL;
@@ -1604,10 +1616,29 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		/* the target, copying in, would ignore a Sync there, or take the
 		 * message for an error in the COPY: which, warden cannot know */
 		return protocol_violation(ps, "only CopyData, CopyDone, CopyFail or Flush may follow CopyData");
-	if (ps->ext_open && (m[0] == 'Q' || m[0] == 'F'))
-		/* the target drops it unanswered when an extended message before it fails */
-		return protocol_violation(ps, "a Query or FunctionCall after extended-protocol messages needs a Sync "
-					      "before it");
+	if (ps->ext_open && (m[0] == 'Q' || m[0] == 'F')) {
+		/*
+		 * The target runs it, or drops it unanswered when an extended
+		 * message before it failed (pgJDBC's autosave sends BEGIN by
+		 * Parse/Bind/Execute, then SAVEPOINT by Query): a Sync of warden's
+		 * goes ahead of it, so the target answers it in any case, and that
+		 * Sync's ReadyForQuery stays in warden (backend.c). Not while a
+		 * COPY FROM may be copying in: the target would ignore the Sync.
+		 */
+		if (ps->ext_copy)
+			return protocol_violation(ps, "a Query or FunctionCall after an extended-protocol COPY needs a "
+						      "Sync before it");
+		if (ps->n_z_drops == ps->cap_z_drops) {
+			ps->cap_z_drops = ps->cap_z_drops ? ps->cap_z_drops * 2 : 4;
+			ps->z_drops = util_xrealloc(ps->z_drops, ps->cap_z_drops * sizeof(*ps->z_drops));
+		}
+		ps->z_drops[ps->n_z_drops++] = ps->units_scanned;
+		ps->units_scanned++;
+		ps->syncs_scanned++;
+		ps->ext_open = 0;
+		ps->sync_inject = 1;
+		return 6;
+	}
 	if (m[0] == 'P' || m[0] == 'B' || m[0] == 'E' || m[0] == 'D' || m[0] == 'C')
 		ps->ext_open = 1;
 	switch (m[0]) {
@@ -1683,6 +1714,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		const char *text = p->text;
 		if (families_wait(ps))
 			return 5;
+		ps->ext_copy |= util_memcasemem(text, strlen(text), "copy", 4);
 		int rc = add_request(ps, b, 1, ps->units_scanned, text, text ? strlen(text) : 0,
 				     p ? p->params : NULL, 0, NULL);
 		if (rc == 0 || rc == 3) /* (not a denied one: it does not run) */
@@ -1761,6 +1793,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		ps->units_scanned++;
 		ps->syncs_scanned++;
 		ps->ext_open = 0;
+		ps->ext_copy = 0;
 		if (ps->copy_in_open)
 			ps->z_bonus++; /* the target ignores it: the COPY's ReadyForQuery counts for it */
 		return 0;
@@ -1873,6 +1906,10 @@ static int scan_ready(pg_session *ps)
 		}
 		if (sr == 5)
 			break; /* read again when the lookup is done */
+		if (sr == 6) {
+			again = 1; /* read again after warden's Sync (forward_range) */
+			break;
+		}
 		ps->scanned += total;
 		if (sr == 2) {
 			ps->subst_len = total;
@@ -1893,7 +1930,7 @@ static int scan_ready(pg_session *ps)
 	}
 	if (b.n > 0)
 		submit_batch(ps, &b);
-	else if (ps->scanned > 0)
+	else if (ps->scanned > 0 || ps->sync_inject)
 		forward_range(ps);
 	if (terminate && ps->state == PGS_READY) {
 		if (ps->audit_wait)

@@ -199,6 +199,10 @@ typedef struct pg_session {
 	int skip_until_sync;            /* a refused extended unit: drop until Sync */
 	size_t subst_len;               /* the last scanned message is denied: its length */
 	size_t inject_len;              /* the last scanned Execute needs a Describe first: its length */
+	int ext_copy;                   /* the open extended unit Executes a COPY */
+	int sync_inject;                /* forward_range sends a Sync of warden's ahead of a Query ... */
+	uint64_t *z_drops;              /* ... and the units whose ReadyForQuery is warden's, not relayed */
+	size_t n_z_drops, cap_z_drops;
 	const char *refuse_code;        /* refuse_name's error for add_request, in place of the policy's */
 	char *refuse_message, *refuse_hint;
 	char *inject_portal;
