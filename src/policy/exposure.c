@@ -269,7 +269,7 @@ static void colref_computed(expo *e, const json_t *fields, const json_t *colref)
 	if (!n)
 		return;
 	const json_t *last = json_array_get(fields, n - 1);
-	if (json_object_get(last, "A_Star")) {
+	if (json_object_get(last, "A_Star") || pgtree_field_function(fields)) {
 		e->whole = 1;
 		return;
 	}
@@ -279,7 +279,7 @@ static void colref_computed(expo *e, const json_t *fields, const json_t *colref)
 	add(&e->computed, name);
 	if (!colref || !doc_read(e, colref, 0))
 		add(&e->doc_computed, name);
-	if (has(&e->ranges, name)) /* a table's name alone (or a column named like one) */
+	if (n == 1 && has(&e->ranges, name)) /* a table's name alone (or a column named like one) */
 		e->whole = 1;
 }
 
@@ -295,8 +295,10 @@ static void colref_plain(expo *e, const json_t *fields, const char *alias)
 	const char *name = pgtree_string(last);
 	if (!name)
 		return;
-	if (has(&e->ranges, name)) {
-		e->whole = 1; /* `select a from accounts a`: the row as one value */
+	if ((n == 1 && has(&e->ranges, name)) || pgtree_field_function(fields)) {
+		/* `select a from accounts a`: the row as one value; `a.to_json`: to_json(a)
+		 * (`r.r` is r's column r: no function of that name takes r's row) */
+		e->whole = 1;
 		return;
 	}
 	add_flow(e, alias, name);

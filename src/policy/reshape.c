@@ -806,7 +806,10 @@ static void walk(rs *r, const json_t *j, const char *by, unsigned depth)
 		return;
 	}
 	if (!strcmp(t, "ColumnRef")) {
-		if (by == NUMBER)
+		const char *fn = pgtree_field_function(json_object_get(b, "fields"));
+		if (fn && by != ANSWERED)
+			reshaped(r, b, fn); /* c.to_json: to_json(c), its row's text */
+		else if (by == NUMBER)
 			number_cast(r, b, r->numby);
 		else if (by && by != ANSWERED)
 			reshaped(r, b, by);

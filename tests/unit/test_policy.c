@@ -617,6 +617,13 @@ static void test_mask_column_rules(void **state)
 	EXPECT(&f, "execute q2", POLICY_ALLOW, "masked");
 	REFUSED(&f, "select md5(password) from accounts", "column \"password\"", "masking profile \"pii\"");
 	REFUSED(&f, "select a::text from accounts a", "whole row");
+	/* a function called on the row by field notation: a.to_json is to_json(a) */
+	REFUSED(&f, "select a.to_json from accounts a", "whole row");
+	REFUSED(&f, "select x.id from accounts a, lateral (select a.concat as id) x", "whole row");
+	EXPECT(&f, "select c.id, c.name from customers c where c.quote_literal like '%Horse%'", POLICY_DENY, "masked");
+	/* r.r is r's column r (pgJDBC's type lookup) */
+	EXPECT(&f, "select ns.oid, r.r from pg_namespace ns join (select 1 as r, 'public'::name as nspname) r "
+		   "using (nspname)", POLICY_ALLOW, "masked");
 	/* columns the text does not name: a NATURAL JOIN's, a position after a star */
 	REFUSED(&f, "select * from accounts natural join guesses", "NATURAL JOIN");
 	EXPECT(&f, "select * from accounts order by 2", POLICY_DENY, "masked");
@@ -1253,6 +1260,8 @@ static void test_mask_transforms(void **state)
 		/* a reshaped value looked for in a string: found character by character */
 		{"select strpos('0123456789-', substr(ssn, 1, 1)) from customers", "\"ssn\"", "substr()"},
 		{"select regexp_count('0112223333', '***=' || substr(ssn, 1, 1)) from customers", "\"ssn\"", "substr()"},
+		/* field notation calls a function on the whole row: c.record_send is record_send(c) */
+		{"select c.record_send from customers c", "\"c.record_send\"", "record_send()"},
 		{"select encode(convert_to(notes, 'UTF8'), 'base64') from customers", "\"notes\"", "convert_to()"},
 		{"select encode(notes::bytea, 'hex') from customers", "\"notes\"", "encode()"},
 		{"select replace(email, '@', ' at ') from customers", "\"email\"", "replace()"},
