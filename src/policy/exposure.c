@@ -1494,9 +1494,25 @@ static void statement(expo *e, const char *key, json_t *body, unsigned depth)
 	 * RowDescription, computed) */
 	if (strcmp(key, "InsertStmt") == 0 || strcmp(key, "UpdateStmt") == 0 || strcmp(key, "DeleteStmt") == 0) {
 		json_t *ret = json_object_get(body, "returningList");
-		for (size_t i = 0; i < json_array_size(ret); i++)
-			doc_output(e, json_object_get(json_object_get(json_array_get(ret, i), "ResTarget"), "val"),
-				   depth + 1, DOC_TOP);
+		for (size_t i = 0; i < json_array_size(ret); i++) {
+			json_t *rt = json_object_get(json_array_get(ret, i), "ResTarget");
+			json_t *val = json_object_get(rt, "val"), *cr = json_object_get(val, "ColumnRef");
+			doc_output(e, val, depth + 1, DOC_TOP);
+			/* a column as it is, or a star's (one by one, each with its
+			 * column in RowDescription), as a SELECT's output; the target's
+			 * name alone is its whole row */
+			if (cr)
+				colref_plain(e, json_object_get(cr, "fields"), pgtree_str(rt, "name"));
+			else
+				expr(e, val, depth + 1);
+		}
+		if (ret) {
+			json_incref(ret);
+			json_object_del(body, "returningList");
+			member(e, key, body, depth);
+			json_object_set_new(body, "returningList", ret);
+			return;
+		}
 	}
 	member(e, key, body, depth); /* INSERT, UPDATE, CREATE TABLE AS, VIEW, DDL, ...: stored or computed */
 }

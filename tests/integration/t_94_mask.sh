@@ -462,6 +462,13 @@ as_dana -q -c "drop view public.t94_vco" >/dev/null 2>&1
 out=$(ap -At -c "select a.concat from accounts a" -c "select a.to_jsonb from accounts a" 2>&1)
 assert_contains "$out" "computes on columns it does not name" "column rules: a.concat, a.to_jsonb (the row by field notation) refused"
 assert_not_contains "$out" "CorrectHorseBatteryStaple" "column rules: no password through field notation"
+# RETURNING columns as they are (a star's too: pgJDBC's getGeneratedKeys) arrive masked by their columns
+out=$(ap -At -c "begin" -c "update accounts set id = id where id = 1 returning *" \
+  -c "create temp table t94_keys (id serial, note text)" -c "insert into t94_keys (note) values ('n') returning *" \
+  -c "rollback" 2>&1)
+assert_contains "$out" "1|****|****" "column rules: UPDATE ... RETURNING * runs, its masked columns masked"
+assert_contains "$out" "1|n" "column rules: INSERT ... RETURNING * into a table of one's own runs"
+assert_not_contains "$out" "CorrectHorseBatteryStaple" "column rules: no password in a RETURNING"
 out=$(as_dana -At -c "select upper(password) from accounts order by id limit 1" 2>&1)
 assert_eq "$out" "CORRECTHORSEBATTERYSTAPLE" "column rules: the dba group computes on the column in clear"
 

@@ -634,6 +634,11 @@ static void test_mask_column_rules(void **state)
 	EXPECT(&f, "select distinct id, name from accounts", POLICY_ALLOW, "masked");
 	/* a target table's whole row (RETURNING, a MERGE's condition) */
 	REFUSED(&f, "update accounts set id = id returning accounts", "whole row");
+	/* RETURNING a column as it is, or a star's: one by one, each with its column (pgJDBC's getGeneratedKeys) */
+	EXPECT(&f, "update accounts set id = id where id = 1 returning *", POLICY_ALLOW, "masked");
+	EXPECT(&f, "insert into accounts (id) values (5) returning id, password", POLICY_ALLOW, "masked");
+	EXPECT(&f, "delete from accounts where id = 5 returning upper(password)", POLICY_DENY, "masked");
+	EXPECT(&f, "update accounts set id = id returning (accounts).*", POLICY_DENY, "masked");
 	EXPECT(&f, "delete from accounts a where id = 2 returning a", POLICY_DENY, "masked");
 	EXPECT(&f, "merge into accounts a using (select 1 x) s on a::text like '%(1,C%' when matched then "
 	       "update set id = a.id", POLICY_DENY, "masked");

@@ -1022,12 +1022,15 @@ static const expo_case expo_cases[] = {
 	{"select distinct * from accounts", "", 1},
 	{"select distinct * from (select password, id from accounts) s", "", 1},
 	{"select distinct a.* from accounts a", "", 1},
-	/* a target table's name: its whole row */
-	{"update accounts set id = id returning accounts", "id accounts", 1},
+	/* a target table's name: its whole row (sent as it is: whole, not computed on) */
+	{"update accounts set id = id returning accounts", "id", 1},
 	{"update customers c set id = id returning c::text", "id c", 1},
-	{"delete from accounts a where id = 2 returning a", "id a", 1},
+	{"delete from accounts a where id = 2 returning a", "id", 1},
 	{"insert into accounts (id) values (1) on conflict (id) do update set id = excluded.id returning accounts",
-	 "id accounts", 1},
+	 "id", 1},
+	/* RETURNING columns as they are, a star's: output, as a SELECT's */
+	{"update accounts set id = id returning *, password", "id", 0},
+	{"delete from accounts returning id, upper(password)", "password", 0},
 	{"merge into accounts a using (select 1 x) s on a::text like '%(1,C%' when matched then update set id = a.id",
 	 "a id", 1},
 	{"update accounts set id = id returning id", "id", 0},
@@ -1082,7 +1085,7 @@ static const expo_case expo_cases[] = {
 	{"create view v as select password as secret from accounts", "password", 0},
 	{"select password into t from accounts", "password", 0},
 	{"update accounts set name = password where id = 1", "id password", 0},
-	{"delete from accounts where id = 1 returning password", "id password", 0},
+	{"delete from accounts where id = 1 returning password", "id", 0}, /* (sent as it is, its column in RowDescription) */
 	{"copy (select password from accounts where id > 1) to stdout", "id", 0},
 	{"declare c cursor for select password from accounts", "", 0},
 	{"prepare p as select password from accounts where id = $1", "id", 0},
