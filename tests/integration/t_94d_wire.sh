@@ -262,6 +262,16 @@ c.s.sendall(Q("execute s9"))
 c.read()
 c.done()
 
+# 5c2. a Parse the target refuses (the name taken), then, pipelined, Close and Parse of the name:
+#      the name holds the later Parse's text (undoing the first must not put back what it found)
+def Cl(kind, name): return w.msg("C", kind.encode() + cstr(name))
+c = Case("parse_refused_reparsed")
+c.s.sendall(P(GOOD, "x1") + S)
+c.read()
+c.s.sendall(P("select 2", "x1") + S + Cl("S", "x1") + P(EVIL, "x1") + S + B("", "x1") + E() + S)
+c.read(n=3)
+c.done()
+
 # 5e. a portal the target dropped at its transaction's end, bound again to another statement
 c = Case("portal_rebound")
 c.s.sendall(P(GOOD, "good") + B("p1", "good") + S)
@@ -402,7 +412,7 @@ assert_contains "$j" '"order": "1tT2TDDCZ2DDCZ"' \
 assert_contains "$j" '"rows": 4' "and the rows arrive"
 no_secrets "$T/describe_flushed.bin" "Describes answered before a masked Execute (Flush)"
 
-for k in parse_refused parse_dropped execute_parsed portal_rebound deallocated; do
+for k in parse_refused parse_dropped parse_refused_reparsed execute_parsed portal_rebound deallocated; do
   j=$(case_json $k)
   assert_contains "$j" "42501" "$k: the Execute is decided as what the target runs (the password computed on: 42501)"
   no_secrets "$T/$k.bin" "$k"

@@ -910,7 +910,23 @@ static void undo_units(pg_session *ps, uint64_t lo, uint64_t hi)
 	ps->undo = keep;
 	for (pg_undo *u = undone, *next; u; u = next) {
 		next = u->next;
-		undo_apply(ps, u);
+		/* a later change of the name, still unanswered, was made on top of
+		 * this one: it now changes what this one found (Parse x failing,
+		 * then Close x and Parse x: x holds the second Parse's text, and
+		 * the Close closed what the failed Parse found) */
+		pg_undo *later = keep;
+		while (later && (later->unit <= hi || later->portal != u->portal || strcmp(later->name, u->name) != 0))
+			later = later->next;
+		if (later) {
+			free(later->text);
+			free(later->params);
+			later->existed = u->existed;
+			later->text = u->text;
+			later->params = u->params;
+			u->text = u->params = NULL;
+		} else {
+			undo_apply(ps, u);
+		}
 		undo_free(u);
 	}
 }
