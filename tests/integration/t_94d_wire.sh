@@ -290,6 +290,18 @@ c.s.sendall(P(EVIL, "s7") + B("", "s7") + E("") + S)
 c.read()
 c.done()
 
+# 5g. a DISCARD ALL or DEALLOCATE ALL the target fails frees nothing; one that runs frees the name
+c = Case("discard_failed")
+c.s.sendall(P(GOOD, "n1") + S)
+c.read()
+c.s.sendall(Q("begin") + Q("discard all") + Q("rollback") + B("", "n1") + E() + S)
+c.read(n=4)
+c.s.sendall(Q("begin") + Q("select 1/0") + Q("deallocate all") + Q("rollback") + B("", "n1") + E() + S)
+c.read(n=5)
+c.s.sendall(Q("deallocate n1; select 'freed'") + B("", "n1") + E() + S + P(GOOD, "n1") + B("", "n1") + E() + S)
+c.read(n=3)
+c.done()
+
 # 6. an Execute of a cursor DECLAREd in SQL (a portal this session's Bind did not make)
 c = Case("cursor_execute")
 c.s.sendall(Q("declare c1 cursor with hold for " + SELECT))
@@ -422,6 +434,10 @@ assert_not_contains "$(cat "$T"/parse_*.bin "$T"/execute_parsed.bin "$T"/portal_
   "$pw" "no password in clear"
 assert_contains "$(case_json execute_parsed)" "no PREPARE of this session made" "the EXECUTE's refusal says why"
 
+j=$(case_json discard_failed)
+assert_contains "$j" '"types": "1ZCZEZCZ2DCZCZEZEZCZ2DCZCTDCZEZ12DCZ"' \
+  "DISCARD ALL, DEALLOCATE ALL failing in a transaction block keep the name; DEALLOCATE frees it until Parsed again"
+assert_contains "$j" '["26000", "prepared statement \"n1\" does not exist"]' "the freed name: 26000"
 j=$(case_json cursor_execute)
 assert_contains "$j" '["34000", "portal \"c1\" does not exist"]' "an Execute of a SQL cursor: 34000, as for a portal never made"
 assert_contains "$j" "read a cursor with FETCH" "and the hint says what to do instead"

@@ -824,6 +824,8 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 			return;
 		const char *nul = memchr(body, '\0', len);
 		char *tag = util_strndup(body, nul ? (size_t)(nul - body) : len);
+		if (!strncmp(tag, "DEALLOCATE", 10) || !strcmp(tag, "DISCARD ALL"))
+			pg_frontend_sql_names_settled(ps);
 		add_tag(r, tag);
 		free(tag);
 		if (r->extended)
@@ -884,6 +886,7 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 		ps->copy_in_req = NULL;
 		ps->tx_status = len >= 1 ? body[0] : 'I';
 		pg_frontend_names_settled(ps, 0); /* (none of the unit's is left unanswered, or it failed) */
+		ps->sql_freed = 0;
 		ps->z_count += 1 + ps->z_bonus;
 		ps->z_bonus = 0;
 		while (ps->inflight && ps->inflight->unit < ps->z_count)

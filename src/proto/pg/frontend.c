@@ -959,37 +959,62 @@ static void undo_unforwarded(pg_session *ps)
 
 /*
  * SQL's DEALLOCATE and DISCARD ALL free statement names the protocol's Parse
- * shares: warden forgets the names they free (a Bind of one ends the session
- * until it is Parsed again), rather than decide a Bind by a text the target
- * no longer holds. (A PREPARE of a name a Parse made fails: the name is
- * taken. One of another name is SQL's own: a Bind of it ends the session.)
+ * shares: warden forgets the names they free (a Bind of one fails as on an
+ * unknown name until it is Parsed again), rather than decide a Bind by a text
+ * the target no longer holds. Each name freed is kept in the undo log, as a
+ * Close is: its statement's CommandComplete settles it, and the target
+ * failing the statement (DISCARD ALL in a transaction block, anything in an
+ * aborted one) puts it back. (A PREPARE of a name a Parse made fails: the
+ * name is taken. One of another name is SQL's own, which warden never binds.)
  */
 static void sql_names_changed(pg_session *ps, const char *sql, size_t len)
 {
-	if (!sql || !ps->stmts ||
-	    (!util_memcasemem(sql, len, "deallocate", 10) && !util_memcasemem(sql, len, "discard", 7)))
+	if (!sql || (!util_memcasemem(sql, len, "deallocate", 10) && !util_memcasemem(sql, len, "discard", 7)))
 		return;
+	if (ps->sql_frees_unit != ps->units_scanned) {
+		ps->sql_frees_unit = ps->units_scanned;
+		ps->sql_frees = 0;
+	}
 	sql_class *c = sqlclass_classify(sql, len);
 	for (size_t i = 0; c && i < c->n; i++) {
 		const char *name = c->stmts[i].deallocate_name;
 		if (!name)
 			continue;
-		if (*name) {
-			named_remove(&ps->stmts, name);
-		} else {
-			free_named(ps->stmts); /* DEALLOCATE ALL, DISCARD ALL */
-			ps->stmts = NULL;
-		}
-		for (pg_undo *u = ps->undo; u; u = u->next) {
-			if (!u->portal && (!*name || strcmp(u->name, name) == 0)) {
-				u->existed = 0; /* (undone: not held) */
-				free(u->text);
-				free(u->params);
-				u->text = u->params = NULL;
+		int group = ++ps->sql_frees;
+		size_t n = 0;
+		for (pg_named *s = ps->stmts; s && !*name; s = s->next)
+			n++;
+		if (ps->n_undo + (*name ? 1 : n) > UNDO_MAX) {
+			/* (too many to keep: forgotten whatever the answer) */
+			if (*name) {
+				named_remove(&ps->stmts, name);
+			} else {
+				free_named(ps->stmts);
+				ps->stmts = NULL;
 			}
+			continue;
+		}
+		while (*name ? named_find(ps->stmts, name) != NULL : ps->stmts != NULL) {
+			const char *victim = *name ? name : ps->stmts->name;
+			undo_push(ps, 0, victim);
+			ps->undo_tail->sql = group;
+			named_remove(&ps->stmts, victim);
 		}
 	}
 	sqlclass_free(c);
+}
+
+void pg_frontend_sql_names_settled(pg_session *ps)
+{
+	int group = ++ps->sql_freed;
+	while (ps->undo && ps->undo->sql == group && ps->undo->unit == ps->z_count) {
+		pg_undo *u = ps->undo;
+		ps->undo = u->next;
+		if (!ps->undo)
+			ps->undo_tail = NULL;
+		ps->n_undo--;
+		undo_free(u);
+	}
 }
 
 /* Whether name (a statement for a Bind, a portal for an Execute) was changed in an earlier unit the target has not answered. */
@@ -1666,10 +1691,10 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		if (families_wait(ps))
 			return 5;
 		int rc = add_request(ps, b, 0, ps->units_scanned, sql, len, NULL, 0, NULL);
-		if (rc != 5)
-			ps->units_scanned++;
 		if (rc == 0 || rc == 3) /* (not a denied one: it does not run) */
 			sql_names_changed(ps, sql, len);
+		if (rc != 5)
+			ps->units_scanned++;
 		return rc;
 	}
 	case 'P': {

@@ -99,6 +99,7 @@ typedef struct pg_undo {
 	int portal;             /* portals (Bind, Close 'P'), else stmts */
 	char *name;
 	int existed;            /* the name was there, with text and params */
+	int sql;                /* freed by the unit's sql-th DEALLOCATE or DISCARD ALL (its tag settles it), or 0 */
 	char *text, *params;
 } pg_undo;
 
@@ -200,6 +201,9 @@ typedef struct pg_session {
 	size_t subst_len;               /* the last scanned message is denied: its length */
 	size_t inject_len;              /* the last scanned Execute needs a Describe first: its length */
 	int ext_copy;                   /* the open extended unit Executes a COPY */
+	int sql_frees;                  /* DEALLOCATE/DISCARD ALL scanned in unit sql_frees_unit ... */
+	uint64_t sql_frees_unit;
+	int sql_freed;                  /* ... and answered in the unit the target answers */
 	int sync_inject;                /* forward_range sends a Sync of warden's ahead of a Query ... */
 	uint64_t *z_drops;              /* ... and the units whose ReadyForQuery is warden's, not relayed */
 	size_t n_z_drops, cap_z_drops;
@@ -237,6 +241,8 @@ void pg_session_maybe_free(pg_session *ps);
 
 /* frontend.c: the target settled the oldest Parse/Bind/Close (1), or failed unit's (0) */
 void pg_frontend_names_settled(pg_session *ps, int ok);
+/* The target answered a DEALLOCATE or DISCARD ALL (CommandComplete): the names it freed are gone. */
+void pg_frontend_sql_names_settled(pg_session *ps);
 
 /* backend.c */
 void pg_backend_connect(pg_session *ps);
