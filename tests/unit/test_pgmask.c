@@ -1754,6 +1754,11 @@ PER_ENGINE(test_text_pairs, ST_PARTIAL)
 		{"secret_pin=12345678;", "secret_pin=****5678;", 1},
 		/* JSON pairs first, then the others */
 		{"b: {\"token\": \"j1\"} and token=p2", "b: {\"token\": \"****\"} and token=****", 2},
+		/* JSON pairs escaped once more: to_json(text)::text, a record's or CSV's field */
+		{"\"body: {\\\"token\\\": \\\"whfragtok6612\\\", \\\"n\\\": 1}\"",
+		 "\"body: {\\\"token\\\": \\\"****\\\", \\\"n\\\": 1}\"", 1},
+		{"(\"{\"\"secret\"\": {\"\"pin\"\": \"\"w}h\"\"}, \"\"token\"\": 42, \"\"n\"\": 2}\")",
+		 "(\"{\"\"secret\"\": ****, \"\"token\"\": ****, \"\"n\"\": 2}\")", 2},
 		/* none of these */
 		{"token == x; token::Token; token://x", NULL, 0},
 		{"token = null, secret: None, token=nil, 'token': true", NULL, 0},

@@ -968,6 +968,85 @@ static int text_pairs(pgm_ctx *c, const char *in, size_t n, buf *out)
 static int looks_json(const char *v, size_t n);
 
 /*
+ * JSON pairs escaped once more inside text: a document's text quoted as a
+ * JSON string (`to_json(notes)::text`: {\"token\": \"abc\"}) or as a
+ * record's or CSV's field (`row(notes)::text`: {""token"": ""abc""}). The
+ * key and a string value quoted by the same \" or "", a number, true or
+ * false; an object or an array masked to the text's end. EP_* are the groups.
+ */
+#define EP_RE                                                                                  \
+	"(\\\\\"|\"\")([^\"\\\\\\x00-\\x1f]{1,256}+)\\1[ \\t]*+:[ \\t]*+"                         \
+	"(?:\\1((?:(?!\\1)[^\\n])*+)\\1|(-?[0-9][0-9.eE+-]*+|true|false)|([\\[{]))"
+enum { EP_QUOTE = 1, EP_KEY, EP_STRING, EP_SCALAR, EP_NESTED };
+static pcre2_code *ep_re;
+static pthread_once_t ep_once = PTHREAD_ONCE_INIT;
+
+static void ep_compile(void)
+{
+	ep_re = constant_pattern(EP_RE);
+}
+
+/* The end of the object or array at in[0] (in[0, n)) whose strings are
+ * quoted by q[0, ql) (\" or ""), past its closing bracket; n when it is cut
+ * short. */
+static size_t escaped_value_end(const char *in, size_t n, const char *q, size_t ql)
+{
+	size_t depth = 0;
+	int quoted = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i + ql <= n && memcmp(in + i, q, ql) == 0) {
+			quoted = !quoted;
+			i += ql - 1;
+		} else if (!quoted && (in[i] == '{' || in[i] == '[')) {
+			depth++;
+		} else if (!quoted && (in[i] == '}' || in[i] == ']') && --depth == 0) {
+			return i + 1;
+		}
+	}
+	return n;
+}
+
+static int escaped_pairs(pgm_ctx *c, const char *in, size_t n, buf *out)
+{
+	pthread_once(&ep_once, ep_compile);
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(ep_re, NULL);
+	if (!md)
+		abort();
+	size_t start = out->len, last = 0, pos = 0, hits = 0;
+	while (pos < n) {
+		int rc = pcre2_match(ep_re, (PCRE2_SPTR)in, n, pos, 0, md, NULL);
+		if (rc < 0)
+			break;
+		const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		size_t ks = ov[2 * EP_KEY], ke = ov[2 * EP_KEY + 1];
+		int g = rc > EP_NESTED ? EP_NESTED : rc > EP_SCALAR && ov[2 * EP_SCALAR] != PCRE2_UNSET ? EP_SCALAR
+														 : EP_STRING;
+		size_t vs = ov[2 * g], ve = ov[2 * g + 1];
+		pos = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		if (vs == PCRE2_UNSET || !pair_key_matches(c->json_keys, in + ks, ke - ks)) {
+			if (g == EP_NESTED)
+				pos = vs; /* the keys inside an object or array are read too */
+			continue;
+		}
+		if (g == EP_NESTED)
+			ve = vs + escaped_value_end(in + vs, n - vs, in + ov[2 * EP_QUOTE], ov[2 * EP_QUOTE + 1] -
+								    ov[2 * EP_QUOTE]);
+		if (ve <= vs || masked_already(in + vs, ve - vs))
+			continue;
+		buf_append(out, in + last, vs - last);
+		if (memchr(in + vs, '\\', ve - vs) || memchr(in + vs, '"', ve - vs))
+			buf_append(out, "****", 4); /* (no piece of an escape kept) */
+		else
+			mask_whole(c->mp, in + vs, ve - vs, out);
+		last = ve;
+		pos = ve > pos ? ve : pos;
+		hits++;
+	}
+	pcre2_match_data_free(md);
+	return pairs_end(c, in, n, last, start, hits, out);
+}
+
+/*
  * The pairs of text in[0, n) that is no JSON document (a document's text is
  * its pairs: it is not read so), after its JSON pairs: r says whether out
  * holds in rewritten from start on (json_fragments), where they are read
@@ -978,7 +1057,18 @@ static int then_text_pairs(pgm_ctx *c, const char *in, size_t n, int r, size_t s
 	if (looks_json(in, n) && json_valid(in, n))
 		return r;
 	c->tp.len = 0;
-	if (!text_pairs(c, r ? out->data + start : in, r ? out->len - start : n, &c->tp))
+	if (text_pairs(c, r ? out->data + start : in, r ? out->len - start : n, &c->tp)) {
+		out->len = start;
+		buf_append(out, c->tp.data, c->tp.len);
+		r = 1;
+	}
+	/* ... and the JSON pairs escaped once more */
+	const char *t = r ? out->data + start : in;
+	size_t tn = r ? out->len - start : n;
+	if (!memmem(t, tn, "\\\"", 2) && !memmem(t, tn, "\"\"", 2))
+		return r;
+	c->tp.len = 0;
+	if (!escaped_pairs(c, t, tn, &c->tp))
 		return r;
 	out->len = start;
 	buf_append(out, c->tp.data, c->tp.len);
