@@ -758,12 +758,22 @@ static const char *const_string(const json_t *n)
 	return v ? v : ""; /* (the tree leaves an empty string's value out) */
 }
 
-/* Whether n is a number, a NULL or an integer cast: an array position, no key. */
+/* Whether n is a number, a NULL, an integer cast or arithmetic (`o[n - 1]`: a
+ * number, or an error, whatever its operands hold): an array position, no key. */
 static int position(const json_t *n)
 {
 	const json_t *c = json_object_get(n, "A_Const");
 	if (c)
 		return json_object_get(c, "ival") || json_object_get(c, "isnull") || json_object_get(c, "fval");
+	const json_t *ax = json_object_get(n, "A_Expr");
+	if (ax) {
+		static const char *const arithmetic[] = {"+", "-", "*", "/", "%"};
+		const json_t *name = json_object_get(ax, "name");
+		const char *op = pgtree_string(json_array_get(name, json_array_size(name) - 1));
+		const char *kind = pgtree_str(ax, "kind");
+		return json_array_size(name) == 1 && kind && !strcmp(kind, "AEXPR_OP") &&
+		       PGTREE_LISTED(op, arithmetic) != NULL;
+	}
 	const json_t *tc = json_object_get(n, "TypeCast");
 	const json_t *tnames = json_object_get(json_object_get(tc, "typeName"), "names");
 	const char *t = pgtree_string(json_array_get(tnames, json_array_size(tnames) - 1));

@@ -1308,6 +1308,9 @@ static const json_case json_cases[] = {
 	{"select doc->k, doc[k], prattrs[s] from t, keys", "", NULL, 1},
 	{"select doc->lower(k) from t, keys", "", "->", 1},
 	{"select doc[$1] from t", "", "a subscript", 1},
+	/* arithmetic is a number, a position (pgJDBC's getIndexInfo: indoption[n - 1]); a concatenation is text */
+	{"select o[n - 1], doc[(i * 2) % 3] from t", "", NULL, 1},
+	{"select doc[k || ''] from t, keys", "", "a subscript", 1},
 	{"select doc->(select k from keys limit 1) from t", "", "->", 1},
 	{"select doc #>> p from t", "", "#>>", 1},
 	{"select doc #>> '{a,\\\"b\\\"}' from t", "", "#>>", 1},
