@@ -908,14 +908,17 @@ static void undo_units(pg_session *ps, uint64_t lo, uint64_t hi)
 		}
 	}
 	ps->undo = keep;
+	pg_undo *later_units = keep; /* (the log is in unit order) */
+	while (later_units && later_units->unit <= hi)
+		later_units = later_units->next;
 	for (pg_undo *u = undone, *next; u; u = next) {
 		next = u->next;
 		/* a later change of the name, still unanswered, was made on top of
 		 * this one: it now changes what this one found (Parse x failing,
 		 * then Close x and Parse x: x holds the second Parse's text, and
 		 * the Close closed what the failed Parse found) */
-		pg_undo *later = keep;
-		while (later && (later->unit <= hi || later->portal != u->portal || strcmp(later->name, u->name) != 0))
+		pg_undo *later = later_units;
+		while (later && (later->portal != u->portal || strcmp(later->name, u->name) != 0))
 			later = later->next;
 		if (later) {
 			free(later->text);
