@@ -40,14 +40,15 @@ static inline const char *pgtree_listed(const char *s, const char *const *l, siz
  * The function column reference fields (a.b, s.a.b) calls on a's whole row
  * when its last name is one of these: PostgreSQL reads `c.to_json` as
  * to_json(c) where c has no column of that name (the built-ins taking a
- * record or any value alone; hstore is an extension's). NULL when it is not.
+ * record or any value alone, aggregates too: c.array_agg is array_agg(c);
+ * hstore is an extension's). NULL when it is not.
  */
 static inline const char *pgtree_field_function(const json_t *fields)
 {
 	static const char *const row_functions[] = {
-		"concat", "hash_record", "hstore", "json_build_array", "jsonb_build_array", "num_nonnulls",
-		"num_nulls", "pg_column_size", "quote_literal", "quote_nullable", "record_out", "record_send",
-		"row_to_json", "to_json", "to_jsonb",
+		"array_agg", "concat", "hash_record", "hstore", "json_agg", "json_build_array", "jsonb_agg",
+		"jsonb_build_array", "num_nonnulls", "num_nulls", "pg_column_size", "quote_literal", "quote_nullable",
+		"record_out", "record_send", "row_to_json", "to_json", "to_jsonb",
 	};
 	size_t n = json_array_size(fields);
 	return n >= 2 ? PGTREE_LISTED(pgtree_string(json_array_get(fields, n - 1)), row_functions) : NULL;
