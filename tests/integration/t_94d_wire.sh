@@ -218,6 +218,13 @@ c.s.sendall(B("pg", "f1") + E("pg") + S)
 c.read()
 c.done(rows=len(c.rows()), order=c.types(), descs=c.descs())
 
+# 5ab. an error between the client's Describe and the Execute: the client's description arrives
+c = Case("describe_then_error")
+c.s.sendall(P("select id, email from customers order by id limit 2", "e1") + B("pe", "e1") + D("P", "pe") +
+            P("select * from no_such_table") + E("pe") + S + Q("select 'still here'"))
+c.read(n=2)
+c.done(last=[r[0].decode() if r[0] else None for r in c.rows()[-1:]])
+
 # 2b. two COPYs of one Query, a Sync before the first one's data (ignored)
 c = Case("two_copies")
 c.s.sendall(Q("copy inbox from stdin; copy inbox from stdin"))
@@ -418,6 +425,8 @@ assert_contains "$(case_json describe_other_binary)" '"order": "2TtT"' \
 assert_contains "$(case_json describe_other_binary)" '"descs": ["regexp_replace:1", "t:0"]' \
   "each with its own columns and formats"
 no_secrets "$T/describe_order.bin" "Describes before a masked Execute"
+j=$(case_json describe_then_error)
+assert_contains "$j" '"types": "12TEZTDCZ"' "an error after the client's Describe: its description arrives, then the error"
 j=$(case_json describe_flushed)
 assert_contains "$j" '"order": "1tT2TDDCZ2DDCZ"' \
   "Describes answered before the Execute is sent (Flush): no description the client did not ask for"

@@ -887,6 +887,7 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 		ps->tx_status = len >= 1 ? body[0] : 'I';
 		pg_frontend_names_settled(ps, 0); /* (none of the unit's is left unanswered, or it failed) */
 		ps->sql_freed = 0;
+		ps->unit_replies = 0;
 		ps->z_count += 1 + ps->z_bonus;
 		ps->z_bonus = 0;
 		while (ps->inflight && ps->inflight->unit < ps->z_count)
@@ -918,9 +919,18 @@ static int frame_replaced(pg_session *ps, char type)
 		memmove(ps->z_drops, ps->z_drops + 1, --ps->n_z_drops * sizeof(*ps->z_drops));
 		return 2;
 	}
-	/* maybe the reply to a Describe warden sent: held (desc_resolve) */
-	if ((type == 'T' || type == 'n') && r && r->describe_injected)
-		return 3;
+	/* the reply to the Describe warden sent: its place among the unit's
+	 * ParseComplete ... descriptions (frontend.c counts them as it sends);
+	 * read (inspect_message), not relayed */
+	if (type && strchr("123Tn", type)) {
+		int ours = (type == 'T' || type == 'n') && r && r->describe_injected &&
+			   ps->unit_replies == r->replies_before;
+		ps->unit_replies++;
+		if (ours) {
+			r->describe_injected = 0;
+			return 2;
+		}
+	}
 	/* a refused COPY: its rows and CopyDone dropped, its tag replaced by the error */
 	if (ps->copy_refused && (type == 'd' || type == 'c'))
 		return 2;
@@ -1032,34 +1042,6 @@ static int frame_done(pg_session *ps)
 }
 
 /*
- * warden's Describe goes right ahead of its Execute, so its reply is the last
- * description before the Execute's own replies; the client's Describes of the
- * unit, sent before, are answered before it, some maybe already relayed (a
- * Flush), some never (an error). So each description that comes while the
- * request awaits warden's is held until the next frame: a ParameterDescription,
- * a description or a Parse/Bind/Close reply means the held one answered the
- * client, which gets it; anything else the Execute answers, so the held one
- * was warden's, and is dropped (it was read by then). Notices, notifications
- * and parameter reports come at any time: they go on, the description held.
- */
-static void desc_resolve(pg_session *ps, chunk *ch, size_t *out, size_t hdr_from, char type)
-{
-	if (!ps->desc_hold.len || strchr("NAS", type))
-		return;
-	if (strchr("tTn123", type)) {
-		if (hdr_from > *out)
-			emit_seg(ps, ch, *out, hdr_from - *out);
-		*out = hdr_from;
-		emit_copy(ps, ps->desc_hold.data, ps->desc_hold.len);
-	} else {
-		pg_request *r = current_request(ps);
-		if (r)
-			r->describe_injected = 0;
-	}
-	ps->desc_hold.len = 0;
-}
-
-/*
  * Walks the frames of ch and relays them to the client: unchanged bytes are
  * written from the chunk itself, a replaced frame is cut out and warden's
  * message written in its place. A header split across reads is held back
@@ -1097,7 +1079,6 @@ static int relay_frames(pg_session *ps, chunk *ch)
 			ps->t_remaining = len - 4;
 			if (!frame_expected(ps, ps->t_type))
 				return -3;
-			desc_resolve(ps, ch, &out, hdr_from, ps->t_type);
 			pg_request *r = current_request(ps);
 			ps->t_capture = wants_body(ps->t_type) ||
 					((ps->t_type == 'T' || ps->t_type == 'H') && mask_active(r));
@@ -1141,8 +1122,6 @@ static int relay_frames(pg_session *ps, chunk *ch)
 				if (hdr_from > out)
 					emit_seg(ps, ch, out, hdr_from - out);
 				ps->t_drop = repl;
-				if (repl == 3)
-					buf_append(&ps->desc_hold, ps->t_hdr, 5);
 			} else if (held) {
 				emit_copy(ps, ps->t_hdr, held);
 			}
@@ -1158,8 +1137,6 @@ static int relay_frames(pg_session *ps, chunk *ch)
 		size_t take = ps->t_remaining;
 		if (take > end - p)
 			take = end - p;
-		if (ps->t_drop == 3)
-			buf_append(&ps->desc_hold, ch->data + p, take);
 		if (ps->t_mask) {
 			buf_append(&ps->t_row, ch->data + p, take);
 		} else if (ps->t_capture) {

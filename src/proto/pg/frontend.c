@@ -121,7 +121,6 @@ void pg_session_maybe_free(pg_session *ps)
 	buf_free(&ps->hold);
 	buf_free(&ps->t_body);
 	buf_free(&ps->t_row);
-	buf_free(&ps->desc_hold);
 	free(ps->z_drops);
 	free(ps->inject_portal);
 	buf_free(&ps->t_out);
@@ -1479,6 +1478,7 @@ static void refuse_range(pg_session *ps, const char *sqlstate, const char *messa
 		ps->held_req = NULL;
 	}
 	ps->units_scanned = ps->units_forwarded;
+	ps->unit_replies_scanned = 0;
 	ps->sync_inject = 0;
 	while (ps->n_z_drops && ps->z_drops[ps->n_z_drops - 1] >= ps->units_forwarded)
 		ps->n_z_drops--; /* (warden's Sync was never sent) */
@@ -1680,6 +1680,8 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		ps->units_scanned++;
 		ps->syncs_scanned++;
 		ps->ext_open = 0;
+		ps->ext_copy = 0;
+		ps->unit_replies_scanned = 0;
 		ps->sync_inject = 1;
 		return 6;
 	}
@@ -1712,6 +1714,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		 * warden holds may be gone there: DEALLOCATE, DISCARD) */
 		undo_push(ps, 0, name);
 		named_set(&ps->stmts, name, util_strndup(sql, len), NULL);
+		ps->unit_replies_scanned++; /* (ParseComplete) */
 		return 0;
 	}
 	case 'B': {
@@ -1741,6 +1744,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		 * transaction's end, a CLOSE, takes it) */
 		undo_push(ps, 1, portal);
 		named_set(&ps->portals, portal, util_strndup(s->text, strlen(s->text)), params);
+		ps->unit_replies_scanned++; /* (BindComplete) */
 		return 0;
 	}
 	case 'E': {
@@ -1780,6 +1784,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			 * columns, all in text.
 			 */
 			last->describe_injected = 1;
+			last->replies_before = ps->unit_replies_scanned++;
 			free(ps->inject_portal);
 			ps->inject_portal = util_strndup(portal, strlen(portal));
 			return rc == 3 ? 3 : 4;
@@ -1791,6 +1796,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		const char *name = pg_get_str(&r, NULL);
 		if (!name || (what != 'S' && what != 'P'))
 			return protocol_violation(ps, "malformed Describe");
+		ps->unit_replies_scanned++; /* (RowDescription or NoData) */
 		return 0;
 	}
 	case 'F': {
@@ -1831,6 +1837,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			return protocol_violation(ps, "too many Parse, Bind and Close messages awaiting the target's answer");
 		undo_push(ps, what == 'P', name);
 		named_remove(what == 'S' ? &ps->stmts : &ps->portals, name);
+		ps->unit_replies_scanned++; /* (CloseComplete) */
 		return 0;
 	}
 	case 'S':
@@ -1838,6 +1845,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 		ps->syncs_scanned++;
 		ps->ext_open = 0;
 		ps->ext_copy = 0;
+		ps->unit_replies_scanned = 0;
 		if (ps->copy_in_open)
 			ps->z_bonus++; /* the target ignores it: the COPY's ReadyForQuery counts for it */
 		return 0;

@@ -72,7 +72,9 @@ typedef struct pg_request {
 	struct sql_copy_out *copy;      /* its COPY TO STDOUT statements: table, columns and format ... */
 	int n_copy;                     /* ... how many (-1: the text does not parse) ... */
 	int copy_at;                    /* ... and the CopyOutResponses seen */
-	int describe_injected;  /* warden sent a Describe of its portal: the reply is not relayed */
+	int describe_injected;  /* warden sent a Describe of its portal: the reply is not relayed ... */
+	uint64_t replies_before;   /* ... the unit's ParseComplete, BindComplete, CloseComplete and
+				    * descriptions before it (its place among them) */
 	int captured_truncated;
 } pg_request;
 
@@ -149,8 +151,8 @@ typedef struct pg_session {
 	size_t t_remaining;
 	char t_type;
 	int t_capture;
-	int t_drop;             /* the frame in progress is replaced (1), dropped (2) or held (3) (see backend.c) */
-	buf desc_hold;          /* a description held until the next frame tells whose it is (desc_resolve) */
+	int t_drop;             /* the frame in progress is replaced (1) or dropped (2) (see backend.c) */
+	uint64_t unit_replies;  /* ParseComplete ... descriptions the target sent in the unit it answers */
 	buf t_body;
 	int target_paused;
 	/* the mask stage: rows are buffered whole, rewritten, then relayed */
@@ -201,6 +203,7 @@ typedef struct pg_session {
 	size_t subst_len;               /* the last scanned message is denied: its length */
 	size_t inject_len;              /* the last scanned Execute needs a Describe first: its length */
 	int ext_copy;                   /* the open extended unit Executes a COPY */
+	uint64_t unit_replies_scanned;  /* its Parse, Bind, Close and Describe messages, warden's too */
 	int sql_frees;                  /* DEALLOCATE/DISCARD ALL scanned in unit sql_frees_unit ... */
 	uint64_t sql_frees_unit;
 	int sql_freed;                  /* ... and answered in the unit the target answers */
