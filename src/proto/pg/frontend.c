@@ -1022,8 +1022,9 @@ void pg_frontend_sql_names_settled(pg_session *ps)
 /* Whether name (a statement for a Bind, a portal for an Execute) was changed in an earlier unit the target has not answered. */
 static int name_unsettled(const pg_session *ps, int portal, const char *name)
 {
-	for (const pg_undo *u = ps->undo; u; u = u->next)
-		if (u->unit < ps->units_scanned && u->portal == portal && strcmp(u->name, name) == 0)
+	/* (the log is in unit order: the unit being scanned's own changes end it) */
+	for (const pg_undo *u = ps->undo; u && u->unit < ps->units_scanned; u = u->next)
+		if (u->portal == portal && strcmp(u->name, name) == 0)
 			return 1;
 	return 0;
 }
