@@ -1556,9 +1556,9 @@ static policy_action action_of(config_action a)
 /*
  * The rule whose `mask` applies to the results of a statement rule i lets
  * through: an allow rule's own; for a review rule without one, the first
- * later allow rule the statement matches (what it would mask by had no
- * review been asked: an approval lets the statement run, it does not show
- * its results in clear); -1 for none.
+ * later rule the statement matches that masks, or allows (what it would
+ * be masked by had no review been asked: an approval lets the statement
+ * run, it does not show its results in clear); -1 for none.
  */
 static int masking_rule(const config_policy *p, const subject *who, const policy_session *st, const session *s,
 			const sql_stmt *stmt, int i, policy_action a)
@@ -1568,7 +1568,8 @@ static int masking_rule(const config_policy *p, const subject *who, const policy
 	if (a == POLICY_ALLOW || p->rules[i].mask_profile >= 0)
 		return i;
 	for (size_t j = (size_t)i + 1; j < p->n_rules; j++)
-		if (action_of(p->rules[j].action) == POLICY_ALLOW && rule_matches(&p->rules[j], who, st, s, stmt) == M_YES)
+		if ((p->rules[j].mask_profile >= 0 || action_of(p->rules[j].action) == POLICY_ALLOW) &&
+		    rule_matches(&p->rules[j], who, st, s, stmt) == M_YES)
 			return (int)j;
 	return -1;
 }
@@ -1925,8 +1926,9 @@ static void refusal_messages(policy_decision *d, const refusal *r, const char *p
 		break;
 	case REF_NESTED:
 		buf_printf(&b, "warden masks columns for you (masking profile \"%s\"): this statement runs a prepared "
-			   "statement (or another statement) inside it, as CREATE TABLE ... AS EXECUTE does, so what it "
-			   "reads and where its columns land is not known", profile);
+			   "statement (or another statement) inside it, as CREATE TABLE ... AS EXECUTE and EXPLAIN "
+			   "ANALYZE EXECUTE do, or one warden cannot place, so what it reads and where its columns land "
+			   "is not known", profile);
 		hint = "Run the EXECUTE on its own (masked columns arrive masked); a person with unmasked access can "
 		       "run this statement.";
 		break;

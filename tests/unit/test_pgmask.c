@@ -1759,6 +1759,8 @@ PER_ENGINE(test_text_pairs, ST_PARTIAL)
 		 "\"body: {\\\"token\\\": \\\"****\\\", \\\"n\\\": 1}\"", 1},
 		{"(\"{\"\"secret\"\": {\"\"pin\"\": \"\"w}h\"\"}, \"\"token\"\": 42, \"\"n\"\": 2}\")",
 		 "(\"{\"\"secret\"\": ****, \"\"token\"\": ****, \"\"n\"\": 2}\")", 2},
+		/* a quote inside the string (\\\"): the value is masked to the line's end, none of it kept */
+		{"{\\\"token\\\": \\\"a\\\\\\\"b-tail\\\", \\\"n\\\": 1}\nnext", "{\\\"token\\\": \\\"****\nnext", 1},
 		/* none of these */
 		{"token == x; token::Token; token://x", NULL, 0},
 		{"token = null, secret: None, token=nil, 'token': true", NULL, 0},

@@ -886,6 +886,7 @@ static void test_mask_review(void **state)
 		"    - { name: carol-deletes, match: { users: [carol], statements: [delete] }, action: review,\n"
 		"        reviewers: [ops], mask: mails }\n"
 		"    - { name: changes, match: { statements: [update, delete] }, action: review, reviewers: [ops] }\n"
+		"    - { name: people, match: { objects: [\"public.people\"] }, action: review, reviewers: [ops], mask: mails }\n"
 		"    - { name: read-only, match: { kinds: [write] }, action: deny }\n"
 		"    - { name: dave-clear, match: { users: [dave] }, action: allow }\n"
 		"    - { name: masked, match: { users: [alice, carol] }, action: allow, mask: pii }\n";
@@ -898,6 +899,11 @@ static void test_mask_review(void **state)
 	assert_int_equal(a, POLICY_REVIEW);
 	assert_int_equal(mask_of(&f, "select email from customers", &a), 0);
 	assert_int_equal(a, POLICY_ALLOW);
+	/* ... or a later review rule's mask (the one that would decide had this one not matched) */
+	as(&f, "dave", "[\"eng\"]", NULL);
+	assert_int_equal(mask_of(&f, "delete from people where id = 1 returning email", &a), 1);
+	assert_int_equal(a, POLICY_REVIEW);
+	as(&f, "alice", "[\"eng\"]", NULL);
 	/* what the profile's column rules cannot mask is refused, not held */
 	EXPECT(&f, "update accounts set id = id where id = 1 returning upper(password)", POLICY_DENY, "changes");
 	EXPECT(&f, "update accounts set id = id where id = 1 returning id", POLICY_REVIEW, "changes");

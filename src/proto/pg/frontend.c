@@ -983,24 +983,17 @@ static void sql_names_changed(pg_session *ps, const char *sql, size_t len)
 		if (!name)
 			continue;
 		int group = ++ps->sql_frees;
-		size_t n = 0;
-		for (pg_named *s = ps->stmts; s && !*name; s = s->next)
-			n++;
-		if (ps->n_undo + (*name ? 1 : n) > UNDO_MAX) {
-			/* (too many to keep: forgotten whatever the answer) */
-			if (*name) {
-				named_remove(&ps->stmts, name);
-			} else {
-				free_named(ps->stmts);
-				ps->stmts = NULL;
-			}
-			continue;
-		}
-		while (*name ? named_find(ps->stmts, name) != NULL : ps->stmts != NULL) {
-			const char *victim = *name ? name : ps->stmts->name;
-			undo_push(ps, 0, victim);
-			ps->undo_tail->sql = group;
-			named_remove(&ps->stmts, victim);
+		/* (ALL frees the named statements; the unnamed one stays) */
+		pg_named *next;
+		for (pg_named *v = ps->stmts; v; v = next) {
+			next = v->next;
+			if (*name ? strcmp(v->name, name) != 0 : !*v->name)
+				continue;
+			if (ps->n_undo < UNDO_MAX) {
+				undo_push(ps, 0, v->name);
+				ps->undo_tail->sql = group;
+			} /* (else forgotten whatever the answer) */
+			named_remove(&ps->stmts, v->name);
 		}
 	}
 	sqlclass_free(c);
@@ -1480,6 +1473,7 @@ static void refuse_range(pg_session *ps, const char *sqlstate, const char *messa
 	}
 	ps->units_scanned = ps->units_forwarded;
 	ps->unit_replies_scanned = 0;
+	ps->sql_frees_unit = UINT64_MAX; /* (the unit is scanned again: its DEALLOCATEs counted anew) */
 	ps->sync_inject = 0;
 	while (ps->n_z_drops && ps->z_drops[ps->n_z_drops - 1] >= ps->units_forwarded)
 		ps->n_z_drops--; /* (warden's Sync was never sent) */
@@ -1939,6 +1933,7 @@ static int scan_ready(pg_session *ps)
 			if (type == 'S') {
 				ps->skip_until_sync = 0;
 				ps->ext_open = 0;
+				ps->ext_copy = 0;
 				buf out = {0};
 				pg_put_ready(&out, ps->tx_status);
 				emit_to_client(ps, &out);

@@ -995,7 +995,8 @@ static size_t escaped_value_end(const char *in, size_t n, const char *q, size_t 
 	int quoted = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i + ql <= n && memcmp(in + i, q, ql) == 0) {
-			quoted = !quoted;
+			if (!(i && in[i - 1] == '\\')) /* (\\\" and \"" are quotes inside a string) */
+				quoted = !quoted;
 			i += ql - 1;
 		} else if (!quoted && (in[i] == '{' || in[i] == '[')) {
 			depth++;
@@ -1031,6 +1032,12 @@ static int escaped_pairs(pgm_ctx *c, const char *in, size_t n, buf *out)
 		if (g == EP_NESTED)
 			ve = vs + escaped_value_end(in + vs, n - vs, in + ov[2 * EP_QUOTE], ov[2 * EP_QUOTE + 1] -
 								    ov[2 * EP_QUOTE]);
+		else if (g == EP_STRING && ve > vs && in[ve - 1] == '\\') {
+			/* the quote that ended it is one inside the string (\\\" or \""): to the line's end */
+			const char *nl = memchr(in + ve, '\n', n - ve);
+			ve = nl ? (size_t)(nl - in) : n;
+			pos = ve;
+		}
 		if (ve <= vs || masked_already(in + vs, ve - vs))
 			continue;
 		buf_append(out, in + last, vs - last);
