@@ -826,8 +826,6 @@ static void inspect_message(pg_session *ps, char type, const char *body, size_t 
 		char *tag = util_strndup(body, nul ? (size_t)(nul - body) : len);
 		if (!strncmp(tag, "DEALLOCATE", 10) || !strcmp(tag, "DISCARD ALL"))
 			pg_frontend_sql_names_settled(ps);
-		if (ps->z_bonus && !strncmp(tag, "COPY", 4))
-			ps->unit_replies = 0; /* (frontend.c counts anew from a Sync the COPY ignored) */
 		add_tag(r, tag);
 		free(tag);
 		if (r->extended)
@@ -916,20 +914,10 @@ static int frame_replaced(pg_session *ps, char type)
 	pg_request *r = current_request(ps);
 	if (type == 'E')
 		return r && r->denied;
-	/* the ReadyForQuery of a Sync warden sent ahead of a Query (frontend.c):
-	 * not relayed, unless it answers a client's unit too (one that COPY's
-	 * ignored Syncs fold into it) */
-	if (type == 'Z' && ps->n_z_drops) {
-		size_t k = 0;
-		while (k < ps->n_z_drops && ps->z_drops[k] <= ps->z_count + ps->z_bonus)
-			k++;
-		size_t ours = 0;
-		for (size_t i = 0; i < k; i++)
-			ours += ps->z_drops[i] >= ps->z_count;
-		memmove(ps->z_drops, ps->z_drops + k, (ps->n_z_drops - k) * sizeof(*ps->z_drops));
-		ps->n_z_drops -= k;
-		if (ours && ours == ps->z_bonus + 1)
-			return 2;
+	/* the ReadyForQuery of a Sync warden sent ahead of a Query (frontend.c) */
+	if (type == 'Z' && ps->n_z_drops && ps->z_drops[0] == ps->z_count) {
+		memmove(ps->z_drops, ps->z_drops + 1, --ps->n_z_drops * sizeof(*ps->z_drops));
+		return 2;
 	}
 	/* the reply to the Describe warden sent: its place among the unit's
 	 * ParseComplete ... descriptions (frontend.c counts them as it sends);
