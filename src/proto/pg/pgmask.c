@@ -203,6 +203,8 @@ void pgm_ctx_release(pgm_ctx *c)
 	c->kv_md = NULL;
 	pcre2_match_data_free(c->tp_md);
 	c->tp_md = NULL;
+	pcre2_match_data_free(c->ep_md);
+	c->ep_md = NULL;
 	pgm_batch_end(c);
 }
 
@@ -1010,9 +1012,9 @@ static size_t escaped_value_end(const char *in, size_t n, const char *q, size_t 
 static int escaped_pairs(pgm_ctx *c, const char *in, size_t n, buf *out)
 {
 	pthread_once(&ep_once, ep_compile);
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(ep_re, NULL);
-	if (!md)
-		abort();
+	if (!c->ep_md)
+		c->ep_md = pcre2_match_data_create_from_pattern(ep_re, NULL);
+	pcre2_match_data *md = c->ep_md;
 	size_t start = out->len, last = 0, pos = 0, hits = 0;
 	while (pos < n) {
 		int rc = pcre2_match(ep_re, (PCRE2_SPTR)in, n, pos, 0, md, NULL);
@@ -1049,7 +1051,6 @@ static int escaped_pairs(pgm_ctx *c, const char *in, size_t n, buf *out)
 		pos = ve > pos ? ve : pos;
 		hits++;
 	}
-	pcre2_match_data_free(md);
 	return pairs_end(c, in, n, last, start, hits, out);
 }
 

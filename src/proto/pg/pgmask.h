@@ -85,6 +85,7 @@ typedef struct pgm_ctx {
 				 * in-place pass is fuzzed against) */
 	void *kv_md;            /* PCRE2 match data for JSON pairs inside text (json_fragments) */
 	void *tp_md;            /* ... for other pairs in text (text_pairs) */
+	void *ep_md;            /* ... for JSON pairs escaped once more (escaped_pairs) */
 	buf tp;                 /* text_pairs' output */
 	int jdepth;             /* JSON in JSON strings being read (string_keys), how deep */
 } pgm_ctx;
