@@ -110,6 +110,7 @@
 /* A validator sees the value span [*vs, *ve) of a pattern match and may narrow
  * it (drop a trailing group that the pattern took greedily). */
 typedef bool (*validator_fn)(const char *t, size_t *vs, size_t *ve);
+typedef bool (*native_fn)(const unsigned char *x, size_t n, size_t i, size_t *e);
 
 static bool is_digit(char c)
 {
@@ -528,6 +529,113 @@ static const builtin builtins[MASK_DET_COUNT] = {
 static const char *const builtin_names[MASK_DET_COUNT] = {MASK_DETECTORS(X)};
 #undef X
 
+/*
+ * Patterns of a fixed shape, matched without PCRE2 where the Hyperscan engine
+ * confirms a hint (search): whether the detector's pattern, as PCRE2 runs it
+ * over the whole subject x[0, n), matches at i, and where that match ends.
+ * Each says which of the pattern's backtracking paths can succeed (the one
+ * PCRE2 takes first is the one kept); the PCRE2 engine, which the fuzzer
+ * (fuzz_mask) and the unit tests compare this engine against, still runs
+ * the patterns themselves. \w is [A-Za-z0-9_] (PCRE2's default tables, no
+ * UCP); a lookbehind reads before i, a lookahead past the end of a cut.
+ */
+static const bool word[256] = {['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true, ['_'] = true};
+
+static bool digit_at(const unsigned char *x, size_t n, size_t i)
+{
+	return i < n && x[i] >= '0' && x[i] <= '9';
+}
+
+/* One octet of x[0, l), l its digit run's length (25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d
+ * followed by a "." or by the lookahead: only the whole run can be it). */
+static bool octet_ok(const unsigned char *x, size_t l)
+{
+	switch (l) {
+	case 1: return true;
+	case 2: return x[0] != '0';
+	case 3: return x[0] == '1' || (x[0] == '2' && (x[1] <= '4' || (x[1] == '5' && x[2] <= '5')));
+	default: return false;
+	}
+}
+
+/* (?<![\w.])(?:OCTET\.){3}OCTET(?![\w]|\.\d) */
+static bool ipv4_at(const unsigned char *x, size_t n, size_t i, size_t *e)
+{
+	if (i > 0 && (word[x[i - 1]] || x[i - 1] == '.'))
+		return false;
+	size_t j = i;
+	for (int k = 0; k < 4; k++) {
+		size_t l = 0;
+		while (l < 4 && digit_at(x, n, j + l))
+			l++;
+		if (!octet_ok(x + j, l))
+			return false;
+		j += l;
+		if (k < 3) {
+			if (j >= n || x[j] != '.')
+				return false;
+			j++;
+		}
+	}
+	if (j < n && (word[x[j]] || (x[j] == '.' && digit_at(x, n, j + 1))))
+		return false;
+	*e = j;
+	return true;
+}
+
+/* (?<![\w.-])\d(?:[ -]?\d){12,18}(?![\w]|[.-]?\d): the digits as they come
+ * (a separator only before a digit), then the longest count whose end the
+ * lookahead lets be one (a shorter count ends before a digit, or before a
+ * separator and a digit: only " " lets that through). */
+static bool card_at(const unsigned char *x, size_t n, size_t i, size_t *e)
+{
+	if ((i > 0 && (word[x[i - 1]] || x[i - 1] == '.' || x[i - 1] == '-')) || !digit_at(x, n, i))
+		return false;
+	size_t ends[19], k = 0, j = i + 1;
+	ends[k++] = j;
+	while (k < 19) {
+		if (digit_at(x, n, j))
+			j++;
+		else if (j < n && (x[j] == ' ' || x[j] == '-') && digit_at(x, n, j + 1))
+			j += 2;
+		else
+			break;
+		ends[k++] = j;
+	}
+	for (; k >= 13; k--) {
+		size_t q = ends[k - 1];
+		if (q < n && (word[x[q]] || ((x[q] == '.' || x[q] == '-') && digit_at(x, n, q + 1))))
+			continue;
+		*e = q;
+		return true;
+	}
+	return false;
+}
+
+/* (?<![\w-])\d{3}[- ]\d{2}[- ]\d{4}(?![\w]|-\d) */
+static bool ssn_at(const unsigned char *x, size_t n, size_t i, size_t *e)
+{
+	static const char shape[] = "dddsddsdddd";
+	if ((i > 0 && (word[x[i - 1]] || x[i - 1] == '-')) || n - i < 11)
+		return false;
+	for (size_t k = 0; k < 11; k++) {
+		unsigned char c = x[i + k];
+		if (shape[k] == 'd' ? !(c >= '0' && c <= '9') : (c != '-' && c != ' '))
+			return false;
+	}
+	size_t q = i + 11;
+	if (q < n && (word[x[q]] || (x[q] == '-' && digit_at(x, n, q + 1))))
+		return false;
+	*e = q;
+	return true;
+}
+
+static const native_fn natives[MASK_DET_COUNT] = {
+	[MASK_DET_CREDIT_CARD] = card_at,
+	[MASK_DET_US_SSN] = ssn_at,
+	[MASK_DET_IPV4] = ipv4_at,
+};
+
 /* ---- profile -------------------------------------------------------------- */
 
 typedef struct det {
@@ -545,6 +653,7 @@ typedef struct det {
 	bool numeric;           /* its hint is in db_num, scanned over num_spans() only */
 	int tier, group;
 	validator_fn validate;
+	native_fn native;       /* the pattern's own matcher for hinted searches (NULL: PCRE2) */
 } det;
 
 struct mask_profile {
@@ -733,6 +842,7 @@ mask_profile *mask_profile_new(const mask_spec *spec, char *err, size_t errlen)
 		d->slot = k;
 		d->maxlen = builtins[k].maxlen;
 		d->lead = builtins[k].lead ? builtins[k].lead : builtins[k].maxlen;
+		d->native = natives[k];
 		d->cut = true;
 		d->tier = builtins[k].tier;
 		d->group = builtins[k].group;
@@ -1160,6 +1270,58 @@ static bool ascii_span(mask_scratch *s, size_t lo, size_t hi)
 }
 
 /*
+ * The ASCII twin (email_ascii) anchored at r over x[0, t), as PCRE2 runs it:
+ * whether it matches, and where the match ends. Every repeat in it is
+ * possessive but the domain's labels, {1,8}: PCRE2 takes the most labels
+ * after which a TLD (two letters or more, all the letters there are) passes
+ * the lookahead.
+ */
+static bool email_ascii_at(const unsigned char *x, size_t t, size_t r, size_t *end)
+{
+	static const bool alnum[256] = {['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true};
+	static const bool label[256] = {['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
+					['-'] = true};
+	/* (?<![A-Za-z0-9._%+-]|[A-Za-z]') */
+	if (r >= 1 && email_local[x[r - 1]])
+		return false;
+	if (r >= 2 && x[r - 1] == '\'' && email_letter[x[r - 2]])
+		return false;
+	/* [A-Za-z0-9](?:[A-Za-z0-9._%+-]|(?<=[A-Za-z])'(?=[A-Za-z])){0,63}+@ */
+	if (r >= t || !email_first[x[r]])
+		return false;
+	size_t j = r + 1;
+	for (size_t k = 0; k < 63 && j < t; k++, j++)
+		if (!email_local[x[j]] &&
+		    !(x[j] == '\'' && email_letter[x[j - 1]] && j + 1 < t && email_letter[x[j + 1]]))
+			break;
+	if (j >= t || x[j] != '@')
+		return false;
+	/* (?:[A-Za-z0-9][A-Za-z0-9-]*+(?<!-)\.){1,8}: where each label's "." ends */
+	size_t ends[8], n = 0, d = j + 1;
+	while (n < 8 && d < t && alnum[x[d]]) {
+		size_t q = d + 1;
+		while (q < t && label[x[q]])
+			q++;
+		if (x[q - 1] == '-' || q >= t || x[q] != '.')
+			break;
+		ends[n++] = d = q + 1;
+	}
+	/* [A-Za-z][A-Za-z]++(?![A-Za-z0-9-]|\.[A-Za-z0-9]) after as many labels as can be */
+	while (n > 0) {
+		size_t q = ends[--n];
+		while (q < t && email_letter[x[q]])
+			q++;
+		if (q - ends[n] < 2)
+			continue;
+		if (q < t && (label[x[q]] || (x[q] == '.' && q + 1 < t && alnum[x[q + 1]])))
+			continue;
+		*end = q;
+		return true;
+	}
+	return false;
+}
+
+/*
  * The email hint ending at h, just past its "@", with the subject cut at t:
  * true when decided here. Every email holds one "@" (a local part or a
  * domain holds none) and starts with [A-Za-z0-9] where no local-part
@@ -1193,16 +1355,18 @@ static bool email_search(mask_scratch *s, uint32_t di, size_t h, size_t t)
 		 * (a letter of EMAIL_U there would have made the TLD longer, or a
 		 * label of it); no match of it is none of the pattern's when
 		 * nothing from the "@" on is beyond ASCII. */
-		rc = pcre2_jit_match(d->re_at_ascii, (PCRE2_SPTR)x, t, r, 0, s->md, s->mctx);
-		if (rc > 0) {
-			size_t e = ov[1];
+		/* (the twin as PCRE2 would run it: email_ascii_at) */
+		size_t e;
+		if (email_ascii_at((const unsigned char *)x, t, r, &e)) {
 			if (e == t || ((unsigned char)x[e] < 0x80 &&
-				       (x[e] != '.' || e + 1 == t || (unsigned char)x[e + 1] < 0x80)))
-				goto found;
-		} else if (rc == PCRE2_ERROR_NOMATCH && ascii_span(s, at, t)) {
+				       (x[e] != '.' || e + 1 == t || (unsigned char)x[e + 1] < 0x80))) {
+				PCRE2_SIZE m[2] = {r, e};
+				record(s, di, m);
+				s->pos[di] = e;
+				return true;
+			}
+		} else if (ascii_span(s, at, t)) {
 			return true;
-		} else if (rc != PCRE2_ERROR_NOMATCH) {
-			return false; /* a limit: the plain search meets it, and fails closed */
 		}
 	}
 	rc = pcre2_jit_match(d->re_at, (PCRE2_SPTR)x, t, r, 0, s->md, s->mctx);
@@ -1210,10 +1374,34 @@ static bool email_search(mask_scratch *s, uint32_t di, size_t h, size_t t)
 		return true;
 	if (rc <= 0)
 		return false; /* a limit: the plain search meets it, and fails closed */
-found:
 	record(s, di, ov);
 	s->pos[di] = ov[1];
 	return true;
+}
+
+/*
+ * search for a detector with a matcher of its own (natives): every match
+ * starting in [w, h], as the PCRE2 loop below finds them on a cut subject
+ * (a match the validator refuses: the next start is the one after it).
+ */
+static void native_search(mask_scratch *s, uint32_t di, size_t h, size_t w)
+{
+	const native_fn at = s->p->dets[di].native;
+	const unsigned char *x = (const unsigned char *)s->subj;
+	size_t pos = s->pos[di];
+	for (size_t i = w; i <= h && i < s->len;) {
+		PCRE2_SIZE ov[2] = {i, 0};
+		size_t e;
+		/* (each starts with a digit, not right after one: most starts fail here) */
+		if (!(x[i] >= '0' && x[i] <= '9') || (i > 0 && word[x[i - 1]]) || !at(x, s->len, i, &e)) {
+			i++;
+			continue;
+		}
+		ov[1] = e;
+		pos = record(s, di, ov) ? e : i + 1;
+		i = pos;
+	}
+	s->pos[di] = pos > h ? pos : h + 1;
 }
 
 /*
@@ -1235,6 +1423,10 @@ static void search(mask_scratch *s, uint32_t di, size_t h, bool full)
 			t = h + d->maxlen + LOOKAROUND;
 		if (d->slot == MASK_DET_EMAIL && email_search(s, di, h, t))
 			return;
+		if (d->native) {
+			native_search(s, di, h, w);
+			return;
+		}
 	}
 	const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
 	/* done: the subject is not cut, so a search that runs out of matches

@@ -1428,6 +1428,69 @@ static void test_digit_shapes_engines_agree(void **state)
 	mask_profile_free(gp);
 }
 
+/*
+ * The shapes of the detectors the Hyperscan engine confirms with matchers of
+ * their own (mask.c's natives: IPv4, card, SSN): octets valid and not (255,
+ * 256, leading zeros), cards with the Luhn digit right and wrong, grouped by
+ * " " and "-" and not, SSNs, next to word characters, dots and dashes that
+ * the lookarounds refuse. Each text through both engines: the natives must
+ * find what the patterns find.
+ */
+static void test_native_shapes_engines_agree(void **state)
+{
+	(void)state;
+	static const char *const tok[] = {"255", "256", "25", "249", "250", "199", "100", "10", "1", "0", "01",
+					  "001", "9", "123", "45", "6789", "078", "05", "1120", ".", ".", ".",
+					  "-", "-", " ", " ", "_", "a", "Z", "..", "1.2.3.4", "10.0.0.255",
+					  "192.168.001.1", "123-45-6789", "123 45 6789", "1234"};
+	const size_t nt = sizeof(tok) / sizeof(tok[0]);
+	uint64_t seed = 0x3c6ef372fe94f82bu;
+	char text[512];
+	size_t cards = 0, ips = 0, ssns = 0;
+	for (int iter = 0; iter < 20000; iter++) {
+#define NEXT() (seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17, seed)
+		size_t len = 0, want = 1 + (size_t)iter % 40;
+		while (len < want) {
+			if (NEXT() % 9 == 0) { /* a card number of 13 to 19 digits, its Luhn digit mostly right */
+				char d[20];
+				size_t n = 13 + NEXT() % 7;
+				unsigned sum = 0;
+				for (size_t i = 0; i + 1 < n; i++)
+					d[i] = (char)('0' + NEXT() % 10);
+				for (size_t i = 0; i + 1 < n; i++) { /* doubled from the second to last */
+					unsigned v = (unsigned)(d[n - 2 - i] - '0');
+					sum += i % 2 == 0 ? (v * 2 > 9 ? v * 2 - 9 : v * 2) : v;
+				}
+				d[n - 1] = (char)('0' + (10 - sum % 10) % 10 + (NEXT() % 6 == 0));
+				if (d[n - 1] > '9')
+					d[n - 1] = '0';
+				char sep = " -x"[NEXT() % 3];
+				for (size_t i = 0; i < n && len < sizeof(text) - 2; i++) {
+					if (sep != 'x' && i && i % 4 == 0)
+						text[len++] = sep;
+					text[len++] = d[i];
+				}
+				continue;
+			}
+			const char *t = tok[NEXT() % nt];
+			size_t tl = strlen(t);
+			if (len + tl >= sizeof(text))
+				break;
+			memcpy(text + len, t, tl);
+			len += tl;
+		}
+#undef NEXT
+		uint32_t counts[MASK_DET_COUNT + MASK_MAX_CUSTOM];
+		free(run_profiles(redact, redact_s, text, len, NULL, counts));
+		cards += counts[MASK_DET_CREDIT_CARD];
+		ips += counts[MASK_DET_IPV4];
+		ssns += counts[MASK_DET_US_SSN];
+	}
+	assert_true(cards > 600); /* (944 cards, 593 addresses, 801 SSNs) */
+	assert_true(ips > 400);
+	assert_true(ssns > 500);
+}
+
 static void test_long_text(void **state)
 {
 	(void)state;
@@ -1485,6 +1548,7 @@ int main(void)
 		cmocka_unit_test(test_email_shapes_engines_agree),
 		cmocka_unit_test(test_digit_shapes_engines_agree),
 		cmocka_unit_test(test_iban_shapes_engines_agree),
+		cmocka_unit_test(test_native_shapes_engines_agree),
 		cmocka_unit_test(test_limit_fails_closed),
 		cmocka_unit_test(test_repeated_hint),
 		cmocka_unit_test(test_long_text),

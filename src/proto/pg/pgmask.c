@@ -436,13 +436,13 @@ static int walk_json(pgm_ctx *c, json_t *j, size_t *hits)
  * gives for the same value, the string's own text (escapes undone by jansson)
  * or the compact text of anything else. 0, or -1 when jansson cannot read it.
  */
-static int json_fast_value(pgm_ctx *c, const char *in, const jsmntok_t *t, buf *out)
+static int json_fast_value(pgm_ctx *c, const char *in, const jsmntok_t *t, int bs, buf *out)
 {
 	const char *v = in + t->start;
 	size_t n = (size_t)(t->end - t->start);
 	char *text = NULL;
 	json_t *j = NULL;
-	if (t->type != JSMN_STRING || memchr(v, '\\', n)) {
+	if (t->type != JSMN_STRING || (bs && memchr(v, '\\', n))) {
 		json_error_t err;
 		size_t q = t->type == JSMN_STRING; /* the quotes around a string */
 		j = json_loadb(v - q, n + 2 * q, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
@@ -553,7 +553,9 @@ static int json_keys_fast(pgm_ctx *c, const char *in, size_t n, buf *out, size_t
 			return -1;
 	}
 	size_t start = out->len, last = 0;
-	int embedded = 0, esc = memchr(in, '\\', n) && memmem(in, n, "\\\"", 2); /* (an escaped quote: JSON in a string) */
+	/* bs: a backslash anywhere (without one, no key or value has an escape) */
+	int embedded = 0, bs = memchr(in, '\\', n) != NULL;
+	int esc = bs && memmem(in, n, "\\\"", 2); /* (an escaped quote: JSON in a string) */
 	*hits = 0;
 	/* a row's value: the hints of its globs' literals say which strings hold one */
 	int by_hints = c->vh_subj == in && c->vh_len == n && c->vh_by_hint;
@@ -594,7 +596,7 @@ static int json_keys_fast(pgm_ctx *c, const char *in, size_t n, buf *out, size_t
 		}
 		/* a key; its value is the next token */
 		size_t kl = (size_t)(t->end - t->start);
-		if (memchr(in + t->start, '\\', kl))
+		if (bs && memchr(in + t->start, '\\', kl))
 			goto cannot;
 		int match = key_matches(c->json_keys, in + t->start, kl);
 		const jsmntok_t *v = &tk[i + 1];
@@ -609,7 +611,7 @@ static int json_keys_fast(pgm_ctx *c, const char *in, size_t n, buf *out, size_t
 		size_t vs = (size_t)v->start - (v->type == JSMN_STRING);
 		size_t ve = (size_t)v->end + (v->type == JSMN_STRING);
 		buf_append(out, in + last, vs - last);
-		if (json_fast_value(c, in, v, out) != 0)
+		if (json_fast_value(c, in, v, bs, out) != 0)
 			goto cannot;
 		last = ve;
 		(*hits)++;
@@ -1495,7 +1497,7 @@ static inline __attribute__((always_inline)) int mask_string_read(pgm_ctx *c, co
 	int keys = c->json_keys && c->json_keys->n;
 	/* (text pairs need a key's literal; JSON pairs may spell it with escapes) */
 	if (!is_json && (!keys || !(value_has_literal(c, in, n) ||
-				    (!(c->vh_subj == in && c->vh_nokeys) && memchr(in, '\\', n) &&
+				    (!(c->vh_subj == in && (c->vh_nokeys || c->vh_nobs)) && memchr(in, '\\', n) &&
 				     memchr(in, '"', n)))))
 		return detect(c, in, n, out) > 0;
 	buf *first = &c->det;
