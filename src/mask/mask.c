@@ -1271,12 +1271,13 @@ static bool ascii_span(mask_scratch *s, size_t lo, size_t hi)
 
 /*
  * The ASCII twin (email_ascii) anchored at r over x[0, t), as PCRE2 runs it:
- * whether it matches, and where the match ends. Every repeat in it is
+ * whether it matches, and where the match ends; x[r, at) is a local part's
+ * characters, ASCII, at most 64 of them, and x[at] is its "@". Every repeat in it is
  * possessive but the domain's labels, {1,8}: PCRE2 takes the most labels
  * after which a TLD (two letters or more, all the letters there are) passes
  * the lookahead.
  */
-static bool email_ascii_at(const unsigned char *x, size_t t, size_t r, size_t *end)
+static bool email_ascii_at(const unsigned char *x, size_t t, size_t r, size_t at, size_t *end)
 {
 	static const bool alnum[256] = {['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true};
 	static const bool label[256] = {['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
@@ -1289,13 +1290,9 @@ static bool email_ascii_at(const unsigned char *x, size_t t, size_t r, size_t *e
 	/* [A-Za-z0-9](?:[A-Za-z0-9._%+-]|(?<=[A-Za-z])'(?=[A-Za-z])){0,63}+@ */
 	if (r >= t || !email_first[x[r]])
 		return false;
-	size_t j = r + 1;
-	for (size_t k = 0; k < 63 && j < t; k++, j++)
-		if (!email_local[x[j]] &&
-		    !(x[j] == '\'' && email_letter[x[j - 1]] && j + 1 < t && email_letter[x[j + 1]]))
-			break;
-	if (j >= t || x[j] != '@')
-		return false;
+	/* (email_search walked it back from the "@" at at: at most 64 bytes of
+	 * those characters, all ASCII) */
+	size_t j = at;
 	/* (?:[A-Za-z0-9][A-Za-z0-9-]*+(?<!-)\.){1,8}: where each label's "." ends */
 	size_t ends[8], n = 0, d = j + 1;
 	while (n < 8 && d < t && alnum[x[d]]) {
@@ -1357,7 +1354,7 @@ static bool email_search(mask_scratch *s, uint32_t di, size_t h, size_t t)
 		 * nothing from the "@" on is beyond ASCII. */
 		/* (the twin as PCRE2 would run it: email_ascii_at) */
 		size_t e;
-		if (email_ascii_at((const unsigned char *)x, t, r, &e)) {
+		if (email_ascii_at((const unsigned char *)x, t, r, at, &e)) {
 			if (e == t || ((unsigned char)x[e] < 0x80 &&
 				       (x[e] != '.' || e + 1 == t || (unsigned char)x[e + 1] < 0x80))) {
 				PCRE2_SIZE m[2] = {r, e};

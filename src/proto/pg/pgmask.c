@@ -2014,6 +2014,26 @@ static void sort_hints(mask_hint *h, size_t n)
 	}
 }
 
+/*
+ * Where the second of the two sorted runs h[0, n) is made of begins (n: it is
+ * one run), sorting h when it is not two: a batch's hints are taken row by row
+ * from both runs at once (batch_hints), not merged in a pass of their own.
+ */
+static size_t hint_runs(mask_hint *h, size_t n)
+{
+	size_t k = 1;
+	while (k < n && h[k - 1].end <= h[k].end)
+		k++;
+	size_t j = k + 1;
+	while (j < n && h[j - 1].end <= h[j].end)
+		j++;
+	if (j < n) {
+		qsort(h, n, sizeof(*h), hint_cmp);
+		return n;
+	}
+	return k < n ? k : n;
+}
+
 /* The first of the sorted hints h[0, n) that ends past at. */
 static size_t hint_lower(const mask_hint *h, size_t n, size_t at)
 {
@@ -2052,13 +2072,14 @@ static int len_joins(uint32_t raw)
  * A structurally valid DataRow body of n values (what the per-value walk
  * checks); where each value's length is goes to voff[0, n) (so the walk is
  * not a chain of dependent loads a second time).
- * *joins: some value's length is len_joins (the row's scan may miss what
- * that value starts with).
+ * *joins (joins may be NULL: not asked): some value's length is len_joins
+ * (the row's scan may miss what that value starts with).
  */
 static int row_valid(const char *body, size_t len, int16_t n, uint32_t *voff, int *joins)
 {
 	size_t p = 2;
-	*joins = 0;
+	if (joins)
+		*joins = 0;
 	for (int16_t i = 0; i < n; i++) {
 		if (len - p < 4)
 			return 0;
@@ -2070,7 +2091,8 @@ static int row_valid(const char *body, size_t len, int16_t n, uint32_t *voff, in
 			return 0;
 		if (vl > 0) {
 			p += (size_t)vl;
-			*joins |= len_joins(raw);
+			if (joins)
+				*joins |= len_joins(raw);
 		}
 	}
 	return p == len;
@@ -2104,9 +2126,8 @@ static void batch_skips(pgm_ctx *c, const pgm_desc *d, const char *msgs, size_t 
 			return;
 		const char *body = msgs + q + 5;
 		size_t blen = l - 4;
-		int joins;
 		if (blen >= 2 && be16(body) == (int16_t)d->n &&
-		    row_valid(body, blen, (int16_t)d->n, c->voff, &joins)) {
+		    row_valid(body, blen, (int16_t)d->n, c->voff, NULL)) {
 			for (size_t i = 0; i < d->n; i++) {
 				int32_t vl = (int32_t)pg_be32(body + c->voff[i]);
 				if (vl <= 0 || col_gated(&d->cols[i]))
@@ -2130,7 +2151,7 @@ void pgm_batch(pgm_ctx *c, const pgm_desc *d, const char *msgs, size_t len)
 	if (mask_hints(c->mp, c->scratch, msgs, len, &c->bhints, &c->bhints_cap, &c->n_bhints, c->skip,
 		       c->n_skip) != 0)
 		return; /* the rows are scanned one by one */
-	sort_hints(c->bhints, c->n_bhints);
+	c->bh_split = hint_runs(c->bhints, c->n_bhints);
 	c->batch = msgs;
 	c->batch_len = len;
 	c->batch_mp = c->mp;
@@ -2144,8 +2165,8 @@ void pgm_batch_end(pgm_ctx *c)
 	c->batch_mp = NULL;
 	c->batch_desc = NULL;
 	c->n_skip = 0;
-	c->n_bhints = 0;
-	c->bh_next = 0;
+	c->n_bhints = c->bh_split = 0;
+	c->bh_next = c->bh_next2 = 0;
 }
 
 int pgm_batch_holds(const pgm_ctx *c, const char *p)
@@ -2153,9 +2174,31 @@ int pgm_batch_holds(const pgm_ctx *c, const char *p)
 	return c->batch && p >= c->batch && (size_t)(p - c->batch) < c->batch_len;
 }
 
+/* In the run h[lo, hi) (sorted by end), the first hint ending past off: on
+ * from k when the rows come in order (a search per row mispredicts its way
+ * through every hint of the read), else by a search. */
+static size_t run_from(const mask_hint *h, size_t lo, size_t hi, size_t k, size_t off)
+{
+	if (k >= lo && k <= hi && (k == lo || h[k - 1].end <= off)) {
+		while (k < hi && h[k].end <= off)
+			k++;
+		return k;
+	}
+	return lo + hint_lower(h + lo, hi - lo, off);
+}
+
+/* In the run h[k, hi), past the last hint ending by end. */
+static size_t run_end(const mask_hint *h, size_t k, size_t hi, size_t end)
+{
+	while (k < hi && h[k].end <= end)
+		k++;
+	return k;
+}
+
 /*
  * The row body[0, len)'s hints from the batch, into c->hints with ends
- * relative to body. 0 when the batch holds the row, -1 when it does not.
+ * relative to body, sorted. 0 when the batch holds the row, -1 when it does
+ * not.
  */
 static int batch_hints(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len)
 {
@@ -2163,24 +2206,23 @@ static int batch_hints(pgm_ctx *c, const pgm_desc *d, const char *body, size_t l
 	    len > c->batch_len ||
 	    (size_t)(body - c->batch) > c->batch_len - len)
 		return -1;
-	size_t off = (size_t)(body - c->batch), k = c->bh_next;
-	if (k <= c->n_bhints && (k == 0 || c->bhints[k - 1].end <= off)) {
-		/* the row after the last one: on from there (a search per row
-		 * mispredicts its way through every hint of the read) */
-		while (k < c->n_bhints && c->bhints[k].end <= off)
-			k++;
-	} else {
-		k = hint_lower(c->bhints, c->n_bhints, off);
-	}
+	size_t off = (size_t)(body - c->batch), end = off + len;
+	size_t k = run_from(c->bhints, 0, c->bh_split, c->bh_next, off);
+	size_t k2 = run_from(c->bhints, c->bh_split, c->n_bhints, c->bh_next2, off);
+	/* the row's hints of both runs, merged (on equal ends the first run's first) */
+	size_t e1 = run_end(c->bhints, k, c->bh_split, end), e2 = run_end(c->bhints, k2, c->n_bhints, end);
 	c->n_hints = 0;
-	for (; k < c->n_bhints && c->bhints[k].end <= off + len; k++) {
-		if (c->n_hints == c->hints_cap) {
-			c->hints_cap = c->hints_cap ? 2 * c->hints_cap : 64;
-			c->hints = util_xrealloc(c->hints, c->hints_cap * sizeof(*c->hints));
-		}
-		c->hints[c->n_hints++] = (mask_hint){c->bhints[k].end - off, c->bhints[k].id};
+	if (c->hints_cap < (e1 - k) + (e2 - k2)) {
+		c->hints_cap = (e1 - k) + (e2 - k2) + 64;
+		c->hints = util_xrealloc(c->hints, c->hints_cap * sizeof(*c->hints));
+	}
+	while (k < e1 || k2 < e2) {
+		const mask_hint *h = k2 == e2 || (k < e1 && c->bhints[k].end <= c->bhints[k2].end) ? &c->bhints[k++]
+											  : &c->bhints[k2++];
+		c->hints[c->n_hints++] = (mask_hint){h->end - off, h->id};
 	}
 	c->bh_next = k;
+	c->bh_next2 = k2;
 	return 0;
 }
 
@@ -2192,10 +2234,6 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 	if (n < 0 || len > UINT32_MAX)
 		return -1;
 	voff_reserve(c, (size_t)n);
-	int joins;
-	if (!row_valid(body, len, n, c->voff, &joins))
-		return -1; /* before anything is masked or counted: a malformed row's
-			    * digits may run from its last value into what follows */
 	int described = d && d->known && d->n == (size_t)n;
 	/*
 	 * One Hyperscan look at the whole body says where something may match:
@@ -2206,6 +2244,10 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 	/* a row of 16 MiB or more may hold a value whose length's first byte is
 	 * not zero: its values may not lie apart as mask_hints needs */
 	int gated = described && len < ((size_t)1 << 24) ? row_gated(d) : -1;
+	int joins = 0; /* (asked only where it counts: every column gated) */
+	if (!row_valid(body, len, n, c->voff, gated == 1 ? &joins : NULL))
+		return -1; /* before anything is masked or counted: a malformed row's
+			    * digits may run from its last value into what follows */
 	int hinted = 0, keys = 0, by_hint = 0, bs = 0;
 	c->n_hints = 0;
 	int have = 0; /* the row's hints, sorted, are in c->hints */

@@ -72,9 +72,9 @@ typedef struct pgm_ctx {
 	size_t batch_len;
 	const mask_profile *batch_mp;
 	const pgm_desc *batch_desc; /* the rows' description (its columns say what was skipped) */
-	mask_hint *bhints;
-	size_t bhints_cap, n_bhints;
-	size_t bh_next;         /* bhints past the last row taken (rows come in order) */
+	mask_hint *bhints;      /* two runs sorted by end: [0, bh_split) and [bh_split, n_bhints) */
+	size_t bhints_cap, n_bhints, bh_split;
+	size_t bh_next, bh_next2; /* each run's hints past the last row taken (rows come in order) */
 	mask_range *skip;       /* values the batch's scan reads as zeros (batch_skips) */
 	size_t skip_cap, n_skip;
 	uint32_t *voff;         /* a DataRow's values: where each one's length is (row_valid) */
