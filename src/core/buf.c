@@ -56,6 +56,21 @@ chunk *chunk_new(size_t cap)
 	c->refs = 1;
 	c->cap = cap;
 	c->start = c->end = 0;
+	c->data = (char *)(c + 1);
+	c->own = NULL;
+	return c;
+}
+
+chunk *chunk_adopt(buf *b)
+{
+	chunk *c = util_xmalloc(sizeof(*c));
+	c->refs = 1;
+	c->cap = b->cap;
+	c->start = 0;
+	c->end = b->len;
+	c->data = c->own = b->data;
+	b->data = NULL;
+	b->len = b->cap = 0;
 	return c;
 }
 
@@ -67,6 +82,8 @@ chunk *chunk_ref(chunk *c)
 
 void chunk_unref(chunk *c)
 {
-	if (c && --c->refs == 0)
+	if (c && --c->refs == 0) {
+		free(c->own);
 		free(c);
+	}
 }

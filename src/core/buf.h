@@ -40,10 +40,14 @@ typedef struct chunk {
 	int refs;
 	size_t cap;
 	size_t start, end;      /* unconsumed bytes are data[start, end) */
-	char data[];
+	char *data;             /* right after the chunk (chunk_new), or a buf's (chunk_adopt) */
+	void *own;              /* what chunk_adopt took over, freed with the chunk */
 } chunk;
 
 chunk *chunk_new(size_t cap);
+/* A chunk holding b's bytes [0, b->len) without a copy: b's memory becomes
+ * the chunk's, and b is left empty. */
+chunk *chunk_adopt(buf *b);
 chunk *chunk_ref(chunk *c);
 void chunk_unref(chunk *c);
 

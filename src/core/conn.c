@@ -94,7 +94,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 
 static chunk *chunk_of(char *data)
 {
-	return (chunk *)(data - offsetof(chunk, data));
+	return (chunk *)(void *)data - 1; /* (chunk_new's: its bytes follow it) */
 }
 
 static void tls_read_all(conn *c)

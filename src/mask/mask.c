@@ -1067,7 +1067,7 @@ struct mask_scratch {
 	size_t *last_hint;      /* per detector: last hint end seen */
 	bool *rescan;           /* per detector: hints came out of order */
 	match *m, *tmp;
-	size_t nm, cap;
+	size_t nm, cap, tmp_cap;
 	const char *subj;       /* the value being scanned */
 	size_t len;
 	size_t hl, hh;          /* subj[hl, hh) is ASCII and subj[hh] is not (hh = len: the end);
@@ -2042,7 +2042,10 @@ static size_t resolve(mask_scratch *s)
 	} else {
 		qsort(s->m, s->nm, sizeof(*s->m), match_cmp);
 	}
-	s->tmp = util_xrealloc(s->tmp, 2 * s->nm * sizeof(*s->tmp));
+	if (s->tmp_cap < 2 * s->nm) {
+		s->tmp_cap = 2 * s->nm;
+		s->tmp = util_xrealloc(s->tmp, s->tmp_cap * sizeof(*s->tmp));
+	}
 	match *chosen = s->tmp, *merged = s->tmp + s->nm;
 	size_t nc = 0;
 	size_t i = 0;

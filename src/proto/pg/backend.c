@@ -940,9 +940,17 @@ static int frame_replaced(pg_session *ps, char type)
 /*
  * What the relay writes to the client: segments of the read go out without a
  * copy until something rewritten is written; from then on everything of the
- * read is gathered in t_out and written once (emit_flush), so a result whose
- * rows are masked costs one write per read, not one per row.
+ * read is gathered in t_out and written once (emit_flush: t_out's memory
+ * becomes the write's), so a result whose rows are masked costs one write per
+ * read, not one per row. t_out starts about as large as the read (t_read), so
+ * that it seldom grows.
  */
+static void out_reserve(pg_session *ps, size_t len)
+{
+	if (!ps->t_out.cap)
+		buf_reserve(&ps->t_out, ps->t_read + len);
+}
+
 static void emit_seg(pg_session *ps, chunk *ch, size_t off, size_t len)
 {
 	if (!len)
@@ -955,14 +963,16 @@ static void emit_seg(pg_session *ps, chunk *ch, size_t off, size_t len)
 
 static void emit_copy(pg_session *ps, const void *p, size_t len)
 {
+	out_reserve(ps, len);
 	buf_append(&ps->t_out, p, len);
 }
 
 static void emit_flush(pg_session *ps)
 {
 	if (ps->t_out.len) {
-		conn_write_copy(&ps->client, ps->t_out.data, ps->t_out.len);
-		ps->t_out.len = 0;
+		chunk *ch = chunk_adopt(&ps->t_out);
+		conn_write(&ps->client, ch, 0, ch->end);
+		chunk_unref(ch);
 	}
 }
 
@@ -1088,15 +1098,32 @@ static int relay_frames(pg_session *ps, chunk *ch)
 					/* the whole row is in this read: masked in place */
 					if (ps->t_type == 'D' && !pgm_batch_holds(&ps->mctx, ch->data + p))
 						batch_rows(ps, r, ch, hdr_from, end);
-					ps->t_row.len = 0;
-					int rc = mask_frame(ps, r, ps->t_type, ch->data + p, ps->t_remaining, &ps->t_row);
-					if (rc < 0)
-						return -1;
-					if (rc == 1) {
+					int rc;
+					if (ps->t_out.len) {
+						/* the read is being gathered: the row is masked
+						 * into it, after what is unchanged before it */
 						if (hdr_from > out)
 							emit_seg(ps, ch, out, hdr_from - out);
-						emit_copy(ps, ps->t_row.data, ps->t_row.len);
-						out = p + ps->t_remaining;
+						out = hdr_from;
+						size_t at = ps->t_out.len;
+						rc = mask_frame(ps, r, ps->t_type, ch->data + p, ps->t_remaining, &ps->t_out);
+						if (rc < 0)
+							return -1;
+						if (rc == 1)
+							out = p + ps->t_remaining;
+						else
+							ps->t_out.len = at;
+					} else {
+						ps->t_row.len = 0;
+						rc = mask_frame(ps, r, ps->t_type, ch->data + p, ps->t_remaining, &ps->t_row);
+						if (rc < 0)
+							return -1;
+						if (rc == 1) {
+							if (hdr_from > out)
+								emit_seg(ps, ch, out, hdr_from - out);
+							emit_copy(ps, ps->t_row.data, ps->t_row.len);
+							out = p + ps->t_remaining;
+						}
 					}
 					p += ps->t_remaining;
 					ps->t_remaining = 0;
@@ -1174,6 +1201,7 @@ static int relay_frames(pg_session *ps, chunk *ch)
 
 static void relay(pg_session *ps, chunk *ch)
 {
+	ps->t_read = ch->end - ch->start;
 	int rc = relay_frames(ps, ch);
 	pgm_batch_end(&ps->mctx); /* its rows lived in ch */
 	emit_flush(ps);

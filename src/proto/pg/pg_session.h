@@ -159,6 +159,7 @@ typedef struct pg_session {
 	int t_mask;             /* the frame in progress is buffered in t_row to be masked */
 	buf t_row;
 	buf t_out;              /* the read's output once something in it was rewritten */
+	size_t t_read;          /* the read's length (how large t_out starts) */
 	pgm_desc mdesc;         /* the columns of the result being relayed */
 	int async_mask;         /* the profile of what comes outside a request (a notification,
 				 * a notice): the latest masked request's, -1 before any */
