@@ -309,6 +309,17 @@ c.s.sendall(Q("deallocate n1; select 'freed'") + B("", "n1") + E() + S + P(GOOD,
 c.read(n=3)
 c.done()
 
+# 5h. thousands of names in one pipeline (warden looks each up, and each name's unanswered
+#     changes, by name), then a unit the target fails: its Close and Parse are undone
+c = Case("many_names")
+c.s.sendall(b"".join(P("select %d" % i, "m%d" % i) + B("", "m%d" % i) + E() for i in range(3000)) + S)
+c.read()
+c.s.sendall(P("select 1/0 from no_such_table", "bad") + Cl("S", "m5") + P("select 'made'", "m6x") + S +
+            B("", "m5") + E() + S + B("", "m6x") + E() + S + B("", "m2999") + E() + S)
+c.read(n=4)
+r = c.rows()
+c.done(n_rows=len(r), first=r[0][0].decode(), last2=[x[0].decode() for x in r[-2:]])
+
 # 6. an Execute of a cursor DECLAREd in SQL (a portal this session's Bind did not make)
 c = Case("cursor_execute")
 c.s.sendall(Q("declare c1 cursor with hold for " + SELECT))
@@ -447,6 +458,11 @@ j=$(case_json discard_failed)
 assert_contains "$j" '"types": "1ZCZEZCZ2DCZCZEZEZCZ2DCZCTDCZEZ12DCZ"' \
   "DISCARD ALL, DEALLOCATE ALL failing in a transaction block keep the name; DEALLOCATE frees it until Parsed again"
 assert_contains "$j" '["26000", "prepared statement \"n1\" does not exist"]' "the freed name: 26000"
+j=$(case_json many_names)
+assert_contains "$j" '"n_rows": 3002, "first": "0", "last2": ["5", "2999"]' \
+  "3,000 statements pipelined in one unit all answered; after the failed unit m5 still binds and m2999 too"
+assert_contains "$j" '["26000", "prepared statement \"m6x\" does not exist"]' "the failed unit's Parse is undone: 26000"
+assert_contains "$j" '"42P01"' "the unit failed at the target"
 j=$(case_json cursor_execute)
 assert_contains "$j" '["34000", "portal \"c1\" does not exist"]' "an Execute of a SQL cursor: 34000, as for a portal never made"
 assert_contains "$j" "read a cursor with FETCH" "and the hint says what to do instead"

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <search.h>
 #include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -55,16 +56,35 @@ void pgs_set_state(pg_session *ps, pgs_state st)
 
 static void undo_free(pg_undo *u);
 
-static void free_named(pg_named *n)
+static void named_free(pg_named *n)
 {
-	while (n) {
-		pg_named *next = n->next;
-		free(n->name);
-		free(n->text);
-		free(n->params);
-		free(n);
-		n = next;
+	free(n->name);
+	free(n->text);
+	free(n->params);
+	free(n);
+}
+
+static void nothing(void *p)
+{
+	(void)p;
+}
+
+static void free_names(pg_names *ns)
+{
+	tdestroy(ns->index, nothing); /* (the list holds them) */
+	ns->index = NULL;
+	while (ns->list) {
+		pg_named *next = ns->list->next;
+		named_free(ns->list);
+		ns->list = next;
 	}
+}
+
+static void undo_name_free(void *p)
+{
+	pg_undo_name *un = p;
+	free(un->name);
+	free(un);
 }
 
 void pg_request_free(pg_request *r)
@@ -134,8 +154,10 @@ void pg_session_maybe_free(pg_session *ps)
 	if (ps->t_rest)
 		chunk_unref(ps->t_rest);
 	buf_free(&ps->deferred);
-	free_named(ps->stmts);
-	free_named(ps->portals);
+	free_names(&ps->stmts);
+	free_names(&ps->portals);
+	tdestroy(ps->undo_names, undo_name_free);
+	ps->undo_names = NULL;
 	while (ps->undo) {
 		pg_undo *u = ps->undo;
 		ps->undo = u->next;
@@ -803,37 +825,47 @@ void pg_frontend_target_ready(pg_session *ps)
 
 /* ---- the request scanner ---- */
 
-static pg_named *named_find(pg_named *list, const char *name)
+static int named_cmp(const void *a, const void *b)
 {
-	for (; list; list = list->next)
-		if (strcmp(list->name, name) == 0)
-			return list;
-	return NULL;
+	return strcmp(((const pg_named *)a)->name, ((const pg_named *)b)->name);
 }
 
-static void named_remove(pg_named **list, const char *name)
+static pg_named *named_find(const pg_names *ns, const char *name)
 {
-	for (pg_named **p = list; *p; p = &(*p)->next) {
-		if (strcmp((*p)->name, name) == 0) {
-			pg_named *n = *p;
-			*p = n->next;
-			n->next = NULL;
-			free_named(n);
-			return;
-		}
-	}
+	pg_named key = {.name = (char *)name};
+	void *const *p = tfind(&key, &ns->index, named_cmp);
+	return p ? *p : NULL;
 }
 
-static void named_set(pg_named **list, const char *name, char *text, char *params)
+static void named_remove(pg_names *ns, const char *name)
 {
-	pg_named *n = named_find(*list, name);
+	pg_named *n = named_find(ns, name);
+	if (!n)
+		return;
+	tdelete(n, &ns->index, named_cmp);
+	if (n->prev)
+		n->prev->next = n->next;
+	else
+		ns->list = n->next;
+	if (n->next)
+		n->next->prev = n->prev;
+	named_free(n);
+}
+
+static void named_set(pg_names *ns, const char *name, char *text, char *params)
+{
+	pg_named *n = named_find(ns, name);
 	if (!n) {
 		n = calloc(1, sizeof(*n));
 		if (!n)
 			abort();
 		n->name = util_strndup(name, strlen(name));
-		n->next = *list;
-		*list = n;
+		if (!tsearch(n, &ns->index, named_cmp))
+			abort();
+		n->next = ns->list;
+		if (ns->list)
+			ns->list->prev = n;
+		ns->list = n;
 	}
 	free(n->text);
 	free(n->params);
@@ -853,12 +885,77 @@ static void undo_free(pg_undo *u)
 
 /* Records what name holds in stmts or portals before a scanned Parse, Bind or Close changes it
  * (the change follows at once: the name's text and params move into the record). */
+static int undo_name_cmp(const void *a, const void *b)
+{
+	const pg_undo_name *x = a, *y = b;
+	if (x->portal != y->portal)
+		return x->portal - y->portal;
+	return strcmp(x->name, y->name);
+}
+
+/* The changes of (portal, name) still in the log, or NULL. */
+static pg_undo_name *undo_name_find(const pg_session *ps, int portal, const char *name)
+{
+	pg_undo_name key = {.portal = portal, .name = (char *)name};
+	void *const *p = tfind(&key, &ps->undo_names, undo_name_cmp);
+	return p ? *p : NULL;
+}
+
+/* u leaves its name's changes (the log's own list is the caller's). */
+static void undo_unlink(pg_session *ps, pg_undo *u)
+{
+	pg_undo_name *un = u->of;
+	if (u->same_prev)
+		u->same_prev->same_next = u->same_next;
+	else
+		un->head = u->same_next;
+	if (u->same_next)
+		u->same_next->same_prev = u->same_prev;
+	else
+		un->tail = u->same_prev;
+	u->of = NULL;
+	u->same_next = u->same_prev = NULL;
+	if (!un->head) {
+		tdelete(un, &ps->undo_names, undo_name_cmp);
+		undo_name_free(un);
+	}
+}
+
+/* Takes the oldest change off the log: the target answered it. */
+static void undo_settle_oldest(pg_session *ps)
+{
+	pg_undo *u = ps->undo;
+	ps->undo = u->next;
+	if (!ps->undo)
+		ps->undo_tail = NULL;
+	ps->n_undo--;
+	undo_unlink(ps, u);
+	undo_free(u);
+}
+
 static void undo_push(pg_session *ps, int portal, const char *name)
 {
 	pg_undo *u = calloc(1, sizeof(*u));
 	if (!u)
 		abort();
-	pg_named *n = named_find(portal ? ps->portals : ps->stmts, name);
+	pg_undo_name *un = undo_name_find(ps, portal, name);
+	if (!un) {
+		un = calloc(1, sizeof(*un));
+		if (!un)
+			abort();
+		un->portal = portal;
+		un->name = util_strndup(name, strlen(name));
+		if (!tsearch(un, &ps->undo_names, undo_name_cmp))
+			abort();
+	}
+	u->of = un;
+	u->same_prev = un->tail;
+	if (un->tail)
+		un->tail->same_next = u;
+	else
+		un->head = u;
+	un->tail = u;
+	pg_named *n = named_find(portal ? &ps->portals : &ps->stmts, name);
 	u->unit = ps->units_scanned;
 	u->portal = portal;
 	u->name = util_strndup(name, strlen(name));
@@ -879,7 +976,7 @@ static void undo_push(pg_session *ps, int portal, const char *name)
 /* Puts back what u's name held (a change the target did not make). */
 static void undo_apply(pg_session *ps, pg_undo *u)
 {
-	pg_named **list = u->portal ? &ps->portals : &ps->stmts;
+	pg_names *list = u->portal ? &ps->portals : &ps->stmts;
 	if (u->existed) {
 		named_set(list, u->name, u->text, u->params);
 		u->text = u->params = NULL;
@@ -891,34 +988,39 @@ static void undo_apply(pg_session *ps, pg_undo *u)
 /* Undoes, newest first, the unanswered changes of units lo to hi, and forgets them. */
 static void undo_units(pg_session *ps, uint64_t lo, uint64_t hi)
 {
-	pg_undo *keep = NULL, **tail = &keep, *undone = NULL;
+	pg_undo *keep = NULL, **tail = &keep, *undone = NULL, *last = ps->undo_tail;
 	ps->undo_tail = NULL;
-	for (pg_undo *u = ps->undo, *next; u; u = next) {
+	pg_undo *u = ps->undo, *next;
+	/* (the log is in unit order: what comes after hi is kept as it is) */
+	for (; u && u->unit <= hi; u = next) {
 		next = u->next;
 		u->next = NULL;
-		if (u->unit >= lo && u->unit <= hi) {
+		if (u->unit >= lo) {
 			u->next = undone;
 			undone = u;
 			ps->n_undo--;
+			undo_unlink(ps, u);
 		} else {
 			*tail = u;
 			tail = &u->next;
 			ps->undo_tail = u;
 		}
 	}
+	*tail = u;
+	if (u)
+		ps->undo_tail = last; /* (the rest is kept, its last too) */
 	ps->undo = keep;
-	pg_undo *later_units = keep; /* (the log is in unit order) */
-	while (later_units && later_units->unit <= hi)
-		later_units = later_units->next;
-	for (pg_undo *u = undone, *next; u; u = next) {
+	for (u = undone; u; u = next) {
 		next = u->next;
 		/* a later change of the name, still unanswered, was made on top of
 		 * this one: it now changes what this one found (Parse x failing,
 		 * then Close x and Parse x: x holds the second Parse's text, and
-		 * the Close closed what the failed Parse found) */
-		pg_undo *later = later_units;
-		while (later && (later->portal != u->portal || strcmp(later->name, u->name) != 0))
-			later = later->next;
+		 * the Close closed what the failed Parse found): the first of the
+		 * name's changes left after hi */
+		pg_undo_name *un = hi == UINT64_MAX ? NULL : undo_name_find(ps, u->portal, u->name);
+		pg_undo *later = un ? un->head : NULL;
+		while (later && later->unit <= hi)
+			later = later->same_next;
 		if (later) {
 			free(later->text);
 			free(later->params);
@@ -941,16 +1043,10 @@ static void undo_units(pg_session *ps, uint64_t lo, uint64_t hi)
  */
 void pg_frontend_names_settled(pg_session *ps, int ok)
 {
-	if (!ok) {
+	if (!ok)
 		undo_units(ps, 0, ps->z_count);
-	} else if (ps->undo) {
-		pg_undo *u = ps->undo;
-		ps->undo = u->next;
-		if (!ps->undo)
-			ps->undo_tail = NULL;
-		ps->n_undo--;
-		undo_free(u);
-	}
+	else if (ps->undo)
+		undo_settle_oldest(ps);
 }
 
 /* Undoes the changes of units not forwarded (refuse_range answered them itself). */
@@ -985,7 +1081,7 @@ static void sql_names_changed(pg_session *ps, const char *sql, size_t len)
 		int group = ++ps->sql_frees;
 		/* (ALL frees the named statements; the unnamed one stays) */
 		pg_named *next;
-		for (pg_named *v = ps->stmts; v; v = next) {
+		for (pg_named *v = ps->stmts.list; v; v = next) {
 			next = v->next;
 			if (*name ? strcmp(v->name, name) != 0 : !*v->name)
 				continue;
@@ -1002,24 +1098,16 @@ static void sql_names_changed(pg_session *ps, const char *sql, size_t len)
 void pg_frontend_sql_names_settled(pg_session *ps)
 {
 	int group = ++ps->sql_freed;
-	while (ps->undo && ps->undo->sql == group && ps->undo->unit == ps->z_count) {
-		pg_undo *u = ps->undo;
-		ps->undo = u->next;
-		if (!ps->undo)
-			ps->undo_tail = NULL;
-		ps->n_undo--;
-		undo_free(u);
-	}
+	while (ps->undo && ps->undo->sql == group && ps->undo->unit == ps->z_count)
+		undo_settle_oldest(ps);
 }
 
 /* Whether name (a statement for a Bind, a portal for an Execute) was changed in an earlier unit the target has not answered. */
 static int name_unsettled(const pg_session *ps, int portal, const char *name)
 {
-	/* (the log is in unit order: the unit being scanned's own changes end it) */
-	for (const pg_undo *u = ps->undo; u && u->unit < ps->units_scanned; u = u->next)
-		if (u->portal == portal && strcmp(u->name, name) == 0)
-			return 1;
-	return 0;
+	/* (a name's changes are in unit order: its oldest tells) */
+	const pg_undo_name *un = undo_name_find(ps, portal, name);
+	return un && un->head->unit < ps->units_scanned;
 }
 
 
@@ -1726,7 +1814,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			ps->undo_wait = 1; /* read again once the target settled the statement's Parse */
 			return 5;
 		}
-		pg_named *s = named_find(ps->stmts, stmt);
+		pg_named *s = named_find(&ps->stmts, stmt);
 		if (!s || !s->text) {
 			free(params);
 			return refuse_name(ps, b, "Bind", stmt);
@@ -1751,7 +1839,7 @@ static int scan_message(pg_session *ps, scan_batch *b, const char *m, size_t tot
 			ps->undo_wait = 1;
 			return 5;
 		}
-		pg_named *p = named_find(ps->portals, portal);
+		pg_named *p = named_find(&ps->portals, portal);
 		if (!p || !p->text)
 			return refuse_name(ps, b, "Execute", portal);
 		const char *text = p->text;

@@ -82,11 +82,18 @@ typedef struct pg_request {
 #define PG_DENIED_PORTAL "warden: statement denied by policy"
 
 typedef struct pg_named {   /* a prepared statement or a portal */
-	struct pg_named *next;
+	struct pg_named *next, *prev;
 	char *name;
 	char *text;
 	char *params;           /* portals: JSON params */
 } pg_named;
+
+/* A session's prepared statements or portals: a list, and an index of it by
+ * name (tsearch(3)), so that a client holding many costs a lookup, not a walk. */
+typedef struct pg_names {
+	pg_named *list;
+	void *index;
+} pg_names;
 
 /*
  * A Parse, Bind or Close warden applied to its names (stmts, portals) before
@@ -97,6 +104,8 @@ typedef struct pg_named {   /* a prepared statement or a portal */
  */
 typedef struct pg_undo {
 	struct pg_undo *next;
+	struct pg_undo *same_next, *same_prev;  /* the log's changes of the same name (pg_undo_name) */
+	struct pg_undo_name *of;
 	uint64_t unit;
 	int portal;             /* portals (Bind, Close 'P'), else stmts */
 	char *name;
@@ -104,6 +113,14 @@ typedef struct pg_undo {
 	int sql;                /* freed by the unit's sql-th DEALLOCATE or DISCARD ALL (its tag settles it), or 0 */
 	char *text, *params;
 } pg_undo;
+
+/* The changes of one name in the undo log, oldest first (an index of the log
+ * by name: name_unsettled and undo_units ask for a name's, not for all). */
+typedef struct pg_undo_name {
+	int portal;
+	char *name;
+	pg_undo *head, *tail;
+} pg_undo_name;
 
 typedef struct pg_session {
 	session s;
@@ -190,6 +207,7 @@ typedef struct pg_session {
 	int ext_open;                   /* extended messages scanned since the last Sync */
 	pg_undo *undo, *undo_tail;      /* in the order of the target's answers */
 	size_t n_undo;
+	void *undo_names;               /* tsearch(3) tree of pg_undo_name */
 	int undo_wait;                  /* a Bind or Execute waits until an earlier unit's names are settled */
 	uint64_t msgs_scanned, syncs_scanned;
 	struct { uint64_t seq, syncs; } copy_ends[8];   /* CopyDone/CopyFail scanned, not yet matched */
@@ -231,7 +249,7 @@ typedef struct pg_session {
 	int fam_rechecked;              /* the request being decided waited for them once already */
 	char review_id[33];
 	buf deferred;                   /* synthesized replies queued behind in-flight ones */
-	pg_named *stmts, *portals;
+	pg_names stmts, portals;
 
 	const char *close_reason;
 } pg_session;
