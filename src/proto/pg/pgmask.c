@@ -199,6 +199,11 @@ void pgm_ctx_release(pgm_ctx *c)
 	free(c->voff);
 	c->voff = NULL;
 	c->voff_cap = 0;
+	free(c->brow_at);
+	free(c->brow_voff);
+	c->brow_at = NULL;
+	c->brow_voff = NULL;
+	c->brows_cap = 0;
 	pcre2_match_data_free(c->kv_md);
 	c->kv_md = NULL;
 	pcre2_match_data_free(c->tp_md);
@@ -2116,7 +2121,7 @@ static void voff_reserve(pgm_ctx *c, size_t n)
  */
 static void batch_skips(pgm_ctx *c, const pgm_desc *d, const char *msgs, size_t len)
 {
-	c->n_skip = 0;
+	c->n_skip = c->n_brows = c->brow_next = 0;
 	if (!d || !d->known || row_gated(d) != 0)
 		return; /* every column takes hints, or none does (no batch then) */
 	voff_reserve(c, d->n);
@@ -2128,6 +2133,14 @@ static void batch_skips(pgm_ctx *c, const pgm_desc *d, const char *msgs, size_t 
 		size_t blen = l - 4;
 		if (blen >= 2 && be16(body) == (int16_t)d->n &&
 		    row_valid(body, blen, (int16_t)d->n, c->voff, NULL)) {
+			if (c->n_brows == c->brows_cap) {
+				c->brows_cap = c->brows_cap ? 2 * c->brows_cap : 256;
+				c->brow_at = util_xrealloc(c->brow_at, c->brows_cap * sizeof(*c->brow_at));
+				c->brow_voff = util_xrealloc(c->brow_voff, c->brows_cap * d->n * sizeof(*c->brow_voff));
+			}
+			c->brow_at[c->n_brows] = q + 5;
+			memcpy(c->brow_voff + c->n_brows * d->n, c->voff, d->n * sizeof(*c->voff));
+			c->n_brows++;
 			for (size_t i = 0; i < d->n; i++) {
 				int32_t vl = (int32_t)pg_be32(body + c->voff[i]);
 				if (vl <= 0 || col_gated(&d->cols[i]))
@@ -2164,7 +2177,7 @@ void pgm_batch_end(pgm_ctx *c)
 	c->batch_len = 0;
 	c->batch_mp = NULL;
 	c->batch_desc = NULL;
-	c->n_skip = 0;
+	c->n_skip = c->n_brows = c->brow_next = 0;
 	c->n_bhints = c->bh_split = 0;
 	c->bh_next = c->bh_next2 = 0;
 }
@@ -2245,9 +2258,15 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 	 * not zero: its values may not lie apart as mask_hints needs */
 	int gated = described && len < ((size_t)1 << 24) ? row_gated(d) : -1;
 	int joins = 0; /* (asked only where it counts: every column gated) */
-	if (!row_valid(body, len, n, c->voff, gated == 1 ? &joins : NULL))
+	const uint32_t *voff = c->voff;
+	if (gated == 0 && c->batch && c->batch_desc == d && c->brow_next < c->n_brows &&
+	    c->batch + c->brow_at[c->brow_next] == body) {
+		/* batch_skips walked it (the batch's next row, well formed) */
+		voff = c->brow_voff + c->brow_next++ * (size_t)n;
+	} else if (!row_valid(body, len, n, c->voff, gated == 1 ? &joins : NULL)) {
 		return -1; /* before anything is masked or counted: a malformed row's
 			    * digits may run from its last value into what follows */
+	}
 	int hinted = 0, keys = 0, by_hint = 0, bs = 0;
 	c->n_hints = 0;
 	int have = 0; /* the row's hints, sorted, are in c->hints */
@@ -2280,7 +2299,7 @@ int pgm_data_row(pgm_ctx *c, const pgm_desc *d, const char *body, size_t len, bu
 	/* only values holding a hint are looked at: the others pass at a glance */
 	int by_hints_alone = hinted && gated == 1 && !keys && !bs && !joins;
 	for (int16_t i = 0; i < n; i++) { /* row_valid: every length is in bounds */
-		size_t vstart = c->voff[i], p = vstart + 4;
+		size_t vstart = voff[i], p = vstart + 4;
 		int32_t vl = (int32_t)pg_be32(body + vstart);
 		if (by_hints_alone) {
 			while (hk < c->n_hints && c->hints[hk].end <= p)

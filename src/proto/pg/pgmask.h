@@ -77,6 +77,12 @@ typedef struct pgm_ctx {
 	size_t bh_next, bh_next2; /* each run's hints past the last row taken (rows come in order) */
 	mask_range *skip;       /* values the batch's scan reads as zeros (batch_skips) */
 	size_t skip_cap, n_skip;
+	/* batch_skips' rows (well formed): where each body is in the batch and
+	 * where its values' lengths are (voff's, row after row), taken in order
+	 * by pgm_data_row instead of a second walk of the row */
+	size_t *brow_at;
+	uint32_t *brow_voff;
+	size_t n_brows, brows_cap, brow_next;
 	uint32_t *voff;         /* a DataRow's values: where each one's length is (row_valid) */
 	size_t voff_cap;
 	void *jtoks;            /* JSON tokens (jsmntok_t), reused */
