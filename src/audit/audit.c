@@ -359,33 +359,43 @@ static void *writer_main(void *unused)
  * the latest stored tree head (a mismatch is logged loudly; `warden audit
  * verify` says exactly where). Returns -1 only when the store cannot be read.
  */
+typedef struct tree_load {
+	const audit_store_head *last; /* the latest signed tree head, or NULL */
+	const char *path;
+} tree_load;
+
+/* One stored leaf onto the frontier (load_tree), the latest head checked where it ends. */
+static void load_leaf(void *ctx, const uint8_t leaf[32])
+{
+	const tree_load *l = ctx;
+	merkle_frontier_append(&A.tree, leaf);
+	if (l->last && A.tree.size == l->last->tree_size) {
+		uint8_t root[32];
+		merkle_frontier_root(&A.tree, root);
+		if (memcmp(root, l->last->root_hash, 32) != 0)
+			log_error("audit: %s does not match its latest signed tree head (size %llu): "
+				  "run `warden audit verify`",
+				  l->path, (unsigned long long)l->last->tree_size);
+	}
+}
+
 static int load_tree(audit_store *store, const char *path)
 {
-	uint8_t (*leaves)[32];
-	uint64_t n;
-	if (audit_store_leaves(store, &leaves, &n) != 0) {
-		log_error("audit: %s: %s", path, audit_store_errmsg(store));
-		return -1;
-	}
 	audit_store_head *heads;
 	size_t n_heads;
 	if (audit_store_heads(store, &heads, &n_heads) != 0) {
-		free(leaves);
 		log_error("audit: %s: %s", path, audit_store_errmsg(store));
 		return -1;
 	}
 	merkle_frontier_init(&A.tree);
 	const audit_store_head *last = n_heads ? &heads[n_heads - 1] : NULL;
-	for (uint64_t i = 0; i < n; i++) {
-		merkle_frontier_append(&A.tree, leaves[i]);
-		if (last && A.tree.size == last->tree_size) {
-			uint8_t root[32];
-			merkle_frontier_root(&A.tree, root);
-			if (memcmp(root, last->root_hash, 32) != 0)
-				log_error("audit: %s does not match its latest signed tree head (size %llu): "
-					  "run `warden audit verify`",
-					  path, (unsigned long long)last->tree_size);
-		}
+	tree_load l = {.last = last, .path = path};
+	uint64_t n;
+	/* (leaf by leaf: the frontier is all the tree keeps, whatever the store holds) */
+	if (audit_store_each_leaf(store, load_leaf, &l, &n) != 0) {
+		free(heads);
+		log_error("audit: %s: %s", path, audit_store_errmsg(store));
+		return -1;
 	}
 	if (last && last->tree_size > n)
 		log_error("audit: %s has %llu entries, fewer than its latest signed tree head "
@@ -393,7 +403,6 @@ static int load_tree(audit_store *store, const char *path)
 			  path, (unsigned long long)n, (unsigned long long)last->tree_size);
 	A.head_size = last && last->tree_size <= n ? last->tree_size : 0;
 	free(heads);
-	free(leaves);
 	return 0;
 }
 

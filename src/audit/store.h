@@ -116,6 +116,10 @@ int audit_store_heads(audit_store *s, audit_store_head **out, size_t *n)
 /* The stored leaf hashes in id order (the Merkle tree's leaves); *out malloc'd. */
 int audit_store_leaves(audit_store *s, uint8_t (**out)[32], uint64_t *n)
 	__attribute__((warn_unused_result));
+/* The same, one at a time to fn, none kept (a store of millions costs no
+ * memory to walk); *n: how many. */
+int audit_store_each_leaf(audit_store *s, void (*fn)(void *ctx, const uint8_t leaf[32]), void *ctx,
+			  uint64_t *n) __attribute__((warn_unused_result));
 /* The leaf index of entry id (how many entries precede it); 1 found, 0 no such id. */
 int audit_store_index_of(audit_store *s, int64_t id, uint64_t *index)
 	__attribute__((warn_unused_result));

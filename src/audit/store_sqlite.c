@@ -695,6 +695,29 @@ int audit_store_heads(audit_store *s, audit_store_head **out, size_t *n)
 	return 0;
 }
 
+int audit_store_each_leaf(audit_store *s, void (*fn)(void *ctx, const uint8_t leaf[32]), void *ctx,
+			  uint64_t *n)
+{
+	static const uint8_t none[32]; /* (a row without a 32-byte leaf: as audit_store_leaves has it) */
+	*n = 0;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT leaf FROM entries ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
+		set_err(s, "query leaves");
+		return -1;
+	}
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fn(ctx, sqlite3_column_bytes(st, 0) == 32 ? sqlite3_column_blob(st, 0) : none);
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		set_err(s, "read leaves");
+		return -1;
+	}
+	return 0;
+}
+
 int audit_store_leaves(audit_store *s, uint8_t (**out)[32], uint64_t *n)
 {
 	*out = NULL;
