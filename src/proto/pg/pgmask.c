@@ -1994,32 +1994,6 @@ static int hint_cmp(const void *a, const void *b)
 }
 
 /*
- * Hints by end, so that each row's and each value's are one run; a
- * detector's own hints keep their order (its ends only grow), which is all
- * its search needs. Hyperscan reports by end: the literal hints, then the
- * digit ones, make two sorted runs, merged here (a sort only if they are not).
- */
-static void sort_hints(mask_hint *h, size_t n)
-{
-	size_t k = 1;
-	while (k < n && h[k - 1].end <= h[k].end)
-		k++;
-	size_t j = k + 1;
-	while (j < n && h[j - 1].end <= h[j].end)
-		j++;
-	if (j < n) {
-		qsort(h, n, sizeof(*h), hint_cmp);
-	} else if (k < n) {
-		mask_hint *m = util_xmalloc(n * sizeof(*m));
-		size_t a = 0, b = k, o = 0;
-		while (a < k || b < n)
-			m[o++] = b == n || (a < k && h[a].end <= h[b].end) ? h[a++] : h[b++];
-		memcpy(h, m, n * sizeof(*h));
-		free(m);
-	}
-}
-
-/*
  * Where the second of the two sorted runs h[0, n) is made of begins (n: it is
  * one run), sorting h when it is not two: a batch's hints are taken row by row
  * from both runs at once (batch_hints), not merged in a pass of their own.
@@ -2037,6 +2011,25 @@ static size_t hint_runs(mask_hint *h, size_t n)
 		return n;
 	}
 	return k < n ? k : n;
+}
+
+/*
+ * Hints by end, so that each row's and each value's are one run; a
+ * detector's own hints keep their order (its ends only grow), which is all
+ * its search needs. Hyperscan reports by end: the literal hints, then the
+ * digit ones, make two sorted runs (hint_runs), merged here.
+ */
+static void sort_hints(mask_hint *h, size_t n)
+{
+	size_t k = hint_runs(h, n);
+	if (k == n)
+		return;
+	mask_hint *m = util_xmalloc(n * sizeof(*m));
+	size_t a = 0, b = k, o = 0;
+	while (a < k || b < n)
+		m[o++] = b == n || (a < k && h[a].end <= h[b].end) ? h[a++] : h[b++];
+	memcpy(h, m, n * sizeof(*h));
+	free(m);
 }
 
 /* The first of the sorted hints h[0, n) that ends past at. */
